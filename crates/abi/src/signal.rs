@@ -1,0 +1,128 @@
+//! Signals, from `arch/x86/include/uapi/asm/signal.h`,
+//! `include/uapi/asm-generic/signal-defs.h` and
+//! `include/uapi/asm-generic/siginfo.h`.
+
+#![allow(missing_docs)]
+
+use zerocopy::{FromBytes, Immutable, IntoBytes, KnownLayout};
+
+pub const SIGHUP: u32 = 1;
+pub const SIGINT: u32 = 2;
+pub const SIGQUIT: u32 = 3;
+pub const SIGILL: u32 = 4;
+pub const SIGTRAP: u32 = 5;
+pub const SIGABRT: u32 = 6;
+pub const SIGBUS: u32 = 7;
+pub const SIGFPE: u32 = 8;
+pub const SIGKILL: u32 = 9;
+pub const SIGUSR1: u32 = 10;
+pub const SIGSEGV: u32 = 11;
+pub const SIGUSR2: u32 = 12;
+pub const SIGPIPE: u32 = 13;
+pub const SIGALRM: u32 = 14;
+pub const SIGTERM: u32 = 15;
+pub const SIGSTKFLT: u32 = 16;
+pub const SIGCHLD: u32 = 17;
+pub const SIGCONT: u32 = 18;
+pub const SIGSTOP: u32 = 19;
+pub const SIGTSTP: u32 = 20;
+pub const SIGTTIN: u32 = 21;
+pub const SIGTTOU: u32 = 22;
+pub const SIGURG: u32 = 23;
+pub const SIGXCPU: u32 = 24;
+pub const SIGXFSZ: u32 = 25;
+pub const SIGVTALRM: u32 = 26;
+pub const SIGPROF: u32 = 27;
+pub const SIGWINCH: u32 = 28;
+pub const SIGIO: u32 = 29;
+pub const SIGPWR: u32 = 30;
+pub const SIGSYS: u32 = 31;
+pub const SIGRTMIN: u32 = 32;
+/// `_NSIG`: signals are numbered 1..=64.
+pub const SIGRTMAX: u32 = 64;
+/// The size of the kernel's `sigset_t`, the only `sigsetsize` accepted.
+pub const SIGSET_SIZE: u64 = 8;
+
+pub const SIG_DFL: u64 = 0;
+pub const SIG_IGN: u64 = 1;
+
+pub const SA_NOCLDSTOP: u64 = 0x0000_0001;
+pub const SA_NOCLDWAIT: u64 = 0x0000_0002;
+pub const SA_SIGINFO: u64 = 0x0000_0004;
+pub const SA_UNSUPPORTED: u64 = 0x0000_0400;
+pub const SA_EXPOSE_TAGBITS: u64 = 0x0000_0800;
+pub const SA_RESTORER: u64 = 0x0400_0000;
+pub const SA_ONSTACK: u64 = 0x0800_0000;
+pub const SA_RESTART: u64 = 0x1000_0000;
+pub const SA_NODEFER: u64 = 0x4000_0000;
+pub const SA_RESETHAND: u64 = 0x8000_0000;
+
+pub const SIG_BLOCK: u32 = 0;
+pub const SIG_UNBLOCK: u32 = 1;
+pub const SIG_SETMASK: u32 = 2;
+
+pub const SS_ONSTACK: u32 = 1;
+pub const SS_DISABLE: u32 = 2;
+pub const SS_AUTODISARM: u32 = 1 << 31;
+pub const MINSIGSTKSZ: u64 = 2048;
+
+// si_code values
+pub const SI_USER: i32 = 0;
+pub const SI_KERNEL: i32 = 0x80;
+pub const SI_QUEUE: i32 = -1;
+pub const SI_TIMER: i32 = -2;
+pub const SI_TKILL: i32 = -6;
+pub const SEGV_MAPERR: i32 = 1;
+pub const SEGV_ACCERR: i32 = 2;
+pub const BUS_ADRALN: i32 = 1;
+pub const BUS_ADRERR: i32 = 2;
+pub const BUS_OBJERR: i32 = 3;
+
+/// The kernel's `struct sigaction` for `rt_sigaction(2)` on x86-64.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, FromBytes, IntoBytes, Immutable, KnownLayout)]
+pub struct SigAction {
+    pub handler: u64,
+    pub flags: u64,
+    pub restorer: u64,
+    pub mask: u64,
+}
+const _: () = assert!(core::mem::size_of::<SigAction>() == 32);
+
+/// `stack_t`, for `sigaltstack(2)`.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, FromBytes, IntoBytes, Immutable, KnownLayout)]
+pub struct StackT {
+    pub ss_sp: u64,
+    pub ss_flags: i32,
+    pub _pad: u32,
+    pub ss_size: u64,
+}
+const _: () = assert!(core::mem::size_of::<StackT>() == 24);
+
+/// `siginfo_t`: the three common fields, then the union as raw words.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, FromBytes, IntoBytes, Immutable, KnownLayout)]
+pub struct SigInfo {
+    pub si_signo: i32,
+    pub si_errno: i32,
+    pub si_code: i32,
+    pub _pad: i32,
+    /// The union; for faults, `fields[0]` is `si_addr`.
+    pub fields: [u64; 14],
+}
+const _: () = assert!(core::mem::size_of::<SigInfo>() == 128);
+
+impl Default for SigInfo {
+    fn default() -> Self {
+        SigInfo { si_signo: 0, si_errno: 0, si_code: 0, _pad: 0, fields: [0; 14] }
+    }
+}
+
+/// The bit for signal `sig` (1..=64) in a `sigset_t`.
+pub const fn sigmask(sig: u32) -> u64 {
+    1u64 << (sig - 1)
+}
+
+/// Signals that can be neither caught, blocked nor ignored.
+pub const UNBLOCKABLE: u64 = sigmask(SIGKILL) | sigmask(SIGSTOP);

@@ -1,0 +1,3 @@
+//! The `carapace` command (PLACEHOLDER while it is being written).
+
+fn main() {}

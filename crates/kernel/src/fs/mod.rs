@@ -1,0 +1,1 @@
+//! PLACEHOLDER: file systems (owned by the vfs helper).

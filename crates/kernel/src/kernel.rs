@@ -1,0 +1,263 @@
+//! The kernel object: what every task shares, and starting the first task.
+
+use std::os::fd::OwnedFd;
+use std::sync::{Arc, Mutex, Weak};
+use std::time::Instant;
+
+use abi::Errno;
+use platform::{MemoryFile, Platform, PlatformError};
+
+use crate::log::DebugLog;
+use crate::loader;
+use crate::mm::MemoryManager;
+use crate::task::{Credentials, Task, TaskHandle, ThreadGroup};
+use crate::vfs::{self, FdTable, File, FsContext, Vfs};
+
+/// The Linux version the sentry declares in `uname(2)`; the syscall table is
+/// written against it.
+pub const LINUX_RELEASE: &str = "6.1.0";
+/// The `uname -v` string.
+pub const LINUX_VERSION: &str = "#1 SMP carapace";
+
+/// The `PATH` used to find a command without a slash when the program's
+/// environment has none (glibc's default for `execvp`).
+const DEFAULT_PATH: &[u8] = b"/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+
+/// Everything the sandbox process hands the sentry at start.
+#[derive(Debug)]
+pub struct KernelConfig {
+    /// The platform that runs program code.
+    pub platform: Arc<dyn Platform>,
+    /// The memfd holding all program memory.
+    pub memory_file: Arc<MemoryFile>,
+    /// The rootfs directory, opened by the sandbox process before it
+    /// confined itself.
+    pub rootfs: OwnedFd,
+    /// The program's stdin, stdout and stderr (`None` where the caller had
+    /// that fd closed).
+    pub stdio: [Option<OwnedFd>; 3],
+    /// The command line; `argv[0]` is looked up in `PATH` if it has no slash.
+    pub argv: Vec<Vec<u8>>,
+    /// The environment, as `NAME=value` strings.
+    pub envp: Vec<Vec<u8>>,
+    /// The working directory inside the sandbox.
+    pub cwd: Vec<u8>,
+    /// The program's credentials.
+    pub creds: Credentials,
+    /// The sandbox's host name.
+    pub hostname: String,
+    /// The CPUs the sandbox may use (the caller's affinity), as `sched_getaffinity` reports them.
+    pub cpus: Vec<usize>,
+    /// Where notes and strace lines go.
+    pub log: DebugLog,
+}
+
+/// How the program ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ExitStatus {
+    /// It called `exit` with this code.
+    Exited(u8),
+    /// Signal `signo` killed it (`core` if the default action dumps core).
+    Signaled {
+        /// The signal.
+        signo: u32,
+        /// Whether a core dump would have been written.
+        core: bool,
+    },
+}
+
+impl ExitStatus {
+    /// The shell's view: the code, or 128 + the signal.
+    pub fn code(self) -> u8 {
+        match self {
+            ExitStatus::Exited(code) => code,
+            ExitStatus::Signaled { signo, .. } => 128u8.saturating_add(u8::try_from(signo).unwrap_or(0)),
+        }
+    }
+}
+
+/// Why the program could not be started or run to its end.
+#[derive(Debug, thiserror::Error)]
+pub enum KernelError {
+    /// The command was not found.
+    #[error("{path}: {errno}")]
+    NotFound {
+        /// The command as given.
+        path: String,
+        /// Why the lookup failed.
+        errno: Errno,
+    },
+    /// The command was found but cannot be executed.
+    #[error("{path}: cannot execute: {errno}")]
+    NotExecutable {
+        /// The command as given.
+        path: String,
+        /// Why it cannot run.
+        errno: Errno,
+    },
+    /// The sandbox's file-system view could not be set up.
+    #[error("set up the file system view: {0}")]
+    Vfs(Errno),
+    /// The platform failed.
+    #[error("platform: {0}")]
+    Platform(#[from] PlatformError),
+}
+
+/// State shared by every task of the sandbox.
+#[derive(Debug)]
+pub struct Kernel {
+    /// The platform that runs program code.
+    pub platform: Arc<dyn Platform>,
+    /// The memfd holding all program memory.
+    pub memory_file: Arc<MemoryFile>,
+    /// The file-system view.
+    pub vfs: Arc<Vfs>,
+    /// The sandbox's host name.
+    pub hostname: String,
+    /// The CPUs the sandbox may use.
+    pub cpus: Vec<usize>,
+    /// When the sandbox started (for `sysinfo`'s uptime).
+    pub boot_time: Instant,
+    /// Notes and strace output.
+    pub log: DebugLog,
+    /// Every live task, so a signal to the sandbox can reach them all.
+    tasks: Mutex<Vec<Weak<TaskHandle>>>,
+}
+
+impl Kernel {
+    /// Sets up the sentry and runs the program to its end, on the calling
+    /// host thread.
+    ///
+    /// # Errors
+    /// A [`KernelError`] if the program cannot be found, loaded or run.
+    pub fn run(config: KernelConfig) -> Result<ExitStatus, KernelError> {
+        let KernelConfig {
+            platform,
+            memory_file,
+            rootfs,
+            stdio,
+            argv,
+            envp,
+            cwd,
+            creds,
+            hostname,
+            cpus,
+            log,
+        } = config;
+        let vfs = Vfs::new(rootfs).map_err(KernelError::Vfs)?;
+        let kernel = Arc::new(Kernel {
+            platform,
+            memory_file,
+            vfs,
+            hostname,
+            cpus,
+            boot_time: Instant::now(),
+            log,
+            tasks: Mutex::new(Vec::new()),
+        });
+        let fs = FsContext::new(&kernel.vfs, &cwd);
+        let mut fds = FdTable::new();
+        for (fd, host) in (0i32..).zip(stdio) {
+            if let Some(host) = host {
+                let file = File::host_stdio(host).map_err(KernelError::Vfs)?;
+                fds.install_at(fd, file, false).map_err(KernelError::Vfs)?;
+            }
+        }
+        let command = argv.first().cloned().unwrap_or_default();
+        let (exe, exe_path) = find_command(&fs, &creds, &command, &envp)?;
+
+        let aspace = kernel.platform.new_address_space()?;
+        let context = kernel.platform.new_context()?;
+        let mm = Arc::new(MemoryManager::new(
+            Arc::clone(&kernel.memory_file),
+            aspace,
+            kernel.platform.min_user_address(),
+            kernel.platform.max_user_address(),
+        ));
+        let image = loader::load(&mm, &fs, &creds, &exe, &exe_path, &argv, &envp).map_err(
+            |errno| KernelError::NotExecutable { path: lossy(&command), errno },
+        )?;
+        let thread_group = ThreadGroup::new_init(image.exe_path);
+        let mut task = Task::new(
+            Arc::clone(&kernel),
+            thread_group,
+            mm,
+            fs,
+            fds,
+            creds,
+            context,
+            image.regs,
+        );
+        kernel.register(task.handle());
+        task.run()
+    }
+
+    /// Kills every task with `signo`, as a signal from outside the sandbox
+    /// does before signal delivery exists.
+    pub fn kill_all(&self, signo: u32) {
+        for task in self.live_tasks() {
+            task.kill(signo);
+        }
+    }
+
+    /// Notes `line` in the debug log.
+    pub fn note(&self, line: &str) {
+        self.log.note(line);
+    }
+
+    fn register(&self, handle: Arc<TaskHandle>) {
+        let mut tasks = self.tasks.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        tasks.retain(|t| t.strong_count() > 0);
+        tasks.push(Arc::downgrade(&handle));
+    }
+
+    fn live_tasks(&self) -> Vec<Arc<TaskHandle>> {
+        let tasks = self.tasks.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        tasks.iter().filter_map(Weak::upgrade).collect()
+    }
+}
+
+/// Finds `command` as `execvp(3)` does: as a path if it has a slash, else in
+/// each `PATH` entry in turn. EACCES from an entry is remembered and reported
+/// if no later entry works.
+fn find_command(
+    fs: &FsContext,
+    creds: &Credentials,
+    command: &[u8],
+    envp: &[Vec<u8>],
+) -> Result<(Arc<File>, Vec<u8>), KernelError> {
+    let name = lossy(command);
+    if command.is_empty() {
+        return Err(KernelError::NotFound { path: name, errno: Errno::ENOENT });
+    }
+    let classify = |errno: Errno| match errno {
+        Errno::ENOENT | Errno::ENOTDIR | Errno::ENAMETOOLONG | Errno::ELOOP => {
+            KernelError::NotFound { path: lossy(command), errno }
+        }
+        errno => KernelError::NotExecutable { path: lossy(command), errno },
+    };
+    if command.contains(&b'/') {
+        return vfs::open_executable(fs, creds, command).map(|f| (f, command.to_vec())).map_err(classify);
+    }
+    let path = envp.iter().find_map(|e| e.strip_prefix(b"PATH=")).unwrap_or(DEFAULT_PATH);
+    let mut denied = None;
+    for dir in path.split(|&b| b == b':') {
+        let dir: &[u8] = if dir.is_empty() { b"." } else { dir };
+        let mut candidate = dir.to_vec();
+        candidate.push(b'/');
+        candidate.extend_from_slice(command);
+        match vfs::open_executable(fs, creds, &candidate) {
+            Ok(file) => return Ok((file, candidate)),
+            Err(Errno::EACCES) => denied = Some(Errno::EACCES),
+            Err(_) => {}
+        }
+    }
+    Err(match denied {
+        Some(errno) => KernelError::NotExecutable { path: name, errno },
+        None => KernelError::NotFound { path: name, errno: Errno::ENOENT },
+    })
+}
+
+fn lossy(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}

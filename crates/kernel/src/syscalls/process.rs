@@ -1,0 +1,6 @@
+//! The process area's syscalls.
+
+use super::table::Entry;
+
+/// This area's rows of the syscall table.
+pub(super) const SYSCALLS: &[Entry] = &[];

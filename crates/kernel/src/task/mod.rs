@@ -1,0 +1,316 @@
+//! Tasks: one host thread per program thread, and the loop that runs it.
+//!
+//! The loop is: [`platform::Context::switch`] into program code, handle the
+//! [`Event`] that comes back (a syscall through the table, a fault through
+//! the memory manager), act on pending kills, switch again. A task blocked
+//! inside the sentry (`nanosleep`) waits on its [`TaskHandle`], which a kill
+//! or a timeout wakes.
+//!
+//! Lock order: `ThreadGroup::actions` and `ThreadGroup::limits` are leaves;
+//! no other lock is taken while one is held.
+
+mod creds;
+
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::{Arc, Condvar, Mutex};
+use std::time::Instant;
+
+use abi::Errno;
+use abi::resource::{RLIM_INFINITY, RLIM_NLIMITS, Rlimit};
+use abi::signal::StackT;
+use platform::{Context, Event, Interrupter, Registers};
+
+pub use creds::Credentials;
+
+use crate::kernel::{ExitStatus, Kernel, KernelError};
+use crate::mm::{FaultSignal, MemoryManager};
+use crate::signal::{self, DefaultAction, SignalActions};
+use crate::syscalls::{SyscallArgs, strace, table};
+use crate::vfs::{FdTable, FsContext};
+
+/// `X32_SYSCALL_BIT`: a syscall number with this bit comes from the x32 ABI,
+/// which carapace does not serve.
+const X32_SYSCALL_BIT: u64 = 0x4000_0000;
+
+/// A thread group (a process): what its threads share.
+#[derive(Debug)]
+pub struct ThreadGroup {
+    /// The thread group id, in the sandbox's pid namespace.
+    pub pid: i32,
+    /// The parent's pid (0 for the sandbox's init).
+    pub ppid: i32,
+    /// Process group id.
+    pub pgid: i32,
+    /// Session id.
+    pub sid: i32,
+    /// Signal actions. A leaf lock.
+    pub actions: Mutex<SignalActions>,
+    /// Resource limits, indexed by `RLIMIT_*`. A leaf lock.
+    pub limits: Mutex<[Rlimit; RLIM_NLIMITS as usize]>,
+    /// The path the program was executed as (for /proc/self/exe, AT_EXECFN).
+    pub exe_path: Vec<u8>,
+}
+
+impl ThreadGroup {
+    /// The sandbox's first process: pid 1, its own session and group.
+    pub fn new_init(exe_path: Vec<u8>) -> Arc<ThreadGroup> {
+        Arc::new(ThreadGroup {
+            pid: 1,
+            ppid: 0,
+            pgid: 1,
+            sid: 1,
+            actions: Mutex::new(SignalActions::default()),
+            limits: Mutex::new(default_limits()),
+            exe_path,
+        })
+    }
+
+    /// The limit `resource` (`RLIMIT_*`, already validated).
+    pub fn limit(&self, resource: u32) -> Rlimit {
+        let limits = self.limits.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        limits[usize::try_from(resource).unwrap_or(0).min(limits.len() - 1)]
+    }
+}
+
+/// Linux's defaults for a new init process (`include/asm-generic/resource.h`),
+/// with the file limit at what systemd gives services.
+fn default_limits() -> [Rlimit; RLIM_NLIMITS as usize] {
+    let unlimited = Rlimit { rlim_cur: RLIM_INFINITY, rlim_max: RLIM_INFINITY };
+    let mut limits = [unlimited; RLIM_NLIMITS as usize];
+    let mut set = |r: u32, cur: u64, max: u64| {
+        limits[r as usize] = Rlimit { rlim_cur: cur, rlim_max: max };
+    };
+    set(abi::resource::RLIMIT_STACK, 8 << 20, RLIM_INFINITY);
+    set(abi::resource::RLIMIT_CORE, 0, RLIM_INFINITY);
+    set(abi::resource::RLIMIT_NPROC, 4096, 4096);
+    set(abi::resource::RLIMIT_NOFILE, 1024, 524_288);
+    set(abi::resource::RLIMIT_MEMLOCK, 8 << 20, 8 << 20);
+    set(abi::resource::RLIMIT_SIGPENDING, 4096, 4096);
+    set(abi::resource::RLIMIT_MSGQUEUE, 819_200, 819_200);
+    set(abi::resource::RLIMIT_NICE, 0, 0);
+    set(abi::resource::RLIMIT_RTPRIO, 0, 0);
+    limits
+}
+
+/// The part of a task other host threads may touch: to kill it or wake it.
+#[derive(Debug)]
+pub struct TaskHandle {
+    kill_signal: AtomicU32,
+    interrupter: Interrupter,
+    wake_lock: Mutex<()>,
+    wake: Condvar,
+}
+
+impl TaskHandle {
+    /// Kills the task's thread group with `signo` (the first kill wins) and
+    /// wakes the task wherever it is: in program code or blocked in the sentry.
+    pub fn kill(&self, signo: u32) {
+        let _ = self.kill_signal.compare_exchange(0, signo, Ordering::SeqCst, Ordering::SeqCst);
+        let _guard = self.wake_lock.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        self.wake.notify_all();
+        self.interrupter.interrupt();
+    }
+
+    fn pending_kill(&self) -> Option<u32> {
+        match self.kill_signal.load(Ordering::SeqCst) {
+            0 => None,
+            signo => Some(signo),
+        }
+    }
+}
+
+/// A program thread, and the host thread's means of running it.
+#[derive(Debug)]
+pub struct Task {
+    /// The kernel this task runs in.
+    pub kernel: Arc<Kernel>,
+    /// The thread id, in the sandbox's pid namespace.
+    pub tid: i32,
+    /// The task's thread group.
+    pub thread_group: Arc<ThreadGroup>,
+    /// The address space.
+    pub mm: Arc<MemoryManager>,
+    /// Root, working directory and umask.
+    pub fs: FsContext,
+    /// Open files.
+    pub fds: FdTable,
+    /// Who the task is.
+    pub creds: Credentials,
+    /// The general registers, while the kernel has the thread.
+    pub regs: Registers,
+    /// Blocked signals.
+    pub signal_mask: u64,
+    /// The alternate signal stack.
+    pub altstack: StackT,
+    /// `set_tid_address(2)`'s pointer.
+    pub clear_child_tid: u64,
+    /// `set_robust_list(2)`'s head and length.
+    pub robust_list: (u64, u64),
+    /// Set by `exit`/`exit_group`: the loop ends after this syscall.
+    pub exit_status: Option<ExitStatus>,
+    context: Box<dyn Context>,
+    handle: Arc<TaskHandle>,
+}
+
+impl Task {
+    /// A new task, the first thread of `thread_group`, that will start with `regs`.
+    #[allow(clippy::too_many_arguments)]
+    pub fn new(
+        kernel: Arc<Kernel>,
+        thread_group: Arc<ThreadGroup>,
+        mm: Arc<MemoryManager>,
+        fs: FsContext,
+        fds: FdTable,
+        creds: Credentials,
+        context: Box<dyn Context>,
+        regs: Registers,
+    ) -> Task {
+        let handle = Arc::new(TaskHandle {
+            kill_signal: AtomicU32::new(0),
+            interrupter: context.interrupter(),
+            wake_lock: Mutex::new(()),
+            wake: Condvar::new(),
+        });
+        Task {
+            kernel,
+            tid: thread_group.pid,
+            thread_group,
+            mm,
+            fs,
+            fds,
+            creds,
+            regs,
+            signal_mask: 0,
+            altstack: StackT { ss_flags: abi::signal::SS_DISABLE as i32, ..StackT::default() },
+            clear_child_tid: 0,
+            robust_list: (0, 0),
+            exit_status: None,
+            context,
+            handle,
+        }
+    }
+
+    /// The handle other threads use to kill or wake this task.
+    pub fn handle(&self) -> Arc<TaskHandle> {
+        Arc::clone(&self.handle)
+    }
+
+    /// Runs the task until its thread group exits.
+    ///
+    /// # Errors
+    /// [`KernelError::Platform`] if the platform fails; the sandbox cannot go on.
+    pub fn run(&mut self) -> Result<ExitStatus, KernelError> {
+        loop {
+            if let Some(status) = self.exit_status {
+                return Ok(status);
+            }
+            if let Some(signo) = self.handle.pending_kill() {
+                return Ok(fatal_status(signo));
+            }
+            let event = self.context.switch(self.mm.address_space().as_ref(), &mut self.regs)?;
+            match event {
+                Event::Syscall => self.syscall(),
+                Event::Fault { addr, access } => {
+                    if let Err(fault) = self.mm.handle_fault(addr, access) {
+                        self.force_signal(fault);
+                    }
+                }
+                Event::Signal(info) => self.force_signal(FaultSignal {
+                    signo: u32::try_from(info.si_signo).unwrap_or(abi::signal::SIGSEGV),
+                    code: info.si_code,
+                    addr: info.fields[0],
+                }),
+                Event::Interrupted => {}
+            }
+        }
+    }
+
+    /// Blocks the task until `deadline`, or until it is killed.
+    ///
+    /// # Errors
+    /// `EINTR` if the task was killed before the deadline.
+    pub fn sleep_until(&self, deadline: Instant) -> Result<(), Errno> {
+        let mut guard = self.handle.wake_lock.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        loop {
+            if self.handle.pending_kill().is_some() {
+                return Err(Errno::EINTR);
+            }
+            let now = Instant::now();
+            if now >= deadline {
+                return Ok(());
+            }
+            guard = self
+                .handle
+                .wake
+                .wait_timeout(guard, deadline - now)
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .0;
+        }
+    }
+
+    /// Ends the thread group with `status` once the current syscall returns.
+    pub fn exit_group(&mut self, status: ExitStatus) {
+        self.exit_status = Some(status);
+    }
+
+    fn syscall(&mut self) {
+        let nr = self.regs.syscall_nr();
+        let args = SyscallArgs(self.regs.syscall_args());
+        let row = if nr & X32_SYSCALL_BIT == 0 { table::lookup(nr) } else { None };
+        let tracing = self.kernel.log.strace_enabled();
+        if tracing {
+            strace::enter(self, nr, row, &args);
+        }
+        let result = match row.and_then(|r| r.handler) {
+            Some(handler) => handler(self, &args),
+            None => {
+                self.note_unsupported(nr, row.map(|r| r.name));
+                Err(Errno::ENOSYS)
+            }
+        };
+        // Until signal delivery exists, nothing can run a handler, so every
+        // restart code ends as EINTR (the only way to interrupt is a kill).
+        let result = result.map_err(|e| if e.is_restart() { Errno::EINTR } else { e });
+        if tracing {
+            strace::exit(self, nr, row, &args, result);
+        }
+        self.regs.rax = match result {
+            Ok(value) => value,
+            Err(errno) => errno.as_return(),
+        };
+    }
+
+    fn note_unsupported(&self, nr: u64, name: Option<&str>) {
+        static NOTED: Mutex<Vec<u64>> = Mutex::new(Vec::new());
+        let mut noted = NOTED.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        if !noted.contains(&nr) {
+            noted.push(nr);
+            let name = name.unwrap_or("unknown");
+            self.kernel.note(&format!("unsupported syscall {nr} ({name}): ENOSYS"));
+        }
+    }
+
+    /// Acts on a synchronous signal the program caused. Delivery to handlers
+    /// comes with the processes work; until then the default action applies,
+    /// even with a handler installed (noted in the debug log).
+    fn force_signal(&mut self, fault: FaultSignal) {
+        let handler = {
+            let actions =
+                self.thread_group.actions.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+            actions.get(fault.signo).handler
+        };
+        if handler != abi::signal::SIG_DFL {
+            self.kernel.note(&format!(
+                "signal {} at {:#x}: handler delivery not implemented; default action taken",
+                fault.signo, fault.addr
+            ));
+        }
+        self.exit_status = Some(fatal_status(fault.signo));
+    }
+}
+
+/// The status of a thread group killed by `signo`.
+fn fatal_status(signo: u32) -> ExitStatus {
+    let core = signal::default_action(signo) == DefaultAction::Core;
+    ExitStatus::Signaled { signo, core }
+}

@@ -1,0 +1,307 @@
+//! How program code runs: the platform contract and its implementations.
+//!
+//! A [`Platform`] makes [`AddressSpace`]s (the program's view of memory) and
+//! [`Context`]s (a host thread's means of running program code). The sentry
+//! runs a program thread with [`Context::switch`], which returns an [`Event`]
+//! when the thread needs the kernel: a syscall, a fault, a signal, or an
+//! interruption requested through an [`Interrupter`]. Every byte of program
+//! memory lives in the [`MemoryFile`]; an address space is only a cache of the
+//! sentry's VMA tree, filled with [`AddressSpace::map_file`] on faults.
+//!
+//! This crate knows registers, traps and mappings, nothing about files or
+//! processes. It is the contract gVisor's platforms implement: address spaces,
+//! execution contexts, and returning control on syscalls and faults.
+
+#![warn(missing_docs)]
+#![deny(unsafe_code)]
+
+mod memory_file;
+pub mod ptrace;
+mod registers;
+
+use std::any::Any;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+pub use memory_file::{MemoryFile, MemoryFileError};
+pub use registers::Registers;
+
+use abi::signal::SigInfo;
+
+/// Memory access permissions of a mapping.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub struct Perms {
+    /// Readable.
+    pub read: bool,
+    /// Writable.
+    pub write: bool,
+    /// Executable.
+    pub execute: bool,
+}
+
+impl Perms {
+    /// No access.
+    pub const NONE: Perms = Perms { read: false, write: false, execute: false };
+    /// Read only.
+    pub const READ: Perms = Perms { read: true, write: false, execute: false };
+    /// Read and write.
+    pub const READ_WRITE: Perms = Perms { read: true, write: true, execute: false };
+    /// Read and execute.
+    pub const READ_EXECUTE: Perms = Perms { read: true, write: false, execute: true };
+
+    /// The permissions of `PROT_*` bits; unknown bits are ignored.
+    pub const fn from_prot(prot: u32) -> Perms {
+        Perms {
+            read: prot & abi::mman::PROT_READ != 0,
+            write: prot & abi::mman::PROT_WRITE != 0,
+            execute: prot & abi::mman::PROT_EXEC != 0,
+        }
+    }
+
+    /// These permissions as `PROT_*` bits.
+    pub const fn to_prot(self) -> u32 {
+        let mut prot = 0;
+        if self.read {
+            prot |= abi::mman::PROT_READ;
+        }
+        if self.write {
+            prot |= abi::mman::PROT_WRITE;
+        }
+        if self.execute {
+            prot |= abi::mman::PROT_EXEC;
+        }
+        prot
+    }
+
+    /// Whether every permission in `other` is also in `self`.
+    pub const fn contains(self, other: Perms) -> bool {
+        (self.read || !other.read) && (self.write || !other.write) && (self.execute || !other.execute)
+    }
+}
+
+/// The kind of access that faulted, as far as the platform knows it.
+///
+/// Under ptrace this is approximate: the host does not tell a tracer the
+/// fault's error code, so the memory manager must not rely on it being exact.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Access {
+    /// The access read memory (or the platform cannot tell).
+    pub read: bool,
+    /// The access wrote memory.
+    pub write: bool,
+    /// The access fetched an instruction.
+    pub execute: bool,
+}
+
+/// Why [`Context::switch`] returned.
+#[derive(Clone, Copy, Debug)]
+pub enum Event {
+    /// The thread made a 64-bit syscall. The number is in `orig_rax`, the
+    /// arguments in `rdi, rsi, rdx, r10, r8, r9`; `rip` is past the
+    /// instruction. The kernel writes the result to `rax` before the next
+    /// switch.
+    Syscall,
+    /// The thread touched memory that is not mapped with the needed access.
+    Fault {
+        /// The faulting address.
+        addr: u64,
+        /// What the access was, as far as the platform knows.
+        access: Access,
+    },
+    /// The thread got a synchronous signal other than a page fault (an
+    /// `int3`, a `ud2`, a division by zero, a general-protection fault).
+    Signal(SigInfo),
+    /// An [`Interrupter`] asked the thread to return to the kernel.
+    Interrupted,
+}
+
+/// A failure of the platform's own machinery, never of the program.
+///
+/// The sentry treats these as fatal for the sandbox (or, for
+/// [`PlatformError::Unavailable`], reports them before the program starts).
+#[derive(Debug, thiserror::Error)]
+pub enum PlatformError {
+    /// The platform cannot run on this host.
+    #[error("{platform}: {reason}")]
+    Unavailable {
+        /// The platform's name.
+        platform: &'static str,
+        /// What is missing and what to do about it.
+        reason: String,
+    },
+    /// A host call the platform needed failed.
+    #[error("{op}: {source}")]
+    Host {
+        /// What the platform was doing.
+        op: &'static str,
+        /// The host's error.
+        source: std::io::Error,
+    },
+    /// A stub process or thread died or misbehaved.
+    #[error("stub {pid}: {what}")]
+    Stub {
+        /// The stub's host thread id.
+        pid: i32,
+        /// What happened.
+        what: String,
+    },
+    /// The address space has no stub thread the calling host thread can drive.
+    #[error("address space not usable from this thread: {0}")]
+    WrongThread(&'static str),
+}
+
+impl PlatformError {
+    /// A [`PlatformError::Host`] from the calling thread's `errno`.
+    pub fn last_os_error(op: &'static str) -> PlatformError {
+        PlatformError::Host { op, source: std::io::Error::last_os_error() }
+    }
+}
+
+/// The host syscalls a platform needs the sentry's own seccomp filter to allow.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct SyscallAllowlist {
+    /// Syscall numbers, allowed with any arguments.
+    pub syscalls: Vec<u64>,
+}
+
+/// A way to run program code on this host.
+pub trait Platform: Send + Sync + std::fmt::Debug {
+    /// The platform's name, as `--platform` spells it.
+    fn name(&self) -> &'static str;
+
+    /// Creates an empty address space. Under ptrace the calling host thread
+    /// becomes the tracer of the new stub, so the first [`Context`] to run in
+    /// it should be created on the same thread.
+    ///
+    /// # Errors
+    /// A [`PlatformError`] if a stub could not be created.
+    fn new_address_space(&self) -> Result<Arc<dyn AddressSpace>, PlatformError>;
+
+    /// Creates an execution context bound to the calling host thread.
+    ///
+    /// # Errors
+    /// A [`PlatformError`] if the host refuses what the context needs.
+    fn new_context(&self) -> Result<Box<dyn Context>, PlatformError>;
+
+    /// The lowest address a program may map.
+    fn min_user_address(&self) -> u64;
+
+    /// One past the highest address a program may map. The platform's own
+    /// pages (the stub) sit at or above it.
+    fn max_user_address(&self) -> u64;
+
+    /// What the sentry's own seccomp filter must allow for this platform.
+    fn host_syscalls(&self) -> SyscallAllowlist;
+}
+
+/// A program's address space as the host sees it: a cache of the sentry's
+/// VMA tree, filled on faults.
+pub trait AddressSpace: Send + Sync + std::fmt::Debug {
+    /// Maps `len` bytes of the MemoryFile at `offset` to `addr` with `perms`,
+    /// replacing whatever was mapped there. `addr`, `offset` and `len` are
+    /// page-aligned. With `populate`, the host pre-faults the range.
+    ///
+    /// Blocks until the mapping is in place. Under ptrace, must be called on
+    /// a host thread that traces one of the address space's stub threads.
+    ///
+    /// # Errors
+    /// A [`PlatformError`] if the host refused; the sandbox cannot go on.
+    fn map_file(
+        &self,
+        addr: u64,
+        offset: u64,
+        len: u64,
+        perms: Perms,
+        populate: bool,
+    ) -> Result<(), PlatformError>;
+
+    /// Removes any mapping in `[addr, addr + len)`. Page-aligned; unmapping
+    /// what is not mapped is not an error.
+    ///
+    /// # Errors
+    /// A [`PlatformError`] if the host refused; the sandbox cannot go on.
+    fn unmap(&self, addr: u64, len: u64) -> Result<(), PlatformError>;
+
+    /// For a platform's context to downcast to its own address space type.
+    fn as_any(&self) -> &dyn Any;
+}
+
+/// A host thread's means of running program threads.
+///
+/// Bound to the host thread that created it, so it is not `Send`.
+pub trait Context: std::fmt::Debug {
+    /// Runs the thread whose state is `regs` in `aspace` until it needs the
+    /// kernel, and returns why. `regs` holds the thread's state on return.
+    ///
+    /// Blocks while program code runs. Returns [`Event::Interrupted`] at once
+    /// if an interrupt is pending.
+    ///
+    /// # Errors
+    /// A [`PlatformError`] if the platform's machinery failed; the thread
+    /// cannot go on.
+    fn switch(
+        &mut self,
+        aspace: &dyn AddressSpace,
+        regs: &mut Registers,
+    ) -> Result<Event, PlatformError>;
+
+    /// Reads the thread's FPU/SSE/AVX state (the `xsave` area, as
+    /// `PTRACE_GETFPREGS` lays it out) after the last [`Context::switch`].
+    ///
+    /// # Errors
+    /// A [`PlatformError`] if the host refused.
+    fn fpu_state(&mut self, aspace: &dyn AddressSpace) -> Result<Vec<u8>, PlatformError>;
+
+    /// Resets the thread's FPU state to its initial values (as `execve` does).
+    ///
+    /// # Errors
+    /// A [`PlatformError`] if the host refused.
+    fn reset_fpu_state(&mut self, aspace: &dyn AddressSpace) -> Result<(), PlatformError>;
+
+    /// A handle other host threads use to interrupt this context.
+    fn interrupter(&self) -> Interrupter;
+}
+
+/// What an [`Interrupter`] does to wake a running context; each platform
+/// provides its own.
+pub trait Kick: Send + Sync + std::fmt::Debug {
+    /// Makes a running [`Context::switch`] return soon. Called after the
+    /// pending flag is set.
+    fn kick(&self);
+}
+
+/// Makes a context's running or next [`Context::switch`] return
+/// [`Event::Interrupted`]. Cheap to clone, usable from any host thread.
+#[derive(Clone, Debug)]
+pub struct Interrupter {
+    pending: Arc<AtomicBool>,
+    kick: Arc<dyn Kick>,
+}
+
+impl Interrupter {
+    /// An interrupter that sets `pending` and then calls `kick`.
+    pub fn new(pending: Arc<AtomicBool>, kick: Arc<dyn Kick>) -> Interrupter {
+        Interrupter { pending, kick }
+    }
+
+    /// Requests an interruption. Never blocks.
+    pub fn interrupt(&self) {
+        self.pending.store(true, Ordering::SeqCst);
+        self.kick.kick();
+    }
+}
+
+/// Each platform this build has, with whether it works on this host.
+pub fn probe_all() -> Vec<(&'static str, Result<(), PlatformError>)> {
+    vec![
+        ("ptrace", ptrace::probe()),
+        ("systrap", Err(PlatformError::Unavailable {
+            platform: "systrap",
+            reason: "not implemented yet in this build; use --platform=ptrace".into(),
+        })),
+        ("kvm", Err(PlatformError::Unavailable {
+            platform: "kvm",
+            reason: "not implemented yet in this build; use --platform=ptrace".into(),
+        })),
+    ]
+}

@@ -1,0 +1,1 @@
+//! The sandbox's lifecycle (PLACEHOLDER while it is being written).
