@@ -21,6 +21,15 @@ pub trait Mappable: Send + Sync + Debug {
     fn identity(&self) -> (u64, u64, String);
 }
 
+/// What a file's `mmap` maps.
+#[derive(Clone, Debug)]
+pub enum MmapBacking {
+    /// Fresh zeroed memory, as for `/dev/zero`.
+    Anonymous,
+    /// The file's contents.
+    File(Arc<dyn Mappable>),
+}
+
 /// An `mmap(2)` request, already checked for flags the caller rejects.
 #[derive(Clone, Debug)]
 pub struct MmapRequest {

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use abi::Errno;
 use abi::stat::Stat;
 
-use crate::mm::Mappable;
+use crate::mm::MmapBacking;
 use crate::task::Credentials;
 
 /// The sandbox's file-system view: the mount tree.
@@ -43,6 +43,8 @@ impl FsContext {
 impl FdTable {
     pub fn new() -> FdTable { FdTable {} }
     /// Installs `file` at exactly `fd`.
+    /// The file at `fd`, or EBADF.
+    pub fn get(&self, fd: i32) -> Result<Arc<File>, Errno> { Err(Errno::EBADF) }
     pub fn install_at(&mut self, fd: i32, file: Arc<File>, cloexec: bool) -> Result<(), Errno> { Err(Errno::ENOSYS) }
 }
 
@@ -52,7 +54,10 @@ impl File {
     pub fn host_stdio(fd: OwnedFd) -> Result<Arc<File>, Errno> { Err(Errno::ENOSYS) }
     pub fn read_at(&self, buf: &mut [u8], offset: u64) -> Result<usize, Errno> { Err(Errno::ENOSYS) }
     pub fn stat(&self) -> Result<Stat, Errno> { Err(Errno::ENOSYS) }
-    pub fn mappable(&self) -> Option<Arc<dyn Mappable>> { None }
+    /// What `mmap` of this file maps: ENODEV if it cannot be mapped.
+    pub fn mmap_backing(&self) -> Result<MmapBacking, Errno> { Err(Errno::ENODEV) }
+    /// The status flags and access mode (`O_RDONLY`/`O_WRONLY`/`O_RDWR`, `O_APPEND`, `O_PATH`, ...).
+    pub fn flags(&self) -> u32 { 0 }
 }
 
 /// Opens `path` (relative to the cwd of `fs`) for execution: follows
