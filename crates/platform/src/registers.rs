@@ -42,11 +42,9 @@ pub struct Registers {
 const _: () = assert!(core::mem::size_of::<Registers>() == 27 * 8);
 
 /// `__USER_CS` (`arch/x86/include/asm/segment.h`): the 64-bit user code segment.
-pub const USER_CS: u64 = 0x33;
+pub(crate) const USER_CS: u64 = 0x33;
 /// `__USER_DS`: the user data/stack segment.
-pub const USER_DS: u64 = 0x2b;
-/// `__USER32_CS`: the 32-bit compatibility code segment.
-pub const USER32_CS: u64 = 0x23;
+pub(crate) const USER_DS: u64 = 0x2b;
 /// `X86_EFLAGS_IF`, plus the always-one bit 1: the flags a new thread starts with.
 const INITIAL_EFLAGS: u64 = 0x202;
 
