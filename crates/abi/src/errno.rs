@@ -276,6 +276,10 @@ impl Errno {
     pub const EHWPOISON: Errno = Errno(133);
     /// Operation would block (an alias of `EAGAIN`).
     pub const EWOULDBLOCK: Errno = Errno::EAGAIN;
+    /// Operation not supported (an alias of \`EOPNOTSUPP\`).
+    pub const ENOTSUP: Errno = Errno::EOPNOTSUPP;
+    /// Resource deadlock would occur (an alias of \`EDEADLK\`).
+    pub const EDEADLOCK: Errno = Errno::EDEADLK;
 
     // include/linux/errno.h: these never reach the program. The task loop
     // turns them into EINTR or a restart of the syscall.

@@ -1,3 +1,168 @@
-//! The `carapace` command (PLACEHOLDER while it is being written).
+//! The `carapace` command: runs programs in the sandbox, and reports what the
+//! sandbox supports on this host.
+//!
+//! Global flags may come before or after the subcommand. Exit status: the
+//! program's, 128 + N if signal N killed it; 125 for carapace's own errors,
+//! 126 when the command cannot be executed, 127 when it is not found.
 
-fn main() {}
+use std::ffi::OsString;
+use std::os::unix::ffi::{OsStrExt, OsStringExt};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::{Context, bail};
+use clap::{Parser, Subcommand};
+use runtime::{PlatformKind, SandboxConfig};
+
+/// carapace: an application kernel for untrusted Linux programs.
+#[derive(Debug, Parser)]
+#[command(name = "carapace", version, about)]
+struct Cli {
+    /// The platform that runs program code: ptrace (systrap and kvm are not
+    /// built yet). Default: the fastest that works on this host.
+    #[arg(long, global = true, value_name = "NAME")]
+    platform: Option<String>,
+
+    /// The host directory to use as the sandbox's root (read-only).
+    #[arg(long, global = true, value_name = "DIR", default_value = "/")]
+    rootfs: PathBuf,
+
+    /// Print each syscall with its arguments and result (to stderr, or the debug log).
+    #[arg(long, global = true)]
+    strace: bool,
+
+    /// Print carapace's own notes (such as unsupported syscalls) to stderr.
+    #[arg(long, global = true)]
+    debug: bool,
+
+    /// Write notes and strace output to this file instead of stderr.
+    #[arg(long, global = true, value_name = "FILE")]
+    debug_log: Option<PathBuf>,
+
+    /// Networking: only `none` (loopback inside the sandbox) exists so far.
+    #[arg(long, global = true, value_name = "MODE", default_value = "none")]
+    network: String,
+
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Run a command in the sandbox, with the host's root file system read-only.
+    Do {
+        /// The command and its arguments; a command without a slash is looked up in PATH.
+        #[arg(required = true, trailing_var_arg = true, allow_hyphen_values = true)]
+        command: Vec<OsString>,
+    },
+    /// List the platforms and whether each works on this host.
+    Platforms,
+    /// Print the syscall table: number, name, support level, note.
+    Syscalls,
+}
+
+/// carapace's own failure (the program's statuses pass through as they are).
+const EXIT_CARAPACE_ERROR: u8 = 125;
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(code) => ExitCode::from(code),
+        Err(err) => {
+            eprintln!("carapace: {err:#}");
+            ExitCode::from(EXIT_CARAPACE_ERROR)
+        }
+    }
+}
+
+fn run(cli: Cli) -> anyhow::Result<u8> {
+    match cli.command {
+        Command::Platforms => {
+            print_platforms();
+            Ok(0)
+        }
+        Command::Syscalls => {
+            print_syscalls();
+            Ok(0)
+        }
+        Command::Do { ref command } => {
+            let config = sandbox_config(&cli, command)?;
+            Ok(runtime::run(config)?)
+        }
+    }
+}
+
+/// Checks everything the CLI can check before the sandbox starts.
+fn sandbox_config(cli: &Cli, command: &[OsString]) -> anyhow::Result<SandboxConfig> {
+    let platform = choose_platform(cli.platform.as_deref())?;
+    if cli.network != "none" {
+        bail!("--network={}: only --network=none is supported so far", cli.network);
+    }
+    let rootfs = std::fs::canonicalize(&cli.rootfs)
+        .with_context(|| format!("--rootfs {}", cli.rootfs.display()))?;
+    if !rootfs.is_dir() {
+        bail!("--rootfs {}: not a directory", rootfs.display());
+    }
+    let cwd = std::env::current_dir().map(|d| d.into_os_string().into_vec()).unwrap_or_else(|_| b"/".to_vec());
+    let envp = std::env::vars_os()
+        .map(|(k, v)| {
+            let mut entry = k.into_vec();
+            entry.push(b'=');
+            entry.extend_from_slice(v.as_bytes());
+            entry
+        })
+        .collect();
+    Ok(SandboxConfig {
+        platform,
+        rootfs,
+        argv: command.iter().map(|a| a.as_bytes().to_vec()).collect(),
+        envp,
+        cwd,
+        debug_log: cli.debug_log.clone(),
+        debug: cli.debug,
+        strace: cli.strace,
+    })
+}
+
+/// The platform named by `--platform`, or the fastest one that works here.
+fn choose_platform(name: Option<&str>) -> anyhow::Result<PlatformKind> {
+    let probes = platform::probe_all();
+    let Some(name) = name else {
+        for (name, result) in &probes {
+            if result.is_ok() && *name == "ptrace" {
+                return Ok(PlatformKind::Ptrace);
+            }
+        }
+        bail!("no platform works on this host; `carapace platforms` says why");
+    };
+    match probes.iter().find(|(n, _)| *n == name) {
+        None => {
+            let known: Vec<&str> = probes.iter().map(|(n, _)| *n).collect();
+            bail!("--platform={name}: unknown platform; choose one of {}", known.join(", "))
+        }
+        Some((_, Err(err))) => bail!("--platform={name}: {err}"),
+        Some((_, Ok(()))) => match name {
+            "ptrace" => Ok(PlatformKind::Ptrace),
+            _ => bail!("--platform={name}: not available in this build; use --platform=ptrace"),
+        },
+    }
+}
+
+fn print_platforms() {
+    for (name, result) in platform::probe_all() {
+        match result {
+            Ok(()) => println!("{name:<8} works"),
+            Err(err) => println!("{name:<8} unavailable: {err}"),
+        }
+    }
+}
+
+fn print_syscalls() {
+    println!("{:>4}  {:<24} {:<12} NOTE", "NR", "NAME", "SUPPORT");
+    for row in kernel::syscalls::table::table() {
+        if row.name.is_empty() {
+            continue;
+        }
+        println!("{:>4}  {:<24} {:<12} {}", row.nr, row.name, row.support.name(), row.note);
+    }
+}

@@ -125,12 +125,14 @@ pub struct Kernel {
 }
 
 impl Kernel {
-    /// Sets up the sentry and runs the program to its end, on the calling
-    /// host thread.
+    /// Sets up the sentry and loads the program, ready to run as the first
+    /// task on the calling host thread (the platform binds the program's
+    /// first thread to it). The kernel is returned so that the sandbox
+    /// process can forward signals to it while the task runs.
     ///
     /// # Errors
-    /// A [`KernelError`] if the program cannot be found, loaded or run.
-    pub fn run(config: KernelConfig) -> Result<ExitStatus, KernelError> {
+    /// A [`KernelError`] if the program cannot be found or loaded.
+    pub fn start(config: KernelConfig) -> Result<(Arc<Kernel>, Task), KernelError> {
         let KernelConfig {
             platform,
             memory_file,
@@ -178,7 +180,7 @@ impl Kernel {
             |errno| KernelError::NotExecutable { path: lossy(&command), errno },
         )?;
         let thread_group = ThreadGroup::new_init(image.exe_path);
-        let mut task = Task::new(
+        let task = Task::new(
             Arc::clone(&kernel),
             thread_group,
             mm,
@@ -189,7 +191,7 @@ impl Kernel {
             image.regs,
         );
         kernel.register(task.handle());
-        task.run()
+        Ok((kernel, task))
     }
 
     /// Kills every task with `signo`, as a signal from outside the sandbox

@@ -16,6 +16,7 @@
 #![deny(unsafe_code)]
 
 pub mod fs;
+mod host;
 pub mod kernel;
 pub mod loader;
 pub mod log;
@@ -26,3 +27,4 @@ pub mod task;
 pub mod vfs;
 
 pub use kernel::{ExitStatus, Kernel, KernelConfig, KernelError};
+pub use log::DebugLog;

@@ -1,6 +1,269 @@
-//! The process area's syscalls.
+//! Process identity, exit, resource limits and per-thread registers:
+//! getpid(2) and the id calls, exit(2), exit_group(2), arch_prctl(2),
+//! set_tid_address(2), set_robust_list(2), prlimit64(2) and friends.
 
-use super::table::Entry;
+use abi::Errno;
+use abi::resource::{RLIM_NLIMITS, RLIMIT_NOFILE, Rlimit};
+use abi::sysno::*;
+
+use super::table::{Arg, Entry, Support, entry};
+use super::{SyscallArgs, SyscallResult};
+use crate::kernel::ExitStatus;
+use crate::task::Task;
+
+// arch/x86/include/uapi/asm/prctl.h
+const ARCH_SET_GS: u32 = 0x1001;
+const ARCH_SET_FS: u32 = 0x1002;
+const ARCH_GET_FS: u32 = 0x1003;
+const ARCH_GET_GS: u32 = 0x1004;
+const ARCH_GET_CPUID: u32 = 0x1011;
+const ARCH_SET_CPUID: u32 = 0x1012;
+
+/// `sysctl_nr_open`'s default (`fs/file.c`): the most RLIMIT_NOFILE may be raised to.
+const NR_OPEN: u64 = 1 << 20;
+
+/// `sizeof(struct robust_list_head)`.
+const ROBUST_LIST_HEAD_SIZE: u64 = 24;
 
 /// This area's rows of the syscall table.
-pub(super) const SYSCALLS: &[Entry] = &[];
+pub(super) const SYSCALLS: &[Entry] = &[
+    entry(SYS_GETPID, sys_getpid, &[], Support::Full, ""),
+    entry(SYS_GETPPID, sys_getppid, &[], Support::Full, ""),
+    entry(SYS_GETTID, sys_gettid, &[], Support::Full, ""),
+    entry(SYS_GETUID, sys_getuid, &[], Support::Full, ""),
+    entry(SYS_GETEUID, sys_geteuid, &[], Support::Full, ""),
+    entry(SYS_GETGID, sys_getgid, &[], Support::Full, ""),
+    entry(SYS_GETEGID, sys_getegid, &[], Support::Full, ""),
+    entry(SYS_GETGROUPS, sys_getgroups, &[Arg::Int, Arg::Ptr], Support::Full, ""),
+    entry(SYS_GETRESUID, sys_getresuid, &[Arg::Ptr, Arg::Ptr, Arg::Ptr], Support::Full, ""),
+    entry(SYS_GETRESGID, sys_getresgid, &[Arg::Ptr, Arg::Ptr, Arg::Ptr], Support::Full, ""),
+    entry(
+        SYS_EXIT,
+        sys_exit,
+        &[Arg::Int],
+        Support::Partial,
+        "ends the whole thread group: programs have one thread until clone exists",
+    ),
+    entry(SYS_EXIT_GROUP, sys_exit_group, &[Arg::Int], Support::Full, ""),
+    entry(
+        SYS_ARCH_PRCTL,
+        sys_arch_prctl,
+        &[Arg::Hex, Arg::Hex],
+        Support::Partial,
+        "ARCH_SET_CPUID gives ENODEV (no CPUID faulting); the XCOMP and VDSO codes give EINVAL",
+    ),
+    entry(SYS_SET_TID_ADDRESS, sys_set_tid_address, &[Arg::Ptr], Support::Full, ""),
+    entry(
+        SYS_SET_ROBUST_LIST,
+        sys_set_robust_list,
+        &[Arg::Ptr, Arg::Len],
+        Support::Partial,
+        "recorded; the list is walked on thread death once threads exist",
+    ),
+    entry(
+        SYS_PRLIMIT64,
+        sys_prlimit64,
+        &[Arg::Int, Arg::Int, Arg::Ptr, Arg::Ptr],
+        Support::Partial,
+        "limits are recorded and reported; RLIMIT_NOFILE and RLIMIT_STACK are enforced",
+    ),
+    entry(SYS_GETRLIMIT, sys_getrlimit, &[Arg::Int, Arg::Ptr], Support::Partial, "see prlimit64"),
+    entry(SYS_SETRLIMIT, sys_setrlimit, &[Arg::Int, Arg::Ptr], Support::Partial, "see prlimit64"),
+];
+
+/// Implements Linux `getpid(2)`.
+fn sys_getpid(task: &mut Task, _: &SyscallArgs) -> SyscallResult {
+    Ok(u64::from(task.thread_group.pid.unsigned_abs()))
+}
+
+/// Implements Linux `getppid(2)`.
+fn sys_getppid(task: &mut Task, _: &SyscallArgs) -> SyscallResult {
+    Ok(u64::from(task.thread_group.ppid.unsigned_abs()))
+}
+
+/// Implements Linux `gettid(2)`.
+fn sys_gettid(task: &mut Task, _: &SyscallArgs) -> SyscallResult {
+    Ok(u64::from(task.tid.unsigned_abs()))
+}
+
+/// Implements Linux `getuid(2)`.
+fn sys_getuid(task: &mut Task, _: &SyscallArgs) -> SyscallResult {
+    Ok(u64::from(task.creds.uid))
+}
+
+/// Implements Linux `geteuid(2)`.
+fn sys_geteuid(task: &mut Task, _: &SyscallArgs) -> SyscallResult {
+    Ok(u64::from(task.creds.euid))
+}
+
+/// Implements Linux `getgid(2)`.
+fn sys_getgid(task: &mut Task, _: &SyscallArgs) -> SyscallResult {
+    Ok(u64::from(task.creds.gid))
+}
+
+/// Implements Linux `getegid(2)`.
+fn sys_getegid(task: &mut Task, _: &SyscallArgs) -> SyscallResult {
+    Ok(u64::from(task.creds.egid))
+}
+
+/// Implements Linux `getgroups(2)`.
+fn sys_getgroups(task: &mut Task, args: &SyscallArgs) -> SyscallResult {
+    let size = args.i32(0);
+    let count = task.creds.groups.len();
+    if size < 0 {
+        return Err(Errno::EINVAL);
+    }
+    if size == 0 {
+        return Ok(count as u64);
+    }
+    if usize::try_from(size).unwrap_or(0) < count {
+        return Err(Errno::EINVAL);
+    }
+    let bytes: Vec<u8> = task.creds.groups.iter().flat_map(|g| g.to_ne_bytes()).collect();
+    task.mm.copy_out(args.addr(1), &bytes)?;
+    Ok(count as u64)
+}
+
+/// Writes three ids to three pointers, as getresuid/getresgid do.
+fn put_three_ids(task: &Task, args: &SyscallArgs, ids: [u32; 3]) -> SyscallResult {
+    for (i, id) in ids.into_iter().enumerate() {
+        task.mm.write_obj(args.addr(i), &id)?;
+    }
+    Ok(0)
+}
+
+/// Implements Linux `getresuid(2)`.
+fn sys_getresuid(task: &mut Task, args: &SyscallArgs) -> SyscallResult {
+    let c = &task.creds;
+    let ids = [c.uid, c.euid, c.suid];
+    put_three_ids(task, args, ids)
+}
+
+/// Implements Linux `getresgid(2)`.
+fn sys_getresgid(task: &mut Task, args: &SyscallArgs) -> SyscallResult {
+    let c = &task.creds;
+    let ids = [c.gid, c.egid, c.sgid];
+    put_three_ids(task, args, ids)
+}
+
+/// Implements Linux `exit(2)`. With one thread per process for now, the
+/// thread's exit is the thread group's.
+fn sys_exit(task: &mut Task, args: &SyscallArgs) -> SyscallResult {
+    sys_exit_group(task, args)
+}
+
+/// Implements Linux `exit_group(2)`: the status is the low 8 bits.
+fn sys_exit_group(task: &mut Task, args: &SyscallArgs) -> SyscallResult {
+    task.exit_group(ExitStatus::Exited(args.u64(0).to_le_bytes()[0]));
+    Ok(0)
+}
+
+/// Implements Linux `arch_prctl(2)`.
+fn sys_arch_prctl(task: &mut Task, args: &SyscallArgs) -> SyscallResult {
+    let addr = args.u64(1);
+    match args.u32(0) {
+        ARCH_SET_FS | ARCH_SET_GS if addr >= abi::TASK_SIZE => Err(Errno::EPERM),
+        ARCH_SET_FS => {
+            task.regs.fs_base = addr;
+            Ok(0)
+        }
+        ARCH_SET_GS => {
+            task.regs.gs_base = addr;
+            Ok(0)
+        }
+        ARCH_GET_FS => task.mm.write_obj(addr, &task.regs.fs_base).map(|()| 0),
+        ARCH_GET_GS => task.mm.write_obj(addr, &task.regs.gs_base).map(|()| 0),
+        // CPUID is not made to fault, so it is always enabled.
+        ARCH_GET_CPUID => Ok(1),
+        ARCH_SET_CPUID => Err(Errno::ENODEV),
+        _ => Err(Errno::EINVAL),
+    }
+}
+
+/// Implements Linux `set_tid_address(2)`.
+fn sys_set_tid_address(task: &mut Task, args: &SyscallArgs) -> SyscallResult {
+    task.clear_child_tid = args.addr(0);
+    Ok(u64::from(task.tid.unsigned_abs()))
+}
+
+/// Implements Linux `set_robust_list(2)`.
+fn sys_set_robust_list(task: &mut Task, args: &SyscallArgs) -> SyscallResult {
+    if args.u64(1) != ROBUST_LIST_HEAD_SIZE {
+        return Err(Errno::EINVAL);
+    }
+    task.robust_list = (args.addr(0), args.u64(1));
+    Ok(0)
+}
+
+/// Checks a resource number from the program.
+fn resource(raw: u32) -> Result<u32, Errno> {
+    if raw < RLIM_NLIMITS { Ok(raw) } else { Err(Errno::EINVAL) }
+}
+
+/// The worker behind prlimit64, getrlimit and setrlimit (`do_prlimit`).
+fn do_prlimit(
+    task: &mut Task,
+    resource: u32,
+    new: Option<Rlimit>,
+    old_addr: u64,
+) -> SyscallResult {
+    if let Some(new) = new {
+        if new.rlim_cur > new.rlim_max {
+            return Err(Errno::EINVAL);
+        }
+        if resource == RLIMIT_NOFILE && new.rlim_max > NR_OPEN {
+            return Err(Errno::EPERM);
+        }
+    }
+    let old = {
+        let mut limits = task
+            .thread_group
+            .limits
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let slot = &mut limits[resource as usize];
+        let old = *slot;
+        if let Some(new) = new {
+            // Raising the hard limit needs CAP_SYS_RESOURCE, which only the
+            // sandbox's root has.
+            if new.rlim_max > old.rlim_max && task.creds.euid != 0 {
+                return Err(Errno::EPERM);
+            }
+            *slot = new;
+        }
+        old
+    };
+    if old_addr != 0 {
+        task.mm.write_obj(old_addr, &old)?;
+    }
+    Ok(0)
+}
+
+/// Implements Linux `prlimit64(2)` for the calling process (pid 0 or its own).
+fn sys_prlimit64(task: &mut Task, args: &SyscallArgs) -> SyscallResult {
+    let pid = args.i32(0);
+    let resource = resource(args.u32(1))?;
+    if pid != 0 && pid != task.thread_group.pid {
+        return Err(Errno::ESRCH);
+    }
+    let new = match args.addr(2) {
+        0 => None,
+        addr => Some(task.mm.read_obj::<Rlimit>(addr)?),
+    };
+    do_prlimit(task, resource, new, args.addr(3))
+}
+
+/// Implements Linux `getrlimit(2)`.
+fn sys_getrlimit(task: &mut Task, args: &SyscallArgs) -> SyscallResult {
+    let resource = resource(args.u32(0))?;
+    let limit = task.thread_group.limit(resource);
+    task.mm.write_obj(args.addr(1), &limit)?;
+    Ok(0)
+}
+
+/// Implements Linux `setrlimit(2)`.
+fn sys_setrlimit(task: &mut Task, args: &SyscallArgs) -> SyscallResult {
+    let resource = resource(args.u32(0))?;
+    let new = task.mm.read_obj::<Rlimit>(args.addr(1))?;
+    do_prlimit(task, resource, Some(new), 0)
+}

@@ -1,6 +1,146 @@
-//! The signal area's syscalls.
+//! Signal bookkeeping: rt_sigaction(2), rt_sigprocmask(2), rt_sigpending(2)
+//! and sigaltstack(2) store and report state. Delivery with signal frames
+//! comes with the processes work.
 
-use super::table::Entry;
+use abi::Errno;
+use abi::signal::{
+    MINSIGSTKSZ, SA_EXPOSE_TAGBITS, SA_NOCLDSTOP, SA_NOCLDWAIT, SA_NODEFER, SA_ONSTACK,
+    SA_RESETHAND, SA_RESTART, SA_RESTORER, SA_SIGINFO, SIG_BLOCK, SIG_SETMASK, SIG_UNBLOCK,
+    SIGKILL, SIGSET_SIZE, SIGSTOP, SS_AUTODISARM, SS_DISABLE, SS_ONSTACK, SigAction, StackT,
+    UNBLOCKABLE,
+};
+use abi::sysno::*;
+
+use super::table::{Arg, Entry, Support, entry};
+use super::{SyscallArgs, SyscallResult};
+use crate::signal;
+use crate::task::Task;
+
+/// `UAPI_SA_FLAGS` on x86-64: the flags the kernel keeps; others read back as 0.
+const KNOWN_SA_FLAGS: u64 = SA_NOCLDSTOP
+    | SA_NOCLDWAIT
+    | SA_SIGINFO
+    | SA_ONSTACK
+    | SA_RESTART
+    | SA_NODEFER
+    | SA_RESETHAND
+    | SA_EXPOSE_TAGBITS
+    | SA_RESTORER;
 
 /// This area's rows of the syscall table.
-pub(super) const SYSCALLS: &[Entry] = &[];
+pub(super) const SYSCALLS: &[Entry] = &[
+    entry(
+        SYS_RT_SIGACTION,
+        sys_rt_sigaction,
+        &[Arg::Signal, Arg::Ptr, Arg::Ptr, Arg::Len],
+        Support::Partial,
+        "actions are stored and reported; handlers are not run yet",
+    ),
+    entry(
+        SYS_RT_SIGPROCMASK,
+        sys_rt_sigprocmask,
+        &[Arg::Int, Arg::Ptr, Arg::Ptr, Arg::Len],
+        Support::Full,
+        "",
+    ),
+    entry(SYS_RT_SIGPENDING, sys_rt_sigpending, &[Arg::Ptr, Arg::Len], Support::Full, ""),
+    entry(
+        SYS_SIGALTSTACK,
+        sys_sigaltstack,
+        &[Arg::Ptr, Arg::Ptr],
+        Support::Partial,
+        "the stack is recorded; frames are not delivered on it yet",
+    ),
+];
+
+/// Implements Linux `rt_sigaction(2)`.
+fn sys_rt_sigaction(task: &mut Task, args: &SyscallArgs) -> SyscallResult {
+    let signo = args.u64(0);
+    let (act_addr, oldact_addr) = (args.addr(1), args.addr(2));
+    if args.u64(3) != SIGSET_SIZE || !signal::is_valid(signo) {
+        return Err(Errno::EINVAL);
+    }
+    let signo = u32::try_from(signo).map_err(|_| Errno::EINVAL)?;
+    let new = match act_addr {
+        0 => None,
+        addr => {
+            let mut act: SigAction = task.mm.read_obj(addr)?;
+            if signo == SIGKILL || signo == SIGSTOP {
+                return Err(Errno::EINVAL);
+            }
+            act.flags &= KNOWN_SA_FLAGS;
+            act.mask &= !UNBLOCKABLE;
+            Some(act)
+        }
+    };
+    let old = {
+        let mut actions =
+            task.thread_group.actions.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        match new {
+            Some(act) => actions.set(signo, act),
+            None => actions.get(signo),
+        }
+    };
+    if oldact_addr != 0 {
+        task.mm.write_obj(oldact_addr, &old)?;
+    }
+    Ok(0)
+}
+
+/// Implements Linux `rt_sigprocmask(2)`.
+fn sys_rt_sigprocmask(task: &mut Task, args: &SyscallArgs) -> SyscallResult {
+    if args.u64(3) != SIGSET_SIZE {
+        return Err(Errno::EINVAL);
+    }
+    let old = task.signal_mask;
+    if args.addr(1) != 0 {
+        let set: u64 = task.mm.read_obj(args.addr(1))?;
+        let set = set & !UNBLOCKABLE;
+        task.signal_mask = match args.u32(0) {
+            SIG_BLOCK => old | set,
+            SIG_UNBLOCK => old & !set,
+            SIG_SETMASK => set,
+            _ => return Err(Errno::EINVAL),
+        };
+    }
+    if args.addr(2) != 0 {
+        task.mm.write_obj(args.addr(2), &old)?;
+    }
+    Ok(0)
+}
+
+/// Implements Linux `rt_sigpending(2)`. No signal can be pending until
+/// delivery exists, so the set is always empty.
+fn sys_rt_sigpending(task: &mut Task, args: &SyscallArgs) -> SyscallResult {
+    if args.u64(1) > SIGSET_SIZE {
+        return Err(Errno::EINVAL);
+    }
+    let len = usize::try_from(args.u64(1)).map_err(|_| Errno::EINVAL)?;
+    task.mm.copy_out(args.addr(0), &[0u8; 8][..len])?;
+    Ok(0)
+}
+
+/// Implements Linux `sigaltstack(2)`.
+fn sys_sigaltstack(task: &mut Task, args: &SyscallArgs) -> SyscallResult {
+    let old = task.altstack;
+    if args.addr(0) != 0 {
+        let new: StackT = task.mm.read_obj(args.addr(0))?;
+        let flags = new.ss_flags.cast_unsigned();
+        let mode = flags & !SS_AUTODISARM;
+        if mode != 0 && mode != SS_DISABLE && mode != SS_ONSTACK {
+            return Err(Errno::EINVAL);
+        }
+        task.altstack = if mode == SS_DISABLE {
+            StackT { ss_sp: 0, ss_flags: SS_DISABLE.cast_signed(), _pad: 0, ss_size: 0 }
+        } else {
+            if new.ss_size < MINSIGSTKSZ {
+                return Err(Errno::ENOMEM);
+            }
+            StackT { ss_sp: new.ss_sp, ss_flags: flags.cast_signed() & !SS_ONSTACK.cast_signed(), _pad: 0, ss_size: new.ss_size }
+        };
+    }
+    if args.addr(1) != 0 {
+        task.mm.write_obj(args.addr(1), &old)?;
+    }
+    Ok(0)
+}

@@ -1,6 +1,148 @@
-//! The time area's syscalls.
+//! Clocks and sleeping: clock_gettime(2), clock_getres(2), gettimeofday(2),
+//! time(2), nanosleep(2), clock_nanosleep(2).
 
-use super::table::Entry;
+use std::time::{Duration, Instant};
+
+use abi::Errno;
+use abi::sysno::*;
+use abi::time::{
+    CLOCK_BOOTTIME, CLOCK_MONOTONIC, CLOCK_PROCESS_CPUTIME_ID, CLOCK_REALTIME, CLOCK_TAI,
+    CLOCK_THREAD_CPUTIME_ID, NSEC_PER_SEC, TIMER_ABSTIME, Timespec, Timeval, Timezone,
+};
+
+use super::table::{Arg, Entry, Support, entry};
+use super::{SyscallArgs, SyscallResult};
+use crate::host;
+use crate::task::Task;
 
 /// This area's rows of the syscall table.
-pub(super) const SYSCALLS: &[Entry] = &[];
+pub(super) const SYSCALLS: &[Entry] = &[
+    entry(
+        SYS_CLOCK_GETTIME,
+        sys_clock_gettime,
+        &[Arg::Int, Arg::Ptr],
+        Support::Partial,
+        "CPU-time clocks measure the sentry's thread; per-pid CPU clocks (negative ids) give EINVAL",
+    ),
+    entry(SYS_CLOCK_GETRES, sys_clock_getres, &[Arg::Int, Arg::Ptr], Support::Partial, "as clock_gettime"),
+    entry(SYS_GETTIMEOFDAY, sys_gettimeofday, &[Arg::Ptr, Arg::Ptr], Support::Full, ""),
+    entry(SYS_TIME, sys_time, &[Arg::Ptr], Support::Full, ""),
+    entry(SYS_NANOSLEEP, sys_nanosleep, &[Arg::Ptr, Arg::Ptr], Support::Full, ""),
+    entry(
+        SYS_CLOCK_NANOSLEEP,
+        sys_clock_nanosleep,
+        &[Arg::Int, Arg::Hex, Arg::Ptr, Arg::Ptr],
+        Support::Partial,
+        "CLOCK_PROCESS_CPUTIME_ID sleeps are measured in wall time",
+    ),
+];
+
+/// A clock id from the program: the host answers the fixed clocks; the
+/// per-pid CPU clocks (negative ids) are not served.
+fn clock_id(raw: i32) -> Result<u32, Errno> {
+    u32::try_from(raw).map_err(|_| Errno::EINVAL)
+}
+
+/// Implements Linux `clock_gettime(2)`.
+fn sys_clock_gettime(task: &mut Task, args: &SyscallArgs) -> SyscallResult {
+    let now = host::clock_gettime(clock_id(args.i32(0))?)?;
+    task.mm.write_obj(args.addr(1), &now)?;
+    Ok(0)
+}
+
+/// Implements Linux `clock_getres(2)`; a NULL `res` only checks the clock.
+fn sys_clock_getres(task: &mut Task, args: &SyscallArgs) -> SyscallResult {
+    let res = host::clock_getres(clock_id(args.i32(0))?)?;
+    if args.addr(1) != 0 {
+        task.mm.write_obj(args.addr(1), &res)?;
+    }
+    Ok(0)
+}
+
+/// Implements Linux `gettimeofday(2)`. The time zone is always UTC, as the
+/// kernel's `sys_tz` is unless someone sets it.
+fn sys_gettimeofday(task: &mut Task, args: &SyscallArgs) -> SyscallResult {
+    if args.addr(0) != 0 {
+        let now = host::clock_gettime(CLOCK_REALTIME)?;
+        let tv = Timeval { tv_sec: now.tv_sec, tv_usec: now.tv_nsec / 1000 };
+        task.mm.write_obj(args.addr(0), &tv)?;
+    }
+    if args.addr(1) != 0 {
+        task.mm.write_obj(args.addr(1), &Timezone::default())?;
+    }
+    Ok(0)
+}
+
+/// Implements Linux `time(2)`.
+fn sys_time(task: &mut Task, args: &SyscallArgs) -> SyscallResult {
+    let now = host::clock_gettime(CLOCK_REALTIME)?.tv_sec;
+    if args.addr(0) != 0 {
+        task.mm.write_obj(args.addr(0), &now)?;
+    }
+    Ok(now.cast_unsigned())
+}
+
+/// Reads and checks a `timespec` the program passed (`timespec64_valid`).
+fn read_timespec(task: &Task, addr: u64) -> Result<Timespec, Errno> {
+    let ts: Timespec = task.mm.read_obj(addr)?;
+    if ts.tv_sec < 0 || !(0..NSEC_PER_SEC).contains(&ts.tv_nsec) {
+        return Err(Errno::EINVAL);
+    }
+    Ok(ts)
+}
+
+fn to_duration(ts: Timespec) -> Duration {
+    Duration::new(ts.tv_sec.cast_unsigned(), u32::try_from(ts.tv_nsec).unwrap_or(0))
+}
+
+fn to_timespec(d: Duration) -> Timespec {
+    Timespec {
+        tv_sec: i64::try_from(d.as_secs()).unwrap_or(i64::MAX),
+        tv_nsec: i64::from(d.subsec_nanos()),
+    }
+}
+
+/// Sleeps for `duration`; on interruption writes the time left to
+/// `rem_addr` (if not NULL) and fails with EINTR.
+fn sleep_relative(task: &Task, duration: Duration, rem_addr: u64) -> SyscallResult {
+    let start = Instant::now();
+    let deadline = start.checked_add(duration).unwrap_or(start + Duration::from_secs(1 << 40));
+    match task.sleep_until(deadline) {
+        Ok(()) => Ok(0),
+        Err(errno) => {
+            if rem_addr != 0 {
+                let left = deadline.saturating_duration_since(Instant::now());
+                task.mm.write_obj(rem_addr, &to_timespec(left))?;
+            }
+            Err(errno)
+        }
+    }
+}
+
+/// Implements Linux `nanosleep(2)`.
+fn sys_nanosleep(task: &mut Task, args: &SyscallArgs) -> SyscallResult {
+    let req = read_timespec(task, args.addr(0))?;
+    sleep_relative(task, to_duration(req), args.addr(1))
+}
+
+/// Implements Linux `clock_nanosleep(2)`.
+fn sys_clock_nanosleep(task: &mut Task, args: &SyscallArgs) -> SyscallResult {
+    let clock = clock_id(args.i32(0))?;
+    match clock {
+        CLOCK_REALTIME | CLOCK_MONOTONIC | CLOCK_BOOTTIME | CLOCK_TAI
+        | CLOCK_PROCESS_CPUTIME_ID => {}
+        CLOCK_THREAD_CPUTIME_ID => return Err(Errno::EINVAL),
+        _ => {
+            // Valid clocks that cannot sleep are ENOTSUP; unknown ones EINVAL.
+            return Err(if host::clock_getres(clock).is_ok() { Errno::ENOTSUP } else { Errno::EINVAL });
+        }
+    }
+    let req = read_timespec(task, args.addr(2))?;
+    if args.u32(1) & TIMER_ABSTIME != 0 {
+        let now = host::clock_gettime(clock)?;
+        let left = to_duration(req).saturating_sub(to_duration(now));
+        // An absolute sleep is never shortened into a rem value.
+        return sleep_relative(task, left, 0);
+    }
+    sleep_relative(task, to_duration(req), args.addr(3))
+}

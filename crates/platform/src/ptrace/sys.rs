@@ -323,6 +323,10 @@ fn stub_master_main(sock: RawFd, memory_fd: RawFd, stub_base: u64) -> ! {
     // the master, whose death the sentry sees as a failed request.
     unsafe {
         libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL);
+        // Stubs must hold no more privilege than the sentry that traces
+        // them (which drops every capability), or ptrace refuses to attach.
+        libc::prctl(libc::PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
+        drop_capabilities();
         // Stubs are reaped automatically: the master never waits.
         libc::signal(libc::SIGCHLD, libc::SIG_IGN);
         libc::signal(libc::SIGINT, libc::SIG_IGN);
@@ -344,6 +348,19 @@ fn stub_master_main(sock: RawFd, memory_fd: RawFd, stub_base: u64) -> ! {
             libc::send(sock, bytes.as_ptr().cast(), 4, libc::MSG_NOSIGNAL);
         }
     }
+}
+
+/// Clears every capability of the calling process.
+///
+/// # Safety
+/// Only for the freshly forked stub master.
+unsafe fn drop_capabilities() {
+    // struct __user_cap_header_struct and two __user_cap_data_struct (v3).
+    const LINUX_CAPABILITY_VERSION_3: u32 = 0x2008_0522;
+    let header: [u32; 2] = [LINUX_CAPABILITY_VERSION_3, 0];
+    let data = [0u32; 6];
+    // SAFETY: capset reads the header and the two data structs.
+    unsafe { libc::syscall(libc::SYS_capset, header.as_ptr(), data.as_ptr()) };
 }
 
 /// Closes every fd except `low` and `high` (`low < high`).

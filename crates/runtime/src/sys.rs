@@ -1,0 +1,263 @@
+//! Host calls of the sandbox's set-up: namespaces, mounts, capabilities and
+//! signals. All of this crate's `unsafe` is here.
+
+#![allow(unsafe_code)]
+
+use std::ffi::{CStr, CString};
+use std::io;
+use std::os::fd::{FromRawFd, OwnedFd, RawFd};
+
+/// Turns a "-1 and errno" result into a `Result`.
+fn cvt(ret: libc::c_long) -> io::Result<libc::c_long> {
+    if ret == -1 { Err(io::Error::last_os_error()) } else { Ok(ret) }
+}
+
+fn cstring(s: &str) -> io::Result<CString> {
+    CString::new(s).map_err(|_| io::Error::from_raw_os_error(libc::EINVAL))
+}
+
+/// `clone(flags | SIGCHLD)` without a new stack, like `fork`: returns 0 in
+/// the child and its pid in the parent.
+///
+/// # Safety
+/// The calling process must be single-threaded, since the child is a copy
+/// that continues running arbitrary Rust code.
+pub(crate) unsafe fn fork_into_namespaces(flags: u64) -> io::Result<i32> {
+    let flags = flags | libc::SIGCHLD as u64;
+    // SAFETY: with a null stack, clone behaves like fork; the caller
+    // guarantees there are no other threads whose state would be lost.
+    let pid = cvt(unsafe { libc::syscall(libc::SYS_clone, flags, 0, 0, 0, 0) })?;
+    i32::try_from(pid).map_err(|_| io::Error::from_raw_os_error(libc::EINVAL))
+}
+
+/// `pipe2(O_CLOEXEC)`: (read end, write end).
+pub(crate) fn pipe() -> io::Result<(OwnedFd, OwnedFd)> {
+    let mut fds = [0; 2];
+    // SAFETY: pipe2 writes two fds to `fds`.
+    cvt(unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC) }.into())?;
+    // SAFETY: both fds are fresh and owned by nobody else.
+    Ok(unsafe { (OwnedFd::from_raw_fd(fds[0]), OwnedFd::from_raw_fd(fds[1])) })
+}
+
+/// Waits for `pid` to end; returns the raw wait status.
+pub(crate) fn wait_for(pid: i32) -> io::Result<i32> {
+    let mut status = 0;
+    loop {
+        // SAFETY: waitpid writes one int to `status`.
+        if unsafe { libc::waitpid(pid, &mut status, 0) } >= 0 {
+            return Ok(status);
+        }
+        let err = io::Error::last_os_error();
+        if err.kind() != io::ErrorKind::Interrupted {
+            return Err(err);
+        }
+    }
+}
+
+/// `kill(pid, signo)`, ignoring failure (the target may be gone).
+pub(crate) fn kill(pid: i32, signo: i32) {
+    // SAFETY: kill takes no pointers.
+    unsafe { libc::kill(pid, signo) };
+}
+
+/// The calling process's uid, gid and supplementary groups.
+pub(crate) fn identity() -> (u32, u32, Vec<u32>) {
+    // SAFETY: getuid/getgid cannot fail.
+    let (uid, gid) = unsafe { (libc::getuid(), libc::getgid()) };
+    // SAFETY: a zero-length query only returns the count.
+    let count = unsafe { libc::getgroups(0, std::ptr::null_mut()) };
+    let mut groups = vec![0; usize::try_from(count).unwrap_or(0)];
+    // SAFETY: getgroups writes at most `count` gids to the buffer of that size.
+    let n = unsafe { libc::getgroups(count, groups.as_mut_ptr()) };
+    groups.truncate(usize::try_from(n).unwrap_or(0));
+    (uid, gid, groups)
+}
+
+/// The host's name.
+pub(crate) fn hostname() -> String {
+    let mut buf = [0u8; 256];
+    // SAFETY: gethostname writes at most `buf.len()` bytes.
+    if unsafe { libc::gethostname(buf.as_mut_ptr().cast(), buf.len()) } != 0 {
+        return "localhost".to_string();
+    }
+    let end = buf.iter().position(|&b| b == 0).unwrap_or(buf.len());
+    String::from_utf8_lossy(&buf[..end]).into_owned()
+}
+
+/// The CPUs this process may run on.
+pub(crate) fn allowed_cpus() -> Vec<usize> {
+    // SAFETY: an all-zero cpu_set_t is a valid empty set.
+    let mut set: libc::cpu_set_t = unsafe { std::mem::zeroed() };
+    // SAFETY: sched_getaffinity writes one cpu_set_t of the size we pass.
+    if unsafe { libc::sched_getaffinity(0, size_of::<libc::cpu_set_t>(), &mut set) } != 0 {
+        return vec![0];
+    }
+    let count = usize::try_from(libc::CPU_SETSIZE).unwrap_or(0);
+    // SAFETY: CPU_ISSET reads the set in bounds (cpu < CPU_SETSIZE).
+    (0..count).filter(|&cpu| unsafe { libc::CPU_ISSET(cpu, &set) }).collect()
+}
+
+/// `prctl(PR_SET_PDEATHSIG, SIGKILL)`.
+pub(crate) fn die_with_parent() -> io::Result<()> {
+    // SAFETY: prctl with integer arguments only.
+    cvt(unsafe { libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL) }.into()).map(drop)
+}
+
+/// `mount(source, target, fstype, flags, data)`.
+pub(crate) fn mount(
+    source: Option<&str>,
+    target: &str,
+    fstype: Option<&str>,
+    flags: libc::c_ulong,
+    data: Option<&str>,
+) -> io::Result<()> {
+    let source = source.map(cstring).transpose()?;
+    let target = cstring(target)?;
+    let fstype = fstype.map(cstring).transpose()?;
+    let data = data.map(cstring).transpose()?;
+    let ptr = |s: &Option<CString>| s.as_ref().map_or(std::ptr::null(), |s| s.as_ptr());
+    // SAFETY: every pointer is a valid C string or null, as mount accepts.
+    cvt(unsafe { libc::mount(ptr(&source), target.as_ptr(), ptr(&fstype), flags, ptr(&data).cast()) }
+        .into())
+    .map(drop)
+}
+
+/// `open_tree(AT_FDCWD, path, OPEN_TREE_CLONE | AT_RECURSIVE | OPEN_TREE_CLOEXEC)`:
+/// a detached copy of the mount tree at `path`, submounts included.
+pub(crate) fn clone_mount_tree(path: &CStr) -> io::Result<OwnedFd> {
+    const OPEN_TREE_CLONE: libc::c_uint = 1;
+    const OPEN_TREE_CLOEXEC: libc::c_uint = libc::O_CLOEXEC as libc::c_uint;
+    let flags = OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | libc::AT_RECURSIVE as libc::c_uint;
+    // SAFETY: `path` is a valid C string.
+    let fd = cvt(unsafe { libc::syscall(libc::SYS_open_tree, libc::AT_FDCWD, path.as_ptr(), flags) })?;
+    let fd = RawFd::try_from(fd).map_err(|_| io::Error::from_raw_os_error(libc::EBADF))?;
+    // SAFETY: open_tree returned a fresh fd that nobody else owns.
+    Ok(unsafe { OwnedFd::from_raw_fd(fd) })
+}
+
+/// Makes every mount of the detached tree `fd` read-only, nosuid and nodev.
+pub(crate) fn make_tree_read_only(fd: RawFd) -> io::Result<()> {
+    // struct mount_attr (include/uapi/linux/mount.h)
+    #[repr(C)]
+    struct MountAttr {
+        attr_set: u64,
+        attr_clr: u64,
+        propagation: u64,
+        userns_fd: u64,
+    }
+    const MOUNT_ATTR_RDONLY: u64 = 0x1;
+    const MOUNT_ATTR_NOSUID: u64 = 0x2;
+    const MOUNT_ATTR_NODEV: u64 = 0x4;
+    let attr = MountAttr {
+        attr_set: MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV,
+        attr_clr: 0,
+        propagation: 0,
+        userns_fd: 0,
+    };
+    let flags = (libc::AT_EMPTY_PATH | libc::AT_RECURSIVE) as libc::c_uint;
+    // SAFETY: mount_setattr reads `size_of::<MountAttr>()` bytes of `attr`.
+    cvt(unsafe {
+        libc::syscall(libc::SYS_mount_setattr, fd, c"".as_ptr(), flags, &attr, size_of::<MountAttr>())
+    })
+    .map(drop)
+}
+
+/// `open(path, O_PATH | O_DIRECTORY | O_CLOEXEC)`.
+pub(crate) fn open_dir_path(path: &CStr) -> io::Result<OwnedFd> {
+    // SAFETY: `path` is a valid C string.
+    let fd = cvt(unsafe { libc::open(path.as_ptr(), libc::O_PATH | libc::O_DIRECTORY | libc::O_CLOEXEC) }.into())?;
+    let fd = RawFd::try_from(fd).map_err(|_| io::Error::from_raw_os_error(libc::EBADF))?;
+    // SAFETY: a fresh fd owned by nobody else.
+    Ok(unsafe { OwnedFd::from_raw_fd(fd) })
+}
+
+/// Moves the root of this mount namespace to the mount at `new_root` (a
+/// directory that is itself a mount point) and detaches the old root.
+pub(crate) fn pivot_into(new_root: &str) -> io::Result<()> {
+    let dir = cstring(new_root)?;
+    // SAFETY: chdir, pivot_root and umount2 take valid C strings.
+    unsafe {
+        cvt(libc::chdir(dir.as_ptr()).into())?;
+        cvt(libc::syscall(libc::SYS_pivot_root, c".".as_ptr(), c".".as_ptr()))?;
+        cvt(libc::umount2(c".".as_ptr(), libc::MNT_DETACH).into())?;
+        cvt(libc::chdir(c"/".as_ptr()).into())?;
+    }
+    Ok(())
+}
+
+/// Sets `no_new_privs` and clears every capability of the process.
+pub(crate) fn drop_privileges() -> io::Result<()> {
+    // struct __user_cap_header_struct / __user_cap_data_struct (v3: two words)
+    #[repr(C)]
+    struct CapHeader {
+        version: u32,
+        pid: i32,
+    }
+    #[repr(C)]
+    #[derive(Clone, Copy)]
+    struct CapData {
+        effective: u32,
+        permitted: u32,
+        inheritable: u32,
+    }
+    const LINUX_CAPABILITY_VERSION_3: u32 = 0x2008_0522;
+    // SAFETY: prctl with integer arguments only.
+    cvt(unsafe { libc::prctl(libc::PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) }.into())?;
+    let header = CapHeader { version: LINUX_CAPABILITY_VERSION_3, pid: 0 };
+    let data = [CapData { effective: 0, permitted: 0, inheritable: 0 }; 2];
+    // SAFETY: capset reads one header and two data structs.
+    cvt(unsafe { libc::syscall(libc::SYS_capset, &header, data.as_ptr()) }).map(drop)
+}
+
+/// Writes `content` to `path` (for /proc/PID/{uid_map,gid_map,setgroups}).
+pub(crate) fn write_file(path: &str, content: &str) -> io::Result<()> {
+    std::fs::write(path, content)
+}
+
+/// Duplicates `fd` (close-on-exec), or `None` if it is not open.
+pub(crate) fn dup_if_open(fd: RawFd) -> Option<OwnedFd> {
+    // SAFETY: fcntl with integer arguments; a closed fd gives EBADF.
+    let new = unsafe { libc::fcntl(fd, libc::F_DUPFD_CLOEXEC, 3) };
+    // SAFETY: a fresh fd owned by nobody else.
+    (new >= 0).then(|| unsafe { OwnedFd::from_raw_fd(new) })
+}
+
+/// Blocks `signals` in the calling thread (and the threads it creates) and
+/// gives them a no-op handler: PID 1 of a namespace only receives signals
+/// from its parent namespace that it handles.
+pub(crate) fn catch_and_block(signals: &[i32]) -> io::Result<()> {
+    extern "C" fn noop(_: libc::c_int) {}
+    // SAFETY: an all-zero sigset/sigaction are valid starting values, and
+    // every call below only reads or writes those local structs.
+    unsafe {
+        let mut set: libc::sigset_t = std::mem::zeroed();
+        libc::sigemptyset(&mut set);
+        for &signo in signals {
+            let mut action: libc::sigaction = std::mem::zeroed();
+            action.sa_sigaction = noop as extern "C" fn(libc::c_int) as usize;
+            libc::sigemptyset(&mut action.sa_mask);
+            cvt(libc::sigaction(signo, &action, std::ptr::null_mut()).into())?;
+            libc::sigaddset(&mut set, signo);
+        }
+        let rc = libc::pthread_sigmask(libc::SIG_BLOCK, &set, std::ptr::null_mut());
+        if rc != 0 {
+            return Err(io::Error::from_raw_os_error(rc));
+        }
+    }
+    Ok(())
+}
+
+/// Waits for one of `signals` (blocked by [`catch_and_block`]) and returns it.
+pub(crate) fn wait_for_signal(signals: &[i32]) -> i32 {
+    // SAFETY: as in catch_and_block: local sigset, sigwait writes one int.
+    unsafe {
+        let mut set: libc::sigset_t = std::mem::zeroed();
+        libc::sigemptyset(&mut set);
+        for &signo in signals {
+            libc::sigaddset(&mut set, signo);
+        }
+        let mut signo = 0;
+        while libc::sigwait(&set, &mut signo) != 0 {}
+        signo
+    }
+}
