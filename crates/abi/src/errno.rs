@@ -294,7 +294,7 @@ impl Errno {
 
     /// The value a syscall returns in `rax` for this error: `-errno`.
     pub const fn as_return(self) -> u64 {
-        (-(self.0 as i64)) as u64
+        (-(self.0 as i64)).cast_unsigned()
     }
 
     /// Whether this is one of the kernel-internal restart codes.
@@ -446,9 +446,9 @@ impl Errno {
 
     /// The errno that `-ret` encodes, if `ret` is a syscall's error return.
     pub const fn from_return(ret: u64) -> Option<Errno> {
-        let signed = ret as i64;
-        if signed < 0 && signed >= -4095 {
-            Some(Errno((-signed) as u16))
+        // The kernel's IS_ERR_VALUE: the top 4095 values are -errno.
+        if ret >= (-4095i64).cast_unsigned() {
+            Some(Errno((0u64.wrapping_sub(ret) & 0xfff) as u16))
         } else {
             None
         }

@@ -135,3 +135,85 @@ pub const R_OK: u32 = 4;
 // include/uapi/linux/close_range.h
 pub const CLOSE_RANGE_UNSHARE: u32 = 1 << 1;
 pub const CLOSE_RANGE_CLOEXEC: u32 = 1 << 2;
+
+// include/uapi/linux/fs.h: renameat2(2) flags
+pub const RENAME_NOREPLACE: u32 = 1 << 0;
+pub const RENAME_EXCHANGE: u32 = 1 << 1;
+pub const RENAME_WHITEOUT: u32 = 1 << 2;
+
+// include/uapi/linux/fs.h: preadv2(2)/pwritev2(2) flags
+pub const RWF_HIPRI: u32 = 0x0000_0001;
+pub const RWF_DSYNC: u32 = 0x0000_0002;
+pub const RWF_SYNC: u32 = 0x0000_0004;
+pub const RWF_NOWAIT: u32 = 0x0000_0008;
+pub const RWF_APPEND: u32 = 0x0000_0010;
+pub const RWF_NOAPPEND: u32 = 0x0000_0020;
+pub const RWF_SUPPORTED: u32 =
+    RWF_HIPRI | RWF_DSYNC | RWF_SYNC | RWF_NOWAIT | RWF_APPEND | RWF_NOAPPEND;
+
+// include/uapi/linux/fadvise.h (x86-64 values)
+pub const POSIX_FADV_NORMAL: u32 = 0;
+pub const POSIX_FADV_RANDOM: u32 = 1;
+pub const POSIX_FADV_SEQUENTIAL: u32 = 2;
+pub const POSIX_FADV_WILLNEED: u32 = 3;
+pub const POSIX_FADV_DONTNEED: u32 = 4;
+pub const POSIX_FADV_NOREUSE: u32 = 5;
+
+// include/linux/fcntl.h: the bits open(2) knows (`VALID_OPEN_FLAGS`)
+pub const VALID_OPEN_FLAGS: u32 = O_RDONLY
+    | O_WRONLY
+    | O_RDWR
+    | O_CREAT
+    | O_EXCL
+    | O_NOCTTY
+    | O_TRUNC
+    | O_APPEND
+    | O_NDELAY
+    | O_NONBLOCK
+    | O_DSYNC
+    | FASYNC
+    | O_DIRECT
+    | O_LARGEFILE
+    | O_DIRECTORY
+    | O_NOFOLLOW
+    | O_NOATIME
+    | O_CLOEXEC
+    | O_PATH
+    | O_TMPFILE;
+pub const O_NDELAY: u32 = O_NONBLOCK;
+/// `O_PATH_FLAGS` (`fs/open.c`): the flags an `O_PATH` open keeps.
+pub const O_PATH_FLAGS: u32 = O_DIRECTORY | O_NOFOLLOW | O_PATH | O_CLOEXEC;
+/// `RESOLVE_*` bits `openat2(2)` knows (`VALID_RESOLVE_FLAGS`).
+pub const VALID_RESOLVE_FLAGS: u64 = RESOLVE_NO_XDEV
+    | RESOLVE_NO_MAGICLINKS
+    | RESOLVE_NO_SYMLINKS
+    | RESOLVE_BENEATH
+    | RESOLVE_IN_ROOT
+    | RESOLVE_CACHED;
+/// `AT_RECURSIVE` (`include/uapi/linux/fcntl.h`).
+pub const AT_RECURSIVE: u32 = 0x8000;
+
+// include/uapi/asm-generic/fcntl.h: record locks
+pub const F_RDLCK: i16 = 0;
+pub const F_WRLCK: i16 = 1;
+pub const F_UNLCK: i16 = 2;
+
+/// `struct flock` (x86-64).
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, FromBytes, IntoBytes, Immutable, KnownLayout)]
+pub struct Flock {
+    pub l_type: i16,
+    pub l_whence: i16,
+    pub _pad0: u32,
+    pub l_start: i64,
+    pub l_len: i64,
+    pub l_pid: i32,
+    pub _pad1: u32,
+}
+const _: () = assert!(core::mem::size_of::<Flock>() == 32);
+
+// include/uapi/asm-generic/fcntl.h: flock(2) operations
+pub const LOCK_SH: u32 = 1;
+pub const LOCK_EX: u32 = 2;
+pub const LOCK_NB: u32 = 4;
+pub const LOCK_UN: u32 = 8;

@@ -32,6 +32,8 @@ pub use errno::Errno;
 
 /// The size of a page on x86-64.
 pub const PAGE_SIZE: u64 = 4096;
+/// [`PAGE_SIZE`] as a buffer length.
+pub const PAGE_SIZE_USIZE: usize = 4096;
 
 /// `TASK_SIZE_MAX` for 4-level paging (`arch/x86/include/asm/page_64_types.h`):
 /// one page below the canonical-address hole.

@@ -14,10 +14,14 @@ pub const PROT_GROWSUP: u32 = 0x0200_0000;
 pub const MAP_SHARED: u32 = 0x01;
 pub const MAP_PRIVATE: u32 = 0x02;
 pub const MAP_SHARED_VALIDATE: u32 = 0x03;
+/// Memory the kernel may drop under pressure (Linux 6.11).
+pub const MAP_DROPPABLE: u32 = 0x08;
 pub const MAP_TYPE: u32 = 0x0f;
 pub const MAP_FIXED: u32 = 0x10;
 pub const MAP_ANONYMOUS: u32 = 0x20;
 pub const MAP_32BIT: u32 = 0x40;
+/// `arch/x86/include/uapi/asm/mman.h`: only above 4 GiB (shadow stacks).
+pub const MAP_ABOVE4G: u32 = 0x80;
 pub const MAP_GROWSDOWN: u32 = 0x0100;
 pub const MAP_DENYWRITE: u32 = 0x0800;
 pub const MAP_EXECUTABLE: u32 = 0x1000;
@@ -30,6 +34,34 @@ pub const MAP_HUGETLB: u32 = 0x4_0000;
 pub const MAP_SYNC: u32 = 0x8_0000;
 pub const MAP_FIXED_NOREPLACE: u32 = 0x10_0000;
 pub const MAP_UNINITIALIZED: u32 = 0x400_0000;
+
+/// `include/uapi/asm-generic/hugetlb_encode.h`: the huge page size's log2
+/// sits in bits 26..32 of the flags.
+pub const MAP_HUGE_SHIFT: u32 = 26;
+pub const MAP_HUGE_MASK: u32 = 0x3f;
+pub const MAP_HUGE_2MB: u32 = 21 << MAP_HUGE_SHIFT;
+pub const MAP_HUGE_1GB: u32 = 30 << MAP_HUGE_SHIFT;
+
+/// `include/linux/mman.h`: the flags `MAP_SHARED` silently accepts and
+/// `MAP_SHARED_VALIDATE` validates against (plus `MAP_SYNC` on DAX files).
+pub const LEGACY_MAP_MASK: u32 = MAP_SHARED
+    | MAP_PRIVATE
+    | MAP_FIXED
+    | MAP_ANONYMOUS
+    | MAP_DENYWRITE
+    | MAP_EXECUTABLE
+    | MAP_UNINITIALIZED
+    | MAP_GROWSDOWN
+    | MAP_LOCKED
+    | MAP_NORESERVE
+    | MAP_POPULATE
+    | MAP_NONBLOCK
+    | MAP_STACK
+    | MAP_HUGETLB
+    | MAP_32BIT
+    | MAP_ABOVE4G
+    | MAP_HUGE_2MB
+    | MAP_HUGE_1GB;
 
 pub const MREMAP_MAYMOVE: u32 = 1;
 pub const MREMAP_FIXED: u32 = 2;
@@ -60,6 +92,11 @@ pub const MADV_DONTNEED_LOCKED: u32 = 24;
 pub const MADV_COLLAPSE: u32 = 25;
 pub const MADV_HWPOISON: u32 = 100;
 pub const MADV_SOFT_OFFLINE: u32 = 101;
+pub const MADV_GUARD_INSTALL: u32 = 102;
+pub const MADV_GUARD_REMOVE: u32 = 103;
+
+/// `mlock2(2)` flags.
+pub const MLOCK_ONFAULT: u32 = 1;
 
 pub const MS_ASYNC: u32 = 1;
 pub const MS_INVALIDATE: u32 = 2;

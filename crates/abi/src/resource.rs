@@ -30,7 +30,9 @@ pub const RLIM_INFINITY: u64 = u64::MAX;
 
 /// `struct rlimit64`.
 #[repr(C)]
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, FromBytes, IntoBytes, Immutable, KnownLayout)]
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, FromBytes, IntoBytes, Immutable, KnownLayout,
+)]
 pub struct Rlimit {
     pub rlim_cur: u64,
     pub rlim_max: u64,

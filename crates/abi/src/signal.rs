@@ -80,7 +80,9 @@ pub const BUS_OBJERR: i32 = 3;
 
 /// The kernel's `struct sigaction` for `rt_sigaction(2)` on x86-64.
 #[repr(C)]
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, FromBytes, IntoBytes, Immutable, KnownLayout)]
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, FromBytes, IntoBytes, Immutable, KnownLayout,
+)]
 pub struct SigAction {
     pub handler: u64,
     pub flags: u64,
@@ -91,7 +93,9 @@ const _: () = assert!(core::mem::size_of::<SigAction>() == 32);
 
 /// `stack_t`, for `sigaltstack(2)`.
 #[repr(C)]
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, FromBytes, IntoBytes, Immutable, KnownLayout)]
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, FromBytes, IntoBytes, Immutable, KnownLayout,
+)]
 pub struct StackT {
     pub ss_sp: u64,
     pub ss_flags: i32,
@@ -102,7 +106,7 @@ const _: () = assert!(core::mem::size_of::<StackT>() == 24);
 
 /// `siginfo_t`: the three common fields, then the union as raw words.
 #[repr(C)]
-#[derive(Clone, Copy, Debug, FromBytes, IntoBytes, Immutable, KnownLayout)]
+#[derive(Clone, Copy, Debug, Default, FromBytes, IntoBytes, Immutable, KnownLayout)]
 pub struct SigInfo {
     pub si_signo: i32,
     pub si_errno: i32,
@@ -112,12 +116,6 @@ pub struct SigInfo {
     pub fields: [u64; 14],
 }
 const _: () = assert!(core::mem::size_of::<SigInfo>() == 128);
-
-impl Default for SigInfo {
-    fn default() -> Self {
-        SigInfo { si_signo: 0, si_errno: 0, si_code: 0, _pad: 0, fields: [0; 14] }
-    }
-}
 
 /// The bit for signal `sig` (1..=64) in a `sigset_t`.
 pub const fn sigmask(sig: u32) -> u64 {

@@ -116,11 +116,13 @@ pub struct Statfs {
 const _: () = assert!(core::mem::size_of::<Statfs>() == 120);
 
 /// `major(dev)` of the kernel's 32-bit `dev_t` encoding as userspace sees it.
+#[allow(clippy::cast_possible_truncation)] // masked to 32 bits
 pub const fn major(dev: u64) -> u32 {
     (((dev >> 32) & 0xffff_f000) | ((dev >> 8) & 0xfff)) as u32
 }
 
 /// `minor(dev)`.
+#[allow(clippy::cast_possible_truncation)] // masked to 32 bits
 pub const fn minor(dev: u64) -> u32 {
     (((dev >> 12) & 0xffff_ff00) | (dev & 0xff)) as u32
 }
@@ -130,3 +132,57 @@ pub const fn makedev(major: u32, minor: u32) -> u64 {
     let (ma, mi) = (major as u64, minor as u64);
     ((ma & 0xffff_f000) << 32) | ((ma & 0xfff) << 8) | ((mi & 0xffff_ff00) << 12) | (mi & 0xff)
 }
+
+// include/uapi/linux/stat.h: permission bits
+pub const S_IRWXU: u32 = 0o700;
+pub const S_IRUSR: u32 = 0o400;
+pub const S_IWUSR: u32 = 0o200;
+pub const S_IXUSR: u32 = 0o100;
+pub const S_IRWXG: u32 = 0o070;
+pub const S_IRGRP: u32 = 0o040;
+pub const S_IWGRP: u32 = 0o020;
+pub const S_IXGRP: u32 = 0o010;
+pub const S_IRWXO: u32 = 0o007;
+pub const S_IROTH: u32 = 0o004;
+pub const S_IWOTH: u32 = 0o002;
+pub const S_IXOTH: u32 = 0o001;
+/// `S_IXUGO` (`include/linux/stat.h`).
+pub const S_IXUGO: u32 = S_IXUSR | S_IXGRP | S_IXOTH;
+
+// include/uapi/linux/stat.h: more statx(2) mask bits
+pub const STATX_DIOALIGN: u32 = 0x2000;
+pub const STATX_ALL: u32 = 0x0fff;
+
+// include/uapi/linux/stat.h: statx(2) attributes
+pub const STATX_ATTR_IMMUTABLE: u64 = 0x0000_0010;
+pub const STATX_ATTR_APPEND: u64 = 0x0000_0020;
+pub const STATX_ATTR_MOUNT_ROOT: u64 = 0x0000_2000;
+
+// include/uapi/linux/stat.h (utimensat(2)) `UTIME_NOW` / `UTIME_OMIT`
+pub const UTIME_NOW: i64 = (1 << 30) - 1;
+pub const UTIME_OMIT: i64 = (1 << 30) - 2;
+
+// include/linux/statfs.h: f_flags bits
+pub const ST_RDONLY: i64 = 0x0001;
+pub const ST_NOSUID: i64 = 0x0002;
+pub const ST_NODEV: i64 = 0x0004;
+pub const ST_NOEXEC: i64 = 0x0008;
+pub const ST_VALID: i64 = 0x0020;
+
+// include/uapi/linux/magic.h
+pub const TMPFS_MAGIC: i64 = 0x0102_1994;
+pub const PROC_SUPER_MAGIC: i64 = 0x9fa0;
+pub const SYSFS_MAGIC: i64 = 0x6265_6572;
+
+/// The fixed header of the old `struct linux_dirent` (`fs/readdir.c`):
+/// `d_name` follows, then a NUL, padding, and `d_type` in the record's last byte.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, FromBytes, IntoBytes, Immutable, KnownLayout)]
+pub struct LinuxDirentHeader {
+    pub d_ino: u64,
+    pub d_off: i64,
+    pub d_reclen: u16,
+    pub _pad: [u8; 6],
+}
+/// Offset of `d_name` in the old `struct linux_dirent`.
+pub const DIRENT_NAME_OFFSET: usize = 18;

@@ -9,24 +9,37 @@ use abi::time::Timespec;
 
 /// The host's `clock_gettime(clock)`; EINVAL for a clock the host rejects.
 pub(crate) fn clock_gettime(clock: u32) -> Result<Timespec, Errno> {
-    let mut ts = libc::timespec { tv_sec: 0, tv_nsec: 0 };
+    let mut ts = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
     let id = libc::clockid_t::try_from(clock).map_err(|_| Errno::EINVAL)?;
     // SAFETY: clock_gettime writes one timespec to the pointer we give it.
     if unsafe { libc::clock_gettime(id, &mut ts) } != 0 {
         return Err(Errno::EINVAL);
     }
-    Ok(Timespec { tv_sec: ts.tv_sec, tv_nsec: ts.tv_nsec })
+    Ok(Timespec {
+        tv_sec: ts.tv_sec,
+        tv_nsec: ts.tv_nsec,
+    })
 }
 
-/// The host's `clock_getres(clock)`.
+/// The host's `clock_getres(clock)`, asked of the kernel itself (the vDSO
+/// answers some invalid ids without checking them).
 pub(crate) fn clock_getres(clock: u32) -> Result<Timespec, Errno> {
-    let mut ts = libc::timespec { tv_sec: 0, tv_nsec: 0 };
+    let mut ts = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
     let id = libc::clockid_t::try_from(clock).map_err(|_| Errno::EINVAL)?;
     // SAFETY: clock_getres writes one timespec to the pointer we give it.
-    if unsafe { libc::clock_getres(id, &mut ts) } != 0 {
+    if unsafe { libc::syscall(libc::SYS_clock_getres, id, &mut ts) } != 0 {
         return Err(Errno::EINVAL);
     }
-    Ok(Timespec { tv_sec: ts.tv_sec, tv_nsec: ts.tv_nsec })
+    Ok(Timespec {
+        tv_sec: ts.tv_sec,
+        tv_nsec: ts.tv_nsec,
+    })
 }
 
 /// Fills `buf` from the host's random source (`getrandom(2)` with `flags`).
@@ -38,20 +51,13 @@ pub(crate) fn getrandom(buf: &mut [u8], flags: u32) -> Result<usize, Errno> {
         if let Ok(n) = usize::try_from(n) {
             return Ok(n);
         }
-        let errno = std::io::Error::last_os_error().raw_os_error().unwrap_or(libc::EIO);
+        let errno = std::io::Error::last_os_error()
+            .raw_os_error()
+            .unwrap_or(libc::EIO);
         if errno != libc::EINTR {
             return Err(Errno(u16::try_from(errno).unwrap_or(5)));
         }
     }
-}
-
-/// A random u64 for address-space layout and AT_RANDOM.
-pub(crate) fn random_u64() -> u64 {
-    let mut bytes = [0u8; 8];
-    // The host's urandom pool never fails once initialized; zero is a safe
-    // (if predictable) fallback for layout randomization.
-    let _ = getrandom(&mut bytes, 0);
-    u64::from_ne_bytes(bytes)
 }
 
 /// The host's auxv value for `tag` (AT_HWCAP, AT_HWCAP2, AT_MINSIGSTKSZ), or 0.

@@ -7,8 +7,9 @@ use std::time::Instant;
 use abi::Errno;
 use platform::{MemoryFile, Platform, PlatformError};
 
-use crate::log::DebugLog;
+use crate::futex::FutexTable;
 use crate::loader;
+use crate::log::DebugLog;
 use crate::mm::MemoryManager;
 use crate::task::{Credentials, Task, TaskHandle, ThreadGroup};
 use crate::vfs::{self, FdTable, File, FsContext, Vfs};
@@ -71,7 +72,9 @@ impl ExitStatus {
     pub fn code(self) -> u8 {
         match self {
             ExitStatus::Exited(code) => code,
-            ExitStatus::Signaled { signo, .. } => 128u8.saturating_add(u8::try_from(signo).unwrap_or(0)),
+            ExitStatus::Signaled { signo, .. } => {
+                128u8.saturating_add(u8::try_from(signo).unwrap_or(0))
+            }
         }
     }
 }
@@ -120,6 +123,8 @@ pub struct Kernel {
     pub boot_time: Instant,
     /// Notes and strace output.
     pub log: DebugLog,
+    /// Futex wait queues.
+    pub futexes: FutexTable,
     /// Every live task, so a signal to the sandbox can reach them all.
     tasks: Mutex<Vec<Weak<TaskHandle>>>,
 }
@@ -155,6 +160,7 @@ impl Kernel {
             cpus,
             boot_time: Instant::now(),
             log,
+            futexes: FutexTable::default(),
             tasks: Mutex::new(Vec::new()),
         });
         let fs = FsContext::new(&kernel.vfs, &cwd);
@@ -176,9 +182,13 @@ impl Kernel {
             kernel.platform.min_user_address(),
             kernel.platform.max_user_address(),
         ));
-        let image = loader::load(&mm, &fs, &creds, &exe, &exe_path, &argv, &envp).map_err(
-            |errno| KernelError::NotExecutable { path: lossy(&command), errno },
-        )?;
+        let image =
+            loader::load(&mm, &fs, &creds, &exe, &exe_path, &argv, &envp).map_err(|errno| {
+                KernelError::NotExecutable {
+                    path: lossy(&command),
+                    errno,
+                }
+            })?;
         let thread_group = ThreadGroup::new_init(image.exe_path);
         let task = Task::new(
             Arc::clone(&kernel),
@@ -208,13 +218,19 @@ impl Kernel {
     }
 
     fn register(&self, handle: Arc<TaskHandle>) {
-        let mut tasks = self.tasks.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut tasks = self
+            .tasks
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         tasks.retain(|t| t.strong_count() > 0);
         tasks.push(Arc::downgrade(&handle));
     }
 
     fn live_tasks(&self) -> Vec<Arc<TaskHandle>> {
-        let tasks = self.tasks.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let tasks = self
+            .tasks
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         tasks.iter().filter_map(Weak::upgrade).collect()
     }
 }
@@ -230,18 +246,32 @@ fn find_command(
 ) -> Result<(Arc<File>, Vec<u8>), KernelError> {
     let name = lossy(command);
     if command.is_empty() {
-        return Err(KernelError::NotFound { path: name, errno: Errno::ENOENT });
+        return Err(KernelError::NotFound {
+            path: name,
+            errno: Errno::ENOENT,
+        });
     }
     let classify = |errno: Errno| match errno {
         Errno::ENOENT | Errno::ENOTDIR | Errno::ENAMETOOLONG | Errno::ELOOP => {
-            KernelError::NotFound { path: lossy(command), errno }
+            KernelError::NotFound {
+                path: lossy(command),
+                errno,
+            }
         }
-        errno => KernelError::NotExecutable { path: lossy(command), errno },
+        errno => KernelError::NotExecutable {
+            path: lossy(command),
+            errno,
+        },
     };
     if command.contains(&b'/') {
-        return vfs::open_executable(fs, creds, command).map(|f| (f, command.to_vec())).map_err(classify);
+        return vfs::open_executable(fs, creds, command)
+            .map(|f| (f, command.to_vec()))
+            .map_err(classify);
     }
-    let path = envp.iter().find_map(|e| e.strip_prefix(b"PATH=")).unwrap_or(DEFAULT_PATH);
+    let path = envp
+        .iter()
+        .find_map(|e| e.strip_prefix(b"PATH="))
+        .unwrap_or(DEFAULT_PATH);
     let mut denied = None;
     for dir in path.split(|&b| b == b':') {
         let dir: &[u8] = if dir.is_empty() { b"." } else { dir };
@@ -256,7 +286,10 @@ fn find_command(
     }
     Err(match denied {
         Some(errno) => KernelError::NotExecutable { path: name, errno },
-        None => KernelError::NotFound { path: name, errno: Errno::ENOENT },
+        None => KernelError::NotFound {
+            path: name,
+            errno: Errno::ENOENT,
+        },
     })
 }
 

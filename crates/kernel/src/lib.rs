@@ -11,11 +11,13 @@
 //! - `loader/`: ELF loading, the initial stack and auxv.
 //! - `vfs/`, `fs/`: the mount tree, path walk, open files; hostfs and devfs.
 //! - `signal/`: signal actions and masks.
+//! - `futex/`: futex wait queues.
 //! - `syscalls/`: the table and the handlers, one file per area.
 
 #![deny(unsafe_code)]
 
 pub mod fs;
+pub mod futex;
 mod host;
 pub mod kernel;
 pub mod loader;

@@ -21,7 +21,11 @@ impl DebugLog {
     /// A log writing to `file` (if any); `debug` also sends notes to stderr
     /// when there is no file; `strace` enables syscall tracing.
     pub fn new(file: Option<File>, debug: bool, strace: bool) -> DebugLog {
-        DebugLog { file: file.map(Mutex::new), debug_to_stderr: debug, strace }
+        DebugLog {
+            file: file.map(Mutex::new),
+            debug_to_stderr: debug,
+            strace,
+        }
     }
 
     /// Whether `--strace` is on.
@@ -50,6 +54,8 @@ impl DebugLog {
 fn write_line(file: &Mutex<File>, line: &str) {
     // A poisoned lock only means another thread died mid-write; the file is
     // still usable, and losing a log line must not take the sandbox down.
-    let mut file = file.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    let mut file = file
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
     let _ = writeln!(file, "{line}");
 }

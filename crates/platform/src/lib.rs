@@ -41,13 +41,29 @@ pub struct Perms {
 
 impl Perms {
     /// No access.
-    pub const NONE: Perms = Perms { read: false, write: false, execute: false };
+    pub const NONE: Perms = Perms {
+        read: false,
+        write: false,
+        execute: false,
+    };
     /// Read only.
-    pub const READ: Perms = Perms { read: true, write: false, execute: false };
+    pub const READ: Perms = Perms {
+        read: true,
+        write: false,
+        execute: false,
+    };
     /// Read and write.
-    pub const READ_WRITE: Perms = Perms { read: true, write: true, execute: false };
+    pub const READ_WRITE: Perms = Perms {
+        read: true,
+        write: true,
+        execute: false,
+    };
     /// Read and execute.
-    pub const READ_EXECUTE: Perms = Perms { read: true, write: false, execute: true };
+    pub const READ_EXECUTE: Perms = Perms {
+        read: true,
+        write: false,
+        execute: true,
+    };
 
     /// The permissions of `PROT_*` bits; unknown bits are ignored.
     pub const fn from_prot(prot: u32) -> Perms {
@@ -75,7 +91,9 @@ impl Perms {
 
     /// Whether every permission in `other` is also in `self`.
     pub const fn contains(self, other: Perms) -> bool {
-        (self.read || !other.read) && (self.write || !other.write) && (self.execute || !other.execute)
+        (self.read || !other.read)
+            && (self.write || !other.write)
+            && (self.execute || !other.execute)
     }
 }
 
@@ -153,7 +171,10 @@ pub enum PlatformError {
 impl PlatformError {
     /// A [`PlatformError::Host`] from the calling thread's `errno`.
     pub fn last_os_error(op: &'static str) -> PlatformError {
-        PlatformError::Host { op, source: std::io::Error::last_os_error() }
+        PlatformError::Host {
+            op,
+            source: std::io::Error::last_os_error(),
+        }
     }
 }
 
@@ -295,13 +316,19 @@ impl Interrupter {
 pub fn probe_all() -> Vec<(&'static str, Result<(), PlatformError>)> {
     vec![
         ("ptrace", ptrace::probe()),
-        ("systrap", Err(PlatformError::Unavailable {
-            platform: "systrap",
-            reason: "not implemented yet in this build; use --platform=ptrace".into(),
-        })),
-        ("kvm", Err(PlatformError::Unavailable {
-            platform: "kvm",
-            reason: "not implemented yet in this build; use --platform=ptrace".into(),
-        })),
+        (
+            "systrap",
+            Err(PlatformError::Unavailable {
+                platform: "systrap",
+                reason: "not implemented yet in this build; use --platform=ptrace".into(),
+            }),
+        ),
+        (
+            "kvm",
+            Err(PlatformError::Unavailable {
+                platform: "kvm",
+                reason: "not implemented yet in this build; use --platform=ptrace".into(),
+            }),
+        ),
     ]
 }

@@ -84,11 +84,13 @@ impl MemoryFile {
         })?;
         // SAFETY: ftruncate on an fd we own; no memory is involved.
         if unsafe { libc::ftruncate(fd.as_raw_fd(), len) } != 0 {
-            return Err(MemoryFileError::Truncate { size, source: std::io::Error::last_os_error() });
+            return Err(MemoryFileError::Truncate {
+                size,
+                source: std::io::Error::last_os_error(),
+            });
         }
-        let map_len = usize::try_from(size).map_err(|_| {
-            MemoryFileError::Map(std::io::Error::from_raw_os_error(libc::ENOMEM))
-        })?;
+        let map_len = usize::try_from(size)
+            .map_err(|_| MemoryFileError::Map(std::io::Error::from_raw_os_error(libc::ENOMEM)))?;
         // SAFETY: a fresh shared mapping of our own memfd at an address the
         // host chooses; it overlaps nothing Rust owns.
         let ptr = unsafe {
@@ -174,9 +176,10 @@ impl MemoryFile {
         while done < len {
             let pos = libc::off_t::try_from(file_offset + done as u64)
                 .map_err(|_| std::io::Error::from_raw_os_error(libc::EOVERFLOW))?;
-            // SAFETY: the destination lies in our mapping (checked by `ptr`)
+            let at = dst.wrapping_add(done);
+            // SAFETY: `at..dst + len` lies in our mapping (checked by `ptr`)
             // and the kernel writes at most `len - done` bytes there.
-            let n = unsafe { libc::pread(fd.as_raw_fd(), dst.add(done).cast(), len - done, pos) };
+            let n = unsafe { libc::pread(fd.as_raw_fd(), at.cast(), len - done, pos) };
             match n {
                 0 => break,
                 n if n > 0 => done += n.unsigned_abs(),
@@ -205,7 +208,11 @@ impl MemoryFile {
         // SAFETY: the source lies in our mapping (checked by `ptr`); the
         // kernel only reads it.
         let n = unsafe { libc::write(fd.as_raw_fd(), src.cast(), len) };
-        if n < 0 { Err(std::io::Error::last_os_error()) } else { Ok(n.unsigned_abs() as u64) }
+        if n < 0 {
+            Err(std::io::Error::last_os_error())
+        } else {
+            Ok(n.unsigned_abs() as u64)
+        }
     }
 
     /// Releases the pages of `[offset, offset + len)` back to the host, so
@@ -214,10 +221,16 @@ impl MemoryFile {
     /// # Errors
     /// A [`MemoryFileError::Punch`] if the host refused.
     pub fn free(&self, offset: u64, len: u64) -> Result<(), MemoryFileError> {
-        let punch = |source| MemoryFileError::Punch { offset, len, source };
+        let punch = |source| MemoryFileError::Punch {
+            offset,
+            len,
+            source,
+        };
         let (off, n) = (
-            libc::off_t::try_from(offset).map_err(|_| punch(std::io::Error::from_raw_os_error(libc::EINVAL)))?,
-            libc::off_t::try_from(len).map_err(|_| punch(std::io::Error::from_raw_os_error(libc::EINVAL)))?,
+            libc::off_t::try_from(offset)
+                .map_err(|_| punch(std::io::Error::from_raw_os_error(libc::EINVAL)))?,
+            libc::off_t::try_from(len)
+                .map_err(|_| punch(std::io::Error::from_raw_os_error(libc::EINVAL)))?,
         );
         // SAFETY: fallocate on our own fd; it changes file contents, never
         // Rust-visible memory.
@@ -251,8 +264,13 @@ impl MemoryFile {
     }
 
     fn ptr(&self, offset: u64, len: usize) -> *mut u8 {
-        let end = offset.checked_add(len as u64).expect("memory file range overflows");
-        assert!(end <= self.size, "memory file range {offset:#x}+{len:#x} out of bounds");
+        let end = offset
+            .checked_add(len as u64)
+            .expect("memory file range overflows");
+        assert!(
+            end <= self.size,
+            "memory file range {offset:#x}+{len:#x} out of bounds"
+        );
         let offset = usize::try_from(offset).expect("offset below size fits usize");
         // SAFETY: offset + len <= size, the length of our mapping.
         unsafe { self.base.as_ptr().add(offset) }

@@ -5,6 +5,7 @@ use std::fs::File;
 use std::io::{Read, Write};
 use std::os::fd::{AsRawFd, OwnedFd};
 use std::os::unix::ffi::OsStrExt;
+use std::os::unix::fs::FileExt;
 use std::sync::Arc;
 
 use kernel::{DebugLog, ExitStatus, Kernel, KernelConfig, KernelError};
@@ -20,6 +21,10 @@ const MEMORY_FILE_SIZE: u64 = 1 << 40;
 
 /// Signals carapace passes on to the sandbox, and the sandbox to its program.
 const FORWARDED_SIGNALS: [i32; 4] = [libc::SIGINT, libc::SIGTERM, libc::SIGHUP, libc::SIGQUIT];
+
+/// How long a killed sandbox's tasks get to notice before the sandbox
+/// process ends on their behalf.
+const KILL_GRACE: std::time::Duration = std::time::Duration::from_secs(1);
 
 /// Where the empty new root is mounted before `pivot_root`; the first that
 /// exists is used. It is only ever seen inside the sandbox's mount namespace.
@@ -55,7 +60,10 @@ enum BootError {
     #[error("make the mount namespace private: {0}")]
     PrivateMounts(std::io::Error),
     #[error("open rootfs {path}: {source}")]
-    Rootfs { path: String, source: std::io::Error },
+    Rootfs {
+        path: String,
+        source: std::io::Error,
+    },
     #[error("create the memory file: {0}")]
     MemoryFile(#[from] platform::MemoryFileError),
     #[error("{0}")]
@@ -63,7 +71,10 @@ enum BootError {
     #[error("confine the sandbox process: {0}")]
     Confine(std::io::Error),
     #[error("open debug log {path}: {source}")]
-    DebugLog { path: String, source: std::io::Error },
+    DebugLog {
+        path: String,
+        source: std::io::Error,
+    },
     #[error("{0}")]
     Kernel(#[from] KernelError),
 }
@@ -104,7 +115,13 @@ pub fn run(config: SandboxConfig) -> Result<u8, RunError> {
     let pid = unsafe { sys::fork_into_namespaces(flags) }.map_err(RunError::Namespaces)?;
     if pid == 0 {
         drop(sync_write);
-        let identity = Identity { uid, gid, groups, hostname, cpus };
+        let identity = Identity {
+            uid,
+            gid,
+            groups,
+            hostname,
+            cpus,
+        };
         let code = sandbox_main(&config, sync_read, identity);
         // The sandbox process is a copy of the CLI: it must never return
         // into the CLI's code.
@@ -196,6 +213,9 @@ fn boot(config: &SandboxConfig, identity: Identity) -> Result<ExitStatus, BootEr
     let rootfs = open_rootfs(config)?;
     let stdio = [0, 1, 2].map(sys::dup_if_open);
     let log = open_log(config)?;
+    // Only read at exit, for the memory report; the host's /proc is
+    // unreachable after pivot_root.
+    let own_status = File::open("/proc/self/status").ok();
 
     // Step 3: the MemoryFile.
     let memory_file = Arc::new(MemoryFile::new(MEMORY_FILE_SIZE)?);
@@ -242,12 +262,41 @@ fn boot(config: &SandboxConfig, identity: Identity) -> Result<ExitStatus, BootEr
     })?;
     let signalled = Arc::clone(&kernel);
     std::thread::spawn(move || {
-        loop {
-            let signo = sys::wait_for_signal(&FORWARDED_SIGNALS);
-            signalled.kill_all(signo.unsigned_abs());
-        }
+        let signo = sys::wait_for_signal(&FORWARDED_SIGNALS);
+        signalled.kill_all(signo.unsigned_abs());
+        // A task blocked in a host wait that cannot be interrupted yet would
+        // keep the sandbox alive; the kill is of the sandbox's init, so the
+        // whole sandbox ends, as Linux ends a PID namespace with its init.
+        std::thread::sleep(KILL_GRACE);
+        #[allow(clippy::exit)]
+        std::process::exit(i32::from(
+            128u8.saturating_add(u8::try_from(signo).unwrap_or(0)),
+        ));
     });
-    Ok(task.run()?)
+    let status = task.run()?;
+    if let Some(status_file) = &own_status {
+        kernel.note(&memory_line(&kernel.memory_file, status_file));
+    }
+    Ok(status)
+}
+
+/// The sandbox's memory at exit, for the benchmark harness: the MemoryFile's
+/// allocated bytes, and the sentry's own resident memory without its mapping
+/// of the MemoryFile (RssAnon + RssFile; the mapping is RssShmem). Summing
+/// RSS over processes would count the MemoryFile twice.
+fn memory_line(memory_file: &MemoryFile, own_status: &File) -> String {
+    let file = memory_file.allocated_bytes().unwrap_or(0);
+    let mut status = vec![0u8; 8192];
+    let len = own_status.read_at(&mut status, 0).unwrap_or(0);
+    let kib = |field: &str| -> u64 {
+        String::from_utf8_lossy(&status[..len])
+            .lines()
+            .find_map(|line| line.strip_prefix(field))
+            .and_then(|rest| rest.split_whitespace().next()?.parse().ok())
+            .unwrap_or(0)
+    };
+    let sentry = (kib("RssAnon:") + kib("RssFile:")) * 1024;
+    format!("memory: file={file} sentry={sentry}")
 }
 
 /// Opens the rootfs as a read-only, detached copy of the host's mount tree
@@ -255,12 +304,20 @@ fn boot(config: &SandboxConfig, identity: Identity) -> Result<ExitStatus, BootEr
 /// a compromised sentry cannot write through it.
 fn open_rootfs(config: &SandboxConfig) -> Result<OwnedFd, BootError> {
     let path = config.rootfs.display().to_string();
-    let c_path = CString::new(config.rootfs.as_os_str().as_bytes()).map_err(|_| {
-        BootError::Rootfs { path: path.clone(), source: std::io::Error::from_raw_os_error(libc::EINVAL) }
-    })?;
+    let c_path =
+        CString::new(config.rootfs.as_os_str().as_bytes()).map_err(|_| BootError::Rootfs {
+            path: path.clone(),
+            source: std::io::Error::from_raw_os_error(libc::EINVAL),
+        })?;
     // Check it is a directory we can reach before cloning anything.
-    drop(sys::open_dir_path(&c_path).map_err(|source| BootError::Rootfs { path: path.clone(), source })?);
-    let tree = sys::clone_mount_tree(&c_path).map_err(|source| BootError::Rootfs { path, source })?;
+    drop(
+        sys::open_dir_path(&c_path).map_err(|source| BootError::Rootfs {
+            path: path.clone(),
+            source,
+        })?,
+    );
+    let tree =
+        sys::clone_mount_tree(&c_path).map_err(|source| BootError::Rootfs { path, source })?;
     // Defense in depth only: the sentry refuses writes itself.
     let _ = sys::make_tree_read_only(tree.as_raw_fd());
     Ok(tree)
@@ -273,7 +330,10 @@ fn open_log(config: &SandboxConfig) -> Result<DebugLog, BootError> {
                 .create(true)
                 .append(true)
                 .open(path)
-                .map_err(|source| BootError::DebugLog { path: path.display().to_string(), source })?,
+                .map_err(|source| BootError::DebugLog {
+                    path: path.display().to_string(),
+                    source,
+                })?,
         ),
         None => None,
     };

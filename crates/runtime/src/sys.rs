@@ -9,7 +9,11 @@ use std::os::fd::{FromRawFd, OwnedFd, RawFd};
 
 /// Turns a "-1 and errno" result into a `Result`.
 fn cvt(ret: libc::c_long) -> io::Result<libc::c_long> {
-    if ret == -1 { Err(io::Error::last_os_error()) } else { Ok(ret) }
+    if ret == -1 {
+        Err(io::Error::last_os_error())
+    } else {
+        Ok(ret)
+    }
 }
 
 fn cstring(s: &str) -> io::Result<CString> {
@@ -35,8 +39,13 @@ pub(crate) fn pipe() -> io::Result<(OwnedFd, OwnedFd)> {
     let mut fds = [0; 2];
     // SAFETY: pipe2 writes two fds to `fds`.
     cvt(unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC) }.into())?;
-    // SAFETY: both fds are fresh and owned by nobody else.
-    Ok(unsafe { (OwnedFd::from_raw_fd(fds[0]), OwnedFd::from_raw_fd(fds[1])) })
+    Ok((owned(fds[0]), owned(fds[1])))
+}
+
+/// Takes ownership of a fd a host call just returned.
+fn owned(fd: RawFd) -> OwnedFd {
+    // SAFETY: callers pass only fresh fds that nobody else owns.
+    unsafe { OwnedFd::from_raw_fd(fd) }
 }
 
 /// Waits for `pid` to end; returns the raw wait status.
@@ -62,8 +71,10 @@ pub(crate) fn kill(pid: i32, signo: i32) {
 
 /// The calling process's uid, gid and supplementary groups.
 pub(crate) fn identity() -> (u32, u32, Vec<u32>) {
-    // SAFETY: getuid/getgid cannot fail.
-    let (uid, gid) = unsafe { (libc::getuid(), libc::getgid()) };
+    // SAFETY: getuid cannot fail.
+    let uid = unsafe { libc::getuid() };
+    // SAFETY: getgid cannot fail.
+    let gid = unsafe { libc::getgid() };
     // SAFETY: a zero-length query only returns the count.
     let count = unsafe { libc::getgroups(0, std::ptr::null_mut()) };
     let mut groups = vec![0; usize::try_from(count).unwrap_or(0)];
@@ -94,7 +105,9 @@ pub(crate) fn allowed_cpus() -> Vec<usize> {
     }
     let count = usize::try_from(libc::CPU_SETSIZE).unwrap_or(0);
     // SAFETY: CPU_ISSET reads the set in bounds (cpu < CPU_SETSIZE).
-    (0..count).filter(|&cpu| unsafe { libc::CPU_ISSET(cpu, &set) }).collect()
+    (0..count)
+        .filter(|&cpu| unsafe { libc::CPU_ISSET(cpu, &set) })
+        .collect()
 }
 
 /// `prctl(PR_SET_PDEATHSIG, SIGKILL)`.
@@ -117,8 +130,16 @@ pub(crate) fn mount(
     let data = data.map(cstring).transpose()?;
     let ptr = |s: &Option<CString>| s.as_ref().map_or(std::ptr::null(), |s| s.as_ptr());
     // SAFETY: every pointer is a valid C string or null, as mount accepts.
-    cvt(unsafe { libc::mount(ptr(&source), target.as_ptr(), ptr(&fstype), flags, ptr(&data).cast()) }
-        .into())
+    cvt(unsafe {
+        libc::mount(
+            ptr(&source),
+            target.as_ptr(),
+            ptr(&fstype),
+            flags,
+            ptr(&data).cast(),
+        )
+    }
+    .into())
     .map(drop)
 }
 
@@ -129,7 +150,8 @@ pub(crate) fn clone_mount_tree(path: &CStr) -> io::Result<OwnedFd> {
     const OPEN_TREE_CLOEXEC: libc::c_uint = libc::O_CLOEXEC as libc::c_uint;
     let flags = OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | libc::AT_RECURSIVE as libc::c_uint;
     // SAFETY: `path` is a valid C string.
-    let fd = cvt(unsafe { libc::syscall(libc::SYS_open_tree, libc::AT_FDCWD, path.as_ptr(), flags) })?;
+    let fd =
+        cvt(unsafe { libc::syscall(libc::SYS_open_tree, libc::AT_FDCWD, path.as_ptr(), flags) })?;
     let fd = RawFd::try_from(fd).map_err(|_| io::Error::from_raw_os_error(libc::EBADF))?;
     // SAFETY: open_tree returned a fresh fd that nobody else owns.
     Ok(unsafe { OwnedFd::from_raw_fd(fd) })
@@ -157,7 +179,14 @@ pub(crate) fn make_tree_read_only(fd: RawFd) -> io::Result<()> {
     let flags = (libc::AT_EMPTY_PATH | libc::AT_RECURSIVE) as libc::c_uint;
     // SAFETY: mount_setattr reads `size_of::<MountAttr>()` bytes of `attr`.
     cvt(unsafe {
-        libc::syscall(libc::SYS_mount_setattr, fd, c"".as_ptr(), flags, &attr, size_of::<MountAttr>())
+        libc::syscall(
+            libc::SYS_mount_setattr,
+            fd,
+            c"".as_ptr(),
+            flags,
+            &attr,
+            size_of::<MountAttr>(),
+        )
     })
     .map(drop)
 }
@@ -165,7 +194,13 @@ pub(crate) fn make_tree_read_only(fd: RawFd) -> io::Result<()> {
 /// `open(path, O_PATH | O_DIRECTORY | O_CLOEXEC)`.
 pub(crate) fn open_dir_path(path: &CStr) -> io::Result<OwnedFd> {
     // SAFETY: `path` is a valid C string.
-    let fd = cvt(unsafe { libc::open(path.as_ptr(), libc::O_PATH | libc::O_DIRECTORY | libc::O_CLOEXEC) }.into())?;
+    let fd = cvt(unsafe {
+        libc::open(
+            path.as_ptr(),
+            libc::O_PATH | libc::O_DIRECTORY | libc::O_CLOEXEC,
+        )
+    }
+    .into())?;
     let fd = RawFd::try_from(fd).map_err(|_| io::Error::from_raw_os_error(libc::EBADF))?;
     // SAFETY: a fresh fd owned by nobody else.
     Ok(unsafe { OwnedFd::from_raw_fd(fd) })
@@ -175,14 +210,17 @@ pub(crate) fn open_dir_path(path: &CStr) -> io::Result<OwnedFd> {
 /// directory that is itself a mount point) and detaches the old root.
 pub(crate) fn pivot_into(new_root: &str) -> io::Result<()> {
     let dir = cstring(new_root)?;
-    // SAFETY: chdir, pivot_root and umount2 take valid C strings.
-    unsafe {
-        cvt(libc::chdir(dir.as_ptr()).into())?;
-        cvt(libc::syscall(libc::SYS_pivot_root, c".".as_ptr(), c".".as_ptr()))?;
-        cvt(libc::umount2(c".".as_ptr(), libc::MNT_DETACH).into())?;
-        cvt(libc::chdir(c"/".as_ptr()).into())?;
-    }
-    Ok(())
+    chdir(&dir)?;
+    // SAFETY: pivot_root takes two valid C strings.
+    cvt(unsafe { libc::syscall(libc::SYS_pivot_root, c".".as_ptr(), c".".as_ptr()) })?;
+    // SAFETY: umount2 takes a valid C string.
+    cvt(unsafe { libc::umount2(c".".as_ptr(), libc::MNT_DETACH) }.into())?;
+    chdir(c"/")
+}
+
+fn chdir(dir: &CStr) -> io::Result<()> {
+    // SAFETY: chdir takes a valid C string.
+    cvt(unsafe { libc::chdir(dir.as_ptr()) }.into()).map(drop)
 }
 
 /// Sets `no_new_privs` and clears every capability of the process.
@@ -203,8 +241,15 @@ pub(crate) fn drop_privileges() -> io::Result<()> {
     const LINUX_CAPABILITY_VERSION_3: u32 = 0x2008_0522;
     // SAFETY: prctl with integer arguments only.
     cvt(unsafe { libc::prctl(libc::PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) }.into())?;
-    let header = CapHeader { version: LINUX_CAPABILITY_VERSION_3, pid: 0 };
-    let data = [CapData { effective: 0, permitted: 0, inheritable: 0 }; 2];
+    let header = CapHeader {
+        version: LINUX_CAPABILITY_VERSION_3,
+        pid: 0,
+    };
+    let data = [CapData {
+        effective: 0,
+        permitted: 0,
+        inheritable: 0,
+    }; 2];
     // SAFETY: capset reads one header and two data structs.
     cvt(unsafe { libc::syscall(libc::SYS_capset, &header, data.as_ptr()) }).map(drop)
 }
@@ -222,42 +267,46 @@ pub(crate) fn dup_if_open(fd: RawFd) -> Option<OwnedFd> {
     (new >= 0).then(|| unsafe { OwnedFd::from_raw_fd(new) })
 }
 
+/// A signal set holding `signals`.
+fn sigset(signals: &[i32]) -> libc::sigset_t {
+    // SAFETY: an all-zero sigset_t is a valid value to start from.
+    let mut set: libc::sigset_t = unsafe { std::mem::zeroed() };
+    // SAFETY: sigemptyset writes the set we own.
+    unsafe { libc::sigemptyset(&mut set) };
+    for &signo in signals {
+        // SAFETY: sigaddset writes the set we own; a bad number is an error.
+        unsafe { libc::sigaddset(&mut set, signo) };
+    }
+    set
+}
+
 /// Blocks `signals` in the calling thread (and the threads it creates) and
 /// gives them a no-op handler: PID 1 of a namespace only receives signals
 /// from its parent namespace that it handles.
 pub(crate) fn catch_and_block(signals: &[i32]) -> io::Result<()> {
     extern "C" fn noop(_: libc::c_int) {}
-    // SAFETY: an all-zero sigset/sigaction are valid starting values, and
-    // every call below only reads or writes those local structs.
-    unsafe {
-        let mut set: libc::sigset_t = std::mem::zeroed();
-        libc::sigemptyset(&mut set);
-        for &signo in signals {
-            let mut action: libc::sigaction = std::mem::zeroed();
-            action.sa_sigaction = noop as extern "C" fn(libc::c_int) as usize;
-            libc::sigemptyset(&mut action.sa_mask);
-            cvt(libc::sigaction(signo, &action, std::ptr::null_mut()).into())?;
-            libc::sigaddset(&mut set, signo);
-        }
-        let rc = libc::pthread_sigmask(libc::SIG_BLOCK, &set, std::ptr::null_mut());
-        if rc != 0 {
-            return Err(io::Error::from_raw_os_error(rc));
-        }
+    for &signo in signals {
+        // SAFETY: an all-zero sigaction is valid (no flags, empty mask).
+        let mut action: libc::sigaction = unsafe { std::mem::zeroed() };
+        action.sa_sigaction = noop as extern "C" fn(libc::c_int) as usize;
+        // SAFETY: sigaction reads the struct we own; the handler is a
+        // function that does nothing, so it is async-signal-safe.
+        cvt(unsafe { libc::sigaction(signo, &action, std::ptr::null_mut()) }.into())?;
+    }
+    let set = sigset(signals);
+    // SAFETY: pthread_sigmask reads the set we own.
+    let rc = unsafe { libc::pthread_sigmask(libc::SIG_BLOCK, &set, std::ptr::null_mut()) };
+    if rc != 0 {
+        return Err(io::Error::from_raw_os_error(rc));
     }
     Ok(())
 }
 
 /// Waits for one of `signals` (blocked by [`catch_and_block`]) and returns it.
 pub(crate) fn wait_for_signal(signals: &[i32]) -> i32 {
-    // SAFETY: as in catch_and_block: local sigset, sigwait writes one int.
-    unsafe {
-        let mut set: libc::sigset_t = std::mem::zeroed();
-        libc::sigemptyset(&mut set);
-        for &signo in signals {
-            libc::sigaddset(&mut set, signo);
-        }
-        let mut signo = 0;
-        while libc::sigwait(&set, &mut signo) != 0 {}
-        signo
-    }
+    let set = sigset(signals);
+    let mut signo = 0;
+    // SAFETY: sigwait reads the set and writes one int, both ours.
+    while unsafe { libc::sigwait(&set, &mut signo) } != 0 {}
+    signo
 }

@@ -1,1 +1,55 @@
-//! PLACEHOLDER: file systems (owned by the vfs helper).
+//! The sentry's file systems: hostfs (the read-only rootfs), devfs, empty
+//! directories standing in for /proc, /sys and /run, and the host stdio
+//! streams. The mount tree and path walk that tie them together live in
+//! [`crate::vfs`].
+//!
+//! Only `host` makes host calls with `unsafe`; every other module here is
+//! safe code over it.
+
+pub mod devfs;
+pub mod emptydir;
+pub(crate) mod host;
+pub mod host_stream;
+pub mod hostfs;
+
+use std::sync::OnceLock;
+
+use abi::time::Timespec;
+
+/// The time the sentry's synthetic nodes (devices, empty directories) report
+/// as their atime, mtime and ctime: when the first of them was asked for.
+pub(crate) fn synthetic_time() -> Timespec {
+    static TIME: OnceLock<Timespec> = OnceLock::new();
+    *TIME.get_or_init(|| {
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap_or_default();
+        Timespec {
+            tv_sec: i64::try_from(now.as_secs()).unwrap_or(0),
+            tv_nsec: i64::from(now.subsec_nanos()),
+        }
+    })
+}
+
+/// A `Stat` for a synthetic node.
+pub(crate) fn synthetic_stat(
+    dev: u64,
+    ino: u64,
+    mode: u32,
+    nlink: u64,
+    rdev: u64,
+) -> abi::stat::Stat {
+    let t = synthetic_time();
+    abi::stat::Stat {
+        st_dev: dev,
+        st_ino: ino,
+        st_nlink: nlink,
+        st_mode: mode,
+        st_rdev: rdev,
+        st_blksize: 4096,
+        st_atime: t,
+        st_mtime: t,
+        st_ctime: t,
+        ..abi::stat::Stat::default()
+    }
+}

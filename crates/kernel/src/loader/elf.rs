@@ -109,11 +109,20 @@ impl LoadHeader {
         let (file_len, zero_start, zero_len) = if ph.p_filesz == 0 {
             (0, file_end, 0)
         } else {
-            let zero_len =
-                if ph.p_memsz > ph.p_filesz { mem_end.min(file_page_end) - file_end } else { 0 };
+            // binfmt_elf's padzero clears to the end of the page, past
+            // p_memsz too: ld.so's early allocator uses that space.
+            let zero_len = if ph.p_memsz > ph.p_filesz {
+                file_page_end - file_end
+            } else {
+                0
+            };
             (file_page_end - page_start, file_end, zero_len)
         };
-        let anon_start = if ph.p_filesz == 0 { page_start } else { file_page_end };
+        let anon_start = if ph.p_filesz == 0 {
+            page_start
+        } else {
+            file_page_end
+        };
         let anon_len = mem_page_end.saturating_sub(anon_start);
         let mut prot = 0;
         if ph.p_flags & PF_R != 0 {
@@ -166,7 +175,9 @@ impl ElfFile {
         }
         let mut table = vec![0u8; table_len];
         read_exact(file, &mut table, header.e_phoff)?;
-        let phdrs = <[Elf64Phdr]>::ref_from_bytes(&table).map_err(|_| Errno::ENOEXEC)?.to_vec();
+        let phdrs = <[Elf64Phdr]>::ref_from_bytes(&table)
+            .map_err(|_| Errno::ENOEXEC)?
+            .to_vec();
         let elf = ElfFile { header, phdrs };
         elf.check_loads()?;
         Ok(elf)
@@ -199,7 +210,9 @@ impl ElfFile {
     /// ENOEXEC for a malformed interpreter path or a second PT_INTERP.
     pub fn interpreter(&self, file: &(impl ReadAt + ?Sized)) -> Result<Option<Vec<u8>>, Errno> {
         let mut interps = self.phdrs.iter().filter(|p| p.p_type == PT_INTERP);
-        let Some(ph) = interps.next() else { return Ok(None) };
+        let Some(ph) = interps.next() else {
+            return Ok(None);
+        };
         if interps.next().is_some() {
             return Err(Errno::ENOEXEC);
         }
@@ -237,7 +250,11 @@ impl ElfFile {
         let mut high = 0;
         for ph in self.phdrs.iter().filter(|p| p.p_type == PT_LOAD) {
             low = low.min(page_down(ph.p_vaddr));
-            let end = ph.p_vaddr.checked_add(ph.p_memsz).and_then(page_up).ok_or(Errno::ENOEXEC)?;
+            let end = ph
+                .p_vaddr
+                .checked_add(ph.p_memsz)
+                .and_then(page_up)
+                .ok_or(Errno::ENOEXEC)?;
             high = high.max(end);
         }
         if low >= high {
@@ -248,7 +265,10 @@ impl ElfFile {
 
     /// The PT_LOAD segments in file order.
     pub fn segments(&self) -> impl Iterator<Item = LoadHeader> + '_ {
-        self.phdrs.iter().filter(|p| p.p_type == PT_LOAD).map(|p| LoadHeader(*p))
+        self.phdrs
+            .iter()
+            .filter(|p| p.p_type == PT_LOAD)
+            .map(|p| LoadHeader(*p))
     }
 
     /// Where the program headers are in memory, unrelocated: PT_PHDR's
@@ -327,7 +347,10 @@ mod tests {
         let bytes = std::fs::read("/bin/true").unwrap();
         let elf = ElfFile::parse(&bytes).unwrap();
         assert!(elf.is_dyn());
-        assert_eq!(elf.interpreter(&bytes).unwrap().as_deref(), Some(&b"/lib64/ld-linux-x86-64.so.2"[..]));
+        assert_eq!(
+            elf.interpreter(&bytes).unwrap().as_deref(),
+            Some(&b"/lib64/ld-linux-x86-64.so.2"[..])
+        );
         assert!(!elf.executable_stack());
         assert!(elf.phdr_vaddr().is_some());
     }
@@ -336,27 +359,51 @@ mod tests {
     fn rejects_foreign_and_malformed_files() {
         let ok = header(ET_EXEC, 1);
         let seg = load(0x400000, 0, 0x100, 0x100, PF_R | PF_X);
-        assert!(ElfFile::parse(&image(&ok, &[seg])).is_ok());
+        ElfFile::parse(&image(&ok, &[seg])).unwrap();
 
         let mut bad = ok;
         bad.e_machine = 3; // i386
-        assert_eq!(ElfFile::parse(&image(&bad, &[seg])).unwrap_err(), Errno::ENOEXEC);
+        assert_eq!(
+            ElfFile::parse(&image(&bad, &[seg])).unwrap_err(),
+            Errno::ENOEXEC
+        );
         let mut bad = ok;
         bad.e_ident[EI_CLASS] = 1; // ELFCLASS32
-        assert_eq!(ElfFile::parse(&image(&bad, &[seg])).unwrap_err(), Errno::ENOEXEC);
+        assert_eq!(
+            ElfFile::parse(&image(&bad, &[seg])).unwrap_err(),
+            Errno::ENOEXEC
+        );
         let mut bad = ok;
         bad.e_type = 4; // ET_CORE
-        assert_eq!(ElfFile::parse(&image(&bad, &[seg])).unwrap_err(), Errno::ENOEXEC);
-        assert_eq!(ElfFile::parse(&image(&header(ET_EXEC, 0), &[])).unwrap_err(), Errno::ENOEXEC);
+        assert_eq!(
+            ElfFile::parse(&image(&bad, &[seg])).unwrap_err(),
+            Errno::ENOEXEC
+        );
+        assert_eq!(
+            ElfFile::parse(&image(&header(ET_EXEC, 0), &[])).unwrap_err(),
+            Errno::ENOEXEC
+        );
         // filesz > memsz, and offset/vaddr not congruent.
         let seg_bad = load(0x400000, 0, 0x200, 0x100, PF_R);
-        assert_eq!(ElfFile::parse(&image(&ok, &[seg_bad])).unwrap_err(), Errno::ENOEXEC);
+        assert_eq!(
+            ElfFile::parse(&image(&ok, &[seg_bad])).unwrap_err(),
+            Errno::ENOEXEC
+        );
         let seg_bad = load(0x400010, 0x20, 0x100, 0x100, PF_R);
-        assert_eq!(ElfFile::parse(&image(&ok, &[seg_bad])).unwrap_err(), Errno::ENOEXEC);
+        assert_eq!(
+            ElfFile::parse(&image(&ok, &[seg_bad])).unwrap_err(),
+            Errno::ENOEXEC
+        );
         // Truncated file.
-        assert_eq!(ElfFile::parse(&vec![0x7f, b'E', b'L', b'F']).unwrap_err(), Errno::ENOEXEC);
+        assert_eq!(
+            ElfFile::parse(&vec![0x7f, b'E', b'L', b'F']).unwrap_err(),
+            Errno::ENOEXEC
+        );
         // A huge phnum is refused before anything is allocated.
-        assert_eq!(ElfFile::parse(&image(&header(ET_EXEC, 0xffff), &[seg])).unwrap_err(), Errno::ENOEXEC);
+        assert_eq!(
+            ElfFile::parse(&image(&header(ET_EXEC, 0xffff), &[seg])).unwrap_err(),
+            Errno::ENOEXEC
+        );
     }
 
     #[test]
@@ -371,23 +418,37 @@ mod tests {
         assert_eq!((s.anon_start, s.anon_len), (0x405000, 0x2000));
         assert_eq!(s.mem_end, 0x406110);
         assert_eq!(s.prot, PROT_READ | PROT_WRITE);
-        // A segment that ends beyond the user range is refused.
-        assert_eq!(seg.relocate(TASK_SIZE).unwrap_err(), Errno::ENOEXEC);
-        assert_eq!(seg.relocate(TASK_SIZE - 0x403000).unwrap_err(), Errno::ENOMEM);
+        // A bias that overflows, or a segment that ends beyond the user range, is refused.
+        assert_eq!(seg.relocate(u64::MAX - 0x1000).unwrap_err(), Errno::ENOEXEC);
+        assert_eq!(
+            seg.relocate(TASK_SIZE - 0x403000).unwrap_err(),
+            Errno::ENOMEM
+        );
     }
 
     #[test]
     fn interpreter_path_must_be_nul_terminated() {
         let h = header(ET_DYN, 2);
-        let interp = Elf64Phdr { p_type: PT_INTERP, p_offset: 0x1000, p_filesz: 5, ..Default::default() };
+        let interp = Elf64Phdr {
+            p_type: PT_INTERP,
+            p_offset: 0x1000,
+            p_filesz: 5,
+            ..Default::default()
+        };
         let seg = load(0, 0, 0x100, 0x100, PF_R);
         let mut bytes = image(&h, &[interp, seg]);
         bytes[0x1000..0x1005].copy_from_slice(b"/ldxy");
         let elf = ElfFile::parse(&bytes).unwrap();
         assert_eq!(elf.interpreter(&bytes).unwrap_err(), Errno::ENOEXEC);
         bytes[0x1000..0x1005].copy_from_slice(b"/ld\0\0");
-        assert_eq!(elf.interpreter(&bytes).unwrap().as_deref(), Some(&b"/ld"[..]));
+        assert_eq!(
+            elf.interpreter(&bytes).unwrap().as_deref(),
+            Some(&b"/ld"[..])
+        );
         bytes[0x1000..0x1005].copy_from_slice(b"/ldx\0");
-        assert_eq!(elf.interpreter(&bytes).unwrap().as_deref(), Some(&b"/ldx"[..]));
+        assert_eq!(
+            elf.interpreter(&bytes).unwrap().as_deref(),
+            Some(&b"/ldx"[..])
+        );
     }
 }

@@ -10,7 +10,9 @@ mod stack;
 use std::sync::Arc;
 
 use abi::Errno;
-use abi::mman::{MAP_ANONYMOUS, MAP_FIXED, MAP_GROWSDOWN, MAP_PRIVATE, PROT_EXEC, PROT_READ, PROT_WRITE};
+use abi::mman::{
+    MAP_ANONYMOUS, MAP_FIXED, MAP_GROWSDOWN, MAP_PRIVATE, PROT_EXEC, PROT_READ, PROT_WRITE,
+};
 use platform::Registers;
 
 use crate::mm::{MemoryManager, MmapRequest};
@@ -87,7 +89,13 @@ pub fn load(
         None => None,
     };
 
-    let stack_prot = PROT_READ | PROT_WRITE | if main.executable_stack() { PROT_EXEC } else { 0 };
+    let stack_prot = PROT_READ
+        | PROT_WRITE
+        | if main.executable_stack() {
+            PROT_EXEC
+        } else {
+            0
+        };
     let stack_bottom = layout.stack_top - STACK_SIZE;
     mm.mmap(MmapRequest {
         addr: stack_bottom,
@@ -108,7 +116,10 @@ pub fn load(
         creds,
     };
     let sp = stack.build(mm, layout.stack_top, STACK_SIZE)?;
-    Ok(Image { regs: Registers::new_user(entry, sp), exe_path: exe_path.to_vec() })
+    Ok(Image {
+        regs: Registers::new_user(entry, sp),
+        exe_path: exe_path.to_vec(),
+    })
 }
 
 /// Maps every PT_LOAD segment of `elf`. `base` is `None` for ET_EXEC (no
@@ -130,7 +141,13 @@ fn map_object(
             // leaves them.
             let span = high - low;
             let flags = MAP_PRIVATE | MAP_ANONYMOUS;
-            let addr = mm.mmap(MmapRequest { addr: hint, len: span, prot: 0, flags, file: None })?;
+            let addr = mm.mmap(MmapRequest {
+                addr: hint,
+                len: span,
+                prot: 0,
+                flags,
+                file: None,
+            })?;
             mm.munmap(addr, span)?;
             addr.wrapping_sub(low)
         }
@@ -154,7 +171,10 @@ fn map_object(
         if seg.zero_len > 0 {
             // The part of the last file page past p_filesz is bss: zero it,
             // even if the segment is read-only (binfmt_elf's padzero).
-            mm.force_write(seg.zero_start, &vec![0; usize::try_from(seg.zero_len).map_err(|_| Errno::ENOEXEC)?])?;
+            mm.force_write(
+                seg.zero_start,
+                &vec![0; usize::try_from(seg.zero_len).map_err(|_| Errno::ENOEXEC)?],
+            )?;
         }
         if seg.anon_len > 0 {
             mm.mmap(MmapRequest {

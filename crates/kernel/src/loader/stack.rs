@@ -16,7 +16,7 @@ use crate::task::Credentials;
 
 /// `MAX_ARG_STRLEN` (`include/uapi/linux/binfmts.h`): the longest single
 /// argument or environment string, NUL included.
-const MAX_ARG_STRLEN: usize = 32 * PAGE_SIZE as usize;
+const MAX_ARG_STRLEN: usize = 32 * abi::PAGE_SIZE_USIZE;
 /// `AT_CLKTCK`: `USER_HZ` on x86-64.
 const USER_HZ: u64 = 100;
 /// What AT_MINSIGSTKSZ reports if the host's auxv lacks it.
@@ -45,7 +45,11 @@ struct Cursor<'m> {
 impl Cursor<'_> {
     fn push(&mut self, bytes: &[u8]) -> Result<u64, Errno> {
         let len = bytes.len() as u64;
-        self.sp = self.sp.checked_sub(len).filter(|&sp| sp >= self.floor).ok_or(Errno::E2BIG)?;
+        self.sp = self
+            .sp
+            .checked_sub(len)
+            .filter(|&sp| sp >= self.floor)
+            .ok_or(Errno::E2BIG)?;
         self.mm.copy_out(self.sp, bytes)?;
         Ok(self.sp)
     }
@@ -69,7 +73,11 @@ impl StackImage<'_> {
     /// limit) or one is longer than `MAX_ARG_STRLEN`; EFAULT if the stack is
     /// not mapped.
     pub(super) fn build(&self, mm: &MemoryManager, top: u64, size: u64) -> Result<u64, Errno> {
-        let mut cursor = Cursor { mm, sp: top, floor: top - size / 4 };
+        let mut cursor = Cursor {
+            mm,
+            sp: top,
+            floor: top - size / 4,
+        };
         let execfn = cursor.push_c_string(self.execfn)?;
         let mut env_ptrs = Vec::with_capacity(self.envp.len());
         for s in self.envp.iter().rev() {
@@ -105,10 +113,13 @@ impl StackImage<'_> {
             (AT_HWCAP2, host::host_auxv(AT_HWCAP2)),
             (AT_EXECFN, execfn),
             (AT_PLATFORM, platform),
-            (AT_MINSIGSTKSZ, match host::host_auxv(auxv::AT_MINSIGSTKSZ) {
-                0 => DEFAULT_MINSIGSTKSZ,
-                v => v,
-            }),
+            (
+                AT_MINSIGSTKSZ,
+                match host::host_auxv(auxv::AT_MINSIGSTKSZ) {
+                    0 => DEFAULT_MINSIGSTKSZ,
+                    v => v,
+                },
+            ),
         ];
         // argc, argv..., NULL, envp..., NULL, auxv pairs, AT_NULL pair.
         let words = 1 + arg_ptrs.len() + 1 + env_ptrs.len() + 1 + 2 * (auxv.len() + 1);

@@ -25,8 +25,16 @@ pub enum DefaultAction {
 /// The default action of `signo` (`kernel/signal.c`, `sig_kernel_*`).
 pub fn default_action(signo: u32) -> DefaultAction {
     match signo {
-        sig::SIGQUIT | sig::SIGILL | sig::SIGTRAP | sig::SIGABRT | sig::SIGBUS | sig::SIGFPE
-        | sig::SIGSEGV | sig::SIGXCPU | sig::SIGXFSZ | sig::SIGSYS => DefaultAction::Core,
+        sig::SIGQUIT
+        | sig::SIGILL
+        | sig::SIGTRAP
+        | sig::SIGABRT
+        | sig::SIGBUS
+        | sig::SIGFPE
+        | sig::SIGSEGV
+        | sig::SIGXCPU
+        | sig::SIGXFSZ
+        | sig::SIGSYS => DefaultAction::Core,
         sig::SIGCHLD | sig::SIGURG | sig::SIGWINCH => DefaultAction::Ignore,
         sig::SIGSTOP | sig::SIGTSTP | sig::SIGTTIN | sig::SIGTTOU => DefaultAction::Stop,
         sig::SIGCONT => DefaultAction::Continue,
@@ -47,7 +55,9 @@ pub struct SignalActions {
 
 impl Default for SignalActions {
     fn default() -> Self {
-        SignalActions { actions: [SigAction::default(); 64] }
+        SignalActions {
+            actions: [SigAction::default(); 64],
+        }
     }
 }
 
@@ -65,5 +75,7 @@ impl SignalActions {
 
 fn index(signo: u32) -> usize {
     debug_assert!(is_valid(u64::from(signo)));
-    usize::try_from(signo.saturating_sub(1)).unwrap_or(0).min(63)
+    usize::try_from(signo.saturating_sub(1))
+        .unwrap_or(0)
+        .min(63)
 }

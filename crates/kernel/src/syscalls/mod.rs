@@ -10,6 +10,7 @@
 
 mod file;
 mod fs;
+mod futex;
 mod mmap;
 mod process;
 mod signal;

@@ -3,7 +3,7 @@
 //! set_tid_address(2), set_robust_list(2), prlimit64(2) and friends.
 
 use abi::Errno;
-use abi::resource::{RLIM_NLIMITS, RLIMIT_NOFILE, Rlimit};
+use abi::resource::{RLIM_NLIMITS, RLIMIT_NOFILE, RLIMIT_STACK, Rlimit};
 use abi::sysno::*;
 
 use super::table::{Arg, Entry, Support, entry};
@@ -34,9 +34,27 @@ pub(super) const SYSCALLS: &[Entry] = &[
     entry(SYS_GETEUID, sys_geteuid, &[], Support::Full, ""),
     entry(SYS_GETGID, sys_getgid, &[], Support::Full, ""),
     entry(SYS_GETEGID, sys_getegid, &[], Support::Full, ""),
-    entry(SYS_GETGROUPS, sys_getgroups, &[Arg::Int, Arg::Ptr], Support::Full, ""),
-    entry(SYS_GETRESUID, sys_getresuid, &[Arg::Ptr, Arg::Ptr, Arg::Ptr], Support::Full, ""),
-    entry(SYS_GETRESGID, sys_getresgid, &[Arg::Ptr, Arg::Ptr, Arg::Ptr], Support::Full, ""),
+    entry(
+        SYS_GETGROUPS,
+        sys_getgroups,
+        &[Arg::Int, Arg::Ptr],
+        Support::Full,
+        "",
+    ),
+    entry(
+        SYS_GETRESUID,
+        sys_getresuid,
+        &[Arg::Ptr, Arg::Ptr, Arg::Ptr],
+        Support::Full,
+        "",
+    ),
+    entry(
+        SYS_GETRESGID,
+        sys_getresgid,
+        &[Arg::Ptr, Arg::Ptr, Arg::Ptr],
+        Support::Full,
+        "",
+    ),
     entry(
         SYS_EXIT,
         sys_exit,
@@ -44,7 +62,13 @@ pub(super) const SYSCALLS: &[Entry] = &[
         Support::Partial,
         "ends the whole thread group: programs have one thread until clone exists",
     ),
-    entry(SYS_EXIT_GROUP, sys_exit_group, &[Arg::Int], Support::Full, ""),
+    entry(
+        SYS_EXIT_GROUP,
+        sys_exit_group,
+        &[Arg::Int],
+        Support::Full,
+        "",
+    ),
     entry(
         SYS_ARCH_PRCTL,
         sys_arch_prctl,
@@ -52,7 +76,13 @@ pub(super) const SYSCALLS: &[Entry] = &[
         Support::Partial,
         "ARCH_SET_CPUID gives ENODEV (no CPUID faulting); the XCOMP and VDSO codes give EINVAL",
     ),
-    entry(SYS_SET_TID_ADDRESS, sys_set_tid_address, &[Arg::Ptr], Support::Full, ""),
+    entry(
+        SYS_SET_TID_ADDRESS,
+        sys_set_tid_address,
+        &[Arg::Ptr],
+        Support::Full,
+        "",
+    ),
     entry(
         SYS_SET_ROBUST_LIST,
         sys_set_robust_list,
@@ -67,8 +97,20 @@ pub(super) const SYSCALLS: &[Entry] = &[
         Support::Partial,
         "limits are recorded and reported; RLIMIT_NOFILE and RLIMIT_STACK are enforced",
     ),
-    entry(SYS_GETRLIMIT, sys_getrlimit, &[Arg::Int, Arg::Ptr], Support::Partial, "see prlimit64"),
-    entry(SYS_SETRLIMIT, sys_setrlimit, &[Arg::Int, Arg::Ptr], Support::Partial, "see prlimit64"),
+    entry(
+        SYS_GETRLIMIT,
+        sys_getrlimit,
+        &[Arg::Int, Arg::Ptr],
+        Support::Partial,
+        "see prlimit64",
+    ),
+    entry(
+        SYS_SETRLIMIT,
+        sys_setrlimit,
+        &[Arg::Int, Arg::Ptr],
+        Support::Partial,
+        "see prlimit64",
+    ),
 ];
 
 /// Implements Linux `getpid(2)`.
@@ -119,7 +161,12 @@ fn sys_getgroups(task: &mut Task, args: &SyscallArgs) -> SyscallResult {
     if usize::try_from(size).unwrap_or(0) < count {
         return Err(Errno::EINVAL);
     }
-    let bytes: Vec<u8> = task.creds.groups.iter().flat_map(|g| g.to_ne_bytes()).collect();
+    let bytes: Vec<u8> = task
+        .creds
+        .groups
+        .iter()
+        .flat_map(|g| g.to_ne_bytes())
+        .collect();
     task.mm.copy_out(args.addr(1), &bytes)?;
     Ok(count as u64)
 }
@@ -197,16 +244,15 @@ fn sys_set_robust_list(task: &mut Task, args: &SyscallArgs) -> SyscallResult {
 
 /// Checks a resource number from the program.
 fn resource(raw: u32) -> Result<u32, Errno> {
-    if raw < RLIM_NLIMITS { Ok(raw) } else { Err(Errno::EINVAL) }
+    if raw < RLIM_NLIMITS {
+        Ok(raw)
+    } else {
+        Err(Errno::EINVAL)
+    }
 }
 
 /// The worker behind prlimit64, getrlimit and setrlimit (`do_prlimit`).
-fn do_prlimit(
-    task: &mut Task,
-    resource: u32,
-    new: Option<Rlimit>,
-    old_addr: u64,
-) -> SyscallResult {
+fn do_prlimit(task: &mut Task, resource: u32, new: Option<Rlimit>, old_addr: u64) -> SyscallResult {
     if let Some(new) = new {
         if new.rlim_cur > new.rlim_max {
             return Err(Errno::EINVAL);
@@ -230,6 +276,9 @@ fn do_prlimit(
                 return Err(Errno::EPERM);
             }
             *slot = new;
+            if resource == RLIMIT_STACK {
+                task.mm.set_stack_limit(new.rlim_cur);
+            }
         }
         old
     };

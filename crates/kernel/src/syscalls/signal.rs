@@ -43,7 +43,13 @@ pub(super) const SYSCALLS: &[Entry] = &[
         Support::Full,
         "",
     ),
-    entry(SYS_RT_SIGPENDING, sys_rt_sigpending, &[Arg::Ptr, Arg::Len], Support::Full, ""),
+    entry(
+        SYS_RT_SIGPENDING,
+        sys_rt_sigpending,
+        &[Arg::Ptr, Arg::Len],
+        Support::Full,
+        "",
+    ),
     entry(
         SYS_SIGALTSTACK,
         sys_sigaltstack,
@@ -74,8 +80,11 @@ fn sys_rt_sigaction(task: &mut Task, args: &SyscallArgs) -> SyscallResult {
         }
     };
     let old = {
-        let mut actions =
-            task.thread_group.actions.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut actions = task
+            .thread_group
+            .actions
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         match new {
             Some(act) => actions.set(signo, act),
             None => actions.get(signo),
@@ -131,12 +140,22 @@ fn sys_sigaltstack(task: &mut Task, args: &SyscallArgs) -> SyscallResult {
             return Err(Errno::EINVAL);
         }
         task.altstack = if mode == SS_DISABLE {
-            StackT { ss_sp: 0, ss_flags: SS_DISABLE.cast_signed(), _pad: 0, ss_size: 0 }
+            StackT {
+                ss_sp: 0,
+                ss_flags: SS_DISABLE.cast_signed(),
+                _pad: 0,
+                ss_size: 0,
+            }
         } else {
             if new.ss_size < MINSIGSTKSZ {
                 return Err(Errno::ENOMEM);
             }
-            StackT { ss_sp: new.ss_sp, ss_flags: flags.cast_signed() & !SS_ONSTACK.cast_signed(), _pad: 0, ss_size: new.ss_size }
+            StackT {
+                ss_sp: new.ss_sp,
+                ss_flags: flags.cast_signed() & !SS_ONSTACK.cast_signed(),
+                _pad: 0,
+                ss_size: new.ss_size,
+            }
         };
     }
     if args.addr(1) != 0 {

@@ -30,7 +30,13 @@ pub fn enter(task: &Task, nr: u64, row: Option<&Syscall>, args: &SyscallArgs) {
 }
 
 /// Prints the line of a call that returned `result`.
-pub fn exit(task: &Task, nr: u64, row: Option<&Syscall>, args: &SyscallArgs, result: Result<u64, Errno>) {
+pub fn exit(
+    task: &Task,
+    nr: u64,
+    row: Option<&Syscall>,
+    args: &SyscallArgs,
+    result: Result<u64, Errno>,
+) {
     if nr == SYS_EXIT || nr == SYS_EXIT_GROUP {
         return;
     }
@@ -51,7 +57,13 @@ pub fn exit(task: &Task, nr: u64, row: Option<&Syscall>, args: &SyscallArgs, res
 }
 
 /// `name(arg, arg, ...)`.
-fn call(task: &Task, nr: u64, row: Option<&Syscall>, args: &SyscallArgs, ret: Option<u64>) -> String {
+fn call(
+    task: &Task,
+    nr: u64,
+    row: Option<&Syscall>,
+    args: &SyscallArgs,
+    ret: Option<u64>,
+) -> String {
     let raw = || args.0.map(|a| format!("{a:#x}")).join(", ");
     let Some(row) = row else {
         return format!("syscall_{nr:#x}({})", raw());
@@ -97,7 +109,11 @@ fn decode(task: &Task, kind: Arg, args: &SyscallArgs, i: usize, ret: Option<u64>
 }
 
 fn pointer(addr: u64) -> String {
-    if addr == 0 { "NULL".to_string() } else { format!("{addr:#x}") }
+    if addr == 0 {
+        "NULL".to_string()
+    } else {
+        format!("{addr:#x}")
+    }
 }
 
 /// A C-style quoted string of at most `max` bytes, `...` after if cut.
@@ -123,7 +139,9 @@ fn quote(bytes: &[u8], max: usize) -> String {
 }
 
 fn buffer(task: &Task, addr: u64, len: u64) -> String {
-    let shown = usize::try_from(len).unwrap_or(usize::MAX).min(SHOWN_BYTES + 1);
+    let shown = usize::try_from(len)
+        .unwrap_or(usize::MAX)
+        .min(SHOWN_BYTES + 1);
     let mut bytes = vec![0u8; shown];
     let got = task.mm.copy_in_partial(addr, &mut bytes);
     if got == 0 && shown > 0 {
@@ -139,7 +157,9 @@ fn string_array(task: &Task, addr: u64) -> String {
     }
     let mut items = Vec::new();
     for i in 0..=SHOWN_STRINGS as u64 {
-        let Ok(ptr) = task.mm.read_obj::<u64>(addr + 8 * i) else { return pointer(addr) };
+        let Ok(ptr) = task.mm.read_obj::<u64>(addr + 8 * i) else {
+            return pointer(addr);
+        };
         if ptr == 0 {
             return format!("[{}]", items.join(", "));
         }
@@ -203,12 +223,18 @@ const MAP_NAMES: &[(u64, &str)] = &[
 ];
 
 const AT_NAMES: &[(u64, &str)] = &[
-    (abi::fcntl::AT_SYMLINK_NOFOLLOW as u64, "AT_SYMLINK_NOFOLLOW"),
+    (
+        abi::fcntl::AT_SYMLINK_NOFOLLOW as u64,
+        "AT_SYMLINK_NOFOLLOW",
+    ),
     (abi::fcntl::AT_REMOVEDIR as u64, "AT_REMOVEDIR|AT_EACCESS"),
     (abi::fcntl::AT_SYMLINK_FOLLOW as u64, "AT_SYMLINK_FOLLOW"),
     (abi::fcntl::AT_NO_AUTOMOUNT as u64, "AT_NO_AUTOMOUNT"),
     (abi::fcntl::AT_EMPTY_PATH as u64, "AT_EMPTY_PATH"),
-    (abi::fcntl::AT_STATX_FORCE_SYNC as u64, "AT_STATX_FORCE_SYNC"),
+    (
+        abi::fcntl::AT_STATX_FORCE_SYNC as u64,
+        "AT_STATX_FORCE_SYNC",
+    ),
     (abi::fcntl::AT_STATX_DONT_SYNC as u64, "AT_STATX_DONT_SYNC"),
 ];
 
@@ -225,7 +251,11 @@ fn flags(value: u64, names: &[(u64, &str)], zero: &str) -> String {
     if rest != 0 {
         parts.push(format!("{rest:#x}"));
     }
-    if parts.is_empty() { zero.to_string() } else { parts.join("|") }
+    if parts.is_empty() {
+        zero.to_string()
+    } else {
+        parts.join("|")
+    }
 }
 
 fn open_flags(value: u32) -> String {
@@ -236,14 +266,45 @@ fn open_flags(value: u32) -> String {
         _ => "O_ACCMODE",
     };
     let rest = u64::from(value & !O_ACCMODE);
-    if rest == 0 { mode.to_string() } else { format!("{mode}|{}", flags(rest, OPEN_NAMES, "0")) }
+    if rest == 0 {
+        mode.to_string()
+    } else {
+        format!("{mode}|{}", flags(rest, OPEN_NAMES, "0"))
+    }
 }
 
 const SIGNAL_NAMES: [&str; 31] = [
-    "SIGHUP", "SIGINT", "SIGQUIT", "SIGILL", "SIGTRAP", "SIGABRT", "SIGBUS", "SIGFPE", "SIGKILL",
-    "SIGUSR1", "SIGSEGV", "SIGUSR2", "SIGPIPE", "SIGALRM", "SIGTERM", "SIGSTKFLT", "SIGCHLD",
-    "SIGCONT", "SIGSTOP", "SIGTSTP", "SIGTTIN", "SIGTTOU", "SIGURG", "SIGXCPU", "SIGXFSZ",
-    "SIGVTALRM", "SIGPROF", "SIGWINCH", "SIGIO", "SIGPWR", "SIGSYS",
+    "SIGHUP",
+    "SIGINT",
+    "SIGQUIT",
+    "SIGILL",
+    "SIGTRAP",
+    "SIGABRT",
+    "SIGBUS",
+    "SIGFPE",
+    "SIGKILL",
+    "SIGUSR1",
+    "SIGSEGV",
+    "SIGUSR2",
+    "SIGPIPE",
+    "SIGALRM",
+    "SIGTERM",
+    "SIGSTKFLT",
+    "SIGCHLD",
+    "SIGCONT",
+    "SIGSTOP",
+    "SIGTSTP",
+    "SIGTTIN",
+    "SIGTTOU",
+    "SIGURG",
+    "SIGXCPU",
+    "SIGXFSZ",
+    "SIGVTALRM",
+    "SIGPROF",
+    "SIGWINCH",
+    "SIGIO",
+    "SIGPWR",
+    "SIGSYS",
 ];
 
 fn signal_name(signo: u64) -> String {
@@ -260,8 +321,14 @@ mod tests {
 
     #[test]
     fn decodes_flag_words() {
-        assert_eq!(open_flags(abi::fcntl::O_RDONLY | abi::fcntl::O_CLOEXEC), "O_RDONLY|O_CLOEXEC");
-        assert_eq!(open_flags(abi::fcntl::O_WRONLY | 0x4000_0000), "O_WRONLY|0x40000000");
+        assert_eq!(
+            open_flags(abi::fcntl::O_RDONLY | abi::fcntl::O_CLOEXEC),
+            "O_RDONLY|O_CLOEXEC"
+        );
+        assert_eq!(
+            open_flags(abi::fcntl::O_WRONLY | 0x4000_0000),
+            "O_WRONLY|0x40000000"
+        );
         assert_eq!(flags(3, PROT_NAMES, "PROT_NONE"), "PROT_READ|PROT_WRITE");
         assert_eq!(flags(0, PROT_NAMES, "PROT_NONE"), "PROT_NONE");
         assert_eq!(flags(0x22, MAP_NAMES, "0"), "MAP_PRIVATE|MAP_ANONYMOUS");

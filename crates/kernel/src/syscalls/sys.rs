@@ -23,7 +23,13 @@ const RANDOM_CHUNK: usize = 64 * 1024;
 
 /// This area's rows of the syscall table.
 pub(super) const SYSCALLS: &[Entry] = &[
-    entry(SYS_UNAME, sys_uname, &[Arg::Ptr], Support::Full, "reports the version the sentry declares"),
+    entry(
+        SYS_UNAME,
+        sys_uname,
+        &[Arg::Ptr],
+        Support::Full,
+        "reports the version the sentry declares",
+    ),
     entry(
         SYS_SYSINFO,
         sys_sysinfo,
@@ -31,13 +37,26 @@ pub(super) const SYSCALLS: &[Entry] = &[
         Support::Partial,
         "memory and load figures are the host's; swap is reported as none",
     ),
-    entry(SYS_GETRANDOM, sys_getrandom, &[Arg::OutBuf, Arg::Len, Arg::Hex], Support::Full, ""),
+    entry(
+        SYS_GETRANDOM,
+        sys_getrandom,
+        &[Arg::OutBuf, Arg::Len, Arg::Hex],
+        Support::Full,
+        "",
+    ),
     entry(
         SYS_SCHED_GETAFFINITY,
         sys_sched_getaffinity,
         &[Arg::Int, Arg::Len, Arg::Ptr],
         Support::Partial,
         "reports the sandbox's CPU set; only the calling thread's pid is known",
+    ),
+    entry(
+        SYS_SCHED_SETAFFINITY,
+        sys_sched_setaffinity,
+        &[Arg::Int, Arg::Len, Arg::Ptr],
+        Support::Partial,
+        "the set is checked and reported back; the platform decides where host threads run",
     ),
     entry(SYS_SCHED_YIELD, sys_sched_yield, &[], Support::Full, ""),
 ];
@@ -107,30 +126,74 @@ fn sys_getrandom(task: &mut Task, args: &SyscallArgs) -> SyscallResult {
     Ok(done as u64)
 }
 
-/// Implements Linux `sched_getaffinity(2)`: the sandbox's CPUs (the caller's
-/// affinity when it started), never the CPU a platform pins a thread to.
-fn sys_sched_getaffinity(task: &mut Task, args: &SyscallArgs) -> SyscallResult {
-    let pid = args.i32(0);
+/// `nr_cpu_ids`: one more than the highest CPU the sandbox has.
+fn nr_cpu_ids(task: &Task) -> u64 {
+    task.kernel
+        .cpus
+        .iter()
+        .max()
+        .map_or(1, |&max| max as u64 + 1)
+}
+
+/// Checks the pid of a sched_*affinity call: only the caller is known.
+fn affinity_target(task: &Task, pid: i32) -> Result<(), Errno> {
     if pid < 0 {
         return Err(Errno::EINVAL);
     }
     if pid != 0 && pid != task.tid {
         return Err(Errno::ESRCH);
     }
+    Ok(())
+}
+
+/// Implements Linux `sched_getaffinity(2)`: the task's CPU set within the
+/// sandbox's CPUs (the caller's affinity when it started), never the CPU a
+/// platform pins a host thread to.
+fn sys_sched_getaffinity(task: &mut Task, args: &SyscallArgs) -> SyscallResult {
+    affinity_target(task, args.i32(0))?;
     let len = args.u64(1);
-    let nr_cpu_ids = task.kernel.cpus.iter().max().map_or(1, |&max| max as u64 + 1);
-    if len.saturating_mul(8) < nr_cpu_ids || len % 8 != 0 {
+    let nr_cpu_ids = nr_cpu_ids(task);
+    if len.saturating_mul(8) < nr_cpu_ids || !len.is_multiple_of(8) {
         return Err(Errno::EINVAL);
     }
     // cpumask_size(): whole longs covering nr_cpu_ids.
     let mask_size = nr_cpu_ids.div_ceil(64) * 8;
     let mut mask = vec![0u8; usize::try_from(mask_size).map_err(|_| Errno::EINVAL)?];
-    for &cpu in &task.kernel.cpus {
+    for &cpu in &task.cpus {
         mask[cpu / 8] |= 1 << (cpu % 8);
     }
     let size = len.min(mask_size);
-    task.mm.copy_out(args.addr(2), &mask[..usize::try_from(size).map_err(|_| Errno::EINVAL)?])?;
+    task.mm.copy_out(
+        args.addr(2),
+        &mask[..usize::try_from(size).map_err(|_| Errno::EINVAL)?],
+    )?;
     Ok(size)
+}
+
+/// Implements Linux `sched_setaffinity(2)`: the new set, limited to the
+/// sandbox's CPUs, is what `sched_getaffinity` reports from then on.
+fn sys_sched_setaffinity(task: &mut Task, args: &SyscallArgs) -> SyscallResult {
+    affinity_target(task, args.i32(0))?;
+    // get_user_cpu_mask: a shorter mask is zero-extended, a longer one cut.
+    let mask_size =
+        usize::try_from(nr_cpu_ids(task).div_ceil(64) * 8).map_err(|_| Errno::EINVAL)?;
+    let len = usize::try_from(args.u64(1))
+        .unwrap_or(usize::MAX)
+        .min(mask_size);
+    let mut mask = vec![0u8; mask_size];
+    task.mm.copy_in(args.addr(2), &mut mask[..len])?;
+    let cpus: Vec<usize> = task
+        .kernel
+        .cpus
+        .iter()
+        .copied()
+        .filter(|&cpu| mask[cpu / 8] & (1 << (cpu % 8)) != 0)
+        .collect();
+    if cpus.is_empty() {
+        return Err(Errno::EINVAL);
+    }
+    task.cpus = cpus;
+    Ok(0)
 }
 
 /// Implements Linux `sched_yield(2)`: the task's host thread yields.

@@ -11,7 +11,7 @@ use std::sync::OnceLock;
 
 use abi::sysno::{SYSCALL_COUNT, SYSCALL_NAMES};
 
-use super::{SyscallArgs, SyscallResult, file, fs, mmap, process, signal, sys, time};
+use super::{SyscallArgs, SyscallResult, file, fs, futex, mmap, process, signal, sys, time};
 use crate::task::Task;
 
 /// A syscall handler.
@@ -114,7 +114,13 @@ pub const fn entry(
     support: Support,
     note: &'static str,
 ) -> Entry {
-    Entry { nr, handler, args, support, note }
+    Entry {
+        nr,
+        handler,
+        args,
+        support,
+        note,
+    }
 }
 
 /// The whole table, indexed by number.
@@ -146,9 +152,10 @@ fn build() -> Vec<Syscall> {
             row.name = name;
         }
     }
-    let areas: [&[Entry]; 7] = [
+    let areas: [&[Entry]; 8] = [
         file::SYSCALLS,
         fs::SYSCALLS,
+        futex::SYSCALLS,
         mmap::SYSCALLS,
         process::SYSCALLS,
         signal::SYSCALLS,
@@ -157,7 +164,11 @@ fn build() -> Vec<Syscall> {
     ];
     for entry in areas.into_iter().flatten() {
         let row = &mut rows[usize::try_from(entry.nr).expect("syscall number fits usize")];
-        debug_assert!(row.handler.is_none(), "syscall {} registered twice", row.name);
+        debug_assert!(
+            row.handler.is_none(),
+            "syscall {} registered twice",
+            row.name
+        );
         row.handler = Some(entry.handler);
         row.args = entry.args;
         row.support = entry.support;
@@ -184,7 +195,10 @@ mod tests {
     #[test]
     fn every_linux_syscall_has_a_row_with_its_name() {
         assert_eq!(lookup(abi::sysno::SYS_READ).map(|s| s.name), Some("read"));
-        assert_eq!(lookup(abi::sysno::SYS_OPENAT).map(|s| s.name), Some("openat"));
+        assert_eq!(
+            lookup(abi::sysno::SYS_OPENAT).map(|s| s.name),
+            Some("openat")
+        );
         // 335..=423 are unassigned on x86-64.
         assert!(lookup(400).is_none());
         assert!(lookup(SYSCALL_COUNT).is_none());

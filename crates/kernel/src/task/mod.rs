@@ -23,7 +23,7 @@ use platform::{Context, Event, Interrupter, Registers};
 pub use creds::Credentials;
 
 use crate::kernel::{ExitStatus, Kernel, KernelError};
-use crate::mm::{FaultSignal, MemoryManager};
+use crate::mm::{FaultError, FaultSignal, MemoryManager};
 use crate::signal::{self, DefaultAction, SignalActions};
 use crate::syscalls::{SyscallArgs, strace, table};
 use crate::vfs::{FdTable, FsContext};
@@ -67,7 +67,10 @@ impl ThreadGroup {
 
     /// The limit `resource` (`RLIMIT_*`, already validated).
     pub fn limit(&self, resource: u32) -> Rlimit {
-        let limits = self.limits.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let limits = self
+            .limits
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         limits[usize::try_from(resource).unwrap_or(0).min(limits.len() - 1)]
     }
 }
@@ -75,10 +78,16 @@ impl ThreadGroup {
 /// Linux's defaults for a new init process (`include/asm-generic/resource.h`),
 /// with the file limit at what systemd gives services.
 fn default_limits() -> [Rlimit; RLIM_NLIMITS as usize] {
-    let unlimited = Rlimit { rlim_cur: RLIM_INFINITY, rlim_max: RLIM_INFINITY };
+    let unlimited = Rlimit {
+        rlim_cur: RLIM_INFINITY,
+        rlim_max: RLIM_INFINITY,
+    };
     let mut limits = [unlimited; RLIM_NLIMITS as usize];
     let mut set = |r: u32, cur: u64, max: u64| {
-        limits[r as usize] = Rlimit { rlim_cur: cur, rlim_max: max };
+        limits[r as usize] = Rlimit {
+            rlim_cur: cur,
+            rlim_max: max,
+        };
     };
     set(abi::resource::RLIMIT_STACK, 8 << 20, RLIM_INFINITY);
     set(abi::resource::RLIMIT_CORE, 0, RLIM_INFINITY);
@@ -97,7 +106,8 @@ fn default_limits() -> [Rlimit; RLIM_NLIMITS as usize] {
 pub struct TaskHandle {
     kill_signal: AtomicU32,
     interrupter: Interrupter,
-    wake_lock: Mutex<()>,
+    /// Set by [`TaskHandle::wake`], cleared by [`Task::prepare_to_block`].
+    woken: Mutex<bool>,
     wake: Condvar,
 }
 
@@ -105,10 +115,26 @@ impl TaskHandle {
     /// Kills the task's thread group with `signo` (the first kill wins) and
     /// wakes the task wherever it is: in program code or blocked in the sentry.
     pub fn kill(&self, signo: u32) {
-        let _ = self.kill_signal.compare_exchange(0, signo, Ordering::SeqCst, Ordering::SeqCst);
-        let _guard = self.wake_lock.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let _ = self
+            .kill_signal
+            .compare_exchange(0, signo, Ordering::SeqCst, Ordering::SeqCst);
+        let _guard = self
+            .woken
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         self.wake.notify_all();
         self.interrupter.interrupt();
+    }
+
+    /// Wakes the task if it is blocked in [`Task::block`] (or makes its next
+    /// block return at once, if it has prepared to block).
+    pub fn wake(&self) {
+        let mut woken = self
+            .woken
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        *woken = true;
+        self.wake.notify_all();
     }
 
     fn pending_kill(&self) -> Option<u32> {
@@ -117,6 +143,17 @@ impl TaskHandle {
             signo => Some(signo),
         }
     }
+}
+
+/// Why [`Task::block`] returned.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Wakeup {
+    /// [`TaskHandle::wake`] was called.
+    Woken,
+    /// The deadline passed.
+    TimedOut,
+    /// The task was killed; the syscall must return at once.
+    Killed,
 }
 
 /// A program thread, and the host thread's means of running it.
@@ -146,6 +183,8 @@ pub struct Task {
     pub clear_child_tid: u64,
     /// `set_robust_list(2)`'s head and length.
     pub robust_list: (u64, u64),
+    /// The CPUs `sched_setaffinity(2)` allowed, within the sandbox's.
+    pub cpus: Vec<usize>,
     /// Set by `exit`/`exit_group`: the loop ends after this syscall.
     pub exit_status: Option<ExitStatus>,
     context: Box<dyn Context>,
@@ -165,10 +204,11 @@ impl Task {
         context: Box<dyn Context>,
         regs: Registers,
     ) -> Task {
+        let cpus = kernel.cpus.clone();
         let handle = Arc::new(TaskHandle {
             kill_signal: AtomicU32::new(0),
             interrupter: context.interrupter(),
-            wake_lock: Mutex::new(()),
+            woken: Mutex::new(false),
             wake: Condvar::new(),
         });
         Task {
@@ -181,9 +221,13 @@ impl Task {
             creds,
             regs,
             signal_mask: 0,
-            altstack: StackT { ss_flags: abi::signal::SS_DISABLE as i32, ..StackT::default() },
+            altstack: StackT {
+                ss_flags: abi::signal::SS_DISABLE.cast_signed(),
+                ..StackT::default()
+            },
             clear_child_tid: 0,
             robust_list: (0, 0),
+            cpus,
             exit_status: None,
             context,
             handle,
@@ -207,14 +251,23 @@ impl Task {
             if let Some(signo) = self.handle.pending_kill() {
                 return Ok(fatal_status(signo));
             }
-            let event = self.context.switch(self.mm.address_space().as_ref(), &mut self.regs)?;
+            let event = self
+                .context
+                .switch(self.mm.address_space().as_ref(), &mut self.regs)?;
             match event {
-                Event::Syscall => self.syscall(),
-                Event::Fault { addr, access } => {
-                    if let Err(fault) = self.mm.handle_fault(addr, access) {
-                        self.force_signal(fault);
+                Event::Syscall => {
+                    self.syscall();
+                    // An mm change whose host unmap failed leaves the address
+                    // space out of step with the VMAs: the sandbox cannot go on.
+                    if let Some(err) = self.mm.take_platform_error() {
+                        return Err(err.into());
                     }
                 }
+                Event::Fault { addr, access } => match self.mm.fault(addr, access) {
+                    Ok(()) => {}
+                    Err(FaultError::Signal(fault)) => self.force_signal(fault),
+                    Err(FaultError::Platform(err)) => return Err(err.into()),
+                },
                 Event::Signal(info) => self.force_signal(FaultSignal {
                     signo: u32::try_from(info.si_signo).unwrap_or(abi::signal::SIGSEGV),
                     code: info.si_code,
@@ -225,26 +278,63 @@ impl Task {
         }
     }
 
-    /// Blocks the task until `deadline`, or until it is killed.
+    /// Readies the task to block: a [`TaskHandle::wake`] from now on makes
+    /// the next [`Task::block`] return. Call it before publishing the task
+    /// as a waiter (on a futex queue, say), so no wake-up is lost.
+    pub fn prepare_to_block(&self) {
+        *self
+            .handle
+            .woken
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = false;
+    }
+
+    /// Blocks the task until it is woken, `deadline` passes, or it is killed.
+    pub fn block(&self, deadline: Option<Instant>) -> Wakeup {
+        let mut woken = self
+            .handle
+            .woken
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        loop {
+            if self.handle.pending_kill().is_some() {
+                return Wakeup::Killed;
+            }
+            if *woken {
+                return Wakeup::Woken;
+            }
+            let now = Instant::now();
+            woken = match deadline {
+                Some(deadline) if now >= deadline => return Wakeup::TimedOut,
+                Some(deadline) => {
+                    self.handle
+                        .wake
+                        .wait_timeout(woken, deadline - now)
+                        .unwrap_or_else(std::sync::PoisonError::into_inner)
+                        .0
+                }
+                None => self
+                    .handle
+                    .wake
+                    .wait(woken)
+                    .unwrap_or_else(std::sync::PoisonError::into_inner),
+            };
+        }
+    }
+
+    /// Sleeps until `deadline`, or until the task is killed.
     ///
     /// # Errors
     /// `EINTR` if the task was killed before the deadline.
     pub fn sleep_until(&self, deadline: Instant) -> Result<(), Errno> {
-        let mut guard = self.handle.wake_lock.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        self.prepare_to_block();
         loop {
-            if self.handle.pending_kill().is_some() {
-                return Err(Errno::EINTR);
+            match self.block(Some(deadline)) {
+                Wakeup::TimedOut => return Ok(()),
+                Wakeup::Killed => return Err(Errno::EINTR),
+                // Nobody wakes a sleeper on purpose; a stray wake-up changes nothing.
+                Wakeup::Woken => self.prepare_to_block(),
             }
-            let now = Instant::now();
-            if now >= deadline {
-                return Ok(());
-            }
-            guard = self
-                .handle
-                .wake
-                .wait_timeout(guard, deadline - now)
-                .unwrap_or_else(std::sync::PoisonError::into_inner)
-                .0;
         }
     }
 
@@ -256,7 +346,11 @@ impl Task {
     fn syscall(&mut self) {
         let nr = self.regs.syscall_nr();
         let args = SyscallArgs(self.regs.syscall_args());
-        let row = if nr & X32_SYSCALL_BIT == 0 { table::lookup(nr) } else { None };
+        let row = if nr & X32_SYSCALL_BIT == 0 {
+            table::lookup(nr)
+        } else {
+            None
+        };
         let tracing = self.kernel.log.strace_enabled();
         if tracing {
             strace::enter(self, nr, row, &args);
@@ -282,11 +376,14 @@ impl Task {
 
     fn note_unsupported(&self, nr: u64, name: Option<&str>) {
         static NOTED: Mutex<Vec<u64>> = Mutex::new(Vec::new());
-        let mut noted = NOTED.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut noted = NOTED
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         if !noted.contains(&nr) {
             noted.push(nr);
             let name = name.unwrap_or("unknown");
-            self.kernel.note(&format!("unsupported syscall {nr} ({name}): ENOSYS"));
+            self.kernel
+                .note(&format!("unsupported syscall {nr} ({name}): ENOSYS"));
         }
     }
 
@@ -295,8 +392,11 @@ impl Task {
     /// even with a handler installed (noted in the debug log).
     fn force_signal(&mut self, fault: FaultSignal) {
         let handler = {
-            let actions =
-                self.thread_group.actions.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+            let actions = self
+                .thread_group
+                .actions
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
             actions.get(fault.signo).handler
         };
         if handler != abi::signal::SIG_DFL {

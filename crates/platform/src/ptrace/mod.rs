@@ -42,7 +42,7 @@ pub const STUB_BASE: u64 = abi::TASK_SIZE - abi::PAGE_SIZE;
 /// The signal an [`Interrupter`] sends a running stub thread. Its default
 /// action is to ignore, so a kick that arrives after the stub has stopped
 /// running program code does no harm.
-const INTERRUPT_SIGNAL: i32 = SIGURG as i32;
+const INTERRUPT_SIGNAL: i32 = SIGURG.cast_signed();
 
 /// `si_code` values above zero come from the kernel (a fault), not `kill`.
 fn is_kernel_generated(info: &SigInfo) -> bool {
@@ -82,11 +82,16 @@ impl PtracePlatform {
     /// A [`PlatformError`] if the master could not be forked.
     pub fn new(memory_file: &MemoryFile) -> Result<PtracePlatform, PlatformError> {
         probe()?;
-        let cpus = sys::allowed_cpus()
-            .map_err(|source| PlatformError::Host { op: "sched_getaffinity", source })?;
+        let cpus = sys::allowed_cpus().map_err(|source| PlatformError::Host {
+            op: "sched_getaffinity",
+            source,
+        })?;
         let memory_fd = memory_file.fd().as_raw_fd();
-        let master = sys::fork_stub_master(memory_fd, STUB_BASE)
-            .map_err(|source| PlatformError::Host { op: "fork stub master", source })?;
+        let master =
+            sys::fork_stub_master(memory_fd, STUB_BASE).map_err(|source| PlatformError::Host {
+                op: "fork stub master",
+                source,
+            })?;
         Ok(PtracePlatform {
             master: Mutex::new(master),
             memory_fd: u64::from(memory_fd.unsigned_abs()),
@@ -112,9 +117,14 @@ impl Platform for PtracePlatform {
 
     fn new_address_space(&self) -> Result<Arc<dyn AddressSpace>, PlatformError> {
         let pid = {
-            let master = self.master.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-            sys::request_stub(master.as_fd())
-                .map_err(|source| PlatformError::Host { op: "request stub", source })?
+            let master = self
+                .master
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            sys::request_stub(master.as_fd()).map_err(|source| PlatformError::Host {
+                op: "request stub",
+                source,
+            })?
         };
         let stub = StubThread::seize(pid, pid)?;
         if let Some(cpu) = self.pick_cpu() {
@@ -133,7 +143,10 @@ impl Platform for PtracePlatform {
 
     fn new_context(&self) -> Result<Box<dyn Context>, PlatformError> {
         let pending = Arc::new(AtomicBool::new(false));
-        let kick = Arc::new(StubKick { running: AtomicI32::new(0), tgid: AtomicI32::new(0) });
+        let kick = Arc::new(StubKick {
+            running: AtomicI32::new(0),
+            tgid: AtomicI32::new(0),
+        });
         Ok(Box::new(PtraceContext {
             tracer: sys::gettid(),
             pending: Arc::clone(&pending),
@@ -182,8 +195,12 @@ struct StubThread {
 impl StubThread {
     /// Seizes `tid` of stub `pid` and waits for its initial stop.
     fn seize(pid: i32, tid: i32) -> Result<StubThread, PlatformError> {
-        sys::seize(tid, sys::PTRACE_O_EXITKILL | sys::PTRACE_O_TRACESYSGOOD)
-            .map_err(|source| PlatformError::Host { op: "PTRACE_SEIZE stub", source })?;
+        sys::seize(tid, sys::PTRACE_O_EXITKILL | sys::PTRACE_O_TRACESYSGOOD).map_err(|source| {
+            PlatformError::Host {
+                op: "PTRACE_SEIZE stub",
+                source,
+            }
+        })?;
         let thread = StubThread { pid, tid };
         // The stub stops itself with SIGSTOP once it has shed the sentry's
         // memory. Seen as a signal-delivery stop if we seized first, or as a
@@ -192,7 +209,7 @@ impl StubThread {
         loop {
             match thread.wait()? {
                 WaitStatus::Stopped { signo, event }
-                    if signo == SIGSTOP as i32 || event == sys::PTRACE_EVENT_STOP =>
+                    if signo == SIGSTOP.cast_signed() || event == sys::PTRACE_EVENT_STOP =>
                 {
                     return Ok(thread);
                 }
@@ -203,26 +220,38 @@ impl StubThread {
     }
 
     fn wait(&self) -> Result<WaitStatus, PlatformError> {
-        sys::wait(self.tid).map_err(|source| PlatformError::Host { op: "waitpid stub", source })
+        sys::wait(self.tid).map_err(|source| PlatformError::Host {
+            op: "waitpid stub",
+            source,
+        })
     }
 
     fn resume(&self, request: u64) -> Result<(), PlatformError> {
-        sys::resume(request, self.tid)
-            .map_err(|source| PlatformError::Host { op: "resume stub", source })
+        sys::resume(request, self.tid).map_err(|source| PlatformError::Host {
+            op: "resume stub",
+            source,
+        })
     }
 
     fn get_regs(&self, regs: &mut Registers) -> Result<(), PlatformError> {
-        sys::get_regs(self.tid, regs)
-            .map_err(|source| PlatformError::Host { op: "PTRACE_GETREGS", source })
+        sys::get_regs(self.tid, regs).map_err(|source| PlatformError::Host {
+            op: "PTRACE_GETREGS",
+            source,
+        })
     }
 
     fn set_regs(&self, regs: &Registers) -> Result<(), PlatformError> {
-        sys::set_regs(self.tid, regs)
-            .map_err(|source| PlatformError::Host { op: "PTRACE_SETREGS", source })
+        sys::set_regs(self.tid, regs).map_err(|source| PlatformError::Host {
+            op: "PTRACE_SETREGS",
+            source,
+        })
     }
 
     fn died(&self, status: WaitStatus) -> PlatformError {
-        PlatformError::Stub { pid: self.tid, what: format!("died unexpectedly: {status:?}") }
+        PlatformError::Stub {
+            pid: self.tid,
+            what: format!("died unexpectedly: {status:?}"),
+        }
     }
 
     /// Runs syscall `nr` with `args` in the stub and returns its result.
@@ -235,7 +264,7 @@ impl StubThread {
         loop {
             self.resume(sys::PTRACE_CONT)?;
             match self.wait()? {
-                WaitStatus::Stopped { signo, .. } if signo == SIGTRAP as i32 => break,
+                WaitStatus::Stopped { signo, .. } if signo == SIGTRAP.cast_signed() => break,
                 // A kick or a stray signal: it is suppressed by resuming.
                 WaitStatus::Stopped { .. } => {}
                 status => return Err(self.died(status)),
@@ -263,16 +292,24 @@ impl PtraceAddressSpace {
         &self,
         f: impl FnOnce(&StubThread) -> Result<T, PlatformError>,
     ) -> Result<T, PlatformError> {
-        let threads = self.threads.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let threads = self
+            .threads
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         let thread = threads
             .get(&sys::gettid())
-            .ok_or(PlatformError::WrongThread("no stub thread is traced by this host thread"))?;
+            .ok_or(PlatformError::WrongThread(
+                "no stub thread is traced by this host thread",
+            ))?;
         f(thread)
     }
 
     fn check_injected(&self, op: &'static str, ret: u64) -> Result<u64, PlatformError> {
         match Errno::from_return(ret) {
-            Some(errno) => Err(PlatformError::Stub { pid: self.pid, what: format!("{op}: {errno}") }),
+            Some(errno) => Err(PlatformError::Stub {
+                pid: self.pid,
+                what: format!("{op}: {errno}"),
+            }),
             None => Ok(ret),
         }
     }
@@ -294,7 +331,14 @@ impl AddressSpace for PtraceAddressSpace {
         let ret = self.with_thread(|t| {
             t.inject(
                 libc::SYS_mmap,
-                [addr, len, u64::from(perms.to_prot()), flags as u64, self.memory_fd, offset],
+                [
+                    addr,
+                    len,
+                    u64::from(perms.to_prot()),
+                    u64::from(flags.cast_unsigned()),
+                    self.memory_fd,
+                    offset,
+                ],
             )
         })?;
         let ret = self.check_injected("mmap", ret)?;
@@ -320,7 +364,10 @@ impl AddressSpace for PtraceAddressSpace {
 impl Drop for PtraceAddressSpace {
     fn drop(&mut self) {
         sys::kill_process(self.pid);
-        let threads = self.threads.get_mut().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let threads = self
+            .threads
+            .get_mut()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         if let Some(thread) = threads.get(&sys::gettid()) {
             // Reap the tracee so it does not linger as a zombie of ours.
             while let Ok(WaitStatus::Stopped { .. }) = thread.wait() {}
@@ -368,10 +415,13 @@ impl PtraceContext {
             let WaitStatus::Stopped { signo, event } = status else {
                 return Err(thread.died(status));
             };
-            if signo == (SIGTRAP | 0x80) as i32 {
+            if signo == (SIGTRAP | 0x80).cast_signed() {
                 thread.get_regs(regs)?;
-                let (op, arch) = sys::syscall_op_arch(thread.tid)
-                    .map_err(|source| PlatformError::Host { op: "PTRACE_GET_SYSCALL_INFO", source })?;
+                let (op, arch) =
+                    sys::syscall_op_arch(thread.tid).map_err(|source| PlatformError::Host {
+                        op: "PTRACE_GET_SYSCALL_INFO",
+                        source,
+                    })?;
                 if op == sys::PTRACE_SYSCALL_INFO_ENTRY && arch != sys::AUDIT_ARCH_X86_64 {
                     // Never read a 32-bit syscall as an x86-64 number.
                     regs.rax = Errno::ENOSYS.as_return();
@@ -384,8 +434,10 @@ impl PtraceContext {
                 // A group-stop or PTRACE_INTERRUPT event: nothing to report.
                 continue;
             }
-            let info = sys::get_siginfo(thread.tid)
-                .map_err(|source| PlatformError::Host { op: "PTRACE_GETSIGINFO", source })?;
+            let info = sys::get_siginfo(thread.tid).map_err(|source| PlatformError::Host {
+                op: "PTRACE_GETSIGINFO",
+                source,
+            })?;
             if signo == INTERRUPT_SIGNAL && !is_kernel_generated(&info) {
                 if self.take_interrupt() {
                     thread.get_regs(regs)?;
@@ -399,12 +451,19 @@ impl PtraceContext {
                 continue;
             }
             thread.get_regs(regs)?;
-            if signo == SIGSEGV as i32 && matches!(info.si_code, SEGV_MAPERR | SEGV_ACCERR) {
+            if signo == SIGSEGV.cast_signed() && matches!(info.si_code, SEGV_MAPERR | SEGV_ACCERR) {
                 // ptrace does not expose the fault's error code: an access
                 // error on a mapped page is most likely a write.
                 let write = info.si_code == SEGV_ACCERR;
-                let access = Access { read: !write, write, execute: info.fields[0] == regs.rip };
-                return Ok(Event::Fault { addr: info.fields[0], access });
+                let access = Access {
+                    read: !write,
+                    write,
+                    execute: info.fields[0] == regs.rip,
+                };
+                return Ok(Event::Fault {
+                    addr: info.fields[0],
+                    access,
+                });
             }
             return Ok(Event::Signal(info));
         }
@@ -424,10 +483,13 @@ impl Context for PtraceContext {
             .as_any()
             .downcast_ref::<PtraceAddressSpace>()
             .ok_or(PlatformError::WrongThread("not a ptrace address space"))?;
-        let threads = aspace.threads.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-        let thread = threads
-            .get(&self.tracer)
-            .ok_or(PlatformError::WrongThread("no stub thread is traced by this host thread"))?;
+        let threads = aspace
+            .threads
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let thread = threads.get(&self.tracer).ok_or(PlatformError::WrongThread(
+            "no stub thread is traced by this host thread",
+        ))?;
         self.kick.tgid.store(thread.pid, Ordering::SeqCst);
         self.kick.running.store(thread.tid, Ordering::SeqCst);
         // An interrupt that raced with publishing `running` sent no kick.
@@ -449,8 +511,10 @@ impl Context for PtraceContext {
             .downcast_ref::<PtraceAddressSpace>()
             .ok_or(PlatformError::WrongThread("not a ptrace address space"))?;
         aspace.with_thread(|t| {
-            sys::get_fpregs(t.tid)
-                .map_err(|source| PlatformError::Host { op: "PTRACE_GETFPREGS", source })
+            sys::get_fpregs(t.tid).map_err(|source| PlatformError::Host {
+                op: "PTRACE_GETFPREGS",
+                source,
+            })
         })
     }
 
@@ -464,8 +528,10 @@ impl Context for PtraceContext {
         area[0..2].copy_from_slice(&0x037fu16.to_le_bytes());
         area[24..28].copy_from_slice(&0x1f80u32.to_le_bytes());
         aspace.with_thread(|t| {
-            sys::set_fpregs(t.tid, &area)
-                .map_err(|source| PlatformError::Host { op: "PTRACE_SETFPREGS", source })
+            sys::set_fpregs(t.tid, &area).map_err(|source| PlatformError::Host {
+                op: "PTRACE_SETFPREGS",
+                source,
+            })
         })
     }
 
@@ -498,7 +564,9 @@ mod tests {
             Event::Fault { addr, .. } => assert_eq!(addr, CODE),
             event => panic!("expected a fault, got {event:?}"),
         }
-        aspace.map_file(CODE, 0, 4096, Perms::READ_EXECUTE, false).unwrap();
+        aspace
+            .map_file(CODE, 0, 4096, Perms::READ_EXECUTE, false)
+            .unwrap();
 
         let event = context.switch(aspace.as_ref(), &mut regs).unwrap();
         assert!(matches!(event, Event::Syscall), "{event:?}");
@@ -512,7 +580,7 @@ mod tests {
         // The host never ran the exit: the stub is still there, at the int3.
         let event = context.switch(aspace.as_ref(), &mut regs).unwrap();
         match event {
-            Event::Signal(info) => assert_eq!(info.si_signo, SIGTRAP as i32),
+            Event::Signal(info) => assert_eq!(info.si_signo, SIGTRAP.cast_signed()),
             event => panic!("expected SIGTRAP, got {event:?}"),
         }
     }

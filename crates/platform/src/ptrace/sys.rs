@@ -36,7 +36,11 @@ pub(super) const FXSAVE_SIZE: usize = 512;
 
 /// Turns a raw syscall's "-1 and errno" result into a `Result`.
 fn cvt(ret: libc::c_long) -> io::Result<libc::c_long> {
-    if ret == -1 { Err(io::Error::last_os_error()) } else { Ok(ret) }
+    if ret == -1 {
+        Err(io::Error::last_os_error())
+    } else {
+        Ok(ret)
+    }
 }
 
 /// One ptrace request whose result is only success or failure.
@@ -62,7 +66,13 @@ pub(super) fn get_regs(tid: i32, regs: &mut Registers) -> io::Result<()> {
     // SAFETY: `Registers` has the layout of `struct user_regs_struct`, which
     // is what the kernel writes to `data`.
     cvt(unsafe {
-        libc::syscall(libc::SYS_ptrace, PTRACE_GETREGS, tid, 0, std::ptr::from_mut(regs))
+        libc::syscall(
+            libc::SYS_ptrace,
+            PTRACE_GETREGS,
+            tid,
+            0,
+            std::ptr::from_mut(regs),
+        )
     })
     .map(drop)
 }
@@ -71,8 +81,16 @@ pub(super) fn get_regs(tid: i32, regs: &mut Registers) -> io::Result<()> {
 pub(super) fn set_regs(tid: i32, regs: &Registers) -> io::Result<()> {
     // SAFETY: the kernel reads one `struct user_regs_struct` from `data`,
     // which `Registers` is laid out as.
-    cvt(unsafe { libc::syscall(libc::SYS_ptrace, PTRACE_SETREGS, tid, 0, std::ptr::from_ref(regs)) })
-        .map(drop)
+    cvt(unsafe {
+        libc::syscall(
+            libc::SYS_ptrace,
+            PTRACE_SETREGS,
+            tid,
+            0,
+            std::ptr::from_ref(regs),
+        )
+    })
+    .map(drop)
 }
 
 /// `PTRACE_GETFPREGS`: the `fxsave` area.
@@ -80,7 +98,15 @@ pub(super) fn get_fpregs(tid: i32) -> io::Result<Vec<u8>> {
     let mut area = vec![0u8; FXSAVE_SIZE];
     // SAFETY: the kernel writes FXSAVE_SIZE bytes to `data`, which points to
     // a buffer of exactly that size.
-    cvt(unsafe { libc::syscall(libc::SYS_ptrace, PTRACE_GETFPREGS, tid, 0, area.as_mut_ptr()) })?;
+    cvt(unsafe {
+        libc::syscall(
+            libc::SYS_ptrace,
+            PTRACE_GETFPREGS,
+            tid,
+            0,
+            area.as_mut_ptr(),
+        )
+    })?;
     Ok(area)
 }
 
@@ -96,7 +122,13 @@ pub(super) fn get_siginfo(tid: i32) -> io::Result<SigInfo> {
     let mut info = SigInfo::default();
     // SAFETY: the kernel writes one 128-byte `siginfo_t`, the size of `SigInfo`.
     cvt(unsafe {
-        libc::syscall(libc::SYS_ptrace, PTRACE_GETSIGINFO, tid, 0, std::ptr::from_mut(&mut info))
+        libc::syscall(
+            libc::SYS_ptrace,
+            PTRACE_GETSIGINFO,
+            tid,
+            0,
+            std::ptr::from_mut(&mut info),
+        )
     })?;
     Ok(info)
 }
@@ -108,7 +140,13 @@ pub(super) fn syscall_op_arch(tid: i32) -> io::Result<(u8, u32)> {
     let mut head = [0u8; 8];
     // SAFETY: the kernel writes at most `head.len()` bytes to `data`.
     cvt(unsafe {
-        libc::syscall(libc::SYS_ptrace, PTRACE_GET_SYSCALL_INFO, tid, head.len(), head.as_mut_ptr())
+        libc::syscall(
+            libc::SYS_ptrace,
+            PTRACE_GET_SYSCALL_INFO,
+            tid,
+            head.len(),
+            head.as_mut_ptr(),
+        )
     })?;
     let arch = u32::from_ne_bytes([head[4], head[5], head[6], head[7]]);
     Ok((head[0], arch))
@@ -145,7 +183,10 @@ pub(super) fn wait(tid: i32) -> io::Result<WaitStatus> {
     } else if libc::WIFSIGNALED(status) {
         WaitStatus::Killed(libc::WTERMSIG(status))
     } else {
-        WaitStatus::Stopped { signo: libc::WSTOPSIG(status), event: status >> 16 }
+        WaitStatus::Stopped {
+            signo: libc::WSTOPSIG(status),
+            event: status >> 16,
+        }
     })
 }
 
@@ -186,7 +227,9 @@ pub(super) fn allowed_cpus() -> io::Result<Vec<usize>> {
     cvt(unsafe { libc::sched_getaffinity(0, size_of::<libc::cpu_set_t>(), &mut set) }.into())?;
     let count = usize::try_from(libc::CPU_SETSIZE).unwrap_or(0);
     // SAFETY: CPU_ISSET reads the set in bounds (cpu < CPU_SETSIZE).
-    Ok((0..count).filter(|&cpu| unsafe { libc::CPU_ISSET(cpu, &set) }).collect())
+    Ok((0..count)
+        .filter(|&cpu| unsafe { libc::CPU_ISSET(cpu, &set) })
+        .collect())
 }
 
 // The stub: position-independent code with no libc and no stack. Entered
@@ -284,11 +327,22 @@ pub(super) fn fork_stub_master(memory_fd: RawFd, stub_base: u64) -> io::Result<O
     let mut socks = [0; 2];
     // SAFETY: socketpair writes two fds to `socks`.
     cvt(unsafe {
-        libc::socketpair(libc::AF_UNIX, libc::SOCK_SEQPACKET | libc::SOCK_CLOEXEC, 0, socks.as_mut_ptr())
+        libc::socketpair(
+            libc::AF_UNIX,
+            libc::SOCK_SEQPACKET | libc::SOCK_CLOEXEC,
+            0,
+            socks.as_mut_ptr(),
+        )
     }
     .into())?;
     // SAFETY: both fds were just created and are owned by nobody else.
-    let (sentry_end, master_end) = unsafe { (OwnedFd::from_raw_fd(socks[0]), OwnedFd::from_raw_fd(socks[1])) };
+    #[allow(clippy::multiple_unsafe_ops_per_block)]
+    let (sentry_end, master_end) = unsafe {
+        (
+            OwnedFd::from_raw_fd(socks[0]),
+            OwnedFd::from_raw_fd(socks[1]),
+        )
+    };
     // SAFETY: the caller guarantees the process is single-threaded, so the
     // child may run arbitrary code.
     let pid = cvt(unsafe { libc::fork() }.into())?;
@@ -304,23 +358,37 @@ pub(super) fn fork_stub_master(memory_fd: RawFd, stub_base: u64) -> io::Result<O
 pub(super) fn request_stub(master: BorrowedFd<'_>) -> io::Result<i32> {
     let request = [1u8];
     // SAFETY: send reads one byte from `request`.
-    cvt(unsafe { libc::send(master.as_raw_fd(), request.as_ptr().cast(), 1, libc::MSG_NOSIGNAL) } as libc::c_long)?;
+    cvt(unsafe {
+        libc::send(
+            master.as_raw_fd(),
+            request.as_ptr().cast(),
+            1,
+            libc::MSG_NOSIGNAL,
+        )
+    } as libc::c_long)?;
     let mut reply = [0u8; 4];
     // SAFETY: recv writes at most 4 bytes to `reply`.
-    let n = cvt(unsafe { libc::recv(master.as_raw_fd(), reply.as_mut_ptr().cast(), 4, 0) } as libc::c_long)?;
+    let n = cvt(
+        unsafe { libc::recv(master.as_raw_fd(), reply.as_mut_ptr().cast(), 4, 0) } as libc::c_long,
+    )?;
     let pid = i32::from_ne_bytes(reply);
     if n != 4 || pid <= 0 {
-        return Err(io::Error::other(format!("stub master could not fork a stub (reply {pid})")));
+        return Err(io::Error::other(format!(
+            "stub master could not fork a stub (reply {pid})"
+        )));
     }
     Ok(pid)
 }
 
 /// The stub master's loop: for each request byte, fork a stub and reply with
 /// its pid (or -errno). Never returns.
+// JUSTIFICATION: a forked child's whole life is raw syscalls on its own
+// state; one block with one argument reads better than a dozen.
+#[allow(clippy::multiple_unsafe_ops_per_block)]
 fn stub_master_main(sock: RawFd, memory_fd: RawFd, stub_base: u64) -> ! {
-    // SAFETY (all calls below): plain syscalls on values we own, in a
-    // single-threaded child; failures are reported through the socket or end
-    // the master, whose death the sentry sees as a failed request.
+    // SAFETY: plain syscalls on values we own, in a single-threaded child;
+    // failures are reported through the socket or end the master, whose
+    // death the sentry sees as a failed request.
     unsafe {
         libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL);
         // Stubs must hold no more privilege than the sentry that traces
@@ -331,7 +399,11 @@ fn stub_master_main(sock: RawFd, memory_fd: RawFd, stub_base: u64) -> ! {
         libc::signal(libc::SIGCHLD, libc::SIG_IGN);
         libc::signal(libc::SIGINT, libc::SIG_IGN);
         libc::signal(libc::SIGTERM, libc::SIG_IGN);
-        let (low, high) = if sock < memory_fd { (sock, memory_fd) } else { (memory_fd, sock) };
+        let (low, high) = if sock < memory_fd {
+            (sock, memory_fd)
+        } else {
+            (memory_fd, sock)
+        };
         close_all_but(low, high);
         loop {
             let mut request = [0u8; 1];
@@ -343,7 +415,11 @@ fn stub_master_main(sock: RawFd, memory_fd: RawFd, stub_base: u64) -> ! {
             if pid == 0 {
                 stub_main(sock, memory_fd, stub_base);
             }
-            let reply = if pid < 0 { -*libc::__errno_location() } else { pid };
+            let reply = if pid < 0 {
+                -*libc::__errno_location()
+            } else {
+                pid
+            };
             let bytes = reply.to_ne_bytes();
             libc::send(sock, bytes.as_ptr().cast(), 4, libc::MSG_NOSIGNAL);
         }
@@ -368,6 +444,7 @@ unsafe fn drop_capabilities() {
 /// # Safety
 /// Only for a freshly forked child that owns no Rust objects holding fds it
 /// still uses.
+#[allow(clippy::multiple_unsafe_ops_per_block)]
 unsafe fn close_all_but(low: RawFd, high: RawFd) {
     let (low, high) = (low.unsigned_abs(), high.unsigned_abs());
     // SAFETY: close_range takes no pointers; the caller vouches for the fds.
@@ -384,9 +461,11 @@ unsafe fn close_all_but(low: RawFd, high: RawFd) {
 
 /// A new stub, in the child of the master: shed everything but the
 /// MemoryFile fd, then run the stub code, which never returns.
+// JUSTIFICATION: as for the stub master.
+#[allow(clippy::multiple_unsafe_ops_per_block)]
 fn stub_main(sock: RawFd, memory_fd: RawFd, stub_base: u64) -> ! {
-    // SAFETY (all calls below): a single-threaded child setting up its own
-    // state; nothing here returns to Rust code that could observe it.
+    // SAFETY: a single-threaded child setting up its own state; nothing
+    // here returns to Rust code that could observe it.
     unsafe {
         libc::close(sock);
         close_all_but(memory_fd, memory_fd + 1);
@@ -407,7 +486,13 @@ fn stub_main(sock: RawFd, memory_fd: RawFd, stub_base: u64) -> ! {
             let area = thread_pointer.wrapping_add_signed(__rseq_offset as i64);
             const RSEQ_FLAG_UNREGISTER: u64 = 1;
             const RSEQ_SIG: u64 = 0x5305_3053;
-            libc::syscall(libc::SYS_rseq, area, u64::from(__rseq_size).max(32), RSEQ_FLAG_UNREGISTER, RSEQ_SIG);
+            libc::syscall(
+                libc::SYS_rseq,
+                area,
+                u64::from(__rseq_size).max(32),
+                RSEQ_FLAG_UNREGISTER,
+                RSEQ_SIG,
+            );
         }
         // Run a copy of the stub code (the original lives in the sentry's
         // text, which the stub is about to unmap).

@@ -1,0 +1,636 @@
+//! Real programs under `carapace do`, run as a user would (ARCHITECTURE.md
+//! §10, §11): busybox applets, the host's dynamic coreutils, python3, exit
+//! statuses, and the CLI's own commands and flags.
+//!
+//! Each case runs as the caller and, when the caller is root, again as
+//! `nobody` (see `common::users`); tests are named `<case>::as_caller` and
+//! `<case>::as_nobody`. Where the output is meaningful, it is compared with
+//! the same command run natively as the same user.
+
+mod common;
+
+use std::path::PathBuf;
+use std::process::Command;
+use std::sync::Arc;
+
+use common::users::{Scratch, User};
+use common::{Output, PLATFORMS, Status};
+use libtest_mimic::{Arguments, Failed, Trial};
+
+const BUSYBOX: &str = "/bin/busybox";
+
+/// Top-level entries whose `ls -l` line legitimately differs in the sandbox:
+/// /dev, /proc, /sys and /run are the sentry's own (empty or minimal)
+/// filesystems, and /tmp changes while the tests run.
+const VOLATILE_ROOT_ENTRIES: &[&str] = &["dev", "proc", "sys", "run", "tmp"];
+
+/// Fixtures shared by every case.
+#[derive(Debug)]
+struct Fixtures {
+    scratch: Scratch,
+    /// A program that dereferences NULL, or why it could not be built.
+    segv: Result<PathBuf, String>,
+    /// A mode-0644 shell script.
+    not_executable: PathBuf,
+    /// Lines for `sort`.
+    sort_input: PathBuf,
+}
+
+impl Fixtures {
+    fn new() -> std::io::Result<Self> {
+        let scratch = Scratch::new("programs")?;
+        let not_executable = scratch.write(
+            "not-executable.sh",
+            b"#!/bin/sh\necho should not run\n",
+            0o644,
+        )?;
+        let sort_input = scratch.write(
+            "sort-input.txt",
+            b"pear\napple\nfig\nbanana\napple\n",
+            0o644,
+        )?;
+        let source = scratch.write(
+            "segv.c",
+            b"#include <sys/resource.h>\n\
+              int main(void) {\n\
+              \tstruct rlimit none = {0, 0};\n\
+              \tsetrlimit(RLIMIT_CORE, &none); /* no core file in the cwd */\n\
+              \treturn *(volatile int *)0;\n\
+              }\n",
+            0o644,
+        )?;
+        let segv_bin = scratch.path().join("segv");
+        let segv = Command::new("cc")
+            .args(["-O1", "-o"])
+            .arg(&segv_bin)
+            .arg(&source)
+            .output()
+            .map_err(|e| format!("run cc: {e}"))
+            .and_then(|out| {
+                if out.status.success() {
+                    Ok(segv_bin)
+                } else {
+                    Err(format!(
+                        "cc segv.c: {}",
+                        String::from_utf8_lossy(&out.stderr)
+                    ))
+                }
+            });
+        Ok(Self {
+            scratch,
+            segv,
+            not_executable,
+            sort_input,
+        })
+    }
+
+    /// `carapace ARGS...` as `user`.
+    fn carapace(&self, user: User, args: &[&str]) -> Command {
+        let mut cmd = user.command(self.scratch.carapace());
+        cmd.args(args);
+        cmd
+    }
+
+    /// `carapace do -- ARGV...` as `user`.
+    fn sandboxed(&self, user: User, argv: &[&str], stdin: Option<&[u8]>) -> Result<Output, Failed> {
+        let mut cmd = self.carapace(user, &["do", "--"]);
+        cmd.args(argv);
+        run(&mut cmd, stdin)
+    }
+
+    /// `ARGV...` natively as `user`: the oracle.
+    fn native(&self, user: User, argv: &[&str], stdin: Option<&[u8]>) -> Result<Output, Failed> {
+        let mut cmd = user.command(argv[0]);
+        cmd.args(&argv[1..]);
+        run(&mut cmd, stdin)
+    }
+
+    /// Run `argv` natively and sandboxed; both must exit 0 with the same
+    /// stdout, after `normalize`.
+    fn same_as_native(
+        &self,
+        user: User,
+        argv: &[&str],
+        stdin: Option<&[u8]>,
+        normalize: fn(&str) -> String,
+    ) -> Result<Output, Failed> {
+        let native = self.native(user, argv, stdin)?;
+        expect_status(&native, 0, "the native run")?;
+        let sandboxed = self.sandboxed(user, argv, stdin)?;
+        expect_status(&sandboxed, 0, "carapace do")?;
+        let (want, got) = (
+            normalize(&native.stdout_str()),
+            normalize(&sandboxed.stdout_str()),
+        );
+        if want != got {
+            return Err(format!(
+                "{}: stdout differs from the native run:\n{}\nstderr:\n{}",
+                argv.join(" "),
+                common::diff("native", &want, "carapace", &got),
+                common::tail(&sandboxed.stderr_str(), 4096)
+            )
+            .into());
+        }
+        Ok(sandboxed)
+    }
+}
+
+fn run(cmd: &mut Command, stdin: Option<&[u8]>) -> Result<Output, Failed> {
+    let line = common::command_line(cmd);
+    let out =
+        common::run(cmd, stdin, common::timeout()).map_err(|e| format!("spawn `{line}`: {e}"))?;
+    if let Status::TimedOut(after) = out.status {
+        return Err(format!(
+            "`{line}` hung: killed after {} s\n{}",
+            after.as_secs(),
+            out.describe()
+        )
+        .into());
+    }
+    Ok(out)
+}
+
+fn expect_status(out: &Output, want: i32, what: &str) -> Result<(), Failed> {
+    if out.status == Status::Exited(want) {
+        return Ok(());
+    }
+    Err(format!("{what}: want exit status {want}, got {}", out.describe()).into())
+}
+
+fn expect_stdout(out: &Output, want: &str) -> Result<(), Failed> {
+    let got = out.stdout_str();
+    if got == want {
+        return Ok(());
+    }
+    Err(format!(
+        "stdout differs:\n{}\nstderr:\n{}",
+        common::diff("expected", want, "carapace", &got),
+        common::tail(&out.stderr_str(), 4096)
+    )
+    .into())
+}
+
+fn expect_stderr_contains(out: &Output, needle: &str) -> Result<(), Failed> {
+    if out.stderr_str().contains(needle) {
+        return Ok(());
+    }
+    Err(format!("stderr should contain {needle:?}\n{}", out.describe()).into())
+}
+
+/// Drop `ls -l` lines (and the `total` line) for [`VOLATILE_ROOT_ENTRIES`].
+fn without_volatile_entries(listing: &str) -> String {
+    listing
+        .lines()
+        .filter(|line| {
+            let name = line.split_whitespace().nth(8).unwrap_or("");
+            !line.starts_with("total ") && !VOLATILE_ROOT_ENTRIES.contains(&name)
+        })
+        .map(|line| format!("{line}\n"))
+        .collect()
+}
+
+/// An unprivileged sandbox runs in a user namespace that maps only the
+/// caller's ids, so files owned by anyone else show the overflow ids
+/// (nobody/nogroup), as in every rootless container. Its listings are
+/// compared without the owner and group columns; root's are compared whole.
+fn listing_normalizer(user: User) -> fn(&str) -> String {
+    // SAFETY: geteuid cannot fail.
+    let root = unsafe { libc::geteuid() } == 0;
+    match user {
+        User::Caller if root => without_volatile_entries,
+        _ => |listing| without_owners(&without_volatile_entries(listing)),
+    }
+}
+
+fn without_owners(listing: &str) -> String {
+    listing
+        .lines()
+        .map(|line| {
+            let mut fields: Vec<&str> = line.split_whitespace().collect();
+            if fields.len() > 4 {
+                fields[2] = "-";
+                fields[3] = "-";
+            }
+            format!("{}\n", fields.join(" "))
+        })
+        .collect()
+}
+
+fn sorted_lines(text: &str) -> String {
+    let mut lines: Vec<&str> = text.lines().collect();
+    lines.sort_unstable();
+    lines.iter().map(|l| format!("{l}\n")).collect()
+}
+
+fn identity(text: &str) -> String {
+    text.to_owned()
+}
+
+// ---- busybox (static) ----
+
+fn busybox_echo(f: &Fixtures, user: User) -> Result<(), Failed> {
+    let out = f.sandboxed(user, &[BUSYBOX, "echo", "hello", "from", "busybox"], None)?;
+    expect_status(&out, 0, "carapace do")?;
+    expect_stdout(&out, "hello from busybox\n")
+}
+
+fn busybox_ls_root(f: &Fixtures, user: User) -> Result<(), Failed> {
+    f.same_as_native(
+        user,
+        &[BUSYBOX, "ls", "-l", "/"],
+        None,
+        listing_normalizer(user),
+    )
+    .map(drop)
+}
+
+fn busybox_cat_os_release(f: &Fixtures, user: User) -> Result<(), Failed> {
+    let out = f.same_as_native(user, &[BUSYBOX, "cat", "/etc/os-release"], None, identity)?;
+    let host =
+        std::fs::read("/etc/os-release").map_err(|e| format!("read /etc/os-release: {e}"))?;
+    if out.stdout != host {
+        return Err("cat /etc/os-release does not print the file's bytes".into());
+    }
+    Ok(())
+}
+
+fn busybox_wc_stdin(f: &Fixtures, user: User) -> Result<(), Failed> {
+    let input = b"one two three\nfour five\n\nsix\n";
+    let out = f.same_as_native(user, &[BUSYBOX, "wc"], Some(input), identity)?;
+    let text = out.stdout_str();
+    let fields: Vec<&str> = text.split_whitespace().collect();
+    if fields != ["4", "6", "29"] {
+        return Err(format!("wc: want lines/words/bytes 4 6 29, got {fields:?}").into());
+    }
+    Ok(())
+}
+
+fn busybox_sort(f: &Fixtures, user: User) -> Result<(), Failed> {
+    let input = f.sort_input.to_str().expect("scratch paths are UTF-8");
+    let out = f.same_as_native(user, &[BUSYBOX, "sort", input], None, identity)?;
+    expect_stdout(&out, "apple\napple\nbanana\nfig\npear\n")
+}
+
+fn busybox_sha256sum(f: &Fixtures, user: User) -> Result<(), Failed> {
+    f.same_as_native(
+        user,
+        &[BUSYBOX, "sha256sum", BUSYBOX, "/etc/os-release", "/bin/ls"],
+        None,
+        identity,
+    )
+    .map(drop)
+}
+
+fn busybox_find(f: &Fixtures, user: User) -> Result<(), Failed> {
+    // Directory order is the filesystem's business: compare as sets.
+    let out = f.same_as_native(
+        user,
+        &[BUSYBOX, "find", "/usr/share/doc", "-name", "copyright"],
+        None,
+        sorted_lines,
+    )?;
+    if !out
+        .stdout_str()
+        .lines()
+        .any(|l| l == "/usr/share/doc/busybox-static/copyright")
+    {
+        return Err("find did not list /usr/share/doc/busybox-static/copyright".into());
+    }
+    Ok(())
+}
+
+fn busybox_sandbox_view(f: &Fixtures, user: User) -> Result<(), Failed> {
+    let out = f.sandboxed(user, &[BUSYBOX, "ls", "-1", "/dev"], None)?;
+    expect_status(&out, 0, "carapace do")?;
+    expect_stdout(&out, "full\nnull\nrandom\nurandom\nzero\n")?;
+    let out = f.sandboxed(user, &[BUSYBOX, "ls", "-A", "/proc", "/sys", "/run"], None)?;
+    expect_status(&out, 0, "carapace do")?;
+    expect_stdout(&out, "/proc:\n\n/run:\n\n/sys:\n")
+}
+
+fn busybox_stdio_streams(f: &Fixtures, user: User) -> Result<(), Failed> {
+    let out = f.sandboxed(
+        user,
+        &[
+            BUSYBOX,
+            "sh",
+            "-c",
+            "echo to-stdout; echo to-stderr >&2; exit 7",
+        ],
+        None,
+    )?;
+    expect_status(&out, 7, "carapace do")?;
+    expect_stdout(&out, "to-stdout\n")?;
+    if out.stderr_str() != "to-stderr\n" {
+        return Err(format!("stderr should be exactly the program's\n{}", out.describe()).into());
+    }
+    Ok(())
+}
+
+fn busybox_identity(f: &Fixtures, user: User) -> Result<(), Failed> {
+    f.same_as_native(user, &[BUSYBOX, "id"], None, identity)?;
+    f.same_as_native(user, &[BUSYBOX, "hostname"], None, identity)?;
+    let out = f.sandboxed(user, &[BUSYBOX, "pwd"], None)?;
+    expect_status(&out, 0, "carapace do")?;
+    expect_stdout(&out, "/\n")
+}
+
+fn cwd_is_inherited(f: &Fixtures, user: User) -> Result<(), Failed> {
+    let mut cmd = f.carapace(user, &["do", "--", BUSYBOX, "pwd"]);
+    cmd.current_dir("/usr/share");
+    let out = run(&mut cmd, None)?;
+    expect_status(&out, 0, "carapace do")?;
+    expect_stdout(&out, "/usr/share\n")
+}
+
+// ---- the host's dynamic programs ----
+
+fn host_ls_la(f: &Fixtures, user: User) -> Result<(), Failed> {
+    f.same_as_native(
+        user,
+        &["/bin/ls", "-la", "/"],
+        None,
+        listing_normalizer(user),
+    )
+    .map(drop)
+}
+
+fn host_env(f: &Fixtures, user: User) -> Result<(), Failed> {
+    let out = f.same_as_native(user, &["/usr/bin/env"], None, identity)?;
+    let want: String = common::CLEAN_ENV
+        .iter()
+        .map(|(k, v)| format!("{k}={v}\n"))
+        .collect();
+    if sorted_lines(&out.stdout_str()) != sorted_lines(&want) {
+        return Err(format!(
+            "env should print exactly the caller's environment\n{}",
+            out.describe()
+        )
+        .into());
+    }
+    Ok(())
+}
+
+fn host_cat_stdin_pipe(f: &Fixtures, user: User) -> Result<(), Failed> {
+    let out = f.sandboxed(user, &["/bin/cat"], Some(b"abc\n"))?;
+    expect_status(&out, 0, "carapace do")?;
+    expect_stdout(&out, "abc\n")?;
+    // A larger input than one pipe buffer.
+    let big: Vec<u8> = (0..200_000u32)
+        .flat_map(|i| format!("{i}\n").into_bytes())
+        .collect();
+    let out = f.sandboxed(user, &["/bin/cat"], Some(&big))?;
+    expect_status(&out, 0, "carapace do")?;
+    if out.stdout != big {
+        return Err(format!(
+            "cat of a {} byte pipe returned {} bytes",
+            big.len(),
+            out.stdout.len()
+        )
+        .into());
+    }
+    Ok(())
+}
+
+fn python3_hashlib(f: &Fixtures, user: User) -> Result<(), Failed> {
+    let script = "import sys, json, hashlib; print(hashlib.sha256(b\"x\").hexdigest())";
+    let out = f.same_as_native(user, &["/usr/bin/python3", "-c", script], None, identity)?;
+    expect_stdout(
+        &out,
+        "2d711642b726b04401627ca9fbac32f5c8530fb1903cc4db02258717921a4881\n",
+    )
+}
+
+fn path_lookup(f: &Fixtures, user: User) -> Result<(), Failed> {
+    let out = f.sandboxed(user, &["echo", "hello"], None)?;
+    expect_status(&out, 0, "carapace do")?;
+    expect_stdout(&out, "hello\n")
+}
+
+// ---- exit statuses ----
+
+fn exit_status_from_shell(f: &Fixtures, user: User) -> Result<(), Failed> {
+    let out = f.sandboxed(user, &["/bin/sh", "-c", "exit 3"], None)?;
+    expect_status(&out, 3, "carapace do")?;
+    let out = f.sandboxed(user, &["/bin/true"], None)?;
+    expect_status(&out, 0, "carapace do")?;
+    let out = f.sandboxed(user, &["/bin/false"], None)?;
+    expect_status(&out, 1, "carapace do")
+}
+
+fn exit_status_sigsegv(f: &Fixtures, user: User) -> Result<(), Failed> {
+    let segv = f.segv.as_ref().map_err(|e| Failed::from(e.clone()))?;
+    let segv = segv.to_str().expect("scratch paths are UTF-8");
+    let native = f.native(user, &[segv], None)?;
+    if native.status != Status::Signaled(libc::SIGSEGV) {
+        return Err(format!(
+            "natively, segv should die of SIGSEGV: {}",
+            native.describe()
+        )
+        .into());
+    }
+    let out = f.sandboxed(user, &[segv], None)?;
+    expect_status(&out, 139, "carapace do")
+}
+
+fn missing_command(f: &Fixtures, user: User) -> Result<(), Failed> {
+    for cmd in [
+        "/nonexistent/carapace-test-command",
+        "carapace-test-no-such-command",
+    ] {
+        let out = f.sandboxed(user, &[cmd], None)?;
+        expect_status(&out, 127, "carapace do")?;
+        expect_stderr_contains(&out, cmd)?;
+        if !out.stdout.is_empty() {
+            return Err(format!("nothing should reach stdout\n{}", out.describe()).into());
+        }
+    }
+    Ok(())
+}
+
+fn not_executable(f: &Fixtures, user: User) -> Result<(), Failed> {
+    let path = f.not_executable.to_str().expect("scratch paths are UTF-8");
+    let out = f.sandboxed(user, &[path], None)?;
+    expect_status(&out, 126, "carapace do")?;
+    expect_stderr_contains(&out, path)?;
+    // A directory is found but not executable either.
+    let out = f.sandboxed(user, &["/usr"], None)?;
+    expect_status(&out, 126, "carapace do")
+}
+
+// ---- the CLI ----
+
+fn platforms_command(f: &Fixtures, user: User) -> Result<(), Failed> {
+    let out = run(&mut f.carapace(user, &["platforms"]), None)?;
+    expect_status(&out, 0, "carapace platforms")?;
+    let text = out.stdout_str();
+    for platform in PLATFORMS {
+        if !text.lines().any(|l| {
+            l.split_whitespace()
+                .any(|w| w.trim_matches(':') == *platform)
+        }) {
+            return Err(format!(
+                "`carapace platforms` should list {platform}\n{}",
+                out.describe()
+            )
+            .into());
+        }
+    }
+    Ok(())
+}
+
+fn syscalls_command(f: &Fixtures, user: User) -> Result<(), Failed> {
+    let out = run(&mut f.carapace(user, &["syscalls"]), None)?;
+    expect_status(&out, 0, "carapace syscalls")?;
+    let text = out.stdout_str();
+    let rows: Vec<Vec<&str>> = text
+        .lines()
+        .map(|l| {
+            l.split(|c: char| c.is_whitespace() || c == '|' || c == ',')
+                .filter(|w| !w.is_empty())
+                .collect()
+        })
+        .collect();
+    for (number, name) in [
+        ("0", "read"),
+        ("1", "write"),
+        ("39", "getpid"),
+        ("60", "exit"),
+        ("231", "exit_group"),
+    ] {
+        if !rows
+            .iter()
+            .any(|r| r.contains(&number) && r.contains(&name))
+        {
+            return Err(format!(
+                "`carapace syscalls` has no row for {number} {name}\n{}",
+                out.describe()
+            )
+            .into());
+        }
+    }
+    let levels = ["full", "partial", "unsupported"];
+    let with_level = rows
+        .iter()
+        .filter(|r| {
+            r.iter()
+                .any(|w| levels.contains(&w.to_ascii_lowercase().as_str()))
+        })
+        .count();
+    if with_level < 5 {
+        return Err(format!(
+            "`carapace syscalls` rows should name a support level\n{}",
+            out.describe()
+        )
+        .into());
+    }
+    Ok(())
+}
+
+fn strace_flag(f: &Fixtures, user: User) -> Result<(), Failed> {
+    let native = f.native(user, &["/bin/ls", "/"], None)?;
+    for args in [
+        &["--strace", "do", "--", "/bin/ls", "/"][..],
+        &["do", "--strace", "--", "/bin/ls", "/"],
+    ] {
+        let out = run(&mut f.carapace(user, args), None)?;
+        expect_status(&out, 0, "carapace --strace do")?;
+        if out.stdout != native.stdout {
+            return Err(format!(
+                "--strace must not change the program's stdout:\n{}",
+                common::diff(
+                    "native",
+                    &native.stdout_str(),
+                    "carapace",
+                    &out.stdout_str()
+                )
+            )
+            .into());
+        }
+        let stderr = out.stderr_str();
+        if !stderr.lines().any(|l| l.contains("openat("))
+            || !stderr.lines().any(|l| l.contains(") = "))
+        {
+            return Err(format!(
+                "`carapace {}`: stderr should trace openat(...) = N lines\n{}",
+                args.join(" "),
+                out.describe()
+            )
+            .into());
+        }
+    }
+    Ok(())
+}
+
+fn unknown_platform(f: &Fixtures, user: User) -> Result<(), Failed> {
+    let out = run(
+        &mut f.carapace(user, &["do", "--platform=nope", "--", "/bin/true"]),
+        None,
+    )?;
+    expect_status(&out, 125, "carapace do --platform=nope")?;
+    expect_stderr_contains(&out, "nope")
+}
+
+fn global_flags_anywhere(f: &Fixtures, user: User) -> Result<(), Failed> {
+    let platform = format!("--platform={}", PLATFORMS[0]);
+    let cases: [&[&str]; 4] = [
+        &[&platform, "do", "--", BUSYBOX, "echo", "ok"],
+        &["do", &platform, "--", BUSYBOX, "echo", "ok"],
+        &["--debug", "do", &platform, "--", BUSYBOX, "echo", "ok"],
+        &[&platform, "do", "--debug", "--", BUSYBOX, "echo", "ok"],
+    ];
+    for args in cases {
+        let out = run(&mut f.carapace(user, args), None)?;
+        expect_status(&out, 0, &format!("carapace {}", args.join(" ")))?;
+        expect_stdout(&out, "ok\n")?;
+    }
+    Ok(())
+}
+
+type Case = fn(&Fixtures, User) -> Result<(), Failed>;
+
+const CASES: &[(&str, Case)] = &[
+    ("busybox_echo", busybox_echo),
+    ("busybox_ls_root", busybox_ls_root),
+    ("busybox_cat_os_release", busybox_cat_os_release),
+    ("busybox_wc_stdin", busybox_wc_stdin),
+    ("busybox_sort", busybox_sort),
+    ("busybox_sha256sum", busybox_sha256sum),
+    ("busybox_find", busybox_find),
+    ("busybox_sandbox_view", busybox_sandbox_view),
+    ("busybox_stdio_streams", busybox_stdio_streams),
+    ("busybox_identity", busybox_identity),
+    ("cwd_is_inherited", cwd_is_inherited),
+    ("host_ls_la", host_ls_la),
+    ("host_env", host_env),
+    ("host_cat_stdin_pipe", host_cat_stdin_pipe),
+    ("python3_hashlib", python3_hashlib),
+    ("path_lookup", path_lookup),
+    ("exit_status_from_shell", exit_status_from_shell),
+    ("exit_status_sigsegv", exit_status_sigsegv),
+    ("missing_command", missing_command),
+    ("not_executable", not_executable),
+    ("platforms_command", platforms_command),
+    ("syscalls_command", syscalls_command),
+    ("strace_flag", strace_flag),
+    ("unknown_platform", unknown_platform),
+    ("global_flags_anywhere", global_flags_anywhere),
+];
+
+fn main() {
+    let args = Arguments::from_args();
+    let fixtures = Arc::new(Fixtures::new().expect("create the programs test fixtures"));
+    let mut trials = Vec::new();
+    for &(name, case) in CASES {
+        for &user in User::all() {
+            let fixtures = Arc::clone(&fixtures);
+            trials.push(Trial::test(format!("{name}::{}", user.name()), move || {
+                case(&fixtures, user)
+            }));
+        }
+    }
+    let conclusion = libtest_mimic::run(&args, trials);
+    // The trials are gone: this drop removes the scratch directory.
+    drop(fixtures);
+    conclusion.exit();
+}

@@ -1,0 +1,221 @@
+//! devfs: the sentry's `/dev`, with the memory devices of
+//! `drivers/char/mem.c` and `drivers/char/random.c`.
+//!
+//! `null` (1:3) reads end of file and swallows writes; `zero` (1:5) reads
+//! zeros and maps as anonymous memory; `full` (1:7) reads zeros and fails
+//! writes with `ENOSPC`; `random` (1:8) and `urandom` (1:9) read the host's
+//! `getrandom` and accept (and ignore) writes. Nothing here opens a host
+//! device. The directory itself cannot be changed: creating or removing
+//! names gives `EROFS`.
+
+use abi::Errno;
+use abi::fcntl::{DT_CHR, DT_DIR};
+use abi::stat::{S_IFCHR, S_IFDIR, Stat, Statfs};
+
+use super::{host, synthetic_stat};
+use crate::mm::{MemoryManager, MmapBacking};
+use crate::vfs::{DirEntry, File, FileOps, dir_seek};
+
+/// The device number devfs reports as `st_dev` (an anonymous device, as
+/// devtmpfs has).
+pub const DEVFS_DEV: u64 = abi::stat::makedev(0, 5);
+
+/// A device devfs serves.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DevKind {
+    /// `/dev/null`.
+    Null,
+    /// `/dev/zero`.
+    Zero,
+    /// `/dev/full`.
+    Full,
+    /// `/dev/random`.
+    Random,
+    /// `/dev/urandom`.
+    Urandom,
+}
+
+/// Every device: name, kind, minor (major is 1), inode number.
+const DEVICES: [(&[u8], DevKind, u32, u64); 5] = [
+    (b"full", DevKind::Full, 7, 4),
+    (b"null", DevKind::Null, 3, 2),
+    (b"random", DevKind::Random, 8, 5),
+    (b"urandom", DevKind::Urandom, 9, 6),
+    (b"zero", DevKind::Zero, 5, 3),
+];
+
+/// The device named `name` in `/dev`, or `ENOENT`.
+pub fn lookup(name: &[u8]) -> Result<DevKind, Errno> {
+    DEVICES
+        .iter()
+        .find(|d| d.0 == name)
+        .map(|d| d.1)
+        .ok_or(Errno::ENOENT)
+}
+
+/// The status of `/dev` itself.
+pub fn dir_stat() -> Stat {
+    synthetic_stat(DEVFS_DEV, 1, S_IFDIR | 0o755, 2, 0)
+}
+
+fn statfs() -> Statfs {
+    Statfs {
+        f_type: abi::stat::TMPFS_MAGIC,
+        f_bsize: 4096,
+        f_namelen: 255,
+        f_frsize: 4096,
+        f_flags: abi::stat::ST_NOSUID | abi::stat::ST_VALID,
+        ..Statfs::default()
+    }
+}
+
+impl DevKind {
+    /// The device's status: `crw-rw-rw-`, root-owned, rdev 1:minor.
+    pub fn stat(self) -> Stat {
+        let (_, _, minor, ino) = DEVICES
+            .iter()
+            .copied()
+            .find(|d| d.1 == self)
+            .unwrap_or(DEVICES[1]);
+        synthetic_stat(
+            DEVFS_DEV,
+            ino,
+            S_IFCHR | 0o666,
+            1,
+            abi::stat::makedev(1, minor),
+        )
+    }
+}
+
+/// An open `/dev` directory.
+#[derive(Debug)]
+pub struct DevDirOps;
+
+impl FileOps for DevDirOps {
+    fn read(&self, _: &File, _: &mut [u8], _: u64) -> Result<usize, Errno> {
+        Err(Errno::EISDIR)
+    }
+
+    fn seek(&self, _: &File, pos: u64, offset: i64, whence: u32) -> Result<u64, Errno> {
+        dir_seek(pos, offset, whence)
+    }
+
+    fn stat(&self) -> Result<Stat, Errno> {
+        Ok(dir_stat())
+    }
+
+    fn statfs(&self) -> Result<Statfs, Errno> {
+        Ok(statfs())
+    }
+
+    fn dirents(&self) -> Result<Vec<DirEntry>, Errno> {
+        let mut entries = vec![
+            DirEntry {
+                ino: 1,
+                kind: DT_DIR,
+                name: b".".to_vec(),
+            },
+            DirEntry {
+                ino: 1,
+                kind: DT_DIR,
+                name: b"..".to_vec(),
+            },
+        ];
+        entries.extend(DEVICES.iter().map(|d| DirEntry {
+            ino: d.3,
+            kind: DT_CHR,
+            name: d.0.to_vec(),
+        }));
+        Ok(entries)
+    }
+
+    fn fsync(&self, _: bool) -> Result<(), Errno> {
+        Ok(())
+    }
+}
+
+/// An open device.
+#[derive(Debug)]
+pub struct DevFileOps(pub DevKind);
+
+impl FileOps for DevFileOps {
+    fn read(&self, _: &File, buf: &mut [u8], _: u64) -> Result<usize, Errno> {
+        match self.0 {
+            DevKind::Null => Ok(0),
+            DevKind::Zero | DevKind::Full => {
+                buf.fill(0);
+                Ok(buf.len())
+            }
+            DevKind::Random | DevKind::Urandom => host::getrandom(buf),
+        }
+    }
+
+    fn write(&self, _: &File, buf: &[u8], _: u64) -> Result<usize, Errno> {
+        match self.0 {
+            DevKind::Full => Err(Errno::ENOSPC),
+            _ => Ok(buf.len()),
+        }
+    }
+
+    fn write_without_data(&self, len: usize) -> Option<Result<usize, Errno>> {
+        match self.0 {
+            DevKind::Null | DevKind::Zero => Some(Ok(len)),
+            DevKind::Full => Some(Err(Errno::ENOSPC)),
+            DevKind::Random | DevKind::Urandom => None,
+        }
+    }
+
+    fn advances_pos(&self) -> bool {
+        false
+    }
+
+    fn seek(&self, _: &File, pos: u64, _: i64, _: u32) -> Result<u64, Errno> {
+        // null_lseek/full_lseek reset to 0; random's noop_llseek keeps the offset.
+        Ok(match self.0 {
+            DevKind::Random | DevKind::Urandom => pos,
+            _ => 0,
+        })
+    }
+
+    fn stat(&self) -> Result<Stat, Errno> {
+        Ok(self.0.stat())
+    }
+
+    fn statfs(&self) -> Result<Statfs, Errno> {
+        Ok(statfs())
+    }
+
+    fn ioctl(&self, _: &File, _: &MemoryManager, _: u32, _: u64) -> Result<u64, Errno> {
+        // The random ioctls (RNDGETENTCNT, ...) are not served.
+        Err(Errno::ENOTTY)
+    }
+
+    fn mmap_backing(&self) -> Result<MmapBacking, Errno> {
+        match self.0 {
+            DevKind::Zero => Ok(MmapBacking::Anonymous),
+            _ => Err(Errno::ENODEV),
+        }
+    }
+
+    fn fsync(&self, _: bool) -> Result<(), Errno> {
+        // The memory devices have no fsync operation.
+        Err(Errno::EINVAL)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn devices_have_linux_numbers() {
+        assert_eq!(lookup(b"null"), Ok(DevKind::Null));
+        assert_eq!(lookup(b"tty"), Err(Errno::ENOENT));
+        let st = DevKind::Urandom.stat();
+        assert_eq!(
+            (abi::stat::major(st.st_rdev), abi::stat::minor(st.st_rdev)),
+            (1, 9)
+        );
+        assert_eq!(st.st_mode, S_IFCHR | 0o666);
+    }
+}

@@ -1,0 +1,339 @@
+//! hostfs: the rootfs, a host directory the sandbox sees read-only.
+//!
+//! A node is an `O_PATH | O_NOFOLLOW` fd on the host plus its status at
+//! lookup. Opening one for I/O re-opens it from its parent with
+//! `O_RDONLY | O_NOFOLLOW | O_NOCTTY | O_NONBLOCK` and checks that (device,
+//! inode) did not change in between, so a host-side rename cannot slip a
+//! different file (or a FIFO) in. Files are only ever opened for reading;
+//! every change is refused above this module with `EROFS`.
+
+use std::os::fd::{AsFd, OwnedFd};
+use std::sync::Arc;
+
+use abi::Errno;
+use abi::fcntl::{DT_BLK, DT_CHR, DT_DIR, DT_FIFO, DT_LNK, DT_REG, DT_SOCK, DT_UNKNOWN};
+use abi::stat::{S_IFMT, S_IFREG, Stat, Statfs, Statx};
+use platform::MemoryFile;
+use zerocopy::FromBytes;
+
+use super::host;
+use crate::mm::{Mappable, MemoryManager, MmapBacking};
+use crate::vfs::{DirEntry, File, FileOps, dir_seek, generic_seek};
+
+/// A host file or directory, as the path walk found it.
+#[derive(Debug)]
+pub struct HostNode {
+    /// The `O_PATH | O_NOFOLLOW` fd.
+    pub(crate) fd: Arc<OwnedFd>,
+    /// The directory it was found in (`None` for the rootfs itself).
+    parent: Option<Arc<OwnedFd>>,
+    /// Its name in `parent`.
+    name: Vec<u8>,
+    /// Its status at lookup.
+    pub(crate) stat: Stat,
+}
+
+/// Host errnos a lookup may pass on. The sentry running out of its own fds
+/// is the system's limit (`ENFILE`), not the program's `EMFILE`.
+fn lookup_errno(e: Errno) -> Errno {
+    if e == Errno::EMFILE { Errno::ENFILE } else { e }
+}
+
+impl HostNode {
+    /// The rootfs directory `fd`.
+    pub(crate) fn root(fd: OwnedFd) -> Result<HostNode, Errno> {
+        let stat = host::fstat(fd.as_fd())?;
+        if stat.st_mode & S_IFMT != abi::stat::S_IFDIR {
+            return Err(Errno::ENOTDIR);
+        }
+        Ok(HostNode {
+            fd: Arc::new(fd),
+            parent: None,
+            name: Vec::new(),
+            stat,
+        })
+    }
+
+    /// The child `name` of this directory (never `.` or `..`).
+    pub(crate) fn lookup(&self, name: &[u8]) -> Result<HostNode, Errno> {
+        let fd = host::openat(self.fd.as_fd(), name, libc::O_PATH | libc::O_NOFOLLOW)
+            .map_err(lookup_errno)?;
+        let stat = host::fstat(fd.as_fd())?;
+        Ok(HostNode {
+            fd: Arc::new(fd),
+            parent: Some(Arc::clone(&self.fd)),
+            name: name.to_vec(),
+            stat,
+        })
+    }
+
+    /// The node's current status.
+    pub(crate) fn fresh_stat(&self) -> Result<Stat, Errno> {
+        host::fstat(self.fd.as_fd())
+    }
+
+    /// `statx` of the node.
+    pub(crate) fn statx(&self, sync: u32, mask: u32) -> Result<Statx, Errno> {
+        host::statx(self.fd.as_fd(), sync, mask)
+    }
+
+    /// `statfs` of the file system the node is on, marked read-only.
+    pub(crate) fn statfs(&self) -> Result<Statfs, Errno> {
+        read_only_statfs(host::fstatfs(self.fd.as_fd())?)
+    }
+
+    /// The symlink's target.
+    pub(crate) fn readlink(&self) -> Result<Vec<u8>, Errno> {
+        host::readlink(self.fd.as_fd())
+    }
+
+    /// Opens the regular file for reading; `path` names it in the view
+    /// (for /proc/[pid]/maps).
+    pub(crate) fn open_regular(&self, path: &[u8]) -> Result<Arc<HostFile>, Errno> {
+        let flags = libc::O_RDONLY | libc::O_NOFOLLOW | libc::O_NOCTTY | libc::O_NONBLOCK;
+        let fd = match &self.parent {
+            Some(parent) => host::openat(parent.as_fd(), &self.name, flags),
+            None => Err(Errno::EISDIR),
+        }
+        .map_err(lookup_errno)?;
+        let stat = host::fstat(fd.as_fd())?;
+        if (stat.st_dev, stat.st_ino) != (self.stat.st_dev, self.stat.st_ino)
+            || stat.st_mode & S_IFMT != S_IFREG
+        {
+            // Replaced on the host between lookup and open.
+            return Err(Errno::ENOENT);
+        }
+        Ok(Arc::new(HostFile {
+            fd,
+            dev: stat.st_dev,
+            ino: stat.st_ino,
+            path: String::from_utf8_lossy(path).into_owned(),
+        }))
+    }
+
+    /// Opens the directory for listing; `mounts` are names of mount points
+    /// in it, merged into its listing.
+    pub(crate) fn open_dir(&self, mounts: Vec<(Vec<u8>, u64)>) -> Result<HostDirOps, Errno> {
+        let fd = host::openat(self.fd.as_fd(), b".", libc::O_RDONLY | libc::O_DIRECTORY)
+            .map_err(lookup_errno)?;
+        Ok(HostDirOps { fd, mounts })
+    }
+}
+
+fn read_only_statfs(mut st: Statfs) -> Result<Statfs, Errno> {
+    st.f_flags |= abi::stat::ST_RDONLY;
+    Ok(st)
+}
+
+/// An open host regular file, also what a file mapping of it fills from.
+#[derive(Debug)]
+pub struct HostFile {
+    fd: OwnedFd,
+    dev: u64,
+    ino: u64,
+    path: String,
+}
+
+impl Mappable for HostFile {
+    fn size(&self) -> Result<u64, Errno> {
+        let st = host::fstat(self.fd.as_fd())?;
+        u64::try_from(st.st_size).map_err(|_| Errno::EIO)
+    }
+
+    fn fill(
+        &self,
+        memory_file: &MemoryFile,
+        mf_offset: u64,
+        file_offset: u64,
+        len: u64,
+    ) -> Result<u64, Errno> {
+        memory_file
+            .read_from_fd(self.fd.as_fd(), file_offset, mf_offset, len)
+            .map_err(|e| {
+                Errno(
+                    e.raw_os_error()
+                        .and_then(|r| u16::try_from(r).ok())
+                        .unwrap_or(Errno::EIO.0),
+                )
+            })
+    }
+
+    fn identity(&self) -> (u64, u64, String) {
+        (self.dev, self.ino, self.path.clone())
+    }
+}
+
+/// The `FileOps` of an open host regular file.
+#[derive(Debug)]
+pub struct HostFileOps(pub Arc<HostFile>);
+
+impl FileOps for HostFileOps {
+    fn read(&self, _: &File, buf: &mut [u8], pos: u64) -> Result<usize, Errno> {
+        if pos > crate::vfs::MAX_LFS_FILESIZE {
+            return Ok(0);
+        }
+        host::pread(self.0.fd.as_fd(), buf, pos)
+    }
+
+    fn write(&self, _: &File, _: &[u8], _: u64) -> Result<usize, Errno> {
+        // Never reached: hostfs files are only opened for reading.
+        Err(Errno::EBADF)
+    }
+
+    fn seek(&self, _: &File, pos: u64, offset: i64, whence: u32) -> Result<u64, Errno> {
+        match whence {
+            abi::fcntl::SEEK_DATA | abi::fcntl::SEEK_HOLE => {
+                host::lseek(self.0.fd.as_fd(), offset, whence)
+            }
+            _ => generic_seek(pos, self.0.size()?, offset, whence),
+        }
+    }
+
+    fn stat(&self) -> Result<Stat, Errno> {
+        host::fstat(self.0.fd.as_fd())
+    }
+
+    fn statx(&self, sync: u32, mask: u32) -> Result<Statx, Errno> {
+        host::statx(self.0.fd.as_fd(), sync, mask)
+    }
+
+    fn statfs(&self) -> Result<Statfs, Errno> {
+        read_only_statfs(host::fstatfs(self.0.fd.as_fd())?)
+    }
+
+    fn ioctl(&self, file: &File, mm: &MemoryManager, cmd: u32, arg: u64) -> Result<u64, Errno> {
+        if cmd == abi::termios::FIONREAD {
+            // file_ioctl: the bytes between the offset and the end, as an int.
+            let left = self.0.size()?.saturating_sub(file.pos());
+            let left = i32::try_from(left).unwrap_or(i32::MAX);
+            mm.write_obj(arg, &left)?;
+            return Ok(0);
+        }
+        Err(Errno::ENOTTY)
+    }
+
+    fn mmap_backing(&self) -> Result<MmapBacking, Errno> {
+        Ok(MmapBacking::File(Arc::clone(&self.0) as Arc<dyn Mappable>))
+    }
+
+    fn fsync(&self, _: bool) -> Result<(), Errno> {
+        // Nothing was written through this description.
+        Ok(())
+    }
+}
+
+/// An open host directory.
+#[derive(Debug)]
+pub struct HostDirOps {
+    fd: OwnedFd,
+    /// Mount points in this directory: (name, inode to report).
+    mounts: Vec<(Vec<u8>, u64)>,
+}
+
+/// `d_type` from a host `linux_dirent64`, kept only if it is a known value.
+fn dtype(t: u8) -> u8 {
+    match t {
+        DT_FIFO | DT_CHR | DT_DIR | DT_BLK | DT_REG | DT_LNK | DT_SOCK => t,
+        _ => DT_UNKNOWN,
+    }
+}
+
+/// Parses host `struct linux_dirent64` records.
+fn parse_dirents(buf: &[u8], out: &mut Vec<DirEntry>) {
+    let mut off = 0;
+    while let Some(rec) = buf.get(off..) {
+        let Ok((hdr, _)) = abi::fcntl::LinuxDirent64Header::read_from_prefix(rec) else {
+            break;
+        };
+        let reclen = usize::from(hdr.d_reclen);
+        let Some(name) = rec.get(abi::fcntl::DIRENT64_NAME_OFFSET..reclen) else {
+            break;
+        };
+        let len = name.iter().position(|&b| b == 0).unwrap_or(name.len());
+        out.push(DirEntry {
+            ino: hdr.d_ino,
+            kind: dtype(hdr.d_type),
+            name: name[..len].to_vec(),
+        });
+        if reclen == 0 {
+            break;
+        }
+        off += reclen;
+    }
+}
+
+impl FileOps for HostDirOps {
+    fn read(&self, _: &File, _: &mut [u8], _: u64) -> Result<usize, Errno> {
+        Err(Errno::EISDIR)
+    }
+
+    fn seek(&self, _: &File, pos: u64, offset: i64, whence: u32) -> Result<u64, Errno> {
+        dir_seek(pos, offset, whence)
+    }
+
+    fn stat(&self) -> Result<Stat, Errno> {
+        host::fstat(self.fd.as_fd())
+    }
+
+    fn statx(&self, sync: u32, mask: u32) -> Result<Statx, Errno> {
+        host::statx(self.fd.as_fd(), sync, mask)
+    }
+
+    fn statfs(&self) -> Result<Statfs, Errno> {
+        read_only_statfs(host::fstatfs(self.fd.as_fd())?)
+    }
+
+    fn dirents(&self) -> Result<Vec<DirEntry>, Errno> {
+        host::lseek(self.fd.as_fd(), 0, abi::fcntl::SEEK_SET)?;
+        let mut buf = vec![0u8; 64 * 1024];
+        let mut entries = Vec::new();
+        loop {
+            let n = host::getdents64(self.fd.as_fd(), &mut buf)?;
+            if n == 0 {
+                break;
+            }
+            parse_dirents(&buf[..n], &mut entries);
+        }
+        for (name, ino) in &self.mounts {
+            match entries.iter_mut().find(|e| &e.name == name) {
+                Some(e) => e.kind = DT_DIR,
+                None => entries.push(DirEntry {
+                    ino: *ino,
+                    kind: DT_DIR,
+                    name: name.clone(),
+                }),
+            }
+        }
+        Ok(entries)
+    }
+
+    fn fsync(&self, _: bool) -> Result<(), Errno> {
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lookup_open_and_list() {
+        let root = host::openat(
+            std::fs::File::open("/").unwrap().as_fd(),
+            b".",
+            libc::O_PATH,
+        )
+        .unwrap();
+        let root = HostNode::root(root).unwrap();
+        let etc = root.lookup(b"etc").unwrap();
+        let passwd = etc.lookup(b"passwd").unwrap();
+        let file = passwd.open_regular(b"/etc/passwd").unwrap();
+        assert!(file.size().unwrap() > 0);
+        assert_eq!(file.identity().2, "/etc/passwd");
+        let dir = etc.open_dir(Vec::new()).unwrap();
+        let names: Vec<Vec<u8>> = dir.dirents().unwrap().into_iter().map(|e| e.name).collect();
+        assert!(names.contains(&b"passwd".to_vec()));
+        assert!(names.contains(&b"..".to_vec()));
+        assert_eq!(etc.open_regular(b"/etc").err(), Some(Errno::ENOENT));
+    }
+}

@@ -1,0 +1,226 @@
+//! Page faults: finding the VMA (growing a stack if needed), backing pages
+//! with MemoryFile ranges, and mapping a fault-around window into the
+//! platform's address space.
+
+use abi::Errno;
+use abi::signal::{BUS_ADRERR, SEGV_ACCERR, SEGV_MAPERR, SIGBUS, SIGKILL, SIGSEGV};
+use platform::Access;
+
+use super::pma::Pma;
+use super::vma::{STACK_GUARD_GAP, Vma};
+use super::{FaultError, FaultSignal, MemoryManager, MmState, PAGE, page_down, page_up, range};
+
+/// How much a fault maps around the faulting page: an aligned window, since
+/// each fault costs a trap and (under ptrace) an injected `mmap`.
+pub(super) const FAULT_AROUND: u64 = 64 << 10;
+
+/// Why pages could not be backed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum BackError {
+    /// The MemoryFile is full.
+    OutOfMemory,
+    /// The page lies beyond the end of the mapped file, or the file failed.
+    Bus,
+}
+
+impl MemoryManager {
+    /// Resolves a fault at `addr`: maps the page (and a window around it)
+    /// if a VMA allows an access there, else returns the signal.
+    ///
+    /// `access` is approximate under ptrace, so only its write bit is
+    /// trusted: a write to a VMA without write permission is `SEGV_ACCERR`.
+    /// So is any fault on a page the platform already maps with the VMA's
+    /// permissions: the access (an execute, say) must be one they forbid.
+    ///
+    /// # Errors
+    /// [`FaultError::Signal`]: `SIGSEGV` with `SEGV_MAPERR` (no VMA) or
+    /// `SEGV_ACCERR` (the VMA forbids it), `SIGBUS` with `BUS_ADRERR` (a file
+    /// page beyond end of file), or `SIGKILL` (the sandbox's memory is full,
+    /// as Linux's OOM killer would). [`FaultError::Platform`] when the
+    /// platform failed, now or in an earlier mm operation.
+    pub fn fault(&self, addr: u64, access: Access) -> Result<(), FaultError> {
+        let mut st = self.lock();
+        if let Some(err) = st.platform_error.take() {
+            return Err(FaultError::Platform(err));
+        }
+        let signal = |signo, code| FaultError::Signal(FaultSignal { signo, code, addr });
+        let page = page_down(addr);
+        let Some((vma_start, vma_end, vma)) = self.find_vma(&mut st, page) else {
+            return Err(signal(SIGSEGV, SEGV_MAPERR));
+        };
+        if !vma.accessible() || (access.write && !vma.perms.write) || st.mapped.find(page).is_some()
+        {
+            return Err(signal(SIGSEGV, SEGV_ACCERR));
+        }
+        let window = match self.back_around(&mut st, page, vma_start, vma_end, &vma) {
+            Ok(window) => window,
+            Err(BackError::Bus) => return Err(signal(SIGBUS, BUS_ADRERR)),
+            Err(BackError::OutOfMemory) => return Err(signal(SIGKILL, 0)),
+        };
+        self.map_backed(&mut st, window.0, window.1, &vma, false)
+            .map_err(FaultError::Platform)
+    }
+
+    /// The VMA containing `page`, growing a `MAP_GROWSDOWN` VMA above it
+    /// down to `page` if the stack limit and the guard gap allow (Linux's
+    /// `expand_stack`).
+    pub(super) fn find_vma(&self, st: &mut MmState, page: u64) -> Option<(u64, u64, Vma)> {
+        if let Some((s, e, v)) = st.vmas.find(page) {
+            return Some((s, e, v.clone()));
+        }
+        let (s, e, v) = st.vmas.find_next(page)?;
+        if !v.growsdown || page < self.layout.min_addr || e - page > st.stack_limit {
+            return None;
+        }
+        if let Some((_, prev_end, prev)) = st.vmas.find_prev(page)
+            && !prev.growsdown
+            && prev.accessible()
+            && page.saturating_sub(prev_end) < STACK_GUARD_GAP
+        {
+            return None;
+        }
+        // Growsdown VMAs are anonymous, so the copy merges with the VMA.
+        let grown = v.clone();
+        st.vmas.insert(page, s, grown);
+        let (s, e, v) = st.vmas.find(page)?;
+        Some((s, e, v.clone()))
+    }
+
+    /// Where the VMA's pages with data end: the VMA's end, or for a file
+    /// mapping the end of the page holding the file's last byte.
+    fn data_end(vma_start: u64, vma_end: u64, vma: &Vma) -> Result<u64, BackError> {
+        let Some((file, offset)) = vma.file_at(0) else {
+            return Ok(vma_end);
+        };
+        let size = file.size().map_err(|_| BackError::Bus)?;
+        let in_file = page_up(size.saturating_sub(offset)).unwrap_or(u64::MAX);
+        Ok(vma_start.saturating_add(in_file).min(vma_end))
+    }
+
+    /// Backs the unbacked pages around `page` (in the fault-around window,
+    /// not crossing already-backed pages). Returns the window, clipped to
+    /// the VMA and the file's data.
+    pub(super) fn back_around(
+        &self,
+        st: &mut MmState,
+        page: u64,
+        vma_start: u64,
+        vma_end: u64,
+        vma: &Vma,
+    ) -> Result<(u64, u64), BackError> {
+        let data_end = Self::data_end(vma_start, vma_end, vma)?;
+        if page >= data_end {
+            return Err(BackError::Bus);
+        }
+        let base = page & !(FAULT_AROUND - 1);
+        let start = base.max(vma_start);
+        let end = base.saturating_add(FAULT_AROUND).min(data_end);
+        if st.pmas.find(page).is_none() {
+            let run_start = st
+                .pmas
+                .find_prev(page)
+                .map_or(start, |(_, e, _)| e.max(start));
+            let run_end = st.pmas.find_next(page).map_or(end, |(s, _, _)| s.min(end));
+            if let Err(err) = self.back(st, run_start, run_end, vma_start, vma) {
+                // Fall back to the one page the caller needs.
+                if err == BackError::OutOfMemory && run_end - run_start > PAGE {
+                    self.back(st, page, page + PAGE, vma_start, vma)?;
+                } else {
+                    return Err(err);
+                }
+            }
+        }
+        Ok((start, end))
+    }
+
+    /// Backs every unbacked page of `[start, end)` (inside the VMA that
+    /// starts at `vma_start`, and inside its file data) with fresh
+    /// MemoryFile pages: zeros, or the file's contents zero-padded.
+    pub(super) fn back(
+        &self,
+        st: &mut MmState,
+        start: u64,
+        end: u64,
+        vma_start: u64,
+        vma: &Vma,
+    ) -> Result<(), BackError> {
+        for (gs, ge) in range::gaps(&st.pmas, start, end) {
+            let len = ge - gs;
+            let offset = self
+                .allocator
+                .allocate(len)
+                .map_err(|_| BackError::OutOfMemory)?;
+            if let Some((file, file_offset)) = vma.file_at(gs - vma_start)
+                && file
+                    .fill(&self.memory_file, offset, file_offset, len)
+                    .is_err()
+            {
+                self.allocator.dec_ref(offset, len);
+                return Err(BackError::Bus);
+            }
+            st.pmas.insert(gs, ge, Pma { offset });
+        }
+        Ok(())
+    }
+
+    /// Maps the backed pages of `[start, end)` (inside one VMA) into the
+    /// platform with the VMA's permissions.
+    pub(super) fn map_backed(
+        &self,
+        st: &mut MmState,
+        start: u64,
+        end: u64,
+        vma: &Vma,
+        populate: bool,
+    ) -> Result<(), platform::PlatformError> {
+        if !vma.accessible() {
+            return Ok(());
+        }
+        for (ps, pe, pma) in st.pmas.overlapping(start, end) {
+            let (s, e) = (ps.max(start), pe.min(end));
+            let offset = pma.offset + (s - ps);
+            self.aspace
+                .map_file(s, offset, e - s, vma.perms, populate)?;
+            st.mapped.remove(s, e);
+            st.mapped.insert(s, e, ());
+        }
+        Ok(())
+    }
+
+    /// Faults in every page of the VMAs in `[start, end)` (`MAP_POPULATE`,
+    /// `mlock`, `MADV_POPULATE_*`), up to the end of file data. With
+    /// `write`, every VMA must be writable.
+    ///
+    /// # Errors
+    /// `EFAULT` for a VMA without the access or a page beyond end of file,
+    /// `ENOMEM` when memory runs out.
+    pub(super) fn populate(
+        &self,
+        st: &mut MmState,
+        start: u64,
+        end: u64,
+        write: bool,
+    ) -> Result<(), Errno> {
+        for (vs, ve, vma) in st.vmas.overlapping(start, end) {
+            if !vma.accessible() || (write && !vma.perms.write) {
+                return Err(Errno::EFAULT);
+            }
+            let (s, e) = (vs.max(start), ve.min(end));
+            let data_end = Self::data_end(vs, ve, &vma).map_err(|_| Errno::EFAULT)?;
+            let e2 = e.min(data_end);
+            if s < e2 {
+                self.back(st, s, e2, vs, &vma).map_err(|err| match err {
+                    BackError::OutOfMemory => Errno::ENOMEM,
+                    BackError::Bus => Errno::EFAULT,
+                })?;
+                if let Err(err) = self.map_backed(st, s, e2, &vma, true) {
+                    st.platform_error.get_or_insert(err);
+                }
+            }
+            if e2 < e {
+                return Err(Errno::EFAULT);
+            }
+        }
+        Ok(())
+    }
+}

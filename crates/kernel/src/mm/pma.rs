@@ -1,0 +1,256 @@
+//! What backs program memory: pmas and the allocator over the MemoryFile.
+//!
+//! A pma ("physical memory area", gVisor's name) says that a range of program
+//! addresses is backed by a contiguous range of the MemoryFile. The allocator
+//! hands out MemoryFile ranges and counts references to every page, so that
+//! copy-on-write across `fork` can later share a range between two address
+//! spaces; a range whose count drops to zero is hole-punched and reused.
+//!
+//! Invariant: every range the allocator hands out reads as zeros (it was
+//! never written, or it was hole-punched when freed), so anonymous memory
+//! needs no explicit zeroing.
+//!
+//! Lock order: a `MemoryManager`'s state lock, then [`MemoryAllocator`]'s
+//! (a leaf lock).
+
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError, Weak};
+
+use abi::Errno;
+use platform::MemoryFile;
+
+use super::range::{RangeMap, Segment};
+
+/// One pma: the MemoryFile offset that backs the start of its range.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) struct Pma {
+    /// MemoryFile offset of the range's first byte.
+    pub(super) offset: u64,
+}
+
+impl Segment for Pma {
+    fn split(&mut self, offset: u64) -> Self {
+        Pma {
+            offset: self.offset + offset,
+        }
+    }
+
+    fn can_merge(&self, len: u64, right: &Self) -> bool {
+        self.offset.checked_add(len) == Some(right.offset)
+    }
+}
+
+/// A reference count over a MemoryFile range.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Refs(u32);
+
+impl Segment for Refs {
+    fn split(&mut self, _offset: u64) -> Self {
+        *self
+    }
+
+    fn can_merge(&self, _len: u64, right: &Self) -> bool {
+        self == right
+    }
+}
+
+/// Allocates page ranges of one MemoryFile, with reference counts.
+///
+/// Every `MemoryManager` over the same MemoryFile shares one allocator (see
+/// [`MemoryAllocator::for_file`]), since the file holds every process's memory.
+#[derive(Debug)]
+pub struct MemoryAllocator {
+    file: Arc<MemoryFile>,
+    /// Guards the free list and the counts. A leaf lock.
+    state: Mutex<AllocState>,
+}
+
+#[derive(Debug, Default)]
+struct AllocState {
+    /// Freed (hole-punched) ranges below `bump`.
+    free: RangeMap<()>,
+    /// Allocated ranges and their reference counts.
+    refs: RangeMap<Refs>,
+    /// Everything at or above this offset has never been handed out.
+    bump: u64,
+    /// Bytes with a reference count above zero.
+    allocated: u64,
+}
+
+impl MemoryAllocator {
+    /// A new allocator over all of `file`. Use [`MemoryAllocator::for_file`]
+    /// unless `file` is private to the caller.
+    pub fn new(file: Arc<MemoryFile>) -> Arc<MemoryAllocator> {
+        Arc::new(MemoryAllocator {
+            file,
+            state: Mutex::new(AllocState::default()),
+        })
+    }
+
+    /// The allocator every `MemoryManager` over `file` shares: created on
+    /// first use, dropped with the last user.
+    pub fn for_file(file: &Arc<MemoryFile>) -> Arc<MemoryAllocator> {
+        static REGISTRY: Mutex<Vec<Weak<MemoryAllocator>>> = Mutex::new(Vec::new());
+        let mut registry = REGISTRY.lock().unwrap_or_else(PoisonError::into_inner);
+        registry.retain(|w| w.strong_count() > 0);
+        if let Some(found) = registry
+            .iter()
+            .filter_map(Weak::upgrade)
+            .find(|a| Arc::ptr_eq(&a.file, file))
+        {
+            return found;
+        }
+        let allocator = MemoryAllocator::new(Arc::clone(file));
+        registry.push(Arc::downgrade(&allocator));
+        allocator
+    }
+
+    /// The MemoryFile the ranges are in.
+    pub fn file(&self) -> &Arc<MemoryFile> {
+        &self.file
+    }
+
+    /// Bytes currently allocated (reference count above zero).
+    pub fn allocated(&self) -> u64 {
+        self.lock().allocated
+    }
+
+    fn lock(&self) -> MutexGuard<'_, AllocState> {
+        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Allocates `len` bytes (a positive multiple of the page size) that read
+    /// as zeros, with a reference count of one; returns their offset.
+    ///
+    /// # Errors
+    /// `ENOMEM` when the MemoryFile has no contiguous free range that large.
+    pub(super) fn allocate(&self, len: u64) -> Result<u64, Errno> {
+        debug_assert!(len > 0 && len.is_multiple_of(abi::PAGE_SIZE));
+        let mut st = self.lock();
+        let fit = st
+            .free
+            .iter()
+            .find(|(s, e, _)| e - s >= len)
+            .map(|(s, _, _)| s);
+        let offset = match fit {
+            Some(start) => {
+                st.free.remove(start, start + len);
+                start
+            }
+            None => {
+                let start = st.bump;
+                let end = start.checked_add(len).ok_or(Errno::ENOMEM)?;
+                if end > self.file.size() {
+                    return Err(Errno::ENOMEM);
+                }
+                st.bump = end;
+                start
+            }
+        };
+        st.refs.insert(offset, offset + len, Refs(1));
+        st.allocated += len;
+        Ok(offset)
+    }
+
+    /// Adds a reference to every page of `[offset, offset + len)`, which must
+    /// be allocated.
+    #[allow(dead_code)] // For copy-on-write across fork.
+    pub(super) fn inc_ref(&self, offset: u64, len: u64) {
+        let mut st = self.lock();
+        st.refs
+            .update(offset, offset + len, |r| r.0 = r.0.saturating_add(1));
+    }
+
+    /// Drops a reference to every page of `[offset, offset + len)`; pages
+    /// left with none are hole-punched and become free.
+    pub(super) fn dec_ref(&self, offset: u64, len: u64) {
+        let mut st = self.lock();
+        st.refs
+            .update(offset, offset + len, |r| r.0 = r.0.saturating_sub(1));
+        let dead: Vec<(u64, u64)> = st
+            .refs
+            .overlapping(offset, offset + len)
+            .into_iter()
+            .filter(|(_, _, r)| r.0 == 0)
+            .map(|(s, e, _)| (s, e))
+            .collect();
+        for (start, end) in dead {
+            st.refs.remove(start, end);
+            st.allocated -= end - start;
+            // Punching releases the pages and makes the range read as zeros.
+            // Should the host refuse, zeroing by hand keeps the invariant
+            // that free ranges hold nothing of their last owner's.
+            if self.file.free(start, end - start).is_err() {
+                self.file.zero(start, end - start);
+            }
+            st.free.insert(start, end, ());
+        }
+        // Give the top of the free list back to the bump region.
+        if let Some((start, end, _)) = st.free.find_prev(st.bump)
+            && end == st.bump
+        {
+            st.free.remove(start, end);
+            st.bump = start;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const PAGE: u64 = abi::PAGE_SIZE;
+
+    fn allocator(size: u64) -> Arc<MemoryAllocator> {
+        MemoryAllocator::new(Arc::new(MemoryFile::new(size).expect("memfd")))
+    }
+
+    #[test]
+    fn allocates_zeroed_ranges_and_reuses_freed_ones() {
+        let a = allocator(16 * PAGE);
+        let x = a.allocate(4 * PAGE).unwrap();
+        let y = a.allocate(4 * PAGE).unwrap();
+        assert_ne!(x, y);
+        assert_eq!(a.allocated(), 8 * PAGE);
+        a.file().write(x, b"secret");
+        a.dec_ref(x, 4 * PAGE);
+        assert_eq!(a.allocated(), 4 * PAGE);
+        let z = a.allocate(2 * PAGE).unwrap();
+        assert_eq!(z, x, "first fit reuses the freed range");
+        let mut buf = [0xffu8; 6];
+        a.file().read(z, &mut buf);
+        assert_eq!(buf, [0; 6], "a reused range reads as zeros");
+    }
+
+    #[test]
+    fn runs_out_with_enomem() {
+        let a = allocator(4 * PAGE);
+        assert_eq!(a.allocate(8 * PAGE), Err(Errno::ENOMEM));
+        let x = a.allocate(4 * PAGE).unwrap();
+        assert_eq!(a.allocate(PAGE), Err(Errno::ENOMEM));
+        a.dec_ref(x + PAGE, PAGE);
+        assert_eq!(a.allocate(PAGE), Ok(x + PAGE));
+    }
+
+    #[test]
+    fn shared_pages_live_until_the_last_reference() {
+        let a = allocator(8 * PAGE);
+        let x = a.allocate(2 * PAGE).unwrap();
+        a.inc_ref(x, PAGE);
+        a.dec_ref(x, 2 * PAGE);
+        assert_eq!(a.allocated(), PAGE);
+        a.dec_ref(x, PAGE);
+        assert_eq!(a.allocated(), 0);
+        // Everything went back to the bump region.
+        assert_eq!(a.allocate(8 * PAGE), Ok(0));
+    }
+
+    #[test]
+    fn one_allocator_per_file() {
+        let file = Arc::new(MemoryFile::new(4 * PAGE).expect("memfd"));
+        let a = MemoryAllocator::for_file(&file);
+        let b = MemoryAllocator::for_file(&file);
+        assert!(Arc::ptr_eq(&a, &b));
+        let other = Arc::new(MemoryFile::new(4 * PAGE).expect("memfd"));
+        assert!(!Arc::ptr_eq(&a, &MemoryAllocator::for_file(&other)));
+    }
+}

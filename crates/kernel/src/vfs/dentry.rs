@@ -1,0 +1,132 @@
+//! Dentries: a resolved location in the view (its canonical path) and the
+//! node of the file system there.
+//!
+//! Dentries are values, made fresh by each walk and kept only by whoever
+//! holds them (a working directory, an open file); there is no cache to
+//! keep coherent with the host.
+
+use abi::Errno;
+use abi::stat::{S_IFDIR, S_IFLNK, S_IFMT, Stat, Statfs, Statx};
+
+use super::file::statx_from_stat;
+use super::mount::MountId;
+use crate::fs::devfs::{self, DevKind};
+use crate::fs::emptydir::EmptyKind;
+use crate::fs::hostfs::HostNode;
+
+/// What a dentry names.
+#[derive(Debug)]
+pub(crate) enum Node {
+    /// A file or directory of the host rootfs.
+    Host(HostNode),
+    /// `/dev` itself.
+    DevDir,
+    /// A device in `/dev`.
+    Device(DevKind),
+    /// An empty stand-in directory (`/proc`, `/sys`, `/run`).
+    Empty(EmptyKind),
+}
+
+/// A resolved location in the sandbox's view.
+#[derive(Debug)]
+pub struct Dentry {
+    /// The canonical absolute path (no symlinks, `.` or `..`).
+    pub(crate) path: Vec<u8>,
+    /// What is there.
+    pub(crate) node: Node,
+    /// The mount it is on.
+    pub(crate) mount: MountId,
+}
+
+impl Dentry {
+    /// The canonical absolute path in the view.
+    pub fn path(&self) -> &[u8] {
+        &self.path
+    }
+
+    /// The status as of the lookup (cheap; the type never changes).
+    pub(crate) fn cached_stat(&self) -> Stat {
+        match &self.node {
+            Node::Host(h) => h.stat,
+            Node::DevDir => devfs::dir_stat(),
+            Node::Device(kind) => kind.stat(),
+            Node::Empty(kind) => kind.stat(),
+        }
+    }
+
+    /// The current status.
+    pub fn stat(&self) -> Result<Stat, Errno> {
+        match &self.node {
+            Node::Host(h) => h.fresh_stat(),
+            _ => Ok(self.cached_stat()),
+        }
+    }
+
+    /// `statx`.
+    pub(crate) fn statx(&self, sync: u32, mask: u32) -> Result<Statx, Errno> {
+        match &self.node {
+            Node::Host(h) => h.statx(sync, mask),
+            _ => Ok(statx_from_stat(&self.cached_stat())),
+        }
+    }
+
+    /// `statfs` of the file system the dentry is on.
+    pub(crate) fn statfs(&self) -> Result<Statfs, Errno> {
+        match &self.node {
+            Node::Host(h) => h.statfs(),
+            Node::DevDir | Node::Device(_) => {
+                use crate::vfs::FileOps;
+                crate::fs::devfs::DevDirOps.statfs()
+            }
+            Node::Empty(kind) => Ok(kind.statfs()),
+        }
+    }
+
+    /// `S_IFMT` bits of the mode.
+    pub fn file_type(&self) -> u32 {
+        self.cached_stat().st_mode & S_IFMT
+    }
+
+    /// Whether the dentry is a directory.
+    pub fn is_dir(&self) -> bool {
+        self.file_type() == S_IFDIR
+    }
+
+    /// Whether the dentry is a symlink.
+    pub fn is_symlink(&self) -> bool {
+        self.file_type() == S_IFLNK
+    }
+
+    /// The symlink's target; `EINVAL` if it is not a symlink.
+    pub fn readlink(&self) -> Result<Vec<u8>, Errno> {
+        match &self.node {
+            Node::Host(h) if self.is_symlink() => h.readlink(),
+            _ => Err(Errno::EINVAL),
+        }
+    }
+
+    /// Whether the file system the dentry is on refuses changes. Every one
+    /// does for now: the rootfs is read-only, and devfs and the stand-ins
+    /// have fixed contents.
+    pub(crate) fn read_only(&self) -> bool {
+        true
+    }
+
+    /// The canonical path of the child `name`.
+    pub(crate) fn child_path(&self, name: &[u8]) -> Vec<u8> {
+        let mut path = self.path.clone();
+        if path != b"/" {
+            path.push(b'/');
+        }
+        path.extend_from_slice(name);
+        path
+    }
+
+    /// The canonical path of the parent (the root's is the root).
+    pub(crate) fn parent_path(&self) -> &[u8] {
+        match self.path.iter().rposition(|&b| b == b'/') {
+            Some(0) | None => b"/",
+            Some(i) => &self.path[..i],
+        }
+    }
+}

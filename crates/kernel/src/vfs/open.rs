@@ -1,0 +1,206 @@
+//! Opening files: `do_filp_open`'s order of checks (`fs/namei.c`,
+//! `fs/open.c`) over the sentry's walk.
+
+use std::sync::Arc;
+
+use abi::Errno;
+use abi::fcntl::{
+    O_ACCMODE, O_CLOEXEC, O_CREAT, O_DIRECTORY, O_EXCL, O_LARGEFILE, O_NOCTTY, O_NOFOLLOW, O_PATH,
+    O_RDONLY, O_RDWR, O_TRUNC, O_WRONLY,
+};
+use abi::stat::{
+    S_IFBLK, S_IFCHR, S_IFDIR, S_IFIFO, S_IFLNK, S_IFREG, S_IFSOCK, Stat, Statfs, Statx,
+};
+
+use super::dentry::{Dentry, Node};
+use super::file::{File, FileOps};
+use super::mount::mounts_in;
+use super::path::{Last, Lookup};
+use super::perm::{Access, MAY_EXEC, MAY_READ, MAY_WRITE, inode_permission};
+use crate::fs::devfs::{DevDirOps, DevFileOps};
+use crate::fs::emptydir::EmptyDirOps;
+use crate::fs::hostfs::HostFileOps;
+
+/// The `FileOps` of an `O_PATH` description: status only.
+#[derive(Debug)]
+pub(crate) struct PathOps(pub(crate) Arc<Dentry>);
+
+impl FileOps for PathOps {
+    fn stat(&self) -> Result<Stat, Errno> {
+        self.0.stat()
+    }
+
+    fn statx(&self, sync: u32, mask: u32) -> Result<Statx, Errno> {
+        self.0.statx(sync, mask)
+    }
+
+    fn statfs(&self) -> Result<Statfs, Errno> {
+        self.0.statfs()
+    }
+}
+
+/// `MAY_*` bits an open with `flags` needs (`ACC_MODE`, plus write for `O_TRUNC`).
+fn acc_mode(flags: u32) -> u32 {
+    let mode = match flags & O_ACCMODE {
+        O_RDONLY => MAY_READ,
+        O_WRONLY => MAY_WRITE,
+        _ => MAY_READ | MAY_WRITE,
+    };
+    if flags & O_TRUNC != 0 {
+        mode | MAY_WRITE
+    } else {
+        mode
+    }
+}
+
+/// Resolves and opens `path` from `start` with the already validated
+/// `flags` (`build_open_flags` done by the caller).
+pub(crate) fn open_path(
+    lookup: &mut Lookup<'_>,
+    access: &Access<'_>,
+    start: &Arc<Dentry>,
+    path: &[u8],
+    flags: u32,
+) -> Result<Arc<File>, Errno> {
+    let follow = flags & O_NOFOLLOW == 0;
+    let dentry = if flags & O_CREAT != 0 {
+        lookup_create(lookup, start, path, flags)?
+    } else {
+        lookup.walk(start, path, follow)?
+    };
+    open_dentry(access, dentry, flags)
+}
+
+/// The O_CREAT walk (`open_last_lookups`): the parent, then the last name.
+/// A missing name would be created, which the read-only view refuses.
+fn lookup_create(
+    lookup: &mut Lookup<'_>,
+    start: &Arc<Dentry>,
+    path: &[u8],
+    flags: u32,
+) -> Result<Arc<Dentry>, Errno> {
+    let mut start = Arc::clone(start);
+    let mut path = path.to_vec();
+    loop {
+        let parent = lookup.walk_parent(&start, &path)?;
+        let name = match parent.last {
+            Last::Norm(name) => name,
+            // ".", ".." and "/" are directories: O_CREAT on one is EISDIR.
+            _ => return Err(Errno::EISDIR),
+        };
+        if parent.trailing_slash {
+            return Err(Errno::EISDIR);
+        }
+        let child = match lookup.child(&parent.dir, &name) {
+            Ok(child) => child,
+            Err(Errno::ENOENT) => return Err(Errno::EROFS),
+            Err(e) => return Err(e),
+        };
+        if flags & O_EXCL != 0 {
+            return Err(Errno::EEXIST);
+        }
+        if !child.is_symlink() || flags & O_NOFOLLOW != 0 {
+            return Ok(child);
+        }
+        lookup.count_link()?;
+        let target = child.readlink()?;
+        if target.is_empty() {
+            return Err(Errno::ENOENT);
+        }
+        // An absolute target restarts at the walk's root inside walk_parent.
+        start = parent.dir;
+        path = target;
+    }
+}
+
+/// `do_open` on a resolved dentry: type checks, permissions, then the
+/// file system's open.
+pub(crate) fn open_dentry(
+    access: &Access<'_>,
+    dentry: Arc<Dentry>,
+    flags: u32,
+) -> Result<Arc<File>, Errno> {
+    let kind = dentry.file_type();
+    if flags & O_CREAT != 0 && kind == S_IFDIR {
+        return Err(Errno::EISDIR);
+    }
+    if flags & O_DIRECTORY != 0 && kind != S_IFDIR {
+        return Err(Errno::ENOTDIR);
+    }
+    if flags & O_PATH != 0 {
+        let status = (flags & (O_PATH | O_NOFOLLOW | O_DIRECTORY)) & !O_CLOEXEC;
+        return Ok(File::new(
+            Box::new(PathOps(Arc::clone(&dentry))),
+            status,
+            Some(dentry),
+        ));
+    }
+    if flags & O_TRUNC != 0 && kind == S_IFREG && dentry.read_only() {
+        return Err(Errno::EROFS);
+    }
+    let mask = acc_mode(flags);
+    // may_open
+    match kind {
+        S_IFLNK => return Err(Errno::ELOOP),
+        S_IFDIR if mask & MAY_WRITE != 0 => return Err(Errno::EISDIR),
+        // Host device nodes are refused as on a nodev mount.
+        S_IFCHR | S_IFBLK if matches!(dentry.node, Node::Host(_)) => return Err(Errno::EACCES),
+        _ => {}
+    }
+    // Access mode 3 checks read and write permission but opens for neither
+    // (`OPEN_FMODE`), so only a real write mode meets the read-only mount.
+    let fmode_write = matches!(flags & O_ACCMODE, O_WRONLY | O_RDWR);
+    inode_permission(
+        access,
+        &dentry.cached_stat(),
+        dentry.read_only() && fmode_write,
+        mask,
+    )?;
+    if matches!(kind, S_IFIFO | S_IFSOCK) {
+        // Never opened on the host: a FIFO open could block the sentry.
+        return Err(Errno::ENXIO);
+    }
+    let status = (flags & !(O_CREAT | O_EXCL | O_NOCTTY | O_TRUNC | O_CLOEXEC)) | O_LARGEFILE;
+    let ops: Box<dyn FileOps> = match &dentry.node {
+        Node::Host(h) if kind == S_IFREG => Box::new(HostFileOps(h.open_regular(&dentry.path)?)),
+        Node::Host(h) if kind == S_IFDIR => Box::new(h.open_dir(mounts_in(&dentry.path))?),
+        Node::Host(_) => return Err(Errno::ENXIO),
+        Node::DevDir => Box::new(DevDirOps),
+        Node::Device(kind) => Box::new(DevFileOps(*kind)),
+        Node::Empty(kind) => Box::new(EmptyDirOps(*kind)),
+    };
+    Ok(File::new(ops, status, Some(dentry)))
+}
+
+/// `open_exec`: a regular file the caller may execute, opened for reading.
+pub(crate) fn open_exec(access: &Access<'_>, dentry: Arc<Dentry>) -> Result<Arc<File>, Errno> {
+    let Node::Host(h) = &dentry.node else {
+        return Err(Errno::EACCES);
+    };
+    if dentry.file_type() != S_IFREG {
+        return Err(Errno::EACCES);
+    }
+    access.check(&dentry.cached_stat(), MAY_EXEC)?;
+    let ops = Box::new(HostFileOps(h.open_regular(&dentry.path)?));
+    Ok(File::new(ops, O_RDONLY | O_LARGEFILE, Some(dentry)))
+}
+
+/// Whether `flags` ask for write access (`O_WRONLY`, `O_RDWR` or `O_TRUNC`).
+pub(crate) fn wants_write(flags: u32) -> bool {
+    matches!(flags & O_ACCMODE, O_WRONLY | O_RDWR) || flags & O_TRUNC != 0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn access_modes() {
+        assert_eq!(acc_mode(O_RDONLY), MAY_READ);
+        assert_eq!(acc_mode(O_WRONLY | O_TRUNC), MAY_WRITE);
+        assert_eq!(acc_mode(O_RDONLY | O_TRUNC), MAY_READ | MAY_WRITE);
+        assert_eq!(acc_mode(3), MAY_READ | MAY_WRITE);
+        assert!(wants_write(O_RDWR));
+        assert!(!wants_write(O_RDONLY | O_CREAT));
+    }
+}

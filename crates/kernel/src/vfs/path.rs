@@ -1,0 +1,464 @@
+//! The path walk (`fs/namei.c`'s `link_path_walk`, `path_lookupat` and
+//! `path_parentat`), done by the sentry over the nodes it holds.
+//!
+//! Each component is looked up in the directory reached so far: the
+//! directory must be searchable by the caller, the name at most `NAME_MAX`
+//! bytes, and a mount point yields the mounted file system's root. A symlink
+//! met before the last component (or as the last, when following) is read
+//! and its target spliced in front of the rest of the path: absolute targets
+//! restart at the walk's root, relative ones at the link's directory. At most
+//! `MAXSYMLINKS` are followed per walk. `..` goes to the canonical parent and
+//! stays put at the walk's root, so no path, link or `..` chain leaves the
+//! view.
+//!
+//! `openat2(2)`'s `RESOLVE_*` flags narrow the walk: `IN_ROOT` makes the
+//! starting directory the root; `BENEATH` refuses (`EXDEV`) absolute paths,
+//! absolute links and `..` above the start; `NO_SYMLINKS` refuses every link
+//! (`ELOOP`); `NO_XDEV` refuses crossing a mount (`EXDEV`). There are no
+//! magic links yet, so `NO_MAGICLINKS` changes nothing.
+
+use std::sync::Arc;
+
+use abi::Errno;
+use abi::fcntl::{
+    MAXSYMLINKS, NAME_MAX, RESOLVE_BENEATH, RESOLVE_IN_ROOT, RESOLVE_NO_SYMLINKS, RESOLVE_NO_XDEV,
+};
+
+use super::dentry::{Dentry, Node};
+use super::mount::mount_root;
+use super::perm::{Access, MAY_EXEC};
+use crate::fs::devfs;
+
+/// The last component of a path walked to its parent (`LAST_*`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Last {
+    /// A name.
+    Norm(Vec<u8>),
+    /// `.`.
+    Dot,
+    /// `..`.
+    DotDot,
+    /// The path was `/` (or only slashes).
+    Root,
+}
+
+/// A path walked to the directory holding its last component.
+#[derive(Debug)]
+pub struct Parent {
+    /// The directory.
+    pub dir: Arc<Dentry>,
+    /// The last component, not looked up.
+    pub last: Last,
+    /// Whether the path ended in a slash.
+    pub trailing_slash: bool,
+}
+
+/// How a walk ended.
+enum End {
+    Resolved(Arc<Dentry>),
+    Parent(Parent),
+}
+
+/// One path walk.
+pub(crate) struct Lookup<'a> {
+    /// The view's root, for `..` (which re-walks the canonical parent path).
+    vfs_root: &'a Arc<Dentry>,
+    /// Where absolute paths start and `..` stops.
+    root: Arc<Dentry>,
+    access: &'a Access<'a>,
+    resolve: u64,
+    links: u32,
+}
+
+impl<'a> Lookup<'a> {
+    /// A walk within `root` (the task's root, or the start for
+    /// `RESOLVE_IN_ROOT`/`RESOLVE_BENEATH`).
+    pub(crate) fn new(
+        vfs_root: &'a Arc<Dentry>,
+        root: Arc<Dentry>,
+        access: &'a Access<'a>,
+        resolve: u64,
+    ) -> Lookup<'a> {
+        Lookup {
+            vfs_root,
+            root,
+            access,
+            resolve,
+            links: 0,
+        }
+    }
+
+    /// Resolves `path` (non-empty) from `start`, following a final symlink
+    /// if `follow`.
+    pub(crate) fn walk(
+        &mut self,
+        start: &Arc<Dentry>,
+        path: &[u8],
+        follow: bool,
+    ) -> Result<Arc<Dentry>, Errno> {
+        match self.walk_inner(start, path, follow, false)? {
+            End::Resolved(d) => Ok(d),
+            End::Parent(_) => Err(Errno::ENOENT),
+        }
+    }
+
+    /// Walks `path` (non-empty) from `start` to the directory holding its
+    /// last component, which is not looked up.
+    pub(crate) fn walk_parent(
+        &mut self,
+        start: &Arc<Dentry>,
+        path: &[u8],
+    ) -> Result<Parent, Errno> {
+        match self.walk_inner(start, path, false, true)? {
+            End::Parent(p) => Ok(p),
+            End::Resolved(_) => Err(Errno::ENOENT),
+        }
+    }
+
+    /// Counts one symlink followed: `ELOOP` past `MAXSYMLINKS` or under
+    /// `RESOLVE_NO_SYMLINKS`.
+    pub(crate) fn count_link(&mut self) -> Result<(), Errno> {
+        self.links += 1;
+        if self.links > MAXSYMLINKS || self.resolve & RESOLVE_NO_SYMLINKS != 0 {
+            return Err(Errno::ELOOP);
+        }
+        Ok(())
+    }
+
+    fn beneath(&self) -> bool {
+        self.resolve & RESOLVE_BENEATH != 0
+    }
+
+    fn walk_inner(
+        &mut self,
+        start: &Arc<Dentry>,
+        path: &[u8],
+        follow: bool,
+        stop_at_last: bool,
+    ) -> Result<End, Errno> {
+        let mut rest: Vec<u8> = path.to_vec();
+        let mut cur = if rest.first() == Some(&b'/') {
+            if self.beneath() {
+                return Err(Errno::EXDEV);
+            }
+            Arc::clone(&self.root)
+        } else {
+            Arc::clone(start)
+        };
+        let mut i = 0;
+        loop {
+            while rest.get(i) == Some(&b'/') {
+                i += 1;
+            }
+            if i >= rest.len() {
+                // Only slashes were left: the path named `cur` itself.
+                return Ok(if stop_at_last {
+                    End::Parent(Parent {
+                        dir: cur,
+                        last: Last::Root,
+                        trailing_slash: false,
+                    })
+                } else {
+                    End::Resolved(cur)
+                });
+            }
+            let end = rest[i..]
+                .iter()
+                .position(|&b| b == b'/')
+                .map_or(rest.len(), |p| i + p);
+            let mut next_i = end;
+            while rest.get(next_i) == Some(&b'/') {
+                next_i += 1;
+            }
+            let is_last = next_i >= rest.len();
+            let trailing_slash = is_last && end < rest.len();
+            let name = rest[i..end].to_vec();
+
+            if !cur.is_dir() {
+                return Err(Errno::ENOTDIR);
+            }
+            self.access.check(&cur.cached_stat(), MAY_EXEC)?;
+
+            if stop_at_last && is_last {
+                let last = match name.as_slice() {
+                    b"." => Last::Dot,
+                    b".." => Last::DotDot,
+                    _ => Last::Norm(name),
+                };
+                return Ok(End::Parent(Parent {
+                    dir: cur,
+                    last,
+                    trailing_slash,
+                }));
+            }
+
+            let next = match name.as_slice() {
+                b"." => Arc::clone(&cur),
+                b".." => self.dotdot(&cur)?,
+                _ => self.child(&cur, &name)?,
+            };
+
+            if next.is_symlink() && (!is_last || follow || trailing_slash) {
+                self.count_link()?;
+                let target = next.readlink()?;
+                if target.is_empty() {
+                    return Err(Errno::ENOENT);
+                }
+                let mut spliced = target;
+                if !is_last || trailing_slash {
+                    spliced.push(b'/');
+                    spliced.extend_from_slice(&rest[next_i..]);
+                }
+                if spliced.first() == Some(&b'/') {
+                    if self.beneath() {
+                        return Err(Errno::EXDEV);
+                    }
+                    cur = Arc::clone(&self.root);
+                }
+                rest = spliced;
+                i = 0;
+                continue;
+            }
+
+            if is_last {
+                if trailing_slash && !next.is_dir() {
+                    return Err(Errno::ENOTDIR);
+                }
+                return Ok(End::Resolved(next));
+            }
+            cur = next;
+            i = next_i;
+        }
+    }
+
+    /// `..` from `cur`: its canonical parent, or `cur` at the walk's root.
+    fn dotdot(&self, cur: &Arc<Dentry>) -> Result<Arc<Dentry>, Errno> {
+        if cur.path == self.root.path {
+            if self.beneath() {
+                return Err(Errno::EXDEV);
+            }
+            return Ok(Arc::clone(cur));
+        }
+        let parent = self.canonical(cur.parent_path())?;
+        if self.resolve & RESOLVE_NO_XDEV != 0 && parent.mount != cur.mount {
+            return Err(Errno::EXDEV);
+        }
+        Ok(parent)
+    }
+
+    /// Re-walks a canonical path from the view's root, without permission
+    /// checks or symlinks (it has none, unless the host changed it; then
+    /// `ENOENT`).
+    fn canonical(&self, path: &[u8]) -> Result<Arc<Dentry>, Errno> {
+        let mut cur = Arc::clone(self.vfs_root);
+        for name in path.split(|&b| b == b'/').filter(|c| !c.is_empty()) {
+            let next = lookup_child(&cur, name)?;
+            if !next.is_dir() {
+                return Err(Errno::ENOENT);
+            }
+            cur = next;
+        }
+        Ok(cur)
+    }
+
+    /// The child `name` of the directory `dir`.
+    pub(crate) fn child(&self, dir: &Arc<Dentry>, name: &[u8]) -> Result<Arc<Dentry>, Errno> {
+        let child = lookup_child(dir, name)?;
+        if self.resolve & RESOLVE_NO_XDEV != 0 && child.mount != dir.mount {
+            return Err(Errno::EXDEV);
+        }
+        Ok(child)
+    }
+
+    /// Whether the walk is confined under a start directory
+    /// (`RESOLVE_IN_ROOT`/`RESOLVE_BENEATH`).
+    pub(crate) fn confined(resolve: u64) -> bool {
+        resolve & (RESOLVE_IN_ROOT | RESOLVE_BENEATH) != 0
+    }
+}
+
+/// Looks up the child `name` (not `.` or `..`) of the directory `dir`: a
+/// mount point's root, or what `dir`'s file system has there.
+pub(crate) fn lookup_child(dir: &Arc<Dentry>, name: &[u8]) -> Result<Arc<Dentry>, Errno> {
+    if name.len() > NAME_MAX {
+        return Err(Errno::ENAMETOOLONG);
+    }
+    let path = dir.child_path(name);
+    if let Some(root) = mount_root(&path) {
+        return Ok(Arc::new(root));
+    }
+    let node = match &dir.node {
+        Node::Host(h) => Node::Host(h.lookup(name)?),
+        Node::DevDir => Node::Device(devfs::lookup(name)?),
+        Node::Empty(_) => return Err(Errno::ENOENT),
+        Node::Device(_) => return Err(Errno::ENOTDIR),
+    };
+    Ok(Arc::new(Dentry {
+        path,
+        node,
+        mount: dir.mount,
+    }))
+}
+
+#[cfg(test)]
+mod tests {
+    use std::os::fd::OwnedFd;
+    use std::os::unix::fs::symlink;
+
+    use super::*;
+    use crate::vfs::Vfs;
+
+    struct Tree {
+        _dir: TempDir,
+        vfs: Arc<crate::vfs::Vfs>,
+    }
+
+    /// A directory removed on drop.
+    struct TempDir(std::path::PathBuf);
+
+    impl Drop for TempDir {
+        fn drop(&mut self) {
+            let _ = std::fs::remove_dir_all(&self.0);
+        }
+    }
+
+    /// a/b/file, links: loop1 <-> loop2, self -> self, up -> ../../../..,
+    /// abs -> /a/b, escape -> /../../etc, procself -> /proc/self, dangling -> nope.
+    fn tree() -> Tree {
+        use std::sync::atomic::{AtomicU32, Ordering};
+        static N: AtomicU32 = AtomicU32::new(0);
+        let dir = std::env::temp_dir().join(format!(
+            "carapace-vfs-{}-{}",
+            std::process::id(),
+            N.fetch_add(1, Ordering::SeqCst)
+        ));
+        std::fs::create_dir_all(dir.join("a/b")).unwrap();
+        std::fs::write(dir.join("a/b/file"), b"data").unwrap();
+        symlink("loop2", dir.join("loop1")).unwrap();
+        symlink("loop1", dir.join("loop2")).unwrap();
+        symlink("self", dir.join("self")).unwrap();
+        symlink("../../../..", dir.join("a/b/up")).unwrap();
+        symlink("/a/b", dir.join("abs")).unwrap();
+        symlink("/../../etc", dir.join("escape")).unwrap();
+        symlink("/proc/self", dir.join("procself")).unwrap();
+        symlink("nope", dir.join("dangling")).unwrap();
+        symlink("b/file", dir.join("a/filelink")).unwrap();
+        let fd: OwnedFd = std::fs::File::open(&dir).unwrap().into();
+        let vfs = Vfs::new(fd).unwrap();
+        Tree {
+            _dir: TempDir(dir),
+            vfs,
+        }
+    }
+
+    fn walk(t: &Tree, path: &str, follow: bool) -> Result<Vec<u8>, Errno> {
+        let access = Access::kernel();
+        let root = Arc::clone(t.vfs.root());
+        let mut l = Lookup::new(t.vfs.root(), Arc::clone(&root), &access, 0);
+        l.walk(&root, path.as_bytes(), follow)
+            .map(|d| d.path.clone())
+    }
+
+    #[test]
+    fn plain_and_dot_paths() {
+        let t = tree();
+        assert_eq!(walk(&t, "/a/b/file", true), Ok(b"/a/b/file".to_vec()));
+        assert_eq!(walk(&t, "a/./b//file", true), Ok(b"/a/b/file".to_vec()));
+        assert_eq!(walk(&t, "/", true), Ok(b"/".to_vec()));
+        assert_eq!(walk(&t, "/a/b/..", true), Ok(b"/a".to_vec()));
+        assert_eq!(walk(&t, "/a/b/file/", true), Err(Errno::ENOTDIR));
+        assert_eq!(walk(&t, "/a/b/file/x", true), Err(Errno::ENOTDIR));
+        assert_eq!(walk(&t, "/a/missing/x", true), Err(Errno::ENOENT));
+        let long = format!("/a/{}", "x".repeat(256));
+        assert_eq!(walk(&t, &long, true), Err(Errno::ENAMETOOLONG));
+    }
+
+    #[test]
+    fn dotdot_never_leaves_the_root() {
+        let t = tree();
+        assert_eq!(walk(&t, "/../../..", true), Ok(b"/".to_vec()));
+        assert_eq!(walk(&t, "../../a/../../a/b", true), Ok(b"/a/b".to_vec()));
+        assert_eq!(walk(&t, "/a/b/up", true), Ok(b"/".to_vec()));
+        assert_eq!(
+            walk(&t, "/a/b/up/a/b/file", true),
+            Ok(b"/a/b/file".to_vec())
+        );
+    }
+
+    #[test]
+    fn symlinks_stay_in_the_view() {
+        let t = tree();
+        assert_eq!(walk(&t, "/abs/file", true), Ok(b"/a/b/file".to_vec()));
+        assert_eq!(walk(&t, "/abs", false), Ok(b"/abs".to_vec()));
+        assert_eq!(walk(&t, "/abs/", false), Ok(b"/a/b".to_vec()));
+        assert_eq!(walk(&t, "/a/filelink", true), Ok(b"/a/b/file".to_vec()));
+        // The temp dir has no etc: an escape finds nothing rather than the host's.
+        assert_eq!(walk(&t, "/escape/passwd", true), Err(Errno::ENOENT));
+        assert_eq!(walk(&t, "/loop1", true), Err(Errno::ELOOP));
+        assert_eq!(walk(&t, "/self/x", true), Err(Errno::ELOOP));
+        assert_eq!(walk(&t, "/loop1", false), Ok(b"/loop1".to_vec()));
+        assert_eq!(walk(&t, "/dangling", true), Err(Errno::ENOENT));
+    }
+
+    #[test]
+    fn overlay_mounts_hide_the_host() {
+        let t = tree();
+        // /proc is the empty stand-in, even through a link.
+        assert_eq!(walk(&t, "/procself", true), Err(Errno::ENOENT));
+        assert_eq!(walk(&t, "/proc/", true), Ok(b"/proc".to_vec()));
+        assert_eq!(walk(&t, "/dev/null", true), Ok(b"/dev/null".to_vec()));
+        assert_eq!(walk(&t, "/dev/null/", true), Err(Errno::ENOTDIR));
+        assert_eq!(walk(&t, "/dev/sda", true), Err(Errno::ENOENT));
+        assert_eq!(walk(&t, "/dev/../a", true), Ok(b"/a".to_vec()));
+    }
+
+    #[test]
+    fn parent_walk() {
+        let t = tree();
+        let access = Access::kernel();
+        let root = Arc::clone(t.vfs.root());
+        let mut l = Lookup::new(t.vfs.root(), Arc::clone(&root), &access, 0);
+        let p = l.walk_parent(&root, b"/abs/new/").unwrap();
+        assert_eq!(
+            (p.dir.path.as_slice(), p.last, p.trailing_slash),
+            (&b"/a/b"[..], Last::Norm(b"new".to_vec()), true)
+        );
+        assert_eq!(l.walk_parent(&root, b"/").unwrap().last, Last::Root);
+        assert_eq!(l.walk_parent(&root, b"a/..").unwrap().last, Last::DotDot);
+        assert_eq!(
+            l.walk_parent(&root, b"/missing/x").err(),
+            Some(Errno::ENOENT)
+        );
+    }
+
+    #[test]
+    fn resolve_flags() {
+        let t = tree();
+        let access = Access::kernel();
+        let a = walk(&t, "/a", true).unwrap();
+        assert_eq!(a, b"/a".to_vec());
+        let start = lookup_child(t.vfs.root(), b"a").unwrap();
+        let mut l = Lookup::new(t.vfs.root(), Arc::clone(&start), &access, RESOLVE_BENEATH);
+        assert_eq!(
+            l.walk(&start, b"b/file", true).map(|d| d.path.clone()),
+            Ok(b"/a/b/file".to_vec())
+        );
+        assert_eq!(l.walk(&start, b"../a", true).err(), Some(Errno::EXDEV));
+        assert_eq!(l.walk(&start, b"/a", true).err(), Some(Errno::EXDEV));
+        let mut l = Lookup::new(t.vfs.root(), Arc::clone(&start), &access, RESOLVE_IN_ROOT);
+        assert_eq!(
+            l.walk(&start, b"../../b", true).map(|d| d.path.clone()),
+            Ok(b"/a/b".to_vec())
+        );
+        let root = Arc::clone(t.vfs.root());
+        let mut l = Lookup::new(
+            t.vfs.root(),
+            Arc::clone(&root),
+            &access,
+            RESOLVE_NO_SYMLINKS,
+        );
+        assert_eq!(l.walk(&root, b"abs", true).err(), Some(Errno::ELOOP));
+        let mut l = Lookup::new(t.vfs.root(), Arc::clone(&root), &access, RESOLVE_NO_XDEV);
+        assert_eq!(l.walk(&root, b"dev/null", true).err(), Some(Errno::EXDEV));
+    }
+}
