@@ -1,12 +1,12 @@
 //! The conformance suite (ARCHITECTURE.md §11; how-to in tests/README.md).
 //!
-//! Every `tests/conformance/*.c` is built with the system `cc`, statically
-//! and dynamically, run natively (the oracle), then under
+//! Every `tests/conformance/*.c` is built with the system `cc` three ways
+//! (static, static-pie and dynamic), run natively (the oracle), then under
 //! `carapace do --platform=P` for every platform in `common::PLATFORMS`. A sandboxed
 //! run passes when its exit status and stdout equal the native run's; stderr
 //! is shown on failure but not compared.
 //!
-//! Tests are named `<program>::<static|dynamic>::<platform>`, plus
+//! Tests are named `<program>::<static|static-pie|dynamic>::<platform>`, plus
 //! `<program>::<linkage>::native`, which checks that the native run exits
 //! with the program's expected status (0 unless its header says otherwise),
 //! so a broken program is caught before the sandbox is blamed.
@@ -38,6 +38,8 @@ const CFLAGS: &[&str] = &["-O1", "-Wall"];
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Linkage {
     Static,
+    /// Static and position-independent: the loader picks its base.
+    StaticPie,
     Dynamic,
 }
 
@@ -45,7 +47,16 @@ impl Linkage {
     fn name(self) -> &'static str {
         match self {
             Self::Static => "static",
+            Self::StaticPie => "static-pie",
             Self::Dynamic => "dynamic",
+        }
+    }
+
+    fn cc_flag(self) -> Option<&'static str> {
+        match self {
+            Self::Static => Some("-static"),
+            Self::StaticPie => Some("-static-pie"),
+            Self::Dynamic => None,
         }
     }
 }
@@ -152,9 +163,7 @@ impl Build {
             .with_extension(format!("tmp{}", std::process::id()));
         let mut cc = Command::new("cc");
         cc.args(CFLAGS);
-        if self.linkage == Linkage::Static {
-            cc.arg("-static");
-        }
+        cc.args(self.linkage.cc_flag());
         cc.args(&header.cflags)
             .arg("-o")
             .arg(&tmp)
@@ -321,7 +330,7 @@ fn trials() -> Vec<Trial> {
         let linkages: &[Linkage] = if static_only {
             &[Linkage::Static]
         } else {
-            &[Linkage::Static, Linkage::Dynamic]
+            &[Linkage::Static, Linkage::StaticPie, Linkage::Dynamic]
         };
         for &linkage in linkages {
             let build = Arc::new(Build {

@@ -102,7 +102,7 @@ fn decode(task: &Task, kind: Arg, args: &SyscallArgs, i: usize, ret: Option<u64>
         Arg::Prot => flags(args.u64(i), PROT_NAMES, "PROT_NONE"),
         Arg::MapFlags => flags(args.u64(i), MAP_NAMES, "0"),
         Arg::AtFlags => flags(args.u64(i), AT_NAMES, "0"),
-        Arg::Mode => format!("{:#o}", args.u32(i)),
+        Arg::Mode => format!("0{:o}", args.u32(i)),
         Arg::Signal => signal_name(args.u64(i)),
         Arg::StrArray => string_array(task, raw),
     }
