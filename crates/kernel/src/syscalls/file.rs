@@ -29,7 +29,7 @@ use crate::vfs::{File, IO_CHUNK};
 
 /// The open file at `fd`, refusing `O_PATH` descriptions (`fdget`, not `fdget_raw`).
 fn get_file(task: &Task, fd: i32) -> Result<Arc<File>, Errno> {
-    let file = task.fds.get(fd)?;
+    let file = task.fds().get(fd)?;
     if file.is_path() {
         return Err(Errno::EBADF);
     }
@@ -283,7 +283,7 @@ fn sys_lseek(task: &mut Task, args: &SyscallArgs) -> SyscallResult {
 
 /// Implements Linux `fstat(2)`.
 fn sys_fstat(task: &mut Task, args: &SyscallArgs) -> SyscallResult {
-    let file = task.fds.get(args.i32(0))?;
+    let file = task.fds().get(args.i32(0))?;
     let st = file.stat()?;
     task.mm.write_obj(args.addr(1), &st)?;
     Ok(0)
@@ -291,7 +291,7 @@ fn sys_fstat(task: &mut Task, args: &SyscallArgs) -> SyscallResult {
 
 /// Implements Linux `fstatfs(2)`.
 fn sys_fstatfs(task: &mut Task, args: &SyscallArgs) -> SyscallResult {
-    let file = task.fds.get(args.i32(0))?;
+    let file = task.fds().get(args.i32(0))?;
     let st = file.ops().statfs()?;
     task.mm.write_obj(args.addr(1), &st)?;
     Ok(0)
@@ -383,7 +383,7 @@ fn sys_getdents(task: &mut Task, args: &SyscallArgs) -> SyscallResult {
 
 /// Implements Linux `close(2)`.
 fn sys_close(task: &mut Task, args: &SyscallArgs) -> SyscallResult {
-    task.fds.remove(args.i32(0))?;
+    task.fds().remove(args.i32(0))?;
     Ok(0)
 }
 
@@ -395,16 +395,16 @@ fn sys_close_range(task: &mut Task, args: &SyscallArgs) -> SyscallResult {
     if flags & !(CLOSE_RANGE_UNSHARE | CLOSE_RANGE_CLOEXEC) != 0 || first > last {
         return Err(Errno::EINVAL);
     }
-    task.fds
+    task.fds()
         .close_range(first, last, flags & CLOSE_RANGE_CLOEXEC != 0);
     Ok(0)
 }
 
 /// Implements Linux `dup(2)`.
 fn sys_dup(task: &mut Task, args: &SyscallArgs) -> SyscallResult {
-    let file = task.fds.get(args.i32(0))?;
+    let file = task.fds().get(args.i32(0))?;
     let limit = nofile_limit(task);
-    let fd = task.fds.alloc(file, false, 0, limit)?;
+    let fd = task.fds().alloc(file, false, 0, limit)?;
     Ok(u64::try_from(fd).unwrap_or(0))
 }
 
@@ -419,8 +419,8 @@ fn do_dup3(task: &mut Task, old: i32, new: u32, flags: u32) -> SyscallResult {
     if old == new {
         return Err(Errno::EINVAL);
     }
-    let file = task.fds.get(old)?;
-    task.fds.install_at(new, file, flags & O_CLOEXEC != 0)?;
+    let file = task.fds().get(old)?;
+    task.fds().install_at(new, file, flags & O_CLOEXEC != 0)?;
     Ok(u64::from(new.unsigned_abs()))
 }
 
@@ -428,7 +428,7 @@ fn do_dup3(task: &mut Task, old: i32, new: u32, flags: u32) -> SyscallResult {
 fn sys_dup2(task: &mut Task, args: &SyscallArgs) -> SyscallResult {
     let (old, new) = (args.i32(0), args.u32(1));
     if i64::from(old) == i64::from(new) {
-        task.fds.get(old)?;
+        task.fds().get(old)?;
         return Ok(u64::from(new));
     }
     do_dup3(task, old, new, 0)
@@ -449,7 +449,7 @@ const SETFL_MASK: u32 = O_APPEND | O_NONBLOCK | FASYNC | O_DIRECT | O_NOATIME;
 /// and pipe sizes are `EINVAL`/`EBADF` as on a file without them.
 fn sys_fcntl(task: &mut Task, args: &SyscallArgs) -> SyscallResult {
     let (fd, cmd, arg) = (args.i32(0), args.u32(1), args.u64(2));
-    let file = task.fds.get(fd)?;
+    let file = task.fds().get(fd)?;
     let path_ok = matches!(cmd, F_DUPFD | F_DUPFD_CLOEXEC | F_GETFD | F_SETFD | F_GETFL);
     if file.is_path() && !path_ok {
         return Err(Errno::EBADF);
@@ -463,12 +463,12 @@ fn sys_fcntl(task: &mut Task, args: &SyscallArgs) -> SyscallResult {
                 return Err(Errno::EINVAL);
             }
             let min = i32::try_from(min).map_err(|_| Errno::EINVAL)?;
-            let fd = task.fds.alloc(file, cmd == F_DUPFD_CLOEXEC, min, limit)?;
+            let fd = task.fds().alloc(file, cmd == F_DUPFD_CLOEXEC, min, limit)?;
             Ok(u64::try_from(fd).unwrap_or(0))
         }
-        F_GETFD => Ok(u64::from(task.fds.cloexec(fd)?)),
+        F_GETFD => Ok(u64::from(task.fds().cloexec(fd)?)),
         F_SETFD => {
-            task.fds.set_cloexec(fd, args.u32(2) & FD_CLOEXEC != 0)?;
+            task.fds().set_cloexec(fd, args.u32(2) & FD_CLOEXEC != 0)?;
             Ok(0)
         }
         F_GETFL => Ok(u64::from(file.flags())),
@@ -545,7 +545,7 @@ fn sys_ioctl(task: &mut Task, args: &SyscallArgs) -> SyscallResult {
     let file = get_file(task, fd)?;
     match cmd {
         FIOCLEX | FIONCLEX => {
-            task.fds.set_cloexec(fd, cmd == FIOCLEX)?;
+            task.fds().set_cloexec(fd, cmd == FIOCLEX)?;
             Ok(0)
         }
         FIONBIO | FIOASYNC => {

@@ -49,7 +49,7 @@ pub(super) fn dirfd_start(
     if path.first() == Some(&b'/') || dirfd == AT_FDCWD {
         return Ok(None);
     }
-    let file = task.fds.get(dirfd)?;
+    let file = task.fds().get(dirfd)?;
     match file.dentry() {
         Some(d) if d.is_dir() => Ok(Some(Arc::clone(d))),
         _ => Err(Errno::ENOTDIR),
@@ -94,16 +94,16 @@ pub(super) fn target_at(
             return Err(Errno::ENOENT);
         }
         if dirfd == AT_FDCWD {
-            return Ok(Target::Dentry(Arc::clone(task.fs.cwd())));
+            return Ok(Target::Dentry(Arc::clone(task.fs().cwd())));
         }
-        let file = task.fds.get(dirfd)?;
+        let file = task.fds().get(dirfd)?;
         return Ok(match file.dentry() {
             Some(d) => Target::Dentry(Arc::clone(d)),
             None => Target::File(file),
         });
     }
     let start = dirfd_start(task, dirfd, &path)?;
-    task.fs
+    task.fs()
         .resolve(access, start.as_ref(), &path, follow)
         .map(Target::Dentry)
 }
@@ -126,7 +126,7 @@ fn nofile_limit(task: &Task) -> u64 {
 /// Installs `file` at the lowest free fd.
 pub(super) fn install(task: &mut Task, file: Arc<File>, cloexec: bool) -> SyscallResult {
     let limit = nofile_limit(task);
-    let fd = task.fds.alloc(file, cloexec, 0, limit)?;
+    let fd = task.fds().alloc(file, cloexec, 0, limit)?;
     Ok(u64::try_from(fd).unwrap_or(0))
 }
 
@@ -170,7 +170,7 @@ fn do_open(task: &mut Task, dirfd: i32, path_addr: u64, how: OpenHow) -> Syscall
         && dirfd != AT_FDCWD
     {
         // Confined walks start (and are rooted) at dirfd even for absolute paths.
-        let file = task.fds.get(dirfd)?;
+        let file = task.fds().get(dirfd)?;
         match file.dentry() {
             Some(d) if d.is_dir() => Some(Arc::clone(d)),
             _ => return Err(Errno::ENOTDIR),
@@ -181,13 +181,13 @@ fn do_open(task: &mut Task, dirfd: i32, path_addr: u64, how: OpenHow) -> Syscall
     let file = if flags & O_TMPFILE_BIT != 0 {
         // An unnamed file in a directory: the view is read-only.
         let access = Access::fs(&task.creds);
-        let dir = task.fs.resolve(&access, start.as_ref(), &path, true)?;
+        let dir = task.fs().resolve(&access, start.as_ref(), &path, true)?;
         if !dir.is_dir() {
             return Err(Errno::ENOTDIR);
         }
         return Err(Errno::EROFS);
     } else {
-        task.fs
+        task.fs()
             .open(&task.creds, start.as_ref(), &path, flags, how.resolve)?
     };
     install(task, file, flags & abi::fcntl::O_CLOEXEC != 0)
@@ -384,9 +384,9 @@ fn do_readlink(
     let dentry = if path.is_empty() {
         // An empty path names dirfd itself, which must be a symlink (O_PATH).
         let d = if dirfd == AT_FDCWD {
-            Arc::clone(task.fs.cwd())
+            Arc::clone(task.fs().cwd())
         } else {
-            task.fds
+            task.fds()
                 .get(dirfd)?
                 .dentry()
                 .cloned()
@@ -399,7 +399,7 @@ fn do_readlink(
     } else {
         let start = dirfd_start(task, dirfd, &path)?;
         let access = Access::fs(&task.creds);
-        task.fs.resolve(&access, start.as_ref(), &path, false)?
+        task.fs().resolve(&access, start.as_ref(), &path, false)?
     };
     let target = dentry.readlink()?;
     let n = target.len().min(usize::try_from(bufsiz).unwrap_or(0));
@@ -470,7 +470,7 @@ fn sys_faccessat2(task: &mut Task, args: &SyscallArgs) -> SyscallResult {
 
 /// Implements Linux `getcwd(2)`.
 fn sys_getcwd(task: &mut Task, args: &SyscallArgs) -> SyscallResult {
-    let mut path = task.fs.cwd().path().to_vec();
+    let mut path = task.fs().cwd().path().to_vec();
     path.push(0);
     if (path.len() as u64) > args.u64(1) {
         return Err(Errno::ERANGE);
@@ -484,7 +484,7 @@ fn set_cwd(task: &mut Task, dentry: Arc<Dentry>) -> SyscallResult {
         return Err(Errno::ENOTDIR);
     }
     Access::fs(&task.creds).check(&dentry.stat()?, MAY_EXEC)?;
-    task.fs.set_cwd(dentry);
+    task.update_fs(|fs| fs.set_cwd(dentry));
     Ok(0)
 }
 
@@ -496,14 +496,14 @@ fn sys_chdir(task: &mut Task, args: &SyscallArgs) -> SyscallResult {
 
 /// Implements Linux `fchdir(2)`.
 fn sys_fchdir(task: &mut Task, args: &SyscallArgs) -> SyscallResult {
-    let file = task.fds.get(args.i32(0))?;
+    let file = task.fds().get(args.i32(0))?;
     let dentry = file.dentry().cloned().ok_or(Errno::ENOTDIR)?;
     set_cwd(task, dentry)
 }
 
 /// Implements Linux `umask(2)`.
 fn sys_umask(task: &mut Task, args: &SyscallArgs) -> SyscallResult {
-    Ok(u64::from(task.fs.set_umask(args.u32(0))))
+    Ok(u64::from(task.update_fs(|fs| fs.set_umask(args.u32(0)))))
 }
 
 // ---------------------------------------------------------------------------
@@ -515,11 +515,11 @@ fn sys_umask(task: &mut Task, args: &SyscallArgs) -> SyscallResult {
 fn create_at(task: &Task, dirfd: i32, path: &[u8], want_dir: bool) -> Result<Arc<Dentry>, Errno> {
     let start = dirfd_start(task, dirfd, path)?;
     let access = Access::fs(&task.creds);
-    let parent = task.fs.resolve_parent(&access, start.as_ref(), path)?;
+    let parent = task.fs().resolve_parent(&access, start.as_ref(), path)?;
     let Last::Norm(name) = parent.last else {
         return Err(Errno::EEXIST);
     };
-    match task.fs.lookup_child(&parent.dir, &name) {
+    match task.fs().lookup_child(&parent.dir, &name) {
         Ok(_) => Err(Errno::EEXIST),
         Err(Errno::ENOENT) if parent.trailing_slash && !want_dir => Err(Errno::ENOENT),
         Err(Errno::ENOENT) if parent.dir.read_only() => Err(Errno::EROFS),
@@ -633,7 +633,7 @@ fn remove_at(task: &mut Task, dirfd: i32, path_addr: u64, dir: bool) -> SyscallR
     let path = read_path(task, path_addr)?;
     let start = dirfd_start(task, dirfd, &path)?;
     let access = Access::fs(&task.creds);
-    let parent = task.fs.resolve_parent(&access, start.as_ref(), &path)?;
+    let parent = task.fs().resolve_parent(&access, start.as_ref(), &path)?;
     match (&parent.last, dir) {
         (Last::Norm(_), _) => {}
         (_, false) => return Err(Errno::EISDIR),
@@ -681,9 +681,13 @@ fn do_renameat2(
     let new = read_path(task, new)?;
     let access = Access::fs(&task.creds);
     let old_start = dirfd_start(task, olddfd, &old)?;
-    let old_parent = task.fs.resolve_parent(&access, old_start.as_ref(), &old)?;
+    let old_parent = task
+        .fs()
+        .resolve_parent(&access, old_start.as_ref(), &old)?;
     let new_start = dirfd_start(task, newdfd, &new)?;
-    let new_parent = task.fs.resolve_parent(&access, new_start.as_ref(), &new)?;
+    let new_parent = task
+        .fs()
+        .resolve_parent(&access, new_start.as_ref(), &new)?;
     if old_parent.dir.mount != new_parent.dir.mount {
         return Err(Errno::EXDEV);
     }
@@ -820,7 +824,7 @@ fn sys_utimensat(task: &mut Task, args: &SyscallArgs) -> SyscallResult {
         if flags != 0 {
             return Err(Errno::EINVAL);
         }
-        let file = task.fds.get(dirfd)?;
+        let file = task.fds().get(dirfd)?;
         if file.is_path() {
             return Err(Errno::EBADF);
         }

@@ -154,7 +154,7 @@ fn sys_mmap(task: &mut Task, args: &SyscallArgs) -> SyscallResult {
         return Err(Errno::EINVAL);
     }
     let file = if flags & MAP_ANONYMOUS == 0 {
-        let file = task.fds.get(fd)?;
+        let file = task.fds().get(fd)?;
         if file.flags() & O_PATH != 0 {
             return Err(Errno::EBADF);
         }

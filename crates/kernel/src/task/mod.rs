@@ -167,10 +167,10 @@ pub struct Task {
     pub thread_group: Arc<ThreadGroup>,
     /// The address space.
     pub mm: Arc<MemoryManager>,
-    /// Root, working directory and umask.
-    pub fs: FsContext,
-    /// Open files.
-    pub fds: FdTable,
+    /// Root, working directory and umask; shared by `CLONE_FS` clones.
+    fs: Arc<Mutex<FsContext>>,
+    /// Open files; shared by `CLONE_FILES` clones.
+    fds: Arc<Mutex<FdTable>>,
     /// Who the task is.
     pub creds: Credentials,
     /// The general registers, while the kernel has the thread.
@@ -216,8 +216,8 @@ impl Task {
             tid: thread_group.pid,
             thread_group,
             mm,
-            fs,
-            fds,
+            fs: Arc::new(Mutex::new(fs)),
+            fds: Arc::new(Mutex::new(fds)),
             creds,
             regs,
             signal_mask: 0,
@@ -232,6 +232,34 @@ impl Task {
             context,
             handle,
         }
+    }
+
+    /// A snapshot of the task's root, working directory and umask. Path
+    /// walks use the snapshot, so no lock is held while they touch the host.
+    pub fn fs(&self) -> FsContext {
+        self.fs
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone()
+    }
+
+    /// Changes the task's (possibly shared) file-system context.
+    pub fn update_fs<T>(&self, change: impl FnOnce(&mut FsContext) -> T) -> T {
+        change(
+            &mut self
+                .fs
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner),
+        )
+    }
+
+    /// The task's (possibly shared) fd table, locked. Hold the guard only
+    /// for the table operation itself: never across a blocking call or
+    /// program memory access.
+    pub fn fds(&self) -> std::sync::MutexGuard<'_, FdTable> {
+        self.fds
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     /// The handle other threads use to kill or wake this task.
