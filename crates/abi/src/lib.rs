@@ -38,3 +38,6 @@ pub const PAGE_SIZE_USIZE: usize = 4096;
 /// `TASK_SIZE_MAX` for 4-level paging (`arch/x86/include/asm/page_64_types.h`):
 /// one page below the canonical-address hole.
 pub const TASK_SIZE: u64 = 0x7fff_ffff_f000;
+
+pub mod falloc;
+pub mod xattr;

@@ -148,6 +148,8 @@ pub const S_IWOTH: u32 = 0o002;
 pub const S_IXOTH: u32 = 0o001;
 /// `S_IXUGO` (`include/linux/stat.h`).
 pub const S_IXUGO: u32 = S_IXUSR | S_IXGRP | S_IXOTH;
+/// `S_IALLUGO`: every permission bit, with set-id and sticky.
+pub const S_IALLUGO: u32 = S_ISUID | S_ISGID | S_ISVTX | 0o777;
 
 // include/uapi/linux/stat.h: more statx(2) mask bits
 pub const STATX_DIOALIGN: u32 = 0x2000;
@@ -173,6 +175,8 @@ pub const ST_VALID: i64 = 0x0020;
 pub const TMPFS_MAGIC: i64 = 0x0102_1994;
 pub const PROC_SUPER_MAGIC: i64 = 0x9fa0;
 pub const SYSFS_MAGIC: i64 = 0x6265_6572;
+pub const OVERLAYFS_SUPER_MAGIC: i64 = 0x794c_7630;
+pub const DEVPTS_SUPER_MAGIC: i64 = 0x1cd1;
 
 /// The fixed header of the old `struct linux_dirent` (`fs/readdir.c`):
 /// `d_name` follows, then a NUL, padding, and `d_type` in the record's last byte.

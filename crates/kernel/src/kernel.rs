@@ -11,7 +11,7 @@ use crate::futex::FutexTable;
 use crate::loader;
 use crate::log::DebugLog;
 use crate::mm::MemoryManager;
-use crate::task::{Credentials, Task, TaskHandle, ThreadGroup};
+use crate::task::{Credentials, ProcessTree, Task, TaskHandle, ThreadGroup};
 use crate::vfs::{self, FdTable, File, FsContext, Vfs};
 
 /// The Linux version the sentry declares in `uname(2)`; the syscall table is
@@ -19,6 +19,9 @@ use crate::vfs::{self, FdTable, File, FsContext, Vfs};
 pub const LINUX_RELEASE: &str = "6.1.0";
 /// The `uname -v` string.
 pub const LINUX_VERSION: &str = "#1 SMP carapace";
+
+/// The most processes a sandbox holds by default, as a fork bomb's brake.
+const DEFAULT_PIDS_LIMIT: usize = 4096;
 
 /// The `PATH` used to find a command without a slash when the program's
 /// environment has none (glibc's default for `execvp`).
@@ -125,6 +128,10 @@ pub struct Kernel {
     pub log: DebugLog,
     /// Futex wait queues.
     pub futexes: FutexTable,
+    /// Processes: parents, children, groups, zombies.
+    pub tree: ProcessTree,
+    /// The most processes the sandbox may hold (`--pids-limit`).
+    pub pids_limit: usize,
     /// Every live task, so a signal to the sandbox can reach them all.
     tasks: Mutex<Vec<Weak<TaskHandle>>>,
 }
@@ -161,6 +168,8 @@ impl Kernel {
             boot_time: Instant::now(),
             log,
             futexes: FutexTable::default(),
+            tree: ProcessTree::default(),
+            pids_limit: DEFAULT_PIDS_LIMIT,
             tasks: Mutex::new(Vec::new()),
         });
         let fs = FsContext::new(&kernel.vfs, &cwd);
@@ -194,13 +203,16 @@ impl Kernel {
             Arc::clone(&kernel),
             thread_group,
             mm,
-            fs,
-            fds,
+            Arc::new(Mutex::new(fs)),
+            Arc::new(Mutex::new(fds)),
             creds,
             context,
             image.regs,
         );
         kernel.register(task.handle());
+        kernel
+            .tree
+            .add_init(Arc::clone(&task.thread_group), task.handle());
         Ok((kernel, task))
     }
 
@@ -212,12 +224,23 @@ impl Kernel {
         }
     }
 
+    /// Ends the sandbox after a failure of the sentry's own machinery (a
+    /// platform error on a task thread other than init's): says why on
+    /// stderr and exits with carapace's own error status.
+    pub fn fatal(&self, why: &str) -> ! {
+        self.note(why);
+        eprintln!("carapace: {why}");
+        #[allow(clippy::exit)]
+        std::process::exit(125)
+    }
+
     /// Notes `line` in the debug log.
     pub fn note(&self, line: &str) {
         self.log.note(line);
     }
 
-    fn register(&self, handle: Arc<TaskHandle>) {
+    /// Records a new task, so a signal to the sandbox reaches it.
+    pub fn register(&self, handle: Arc<TaskHandle>) {
         let mut tasks = self
             .tasks
             .lock()

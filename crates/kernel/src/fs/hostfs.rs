@@ -21,7 +21,7 @@ use crate::mm::{Mappable, MemoryManager, MmapBacking};
 use crate::vfs::{DirEntry, File, FileOps, dir_seek, generic_seek};
 
 /// A host file or directory, as the path walk found it.
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub struct HostNode {
     /// The `O_PATH | O_NOFOLLOW` fd.
     pub(crate) fd: Arc<OwnedFd>,
@@ -132,6 +132,13 @@ pub struct HostFile {
     dev: u64,
     ino: u64,
     path: String,
+}
+
+impl HostFile {
+    /// The open host fd.
+    pub(crate) fn fd(&self) -> std::os::fd::BorrowedFd<'_> {
+        self.fd.as_fd()
+    }
 }
 
 impl Mappable for HostFile {

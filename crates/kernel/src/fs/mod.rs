@@ -11,6 +11,7 @@ pub mod emptydir;
 pub(crate) mod host;
 pub mod host_stream;
 pub mod hostfs;
+pub mod pipe;
 
 use std::sync::OnceLock;
 

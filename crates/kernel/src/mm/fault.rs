@@ -4,7 +4,7 @@
 
 use abi::Errno;
 use abi::signal::{BUS_ADRERR, SEGV_ACCERR, SEGV_MAPERR, SIGBUS, SIGKILL, SIGSEGV};
-use platform::Access;
+use platform::{Access, Perms};
 
 use super::pma::Pma;
 use super::vma::{STACK_GUARD_GAP, Vma};
@@ -48,6 +48,22 @@ impl MemoryManager {
         let Some((vma_start, vma_end, vma)) = self.find_vma(&mut st, page) else {
             return Err(signal(SIGSEGV, SEGV_MAPERR));
         };
+        // A write to a page shared copy-on-write since a fork (mapped
+        // read-only, so any fault on it that is not a read is a write).
+        if vma.perms.write
+            && st.pmas.find(page).is_some_and(|(_, _, pma)| pma.cow)
+            && (access.write || st.mapped.find(page).is_some())
+        {
+            return match self.break_cow(&mut st, page, &vma) {
+                Ok(()) => Ok(()),
+                Err(BackError::OutOfMemory) => Err(signal(SIGKILL, 0)),
+                Err(BackError::Bus) => Err(signal(SIGBUS, BUS_ADRERR)),
+            }
+            .and_then(|()| {
+                self.map_backed(&mut st, page, page + PAGE, &vma, false)
+                    .map_err(FaultError::Platform)
+            });
+        }
         if !vma.accessible() || (access.write && !vma.perms.write) || st.mapped.find(page).is_some()
         {
             return Err(signal(SIGSEGV, SEGV_ACCERR));
@@ -158,13 +174,46 @@ impl MemoryManager {
                 self.allocator.dec_ref(offset, len);
                 return Err(BackError::Bus);
             }
-            st.pmas.insert(gs, ge, Pma { offset });
+            st.pmas.insert(gs, ge, Pma { offset, cow: false });
         }
         Ok(())
     }
 
+    /// Gives `page` (backed, copy-on-write) a MemoryFile page of its own:
+    /// a copy, unless no other address space shares it any more. The caller
+    /// maps it again.
+    pub(super) fn break_cow(
+        &self,
+        st: &mut MmState,
+        page: u64,
+        vma: &Vma,
+    ) -> Result<(), BackError> {
+        let Some((ps, _, pma)) = st.pmas.find(page) else {
+            return Ok(());
+        };
+        let old = pma.offset + (page - ps);
+        let offset = if vma.shared || self.allocator.is_exclusive(old) {
+            old
+        } else {
+            let new = self
+                .allocator
+                .allocate(PAGE)
+                .map_err(|_| BackError::OutOfMemory)?;
+            let mut data = [0u8; abi::PAGE_SIZE_USIZE];
+            self.memory_file.read(old, &mut data);
+            self.memory_file.write(new, &data);
+            self.allocator.dec_ref(old, PAGE);
+            new
+        };
+        st.pmas.remove(page, page + PAGE);
+        st.pmas
+            .insert(page, page + PAGE, Pma { offset, cow: false });
+        Ok(())
+    }
+
     /// Maps the backed pages of `[start, end)` (inside one VMA) into the
-    /// platform with the VMA's permissions.
+    /// platform with the VMA's permissions (without write for pages still
+    /// shared copy-on-write).
     pub(super) fn map_backed(
         &self,
         st: &mut MmState,
@@ -179,8 +228,15 @@ impl MemoryManager {
         for (ps, pe, pma) in st.pmas.overlapping(start, end) {
             let (s, e) = (ps.max(start), pe.min(end));
             let offset = pma.offset + (s - ps);
-            self.aspace
-                .map_file(s, offset, e - s, vma.perms, populate)?;
+            let perms = if pma.cow {
+                Perms {
+                    write: false,
+                    ..vma.perms
+                }
+            } else {
+                vma.perms
+            };
+            self.aspace.map_file(s, offset, e - s, perms, populate)?;
             st.mapped.remove(s, e);
             st.mapped.insert(s, e, ());
         }

@@ -1046,6 +1046,113 @@ impl MemoryManager {
     }
 }
 
+/// The memory a `fork` child starts with: the parent's VMAs, and the parent's
+/// pages shared copy-on-write (shared mappings stay shared). It holds page
+/// references until the child's memory manager takes them over, or frees
+/// them when dropped.
+#[derive(Debug)]
+pub struct ForkedMemory {
+    memory_file: Arc<MemoryFile>,
+    allocator: Arc<MemoryAllocator>,
+    layout: Layout,
+    vmas: RangeMap<Vma>,
+    pmas: RangeMap<Pma>,
+    brk_start: u64,
+    brk: u64,
+    stack_limit: u64,
+}
+
+impl Drop for ForkedMemory {
+    fn drop(&mut self) {
+        for (s, e, pma) in self.pmas.iter() {
+            self.allocator.dec_ref(pma.offset, e - s);
+        }
+    }
+}
+
+impl MemoryManager {
+    /// The memory half of `fork` (Linux's `dup_mmap`): a copy of the VMAs
+    /// (without `MADV_DONTFORK` ones; `MADV_WIPEONFORK` ones empty) whose
+    /// private pages are shared copy-on-write with this address space.
+    ///
+    /// Must run on a host thread that may change this address space (under
+    /// ptrace, the parent's tracer), since the parent's writable mappings of
+    /// now-shared pages are withdrawn so that its next write faults.
+    ///
+    /// # Errors
+    /// A [`PlatformError`] if the parent's mappings could not be withdrawn.
+    pub fn fork(&self) -> Result<ForkedMemory, PlatformError> {
+        let mut st = self.lock();
+        let mut vmas = RangeMap::default();
+        let mut pmas = RangeMap::default();
+        let parent_vmas: Vec<(u64, u64, Vma)> =
+            st.vmas.iter().map(|(s, e, v)| (s, e, v.clone())).collect();
+        for (vs, ve, vma) in parent_vmas {
+            if vma.dontfork {
+                continue;
+            }
+            let wipe = vma.wipeonfork;
+            let shared = vma.shared;
+            let writable = vma.perms.write;
+            vmas.insert(vs, ve, vma);
+            if wipe {
+                continue;
+            }
+            for (ps, pe, pma) in st.pmas.overlapping(vs, ve) {
+                let (s, e) = (ps.max(vs), pe.min(ve));
+                let offset = pma.offset + (s - ps);
+                self.allocator.inc_ref(offset, e - s);
+                pmas.insert(
+                    s,
+                    e,
+                    Pma {
+                        offset,
+                        cow: !shared,
+                    },
+                );
+            }
+            if !shared {
+                st.pmas.update(vs, ve, |pma| pma.cow = true);
+                if writable && st.mapped.overlaps(vs, ve) {
+                    self.aspace.unmap(vs, ve - vs)?;
+                    st.mapped.remove(vs, ve);
+                }
+            }
+        }
+        Ok(ForkedMemory {
+            memory_file: Arc::clone(&self.memory_file),
+            allocator: Arc::clone(&self.allocator),
+            layout: self.layout,
+            vmas,
+            pmas,
+            brk_start: st.brk_start,
+            brk: st.brk,
+            stack_limit: st.stack_limit,
+        })
+    }
+
+    /// The child's memory manager over `forked`, filling `aspace` (a fresh
+    /// address space) on faults.
+    pub fn from_fork(mut forked: ForkedMemory, aspace: Arc<dyn AddressSpace>) -> MemoryManager {
+        MemoryManager {
+            memory_file: Arc::clone(&forked.memory_file),
+            allocator: Arc::clone(&forked.allocator),
+            aspace,
+            layout: forked.layout,
+            state: Mutex::new(MmState {
+                vmas: std::mem::take(&mut forked.vmas),
+                pmas: std::mem::take(&mut forked.pmas),
+                mapped: RangeMap::default(),
+                brk_start: forked.brk_start,
+                brk: forked.brk,
+                stack_limit: forked.stack_limit,
+                lock_future: false,
+                platform_error: None,
+            }),
+        }
+    }
+}
+
 impl Drop for MemoryManager {
     /// Unmaps the whole address space and frees its pages. If the platform
     /// refuses, the pages are leaked rather than risk another process
@@ -1055,7 +1162,11 @@ impl Drop for MemoryManager {
         let Layout {
             min_addr, max_addr, ..
         } = self.layout;
-        let ok = st.mapped.len() == 0 || self.aspace.unmap(min_addr, max_addr - min_addr).is_ok();
+        // An address space nobody else holds dies with us: its mappings go
+        // with it, and it may not even be reachable from this thread.
+        let ok = st.mapped.len() == 0
+            || Arc::strong_count(&self.aspace) == 1
+            || self.aspace.unmap(min_addr, max_addr - min_addr).is_ok();
         if ok {
             for (s, e, pma) in st.pmas.iter() {
                 self.allocator.dec_ref(pma.offset, e - s);

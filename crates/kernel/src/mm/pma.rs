@@ -25,17 +25,22 @@ use super::range::{RangeMap, Segment};
 pub(super) struct Pma {
     /// MemoryFile offset of the range's first byte.
     pub(super) offset: u64,
+    /// Copy-on-write: the pages may be shared with another address space
+    /// (after `fork`), so a write must copy them first. Such pages are
+    /// mapped read-only whatever the VMA allows.
+    pub(super) cow: bool,
 }
 
 impl Segment for Pma {
     fn split(&mut self, offset: u64) -> Self {
         Pma {
             offset: self.offset + offset,
+            cow: self.cow,
         }
     }
 
     fn can_merge(&self, len: u64, right: &Self) -> bool {
-        self.offset.checked_add(len) == Some(right.offset)
+        self.cow == right.cow && self.offset.checked_add(len) == Some(right.offset)
     }
 }
 
@@ -162,6 +167,15 @@ impl MemoryAllocator {
 
     /// Drops a reference to every page of `[offset, offset + len)`; pages
     /// left with none are hole-punched and become free.
+    /// Whether the page at `offset` has exactly one reference: a
+    /// copy-on-write page nobody else shares any more can simply be written.
+    pub(super) fn is_exclusive(&self, offset: u64) -> bool {
+        self.lock()
+            .refs
+            .find(offset)
+            .is_some_and(|(_, _, r)| r.0 == 1)
+    }
+
     pub(super) fn dec_ref(&self, offset: u64, len: u64) {
         let mut st = self.lock();
         st.refs

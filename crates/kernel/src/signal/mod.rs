@@ -5,7 +5,11 @@
 //! processes work; until then a signal whose default action is fatal ends the
 //! thread group with the right status.
 
+use std::sync::Arc;
+
 use abi::signal::{self as sig, SigAction};
+
+use crate::task::{Task, TaskHandle, ThreadGroup};
 
 /// What a signal does when its action is `SIG_DFL`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -78,4 +82,76 @@ fn index(signo: u32) -> usize {
     usize::try_from(signo.saturating_sub(1))
         .unwrap_or(0)
         .min(63)
+}
+
+/// What sending `signo` to a task does now, given its action and mask.
+fn disposition(handler: u64, signo: u32, blocked: bool) -> Disposition {
+    use abi::signal::{SIG_DFL, SIG_IGN, SIGKILL};
+    if signo == SIGKILL {
+        return Disposition::Kill;
+    }
+    if handler == SIG_IGN {
+        return Disposition::Discard;
+    }
+    if blocked {
+        return Disposition::Queue;
+    }
+    if handler != SIG_DFL {
+        // A handler is installed; running it needs signal frames, which
+        // come with the processes work. The signal waits, visible in
+        // rt_sigpending, rather than being faked.
+        return Disposition::Queue;
+    }
+    match default_action(signo) {
+        DefaultAction::Terminate | DefaultAction::Core => Disposition::Kill,
+        // Job control (stopping and continuing) is not implemented yet.
+        DefaultAction::Ignore | DefaultAction::Stop | DefaultAction::Continue => {
+            Disposition::Discard
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Disposition {
+    Kill,
+    Queue,
+    Discard,
+}
+
+/// Sends `signo` (1..=64) to the process `group`, whose task is `task`
+/// (`None` once it has exited: the signal is lost, as for a zombie).
+pub fn send(group: &ThreadGroup, task: Option<&Arc<TaskHandle>>, signo: u32) {
+    let Some(task) = task else { return };
+    let blocked = task.signal_mask() & abi::signal::sigmask(signo) != 0;
+    match disposition(group.action(signo).handler, signo, blocked) {
+        Disposition::Kill => task.kill(signo),
+        Disposition::Queue => task.queue_signal(signo),
+        Disposition::Discard => {}
+    }
+}
+
+/// Acts on the signals queued for `task` that its mask no longer blocks.
+pub fn act_on_pending(task: &Task) {
+    let handle = task.handle();
+    let ready = handle.pending_signals() & !handle.signal_mask();
+    for signo in (1..=abi::signal::SIGRTMAX).filter(|&s| ready & abi::signal::sigmask(s) != 0) {
+        match disposition(task.thread_group.action(signo).handler, signo, false) {
+            Disposition::Kill => {
+                handle.take_pending(abi::signal::sigmask(signo));
+                handle.kill(signo);
+            }
+            Disposition::Discard => {
+                handle.take_pending(abi::signal::sigmask(signo));
+            }
+            Disposition::Queue => {}
+        }
+    }
+}
+
+/// Sends `signo` to the calling task's own process, as a file operation
+/// does (a write to a pipe without readers raises SIGPIPE).
+pub fn raise(signo: u32) {
+    if let Some((group, handle)) = crate::task::current_process() {
+        send(&group, Some(&handle), signo);
+    }
 }

@@ -9,15 +9,18 @@
 //! by the task loop, never seen by the program.
 
 mod file;
+mod fork;
 mod fs;
 mod futex;
 mod mmap;
+mod pipe;
 mod process;
 mod signal;
 pub mod strace;
 mod sys;
 pub mod table;
 mod time;
+mod wait;
 
 use abi::Errno;
 

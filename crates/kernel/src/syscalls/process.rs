@@ -30,6 +30,17 @@ pub(super) const SYSCALLS: &[Entry] = &[
     entry(SYS_GETPID, sys_getpid, &[], Support::Full, ""),
     entry(SYS_GETPPID, sys_getppid, &[], Support::Full, ""),
     entry(SYS_GETTID, sys_gettid, &[], Support::Full, ""),
+    entry(SYS_GETPGID, sys_getpgid, &[Arg::Int], Support::Full, ""),
+    entry(SYS_GETPGRP, sys_getpgrp, &[], Support::Full, ""),
+    entry(
+        SYS_SETPGID,
+        sys_setpgid,
+        &[Arg::Int, Arg::Int],
+        Support::Full,
+        "",
+    ),
+    entry(SYS_GETSID, sys_getsid, &[Arg::Int], Support::Full, ""),
+    entry(SYS_SETSID, sys_setsid, &[], Support::Full, ""),
     entry(SYS_GETUID, sys_getuid, &[], Support::Full, ""),
     entry(SYS_GETEUID, sys_geteuid, &[], Support::Full, ""),
     entry(SYS_GETGID, sys_getgid, &[], Support::Full, ""),
@@ -120,7 +131,57 @@ fn sys_getpid(task: &mut Task, _: &SyscallArgs) -> SyscallResult {
 
 /// Implements Linux `getppid(2)`.
 fn sys_getppid(task: &mut Task, _: &SyscallArgs) -> SyscallResult {
-    Ok(u64::from(task.thread_group.ppid.unsigned_abs()))
+    Ok(u64::from(
+        task.kernel.tree.ppid(task.thread_group.pid).unsigned_abs(),
+    ))
+}
+
+/// The pid a process-group call names: its own for 0, ESRCH if negative.
+fn target_pid(task: &Task, pid: i32) -> Result<i32, Errno> {
+    match pid {
+        0 => Ok(task.thread_group.pid),
+        p if p > 0 => Ok(p),
+        _ => Err(Errno::ESRCH),
+    }
+}
+
+/// Implements Linux `getpgid(2)`.
+fn sys_getpgid(task: &mut Task, args: &SyscallArgs) -> SyscallResult {
+    let pid = target_pid(task, args.i32(0))?;
+    Ok(u64::from(task.kernel.tree.pgid(pid)?.unsigned_abs()))
+}
+
+/// Implements Linux `getpgrp(2)`.
+fn sys_getpgrp(task: &mut Task, _: &SyscallArgs) -> SyscallResult {
+    Ok(u64::from(
+        task.kernel.tree.pgid(task.thread_group.pid)?.unsigned_abs(),
+    ))
+}
+
+/// Implements Linux `setpgid(2)`.
+fn sys_setpgid(task: &mut Task, args: &SyscallArgs) -> SyscallResult {
+    let (pid, pgid) = (args.i32(0), args.i32(1));
+    if pid < 0 {
+        return Err(Errno::ESRCH);
+    }
+    task.kernel.tree.setpgid(task.thread_group.pid, pid, pgid)?;
+    Ok(0)
+}
+
+/// Implements Linux `getsid(2)`.
+fn sys_getsid(task: &mut Task, args: &SyscallArgs) -> SyscallResult {
+    let pid = target_pid(task, args.i32(0))?;
+    Ok(u64::from(task.kernel.tree.sid(pid)?.unsigned_abs()))
+}
+
+/// Implements Linux `setsid(2)`.
+fn sys_setsid(task: &mut Task, _: &SyscallArgs) -> SyscallResult {
+    Ok(u64::from(
+        task.kernel
+            .tree
+            .setsid(task.thread_group.pid)?
+            .unsigned_abs(),
+    ))
 }
 
 /// Implements Linux `gettid(2)`.

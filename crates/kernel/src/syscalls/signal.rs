@@ -51,6 +51,28 @@ pub(super) const SYSCALLS: &[Entry] = &[
         "",
     ),
     entry(
+        SYS_KILL,
+        sys_kill,
+        &[Arg::Int, Arg::Signal],
+        Support::Partial,
+        "default actions (terminate, ignore) apply; a caught signal stays pending until handlers \
+         can run; stop and continue (job control) are not implemented yet",
+    ),
+    entry(
+        SYS_TKILL,
+        sys_tkill,
+        &[Arg::Int, Arg::Signal],
+        Support::Partial,
+        "as kill",
+    ),
+    entry(
+        SYS_TGKILL,
+        sys_tgkill,
+        &[Arg::Int, Arg::Int, Arg::Signal],
+        Support::Partial,
+        "as kill",
+    ),
+    entry(
         SYS_SIGALTSTACK,
         sys_sigaltstack,
         &[Arg::Ptr, Arg::Ptr],
@@ -101,16 +123,18 @@ fn sys_rt_sigprocmask(task: &mut Task, args: &SyscallArgs) -> SyscallResult {
     if args.u64(3) != SIGSET_SIZE {
         return Err(Errno::EINVAL);
     }
-    let old = task.signal_mask;
+    let handle = task.handle();
+    let old = handle.signal_mask();
     if args.addr(1) != 0 {
         let set: u64 = task.mm.read_obj(args.addr(1))?;
-        let set = set & !UNBLOCKABLE;
-        task.signal_mask = match args.u32(0) {
+        handle.set_signal_mask(match args.u32(0) {
             SIG_BLOCK => old | set,
             SIG_UNBLOCK => old & !set,
             SIG_SETMASK => set,
             _ => return Err(Errno::EINVAL),
-        };
+        });
+        // Signals that were waiting for the mask to open act now.
+        crate::signal::act_on_pending(task);
     }
     if args.addr(2) != 0 {
         task.mm.write_obj(args.addr(2), &old)?;
@@ -118,15 +142,71 @@ fn sys_rt_sigprocmask(task: &mut Task, args: &SyscallArgs) -> SyscallResult {
     Ok(0)
 }
 
-/// Implements Linux `rt_sigpending(2)`. No signal can be pending until
-/// delivery exists, so the set is always empty.
+/// Implements Linux `rt_sigpending(2)`: the queued signals the mask blocks
+/// (and, until handlers can run, those waiting for one).
 fn sys_rt_sigpending(task: &mut Task, args: &SyscallArgs) -> SyscallResult {
     if args.u64(1) > SIGSET_SIZE {
         return Err(Errno::EINVAL);
     }
     let len = usize::try_from(args.u64(1)).map_err(|_| Errno::EINVAL)?;
-    task.mm.copy_out(args.addr(0), &[0u8; 8][..len])?;
+    let pending = task.handle().pending_signals().to_ne_bytes();
+    task.mm.copy_out(args.addr(0), &pending[..len])?;
     Ok(0)
+}
+
+/// Checks a signal number from the program: 0 (a probe) or 1..=64.
+fn signal_number(raw: u64) -> Result<u32, Errno> {
+    if raw == 0 || signal::is_valid(raw) {
+        u32::try_from(raw).map_err(|_| Errno::EINVAL)
+    } else {
+        Err(Errno::EINVAL)
+    }
+}
+
+/// Implements Linux `kill(2)`. Every process of the sandbox may signal
+/// every other: the sandbox runs one user's programs.
+fn sys_kill(task: &mut Task, args: &SyscallArgs) -> SyscallResult {
+    let signo = signal_number(args.u64(1))?;
+    let pid = args.i32(0);
+    if pid == i32::MIN {
+        return Err(Errno::ESRCH);
+    }
+    let targets = task.kernel.tree.kill_targets(task.thread_group.pid, pid)?;
+    if signo != 0 {
+        for (group, handle) in &targets {
+            signal::send(group, handle.as_ref(), signo);
+        }
+    }
+    Ok(0)
+}
+
+/// Sends to one thread: with one thread per process, the thread's id is
+/// its process's.
+fn signal_thread(task: &Task, tgid: Option<i32>, tid: i32, raw: u64) -> SyscallResult {
+    let signo = signal_number(raw)?;
+    if tid <= 0 || tgid.is_some_and(|g| g <= 0) {
+        return Err(Errno::EINVAL);
+    }
+    if tgid.is_some_and(|g| g != tid) {
+        return Err(Errno::ESRCH);
+    }
+    let targets = task.kernel.tree.kill_targets(task.thread_group.pid, tid)?;
+    if signo != 0 {
+        for (group, handle) in &targets {
+            signal::send(group, handle.as_ref(), signo);
+        }
+    }
+    Ok(0)
+}
+
+/// Implements Linux `tkill(2)`.
+fn sys_tkill(task: &mut Task, args: &SyscallArgs) -> SyscallResult {
+    signal_thread(task, None, args.i32(0), args.u64(1))
+}
+
+/// Implements Linux `tgkill(2)`.
+fn sys_tgkill(task: &mut Task, args: &SyscallArgs) -> SyscallResult {
+    signal_thread(task, Some(args.i32(0)), args.i32(1), args.u64(2))
 }
 
 /// Implements Linux `sigaltstack(2)`.

@@ -11,7 +11,9 @@ use std::sync::OnceLock;
 
 use abi::sysno::{SYSCALL_COUNT, SYSCALL_NAMES};
 
-use super::{SyscallArgs, SyscallResult, file, fs, futex, mmap, process, signal, sys, time};
+use super::{
+    SyscallArgs, SyscallResult, file, fork, fs, futex, mmap, pipe, process, signal, sys, time, wait,
+};
 use crate::task::Task;
 
 /// A syscall handler.
@@ -152,8 +154,11 @@ fn build() -> Vec<Syscall> {
             row.name = name;
         }
     }
-    let areas: [&[Entry]; 8] = [
+    let areas: [&[Entry]; 11] = [
         file::SYSCALLS,
+        pipe::SYSCALLS,
+        fork::SYSCALLS,
+        wait::SYSCALLS,
         fs::SYSCALLS,
         futex::SYSCALLS,
         mmap::SYSCALLS,

@@ -10,8 +10,11 @@
 //! no other lock is taken while one is held.
 
 mod creds;
+mod exec;
+mod fork;
+mod tree;
 
-use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
 use std::time::Instant;
 
@@ -21,6 +24,8 @@ use abi::signal::StackT;
 use platform::{Context, Event, Interrupter, Registers};
 
 pub use creds::Credentials;
+pub use fork::{CloneArgs, VforkDone};
+pub use tree::{ProcessTree, Reaped, WaitTarget};
 
 use crate::kernel::{ExitStatus, Kernel, KernelError};
 use crate::mm::{FaultError, FaultSignal, MemoryManager};
@@ -32,47 +37,60 @@ use crate::vfs::{FdTable, FsContext};
 /// which carapace does not serve.
 const X32_SYSCALL_BIT: u64 = 0x4000_0000;
 
-/// A thread group (a process): what its threads share.
+/// A thread group (a process): what its threads share. Its place in the
+/// process tree (parent, group, session) lives in [`ProcessTree`].
 #[derive(Debug)]
 pub struct ThreadGroup {
     /// The thread group id, in the sandbox's pid namespace.
     pub pid: i32,
-    /// The parent's pid (0 for the sandbox's init).
-    pub ppid: i32,
-    /// Process group id.
-    pub pgid: i32,
-    /// Session id.
-    pub sid: i32,
     /// Signal actions. A leaf lock.
     pub actions: Mutex<SignalActions>,
     /// Resource limits, indexed by `RLIMIT_*`. A leaf lock.
     pub limits: Mutex<[Rlimit; RLIM_NLIMITS as usize]>,
-    /// The path the program was executed as (for /proc/self/exe, AT_EXECFN).
-    pub exe_path: Vec<u8>,
+    /// The path the program was executed as (for /proc/self/exe). A leaf lock.
+    pub exe_path: Mutex<Vec<u8>>,
 }
 
 impl ThreadGroup {
-    /// The sandbox's first process: pid 1, its own session and group.
+    /// The sandbox's first process: pid 1.
     pub fn new_init(exe_path: Vec<u8>) -> Arc<ThreadGroup> {
         Arc::new(ThreadGroup {
             pid: 1,
-            ppid: 0,
-            pgid: 1,
-            sid: 1,
             actions: Mutex::new(SignalActions::default()),
             limits: Mutex::new(default_limits()),
-            exe_path,
+            exe_path: Mutex::new(exe_path),
+        })
+    }
+
+    /// A forked child of `self` with pid `pid`: it inherits the signal
+    /// actions, limits and executable path.
+    pub fn fork(&self, pid: i32) -> Arc<ThreadGroup> {
+        Arc::new(ThreadGroup {
+            pid,
+            actions: Mutex::new(lock(&self.actions).clone()),
+            limits: Mutex::new(*lock(&self.limits)),
+            exe_path: Mutex::new(lock(&self.exe_path).clone()),
         })
     }
 
     /// The limit `resource` (`RLIMIT_*`, already validated).
     pub fn limit(&self, resource: u32) -> Rlimit {
-        let limits = self
-            .limits
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let limits = lock(&self.limits);
         limits[usize::try_from(resource).unwrap_or(0).min(limits.len() - 1)]
     }
+
+    /// The action for `signo` (1..=64).
+    pub fn action(&self, signo: u32) -> abi::signal::SigAction {
+        lock(&self.actions).get(signo)
+    }
+}
+
+/// Locks `mutex`, ignoring poisoning: a panic elsewhere already ended the
+/// sandbox (panic = abort), so the data is never seen half-updated.
+pub(crate) fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 /// Linux's defaults for a new init process (`include/asm-generic/resource.h`),
@@ -101,14 +119,37 @@ fn default_limits() -> [Rlimit; RLIM_NLIMITS as usize] {
     limits
 }
 
-/// The part of a task other host threads may touch: to kill it or wake it.
+/// The part of a task other host threads may touch: to kill it, wake it or
+/// queue a signal for it.
 #[derive(Debug)]
 pub struct TaskHandle {
     kill_signal: AtomicU32,
     interrupter: Interrupter,
-    /// Set by [`TaskHandle::wake`], cleared by [`Task::prepare_to_block`].
+    /// Blocked signals (the task's `rt_sigprocmask`), readable by senders.
+    signal_mask: AtomicU64,
+    /// Signals sent but not acted on: blocked, or caught by a handler that
+    /// cannot be run yet.
+    pending: AtomicU64,
+    /// Set by [`TaskHandle::wake`], cleared by [`TaskHandle::prepare_to_block`].
     woken: Mutex<bool>,
     wake: Condvar,
+}
+
+thread_local! {
+    /// The task this host thread runs (Linux's `current`): file operations
+    /// that block (a pipe read) wait on it without a `Task` in hand.
+    static CURRENT: std::cell::RefCell<Option<(Arc<ThreadGroup>, Arc<TaskHandle>)>> =
+        const { std::cell::RefCell::new(None) };
+}
+
+/// The task the calling host thread runs, if it runs one.
+pub fn current() -> Option<Arc<TaskHandle>> {
+    CURRENT.with(|c| c.borrow().as_ref().map(|(_, h)| Arc::clone(h)))
+}
+
+/// The process and task the calling host thread runs, if it runs one.
+pub fn current_process() -> Option<(Arc<ThreadGroup>, Arc<TaskHandle>)> {
+    CURRENT.with(|c| c.borrow().clone())
 }
 
 impl TaskHandle {
@@ -118,30 +159,85 @@ impl TaskHandle {
         let _ = self
             .kill_signal
             .compare_exchange(0, signo, Ordering::SeqCst, Ordering::SeqCst);
-        let _guard = self
-            .woken
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let _guard = lock(&self.woken);
         self.wake.notify_all();
         self.interrupter.interrupt();
     }
 
-    /// Wakes the task if it is blocked in [`Task::block`] (or makes its next
-    /// block return at once, if it has prepared to block).
+    /// Wakes the task if it is blocked in [`TaskHandle::block`] (or makes its
+    /// next block return at once, if it has prepared to block).
     pub fn wake(&self) {
-        let mut woken = self
-            .woken
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        *woken = true;
+        *lock(&self.woken) = true;
         self.wake.notify_all();
     }
 
-    fn pending_kill(&self) -> Option<u32> {
+    /// Readies the task to block: a [`TaskHandle::wake`] from now on makes
+    /// the next [`TaskHandle::block`] return. Call it before publishing the
+    /// task as a waiter (on a futex queue, say), so no wake-up is lost.
+    pub fn prepare_to_block(&self) {
+        *lock(&self.woken) = false;
+    }
+
+    /// Blocks until woken, `deadline` passes, or the task is killed.
+    pub fn block(&self, deadline: Option<Instant>) -> Wakeup {
+        let mut woken = lock(&self.woken);
+        loop {
+            if self.pending_kill().is_some() {
+                return Wakeup::Killed;
+            }
+            if *woken {
+                return Wakeup::Woken;
+            }
+            let now = Instant::now();
+            woken = match deadline {
+                Some(deadline) if now >= deadline => return Wakeup::TimedOut,
+                Some(deadline) => {
+                    self.wake
+                        .wait_timeout(woken, deadline - now)
+                        .unwrap_or_else(std::sync::PoisonError::into_inner)
+                        .0
+                }
+                None => self
+                    .wake
+                    .wait(woken)
+                    .unwrap_or_else(std::sync::PoisonError::into_inner),
+            };
+        }
+    }
+
+    /// The signal that killed the task, if one did.
+    pub fn pending_kill(&self) -> Option<u32> {
         match self.kill_signal.load(Ordering::SeqCst) {
             0 => None,
             signo => Some(signo),
         }
+    }
+
+    /// The task's blocked signals.
+    pub fn signal_mask(&self) -> u64 {
+        self.signal_mask.load(Ordering::SeqCst)
+    }
+
+    /// Sets the task's blocked signals (SIGKILL and SIGSTOP never are).
+    pub fn set_signal_mask(&self, mask: u64) {
+        self.signal_mask
+            .store(mask & !abi::signal::UNBLOCKABLE, Ordering::SeqCst);
+    }
+
+    /// Signals queued for the task.
+    pub fn pending_signals(&self) -> u64 {
+        self.pending.load(Ordering::SeqCst)
+    }
+
+    /// Queues `signo` for the task.
+    pub fn queue_signal(&self, signo: u32) {
+        self.pending
+            .fetch_or(abi::signal::sigmask(signo), Ordering::SeqCst);
+    }
+
+    /// Takes the queued signals in `set` off the queue.
+    pub fn take_pending(&self, set: u64) -> u64 {
+        self.pending.fetch_and(!set, Ordering::SeqCst) & set
     }
 }
 
@@ -175,8 +271,6 @@ pub struct Task {
     pub creds: Credentials,
     /// The general registers, while the kernel has the thread.
     pub regs: Registers,
-    /// Blocked signals.
-    pub signal_mask: u64,
     /// The alternate signal stack.
     pub altstack: StackT,
     /// `set_tid_address(2)`'s pointer.
@@ -187,6 +281,8 @@ pub struct Task {
     pub cpus: Vec<usize>,
     /// Set by `exit`/`exit_group`: the loop ends after this syscall.
     pub exit_status: Option<ExitStatus>,
+    /// The parent blocked in `vfork` until this task execs or exits.
+    vfork_parent: Option<Arc<VforkDone>>,
     context: Box<dyn Context>,
     handle: Arc<TaskHandle>,
 }
@@ -198,8 +294,8 @@ impl Task {
         kernel: Arc<Kernel>,
         thread_group: Arc<ThreadGroup>,
         mm: Arc<MemoryManager>,
-        fs: FsContext,
-        fds: FdTable,
+        fs: Arc<Mutex<FsContext>>,
+        fds: Arc<Mutex<FdTable>>,
         creds: Credentials,
         context: Box<dyn Context>,
         regs: Registers,
@@ -208,6 +304,8 @@ impl Task {
         let handle = Arc::new(TaskHandle {
             kill_signal: AtomicU32::new(0),
             interrupter: context.interrupter(),
+            signal_mask: AtomicU64::new(0),
+            pending: AtomicU64::new(0),
             woken: Mutex::new(false),
             wake: Condvar::new(),
         });
@@ -216,11 +314,10 @@ impl Task {
             tid: thread_group.pid,
             thread_group,
             mm,
-            fs: Arc::new(Mutex::new(fs)),
-            fds: Arc::new(Mutex::new(fds)),
+            fs,
+            fds,
             creds,
             regs,
-            signal_mask: 0,
             altstack: StackT {
                 ss_flags: abi::signal::SS_DISABLE.cast_signed(),
                 ..StackT::default()
@@ -229,6 +326,7 @@ impl Task {
             robust_list: (0, 0),
             cpus,
             exit_status: None,
+            vfork_parent: None,
             context,
             handle,
         }
@@ -272,6 +370,8 @@ impl Task {
     /// # Errors
     /// [`KernelError::Platform`] if the platform fails; the sandbox cannot go on.
     pub fn run(&mut self) -> Result<ExitStatus, KernelError> {
+        let me = (Arc::clone(&self.thread_group), Arc::clone(&self.handle));
+        CURRENT.with(|c| *c.borrow_mut() = Some(me));
         loop {
             if let Some(status) = self.exit_status {
                 return Ok(status);
@@ -306,48 +406,14 @@ impl Task {
         }
     }
 
-    /// Readies the task to block: a [`TaskHandle::wake`] from now on makes
-    /// the next [`Task::block`] return. Call it before publishing the task
-    /// as a waiter (on a futex queue, say), so no wake-up is lost.
+    /// See [`TaskHandle::prepare_to_block`].
     pub fn prepare_to_block(&self) {
-        *self
-            .handle
-            .woken
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner) = false;
+        self.handle.prepare_to_block();
     }
 
-    /// Blocks the task until it is woken, `deadline` passes, or it is killed.
+    /// See [`TaskHandle::block`].
     pub fn block(&self, deadline: Option<Instant>) -> Wakeup {
-        let mut woken = self
-            .handle
-            .woken
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        loop {
-            if self.handle.pending_kill().is_some() {
-                return Wakeup::Killed;
-            }
-            if *woken {
-                return Wakeup::Woken;
-            }
-            let now = Instant::now();
-            woken = match deadline {
-                Some(deadline) if now >= deadline => return Wakeup::TimedOut,
-                Some(deadline) => {
-                    self.handle
-                        .wake
-                        .wait_timeout(woken, deadline - now)
-                        .unwrap_or_else(std::sync::PoisonError::into_inner)
-                        .0
-                }
-                None => self
-                    .handle
-                    .wake
-                    .wait(woken)
-                    .unwrap_or_else(std::sync::PoisonError::into_inner),
-            };
-        }
+        self.handle.block(deadline)
     }
 
     /// Sleeps until `deadline`, or until the task is killed.

@@ -1,0 +1,156 @@
+//! Waiting for children: wait4(2), waitid(2).
+
+use abi::Errno;
+use abi::resource::Rusage;
+use abi::signal::{SIGCHLD, SigInfo};
+use abi::sysno::*;
+
+use super::table::{Arg, Entry, Support, entry};
+use super::{SyscallArgs, SyscallResult};
+use crate::kernel::ExitStatus;
+use crate::task::{Reaped, Task, WaitTarget, Wakeup};
+
+// include/uapi/linux/wait.h
+const WNOHANG: u32 = 0x0000_0001;
+const WUNTRACED: u32 = 0x0000_0002;
+const WEXITED: u32 = 0x0000_0004;
+const WCONTINUED: u32 = 0x0000_0008;
+const WNOWAIT: u32 = 0x0100_0000;
+const WNOTHREAD: u32 = 0x2000_0000;
+const WALL: u32 = 0x4000_0000;
+const WCLONE: u32 = 0x8000_0000;
+const P_ALL: u32 = 0;
+const P_PID: u32 = 1;
+const P_PGID: u32 = 2;
+// include/uapi/asm-generic/siginfo.h: SIGCHLD si_codes
+const CLD_EXITED: i32 = 1;
+const CLD_KILLED: i32 = 2;
+const CLD_DUMPED: i32 = 3;
+
+/// This area's rows of the syscall table.
+pub(super) const SYSCALLS: &[Entry] = &[
+    entry(
+        SYS_WAIT4,
+        sys_wait4,
+        &[Arg::Int, Arg::Ptr, Arg::Hex, Arg::Ptr],
+        Support::Partial,
+        "exits only (stopped and continued children come with job control); rusage is zeroed",
+    ),
+    entry(
+        SYS_WAITID,
+        sys_waitid,
+        &[Arg::Int, Arg::Int, Arg::Ptr, Arg::Hex, Arg::Ptr],
+        Support::Partial,
+        "as wait4; P_PIDFD is EINVAL",
+    ),
+];
+
+/// The `wait4` status word of `status` (`WIFEXITED`/`WIFSIGNALED` encoding).
+fn wait_status(status: ExitStatus) -> i32 {
+    match status {
+        ExitStatus::Exited(code) => i32::from(code) << 8,
+        ExitStatus::Signaled { signo, core } => signo.cast_signed() | if core { 0x80 } else { 0 },
+    }
+}
+
+/// Waits until a child matching `target` can be reaped (or, with `nohang`,
+/// checks once). `Ok(None)`: nothing yet and `nohang`.
+fn wait_child(
+    task: &Task,
+    target: WaitTarget,
+    nohang: bool,
+    peek: bool,
+) -> Result<Option<Reaped>, Errno> {
+    let handle = task.handle();
+    let pid = task.thread_group.pid;
+    loop {
+        handle.prepare_to_block();
+        match task.kernel.tree.wait(pid, target, peek, &handle)? {
+            Some(reaped) => {
+                task.kernel.tree.stop_waiting(pid, &handle);
+                return Ok(Some(reaped));
+            }
+            None if nohang => {
+                task.kernel.tree.stop_waiting(pid, &handle);
+                return Ok(None);
+            }
+            None => {}
+        }
+        if handle.block(None) == Wakeup::Killed {
+            task.kernel.tree.stop_waiting(pid, &handle);
+            return Err(Errno::ERESTARTSYS);
+        }
+    }
+}
+
+/// Implements Linux `wait4(2)`.
+fn sys_wait4(task: &mut Task, args: &SyscallArgs) -> SyscallResult {
+    let (pid, options) = (args.i32(0), args.u32(2));
+    if options & !(WNOHANG | WUNTRACED | WCONTINUED | WNOTHREAD | WCLONE | WALL) != 0 {
+        return Err(Errno::EINVAL);
+    }
+    let target = match pid {
+        i32::MIN => return Err(Errno::ESRCH),
+        -1 => WaitTarget::Any,
+        0 => WaitTarget::Group(0),
+        p if p < 0 => WaitTarget::Group(-p),
+        p => WaitTarget::Pid(p),
+    };
+    let Some(reaped) = wait_child(task, target, options & WNOHANG != 0, false)? else {
+        return Ok(0);
+    };
+    if args.addr(1) != 0 {
+        task.mm
+            .write_obj(args.addr(1), &wait_status(reaped.status))?;
+    }
+    if args.addr(3) != 0 {
+        task.mm.write_obj(args.addr(3), &Rusage::default())?;
+    }
+    Ok(u64::from(reaped.pid.unsigned_abs()))
+}
+
+/// Implements Linux `waitid(2)`.
+fn sys_waitid(task: &mut Task, args: &SyscallArgs) -> SyscallResult {
+    let (idtype, id, infop, options) = (args.u32(0), args.i32(1), args.addr(2), args.u32(3));
+    if options & !(WNOHANG | WEXITED | WUNTRACED | WCONTINUED | WNOWAIT | WNOTHREAD | WCLONE | WALL)
+        != 0
+        || options & (WEXITED | WUNTRACED | WCONTINUED) == 0
+    {
+        return Err(Errno::EINVAL);
+    }
+    let target = match idtype {
+        P_ALL => WaitTarget::Any,
+        P_PID if id > 0 => WaitTarget::Pid(id),
+        P_PGID if id >= 0 => WaitTarget::Group(id),
+        _ => return Err(Errno::EINVAL),
+    };
+    if options & WEXITED == 0 {
+        // Only stops or continues were asked for: none can happen yet.
+        return if options & WNOHANG != 0 {
+            Ok(0)
+        } else {
+            Err(Errno::ECHILD)
+        };
+    }
+    let reaped = wait_child(task, target, options & WNOHANG != 0, options & WNOWAIT != 0)?;
+    if infop != 0 {
+        let mut info = SigInfo::default();
+        if let Some(r) = reaped {
+            info.si_signo = SIGCHLD.cast_signed();
+            let (code, status) = match r.status {
+                ExitStatus::Exited(code) => (CLD_EXITED, i32::from(code)),
+                ExitStatus::Signaled { signo, core: false } => (CLD_KILLED, signo.cast_signed()),
+                ExitStatus::Signaled { signo, core: true } => (CLD_DUMPED, signo.cast_signed()),
+            };
+            info.si_code = code;
+            // _sigchld: si_pid (int), si_uid (int), si_status (int).
+            info.fields[0] = u64::from(r.pid.unsigned_abs()) | (u64::from(task.creds.uid) << 32);
+            info.fields[1] = u64::from(status.cast_unsigned());
+        }
+        task.mm.write_obj(infop, &info)?;
+    }
+    if args.addr(4) != 0 {
+        task.mm.write_obj(args.addr(4), &Rusage::default())?;
+    }
+    Ok(0)
+}

@@ -1,0 +1,168 @@
+//! Replacing a process's program: the task half of `execve(2)`.
+//!
+//! Everything that can fail happens first, into a fresh address space (a new
+//! stub under ptrace); only then is the old image dropped, so a failed exec
+//! returns to the old program intact, as Linux's point of no return
+//! ensures.
+
+use std::sync::Arc;
+
+use abi::Errno;
+use abi::signal::{SIG_DFL, SIG_IGN, SS_DISABLE, StackT};
+
+use super::{Task, lock};
+use crate::loader;
+use crate::mm::MemoryManager;
+use crate::vfs::{self, File};
+
+/// `BINPRM_BUF_SIZE`: how much of a file's start `#!` parsing sees.
+const BINPRM_BUF_SIZE: usize = 256;
+/// `BINPRM_MAX_RECURSION`: interpreters of interpreters allowed.
+const MAX_INTERPRETER_DEPTH: usize = 4;
+
+impl Task {
+    /// Replaces the process's program with `path` run as `argv`/`envp`.
+    /// `#!` scripts run their interpreter.
+    ///
+    /// # Errors
+    /// What the lookup gives (ENOENT, EACCES, ENOTDIR, ELOOP, ...), ENOEXEC
+    /// for an unknown format, E2BIG for oversized arguments, ENOMEM when no
+    /// address space can be made. The old program is untouched on error.
+    pub fn execve(
+        &mut self,
+        path: &[u8],
+        argv: Vec<Vec<u8>>,
+        envp: &[Vec<u8>],
+    ) -> Result<(), Errno> {
+        let fs = self.fs();
+        let mut argv = argv;
+        let mut exe_path = path.to_vec();
+        let mut exe = vfs::open_executable(&fs, &self.creds, path)?;
+        for depth in 0..=MAX_INTERPRETER_DEPTH {
+            let Some((interp, arg)) = shebang(&exe)? else {
+                break;
+            };
+            if depth == MAX_INTERPRETER_DEPTH {
+                return Err(Errno::ELOOP);
+            }
+            // The interpreter gets [interp, optional arg, script path,
+            // argv[1..]]: the script's own argv[0] is dropped.
+            let mut new_argv = vec![interp.clone()];
+            new_argv.extend(arg);
+            new_argv.push(exe_path.clone());
+            new_argv.extend(argv.into_iter().skip(1));
+            argv = new_argv;
+            exe = vfs::open_executable(&fs, &self.creds, &interp)?;
+            exe_path = interp;
+        }
+
+        let kernel = Arc::clone(&self.kernel);
+        let aspace = kernel.platform.new_address_space().map_err(|err| {
+            kernel.note(&format!("execve: cannot make an address space: {err}"));
+            Errno::ENOMEM
+        })?;
+        let mm = Arc::new(MemoryManager::new(
+            Arc::clone(&kernel.memory_file),
+            aspace,
+            kernel.platform.min_user_address(),
+            kernel.platform.max_user_address(),
+        ));
+        mm.set_stack_limit(
+            self.thread_group
+                .limit(abi::resource::RLIMIT_STACK)
+                .rlim_cur,
+        );
+        let image = loader::load(&mm, &fs, &self.creds, &exe, path, &argv, envp)?;
+
+        // The point of no return.
+        self.mm = mm;
+        self.regs = image.regs;
+        if let Err(err) = self
+            .context
+            .reset_fpu_state(self.mm.address_space().as_ref())
+        {
+            kernel.fatal(&format!("execve: reset the FPU state: {err}"));
+        }
+        drop(self.fds().remove_cloexec());
+        {
+            let mut actions = lock(&self.thread_group.actions);
+            for signo in 1..=abi::signal::SIGRTMAX {
+                let mut action = actions.get(signo);
+                if action.handler != SIG_IGN && action.handler != SIG_DFL {
+                    action = abi::signal::SigAction::default();
+                    actions.set(signo, action);
+                }
+            }
+        }
+        self.altstack = StackT {
+            ss_flags: SS_DISABLE.cast_signed(),
+            ..StackT::default()
+        };
+        self.clear_child_tid = 0;
+        self.robust_list = (0, 0);
+        *lock(&self.thread_group.exe_path) = exe_path;
+        kernel.tree.mark_execed(self.thread_group.pid);
+        self.release_vfork_parent();
+        Ok(())
+    }
+}
+
+/// The interpreter and optional argument of a `#!` script, or `None` if
+/// `file` does not start with `#!`.
+fn shebang(file: &Arc<File>) -> Result<Option<(Vec<u8>, Option<Vec<u8>>)>, Errno> {
+    let mut head = [0u8; BINPRM_BUF_SIZE];
+    let mut len = 0;
+    while len < head.len() {
+        let n = file.read_at(&mut head[len..], len as u64)?;
+        if n == 0 {
+            break;
+        }
+        len += n;
+    }
+    let head = &head[..len];
+    let Some(rest) = head.strip_prefix(b"#!") else {
+        return Ok(None);
+    };
+    // The line ends at a newline, or at the buffer's end (a long line is
+    // cut, as Linux does when the interpreter's name still fits).
+    let line = rest.split(|&b| b == b'\n').next().unwrap_or(rest);
+    let line = trim(line);
+    let name_end = line
+        .iter()
+        .position(|&b| b == b' ' || b == b'\t')
+        .unwrap_or(line.len());
+    let (interp, arg) = line.split_at(name_end);
+    if interp.is_empty() {
+        return Err(Errno::ENOEXEC);
+    }
+    let arg = trim(arg);
+    Ok(Some((
+        interp.to_vec(),
+        (!arg.is_empty()).then(|| arg.to_vec()),
+    )))
+}
+
+fn trim(bytes: &[u8]) -> &[u8] {
+    let is_blank = |b: &u8| *b == b' ' || *b == b'\t';
+    let start = bytes
+        .iter()
+        .position(|b| !is_blank(b))
+        .unwrap_or(bytes.len());
+    let end = bytes
+        .iter()
+        .rposition(|b| !is_blank(b))
+        .map_or(start, |e| e + 1);
+    &bytes[start..end.max(start)]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::trim;
+
+    #[test]
+    fn trims_blanks_only() {
+        assert_eq!(trim(b"  /bin/sh -e \t"), b"/bin/sh -e");
+        assert_eq!(trim(b" \t "), b"");
+        assert_eq!(trim(b"x"), b"x");
+    }
+}

@@ -1,0 +1,248 @@
+//! Creating processes: the task half of `clone(2)`, `fork(2)` and `vfork(2)`.
+//!
+//! The parent's thread copies what the child inherits (the memory, shared
+//! copy-on-write; the fd table; the fs context; signal actions and limits)
+//! and starts a host thread for the child. That thread creates the child's
+//! address space and execution context itself, since under ptrace the host
+//! thread that creates a stub is the one that traces it.
+
+use std::sync::mpsc;
+use std::sync::{Arc, Mutex};
+
+use abi::Errno;
+use abi::sched::{CLONE_FILES, CLONE_FS, CLONE_PARENT, CLONE_SETTLS, CLONE_VFORK};
+use platform::PlatformError;
+
+use super::{Task, TaskHandle, ThreadGroup, lock};
+use crate::kernel::{ExitStatus, Kernel};
+use crate::mm::MemoryManager;
+
+/// What a `clone` asks for, already validated by the syscall.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct CloneArgs {
+    /// `CLONE_*` flags, without the exit signal.
+    pub flags: u64,
+    /// The signal the parent gets when the child exits (`SIGCHLD`, or 0).
+    pub exit_signal: u32,
+    /// The child's stack pointer (0: the parent's).
+    pub stack: u64,
+    /// Where `CLONE_PARENT_SETTID` writes the child's tid (parent memory).
+    pub parent_tid: u64,
+    /// Where `CLONE_CHILD_SETTID` writes (child memory) and
+    /// `CLONE_CHILD_CLEARTID` clears the child's tid.
+    pub child_tid: u64,
+    /// `CLONE_SETTLS`'s new `fs_base`.
+    pub tls: u64,
+}
+
+/// Lets a `vfork` parent go on once the child execs or exits.
+#[derive(Debug)]
+pub struct VforkDone {
+    done: Mutex<bool>,
+    parent: Arc<TaskHandle>,
+}
+
+impl VforkDone {
+    /// Releases the parent.
+    pub fn release(&self) {
+        *lock(&self.done) = true;
+        self.parent.wake();
+    }
+}
+
+impl Task {
+    /// Creates a child process as `clone` without `CLONE_VM` does (also
+    /// `fork`, and `vfork`, whose child gets a copy-on-write copy of the
+    /// memory rather than the parent's: a child that only execs or exits,
+    /// as `vfork` requires, cannot tell). Returns the child's pid.
+    ///
+    /// # Errors
+    /// EAGAIN when the sandbox's process limit is reached or the platform
+    /// cannot make another address space.
+    pub fn fork_process(&mut self, args: CloneArgs) -> Result<u64, Errno> {
+        let kernel = Arc::clone(&self.kernel);
+        let pid = kernel.tree.alloc_pid(kernel.pids_limit)?;
+        let forked = self.mm.fork().map_err(|err| {
+            kernel.note(&format!("fork: {err}"));
+            Errno::ENOMEM
+        })?;
+        let group = self.thread_group.fork(pid);
+        let parent = if args.flags & CLONE_PARENT != 0 {
+            kernel.tree.ppid(self.thread_group.pid)
+        } else {
+            self.thread_group.pid
+        };
+        kernel
+            .tree
+            .add_child(parent, Arc::clone(&group), args.exit_signal);
+
+        let fs = if args.flags & CLONE_FS != 0 {
+            Arc::clone(&self.fs)
+        } else {
+            Arc::new(Mutex::new(self.fs()))
+        };
+        let fds = if args.flags & CLONE_FILES != 0 {
+            Arc::clone(&self.fds)
+        } else {
+            Arc::new(Mutex::new(self.fds().clone()))
+        };
+        let mut regs = self.regs;
+        regs.rax = 0;
+        if args.stack != 0 {
+            regs.rsp = args.stack;
+        }
+        if args.flags & CLONE_SETTLS != 0 {
+            regs.fs_base = args.tls;
+        }
+        let vfork = (args.flags & CLONE_VFORK != 0).then(|| {
+            Arc::new(VforkDone {
+                done: Mutex::new(false),
+                parent: self.handle(),
+            })
+        });
+        let child = ChildSpec {
+            kernel: Arc::clone(&kernel),
+            group,
+            creds: self.creds.clone(),
+            fs,
+            fds,
+            regs,
+            altstack: self.altstack,
+            mask: self.handle.signal_mask(),
+            cpus: self.cpus.clone(),
+            args,
+            vfork: vfork.clone(),
+        };
+        let (ready_tx, ready_rx) = mpsc::channel();
+        let spawned = std::thread::Builder::new()
+            .name(format!("task-{pid}"))
+            .spawn(move || run_child(child, forked, &ready_tx));
+        let started = match spawned {
+            Ok(_) => ready_rx
+                .recv()
+                .unwrap_or_else(|_| Err(PlatformError::WrongThread("child thread ended"))),
+            Err(err) => Err(PlatformError::Host {
+                op: "spawn task thread",
+                source: err,
+            }),
+        };
+        if let Err(err) = started {
+            kernel.note(&format!("fork: cannot start pid {pid}: {err}"));
+            kernel.tree.discard(pid);
+            return Err(Errno::EAGAIN);
+        }
+        if args.flags & abi::sched::CLONE_PARENT_SETTID != 0 {
+            // Linux ignores a fault here: the child exists either way.
+            let _ = self.mm.write_obj(args.parent_tid, &pid);
+        }
+        if let Some(vfork) = vfork {
+            self.wait_for_vfork_child(&vfork);
+        }
+        Ok(u64::from(pid.unsigned_abs()))
+    }
+
+    fn wait_for_vfork_child(&self, vfork: &VforkDone) {
+        loop {
+            self.prepare_to_block();
+            if *lock(&vfork.done) {
+                return;
+            }
+            if self.block(None) == super::Wakeup::Killed {
+                return;
+            }
+        }
+    }
+
+    /// Releases a `vfork` parent (the task execs or exits).
+    pub(crate) fn release_vfork_parent(&mut self) {
+        if let Some(vfork) = self.vfork_parent.take() {
+            vfork.release();
+        }
+    }
+}
+
+/// Everything a child's host thread needs to become the child.
+struct ChildSpec {
+    kernel: Arc<Kernel>,
+    group: Arc<ThreadGroup>,
+    creds: super::Credentials,
+    fs: Arc<Mutex<crate::vfs::FsContext>>,
+    fds: Arc<Mutex<crate::vfs::FdTable>>,
+    regs: platform::Registers,
+    altstack: abi::signal::StackT,
+    mask: u64,
+    cpus: Vec<usize>,
+    args: CloneArgs,
+    vfork: Option<Arc<VforkDone>>,
+}
+
+/// The child's host thread: build the task, tell the parent, run it, and
+/// end the process when it is done.
+fn run_child(
+    spec: ChildSpec,
+    forked: crate::mm::ForkedMemory,
+    ready: &mpsc::Sender<Result<(), PlatformError>>,
+) {
+    let kernel = Arc::clone(&spec.kernel);
+    let setup = || -> Result<Task, PlatformError> {
+        let aspace = kernel.platform.new_address_space()?;
+        let context = kernel.platform.new_context()?;
+        let mm = Arc::new(MemoryManager::from_fork(forked, aspace));
+        let mut task = Task::new(
+            Arc::clone(&kernel),
+            spec.group,
+            mm,
+            spec.fs,
+            spec.fds,
+            spec.creds,
+            context,
+            spec.regs,
+        );
+        task.altstack = spec.altstack;
+        task.cpus = spec.cpus;
+        task.handle.set_signal_mask(spec.mask);
+        task.vfork_parent = spec.vfork;
+        if spec.args.flags & abi::sched::CLONE_CHILD_SETTID != 0 {
+            let _ = task.mm.write_obj(spec.args.child_tid, &task.tid);
+        }
+        if spec.args.flags & abi::sched::CLONE_CHILD_CLEARTID != 0 {
+            task.clear_child_tid = spec.args.child_tid;
+        }
+        Ok(task)
+    };
+    let mut task = match setup() {
+        Ok(task) => task,
+        Err(err) => {
+            let _ = ready.send(Err(err));
+            return;
+        }
+    };
+    kernel.register(task.handle());
+    kernel.tree.attach(task.tid, task.handle());
+    let _ = ready.send(Ok(()));
+    let status = match task.run() {
+        Ok(status) => status,
+        Err(err) => kernel.fatal(&format!("pid {}: {err}", task.tid)),
+    };
+    exit_process(task, status);
+}
+
+/// Ends the process `task` runs: its resources go first (so a pipe's
+/// reader sees end of file before the parent hears of the exit), then it
+/// becomes a zombie and its parent is told.
+pub(crate) fn exit_process(mut task: Task, status: ExitStatus) {
+    task.release_vfork_parent();
+    let kernel = Arc::clone(&task.kernel);
+    let pid = task.thread_group.pid;
+    drop(task);
+    let exit_signal = kernel.tree.exit_signal(pid);
+    let parent = kernel.tree.exit(pid, status, |parent| {
+        let action = parent.action(abi::signal::SIGCHLD);
+        action.handler == abi::signal::SIG_IGN || action.flags & abi::signal::SA_NOCLDWAIT != 0
+    });
+    if let Some((group, task)) = parent
+        && exit_signal != 0
+    {
+        crate::signal::send(&group, task.as_ref(), exit_signal);
+    }
+}

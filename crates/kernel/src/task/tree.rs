@@ -1,0 +1,405 @@
+//! The process tree: pids, parents and children, process groups and
+//! sessions, zombies and their reaping.
+//!
+//! One lock guards the whole tree (Linux's `tasklist_lock`): fork, exit,
+//! wait, setpgid and kill all take it, briefly, and never block under it.
+//! Lock order: the tree lock, then a [`ThreadGroup`]'s leaf locks.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+
+use abi::Errno;
+
+use super::{TaskHandle, ThreadGroup};
+use crate::kernel::ExitStatus;
+
+/// The highest pid (`/proc/sys/kernel/pid_max`'s default on 64-bit).
+pub(super) const PID_MAX: i32 = 4_194_304;
+
+/// What `wait4`'s pid argument selects.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum WaitTarget {
+    /// Any child (`-1`).
+    Any,
+    /// The child with this pid (`> 0`).
+    Pid(i32),
+    /// Any child in this process group (`0`: the caller's; `< -1`: `-pid`).
+    Group(i32),
+}
+
+/// A child `wait4` reaped or reported.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Reaped {
+    /// Its pid.
+    pub pid: i32,
+    /// How it ended.
+    pub status: ExitStatus,
+}
+
+/// One process's place in the tree.
+#[derive(Debug)]
+struct Entry {
+    group: Arc<ThreadGroup>,
+    ppid: i32,
+    pgid: i32,
+    sid: i32,
+    children: BTreeSet<i32>,
+    /// The main thread, to kill the process (one thread per process for now).
+    task: Option<Arc<TaskHandle>>,
+    /// Set when the process has exited but not been reaped.
+    zombie: Option<ExitStatus>,
+    /// Tasks of this process blocked in `wait4`, woken when a child changes.
+    waiters: Vec<Arc<TaskHandle>>,
+    /// Whether the process has called `execve` (setpgid on a child that has
+    /// is EACCES).
+    execed: bool,
+    /// The signal its parent gets when it exits.
+    exit_signal: u32,
+}
+
+/// The process tree. See the module docs.
+#[derive(Debug, Default)]
+pub struct ProcessTree {
+    state: Mutex<TreeState>,
+}
+
+#[derive(Debug, Default)]
+struct TreeState {
+    procs: BTreeMap<i32, Entry>,
+    last_pid: i32,
+}
+
+impl ProcessTree {
+    fn lock(&self) -> MutexGuard<'_, TreeState> {
+        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Adds the sandbox's init: pid 1, its own session and group.
+    pub fn add_init(&self, group: Arc<ThreadGroup>, task: Arc<TaskHandle>) {
+        let mut st = self.lock();
+        st.last_pid = st.last_pid.max(group.pid);
+        st.procs.insert(group.pid, Entry::new(group, 0, 1, 1, task));
+    }
+
+    /// A free pid for a new process, or EAGAIN when `limit` processes exist.
+    pub fn alloc_pid(&self, limit: usize) -> Result<i32, Errno> {
+        let mut st = self.lock();
+        if st.procs.len() >= limit {
+            return Err(Errno::EAGAIN);
+        }
+        let mut pid = st.last_pid;
+        loop {
+            pid = if pid >= PID_MAX { 2 } else { pid + 1 };
+            if !st.procs.contains_key(&pid) {
+                st.last_pid = pid;
+                return Ok(pid);
+            }
+        }
+    }
+
+    /// Adds a forked child of `parent`, in the parent's group and session.
+    /// The child's task is attached later with [`ProcessTree::attach`].
+    pub fn add_child(&self, parent: i32, group: Arc<ThreadGroup>, exit_signal: u32) {
+        let mut st = self.lock();
+        let (pgid, sid) = st.procs.get(&parent).map_or((1, 1), |p| (p.pgid, p.sid));
+        let pid = group.pid;
+        st.procs.insert(
+            pid,
+            Entry {
+                exit_signal,
+                ..Entry::new_detached(group, parent, pgid, sid)
+            },
+        );
+        if let Some(p) = st.procs.get_mut(&parent) {
+            p.children.insert(pid);
+        }
+    }
+
+    /// Records the task that runs process `pid`.
+    pub fn attach(&self, pid: i32, task: Arc<TaskHandle>) {
+        if let Some(e) = self.lock().procs.get_mut(&pid) {
+            e.task = Some(task);
+        }
+    }
+
+    /// Removes a child that never ran (its creation failed).
+    pub fn discard(&self, pid: i32) {
+        let mut st = self.lock();
+        if let Some(e) = st.procs.remove(&pid)
+            && let Some(p) = st.procs.get_mut(&e.ppid)
+        {
+            p.children.remove(&pid);
+        }
+    }
+
+    /// The signal process `pid`'s parent gets when it exits.
+    pub fn exit_signal(&self, pid: i32) -> u32 {
+        self.lock().procs.get(&pid).map_or(0, |e| e.exit_signal)
+    }
+
+    /// `getppid`.
+    pub fn ppid(&self, pid: i32) -> i32 {
+        self.lock().procs.get(&pid).map_or(0, |e| e.ppid)
+    }
+
+    /// `getpgid(pid)`; ESRCH if there is no such process.
+    pub fn pgid(&self, pid: i32) -> Result<i32, Errno> {
+        self.lock()
+            .procs
+            .get(&pid)
+            .filter(|e| e.zombie.is_none())
+            .map(|e| e.pgid)
+            .ok_or(Errno::ESRCH)
+    }
+
+    /// `getsid(pid)`; ESRCH if there is no such process.
+    pub fn sid(&self, pid: i32) -> Result<i32, Errno> {
+        self.lock()
+            .procs
+            .get(&pid)
+            .filter(|e| e.zombie.is_none())
+            .map(|e| e.sid)
+            .ok_or(Errno::ESRCH)
+    }
+
+    /// `setsid` for `pid`: EPERM if it already leads a process group.
+    pub fn setsid(&self, pid: i32) -> Result<i32, Errno> {
+        let mut st = self.lock();
+        if st.procs.values().any(|e| e.pgid == pid) {
+            return Err(Errno::EPERM);
+        }
+        let e = st.procs.get_mut(&pid).ok_or(Errno::ESRCH)?;
+        e.sid = pid;
+        e.pgid = pid;
+        Ok(pid)
+    }
+
+    /// `setpgid(target, pgid)` called by `caller`, with Linux's checks
+    /// (`kernel/sys.c`): the target is the caller or a child of it in the
+    /// same session that has not exec'd; session leaders cannot move; the
+    /// group must exist in the caller's session unless it is the target's own pid.
+    pub fn setpgid(&self, caller: i32, target: i32, pgid: i32) -> Result<(), Errno> {
+        if pgid < 0 {
+            return Err(Errno::EINVAL);
+        }
+        let mut st = self.lock();
+        let target = if target == 0 { caller } else { target };
+        let pgid = if pgid == 0 { target } else { pgid };
+        let caller_sid = st.procs.get(&caller).map(|e| e.sid).ok_or(Errno::ESRCH)?;
+        let t = st
+            .procs
+            .get(&target)
+            .filter(|e| e.zombie.is_none())
+            .ok_or(Errno::ESRCH)?;
+        if target != caller {
+            if t.ppid != caller {
+                return Err(Errno::ESRCH);
+            }
+            if t.sid != caller_sid {
+                return Err(Errno::EPERM);
+            }
+            if t.execed {
+                return Err(Errno::EACCES);
+            }
+        }
+        if t.sid == target {
+            return Err(Errno::EPERM);
+        }
+        if pgid != target
+            && !st
+                .procs
+                .values()
+                .any(|e| e.pgid == pgid && e.sid == caller_sid)
+        {
+            return Err(Errno::EPERM);
+        }
+        if let Some(t) = st.procs.get_mut(&target) {
+            t.pgid = pgid;
+        }
+        Ok(())
+    }
+
+    /// Records that `pid` called `execve`.
+    pub fn mark_execed(&self, pid: i32) {
+        if let Some(e) = self.lock().procs.get_mut(&pid) {
+            e.execed = true;
+        }
+    }
+
+    /// The processes a `kill(pid, ...)` from `caller` reaches (Linux's
+    /// `kill_something_info`), with their tasks; ESRCH if none.
+    pub fn kill_targets(
+        &self,
+        caller: i32,
+        pid: i32,
+    ) -> Result<Vec<(Arc<ThreadGroup>, Option<Arc<TaskHandle>>)>, Errno> {
+        let st = self.lock();
+        let live = st.procs.iter().filter(|(_, e)| e.zombie.is_none());
+        let pick = |e: &Entry| (Arc::clone(&e.group), e.task.clone());
+        let targets: Vec<_> = match pid {
+            p if p > 0 => st.procs.get(&p).map(|e| vec![pick(e)]).unwrap_or_default(),
+            0 => {
+                let pgid = st.procs.get(&caller).map_or(0, |e| e.pgid);
+                live.filter(|(_, e)| e.pgid == pgid)
+                    .map(|(_, e)| pick(e))
+                    .collect()
+            }
+            -1 => live
+                .filter(|(p, _)| **p != 1 && **p != caller)
+                .map(|(_, e)| pick(e))
+                .collect(),
+            p => live
+                .filter(|(_, e)| e.pgid == -p)
+                .map(|(_, e)| pick(e))
+                .collect(),
+        };
+        if targets.is_empty() {
+            Err(Errno::ESRCH)
+        } else {
+            Ok(targets)
+        }
+    }
+
+    /// Process `pid` exited with `status`: its children go to init, it
+    /// becomes a zombie for its parent to reap (or is reaped at once if the
+    /// parent ignores SIGCHLD, `auto_reap`), and the parent's waiters wake.
+    /// Returns the parent's thread group and task, to send it SIGCHLD.
+    pub fn exit(
+        &self,
+        pid: i32,
+        status: ExitStatus,
+        auto_reap: impl FnOnce(&ThreadGroup) -> bool,
+    ) -> Option<(Arc<ThreadGroup>, Option<Arc<TaskHandle>>)> {
+        let mut st = self.lock();
+        let (ppid, children) = {
+            let e = st.procs.get_mut(&pid)?;
+            e.task = None;
+            e.zombie = Some(status);
+            (e.ppid, std::mem::take(&mut e.children))
+        };
+        let mut init_has_zombies = false;
+        for child in children {
+            if let Some(c) = st.procs.get_mut(&child) {
+                c.ppid = 1;
+                init_has_zombies |= c.zombie.is_some();
+            }
+            if let Some(init) = st.procs.get_mut(&1) {
+                init.children.insert(child);
+            }
+        }
+        if init_has_zombies && let Some(init) = st.procs.get_mut(&1) {
+            wake_all(&mut init.waiters);
+        }
+        let parent = st.procs.get_mut(&ppid)?;
+        let notify = (Arc::clone(&parent.group), parent.task.clone());
+        if auto_reap(&parent.group) {
+            parent.children.remove(&pid);
+            st.procs.remove(&pid);
+        } else {
+            wake_all(&mut parent.waiters);
+        }
+        Some(notify)
+    }
+
+    /// One step of `wait4` for `caller`: reaps (unless `peek`) a zombie
+    /// child matching `target`, or reports that there is none yet
+    /// (`Ok(None)`; the caller is queued as a waiter first, so a child that
+    /// exits afterwards wakes it), or ECHILD when no child matches at all.
+    pub fn wait(
+        &self,
+        caller: i32,
+        target: WaitTarget,
+        peek: bool,
+        waiter: &Arc<TaskHandle>,
+    ) -> Result<Option<Reaped>, Errno> {
+        let mut st = self.lock();
+        let caller_pgid = st.procs.get(&caller).map_or(0, |e| e.pgid);
+        let children: Vec<i32> = st
+            .procs
+            .get(&caller)
+            .map(|e| e.children.iter().copied().collect())
+            .unwrap_or_default();
+        let matches = |pid: i32, e: &Entry| match target {
+            WaitTarget::Any => true,
+            WaitTarget::Pid(p) => p == pid,
+            WaitTarget::Group(0) => e.pgid == caller_pgid,
+            WaitTarget::Group(g) => e.pgid == g,
+        };
+        let mut any = false;
+        for pid in children {
+            let Some(e) = st.procs.get(&pid) else {
+                continue;
+            };
+            if !matches(pid, e) {
+                continue;
+            }
+            any = true;
+            if let Some(status) = e.zombie {
+                if !peek {
+                    st.procs.remove(&pid);
+                    if let Some(p) = st.procs.get_mut(&caller) {
+                        p.children.remove(&pid);
+                    }
+                }
+                return Ok(Some(Reaped { pid, status }));
+            }
+        }
+        if !any {
+            return Err(Errno::ECHILD);
+        }
+        if let Some(p) = st.procs.get_mut(&caller)
+            && !p.waiters.iter().any(|w| Arc::ptr_eq(w, waiter))
+        {
+            p.waiters.push(Arc::clone(waiter));
+        }
+        Ok(None)
+    }
+
+    /// Removes `waiter` from `caller`'s waiters (it stopped waiting).
+    pub fn stop_waiting(&self, caller: i32, waiter: &Arc<TaskHandle>) {
+        if let Some(p) = self.lock().procs.get_mut(&caller) {
+            p.waiters.retain(|w| !Arc::ptr_eq(w, waiter));
+        }
+    }
+
+    /// How many processes exist (zombies included), for `sysinfo`.
+    pub fn count(&self) -> usize {
+        self.lock().procs.len()
+    }
+}
+
+fn wake_all(waiters: &mut Vec<Arc<TaskHandle>>) {
+    for w in waiters.drain(..) {
+        w.wake();
+    }
+}
+
+impl Entry {
+    fn new(
+        group: Arc<ThreadGroup>,
+        ppid: i32,
+        pgid: i32,
+        sid: i32,
+        task: Arc<TaskHandle>,
+    ) -> Entry {
+        Entry {
+            task: Some(task),
+            ..Entry::new_detached(group, ppid, pgid, sid)
+        }
+    }
+
+    fn new_detached(group: Arc<ThreadGroup>, ppid: i32, pgid: i32, sid: i32) -> Entry {
+        Entry {
+            group,
+            ppid,
+            pgid,
+            sid,
+            children: BTreeSet::new(),
+            task: None,
+            zombie: None,
+            waiters: Vec::new(),
+            execed: false,
+            exit_signal: abi::signal::SIGCHLD,
+        }
+    }
+}

@@ -1,0 +1,167 @@
+//! Where everything of the stub lives, in the stub's address space and in
+//! the stub memory file, and the byte offsets of every shared field. The
+//! stub's machine code (`sys.rs`) uses the same numbers.
+//!
+//! ```text
+//! TASK_SIZE   ┬ 0x7fff_ffff_f000
+//!             │ code pages (read/execute): handler, restorer, syscall thread
+//! CODE_ADDR   ┼ 0x7fff_ffff_d000
+//!             │ (unmapped)
+//!             ├ slots: one per program thread, SLOT_SIZE each
+//!             │   +0x0000 message page (state, CPU, frame pointer, fs/gs base)
+//!             │   +0x1000 entry stack of the new thread
+//!             │   +0x2000 signal stack: the kernel writes the signal frame here
+//! SLOTS_ADDR  ┼ CHUNK_ADDR + 0x10000
+//!             │ result page (read/write): the syscall thread's answers
+//!             │ command page (read-only in the stub): requests, filters
+//! CHUNK_ADDR  ┴ 0x7fff_f000_0000 = max_user_address
+//! ```
+//!
+//! Everything from `CHUNK_ADDR` up is one `MAP_SHARED` mapping of this
+//! address space's chunk of the stub memory file, which the sentry also maps.
+
+/// The top of the user address range (`TASK_SIZE_MAX`, 4-level paging).
+pub(super) const TASK_SIZE: u64 = abi::TASK_SIZE;
+/// The stub's code pages.
+pub(super) const CODE_ADDR: u64 = TASK_SIZE - CODE_SIZE;
+/// The code pages' size.
+pub(super) const CODE_SIZE: u64 = 0x2000;
+/// One past the code pages.
+pub(super) const CODE_END: u64 = TASK_SIZE;
+
+/// The base of the shared chunk, and the end of the program's range.
+pub(super) const CHUNK_ADDR: u64 = 0x7fff_f000_0000;
+/// The command page, read-only in the stub.
+pub(super) const CMD_ADDR: u64 = CHUNK_ADDR;
+/// The result page.
+pub(super) const RESULT_OFF: u64 = 0x1000;
+/// The first slot's offset in the chunk.
+pub(super) const SLOTS_OFF: u64 = 0x1_0000;
+/// One slot: a message page, an entry stack page and the signal stack.
+/// The handler finds its message page by rounding its stack pointer down
+/// to this size, so slots are aligned to it.
+pub(super) const SLOT_SIZE: u64 = 0x1_0000;
+/// The entry stack's top (the new thread's `rsp`), from the slot's base.
+pub(super) const SLOT_ENTRY_STACK_TOP: u64 = 0x2000;
+/// The signal stack, from the slot's base to the slot's end.
+pub(super) const SLOT_ALTSTACK_OFF: u64 = 0x2000;
+/// Program threads per address space.
+pub(super) const MAX_THREADS: u64 = 1024;
+/// The chunk's size.
+pub(super) const CHUNK_SIZE: u64 = SLOTS_OFF + MAX_THREADS * SLOT_SIZE;
+const _: () = assert!(CHUNK_ADDR + CHUNK_SIZE <= CODE_ADDR);
+const _: () = assert!(CHUNK_ADDR % SLOT_SIZE == 0);
+
+/// `clone` flags of a program thread: a thread of the stub, whose tid the
+/// kernel writes to and clears (with a futex wake) in its message page.
+pub(super) const THREAD_CLONE_FLAGS: u32 = 0x0001_0000 // CLONE_THREAD
+    | 0x0000_0100 // CLONE_VM
+    | 0x0000_0200 // CLONE_FS
+    | 0x0000_0400 // CLONE_FILES
+    | 0x0000_0800 // CLONE_SIGHAND
+    | 0x0004_0000 // CLONE_SYSVSEM
+    | 0x0020_0000 // CLONE_CHILD_CLEARTID
+    | 0x0100_0000; // CLONE_CHILD_SETTID
+
+// The command page (written by the sentry only).
+/// Request sequence number (futex word): bumped for each request.
+pub(super) const CMD_SEQ: u64 = 0x00;
+/// Request: [`OP_MMAP`], [`OP_MUNMAP`] or [`OP_CLONE`].
+pub(super) const CMD_OP: u64 = 0x08;
+/// Request arguments, six u64.
+pub(super) const CMD_ARGS: u64 = 0x10;
+/// 1 if the handler may use `rdfsbase`/`wrfsbase`.
+pub(super) const CMD_FSGSBASE: u64 = 0x80;
+/// How long the stub spins before sleeping, in TSC ticks.
+pub(super) const CMD_SPIN_TICKS: u64 = 0x88;
+/// How often a spinning stub yields its CPU, in TSC ticks.
+pub(super) const CMD_YIELD_TICKS: u64 = 0x90;
+/// `struct sock_fprog` of the syscall thread's filter.
+pub(super) const CMD_FPROG_SYS: u64 = 0x100;
+/// `struct sock_fprog` of the program threads' filter.
+pub(super) const CMD_FPROG_THREAD: u64 = 0x110;
+/// The syscall thread's filter instructions.
+pub(super) const CMD_FILTER_SYS: u64 = 0x200;
+/// The program threads' filter instructions.
+pub(super) const CMD_FILTER_THREAD: u64 = 0x800;
+/// Room for each filter, in instructions.
+pub(super) const CMD_FILTER_MAX: usize = 0x600 / 8;
+
+/// `mmap(args[0..6])`.
+pub(super) const OP_MMAP: u64 = 1;
+/// `munmap(args[0], args[1])`.
+pub(super) const OP_MUNMAP: u64 = 2;
+/// Clone a program thread into the slot at `args[0]`.
+pub(super) const OP_CLONE: u64 = 3;
+
+// The result page (written by the syscall thread; the program can write it
+// too, so the sentry only checks answers against what it asked for).
+/// The sequence number of the last request done (futex word); `u32::MAX`
+/// until the stub is ready.
+pub(super) const RES_SEQ: u64 = RESULT_OFF;
+/// Set while the sentry sleeps on [`RES_SEQ`].
+pub(super) const RES_SENTRY_SLEEP: u64 = RESULT_OFF + 0x04;
+/// The last request's return value.
+pub(super) const RES_RET: u64 = RESULT_OFF + 0x08;
+/// Set while the syscall thread sleeps on [`CMD_SEQ`].
+pub(super) const RES_SYS_SLEEP: u64 = RESULT_OFF + 0x40;
+
+// A slot's message page. The first cache line is the stub's, the second the
+// sentry's.
+/// [`STATE_RUNNING`], [`STATE_EVENT`] or [`STATE_RESUME`] (futex word).
+pub(super) const MSG_STATE: u64 = 0x00;
+/// Set while the stub sleeps on [`MSG_STATE`].
+pub(super) const MSG_STUB_SLEEP: u64 = 0x04;
+/// The CPU the stub thread last reported from.
+pub(super) const MSG_STUB_CPU: u64 = 0x08;
+/// The thread's tid, set by the kernel at clone and cleared at exit.
+pub(super) const MSG_CTID: u64 = 0x0c;
+/// The signal number of the event.
+pub(super) const MSG_SIGNO: u64 = 0x10;
+/// The address of the event's `ucontext`.
+pub(super) const MSG_UC: u64 = 0x18;
+/// The thread's fs base at the event.
+pub(super) const MSG_FS_BASE: u64 = 0x28;
+/// The thread's gs base at the event.
+pub(super) const MSG_GS_BASE: u64 = 0x30;
+/// Set while the sentry sleeps on [`MSG_STATE`].
+pub(super) const MSG_SENTRY_SLEEP: u64 = 0x40;
+/// The CPU the sentry thread runs on, or `u32::MAX`.
+pub(super) const MSG_SENTRY_CPU: u64 = 0x44;
+/// What to do on resume: [`RESUME_SET_FS`], [`RESUME_SET_GS`], [`RESUME_EXIT`].
+pub(super) const MSG_FLAGS: u64 = 0x48;
+/// The fs base to set.
+pub(super) const MSG_NEW_FS: u64 = 0x50;
+/// The gs base to set.
+pub(super) const MSG_NEW_GS: u64 = 0x58;
+
+/// The thread runs program code.
+pub(super) const STATE_RUNNING: u32 = 0;
+/// The thread waits in its handler for the sentry.
+pub(super) const STATE_EVENT: u32 = 1;
+/// The sentry released the thread.
+pub(super) const STATE_RESUME: u32 = 2;
+
+/// Resume flag: set the fs base from [`MSG_NEW_FS`].
+pub(super) const RESUME_SET_FS: u32 = 1;
+/// Resume flag: set the gs base from [`MSG_NEW_GS`].
+pub(super) const RESUME_SET_GS: u32 = 2;
+/// Resume flag: end the thread.
+pub(super) const RESUME_EXIT: u32 = 4;
+
+// The kernel's signal frame (arch/x86/include/uapi/asm/ucontext.h,
+// sigcontext.h): `struct rt_sigframe { pretcode; struct ucontext uc; struct
+// siginfo info; }`.
+/// `sizeof(struct ucontext)`.
+pub(super) const UC_SIZE: u64 = 304;
+/// `uc_stack` within the ucontext.
+pub(super) const UC_STACK: u64 = 16;
+/// `uc_mcontext` (the `struct sigcontext` general registers) within the ucontext.
+pub(super) const UC_MCONTEXT: u64 = 40;
+/// `uc_sigmask` within the ucontext.
+pub(super) const UC_SIGMASK: u64 = 296;
+/// `sizeof(siginfo_t)`.
+pub(super) const SIGINFO_SIZE: u64 = 128;
+/// The sigcontext's words: r8..r15, rdi, rsi, rbp, rbx, rdx, rax, rcx, rsp,
+/// rip, eflags, cs/gs/fs/ss, err, trapno, oldmask, cr2, fpstate.
+pub(super) const MC_WORDS: usize = 24;
