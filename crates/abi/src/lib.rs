@@ -18,6 +18,7 @@ pub mod elf;
 pub mod errno;
 pub mod fcntl;
 pub mod mman;
+pub mod poll;
 pub mod resource;
 pub mod sched;
 pub mod signal;

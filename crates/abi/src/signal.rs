@@ -124,3 +124,69 @@ pub const fn sigmask(sig: u32) -> u64 {
 
 /// Signals that can be neither caught, blocked nor ignored.
 pub const UNBLOCKABLE: u64 = sigmask(SIGKILL) | sigmask(SIGSTOP);
+
+/// x86-64 `struct sigcontext` (`arch/x86/include/uapi/asm/sigcontext.h`):
+/// the registers a signal frame saves.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, FromBytes, IntoBytes, Immutable, KnownLayout)]
+pub struct SigContext {
+    pub r8: u64,
+    pub r9: u64,
+    pub r10: u64,
+    pub r11: u64,
+    pub r12: u64,
+    pub r13: u64,
+    pub r14: u64,
+    pub r15: u64,
+    pub rdi: u64,
+    pub rsi: u64,
+    pub rbp: u64,
+    pub rbx: u64,
+    pub rdx: u64,
+    pub rax: u64,
+    pub rcx: u64,
+    pub rsp: u64,
+    pub rip: u64,
+    pub eflags: u64,
+    pub cs: u16,
+    pub gs: u16,
+    pub fs: u16,
+    pub ss: u16,
+    pub err: u64,
+    pub trapno: u64,
+    pub oldmask: u64,
+    pub cr2: u64,
+    /// Where the FPU state (an `fxsave` area) was saved, or 0.
+    pub fpstate: u64,
+    pub reserved1: [u64; 8],
+}
+const _: () = assert!(core::mem::size_of::<SigContext>() == 256);
+
+/// The kernel's `struct ucontext` on x86-64.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, FromBytes, IntoBytes, Immutable, KnownLayout)]
+pub struct UContext {
+    pub uc_flags: u64,
+    pub uc_link: u64,
+    pub uc_stack: StackT,
+    pub uc_mcontext: SigContext,
+    pub uc_sigmask: u64,
+}
+const _: () = assert!(core::mem::size_of::<UContext>() == 304);
+
+/// `struct rt_sigframe` (`arch/x86/include/asm/sigframe.h`): what a handler
+/// finds on its stack. The FPU state follows, 64-byte aligned, below it.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, FromBytes, IntoBytes, Immutable, KnownLayout)]
+pub struct RtSigFrame {
+    /// The return address: the `sa_restorer` that calls `rt_sigreturn`.
+    pub pretcode: u64,
+    pub uc: UContext,
+    pub info: SigInfo,
+}
+const _: () = assert!(core::mem::size_of::<RtSigFrame>() == 440);
+
+/// `uc_flags`: the frame saved `ss` (`UC_SIGCONTEXT_SS`), and `rt_sigreturn`
+/// should restore it strictly (`UC_STRICT_RESTORE_SS`).
+pub const UC_SIGCONTEXT_SS: u64 = 0x2;
+pub const UC_STRICT_RESTORE_SS: u64 = 0x4;

@@ -18,8 +18,9 @@ use runtime::{PlatformKind, SandboxConfig};
 #[derive(Debug, Parser)]
 #[command(name = "carapace", version, about)]
 struct Cli {
-    /// The platform that runs program code: ptrace (systrap and kvm are not
-    /// built yet). Default: the fastest that works on this host.
+    /// The platform that runs program code: systrap or ptrace (kvm is not
+    /// built yet). Default: the fastest that works on this host (systrap,
+    /// then ptrace).
     #[arg(long, global = true, value_name = "NAME")]
     platform: Option<String>,
 
@@ -144,9 +145,13 @@ fn sandbox_config(cli: &Cli, command: &[OsString]) -> anyhow::Result<SandboxConf
 fn choose_platform(name: Option<&str>) -> anyhow::Result<PlatformKind> {
     let probes = platform::probe_all();
     let Some(name) = name else {
-        for (name, result) in &probes {
-            if result.is_ok() && *name == "ptrace" {
-                return Ok(PlatformKind::Ptrace);
+        // Fastest first.
+        for (preferred, kind) in [
+            ("systrap", PlatformKind::Systrap),
+            ("ptrace", PlatformKind::Ptrace),
+        ] {
+            if probes.iter().any(|(n, r)| *n == preferred && r.is_ok()) {
+                return Ok(kind);
             }
         }
         bail!("no platform works on this host; `carapace platforms` says why");
@@ -162,7 +167,10 @@ fn choose_platform(name: Option<&str>) -> anyhow::Result<PlatformKind> {
         Some((_, Err(err))) => bail!("--platform={name}: {err}"),
         Some((_, Ok(()))) => match name {
             "ptrace" => Ok(PlatformKind::Ptrace),
-            _ => bail!("--platform={name}: not available in this build; use --platform=ptrace"),
+            "systrap" => Ok(PlatformKind::Systrap),
+            _ => bail!(
+                "--platform={name}: not available in this build; use --platform=systrap or ptrace"
+            ),
         },
     }
 }

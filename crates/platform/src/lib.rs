@@ -18,6 +18,7 @@
 mod memory_file;
 pub mod ptrace;
 mod registers;
+pub mod systrap;
 
 use std::any::Any;
 use std::sync::Arc;
@@ -273,6 +274,24 @@ pub trait Context: std::fmt::Debug {
     /// A [`PlatformError`] if the host refused.
     fn fpu_state(&mut self, aspace: &dyn AddressSpace) -> Result<Vec<u8>, PlatformError>;
 
+    /// Replaces the thread's FPU/SSE state with `state`, an `fxsave` area as
+    /// [`Context::fpu_state`] returns it (`rt_sigreturn` restores the state
+    /// a signal frame saved). The platform validates what the hardware
+    /// would refuse (reserved MXCSR bits).
+    ///
+    /// # Errors
+    /// A [`PlatformError`] if the host refused.
+    fn set_fpu_state(
+        &mut self,
+        aspace: &dyn AddressSpace,
+        state: &[u8],
+    ) -> Result<(), PlatformError> {
+        let _ = (aspace, state);
+        Err(PlatformError::WrongThread(
+            "this platform cannot restore FPU state yet",
+        ))
+    }
+
     /// Resets the thread's FPU state to its initial values (as `execve` does).
     ///
     /// # Errors
@@ -316,13 +335,7 @@ impl Interrupter {
 pub fn probe_all() -> Vec<(&'static str, Result<(), PlatformError>)> {
     vec![
         ("ptrace", ptrace::probe()),
-        (
-            "systrap",
-            Err(PlatformError::Unavailable {
-                platform: "systrap",
-                reason: "not implemented yet in this build; use --platform=ptrace".into(),
-            }),
-        ),
+        ("systrap", systrap::probe()),
         (
             "kvm",
             Err(PlatformError::Unavailable {

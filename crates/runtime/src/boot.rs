@@ -10,6 +10,7 @@ use std::sync::Arc;
 
 use kernel::{DebugLog, ExitStatus, Kernel, KernelConfig, KernelError};
 use platform::ptrace::PtracePlatform;
+use platform::systrap::SystrapPlatform;
 use platform::{MemoryFile, Platform, PlatformError};
 
 use crate::sys;
@@ -224,6 +225,7 @@ fn boot(config: &SandboxConfig, identity: Identity) -> Result<ExitStatus, BootEr
     // process is single-threaded and still unconfined.
     let platform: Arc<dyn Platform> = match config.platform {
         PlatformKind::Ptrace => Arc::new(PtracePlatform::new(&memory_file)?),
+        PlatformKind::Systrap => Arc::new(SystrapPlatform::new(&memory_file)?),
     };
 
     // Step 5: confine ourselves.

@@ -27,6 +27,8 @@ pub use boot::{RunError, run};
 pub enum PlatformKind {
     /// The ptrace platform.
     Ptrace,
+    /// The systrap platform: seccomp traps handled in the stub.
+    Systrap,
 }
 
 /// Everything the sandbox needs, checked by the CLI.

@@ -20,8 +20,8 @@ use std::time::{Duration, Instant};
 
 /// Every platform carapace implements. Each conformance program runs under
 /// each of them, and a platform that cannot run here fails its tests: it is
-/// never skipped. Add `systrap` and `kvm` here as they land.
-pub(crate) const PLATFORMS: &[&str] = &["ptrace"];
+/// never skipped. Add `kvm` here when it lands.
+pub(crate) const PLATFORMS: &[&str] = &["ptrace", "systrap"];
 
 /// The environment every program under test gets, natively and in the
 /// sandbox, so both runs see the same thing.

@@ -5,8 +5,11 @@
 //! zeros and maps as anonymous memory; `full` (1:7) reads zeros and fails
 //! writes with `ENOSPC`; `random` (1:8) and `urandom` (1:9) read the host's
 //! `getrandom` and accept (and ignore) writes. Nothing here opens a host
-//! device. The directory itself cannot be changed: creating or removing
-//! names gives `EROFS`.
+//! device. `tty` (5:0) is the controlling terminal: with none registered
+//! (`Vfs::set_controlling_tty`) opening it gives `ENXIO`. `fd`, `stdin`,
+//! `stdout` and `stderr` are the usual links into `/proc/self/fd`, and `shm`
+//! is a tmpfs mount. The directory itself cannot be changed: creating or
+//! removing names gives `EROFS`.
 
 use abi::Errno;
 use abi::fcntl::{DT_CHR, DT_DIR};
@@ -33,16 +36,44 @@ pub enum DevKind {
     Random,
     /// `/dev/urandom`.
     Urandom,
+    /// `/dev/tty` (5:0): the controlling terminal, `ENXIO` without one.
+    Tty,
 }
 
-/// Every device: name, kind, minor (major is 1), inode number.
-const DEVICES: [(&[u8], DevKind, u32, u64); 5] = [
-    (b"full", DevKind::Full, 7, 4),
-    (b"null", DevKind::Null, 3, 2),
-    (b"random", DevKind::Random, 8, 5),
-    (b"urandom", DevKind::Urandom, 9, 6),
-    (b"zero", DevKind::Zero, 5, 3),
+/// Every device: name, kind, (major, minor), inode number.
+const DEVICES: [(&[u8], DevKind, (u32, u32), u64); 6] = [
+    (b"full", DevKind::Full, (1, 7), 4),
+    (b"null", DevKind::Null, (1, 3), 2),
+    (b"random", DevKind::Random, (1, 8), 5),
+    (b"tty", DevKind::Tty, (5, 0), 7),
+    (b"urandom", DevKind::Urandom, (1, 9), 6),
+    (b"zero", DevKind::Zero, (1, 5), 3),
 ];
+
+/// The symlinks in `/dev`: name, target, inode number.
+const LINKS: [(&[u8], &[u8], u64); 4] = [
+    (b"fd", b"/proc/self/fd", 8),
+    (b"stderr", b"/proc/self/fd/2", 11),
+    (b"stdin", b"/proc/self/fd/0", 9),
+    (b"stdout", b"/proc/self/fd/1", 10),
+];
+
+/// The target of the symlink `name` in `/dev`, if it is one.
+pub fn link_target(name: &[u8]) -> Option<&'static [u8]> {
+    LINKS.iter().find(|l| l.0 == name).map(|l| l.1)
+}
+
+/// The status of the symlink `/dev/<name>`.
+pub fn link_stat(name: &[u8]) -> Stat {
+    let (_, target, ino) = LINKS
+        .iter()
+        .copied()
+        .find(|l| l.0 == name)
+        .unwrap_or(LINKS[0]);
+    let mut st = synthetic_stat(DEVFS_DEV, ino, abi::stat::S_IFLNK | 0o777, 1, 0);
+    st.st_size = i64::try_from(target.len()).unwrap_or(0);
+    st
+}
 
 /// The device named `name` in `/dev`, or `ENOENT`.
 pub fn lookup(name: &[u8]) -> Result<DevKind, Errno> {
@@ -72,7 +103,7 @@ fn statfs() -> Statfs {
 impl DevKind {
     /// The device's status: `crw-rw-rw-`, root-owned, rdev 1:minor.
     pub fn stat(self) -> Stat {
-        let (_, _, minor, ino) = DEVICES
+        let (_, _, (major, minor), ino) = DEVICES
             .iter()
             .copied()
             .find(|d| d.1 == self)
@@ -82,7 +113,7 @@ impl DevKind {
             ino,
             S_IFCHR | 0o666,
             1,
-            abi::stat::makedev(1, minor),
+            abi::stat::makedev(major, minor),
         )
     }
 }
@@ -126,6 +157,16 @@ impl FileOps for DevDirOps {
             kind: DT_CHR,
             name: d.0.to_vec(),
         }));
+        entries.extend(LINKS.iter().map(|l| DirEntry {
+            ino: l.2,
+            kind: abi::fcntl::DT_LNK,
+            name: l.0.to_vec(),
+        }));
+        entries.push(DirEntry {
+            ino: 1,
+            kind: DT_DIR,
+            name: b"shm".to_vec(),
+        });
         Ok(entries)
     }
 
@@ -147,12 +188,14 @@ impl FileOps for DevFileOps {
                 Ok(buf.len())
             }
             DevKind::Random | DevKind::Urandom => host::getrandom(buf),
+            DevKind::Tty => Err(Errno::ENXIO),
         }
     }
 
     fn write(&self, _: &File, buf: &[u8], _: u64) -> Result<usize, Errno> {
         match self.0 {
             DevKind::Full => Err(Errno::ENOSPC),
+            DevKind::Tty => Err(Errno::ENXIO),
             _ => Ok(buf.len()),
         }
     }
@@ -161,7 +204,7 @@ impl FileOps for DevFileOps {
         match self.0 {
             DevKind::Null | DevKind::Zero => Some(Ok(len)),
             DevKind::Full => Some(Err(Errno::ENOSPC)),
-            DevKind::Random | DevKind::Urandom => None,
+            DevKind::Random | DevKind::Urandom | DevKind::Tty => None,
         }
     }
 
@@ -172,7 +215,7 @@ impl FileOps for DevFileOps {
     fn seek(&self, _: &File, pos: u64, _: i64, _: u32) -> Result<u64, Errno> {
         // null_lseek/full_lseek reset to 0; random's noop_llseek keeps the offset.
         Ok(match self.0 {
-            DevKind::Random | DevKind::Urandom => pos,
+            DevKind::Random | DevKind::Urandom | DevKind::Tty => pos,
             _ => 0,
         })
     }
@@ -210,7 +253,9 @@ mod tests {
     #[test]
     fn devices_have_linux_numbers() {
         assert_eq!(lookup(b"null"), Ok(DevKind::Null));
-        assert_eq!(lookup(b"tty"), Err(Errno::ENOENT));
+        assert_eq!(lookup(b"tty"), Ok(DevKind::Tty));
+        assert_eq!(lookup(b"sda"), Err(Errno::ENOENT));
+        assert_eq!(link_target(b"stdin"), Some(&b"/proc/self/fd/0"[..]));
         let st = DevKind::Urandom.stat();
         assert_eq!(
             (abi::stat::major(st.st_rdev), abi::stat::minor(st.st_rdev)),

@@ -277,6 +277,34 @@ pub(crate) fn getrandom(buf: &mut [u8]) -> Result<usize, Errno> {
     Ok(to_usize(n))
 }
 
+/// The CPUs the calling thread may run on (`sched_getaffinity`), or `[0]`.
+pub(crate) fn affinity() -> Vec<usize> {
+    // SAFETY: an all-zero cpu_set_t is a valid empty set.
+    let mut set: libc::cpu_set_t = unsafe { std::mem::zeroed() };
+    // SAFETY: sched_getaffinity writes at most the size we pass into `set`.
+    let ret = unsafe { libc::sched_getaffinity(0, size_of::<libc::cpu_set_t>(), &raw mut set) };
+    if ret != 0 {
+        return vec![0];
+    }
+    let cpus: Vec<usize> = (0..libc::CPU_SETSIZE as usize)
+        // SAFETY: CPU_ISSET reads the set we own, at an index below CPU_SETSIZE.
+        .filter(|&i| unsafe { libc::CPU_ISSET(i, &set) })
+        .collect();
+    if cpus.is_empty() { vec![0] } else { cpus }
+}
+
+/// The host name of the sentry's UTS namespace (`gethostname`).
+pub(crate) fn hostname() -> String {
+    let mut buf = [0u8; 65];
+    // SAFETY: gethostname writes at most `buf.len()` bytes into `buf`.
+    let ret = unsafe { libc::gethostname(buf.as_mut_ptr().cast(), buf.len()) };
+    if ret != 0 {
+        return String::from("localhost");
+    }
+    let len = buf.iter().position(|&b| b == 0).unwrap_or(buf.len());
+    String::from_utf8_lossy(&buf[..len]).into_owned()
+}
+
 #[cfg(test)]
 mod tests {
     use std::os::fd::AsFd;

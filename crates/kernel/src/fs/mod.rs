@@ -6,12 +6,15 @@
 //! Only `host` makes host calls with `unsafe`; every other module here is
 //! safe code over it.
 
+pub mod cpuinfo;
 pub mod devfs;
-pub mod emptydir;
 pub(crate) mod host;
 pub mod host_stream;
 pub mod hostfs;
+pub mod overlay;
 pub mod pipe;
+pub mod procfs;
+pub mod tmpfs;
 
 use std::sync::OnceLock;
 

@@ -39,7 +39,7 @@ use abi::fcntl::DT_DIR;
 use abi::stat::{S_IFCHR, S_IFDIR, S_IFLNK, S_IFMT, S_IFREG, Stat, Statfs};
 
 use super::hostfs::{HostFile, HostNode};
-use super::tmpfs::{self, FsShared, Inode, SetAttr, SpaceLimit, TreeGuard, TmpfsMapping};
+use super::tmpfs::{self, FsShared, Inode, SetAttr, SpaceLimit, TmpfsMapping, TreeGuard};
 use crate::mm::{Mappable, MemoryManager, MmapBacking};
 use crate::vfs::{DirEntry, File, FileOps, dir_seek, generic_seek};
 
@@ -129,7 +129,9 @@ impl Overlay {
 
 /// The path's components.
 fn components(path: &[u8]) -> Vec<&[u8]> {
-    path.split(|&b| b == b'/').filter(|c| !c.is_empty()).collect()
+    path.split(|&b| b == b'/')
+        .filter(|c| !c.is_empty())
+        .collect()
 }
 
 /// What a new node is.
@@ -461,11 +463,15 @@ pub fn create(
 }
 
 /// An unnamed file in `dir` (`O_TMPFILE`).
-pub fn tmpfile(dir: &Arc<OvlInode>, dir_path: &[u8], new: NewNode<'_>) -> Result<Arc<OvlInode>, Errno> {
+pub fn tmpfile(
+    dir: &Arc<OvlInode>,
+    dir_path: &[u8],
+    new: NewNode<'_>,
+) -> Result<Arc<OvlInode>, Errno> {
     let tree = dir.ovl.upper.lock_tree();
     dir.copy_up(&tree, dir_path, false)?;
     let inode = dir.ovl.new_upper(new.mode, new.uid, new.gid, 0, None)?;
-    // Made with one link for its creation; it has no name yet.
+    inode.make_tmpfile();
     Ok(OvlInode::wrap(&dir.ovl, None, Some(inode)))
 }
 
@@ -476,7 +482,6 @@ pub fn link(
     dir: &Arc<OvlInode>,
     dir_path: &[u8],
     name: &[u8],
-    tmpfile_linkable: Option<bool>,
 ) -> Result<(), Errno> {
     let tree = dir.ovl.upper.lock_tree();
     match relookup(dir, name) {
@@ -485,7 +490,7 @@ pub fn link(
         Err(e) => return Err(e),
     }
     let up = node.copy_up(&tree, path, true)?;
-    if up.nlink() == 0 && tmpfile_linkable != Some(true) {
+    if up.nlink() == 0 && !up.linkable() {
         return Err(Errno::ENOENT);
     }
     let parent = dir.copy_up(&tree, dir_path, false)?;
@@ -496,7 +501,12 @@ pub fn link(
 }
 
 /// Removes `name` from `dir` (a directory if `is_dir`).
-pub fn remove(dir: &Arc<OvlInode>, dir_path: &[u8], name: &[u8], is_dir: bool) -> Result<(), Errno> {
+pub fn remove(
+    dir: &Arc<OvlInode>,
+    dir_path: &[u8],
+    name: &[u8],
+    is_dir: bool,
+) -> Result<(), Errno> {
     let tree = dir.ovl.upper.lock_tree();
     let child = relookup(dir, name)?;
     match (is_dir, child.kind == S_IFDIR) {
@@ -648,7 +658,11 @@ pub fn setattr(node: &Arc<OvlInode>, path: &[u8], attr: &SetAttr) -> Result<(), 
 }
 
 /// Copies `node` (at `path`) up (for writing), with its data unless `truncating`.
-pub fn copy_up_for_write(node: &Arc<OvlInode>, path: &[u8], truncating: bool) -> Result<Arc<Inode>, Errno> {
+pub fn copy_up_for_write(
+    node: &Arc<OvlInode>,
+    path: &[u8],
+    truncating: bool,
+) -> Result<Arc<Inode>, Errno> {
     let tree = node.ovl.upper.lock_tree();
     node.copy_up(&tree, path, !truncating)
 }

@@ -11,6 +11,7 @@ use std::sync::{Arc, Mutex};
 
 use abi::Errno;
 use abi::fcntl::O_NONBLOCK;
+use abi::poll::{POLLERR, POLLHUP, POLLIN, POLLOUT, POLLRDNORM, POLLWRNORM};
 use abi::stat::{S_IFIFO, Stat};
 use abi::termios::FIONREAD;
 
@@ -60,11 +61,25 @@ impl Pipe {
         drop(st);
         let wakeup = me.block(None);
         lock(&self.state).waiters.retain(|w| !Arc::ptr_eq(w, &me));
-        if wakeup == Wakeup::Killed {
+        if matches!(wakeup, Wakeup::Killed | Wakeup::Interrupted) {
             Err(Errno::ERESTARTSYS)
         } else {
             Ok(())
         }
+    }
+
+    fn add_waiter(&self, waiter: &Arc<TaskHandle>) -> bool {
+        let mut st = lock(&self.state);
+        if !st.waiters.iter().any(|w| Arc::ptr_eq(w, waiter)) {
+            st.waiters.push(Arc::clone(waiter));
+        }
+        true
+    }
+
+    fn remove_waiter(&self, waiter: &Arc<TaskHandle>) {
+        lock(&self.state)
+            .waiters
+            .retain(|w| !Arc::ptr_eq(w, waiter));
     }
 
     fn stat(&self) -> Stat {
@@ -148,6 +163,26 @@ impl FileOps for ReadEnd {
         Ok(self.0.stat())
     }
 
+    fn poll_events(&self, _file: &File) -> u32 {
+        let st = lock(&self.0.state);
+        let mut events = 0;
+        if !st.buf.is_empty() {
+            events |= POLLIN | POLLRDNORM;
+        }
+        if st.writers == 0 {
+            events |= POLLHUP;
+        }
+        events
+    }
+
+    fn add_poll_waiter(&self, waiter: &Arc<TaskHandle>) -> bool {
+        self.0.add_waiter(waiter)
+    }
+
+    fn remove_poll_waiter(&self, waiter: &Arc<TaskHandle>) {
+        self.0.remove_waiter(waiter);
+    }
+
     fn ioctl(&self, _file: &File, mm: &MemoryManager, cmd: u32, arg: u64) -> Result<u64, Errno> {
         if cmd != FIONREAD {
             return Err(Errno::ENOTTY);
@@ -159,6 +194,26 @@ impl FileOps for ReadEnd {
 }
 
 impl FileOps for WriteEnd {
+    fn poll_events(&self, _file: &File) -> u32 {
+        let st = lock(&self.0.state);
+        let mut events = 0;
+        if PIPE_CAPACITY - st.buf.len() >= PIPE_BUF {
+            events |= POLLOUT | POLLWRNORM;
+        }
+        if st.readers == 0 {
+            events |= POLLERR;
+        }
+        events
+    }
+
+    fn add_poll_waiter(&self, waiter: &Arc<TaskHandle>) -> bool {
+        self.0.add_waiter(waiter)
+    }
+
+    fn remove_poll_waiter(&self, waiter: &Arc<TaskHandle>) {
+        self.0.remove_waiter(waiter);
+    }
+
     fn write(&self, file: &File, buf: &[u8], _pos: u64) -> Result<usize, Errno> {
         let mut done = 0;
         while done < buf.len() {

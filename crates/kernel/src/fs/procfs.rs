@@ -155,7 +155,10 @@ const TABLE: &[(&str, Kind)] = &[
     ("/proc/sys/kernel/random/uuid", Kind::File(Gen::Uuid)),
     ("/proc/sys/vm", Kind::Dir),
     ("/proc/sys/vm/max_map_count", Kind::File(Gen::MaxMapCount)),
-    ("/proc/sys/vm/overcommit_memory", Kind::File(Gen::Overcommit)),
+    (
+        "/proc/sys/vm/overcommit_memory",
+        Kind::File(Gen::Overcommit),
+    ),
     ("/proc/uptime", Kind::File(Gen::Uptime)),
     ("/proc/version", Kind::File(Gen::Version)),
     ("/sys", Kind::Dir),
@@ -209,7 +212,11 @@ impl ProcNode {
         let ino = self.index as u64 + 1;
         match self.kind() {
             Kind::Dir => {
-                let subdirs = self.children().iter().filter(|c| c.kind() == Kind::Dir).count();
+                let subdirs = self
+                    .children()
+                    .iter()
+                    .filter(|c| c.kind() == Kind::Dir)
+                    .count();
                 synthetic_stat(dev, ino, S_IFDIR | 0o555, 2 + subdirs as u64, 0)
             }
             Kind::File(_) => synthetic_stat(dev, ino, S_IFREG | 0o444, 1, 0),
@@ -382,7 +389,11 @@ fn generate(fs: &ProcFs, g: Gen) -> Vec<u8> {
                 ("HugePages_Surp", 0),
                 ("Hugepagesize", 2048),
             ] {
-                let unit = if k.starts_with("HugePages_") { "" } else { " kB" };
+                let unit = if k.starts_with("HugePages_") {
+                    ""
+                } else {
+                    " kB"
+                };
                 s.push_str(&format!("{:<16}{:>8}{unit}\n", format!("{k}:"), v));
             }
             s
@@ -407,8 +418,9 @@ fn generate(fs: &ProcFs, g: Gen) -> Vec<u8> {
             crate::kernel::LINUX_RELEASE,
             crate::kernel::LINUX_VERSION
         ),
-        Gen::Filesystems => "nodev\tsysfs\nnodev\ttmpfs\nnodev\tproc\nnodev\tdevtmpfs\nnodev\toverlay\n"
-            .to_owned(),
+        Gen::Filesystems => {
+            "nodev\tsysfs\nnodev\ttmpfs\nnodev\tproc\nnodev\tdevtmpfs\nnodev\toverlay\n".to_owned()
+        }
         Gen::Mounts => lock(&fs.mounts).clone(),
         Gen::Hostname => format!("{}\n", fs.hostname()),
         Gen::Ostype => "Linux\n".to_owned(),

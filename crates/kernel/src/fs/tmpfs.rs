@@ -70,7 +70,11 @@ pub struct SpaceLimit {
 pub fn default_space_limit() -> u64 {
     const CAP: u64 = 2 << 30;
     let (total, _, _) = crate::host::host_memory();
-    if total == 0 { CAP } else { (total / 2).min(CAP) }
+    if total == 0 {
+        CAP
+    } else {
+        (total / 2).min(CAP)
+    }
 }
 
 impl SpaceLimit {
@@ -291,10 +295,7 @@ impl std::fmt::Debug for Inode {
 
 impl Drop for Inode {
     fn drop(&mut self) {
-        let state = self
-            .state
-            .get_mut()
-            .unwrap_or_else(PoisonError::into_inner);
+        let state = self.state.get_mut().unwrap_or_else(PoisonError::into_inner);
         let pages = match &state.body {
             Body::Reg(p) => p.map.len() as u64,
             _ => 0,
@@ -304,8 +305,13 @@ impl Drop for Inode {
         // Drop a directory tree iteratively, so a deep one cannot overflow
         // the stack.
         if let Body::Dir(dir) = &mut state.body {
-            let mut pending: Vec<Arc<Inode>> =
-                std::mem::take(&mut dir.entries).into_values().collect();
+            let mut pending: Vec<Arc<Inode>> = Vec::new();
+            let mut take = |entries: &mut BTreeMap<Vec<u8>, Arc<Inode>>| {
+                let names: u64 = entries.keys().map(|n| n.len() as u64).sum();
+                self.fs.space.release(names);
+                pending.extend(std::mem::take(entries).into_values());
+            };
+            take(&mut dir.entries);
             while let Some(child) = pending.pop() {
                 if let Ok(mut child) = Arc::try_unwrap(child) {
                     let st = child
@@ -313,6 +319,8 @@ impl Drop for Inode {
                         .get_mut()
                         .unwrap_or_else(PoisonError::into_inner);
                     if let Body::Dir(d) = &mut st.body {
+                        let names: u64 = d.entries.keys().map(|n| n.len() as u64).sum();
+                        self.fs.space.release(names);
                         pending.extend(std::mem::take(&mut d.entries).into_values());
                     }
                 }
@@ -456,6 +464,16 @@ impl Inode {
         self.state().linkable = true;
     }
 
+    /// Whether `linkat` may name this unlinked inode.
+    pub fn linkable(&self) -> bool {
+        self.state().linkable
+    }
+
+    /// Makes a new inode an unnamed `O_TMPFILE` file (no links yet).
+    pub fn make_tmpfile(&self) {
+        self.state().nlink = 0;
+    }
+
     /// The number of links.
     pub fn nlink(&self) -> u64 {
         self.state().nlink
@@ -545,7 +563,12 @@ impl Inode {
 
     /// Adds `child` as `name` in this directory (`EEXIST` if taken),
     /// counting a link.
-    pub fn link(&self, _tree: &TreeGuard<'_>, name: &[u8], child: &Arc<Inode>) -> Result<(), Errno> {
+    pub fn link(
+        &self,
+        _tree: &TreeGuard<'_>,
+        name: &[u8],
+        child: &Arc<Inode>,
+    ) -> Result<(), Errno> {
         if !Arc::ptr_eq(&self.fs, &child.fs) {
             return Err(Errno::EXDEV);
         }
@@ -622,14 +645,17 @@ impl Inode {
             s.ctime = t;
         }
         self.fs.space.release(name.len() as u64);
-        let mut c = child.state();
-        if let Body::Dir(d) = &mut c.body {
-            c.nlink = 0;
-            d.entries.clear();
-        } else {
-            c.nlink = c.nlink.saturating_sub(1);
+        {
+            let mut c = child.state();
+            let c = &mut *c;
+            if let Body::Dir(d) = &mut c.body {
+                c.nlink = 0;
+                d.entries.clear();
+            } else {
+                c.nlink = c.nlink.saturating_sub(1);
+            }
+            c.ctime = t;
         }
-        c.ctime = t;
         Ok(child)
     }
 
@@ -654,7 +680,12 @@ impl Inode {
 
     /// Puts a detached `child` in as `name` (the second half of a rename);
     /// `EEXIST` if the name is taken.
-    pub fn attach(&self, tree: &TreeGuard<'_>, name: &[u8], child: &Arc<Inode>) -> Result<(), Errno> {
+    pub fn attach(
+        &self,
+        tree: &TreeGuard<'_>,
+        name: &[u8],
+        child: &Arc<Inode>,
+    ) -> Result<(), Errno> {
         let is_dir = child.is_dir();
         self.link(tree, name, child)?;
         let mut c = child.state();
@@ -899,7 +930,10 @@ impl Inode {
     /// Sets the attribute `name`.
     pub fn setxattr(&self, name: &[u8], value: &[u8], mode: XattrMode) -> Result<(), Errno> {
         let mut s = self.state();
-        let old = s.xattrs.get(name).map(|v| v.len() as u64 + name.len() as u64);
+        let old = s
+            .xattrs
+            .get(name)
+            .map(|v| v.len() as u64 + name.len() as u64);
         match (mode, old) {
             (XattrMode::Create, Some(_)) => return Err(Errno::EEXIST),
             (XattrMode::Replace, None) => return Err(Errno::ENODATA),
@@ -1257,13 +1291,21 @@ mod tests {
         d.link(&tree, b"g", &f).unwrap();
         assert_eq!(f.nlink(), 2);
         assert_eq!(d.link(&tree, b"g", &f), Err(Errno::EEXIST));
-        assert_eq!(root.unlink(&tree, b"d", false).err(), Some(Errno::ENOTEMPTY));
+        assert_eq!(
+            root.unlink(&tree, b"d", false).err(),
+            Some(Errno::ENOTEMPTY)
+        );
         d.unlink(&tree, b"f", false).unwrap();
         d.unlink(&tree, b"g", false).unwrap();
         assert_eq!(f.nlink(), 0);
         root.unlink(&tree, b"d", false).unwrap();
         assert_eq!(root.nlink(), 2);
-        let names: Vec<Vec<u8>> = root.dirents().unwrap().into_iter().map(|e| e.name).collect();
+        let names: Vec<Vec<u8>> = root
+            .dirents()
+            .unwrap()
+            .into_iter()
+            .map(|e| e.name)
+            .collect();
         assert_eq!(names, [b".".to_vec(), b"..".to_vec()]);
     }
 

@@ -97,9 +97,7 @@ fn disposition(handler: u64, signo: u32, blocked: bool) -> Disposition {
         return Disposition::Queue;
     }
     if handler != SIG_DFL {
-        // A handler is installed; running it needs signal frames, which
-        // come with the processes work. The signal waits, visible in
-        // rt_sigpending, rather than being faked.
+        // The task runs the handler when it next returns to the program.
         return Disposition::Queue;
     }
     match default_action(signo) {

@@ -8,6 +8,10 @@
 use std::sync::Arc;
 
 use abi::Errno;
+use abi::falloc::{
+    FALLOC_FL_COLLAPSE_RANGE, FALLOC_FL_INSERT_RANGE, FALLOC_FL_KEEP_SIZE, FALLOC_FL_PUNCH_HOLE,
+    FALLOC_FL_SUPPORTED_MASK, FALLOC_FL_UNSHARE_RANGE, FALLOC_FL_ZERO_RANGE,
+};
 use abi::fcntl::{
     CLOSE_RANGE_CLOEXEC, CLOSE_RANGE_UNSHARE, DIRENT64_NAME_OFFSET, F_DUPFD, F_DUPFD_CLOEXEC,
     F_GETFD, F_GETFL, F_GETLK, F_GETOWN, F_GETSIG, F_OFD_GETLK, F_OFD_SETLK, F_OFD_SETLKW, F_RDLCK,
@@ -15,17 +19,20 @@ use abi::fcntl::{
     Flock, LOCK_EX, LOCK_NB, LOCK_SH, LOCK_UN, LinuxDirent64Header, O_APPEND, O_CLOEXEC, O_DIRECT,
     O_NOATIME, O_NONBLOCK, RWF_NOWAIT, RWF_SUPPORTED, SEEK_HOLE,
 };
-use abi::stat::{DIRENT_NAME_OFFSET, LinuxDirentHeader, S_IFIFO, S_IFMT};
+use abi::stat::{DIRENT_NAME_OFFSET, LinuxDirentHeader, S_IFDIR, S_IFIFO, S_IFMT, S_IFREG};
 use abi::sysno::*;
 use abi::termios::{FIOASYNC, FIOCLEX, FIONBIO, FIONCLEX};
 use abi::uio::{Iovec, MAX_RW_COUNT};
 use zerocopy::IntoBytes;
 
+use super::fs::{
+    Target, change_attr, do_getxattr, do_listxattr, do_removexattr, do_setxattr, id_arg,
+};
 use super::table::{Arg, Entry, Support, entry};
 use super::{SyscallArgs, SyscallResult};
 use crate::mm::MemoryManager;
 use crate::task::Task;
-use crate::vfs::{File, IO_CHUNK};
+use crate::vfs::{File, IO_CHUNK, MAX_LFS_FILESIZE, chmod_attr, chown_attr};
 
 /// The open file at `fd`, refusing `O_PATH` descriptions (`fdget`, not `fdget_raw`).
 fn get_file(task: &Task, fd: i32) -> Result<Arc<File>, Errno> {
@@ -589,37 +596,140 @@ fn sys_fadvise64(task: &mut Task, args: &SyscallArgs) -> SyscallResult {
     Ok(0)
 }
 
-/// A metadata change through an fd: `EROFS` for files in the view, `EPERM`
-/// for host streams (the sentry never changes the caller's files).
-fn fd_change_attr(task: &Task, fd: i32) -> SyscallResult {
+/// What an fd-based metadata call acts on (`O_PATH` descriptions refused).
+fn fd_target(task: &Task, fd: i32) -> Result<Target, Errno> {
     let file = get_file(task, fd)?;
-    match file.dentry() {
-        Some(_) => Err(Errno::EROFS),
-        None => Err(Errno::EPERM),
-    }
+    Ok(match file.dentry() {
+        Some(d) => Target::Dentry(Arc::clone(d)),
+        None => Target::File(file),
+    })
 }
 
 /// Implements Linux `fchmod(2)`.
 fn sys_fchmod(task: &mut Task, args: &SyscallArgs) -> SyscallResult {
-    fd_change_attr(task, args.i32(0))
+    let target = fd_target(task, args.i32(0))?;
+    let mode = args.u32(1);
+    change_attr(task, &target, |a, st, _| chmod_attr(a, st, mode))
 }
 
 /// Implements Linux `fchown(2)`.
 fn sys_fchown(task: &mut Task, args: &SyscallArgs) -> SyscallResult {
-    fd_change_attr(task, args.i32(0))
+    let target = fd_target(task, args.i32(0))?;
+    let (uid, gid) = (id_arg(args.u32(1)), id_arg(args.u32(2)));
+    change_attr(task, &target, |a, st, _| chown_attr(a, st, uid, gid))
 }
 
 /// Implements Linux `ftruncate(2)`.
-///
-/// Only writable regular files could be truncated; none are (host stdio
-/// files included: `EINVAL`, as for a file not open for writing).
 fn sys_ftruncate(task: &mut Task, args: &SyscallArgs) -> SyscallResult {
-    if args.i64(1) < 0 {
+    let Ok(len) = u64::try_from(args.i64(1)) else {
+        return Err(Errno::EINVAL);
+    };
+    let file = get_file(task, args.i32(0))?;
+    if !file.writable() || file.stat()?.st_mode & S_IFMT != S_IFREG {
         return Err(Errno::EINVAL);
     }
-    let file = get_file(task, args.i32(0))?;
-    let _ = file;
-    Err(Errno::EINVAL)
+    if file.flags() & O_APPEND != 0 {
+        // IS_APPEND is the inode flag, not O_APPEND: allowed.
+    }
+    file.ops().truncate(len)?;
+    Ok(0)
+}
+
+/// Implements Linux `fallocate(2)`.
+///
+/// tmpfs files (and overlay files opened for writing) support modes 0,
+/// `FALLOC_FL_KEEP_SIZE` and `FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE`;
+/// the other modes give `EOPNOTSUPP`, as on tmpfs.
+fn sys_fallocate(task: &mut Task, args: &SyscallArgs) -> SyscallResult {
+    let (fd, mode, offset, len) = (args.i32(0), args.u32(1), args.i64(2), args.i64(3));
+    let file = get_file(task, fd)?;
+    if offset < 0 || len <= 0 {
+        return Err(Errno::EINVAL);
+    }
+    if mode & !FALLOC_FL_SUPPORTED_MASK != 0 {
+        return Err(Errno::EOPNOTSUPP);
+    }
+    if mode & (FALLOC_FL_PUNCH_HOLE | FALLOC_FL_ZERO_RANGE)
+        == (FALLOC_FL_PUNCH_HOLE | FALLOC_FL_ZERO_RANGE)
+    {
+        return Err(Errno::EOPNOTSUPP);
+    }
+    if mode & FALLOC_FL_PUNCH_HOLE != 0 && mode & FALLOC_FL_KEEP_SIZE == 0 {
+        return Err(Errno::EOPNOTSUPP);
+    }
+    for exclusive in [FALLOC_FL_COLLAPSE_RANGE, FALLOC_FL_INSERT_RANGE] {
+        if mode & exclusive != 0 && mode & !exclusive != 0 {
+            return Err(Errno::EINVAL);
+        }
+    }
+    if mode & FALLOC_FL_UNSHARE_RANGE != 0
+        && mode & !(FALLOC_FL_UNSHARE_RANGE | FALLOC_FL_KEEP_SIZE) != 0
+    {
+        return Err(Errno::EINVAL);
+    }
+    if !file.writable() {
+        return Err(Errno::EBADF);
+    }
+    match file.stat()?.st_mode & S_IFMT {
+        S_IFIFO => return Err(Errno::ESPIPE),
+        S_IFDIR => return Err(Errno::EISDIR),
+        S_IFREG => {}
+        _ => return Err(Errno::ENODEV),
+    }
+    let (offset, len) = (offset.cast_unsigned(), len.cast_unsigned());
+    if offset
+        .checked_add(len)
+        .is_none_or(|end| end > MAX_LFS_FILESIZE)
+    {
+        return Err(Errno::EFBIG);
+    }
+    if mode & !(FALLOC_FL_KEEP_SIZE | FALLOC_FL_PUNCH_HOLE) != 0 {
+        return Err(Errno::EOPNOTSUPP);
+    }
+    file.ops().fallocate(mode, offset, len)?;
+    Ok(0)
+}
+
+/// Implements Linux `fsetxattr(2)`.
+fn sys_fsetxattr(task: &mut Task, args: &SyscallArgs) -> SyscallResult {
+    let t = fd_target(task, args.i32(0))?;
+    do_setxattr(
+        task,
+        &t,
+        args.addr(1),
+        args.addr(2),
+        args.u64(3),
+        args.u32(4),
+    )
+}
+
+/// Implements Linux `fgetxattr(2)`.
+fn sys_fgetxattr(task: &mut Task, args: &SyscallArgs) -> SyscallResult {
+    let t = fd_target(task, args.i32(0))?;
+    do_getxattr(task, &t, args.addr(1), args.addr(2), args.u64(3))
+}
+
+/// Implements Linux `flistxattr(2)`.
+fn sys_flistxattr(task: &mut Task, args: &SyscallArgs) -> SyscallResult {
+    let t = fd_target(task, args.i32(0))?;
+    do_listxattr(task, &t, args.addr(1), args.u64(2))
+}
+
+/// Implements Linux `fremovexattr(2)`.
+fn sys_fremovexattr(task: &mut Task, args: &SyscallArgs) -> SyscallResult {
+    let t = fd_target(task, args.i32(0))?;
+    do_removexattr(task, &t, args.addr(1))
+}
+
+/// Implements Linux `sync(2)`: nothing to write back.
+fn sys_sync(_: &mut Task, _: &SyscallArgs) -> SyscallResult {
+    Ok(0)
+}
+
+/// Implements Linux `syncfs(2)`: nothing to write back.
+fn sys_syncfs(task: &mut Task, args: &SyscallArgs) -> SyscallResult {
+    task.fds().get(args.i32(0))?;
+    Ok(0)
 }
 
 /// Implements Linux `sendfile(2)`, by reading and writing through the sentry.
@@ -835,23 +945,60 @@ pub(super) const SYSCALLS: &[Entry] = &[
         SYS_FCHMOD,
         sys_fchmod,
         &[Arg::Fd, Arg::Mode],
-        Support::Partial,
-        "read-only view: EROFS",
+        Support::Full,
+        "",
     ),
     entry(
         SYS_FCHOWN,
         sys_fchown,
         &[Arg::Fd, Arg::Int, Arg::Int],
-        Support::Partial,
-        "read-only view: EROFS",
+        Support::Full,
+        "",
     ),
     entry(
         SYS_FTRUNCATE,
         sys_ftruncate,
         &[Arg::Fd, Arg::Int],
-        Support::Partial,
-        "no writable regular files yet: EINVAL",
+        Support::Full,
+        "",
     ),
+    entry(
+        SYS_FALLOCATE,
+        sys_fallocate,
+        &[Arg::Fd, Arg::Hex, Arg::Int, Arg::Len],
+        Support::Partial,
+        "modes 0, KEEP_SIZE and PUNCH_HOLE|KEEP_SIZE, as tmpfs",
+    ),
+    entry(
+        SYS_FSETXATTR,
+        sys_fsetxattr,
+        &[Arg::Fd, Arg::Path, Arg::Ptr, Arg::Len, Arg::Hex],
+        Support::Partial,
+        "user/trusted/security namespaces",
+    ),
+    entry(
+        SYS_FGETXATTR,
+        sys_fgetxattr,
+        &[Arg::Fd, Arg::Path, Arg::Ptr, Arg::Len],
+        Support::Partial,
+        "user/trusted/security namespaces",
+    ),
+    entry(
+        SYS_FLISTXATTR,
+        sys_flistxattr,
+        &[Arg::Fd, Arg::Ptr, Arg::Len],
+        Support::Full,
+        "",
+    ),
+    entry(
+        SYS_FREMOVEXATTR,
+        sys_fremovexattr,
+        &[Arg::Fd, Arg::Path],
+        Support::Partial,
+        "user/trusted/security namespaces",
+    ),
+    entry(SYS_SYNC, sys_sync, &[], Support::Full, ""),
+    entry(SYS_SYNCFS, sys_syncfs, &[Arg::Fd], Support::Full, ""),
     entry(
         SYS_SENDFILE,
         sys_sendfile,

@@ -1,7 +1,8 @@
-//! Path syscalls: open, stat, access, readlink, the working directory, and
-//! the calls that would change the tree (mkdir, unlink, rename, chmod, ...),
-//! which do their lookups and then answer `EROFS`: the sandbox's view is
-//! read-only until the overlay exists.
+//! Path syscalls: open, stat, access, readlink, the working directory, the
+//! calls that change the tree (mkdir, unlink, rename, link, symlink, ...)
+//! and inodes (chmod, chown, truncate, utimensat), and extended attributes.
+//! The file systems behind them are in `crate::fs`; `EROFS` comes only from
+//! the read-only ones (a rootfs without the overlay, devfs, procfs).
 //!
 //! Each follows its Linux function's order of checks (flags, `getname`,
 //! the walk, then the file system), so that a bad pointer, an unknown flag
@@ -17,17 +18,26 @@ use abi::fcntl::{
     RENAME_NOREPLACE, RENAME_WHITEOUT, RESOLVE_BENEATH, RESOLVE_CACHED, RESOLVE_IN_ROOT,
     VALID_OPEN_FLAGS, VALID_RESOLVE_FLAGS,
 };
-use abi::stat::{S_IFBLK, S_IFCHR, S_IFDIR, S_IFIFO, S_IFMT, S_IFREG, S_IFSOCK, STATX__RESERVED};
+use abi::stat::{
+    S_IALLUGO, S_IFBLK, S_IFCHR, S_IFDIR, S_IFIFO, S_IFLNK, S_IFMT, S_IFREG, S_IFSOCK, S_ISGID,
+    S_ISUID, S_IXGRP, STATX__RESERVED,
+};
 use abi::sysno::*;
 use abi::time::{Timespec, Timeval};
 
 use super::table::{Arg, Entry, Support, entry};
 use super::{SyscallArgs, SyscallResult};
 use crate::task::Task;
-use crate::vfs::{Access, Dentry, File, Last, MAY_EXEC, inode_permission};
+use abi::xattr::{XATTR_CREATE, XATTR_LIST_MAX, XATTR_NAME_MAX, XATTR_REPLACE, XATTR_SIZE_MAX};
 
-/// `S_IALLUGO`: the mode bits open(2) and mkdir(2) take.
-const S_IALLUGO: u32 = 0o7777;
+use crate::vfs::{
+    Access, Dentry, File, Last, MAY_EXEC, MAY_WRITE, NewNode, SetAttr, SetTime, XattrMode,
+    chmod_attr, chown_attr, getxattr, init_owner, inode_permission, listxattr, may_create,
+    may_delete, removexattr, setattr, setxattr, utimes_attr, xattr_permission,
+};
+
+/// `MAY_READ`.
+const MAY_READ: u32 = 4;
 /// `__O_TMPFILE` without the `O_DIRECTORY` bit `O_TMPFILE` includes.
 const O_TMPFILE_BIT: u32 = O_TMPFILE & !O_DIRECTORY;
 /// `OPEN_HOW_SIZE_VER0`.
@@ -178,17 +188,13 @@ fn do_open(task: &mut Task, dirfd: i32, path_addr: u64, how: OpenHow) -> Syscall
     } else {
         dirfd_start(task, dirfd, &path)?
     };
+    let mode = u32::try_from(how.mode).map_err(|_| Errno::EINVAL)?;
     let file = if flags & O_TMPFILE_BIT != 0 {
-        // An unnamed file in a directory: the view is read-only.
-        let access = Access::fs(&task.creds);
-        let dir = task.fs().resolve(&access, start.as_ref(), &path, true)?;
-        if !dir.is_dir() {
-            return Err(Errno::ENOTDIR);
-        }
-        return Err(Errno::EROFS);
+        task.fs()
+            .open_tmpfile(&task.creds, start.as_ref(), &path, flags, mode)?
     } else {
         task.fs()
-            .open(&task.creds, start.as_ref(), &path, flags, how.resolve)?
+            .open(&task.creds, start.as_ref(), &path, flags, mode, how.resolve)?
     };
     install(task, file, flags & abi::fcntl::O_CLOEXEC != 0)
 }
@@ -507,58 +513,113 @@ fn sys_umask(task: &mut Task, args: &SyscallArgs) -> SyscallResult {
 }
 
 // ---------------------------------------------------------------------------
-// calls that would change the tree
+// calls that change the tree
 
 /// `filename_create`: the parent walk, then `EEXIST` for an existing name,
-/// `ENOENT` for a trailing slash on a non-directory, and `EROFS` (nothing
-/// can be created in the view).
-fn create_at(task: &Task, dirfd: i32, path: &[u8], want_dir: bool) -> Result<Arc<Dentry>, Errno> {
+/// `ENOENT` for a trailing slash on a non-directory, then `may_create`
+/// (`EROFS`, `EACCES`). Returns the directory and the name.
+fn create_at(
+    task: &Task,
+    dirfd: i32,
+    path: &[u8],
+    want_dir: bool,
+) -> Result<(Arc<Dentry>, Vec<u8>), Errno> {
     let start = dirfd_start(task, dirfd, path)?;
     let access = Access::fs(&task.creds);
-    let parent = task.fs().resolve_parent(&access, start.as_ref(), path)?;
+    let fs = task.fs();
+    let parent = fs.resolve_parent(&access, start.as_ref(), path)?;
     let Last::Norm(name) = parent.last else {
         return Err(Errno::EEXIST);
     };
-    match task.fs().lookup_child(&parent.dir, &name) {
+    match fs.lookup_child(&parent.dir, &name) {
         Ok(_) => Err(Errno::EEXIST),
         Err(Errno::ENOENT) if parent.trailing_slash && !want_dir => Err(Errno::ENOENT),
-        Err(Errno::ENOENT) if parent.dir.read_only() => Err(Errno::EROFS),
+        Err(Errno::ENOENT) => {
+            may_create(&access, &parent.dir)?;
+            Ok((parent.dir, name))
+        }
         Err(e) => Err(e),
     }
 }
 
+/// Makes a node of type and permissions `mode` (before the umask) as
+/// `name` in `dir`.
+fn make_node(
+    task: &Task,
+    dir: &Dentry,
+    name: &[u8],
+    mode: u32,
+    rdev: u64,
+    target: Option<&[u8]>,
+) -> SyscallResult {
+    let access = Access::fs(&task.creds);
+    let umask = if mode & S_IFMT == S_IFLNK {
+        0
+    } else {
+        task.fs().umask()
+    };
+    let (mode, uid, gid) = init_owner(&access, &dir.stat()?, mode & !umask);
+    let new = NewNode {
+        mode,
+        uid,
+        gid,
+        rdev,
+        target,
+    };
+    crate::vfs::create(dir, name, new).map(|_| 0)
+}
+
+fn do_mkdirat(task: &mut Task, dirfd: i32, path: u64, mode: u32) -> SyscallResult {
+    let path = read_path(task, path)?;
+    let (dir, name) = create_at(task, dirfd, &path, true)?;
+    make_node(task, &dir, &name, S_IFDIR | (mode & 0o1777), 0, None)
+}
+
 /// Implements Linux `mkdirat(2)`.
-///
-/// The view is read-only: `EROFS` once the parent exists and the name does not.
 fn sys_mkdirat(task: &mut Task, args: &SyscallArgs) -> SyscallResult {
-    let path = read_path(task, args.addr(1))?;
-    create_at(task, args.i32(0), &path, true).map(|_| 0)
+    do_mkdirat(task, args.i32(0), args.addr(1), args.u32(2))
 }
 
 /// Implements Linux `mkdir(2)`.
 fn sys_mkdir(task: &mut Task, args: &SyscallArgs) -> SyscallResult {
-    let path = read_path(task, args.addr(0))?;
-    create_at(task, AT_FDCWD, &path, true).map(|_| 0)
+    do_mkdirat(task, AT_FDCWD, args.addr(0), args.u32(1))
 }
 
-fn do_mknodat(task: &mut Task, dirfd: i32, path_addr: u64, mode: u32) -> SyscallResult {
-    match mode & S_IFMT {
-        0 | S_IFREG | S_IFCHR | S_IFBLK | S_IFIFO | S_IFSOCK => {}
+fn do_mknodat(task: &mut Task, dirfd: i32, path_addr: u64, mode: u32, dev: u32) -> SyscallResult {
+    let kind = match mode & S_IFMT {
+        0 => S_IFREG,
+        k @ (S_IFREG | S_IFCHR | S_IFBLK | S_IFIFO | S_IFSOCK) => k,
         S_IFDIR => return Err(Errno::EPERM),
         _ => return Err(Errno::EINVAL),
-    }
+    };
     let path = read_path(task, path_addr)?;
-    create_at(task, dirfd, &path, false).map(|_| 0)
+    let (dir, name) = create_at(task, dirfd, &path, false)?;
+    let rdev = if matches!(kind, S_IFCHR | S_IFBLK) {
+        if task.creds.euid != 0 {
+            // CAP_MKNOD.
+            return Err(Errno::EPERM);
+        }
+        // new_decode_dev
+        let (major, minor) = ((dev & 0xfff00) >> 8, (dev & 0xff) | ((dev >> 12) & 0xfff00));
+        abi::stat::makedev(major, minor)
+    } else {
+        0
+    };
+    make_node(task, &dir, &name, kind | (mode & S_IALLUGO), rdev, None)
 }
 
 /// Implements Linux `mknodat(2)`.
+///
+/// Device nodes open as the devfs device with the same number (null, zero,
+/// full, random, urandom, tty), others with `ENXIO`; FIFOs and sockets
+/// cannot be opened yet (`ENXIO`).
 fn sys_mknodat(task: &mut Task, args: &SyscallArgs) -> SyscallResult {
-    do_mknodat(task, args.i32(0), args.addr(1), args.u32(2))
+    do_mknodat(task, args.i32(0), args.addr(1), args.u32(2), args.u32(3))
 }
 
 /// Implements Linux `mknod(2)`.
 fn sys_mknod(task: &mut Task, args: &SyscallArgs) -> SyscallResult {
-    do_mknodat(task, AT_FDCWD, args.addr(0), args.u32(1))
+    do_mknodat(task, AT_FDCWD, args.addr(0), args.u32(1), args.u32(2))
 }
 
 fn do_symlinkat(task: &mut Task, target: u64, dirfd: i32, path_addr: u64) -> SyscallResult {
@@ -567,7 +628,8 @@ fn do_symlinkat(task: &mut Task, target: u64, dirfd: i32, path_addr: u64) -> Sys
         return Err(Errno::ENOENT);
     }
     let path = read_path(task, path_addr)?;
-    create_at(task, dirfd, &path, false).map(|_| 0)
+    let (dir, name) = create_at(task, dirfd, &path, false)?;
+    make_node(task, &dir, &name, S_IFLNK | 0o777, 0, Some(&target))
 }
 
 /// Implements Linux `symlinkat(2)`.
@@ -578,6 +640,20 @@ fn sys_symlinkat(task: &mut Task, args: &SyscallArgs) -> SyscallResult {
 /// Implements Linux `symlink(2)`.
 fn sys_symlink(task: &mut Task, args: &SyscallArgs) -> SyscallResult {
     do_symlinkat(task, args.addr(0), AT_FDCWD, args.addr(1))
+}
+
+/// `may_linkat` with `fs.protected_hardlinks = 1`: a caller that does not
+/// own the file may link it only if it could open it for reading and
+/// writing, and it is a plain regular file.
+fn may_linkat(access: &Access<'_>, st: &abi::stat::Stat) -> Result<(), Errno> {
+    if access.privileged() || access.uid() == st.st_uid {
+        return Ok(());
+    }
+    let safe = st.st_mode & S_IFMT == S_IFREG
+        && st.st_mode & S_ISUID == 0
+        && st.st_mode & (S_ISGID | S_IXGRP) != (S_ISGID | S_IXGRP)
+        && access.check(st, MAY_READ | MAY_WRITE).is_ok();
+    if safe { Ok(()) } else { Err(Errno::EPERM) }
 }
 
 fn do_linkat(
@@ -593,21 +669,49 @@ fn do_linkat(
     }
     let creds = task.creds.clone();
     let access = Access::fs(&creds);
+    // AT_EMPTY_PATH needs CAP_DAC_READ_SEARCH; without it the empty path is ENOENT.
     let at = if flags & AT_EMPTY_PATH != 0 && creds.euid != 0 {
         0
     } else {
         flags
     };
-    target_at(
+    let target = match target_at(
         task,
         &access,
         olddfd,
         old,
         at,
         flags & AT_SYMLINK_FOLLOW != 0,
-    )?;
+    )? {
+        Target::Dentry(d) => d,
+        Target::File(_) => return Err(Errno::ENOENT),
+    };
     let path = read_path(task, new)?;
-    create_at(task, newdfd, &path, false).map(|_| 0)
+    let start = dirfd_start(task, newdfd, &path)?;
+    let fs = task.fs();
+    let parent = fs.resolve_parent(&access, start.as_ref(), &path)?;
+    let Last::Norm(name) = parent.last else {
+        return Err(Errno::EEXIST);
+    };
+    match fs.lookup_child(&parent.dir, &name) {
+        Ok(_) => return Err(Errno::EEXIST),
+        Err(Errno::ENOENT) if parent.trailing_slash => return Err(Errno::ENOENT),
+        Err(Errno::ENOENT) => {}
+        Err(e) => return Err(e),
+    }
+    if parent.dir.read_only() {
+        return Err(Errno::EROFS);
+    }
+    if target.mount != parent.dir.mount {
+        return Err(Errno::EXDEV);
+    }
+    let st = target.stat()?;
+    may_linkat(&access, &st)?;
+    may_create(&access, &parent.dir)?;
+    if st.st_mode & S_IFMT == S_IFDIR {
+        return Err(Errno::EPERM);
+    }
+    crate::vfs::link(&target, &parent.dir, &name).map(|()| 0)
 }
 
 /// Implements Linux `linkat(2)`.
@@ -628,20 +732,34 @@ fn sys_link(task: &mut Task, args: &SyscallArgs) -> SyscallResult {
 }
 
 /// `do_unlinkat`/`do_rmdir`: the parent walk, the last component's kind,
-/// then `EROFS` (checked before the name is looked up, as Linux does).
+/// `EROFS` (before the name is looked up, as Linux does), the lookup, then
+/// `may_delete` and the file system.
 fn remove_at(task: &mut Task, dirfd: i32, path_addr: u64, dir: bool) -> SyscallResult {
     let path = read_path(task, path_addr)?;
     let start = dirfd_start(task, dirfd, &path)?;
     let access = Access::fs(&task.creds);
-    let parent = task.fs().resolve_parent(&access, start.as_ref(), &path)?;
-    match (&parent.last, dir) {
-        (Last::Norm(_), _) => {}
+    let fs = task.fs();
+    let parent = fs.resolve_parent(&access, start.as_ref(), &path)?;
+    let name = match (parent.last, dir) {
+        (Last::Norm(name), _) => name,
         (_, false) => return Err(Errno::EISDIR),
         (Last::DotDot, true) => return Err(Errno::ENOTEMPTY),
         (Last::Dot, true) => return Err(Errno::EINVAL),
         (Last::Root, true) => return Err(Errno::EBUSY),
+    };
+    if parent.dir.read_only() {
+        return Err(Errno::EROFS);
     }
-    Err(Errno::EROFS)
+    let victim = fs.lookup_child(&parent.dir, &name)?;
+    if !dir && parent.trailing_slash {
+        return Err(if victim.is_dir() {
+            Errno::EISDIR
+        } else {
+            Errno::ENOTDIR
+        });
+    }
+    may_delete(&access, &parent.dir, &victim, dir)?;
+    crate::vfs::remove(&parent.dir, &name, dir).map(|()| 0)
 }
 
 /// Implements Linux `unlinkat(2)`.
@@ -663,6 +781,12 @@ fn sys_rmdir(task: &mut Task, args: &SyscallArgs) -> SyscallResult {
     remove_at(task, AT_FDCWD, args.addr(0), true)
 }
 
+/// Whether the canonical path `inner` is `outer` or below it.
+fn is_within(inner: &[u8], outer: &[u8]) -> bool {
+    inner == outer
+        || (inner.starts_with(outer) && (outer == b"/" || inner.get(outer.len()) == Some(&b'/')))
+}
+
 fn do_renameat2(
     task: &mut Task,
     olddfd: i32,
@@ -677,34 +801,120 @@ fn do_renameat2(
     if flags & (RENAME_NOREPLACE | RENAME_WHITEOUT) != 0 && flags & RENAME_EXCHANGE != 0 {
         return Err(Errno::EINVAL);
     }
+    if flags & RENAME_WHITEOUT != 0 && task.creds.euid != 0 {
+        return Err(Errno::EPERM);
+    }
+    let exchange = flags & RENAME_EXCHANGE != 0;
+    let noreplace = flags & RENAME_NOREPLACE != 0;
     let old = read_path(task, old)?;
     let new = read_path(task, new)?;
     let access = Access::fs(&task.creds);
+    let fs = task.fs();
     let old_start = dirfd_start(task, olddfd, &old)?;
-    let old_parent = task
-        .fs()
-        .resolve_parent(&access, old_start.as_ref(), &old)?;
+    let old_parent = fs.resolve_parent(&access, old_start.as_ref(), &old)?;
     let new_start = dirfd_start(task, newdfd, &new)?;
-    let new_parent = task
-        .fs()
-        .resolve_parent(&access, new_start.as_ref(), &new)?;
+    let new_parent = fs.resolve_parent(&access, new_start.as_ref(), &new)?;
     if old_parent.dir.mount != new_parent.dir.mount {
         return Err(Errno::EXDEV);
     }
-    if !matches!(old_parent.last, Last::Norm(_)) {
+    let Last::Norm(old_name) = &old_parent.last else {
         return Err(Errno::EBUSY);
-    }
-    if !matches!(new_parent.last, Last::Norm(_)) {
-        return Err(if flags & RENAME_NOREPLACE != 0 {
+    };
+    let Last::Norm(new_name) = &new_parent.last else {
+        return Err(if noreplace {
             Errno::EEXIST
         } else {
             Errno::EBUSY
         });
+    };
+    if old_parent.dir.read_only() {
+        return Err(Errno::EROFS);
     }
-    Err(Errno::EROFS)
+    let src = fs.lookup_child(&old_parent.dir, old_name)?;
+    if !src.is_dir() && old_parent.trailing_slash {
+        return Err(Errno::ENOTDIR);
+    }
+    let dst = match fs.lookup_child(&new_parent.dir, new_name) {
+        Ok(d) => Some(d),
+        Err(Errno::ENOENT) => None,
+        Err(e) => return Err(e),
+    };
+    if noreplace && dst.is_some() {
+        return Err(Errno::EEXIST);
+    }
+    if exchange && dst.is_none() {
+        return Err(Errno::ENOENT);
+    }
+    if !src.is_dir() && new_parent.trailing_slash && !exchange {
+        return Err(Errno::ENOTDIR);
+    }
+    if exchange
+        && let Some(d) = &dst
+        && !d.is_dir()
+        && (new_parent.trailing_slash || old_parent.trailing_slash)
+    {
+        return Err(Errno::ENOTDIR);
+    }
+    // The source may not move below itself, nor the target be above the source.
+    if src.is_dir() && is_within(&new_parent.dir.path, &src.path) {
+        return Err(Errno::EINVAL);
+    }
+    if let Some(d) = &dst
+        && d.is_dir()
+        && is_within(&old_parent.dir.path, &d.path)
+    {
+        return Err(if exchange {
+            Errno::EINVAL
+        } else {
+            Errno::ENOTEMPTY
+        });
+    }
+    let (sst, dst_st) = (src.stat()?, dst.as_ref().map(|d| d.stat()).transpose()?);
+    if let Some(d) = &dst_st
+        && (d.st_dev, d.st_ino) == (sst.st_dev, sst.st_ino)
+    {
+        return Ok(0);
+    }
+    let src_dir = src.is_dir();
+    may_delete(&access, &old_parent.dir, &src, src_dir)?;
+    match &dst {
+        Some(d) => {
+            let is_dir = if exchange { d.is_dir() } else { src_dir };
+            may_delete(&access, &new_parent.dir, d, is_dir)?;
+        }
+        None => may_create(&access, &new_parent.dir)?,
+    }
+    if old_parent.dir.path != new_parent.dir.path {
+        if src_dir {
+            access.check(&sst, MAY_WRITE)?;
+        }
+        if exchange
+            && let (Some(d), Some(st)) = (&dst, &dst_st)
+            && d.is_dir()
+        {
+            access.check(st, MAY_WRITE)?;
+        }
+    }
+    if flags & RENAME_WHITEOUT != 0 {
+        // Neither tmpfs here nor the overlay makes whiteouts on request.
+        return Err(Errno::EINVAL);
+    }
+    crate::vfs::rename(
+        &old_parent.dir,
+        old_name,
+        &new_parent.dir,
+        new_name,
+        exchange,
+        noreplace,
+    )
+    .map(|()| 0)
 }
 
 /// Implements Linux `renameat2(2)`.
+///
+/// `RENAME_WHITEOUT` gives `EINVAL` after its `EPERM` check (as on
+/// overlayfs); renaming a directory that has contents in the overlay's
+/// lower layer gives `EXDEV` (as overlayfs without `redirect_dir`).
 fn sys_renameat2(task: &mut Task, args: &SyscallArgs) -> SyscallResult {
     do_renameat2(
         task,
@@ -733,74 +943,139 @@ fn sys_rename(task: &mut Task, args: &SyscallArgs) -> SyscallResult {
     do_renameat2(task, AT_FDCWD, args.addr(0), AT_FDCWD, args.addr(1), 0)
 }
 
-/// A metadata change on a resolved node: `EROFS` (every file system in the
-/// view refuses changes for now).
-fn change_attr(dentry: &Dentry) -> SyscallResult {
-    if dentry.read_only() {
-        Err(Errno::EROFS)
-    } else {
-        Err(Errno::EPERM)
+/// Applies a metadata change to what an `*at` call named: `EROFS` on the
+/// read-only file systems, `EPERM` for host streams (the sentry never
+/// changes the caller's files).
+pub(super) fn change_attr(
+    task: &Task,
+    target: &Target,
+    make: impl FnOnce(&Access<'_>, &abi::stat::Stat, bool) -> Result<SetAttr, Errno>,
+) -> SyscallResult {
+    let Target::Dentry(d) = target else {
+        return Err(Errno::EPERM);
+    };
+    let access = Access::fs(&task.creds);
+    let st = d.stat()?;
+    if d.read_only() {
+        return Err(Errno::EROFS);
     }
+    let attr = make(&access, &st, d.read_only())?;
+    setattr(d, &attr).map(|()| 0)
 }
 
-fn do_fchmodat(task: &mut Task, dirfd: i32, path: u64, flags: u32) -> SyscallResult {
+fn do_fchmodat(task: &mut Task, dirfd: i32, path: u64, mode: u32, flags: u32) -> SyscallResult {
     if flags & !(AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH) != 0 {
         return Err(Errno::EINVAL);
     }
     let access = Access::fs(&task.creds);
-    match target_at(
+    let target = target_at(
         task,
         &access,
         dirfd,
         path,
         flags,
         flags & AT_SYMLINK_NOFOLLOW == 0,
-    )? {
-        Target::Dentry(d) => change_attr(&d),
-        Target::File(_) => Err(Errno::EPERM),
+    )?;
+    if let Target::Dentry(d) = &target
+        && d.is_symlink()
+    {
+        // Symlinks have no mode to change (fchmodat2 with AT_SYMLINK_NOFOLLOW).
+        return Err(Errno::EOPNOTSUPP);
     }
+    change_attr(task, &target, |a, st, _| chmod_attr(a, st, mode))
 }
 
 /// Implements Linux `fchmodat(2)` (the syscall has no flags argument).
 fn sys_fchmodat(task: &mut Task, args: &SyscallArgs) -> SyscallResult {
-    do_fchmodat(task, args.i32(0), args.addr(1), 0)
+    do_fchmodat(task, args.i32(0), args.addr(1), args.u32(2), 0)
 }
 
 /// Implements Linux `chmod(2)`.
 fn sys_chmod(task: &mut Task, args: &SyscallArgs) -> SyscallResult {
-    do_fchmodat(task, AT_FDCWD, args.addr(0), 0)
+    do_fchmodat(task, AT_FDCWD, args.addr(0), args.u32(1), 0)
 }
 
-fn do_fchownat(task: &mut Task, dirfd: i32, path: u64, flags: u32) -> SyscallResult {
-    do_fchmodat(task, dirfd, path, flags)
+/// A `chown` id argument: -1 leaves it unchanged.
+pub(super) fn id_arg(id: u32) -> Option<u32> {
+    (id != u32::MAX).then_some(id)
+}
+
+fn do_fchownat(
+    task: &mut Task,
+    dirfd: i32,
+    path: u64,
+    uid: u32,
+    gid: u32,
+    flags: u32,
+) -> SyscallResult {
+    if flags & !(AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH) != 0 {
+        return Err(Errno::EINVAL);
+    }
+    let access = Access::fs(&task.creds);
+    let target = target_at(
+        task,
+        &access,
+        dirfd,
+        path,
+        flags,
+        flags & AT_SYMLINK_NOFOLLOW == 0,
+    )?;
+    change_attr(task, &target, |a, st, _| {
+        chown_attr(a, st, id_arg(uid), id_arg(gid))
+    })
 }
 
 /// Implements Linux `fchownat(2)`.
 fn sys_fchownat(task: &mut Task, args: &SyscallArgs) -> SyscallResult {
-    do_fchownat(task, args.i32(0), args.addr(1), args.u32(4))
+    do_fchownat(
+        task,
+        args.i32(0),
+        args.addr(1),
+        args.u32(2),
+        args.u32(3),
+        args.u32(4),
+    )
 }
 
 /// Implements Linux `chown(2)`.
 fn sys_chown(task: &mut Task, args: &SyscallArgs) -> SyscallResult {
-    do_fchownat(task, AT_FDCWD, args.addr(0), 0)
+    do_fchownat(task, AT_FDCWD, args.addr(0), args.u32(1), args.u32(2), 0)
 }
 
 /// Implements Linux `lchown(2)`.
 fn sys_lchown(task: &mut Task, args: &SyscallArgs) -> SyscallResult {
-    do_fchownat(task, AT_FDCWD, args.addr(0), AT_SYMLINK_NOFOLLOW)
+    do_fchownat(
+        task,
+        AT_FDCWD,
+        args.addr(0),
+        args.u32(1),
+        args.u32(2),
+        AT_SYMLINK_NOFOLLOW,
+    )
 }
 
 /// Implements Linux `truncate(2)`.
 fn sys_truncate(task: &mut Task, args: &SyscallArgs) -> SyscallResult {
-    if args.i64(1) < 0 {
+    let Ok(len) = u64::try_from(args.i64(1)) else {
         return Err(Errno::EINVAL);
-    }
+    };
     let d = dentry_at(task, AT_FDCWD, args.addr(0), true)?;
     match d.file_type() {
-        S_IFDIR => Err(Errno::EISDIR),
-        S_IFREG => change_attr(&d),
-        _ => Err(Errno::EINVAL),
+        S_IFDIR => return Err(Errno::EISDIR),
+        S_IFREG => {}
+        _ => return Err(Errno::EINVAL),
     }
+    if d.read_only() {
+        return Err(Errno::EROFS);
+    }
+    let access = Access::fs(&task.creds);
+    access.check(&d.stat()?, MAY_WRITE)?;
+    let attr = SetAttr {
+        size: Some(len),
+        kill_suid: !access.privileged(),
+        ..SetAttr::default()
+    };
+    setattr(&d, &attr).map(|()| 0)
 }
 
 fn nsec_valid(nsec: i64) -> bool {
@@ -809,16 +1084,39 @@ fn nsec_valid(nsec: i64) -> bool {
         || nsec == abi::stat::UTIME_OMIT
 }
 
+/// The times `utimensat` sets: `None` for `UTIME_OMIT`.
+fn set_times(times: Option<[Timespec; 2]>) -> (Option<SetTime>, Option<SetTime>) {
+    let Some(ts) = times else {
+        return (Some(SetTime::Now), Some(SetTime::Now));
+    };
+    let one = |t: Timespec| match t.tv_nsec {
+        abi::stat::UTIME_OMIT => None,
+        abi::stat::UTIME_NOW => Some(SetTime::Now),
+        _ => Some(SetTime::At(t)),
+    };
+    (one(ts[0]), one(ts[1]))
+}
+
+/// Sets times on a resolved target.
+fn utimes_target(task: &Task, target: &Target, times: Option<[Timespec; 2]>) -> SyscallResult {
+    let (atime, mtime) = set_times(times);
+    change_attr(task, target, |a, st, ro| {
+        utimes_attr(a, st, ro, atime, mtime)
+    })
+}
+
 /// Implements Linux `utimensat(2)`.
 fn sys_utimensat(task: &mut Task, args: &SyscallArgs) -> SyscallResult {
     let (dirfd, path, times, flags) = (args.i32(0), args.addr(1), args.addr(2), args.u32(3));
     let mut valid = true;
+    let mut ts_opt = None;
     if times != 0 {
         let ts: [Timespec; 2] = task.mm.read_obj(times)?;
         if ts.iter().all(|t| t.tv_nsec == abi::stat::UTIME_OMIT) {
             return Ok(0);
         }
         valid = ts.iter().all(|t| nsec_valid(t.tv_nsec));
+        ts_opt = Some(ts);
     }
     if path == 0 && dirfd != AT_FDCWD {
         if flags != 0 {
@@ -831,10 +1129,11 @@ fn sys_utimensat(task: &mut Task, args: &SyscallArgs) -> SyscallResult {
         if !valid {
             return Err(Errno::EINVAL);
         }
-        return match file.dentry() {
-            Some(d) => change_attr(d),
-            None => Err(Errno::EPERM),
+        let target = match file.dentry() {
+            Some(d) => Target::Dentry(Arc::clone(d)),
+            None => Target::File(file),
         };
+        return utimes_target(task, &target, ts_opt);
     }
     if flags & !(AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH) != 0 {
         return Err(Errno::EINVAL);
@@ -851,34 +1150,226 @@ fn sys_utimensat(task: &mut Task, args: &SyscallArgs) -> SyscallResult {
     if !valid {
         return Err(Errno::EINVAL);
     }
-    match target {
-        Target::Dentry(d) => change_attr(&d),
-        Target::File(_) => Err(Errno::EPERM),
-    }
+    utimes_target(task, &target, ts_opt)
 }
 
 /// Implements Linux `utimes(2)`.
 fn sys_utimes(task: &mut Task, args: &SyscallArgs) -> SyscallResult {
+    let mut times = None;
     if args.addr(1) != 0 {
         let tv: [Timeval; 2] = task.mm.read_obj(args.addr(1))?;
         if tv.iter().any(|t| !(0..1_000_000).contains(&t.tv_usec)) {
             return Err(Errno::EINVAL);
         }
+        times = Some(tv.map(|t| Timespec {
+            tv_sec: t.tv_sec,
+            tv_nsec: t.tv_usec * 1000,
+        }));
     }
     let d = dentry_at(task, AT_FDCWD, args.addr(0), true)?;
-    change_attr(&d)
+    utimes_target(task, &Target::Dentry(d), times)
 }
 
 /// Implements Linux `utime(2)`.
 fn sys_utime(task: &mut Task, args: &SyscallArgs) -> SyscallResult {
+    let mut times = None;
     if args.addr(1) != 0 {
-        let _: [i64; 2] = task.mm.read_obj(args.addr(1))?;
+        let t: [i64; 2] = task.mm.read_obj(args.addr(1))?;
+        times = Some(t.map(|s| Timespec {
+            tv_sec: s,
+            tv_nsec: 0,
+        }));
     }
     let d = dentry_at(task, AT_FDCWD, args.addr(0), true)?;
-    change_attr(&d)
+    utimes_target(task, &Target::Dentry(d), times)
 }
 
-const RO: &str = "the view is read-only: EROFS after the lookup";
+// ---------------------------------------------------------------------------
+// extended attributes
+
+/// Reads an attribute name (`import_xattr_name`): `ERANGE` if empty or
+/// longer than `XATTR_NAME_MAX`.
+fn read_xattr_name(task: &Task, addr: u64) -> Result<Vec<u8>, Errno> {
+    match task.mm.read_c_string(addr, XATTR_NAME_MAX + 1) {
+        Ok(name) if name.is_empty() => Err(Errno::ERANGE),
+        Ok(name) => Ok(name),
+        Err(Errno::ENAMETOOLONG) => Err(Errno::ERANGE),
+        Err(e) => Err(e),
+    }
+}
+
+/// `setxattr` on a resolved target, shared with `fsetxattr`.
+pub(super) fn do_setxattr(
+    task: &Task,
+    target: &Target,
+    name: u64,
+    value: u64,
+    size: u64,
+    flags: u32,
+) -> SyscallResult {
+    if flags & !(XATTR_CREATE | XATTR_REPLACE) != 0 {
+        return Err(Errno::EINVAL);
+    }
+    let name = read_xattr_name(task, name)?;
+    let size = usize::try_from(size).map_err(|_| Errno::E2BIG)?;
+    if size > XATTR_SIZE_MAX {
+        return Err(Errno::E2BIG);
+    }
+    let mut buf = vec![0u8; size];
+    task.mm.copy_in(value, &mut buf)?;
+    let Target::Dentry(d) = target else {
+        return Err(Errno::EOPNOTSUPP);
+    };
+    if d.read_only() {
+        return Err(Errno::EROFS);
+    }
+    let access = Access::fs(&task.creds);
+    xattr_permission(&access, d, &name, true)?;
+    let mode = match flags {
+        XATTR_CREATE => XattrMode::Create,
+        XATTR_REPLACE => XattrMode::Replace,
+        _ => XattrMode::Any,
+    };
+    setxattr(d, &name, &buf, mode).map(|()| 0)
+}
+
+/// `getxattr` on a resolved target, shared with `fgetxattr`.
+pub(super) fn do_getxattr(
+    task: &Task,
+    target: &Target,
+    name: u64,
+    value: u64,
+    size: u64,
+) -> SyscallResult {
+    let name = read_xattr_name(task, name)?;
+    let Target::Dentry(d) = target else {
+        return Err(Errno::EOPNOTSUPP);
+    };
+    let access = Access::fs(&task.creds);
+    xattr_permission(&access, d, &name, false)?;
+    let data = getxattr(d, &name)?;
+    let size = usize::try_from(size.min(XATTR_SIZE_MAX as u64)).unwrap_or(XATTR_SIZE_MAX);
+    if size == 0 {
+        return Ok(data.len() as u64);
+    }
+    if data.len() > size {
+        return Err(Errno::ERANGE);
+    }
+    task.mm.copy_out(value, &data)?;
+    Ok(data.len() as u64)
+}
+
+/// `listxattr` on a resolved target, shared with `flistxattr`.
+pub(super) fn do_listxattr(task: &Task, target: &Target, list: u64, size: u64) -> SyscallResult {
+    let Target::Dentry(d) = target else {
+        return Ok(0);
+    };
+    let access = Access::fs(&task.creds);
+    let mut out = Vec::new();
+    for name in listxattr(&access, d) {
+        out.extend_from_slice(&name);
+        out.push(0);
+    }
+    let size = usize::try_from(size.min(XATTR_LIST_MAX as u64)).unwrap_or(XATTR_LIST_MAX);
+    if size == 0 {
+        return Ok(out.len() as u64);
+    }
+    if out.len() > size {
+        return Err(Errno::ERANGE);
+    }
+    task.mm.copy_out(list, &out)?;
+    Ok(out.len() as u64)
+}
+
+/// `removexattr` on a resolved target, shared with `fremovexattr`.
+pub(super) fn do_removexattr(task: &Task, target: &Target, name: u64) -> SyscallResult {
+    let name = read_xattr_name(task, name)?;
+    let Target::Dentry(d) = target else {
+        return Err(Errno::EOPNOTSUPP);
+    };
+    if d.read_only() {
+        return Err(Errno::EROFS);
+    }
+    let access = Access::fs(&task.creds);
+    xattr_permission(&access, d, &name, true)?;
+    removexattr(d, &name).map(|()| 0)
+}
+
+fn xattr_target(task: &Task, path: u64, follow: bool) -> Result<Target, Errno> {
+    dentry_at(task, AT_FDCWD, path, follow).map(Target::Dentry)
+}
+
+/// Implements Linux `setxattr(2)`.
+///
+/// tmpfs and the overlay keep `user.*`, `trusted.*` and `security.*`
+/// attributes; other namespaces give `EOPNOTSUPP`. Files still only in the
+/// overlay's lower layer show none of the host's attributes.
+fn sys_setxattr(task: &mut Task, args: &SyscallArgs) -> SyscallResult {
+    let t = xattr_target(task, args.addr(0), true)?;
+    do_setxattr(
+        task,
+        &t,
+        args.addr(1),
+        args.addr(2),
+        args.u64(3),
+        args.u32(4),
+    )
+}
+
+/// Implements Linux `lsetxattr(2)`.
+fn sys_lsetxattr(task: &mut Task, args: &SyscallArgs) -> SyscallResult {
+    let t = xattr_target(task, args.addr(0), false)?;
+    do_setxattr(
+        task,
+        &t,
+        args.addr(1),
+        args.addr(2),
+        args.u64(3),
+        args.u32(4),
+    )
+}
+
+/// Implements Linux `getxattr(2)`.
+fn sys_getxattr(task: &mut Task, args: &SyscallArgs) -> SyscallResult {
+    let t = xattr_target(task, args.addr(0), true)?;
+    do_getxattr(task, &t, args.addr(1), args.addr(2), args.u64(3))
+}
+
+/// Implements Linux `lgetxattr(2)`.
+fn sys_lgetxattr(task: &mut Task, args: &SyscallArgs) -> SyscallResult {
+    let t = xattr_target(task, args.addr(0), false)?;
+    do_getxattr(task, &t, args.addr(1), args.addr(2), args.u64(3))
+}
+
+/// Implements Linux `listxattr(2)`.
+fn sys_listxattr(task: &mut Task, args: &SyscallArgs) -> SyscallResult {
+    let t = xattr_target(task, args.addr(0), true)?;
+    do_listxattr(task, &t, args.addr(1), args.u64(2))
+}
+
+/// Implements Linux `llistxattr(2)`.
+fn sys_llistxattr(task: &mut Task, args: &SyscallArgs) -> SyscallResult {
+    let t = xattr_target(task, args.addr(0), false)?;
+    do_listxattr(task, &t, args.addr(1), args.u64(2))
+}
+
+/// Implements Linux `removexattr(2)`.
+fn sys_removexattr(task: &mut Task, args: &SyscallArgs) -> SyscallResult {
+    let t = xattr_target(task, args.addr(0), true)?;
+    do_removexattr(task, &t, args.addr(1))
+}
+
+/// Implements Linux `lremovexattr(2)`.
+fn sys_lremovexattr(task: &mut Task, args: &SyscallArgs) -> SyscallResult {
+    let t = xattr_target(task, args.addr(0), false)?;
+    do_removexattr(task, &t, args.addr(1))
+}
+
+const RO: &str = "";
+const MKNOD: &str = "FIFOs and sockets cannot be opened yet (ENXIO)";
+const RENAME: &str =
+    "RENAME_WHITEOUT gives EINVAL; overlay directories with lower contents give EXDEV";
+const XATTR: &str = "user/trusted/security namespaces; lower overlay files show no host attributes";
 
 /// This area's rows of the syscall table.
 pub(super) const SYSCALLS: &[Entry] = &[
@@ -886,21 +1377,21 @@ pub(super) const SYSCALLS: &[Entry] = &[
         SYS_OPEN,
         sys_open,
         &[Arg::Path, Arg::OpenFlags, Arg::Mode],
-        Support::Partial,
-        "read-only view: writes and creation give EROFS",
+        Support::Full,
+        "",
     ),
     entry(
         SYS_OPENAT,
         sys_openat,
         &[Arg::Fd, Arg::Path, Arg::OpenFlags, Arg::Mode],
-        Support::Partial,
-        "read-only view: writes and creation give EROFS",
+        Support::Full,
+        "",
     ),
     entry(
         SYS_CREAT,
         sys_creat,
         &[Arg::Path, Arg::Mode],
-        Support::Partial,
+        Support::Full,
         RO,
     ),
     entry(
@@ -943,7 +1434,7 @@ pub(super) const SYSCALLS: &[Entry] = &[
         sys_statfs,
         &[Arg::Path, Arg::Ptr],
         Support::Full,
-        "the rootfs reports ST_RDONLY",
+        "",
     ),
     entry(
         SYS_READLINK,
@@ -994,14 +1485,14 @@ pub(super) const SYSCALLS: &[Entry] = &[
         SYS_MKDIR,
         sys_mkdir,
         &[Arg::Path, Arg::Mode],
-        Support::Partial,
+        Support::Full,
         RO,
     ),
     entry(
         SYS_MKDIRAT,
         sys_mkdirat,
         &[Arg::Fd, Arg::Path, Arg::Mode],
-        Support::Partial,
+        Support::Full,
         RO,
     ),
     entry(
@@ -1009,135 +1500,191 @@ pub(super) const SYSCALLS: &[Entry] = &[
         sys_mknod,
         &[Arg::Path, Arg::Mode, Arg::Hex],
         Support::Partial,
-        RO,
+        MKNOD,
     ),
     entry(
         SYS_MKNODAT,
         sys_mknodat,
         &[Arg::Fd, Arg::Path, Arg::Mode, Arg::Hex],
         Support::Partial,
-        RO,
+        MKNOD,
     ),
     entry(
         SYS_SYMLINK,
         sys_symlink,
         &[Arg::Path, Arg::Path],
-        Support::Partial,
+        Support::Full,
         RO,
     ),
     entry(
         SYS_SYMLINKAT,
         sys_symlinkat,
         &[Arg::Path, Arg::Fd, Arg::Path],
-        Support::Partial,
+        Support::Full,
         RO,
     ),
     entry(
         SYS_LINK,
         sys_link,
         &[Arg::Path, Arg::Path],
-        Support::Partial,
+        Support::Full,
         RO,
     ),
     entry(
         SYS_LINKAT,
         sys_linkat,
         &[Arg::Fd, Arg::Path, Arg::Fd, Arg::Path, Arg::AtFlags],
-        Support::Partial,
+        Support::Full,
         RO,
     ),
-    entry(SYS_UNLINK, sys_unlink, &[Arg::Path], Support::Partial, RO),
+    entry(SYS_UNLINK, sys_unlink, &[Arg::Path], Support::Full, RO),
     entry(
         SYS_UNLINKAT,
         sys_unlinkat,
         &[Arg::Fd, Arg::Path, Arg::AtFlags],
-        Support::Partial,
+        Support::Full,
         RO,
     ),
-    entry(SYS_RMDIR, sys_rmdir, &[Arg::Path], Support::Partial, RO),
+    entry(SYS_RMDIR, sys_rmdir, &[Arg::Path], Support::Full, RO),
     entry(
         SYS_RENAME,
         sys_rename,
         &[Arg::Path, Arg::Path],
         Support::Partial,
-        RO,
+        RENAME,
     ),
     entry(
         SYS_RENAMEAT,
         sys_renameat,
         &[Arg::Fd, Arg::Path, Arg::Fd, Arg::Path],
         Support::Partial,
-        RO,
+        RENAME,
     ),
     entry(
         SYS_RENAMEAT2,
         sys_renameat2,
         &[Arg::Fd, Arg::Path, Arg::Fd, Arg::Path, Arg::Hex],
         Support::Partial,
-        RO,
+        RENAME,
     ),
     entry(
         SYS_CHMOD,
         sys_chmod,
         &[Arg::Path, Arg::Mode],
-        Support::Partial,
+        Support::Full,
         RO,
     ),
     entry(
         SYS_FCHMODAT,
         sys_fchmodat,
         &[Arg::Fd, Arg::Path, Arg::Mode],
-        Support::Partial,
+        Support::Full,
         RO,
     ),
     entry(
         SYS_CHOWN,
         sys_chown,
         &[Arg::Path, Arg::Int, Arg::Int],
-        Support::Partial,
+        Support::Full,
         RO,
     ),
     entry(
         SYS_LCHOWN,
         sys_lchown,
         &[Arg::Path, Arg::Int, Arg::Int],
-        Support::Partial,
+        Support::Full,
         RO,
     ),
     entry(
         SYS_FCHOWNAT,
         sys_fchownat,
         &[Arg::Fd, Arg::Path, Arg::Int, Arg::Int, Arg::AtFlags],
-        Support::Partial,
+        Support::Full,
         RO,
     ),
     entry(
         SYS_TRUNCATE,
         sys_truncate,
         &[Arg::Path, Arg::Int],
-        Support::Partial,
+        Support::Full,
         RO,
     ),
     entry(
         SYS_UTIMENSAT,
         sys_utimensat,
         &[Arg::Fd, Arg::Path, Arg::Ptr, Arg::AtFlags],
-        Support::Partial,
+        Support::Full,
         RO,
     ),
     entry(
         SYS_UTIMES,
         sys_utimes,
         &[Arg::Path, Arg::Ptr],
-        Support::Partial,
+        Support::Full,
         RO,
     ),
     entry(
         SYS_UTIME,
         sys_utime,
         &[Arg::Path, Arg::Ptr],
-        Support::Partial,
+        Support::Full,
         RO,
+    ),
+    entry(
+        SYS_SETXATTR,
+        sys_setxattr,
+        &[Arg::Path, Arg::Path, Arg::Ptr, Arg::Len, Arg::Hex],
+        Support::Partial,
+        XATTR,
+    ),
+    entry(
+        SYS_LSETXATTR,
+        sys_lsetxattr,
+        &[Arg::Path, Arg::Path, Arg::Ptr, Arg::Len, Arg::Hex],
+        Support::Partial,
+        XATTR,
+    ),
+    entry(
+        SYS_GETXATTR,
+        sys_getxattr,
+        &[Arg::Path, Arg::Path, Arg::Ptr, Arg::Len],
+        Support::Partial,
+        XATTR,
+    ),
+    entry(
+        SYS_LGETXATTR,
+        sys_lgetxattr,
+        &[Arg::Path, Arg::Path, Arg::Ptr, Arg::Len],
+        Support::Partial,
+        XATTR,
+    ),
+    entry(
+        SYS_LISTXATTR,
+        sys_listxattr,
+        &[Arg::Path, Arg::Ptr, Arg::Len],
+        Support::Partial,
+        XATTR,
+    ),
+    entry(
+        SYS_LLISTXATTR,
+        sys_llistxattr,
+        &[Arg::Path, Arg::Ptr, Arg::Len],
+        Support::Partial,
+        XATTR,
+    ),
+    entry(
+        SYS_REMOVEXATTR,
+        sys_removexattr,
+        &[Arg::Path, Arg::Path],
+        Support::Partial,
+        XATTR,
+    ),
+    entry(
+        SYS_LREMOVEXATTR,
+        sys_lremovexattr,
+        &[Arg::Path, Arg::Path],
+        Support::Partial,
+        XATTR,
     ),
 ];
 

@@ -158,7 +158,7 @@ fn futex_wait(
     // Still queued means nobody woke us: leave the queue before returning.
     if task.kernel.futexes.dequeue(&waiter) {
         return match wakeup {
-            Wakeup::Killed => Err(Errno::ERESTARTSYS),
+            Wakeup::Killed | Wakeup::Interrupted => Err(Errno::ERESTARTSYS),
             Wakeup::TimedOut => Err(Errno::ETIMEDOUT),
             Wakeup::Woken => Ok(0),
         };

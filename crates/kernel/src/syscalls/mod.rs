@@ -14,6 +14,7 @@ mod fs;
 mod futex;
 mod mmap;
 mod pipe;
+mod poll;
 mod process;
 mod signal;
 pub mod strace;

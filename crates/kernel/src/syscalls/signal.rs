@@ -14,7 +14,7 @@ use abi::sysno::*;
 use super::table::{Arg, Entry, Support, entry};
 use super::{SyscallArgs, SyscallResult};
 use crate::signal;
-use crate::task::Task;
+use crate::task::{Task, Wakeup};
 
 /// `UAPI_SA_FLAGS` on x86-64: the flags the kernel keeps; others read back as 0.
 const KNOWN_SA_FLAGS: u64 = SA_NOCLDSTOP
@@ -33,8 +33,8 @@ pub(super) const SYSCALLS: &[Entry] = &[
         SYS_RT_SIGACTION,
         sys_rt_sigaction,
         &[Arg::Signal, Arg::Ptr, Arg::Ptr, Arg::Len],
-        Support::Partial,
-        "actions are stored and reported; handlers are not run yet",
+        Support::Full,
+        "",
     ),
     entry(
         SYS_RT_SIGPROCMASK,
@@ -55,8 +55,7 @@ pub(super) const SYSCALLS: &[Entry] = &[
         sys_kill,
         &[Arg::Int, Arg::Signal],
         Support::Partial,
-        "default actions (terminate, ignore) apply; a caught signal stays pending until handlers \
-         can run; stop and continue (job control) are not implemented yet",
+        "stop and continue (job control) are not implemented yet; siginfo does not name the sender",
     ),
     entry(
         SYS_TKILL,
@@ -76,9 +75,24 @@ pub(super) const SYSCALLS: &[Entry] = &[
         SYS_SIGALTSTACK,
         sys_sigaltstack,
         &[Arg::Ptr, Arg::Ptr],
-        Support::Partial,
-        "the stack is recorded; frames are not delivered on it yet",
+        Support::Full,
+        "",
     ),
+    entry(
+        SYS_RT_SIGRETURN,
+        sys_rt_sigreturn,
+        &[],
+        Support::Partial,
+        "the FPU state saved and restored is the fxsave area (x87/SSE), not AVX state",
+    ),
+    entry(
+        SYS_RT_SIGSUSPEND,
+        sys_rt_sigsuspend,
+        &[Arg::Ptr, Arg::Len],
+        Support::Full,
+        "",
+    ),
+    entry(SYS_PAUSE, sys_pause, &[], Support::Full, ""),
 ];
 
 /// Implements Linux `rt_sigaction(2)`.
@@ -242,4 +256,58 @@ fn sys_sigaltstack(task: &mut Task, args: &SyscallArgs) -> SyscallResult {
         task.mm.write_obj(args.addr(1), &old)?;
     }
     Ok(0)
+}
+
+/// Implements Linux `rt_sigreturn(2)`.
+fn sys_rt_sigreturn(task: &mut Task, _: &SyscallArgs) -> SyscallResult {
+    match task.sigreturn() {
+        Ok(rax) => Ok(rax),
+        Err(_) => {
+            // A frame that cannot be read: the task dies of SIGSEGV.
+            task.exit_group(crate::kernel::ExitStatus::Signaled {
+                signo: abi::signal::SIGSEGV,
+                core: true,
+            });
+            Ok(0)
+        }
+    }
+}
+
+/// Blocks until a signal needs handling (or the task is killed).
+fn wait_for_signal(task: &Task) -> SyscallResult {
+    let handle = task.handle();
+    handle.prepare_to_block();
+    loop {
+        match handle.block(None) {
+            Wakeup::Interrupted | Wakeup::Killed => return Err(Errno::ERESTARTNOHAND),
+            Wakeup::Woken | Wakeup::TimedOut => handle.prepare_to_block(),
+        }
+    }
+}
+
+/// Implements Linux `rt_sigsuspend(2)`: the mask is replaced until a
+/// handler runs, whose frame restores the old one.
+fn sys_rt_sigsuspend(task: &mut Task, args: &SyscallArgs) -> SyscallResult {
+    if args.u64(1) != SIGSET_SIZE {
+        return Err(Errno::EINVAL);
+    }
+    let mask: u64 = task.mm.read_obj(args.addr(0))?;
+    let handle = task.handle();
+    task.saved_mask = Some(handle.signal_mask());
+    handle.set_signal_mask(mask);
+    let result = wait_for_signal(task);
+    // ERESTARTNOHAND: a handler runs (and its frame restores the saved
+    // mask), so the call fails with EINTR; if none runs it restarts, and
+    // the saved mask must come back first.
+    if task.handle().pending_kill().is_some() {
+        if let Some(old) = task.saved_mask.take() {
+            handle.set_signal_mask(old);
+        }
+    }
+    result
+}
+
+/// Implements Linux `pause(2)`.
+fn sys_pause(task: &mut Task, _: &SyscallArgs) -> SyscallResult {
+    wait_for_signal(task)
 }

@@ -12,7 +12,8 @@ use std::sync::OnceLock;
 use abi::sysno::{SYSCALL_COUNT, SYSCALL_NAMES};
 
 use super::{
-    SyscallArgs, SyscallResult, file, fork, fs, futex, mmap, pipe, process, signal, sys, time, wait,
+    SyscallArgs, SyscallResult, file, fork, fs, futex, mmap, pipe, poll, process, signal, sys,
+    time, wait,
 };
 use crate::task::Task;
 
@@ -154,9 +155,10 @@ fn build() -> Vec<Syscall> {
             row.name = name;
         }
     }
-    let areas: [&[Entry]; 11] = [
+    let areas: [&[Entry]; 12] = [
         file::SYSCALLS,
         pipe::SYSCALLS,
+        poll::SYSCALLS,
         fork::SYSCALLS,
         wait::SYSCALLS,
         fs::SYSCALLS,

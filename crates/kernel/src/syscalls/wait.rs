@@ -76,7 +76,7 @@ fn wait_child(
             }
             None => {}
         }
-        if handle.block(None) == Wakeup::Killed {
+        if matches!(handle.block(None), Wakeup::Killed | Wakeup::Interrupted) {
             task.kernel.tree.stop_waiting(pid, &handle);
             return Err(Errno::ERESTARTSYS);
         }

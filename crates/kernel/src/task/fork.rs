@@ -147,7 +147,7 @@ impl Task {
             if *lock(&vfork.done) {
                 return;
             }
-            if self.block(None) == super::Wakeup::Killed {
+            if self.handle.block_killable() == super::Wakeup::Killed {
                 return;
             }
         }

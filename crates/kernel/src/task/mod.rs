@@ -12,6 +12,7 @@
 mod creds;
 mod exec;
 mod fork;
+mod signals;
 mod tree;
 
 use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
@@ -178,12 +179,25 @@ impl TaskHandle {
         *lock(&self.woken) = false;
     }
 
-    /// Blocks until woken, `deadline` passes, or the task is killed.
+    /// Blocks until woken, `deadline` passes, a signal needs handling, or
+    /// the task is killed.
     pub fn block(&self, deadline: Option<Instant>) -> Wakeup {
+        self.block_until(deadline, true)
+    }
+
+    /// Blocks until woken or killed; signals wait (Linux's `TASK_KILLABLE`).
+    pub fn block_killable(&self) -> Wakeup {
+        self.block_until(None, false)
+    }
+
+    fn block_until(&self, deadline: Option<Instant>, interruptible: bool) -> Wakeup {
         let mut woken = lock(&self.woken);
         loop {
             if self.pending_kill().is_some() {
                 return Wakeup::Killed;
+            }
+            if interruptible && self.pending_signals() & !self.signal_mask() != 0 {
+                return Wakeup::Interrupted;
             }
             if *woken {
                 return Wakeup::Woken;
@@ -229,10 +243,16 @@ impl TaskHandle {
         self.pending.load(Ordering::SeqCst)
     }
 
-    /// Queues `signo` for the task.
+    /// Queues `signo` for the task and, unless it is blocked, interrupts
+    /// whatever the task is doing so that it handles it.
     pub fn queue_signal(&self, signo: u32) {
         self.pending
             .fetch_or(abi::signal::sigmask(signo), Ordering::SeqCst);
+        if self.signal_mask() & abi::signal::sigmask(signo) == 0 {
+            let _guard = lock(&self.woken);
+            self.wake.notify_all();
+            self.interrupter.interrupt();
+        }
     }
 
     /// Takes the queued signals in `set` off the queue.
@@ -250,6 +270,9 @@ pub enum Wakeup {
     TimedOut,
     /// The task was killed; the syscall must return at once.
     Killed,
+    /// A signal arrived that the task must handle: the syscall returns a
+    /// restart code (or EINTR).
+    Interrupted,
 }
 
 /// A program thread, and the host thread's means of running it.
@@ -283,6 +306,11 @@ pub struct Task {
     pub exit_status: Option<ExitStatus>,
     /// The parent blocked in `vfork` until this task execs or exits.
     vfork_parent: Option<Arc<VforkDone>>,
+    /// A restart code the last syscall returned, settled when signals are
+    /// handled before returning to the program.
+    syscall_restart: Option<Errno>,
+    /// The mask `rt_sigsuspend` replaced, restored by the handler's frame.
+    pub saved_mask: Option<u64>,
     context: Box<dyn Context>,
     handle: Arc<TaskHandle>,
 }
@@ -327,6 +355,8 @@ impl Task {
             cpus,
             exit_status: None,
             vfork_parent: None,
+            syscall_restart: None,
+            saved_mask: None,
             context,
             handle,
         }
@@ -379,6 +409,10 @@ impl Task {
             if let Some(signo) = self.handle.pending_kill() {
                 return Ok(fatal_status(signo));
             }
+            self.handle_signals();
+            if let Some(status) = self.exit_status {
+                return Ok(status);
+            }
             let event = self
                 .context
                 .switch(self.mm.address_space().as_ref(), &mut self.regs)?;
@@ -396,11 +430,7 @@ impl Task {
                     Err(FaultError::Signal(fault)) => self.force_signal(fault),
                     Err(FaultError::Platform(err)) => return Err(err.into()),
                 },
-                Event::Signal(info) => self.force_signal(FaultSignal {
-                    signo: u32::try_from(info.si_signo).unwrap_or(abi::signal::SIGSEGV),
-                    code: info.si_code,
-                    addr: info.fields[0],
-                }),
+                Event::Signal(info) => self.force_signal_info(info),
                 Event::Interrupted => {}
             }
         }
@@ -425,7 +455,7 @@ impl Task {
         loop {
             match self.block(Some(deadline)) {
                 Wakeup::TimedOut => return Ok(()),
-                Wakeup::Killed => return Err(Errno::EINTR),
+                Wakeup::Killed | Wakeup::Interrupted => return Err(Errno::EINTR),
                 // Nobody wakes a sleeper on purpose; a stray wake-up changes nothing.
                 Wakeup::Woken => self.prepare_to_block(),
             }
@@ -456,14 +486,16 @@ impl Task {
                 Err(Errno::ENOSYS)
             }
         };
-        // Until signal delivery exists, nothing can run a handler, so every
-        // restart code ends as EINTR (the only way to interrupt is a kill).
-        let result = result.map_err(|e| if e.is_restart() { Errno::EINTR } else { e });
         if tracing {
             strace::exit(self, nr, row, &args, result);
         }
         self.regs.rax = match result {
             Ok(value) => value,
+            // Settled by `handle_signals`: a restart, or EINTR.
+            Err(errno) if errno.is_restart() => {
+                self.syscall_restart = Some(errno);
+                Errno::EINTR.as_return()
+            }
             Err(errno) => errno.as_return(),
         };
     }
@@ -481,30 +513,20 @@ impl Task {
         }
     }
 
-    /// Acts on a synchronous signal the program caused. Delivery to handlers
-    /// comes with the processes work; until then the default action applies,
-    /// even with a handler installed (noted in the debug log).
+    /// Acts on a synchronous signal the program caused.
     fn force_signal(&mut self, fault: FaultSignal) {
-        let handler = {
-            let actions = self
-                .thread_group
-                .actions
-                .lock()
-                .unwrap_or_else(std::sync::PoisonError::into_inner);
-            actions.get(fault.signo).handler
+        let mut info = abi::signal::SigInfo {
+            si_signo: fault.signo.cast_signed(),
+            si_code: fault.code,
+            ..abi::signal::SigInfo::default()
         };
-        if handler != abi::signal::SIG_DFL {
-            self.kernel.note(&format!(
-                "signal {} at {:#x}: handler delivery not implemented; default action taken",
-                fault.signo, fault.addr
-            ));
-        }
-        self.exit_status = Some(fatal_status(fault.signo));
+        info.fields[0] = fault.addr;
+        self.force_signal_info(info);
     }
 }
 
 /// The status of a thread group killed by `signo`.
-fn fatal_status(signo: u32) -> ExitStatus {
+pub(super) fn fatal_status(signo: u32) -> ExitStatus {
     let core = signal::default_action(signo) == DefaultAction::Core;
     ExitStatus::Signaled { signo, core }
 }

@@ -8,23 +8,33 @@
 use abi::Errno;
 use abi::stat::{S_IFDIR, S_IFLNK, S_IFMT, Stat, Statfs, Statx};
 
+use std::sync::Arc;
+
 use super::file::statx_from_stat;
 use super::mount::MountId;
 use crate::fs::devfs::{self, DevKind};
-use crate::fs::emptydir::EmptyKind;
 use crate::fs::hostfs::HostNode;
+use crate::fs::overlay::OvlInode;
+use crate::fs::procfs::ProcNode;
+use crate::fs::tmpfs::Inode;
 
 /// What a dentry names.
 #[derive(Debug)]
 pub(crate) enum Node {
-    /// A file or directory of the host rootfs.
+    /// A file or directory of the host rootfs, seen read-only.
     Host(HostNode),
+    /// A tmpfs inode.
+    Tmpfs(Arc<Inode>),
+    /// A node of the overlay rootfs.
+    Ovl(Arc<OvlInode>),
     /// `/dev` itself.
     DevDir,
     /// A device in `/dev`.
     Device(DevKind),
-    /// An empty stand-in directory (`/proc`, `/sys`, `/run`).
-    Empty(EmptyKind),
+    /// A symlink in `/dev` (its name).
+    DevLink(Vec<u8>),
+    /// A node of procfs or sysfs.
+    Proc(ProcNode),
 }
 
 /// A resolved location in the sandbox's view.
@@ -48,9 +58,12 @@ impl Dentry {
     pub(crate) fn cached_stat(&self) -> Stat {
         match &self.node {
             Node::Host(h) => h.stat,
+            Node::Tmpfs(i) => i.stat(),
+            Node::Ovl(o) => o.stat().unwrap_or_default(),
             Node::DevDir => devfs::dir_stat(),
             Node::Device(kind) => kind.stat(),
-            Node::Empty(kind) => kind.stat(),
+            Node::DevLink(name) => devfs::link_stat(name),
+            Node::Proc(p) => p.stat(),
         }
     }
 
@@ -58,6 +71,7 @@ impl Dentry {
     pub fn stat(&self) -> Result<Stat, Errno> {
         match &self.node {
             Node::Host(h) => h.fresh_stat(),
+            Node::Ovl(o) => o.stat(),
             _ => Ok(self.cached_stat()),
         }
     }
@@ -66,7 +80,7 @@ impl Dentry {
     pub(crate) fn statx(&self, sync: u32, mask: u32) -> Result<Statx, Errno> {
         match &self.node {
             Node::Host(h) => h.statx(sync, mask),
-            _ => Ok(statx_from_stat(&self.cached_stat())),
+            _ => Ok(statx_from_stat(&self.stat()?)),
         }
     }
 
@@ -74,17 +88,25 @@ impl Dentry {
     pub(crate) fn statfs(&self) -> Result<Statfs, Errno> {
         match &self.node {
             Node::Host(h) => h.statfs(),
-            Node::DevDir | Node::Device(_) => {
+            Node::Tmpfs(i) => Ok(i.fs().statfs()),
+            Node::Ovl(o) => Ok(o.statfs()),
+            Node::DevDir | Node::Device(_) | Node::DevLink(_) => {
                 use crate::vfs::FileOps;
                 crate::fs::devfs::DevDirOps.statfs()
             }
-            Node::Empty(kind) => Ok(kind.statfs()),
+            Node::Proc(p) => Ok(p.statfs()),
         }
     }
 
     /// `S_IFMT` bits of the mode.
     pub fn file_type(&self) -> u32 {
-        self.cached_stat().st_mode & S_IFMT
+        match &self.node {
+            Node::Host(h) => h.stat.st_mode & S_IFMT,
+            Node::Tmpfs(i) => i.file_type(),
+            Node::Ovl(o) => o.file_type(),
+            Node::Proc(p) => p.file_type(),
+            _ => self.cached_stat().st_mode & S_IFMT,
+        }
     }
 
     /// Whether the dentry is a directory.
@@ -101,15 +123,21 @@ impl Dentry {
     pub fn readlink(&self) -> Result<Vec<u8>, Errno> {
         match &self.node {
             Node::Host(h) if self.is_symlink() => h.readlink(),
+            Node::Tmpfs(i) => i.readlink(),
+            Node::Ovl(o) => o.readlink(),
+            Node::DevLink(name) => devfs::link_target(name)
+                .map(<[u8]>::to_vec)
+                .ok_or(Errno::EINVAL),
+            Node::Proc(p) => p.readlink(),
             _ => Err(Errno::EINVAL),
         }
     }
 
-    /// Whether the file system the dentry is on refuses changes. Every one
-    /// does for now: the rootfs is read-only, and devfs and the stand-ins
-    /// have fixed contents.
+    /// Whether the file system the dentry is on refuses changes: the
+    /// read-only rootfs, devfs, procfs and sysfs do; tmpfs and the overlay
+    /// do not.
     pub(crate) fn read_only(&self) -> bool {
-        true
+        !matches!(self.node, Node::Tmpfs(_) | Node::Ovl(_))
     }
 
     /// The canonical path of the child `name`.

@@ -49,6 +49,25 @@ pub trait FileOps: Send + Sync + std::fmt::Debug {
         Err(Errno::EINVAL)
     }
 
+    /// An `O_APPEND` write: writes `buf` at the end of the file, atomically
+    /// with finding the end; returns the count and the new end.
+    fn append(&self, file: &File, buf: &[u8]) -> Result<(usize, u64), Errno> {
+        let _ = (file, buf);
+        Err(Errno::EINVAL)
+    }
+
+    /// `ftruncate` on a description open for writing.
+    fn truncate(&self, size: u64) -> Result<(), Errno> {
+        let _ = size;
+        Err(Errno::EINVAL)
+    }
+
+    /// `fallocate` with a mode the caller validated.
+    fn fallocate(&self, mode: u32, offset: u64, len: u64) -> Result<(), Errno> {
+        let _ = (mode, offset, len);
+        Err(Errno::EOPNOTSUPP)
+    }
+
     /// For files whose writes never look at the data (`/dev/null`,
     /// `/dev/full`): the answer to a write of `len` bytes, given without
     /// reading the program's buffer, as Linux's `write_null` does.
@@ -128,6 +147,26 @@ pub trait FileOps: Send + Sync + std::fmt::Debug {
     fn fsync(&self, data_only: bool) -> Result<(), Errno> {
         let _ = data_only;
         Err(Errno::EINVAL)
+    }
+
+    /// The file's readiness for `poll`/`select` (`POLLIN`, `POLLOUT`,
+    /// `POLLHUP`, ...). Files that never block are always ready.
+    fn poll_events(&self, file: &File) -> u32 {
+        let _ = file;
+        abi::poll::POLLIN | abi::poll::POLLOUT | abi::poll::POLLRDNORM | abi::poll::POLLWRNORM
+    }
+
+    /// Queues `waiter` to be woken when the readiness may have changed.
+    /// Returns false for files that cannot notify (a poller then re-checks
+    /// them now and then).
+    fn add_poll_waiter(&self, waiter: &Arc<crate::task::TaskHandle>) -> bool {
+        let _ = waiter;
+        false
+    }
+
+    /// Removes a waiter queued by [`FileOps::add_poll_waiter`].
+    fn remove_poll_waiter(&self, waiter: &Arc<crate::task::TaskHandle>) {
+        let _ = waiter;
     }
 }
 
@@ -403,6 +442,7 @@ impl File {
             return Ok(0);
         }
         let positioned = self.ops.positioned();
+        let append = self.flags() & abi::fcntl::O_APPEND != 0;
         let mut guard = positioned.then(|| lock(&self.pos));
         let mut pos = offset.or(guard.as_deref().copied()).unwrap_or(0);
         let mut buf = vec![0u8; count.min(IO_CHUNK)];
@@ -418,6 +458,12 @@ impl File {
             }
             let result = match (offset, positioned) {
                 (Some(at), false) => self.ops.pwrite(self, &buf[..got], at + done as u64),
+                // O_APPEND writes at the end, even for pwrite (a Linux quirk
+                // pwrite(2) documents); pwrite leaves the offset alone.
+                (_, true) if append => self.ops.append(self, &buf[..got]).map(|(n, end)| {
+                    pos = end - n as u64;
+                    n
+                }),
                 _ => self.ops.write(self, &buf[..got], pos),
             };
             let n = match result {

@@ -1,17 +1,24 @@
-//! The mount table: the host rootfs at `/`, the sentry's devfs over `/dev`,
-//! and empty read-only directories over `/proc`, `/sys` and `/run`.
+//! The mount table: the rootfs at `/` (by default an overlay of the host
+//! rootfs under a tmpfs in sandbox memory), the sentry's devfs over `/dev`
+//! with a tmpfs at `/dev/shm`, procfs at `/proc`, sysfs at `/sys` and a
+//! tmpfs at `/run`. The host's `/dev`, `/proc`, `/sys` and `/run` are never
+//! visible.
 //!
-//! The table is fixed for now; the overlay, tmpfs and bind mounts will make
-//! it a real tree.
+//! The table is fixed when the view is built; bind mounts and `mount(2)`
+//! will make it a real tree.
 
 use std::os::fd::OwnedFd;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError, Weak};
 
 use abi::Errno;
+use abi::stat::{S_IFDIR, S_ISVTX};
 
 use super::dentry::{Dentry, Node};
-use crate::fs::emptydir::EmptyKind;
+use super::file::File;
 use crate::fs::hostfs::HostNode;
+use crate::fs::overlay::Overlay;
+use crate::fs::procfs::{ProcFs, ProcNode, ProcSource};
+use crate::fs::tmpfs::{self, FsShared, Inode, SpaceLimit};
 
 /// Identifies a mount (`st_mnt_id`-like; used for `EXDEV` and `RESOLVE_NO_XDEV`).
 pub(crate) type MountId = u32;
@@ -19,73 +26,227 @@ pub(crate) type MountId = u32;
 /// The rootfs's mount.
 pub(crate) const ROOT_MOUNT: MountId = 0;
 
-#[derive(Clone, Copy, Debug)]
-enum MountKind {
+/// What is mounted at a mount point.
+#[derive(Debug)]
+enum MountRoot {
     Dev,
-    Empty(EmptyKind),
+    Tmpfs(Arc<Inode>),
+    Proc(ProcNode),
 }
 
-/// The mounts over the rootfs: path, id, what is mounted.
-const MOUNTS: [(&[u8], MountId, MountKind); 4] = [
-    (b"/dev", 1, MountKind::Dev),
-    (b"/proc", 2, MountKind::Empty(EmptyKind::Proc)),
-    (b"/sys", 3, MountKind::Empty(EmptyKind::Sys)),
-    (b"/run", 4, MountKind::Empty(EmptyKind::Run)),
-];
-
-/// The root of the mount at `path`, if `path` is a mount point.
-pub(crate) fn mount_root(path: &[u8]) -> Option<Dentry> {
-    let (_, id, kind) = MOUNTS.iter().find(|m| m.0 == path)?;
-    let node = match kind {
-        MountKind::Dev => Node::DevDir,
-        MountKind::Empty(kind) => Node::Empty(*kind),
-    };
-    Some(Dentry {
-        path: path.to_vec(),
-        node,
-        mount: *id,
-    })
+#[derive(Debug)]
+struct MountPoint {
+    path: &'static [u8],
+    id: MountId,
+    root: MountRoot,
+    /// `/proc/mounts` fields: source, type, options.
+    source: &'static str,
+    fstype: &'static str,
+    options: &'static str,
 }
 
-/// The mount points directly inside the directory `dir`: (name, inode of
-/// the mounted root), to merge into its listing.
-pub(crate) fn mounts_in(dir: &[u8]) -> Vec<(Vec<u8>, u64)> {
-    MOUNTS
-        .iter()
-        .filter_map(|(path, ..)| {
-            let i = path.iter().rposition(|&b| b == b'/')?;
-            let parent: &[u8] = if i == 0 { b"/" } else { &path[..i] };
-            (parent == dir).then(|| (path[i + 1..].to_vec(), 1))
-        })
-        .collect()
+/// How to build the view.
+#[derive(Clone, Copy, Debug)]
+pub struct VfsOptions {
+    /// Overlay the rootfs with a tmpfs (writes land in sandbox memory); when
+    /// false the rootfs is read-only.
+    pub overlay: bool,
+    /// The bytes the sentry's in-memory file systems (the overlay's upper
+    /// layer, /dev/shm, /run) may hold together.
+    pub memory_limit: u64,
+}
+
+impl Default for VfsOptions {
+    fn default() -> VfsOptions {
+        VfsOptions {
+            overlay: true,
+            memory_limit: tmpfs::default_space_limit(),
+        }
+    }
 }
 
 /// The sandbox's file-system view: the mount tree.
 #[derive(Debug)]
 pub struct Vfs {
     root: Arc<Dentry>,
+    mounts: Vec<MountPoint>,
+    proc: Arc<ProcFs>,
+    space: Arc<SpaceLimit>,
+    tty: Mutex<Option<Arc<File>>>,
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
 impl Vfs {
-    /// The view over the host directory `rootfs`, with the sentry's own /dev
-    /// and empty /proc, /sys and /run.
+    /// The default view over the host directory `rootfs`: an overlay with
+    /// its upper layer in sandbox memory, and the sentry's own /dev, /proc,
+    /// /sys and /run.
     ///
     /// # Errors
     /// `ENOTDIR` if `rootfs` is not a directory; the host's errno if it
     /// cannot be examined.
     pub fn new(rootfs: OwnedFd) -> Result<Arc<Vfs>, Errno> {
-        let node = HostNode::root(rootfs)?;
+        Vfs::with_options(rootfs, VfsOptions::default())
+    }
+
+    /// The view over `rootfs` built as `options` say.
+    ///
+    /// # Errors
+    /// As [`Vfs::new`].
+    pub fn with_options(rootfs: OwnedFd, options: VfsOptions) -> Result<Arc<Vfs>, Errno> {
+        let host = HostNode::root(rootfs)?;
+        let space = SpaceLimit::new(options.memory_limit);
+        let node = if options.overlay {
+            Node::Ovl(Overlay::new(host, Arc::clone(&space))?)
+        } else {
+            Node::Host(host)
+        };
         let root = Arc::new(Dentry {
             path: b"/".to_vec(),
-            node: Node::Host(node),
+            node,
             mount: ROOT_MOUNT,
         });
-        Ok(Arc::new(Vfs { root }))
+        let proc = ProcFs::new();
+        let tmpfs_root = |minor: u32, flags: i64| -> Result<Arc<Inode>, Errno> {
+            let fs = FsShared::new(
+                abi::stat::makedev(0, minor),
+                abi::stat::TMPFS_MAGIC,
+                flags,
+                Arc::clone(&space),
+            );
+            fs.new_inode(S_IFDIR | S_ISVTX | 0o777, 0, 0, 0, None)
+        };
+        let nosuid_nodev = abi::stat::ST_NOSUID | abi::stat::ST_NODEV;
+        let run = tmpfs_root(0x18, nosuid_nodev)?;
+        // /run is drwxr-xr-x like a distribution's.
+        run.setattr(&tmpfs::SetAttr {
+            mode: Some(0o755),
+            ..tmpfs::SetAttr::default()
+        })?;
+        let shm = tmpfs_root(0x19, nosuid_nodev)?;
+        let proc_root = |path: &[u8]| ProcNode::root(&proc, path).ok_or(Errno::ENOENT);
+        let mounts = vec![
+            MountPoint {
+                path: b"/dev",
+                id: 1,
+                root: MountRoot::Dev,
+                source: "devtmpfs",
+                fstype: "devtmpfs",
+                options: "rw,nosuid,mode=755",
+            },
+            MountPoint {
+                path: b"/dev/shm",
+                id: 5,
+                root: MountRoot::Tmpfs(shm),
+                source: "tmpfs",
+                fstype: "tmpfs",
+                options: "rw,nosuid,nodev",
+            },
+            MountPoint {
+                path: b"/proc",
+                id: 2,
+                root: MountRoot::Proc(proc_root(b"/proc")?),
+                source: "proc",
+                fstype: "proc",
+                options: "rw,nosuid,nodev,noexec,relatime",
+            },
+            MountPoint {
+                path: b"/sys",
+                id: 3,
+                root: MountRoot::Proc(proc_root(b"/sys")?),
+                source: "sysfs",
+                fstype: "sysfs",
+                options: "ro,nosuid,nodev,noexec,relatime",
+            },
+            MountPoint {
+                path: b"/run",
+                id: 4,
+                root: MountRoot::Tmpfs(run),
+                source: "tmpfs",
+                fstype: "tmpfs",
+                options: "rw,nosuid,nodev,mode=755",
+            },
+        ];
+        let root_line = if options.overlay {
+            "overlay / overlay rw,relatime,lowerdir=/,upperdir=memory 0 0\n"
+        } else {
+            "rootfs / rootfs ro,relatime 0 0\n"
+        };
+        let mut text = String::from(root_line);
+        for m in &mounts {
+            text.push_str(&format!(
+                "{} {} {} {} 0 0\n",
+                m.source,
+                String::from_utf8_lossy(m.path),
+                m.fstype,
+                m.options
+            ));
+        }
+        proc.set_mounts(text);
+        Ok(Arc::new(Vfs {
+            root,
+            mounts,
+            proc,
+            space,
+            tty: Mutex::new(None),
+        }))
     }
 
     /// The root of the view.
     pub fn root(&self) -> &Arc<Dentry> {
         &self.root
+    }
+
+    /// The budget of the sentry's in-memory file systems.
+    pub fn space(&self) -> &Arc<SpaceLimit> {
+        &self.space
+    }
+
+    /// Registers what procfs asks the kernel (host name, CPUs, uptime).
+    pub fn set_proc_source(&self, source: Weak<dyn ProcSource>) {
+        self.proc.set_source(source);
+    }
+
+    /// Registers the sandbox's controlling terminal: what opening `/dev/tty`
+    /// gives (`ENXIO` while there is none).
+    pub fn set_controlling_tty(&self, tty: Option<Arc<File>>) {
+        *lock(&self.tty) = tty;
+    }
+
+    /// The controlling terminal, if one is registered.
+    pub(crate) fn controlling_tty(&self) -> Option<Arc<File>> {
+        lock(&self.tty).clone()
+    }
+
+    /// The root of the mount at `path`, if `path` is a mount point.
+    pub(crate) fn mount_root(&self, path: &[u8]) -> Option<Dentry> {
+        let m = self.mounts.iter().find(|m| m.path == path)?;
+        let node = match &m.root {
+            MountRoot::Dev => Node::DevDir,
+            MountRoot::Tmpfs(inode) => Node::Tmpfs(Arc::clone(inode)),
+            MountRoot::Proc(p) => Node::Proc(p.clone()),
+        };
+        Some(Dentry {
+            path: path.to_vec(),
+            node,
+            mount: m.id,
+        })
+    }
+
+    /// The mount points directly inside the directory `dir`: (name, inode of
+    /// the mounted root), to merge into its listing.
+    pub(crate) fn mounts_in(&self, dir: &[u8]) -> Vec<(Vec<u8>, u64)> {
+        self.mounts
+            .iter()
+            .filter_map(|m| {
+                let path = m.path;
+                let i = path.iter().rposition(|&b| b == b'/')?;
+                let parent: &[u8] = if i == 0 { b"/" } else { &path[..i] };
+                (parent == dir).then(|| (path[i + 1..].to_vec(), 1))
+            })
+            .collect()
     }
 }
 
@@ -95,9 +256,11 @@ mod tests {
 
     #[test]
     fn mount_points() {
-        assert!(mount_root(b"/dev").is_some());
-        assert!(mount_root(b"/dev/null").is_none());
-        let names: Vec<Vec<u8>> = mounts_in(b"/").into_iter().map(|m| m.0).collect();
+        let fd: OwnedFd = std::fs::File::open("/").unwrap().into();
+        let vfs = Vfs::new(fd).unwrap();
+        assert!(vfs.mount_root(b"/dev").is_some());
+        assert!(vfs.mount_root(b"/dev/null").is_none());
+        let names: Vec<Vec<u8>> = vfs.mounts_in(b"/").into_iter().map(|m| m.0).collect();
         assert_eq!(
             names,
             [
@@ -107,6 +270,7 @@ mod tests {
                 b"run".to_vec()
             ]
         );
-        assert!(mounts_in(b"/etc").is_empty());
+        assert_eq!(vfs.mounts_in(b"/dev"), [(b"shm".to_vec(), 1)]);
+        assert!(vfs.mounts_in(b"/etc").is_empty());
     }
 }

@@ -9,17 +9,19 @@ use abi::fcntl::{
     O_RDONLY, O_RDWR, O_TRUNC, O_WRONLY,
 };
 use abi::stat::{
-    S_IFBLK, S_IFCHR, S_IFDIR, S_IFIFO, S_IFLNK, S_IFREG, S_IFSOCK, Stat, Statfs, Statx,
+    S_IALLUGO, S_IFBLK, S_IFCHR, S_IFDIR, S_IFIFO, S_IFLNK, S_IFREG, S_IFSOCK, Stat, Statfs, Statx,
 };
 
 use super::dentry::{Dentry, Node};
 use super::file::{File, FileOps};
-use super::mount::mounts_in;
+use super::mount::Vfs;
+use super::ops::{self, NewNode, SetAttr, init_owner, may_create};
 use super::path::{Last, Lookup};
 use super::perm::{Access, MAY_EXEC, MAY_READ, MAY_WRITE, inode_permission};
-use crate::fs::devfs::{DevDirOps, DevFileOps};
-use crate::fs::emptydir::EmptyDirOps;
+use crate::fs::devfs::{DevDirOps, DevFileOps, DevKind};
 use crate::fs::hostfs::HostFileOps;
+use crate::fs::overlay::{self, OvlDirOps, OvlFileOps};
+use crate::fs::tmpfs::{TmpfsDirOps, TmpfsFileOps};
 
 /// The `FileOps` of an `O_PATH` description: status only.
 #[derive(Debug)]
@@ -53,32 +55,45 @@ fn acc_mode(flags: u32) -> u32 {
     }
 }
 
+/// What an open that may create needs besides the flags.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct CreateMode {
+    /// The mode bits asked for (`S_IALLUGO`).
+    pub(crate) mode: u32,
+    /// The task's umask.
+    pub(crate) umask: u32,
+}
+
 /// Resolves and opens `path` from `start` with the already validated
 /// `flags` (`build_open_flags` done by the caller).
 pub(crate) fn open_path(
     lookup: &mut Lookup<'_>,
     access: &Access<'_>,
+    vfs: &Vfs,
     start: &Arc<Dentry>,
     path: &[u8],
     flags: u32,
+    create: CreateMode,
 ) -> Result<Arc<File>, Errno> {
     let follow = flags & O_NOFOLLOW == 0;
-    let dentry = if flags & O_CREAT != 0 {
-        lookup_create(lookup, start, path, flags)?
+    let (dentry, created) = if flags & O_CREAT != 0 {
+        lookup_create(lookup, access, start, path, flags, create)?
     } else {
-        lookup.walk(start, path, follow)?
+        (lookup.walk(start, path, follow)?, false)
     };
-    open_dentry(access, dentry, flags)
+    open_dentry(access, vfs, dentry, flags, created)
 }
 
-/// The O_CREAT walk (`open_last_lookups`): the parent, then the last name.
-/// A missing name would be created, which the read-only view refuses.
+/// The O_CREAT walk (`open_last_lookups`): the parent, then the last name,
+/// created if missing. Returns the dentry and whether this open made it.
 fn lookup_create(
     lookup: &mut Lookup<'_>,
+    access: &Access<'_>,
     start: &Arc<Dentry>,
     path: &[u8],
     flags: u32,
-) -> Result<Arc<Dentry>, Errno> {
+    create: CreateMode,
+) -> Result<(Arc<Dentry>, bool), Errno> {
     let mut start = Arc::clone(start);
     let mut path = path.to_vec();
     loop {
@@ -93,14 +108,34 @@ fn lookup_create(
         }
         let child = match lookup.child(&parent.dir, &name) {
             Ok(child) => child,
-            Err(Errno::ENOENT) => return Err(Errno::EROFS),
+            Err(Errno::ENOENT) => {
+                may_create(access, &parent.dir)?;
+                let dir_st = parent.dir.stat()?;
+                let mode = S_IFREG | (create.mode & !create.umask & S_IALLUGO);
+                let (mode, uid, gid) = init_owner(access, &dir_st, mode);
+                let new = NewNode {
+                    mode,
+                    uid,
+                    gid,
+                    rdev: 0,
+                    target: None,
+                };
+                match ops::create(&parent.dir, &name, new) {
+                    Ok(d) => return Ok((d, true)),
+                    // Someone else made it in between: open theirs.
+                    Err(Errno::EEXIST) if flags & O_EXCL == 0 => {
+                        lookup.child(&parent.dir, &name)?
+                    }
+                    Err(e) => return Err(e),
+                }
+            }
             Err(e) => return Err(e),
         };
         if flags & O_EXCL != 0 {
             return Err(Errno::EEXIST);
         }
         if !child.is_symlink() || flags & O_NOFOLLOW != 0 {
-            return Ok(child);
+            return Ok((child, false));
         }
         lookup.count_link()?;
         let target = child.readlink()?;
@@ -113,12 +148,30 @@ fn lookup_create(
     }
 }
 
+/// The devfs device a device node made with `mknod` (on tmpfs or the
+/// overlay) stands for, if it is one devfs serves.
+fn device_for(rdev: u64) -> Option<DevKind> {
+    let kind = match (abi::stat::major(rdev), abi::stat::minor(rdev)) {
+        (1, 3) => DevKind::Null,
+        (1, 5) => DevKind::Zero,
+        (1, 7) => DevKind::Full,
+        (1, 8) => DevKind::Random,
+        (1, 9) => DevKind::Urandom,
+        (5, 0) => DevKind::Tty,
+        _ => return None,
+    };
+    Some(kind)
+}
+
 /// `do_open` on a resolved dentry: type checks, permissions, then the
-/// file system's open.
+/// file system's open. `created`: this open made the file, so its mode is
+/// not checked and there is nothing to truncate.
 pub(crate) fn open_dentry(
     access: &Access<'_>,
+    vfs: &Vfs,
     dentry: Arc<Dentry>,
     flags: u32,
+    created: bool,
 ) -> Result<Arc<File>, Errno> {
     let kind = dentry.file_type();
     if flags & O_CREAT != 0 && kind == S_IFDIR {
@@ -135,14 +188,15 @@ pub(crate) fn open_dentry(
             Some(dentry),
         ));
     }
-    if flags & O_TRUNC != 0 && kind == S_IFREG && dentry.read_only() {
+    let truncate = flags & O_TRUNC != 0 && kind == S_IFREG && !created;
+    if truncate && dentry.read_only() {
         return Err(Errno::EROFS);
     }
-    let mask = acc_mode(flags);
+    let mask = if created { 0 } else { acc_mode(flags) };
     // may_open
     match kind {
         S_IFLNK => return Err(Errno::ELOOP),
-        S_IFDIR if mask & MAY_WRITE != 0 => return Err(Errno::EISDIR),
+        S_IFDIR if acc_mode(flags) & MAY_WRITE != 0 => return Err(Errno::EISDIR),
         // Host device nodes are refused as on a nodev mount.
         S_IFCHR | S_IFBLK if matches!(dentry.node, Node::Host(_)) => return Err(Errno::EACCES),
         _ => {}
@@ -158,30 +212,77 @@ pub(crate) fn open_dentry(
     )?;
     if matches!(kind, S_IFIFO | S_IFSOCK) {
         // Never opened on the host: a FIFO open could block the sentry.
+        // FIFOs on the sentry's own file systems wait for pipes.
         return Err(Errno::ENXIO);
     }
     let status = (flags & !(O_CREAT | O_EXCL | O_NOCTTY | O_TRUNC | O_CLOEXEC)) | O_LARGEFILE;
+    let privileged = access.privileged();
+    let writing = fmode_write || truncate;
     let ops: Box<dyn FileOps> = match &dentry.node {
         Node::Host(h) if kind == S_IFREG => Box::new(HostFileOps(h.open_regular(&dentry.path)?)),
-        Node::Host(h) if kind == S_IFDIR => Box::new(h.open_dir(mounts_in(&dentry.path))?),
+        Node::Host(h) if kind == S_IFDIR => Box::new(h.open_dir(vfs.mounts_in(&dentry.path))?),
         Node::Host(_) => return Err(Errno::ENXIO),
+        Node::Tmpfs(i) if kind == S_IFREG => {
+            if truncate {
+                ops::setattr(&dentry, &truncate_attr(privileged))?;
+            }
+            Box::new(TmpfsFileOps::new(Arc::clone(i), &dentry.path, privileged))
+        }
+        Node::Tmpfs(i) if kind == S_IFDIR => {
+            Box::new(TmpfsDirOps::new(Arc::clone(i), vfs.mounts_in(&dentry.path)))
+        }
+        Node::Ovl(o) if kind == S_IFREG => {
+            if writing {
+                let up = overlay::copy_up_for_write(o, &dentry.path, truncate)?;
+                if truncate {
+                    up.setattr(&truncate_attr(privileged))?;
+                }
+                Box::new(TmpfsFileOps::new(up, &dentry.path, privileged))
+            } else {
+                Box::new(OvlFileOps::open(Arc::clone(o), &dentry.path)?)
+            }
+        }
+        Node::Ovl(o) if kind == S_IFDIR => {
+            Box::new(OvlDirOps::new(Arc::clone(o), vfs.mounts_in(&dentry.path)))
+        }
+        Node::Tmpfs(_) | Node::Ovl(_) => {
+            let rdev = dentry.cached_stat().st_rdev;
+            match device_for(rdev) {
+                Some(DevKind::Tty) => return vfs.controlling_tty().ok_or(Errno::ENXIO),
+                Some(kind) => Box::new(DevFileOps(kind)),
+                None => return Err(Errno::ENXIO),
+            }
+        }
         Node::DevDir => Box::new(DevDirOps),
+        Node::Device(DevKind::Tty) => return vfs.controlling_tty().ok_or(Errno::ENXIO),
         Node::Device(kind) => Box::new(DevFileOps(*kind)),
-        Node::Empty(kind) => Box::new(EmptyDirOps(*kind)),
+        Node::DevLink(_) => return Err(Errno::ELOOP),
+        Node::Proc(p) => p.open()?,
     };
     Ok(File::new(ops, status, Some(dentry)))
 }
 
+/// The change `O_TRUNC` makes.
+fn truncate_attr(privileged: bool) -> SetAttr {
+    SetAttr {
+        size: Some(0),
+        kill_suid: !privileged,
+        ..SetAttr::default()
+    }
+}
+
 /// `open_exec`: a regular file the caller may execute, opened for reading.
 pub(crate) fn open_exec(access: &Access<'_>, dentry: Arc<Dentry>) -> Result<Arc<File>, Errno> {
-    let Node::Host(h) = &dentry.node else {
-        return Err(Errno::EACCES);
-    };
     if dentry.file_type() != S_IFREG {
         return Err(Errno::EACCES);
     }
     access.check(&dentry.cached_stat(), MAY_EXEC)?;
-    let ops = Box::new(HostFileOps(h.open_regular(&dentry.path)?));
+    let ops: Box<dyn FileOps> = match &dentry.node {
+        Node::Host(h) => Box::new(HostFileOps(h.open_regular(&dentry.path)?)),
+        Node::Tmpfs(i) => Box::new(TmpfsFileOps::new(Arc::clone(i), &dentry.path, false)),
+        Node::Ovl(o) => Box::new(OvlFileOps::open(Arc::clone(o), &dentry.path)?),
+        _ => return Err(Errno::EACCES),
+    };
     Ok(File::new(ops, O_RDONLY | O_LARGEFILE, Some(dentry)))
 }
 

@@ -25,7 +25,7 @@ use abi::fcntl::{
 };
 
 use super::dentry::{Dentry, Node};
-use super::mount::mount_root;
+use super::mount::Vfs;
 use super::perm::{Access, MAY_EXEC};
 use crate::fs::devfs;
 
@@ -61,8 +61,9 @@ enum End {
 
 /// One path walk.
 pub(crate) struct Lookup<'a> {
-    /// The view's root, for `..` (which re-walks the canonical parent path).
-    vfs_root: &'a Arc<Dentry>,
+    /// The view, for mount points and `..` (which re-walks the canonical
+    /// parent path from its root).
+    vfs: &'a Vfs,
     /// Where absolute paths start and `..` stops.
     root: Arc<Dentry>,
     access: &'a Access<'a>,
@@ -74,13 +75,13 @@ impl<'a> Lookup<'a> {
     /// A walk within `root` (the task's root, or the start for
     /// `RESOLVE_IN_ROOT`/`RESOLVE_BENEATH`).
     pub(crate) fn new(
-        vfs_root: &'a Arc<Dentry>,
+        vfs: &'a Vfs,
         root: Arc<Dentry>,
         access: &'a Access<'a>,
         resolve: u64,
     ) -> Lookup<'a> {
         Lookup {
-            vfs_root,
+            vfs,
             root,
             access,
             resolve,
@@ -250,9 +251,9 @@ impl<'a> Lookup<'a> {
     /// checks or symlinks (it has none, unless the host changed it; then
     /// `ENOENT`).
     fn canonical(&self, path: &[u8]) -> Result<Arc<Dentry>, Errno> {
-        let mut cur = Arc::clone(self.vfs_root);
+        let mut cur = Arc::clone(self.vfs.root());
         for name in path.split(|&b| b == b'/').filter(|c| !c.is_empty()) {
-            let next = lookup_child(&cur, name)?;
+            let next = lookup_child(self.vfs, &cur, name)?;
             if !next.is_dir() {
                 return Err(Errno::ENOENT);
             }
@@ -263,7 +264,7 @@ impl<'a> Lookup<'a> {
 
     /// The child `name` of the directory `dir`.
     pub(crate) fn child(&self, dir: &Arc<Dentry>, name: &[u8]) -> Result<Arc<Dentry>, Errno> {
-        let child = lookup_child(dir, name)?;
+        let child = lookup_child(self.vfs, dir, name)?;
         if self.resolve & RESOLVE_NO_XDEV != 0 && child.mount != dir.mount {
             return Err(Errno::EXDEV);
         }
@@ -279,19 +280,28 @@ impl<'a> Lookup<'a> {
 
 /// Looks up the child `name` (not `.` or `..`) of the directory `dir`: a
 /// mount point's root, or what `dir`'s file system has there.
-pub(crate) fn lookup_child(dir: &Arc<Dentry>, name: &[u8]) -> Result<Arc<Dentry>, Errno> {
+pub(crate) fn lookup_child(
+    vfs: &Vfs,
+    dir: &Arc<Dentry>,
+    name: &[u8],
+) -> Result<Arc<Dentry>, Errno> {
     if name.len() > NAME_MAX {
         return Err(Errno::ENAMETOOLONG);
     }
     let path = dir.child_path(name);
-    if let Some(root) = mount_root(&path) {
+    if let Some(root) = vfs.mount_root(&path) {
         return Ok(Arc::new(root));
     }
     let node = match &dir.node {
         Node::Host(h) => Node::Host(h.lookup(name)?),
-        Node::DevDir => Node::Device(devfs::lookup(name)?),
-        Node::Empty(_) => return Err(Errno::ENOENT),
-        Node::Device(_) => return Err(Errno::ENOTDIR),
+        Node::Tmpfs(i) => Node::Tmpfs(i.lookup(name)?),
+        Node::Ovl(o) => Node::Ovl(o.lookup(name)?),
+        Node::DevDir => match devfs::link_target(name) {
+            Some(_) => Node::DevLink(name.to_vec()),
+            None => Node::Device(devfs::lookup(name)?),
+        },
+        Node::Proc(p) => Node::Proc(p.lookup(name)?),
+        Node::Device(_) | Node::DevLink(_) => return Err(Errno::ENOTDIR),
     };
     Ok(Arc::new(Dentry {
         path,
@@ -344,7 +354,14 @@ mod tests {
         symlink("nope", dir.join("dangling")).unwrap();
         symlink("b/file", dir.join("a/filelink")).unwrap();
         let fd: OwnedFd = std::fs::File::open(&dir).unwrap().into();
-        let vfs = Vfs::new(fd).unwrap();
+        let vfs = Vfs::with_options(
+            fd,
+            crate::vfs::VfsOptions {
+                overlay: false,
+                ..Default::default()
+            },
+        )
+        .unwrap();
         Tree {
             _dir: TempDir(dir),
             vfs,
@@ -354,7 +371,7 @@ mod tests {
     fn walk(t: &Tree, path: &str, follow: bool) -> Result<Vec<u8>, Errno> {
         let access = Access::kernel();
         let root = Arc::clone(t.vfs.root());
-        let mut l = Lookup::new(t.vfs.root(), Arc::clone(&root), &access, 0);
+        let mut l = Lookup::new(&t.vfs, Arc::clone(&root), &access, 0);
         l.walk(&root, path.as_bytes(), follow)
             .map(|d| d.path.clone())
     }
@@ -403,8 +420,8 @@ mod tests {
     #[test]
     fn overlay_mounts_hide_the_host() {
         let t = tree();
-        // /proc is the empty stand-in, even through a link.
-        assert_eq!(walk(&t, "/procself", true), Err(Errno::ENOENT));
+        // /proc is the sentry's, even through a link.
+        assert_eq!(walk(&t, "/procself/x", true), Err(Errno::ENOENT));
         assert_eq!(walk(&t, "/proc/", true), Ok(b"/proc".to_vec()));
         assert_eq!(walk(&t, "/dev/null", true), Ok(b"/dev/null".to_vec()));
         assert_eq!(walk(&t, "/dev/null/", true), Err(Errno::ENOTDIR));
@@ -417,7 +434,7 @@ mod tests {
         let t = tree();
         let access = Access::kernel();
         let root = Arc::clone(t.vfs.root());
-        let mut l = Lookup::new(t.vfs.root(), Arc::clone(&root), &access, 0);
+        let mut l = Lookup::new(&t.vfs, Arc::clone(&root), &access, 0);
         let p = l.walk_parent(&root, b"/abs/new/").unwrap();
         assert_eq!(
             (p.dir.path.as_slice(), p.last, p.trailing_slash),
@@ -437,28 +454,23 @@ mod tests {
         let access = Access::kernel();
         let a = walk(&t, "/a", true).unwrap();
         assert_eq!(a, b"/a".to_vec());
-        let start = lookup_child(t.vfs.root(), b"a").unwrap();
-        let mut l = Lookup::new(t.vfs.root(), Arc::clone(&start), &access, RESOLVE_BENEATH);
+        let start = lookup_child(&t.vfs, t.vfs.root(), b"a").unwrap();
+        let mut l = Lookup::new(&t.vfs, Arc::clone(&start), &access, RESOLVE_BENEATH);
         assert_eq!(
             l.walk(&start, b"b/file", true).map(|d| d.path.clone()),
             Ok(b"/a/b/file".to_vec())
         );
         assert_eq!(l.walk(&start, b"../a", true).err(), Some(Errno::EXDEV));
         assert_eq!(l.walk(&start, b"/a", true).err(), Some(Errno::EXDEV));
-        let mut l = Lookup::new(t.vfs.root(), Arc::clone(&start), &access, RESOLVE_IN_ROOT);
+        let mut l = Lookup::new(&t.vfs, Arc::clone(&start), &access, RESOLVE_IN_ROOT);
         assert_eq!(
             l.walk(&start, b"../../b", true).map(|d| d.path.clone()),
             Ok(b"/a/b".to_vec())
         );
         let root = Arc::clone(t.vfs.root());
-        let mut l = Lookup::new(
-            t.vfs.root(),
-            Arc::clone(&root),
-            &access,
-            RESOLVE_NO_SYMLINKS,
-        );
+        let mut l = Lookup::new(&t.vfs, Arc::clone(&root), &access, RESOLVE_NO_SYMLINKS);
         assert_eq!(l.walk(&root, b"abs", true).err(), Some(Errno::ELOOP));
-        let mut l = Lookup::new(t.vfs.root(), Arc::clone(&root), &access, RESOLVE_NO_XDEV);
+        let mut l = Lookup::new(&t.vfs, Arc::clone(&root), &access, RESOLVE_NO_XDEV);
         assert_eq!(l.walk(&root, b"dev/null", true).err(), Some(Errno::EXDEV));
     }
 }

@@ -55,8 +55,24 @@ impl<'a> Access<'a> {
         }
     }
 
-    fn in_group(&self, gid: u32) -> bool {
+    /// Whether `gid` is the checker's group or one of its supplementary groups.
+    pub(crate) fn in_group(&self, gid: u32) -> bool {
         self.gid == gid || self.groups.contains(&gid)
+    }
+
+    /// The user id checks use.
+    pub(crate) fn uid(&self) -> u32 {
+        self.uid
+    }
+
+    /// The group id new files get.
+    pub(crate) fn gid(&self) -> u32 {
+        self.gid
+    }
+
+    /// Whether the checker overrides permissions (uid 0 in the sandbox).
+    pub(crate) fn privileged(&self) -> bool {
+        self.privileged
     }
 
     /// `generic_permission`: whether the mode bits of `st` allow `mask`

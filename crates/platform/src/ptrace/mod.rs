@@ -518,6 +518,30 @@ impl Context for PtraceContext {
         })
     }
 
+    fn set_fpu_state(
+        &mut self,
+        aspace: &dyn AddressSpace,
+        state: &[u8],
+    ) -> Result<(), PlatformError> {
+        let aspace = aspace
+            .as_any()
+            .downcast_ref::<PtraceAddressSpace>()
+            .ok_or(PlatformError::WrongThread("not a ptrace address space"))?;
+        let mut area = [0u8; sys::FXSAVE_SIZE];
+        let n = state.len().min(area.len());
+        area[..n].copy_from_slice(&state[..n]);
+        // MXCSR (offset 24) with reserved bits set makes FXRSTOR fault; the
+        // kernel refuses such a state, so clear them (MXCSR_MASK 0xffff).
+        let mxcsr = u32::from_le_bytes([area[24], area[25], area[26], area[27]]) & 0xffff;
+        area[24..28].copy_from_slice(&mxcsr.to_le_bytes());
+        aspace.with_thread(|t| {
+            sys::set_fpregs(t.tid, &area).map_err(|source| PlatformError::Host {
+                op: "PTRACE_SETFPREGS",
+                source,
+            })
+        })
+    }
+
     fn reset_fpu_state(&mut self, aspace: &dyn AddressSpace) -> Result<(), PlatformError> {
         let aspace = aspace
             .as_any()

@@ -43,6 +43,7 @@ const fn off_arg_lo(i: u32) -> u32 {
 }
 
 // Syscall numbers the stub makes (arch/x86/entry/syscalls/syscall_64.tbl).
+const NR_WRITE: u32 = 1;
 const NR_MMAP: u32 = 9;
 const NR_MUNMAP: u32 = 11;
 const NR_RT_SIGPROCMASK: u32 = 14;
@@ -97,7 +98,12 @@ use Target::{Label, Next};
 #[derive(Clone, Copy, Debug)]
 enum Op {
     Load(u32),
-    Jump { code: u16, k: u32, jt: Target, jf: Target },
+    Jump {
+        code: u16,
+        k: u32,
+        jt: Target,
+        jf: Target,
+    },
     Ret(u32),
     Label(&'static str),
 }
@@ -114,11 +120,21 @@ impl Builder {
         self
     }
     fn jeq(&mut self, k: u32, jt: Target, jf: Target) -> &mut Self {
-        self.ops.push(Op::Jump { code: BPF_JEQ_K, k, jt, jf });
+        self.ops.push(Op::Jump {
+            code: BPF_JEQ_K,
+            k,
+            jt,
+            jf,
+        });
         self
     }
     fn jge(&mut self, k: u32, jt: Target, jf: Target) -> &mut Self {
-        self.ops.push(Op::Jump { code: BPF_JGE_K, k, jt, jf });
+        self.ops.push(Op::Jump {
+            code: BPF_JGE_K,
+            k,
+            jt,
+            jf,
+        });
         self
     }
     fn ret(&mut self, k: u32) -> &mut Self {
@@ -154,9 +170,24 @@ impl Builder {
                 }
             };
             match *op {
-                Op::Load(k) => out.push(Insn { code: BPF_LD_W_ABS, jt: 0, jf: 0, k }),
-                Op::Jump { code, k, jt, jf } => out.push(Insn { code, jt: rel(jt), jf: rel(jf), k }),
-                Op::Ret(k) => out.push(Insn { code: BPF_RET_K, jt: 0, jf: 0, k }),
+                Op::Load(k) => out.push(Insn {
+                    code: BPF_LD_W_ABS,
+                    jt: 0,
+                    jf: 0,
+                    k,
+                }),
+                Op::Jump { code, k, jt, jf } => out.push(Insn {
+                    code,
+                    jt: rel(jt),
+                    jf: rel(jf),
+                    k,
+                }),
+                Op::Ret(k) => out.push(Insn {
+                    code: BPF_RET_K,
+                    jt: 0,
+                    jf: 0,
+                    k,
+                }),
                 Op::Label(_) => {}
             }
         }
@@ -181,8 +212,9 @@ impl Builder {
 }
 
 /// The filter of the stub's syscall thread, inherited by every program
-/// thread: see the module docs. `memory_fd` is the only fd `mmap` may map.
-pub(super) fn syscall_thread_filter(memory_fd: u32) -> Vec<Insn> {
+/// thread: see the module docs. `memory_fd` is the only fd `mmap` may map,
+/// `event_fd` the only one `write` may write.
+pub(super) fn syscall_thread_filter(memory_fd: u32, event_fd: u32) -> Vec<Insn> {
     let mut b = Builder::default();
     b.from_stub_code("trap")
         .load(OFF_NR)
@@ -197,7 +229,11 @@ pub(super) fn syscall_thread_filter(memory_fd: u32) -> Vec<Insn> {
         .jeq(NR_SIGALTSTACK, Label("allow"), Next)
         .jeq(NR_RT_SIGPROCMASK, Label("allow"), Next)
         .jeq(NR_SECCOMP, Label("seccomp"), Next)
+        .jeq(NR_WRITE, Label("write"), Next)
         .ret(SECCOMP_RET_TRAP)
+        .label("write")
+        .load(off_arg_lo(0))
+        .jeq(event_fd, Label("allow"), Label("trap"))
         .label("futex")
         .load(off_arg_lo(1))
         .jeq(FUTEX_WAIT, Label("allow"), Next)
@@ -269,7 +305,11 @@ mod tests {
                     acc = u32::from_le_bytes(data[k..k + 4].try_into().unwrap());
                 }
                 BPF_JEQ_K | BPF_JGE_K => {
-                    let taken = if insn.code == BPF_JEQ_K { acc == insn.k } else { acc >= insn.k };
+                    let taken = if insn.code == BPF_JEQ_K {
+                        acc == insn.k
+                    } else {
+                        acc >= insn.k
+                    };
                     pc += usize::from(if taken { insn.jt } else { insn.jf });
                 }
                 BPF_RET_K => return insn.k,
@@ -281,7 +321,7 @@ mod tests {
     /// The verdict of both filters stacked: the most restrictive wins (TRAP
     /// is more restrictive than ALLOW).
     fn stacked(nr: u32, arch: u32, ip: u64, args: [u64; 6]) -> u32 {
-        let a = run(&syscall_thread_filter(3), nr, arch, ip, args);
+        let a = run(&syscall_thread_filter(3, 5), nr, arch, ip, args);
         let b = run(&program_thread_filter(), nr, arch, ip, args);
         a.min(b)
     }
@@ -289,15 +329,31 @@ mod tests {
     #[test]
     fn program_code_always_traps() {
         let ip = 0x40_1000;
-        for nr in [0, NR_MMAP, NR_RT_SIGRETURN, NR_FUTEX, NR_EXIT, 169, 165, 246, 101] {
+        for nr in [
+            0,
+            NR_MMAP,
+            NR_RT_SIGRETURN,
+            NR_FUTEX,
+            NR_EXIT,
+            169,
+            165,
+            246,
+            101,
+        ] {
             assert_eq!(stacked(nr, AUDIT_ARCH_X86_64, ip, [0; 6]), SECCOMP_RET_TRAP);
         }
     }
 
     #[test]
     fn other_abis_trap_even_from_stub_code() {
-        assert_eq!(stacked(NR_EXIT, 0x4000_0003, CODE_ADDR, [0; 6]), SECCOMP_RET_TRAP);
-        assert_eq!(stacked(NR_FUTEX | 0x4000_0000, AUDIT_ARCH_X86_64, CODE_ADDR, [0; 6]), SECCOMP_RET_TRAP);
+        assert_eq!(
+            stacked(NR_EXIT, 0x4000_0003, CODE_ADDR, [0; 6]),
+            SECCOMP_RET_TRAP
+        );
+        assert_eq!(
+            stacked(NR_FUTEX | 0x4000_0000, AUDIT_ARCH_X86_64, CODE_ADDR, [0; 6]),
+            SECCOMP_RET_TRAP
+        );
     }
 
     #[test]
@@ -305,25 +361,54 @@ mod tests {
         let ip = CODE_ADDR + 0x40;
         let x = AUDIT_ARCH_X86_64;
         assert_eq!(stacked(NR_RT_SIGRETURN, x, ip, [0; 6]), SECCOMP_RET_ALLOW);
-        assert_eq!(stacked(NR_FUTEX, x, ip, [0, 1, 1, 0, 0, 0]), SECCOMP_RET_ALLOW);
-        assert_eq!(stacked(NR_FUTEX, x, ip, [0, 6, 1, 0, 0, 0]), SECCOMP_RET_TRAP);
+        assert_eq!(
+            stacked(NR_FUTEX, x, ip, [0, 1, 1, 0, 0, 0]),
+            SECCOMP_RET_ALLOW
+        );
+        assert_eq!(
+            stacked(NR_FUTEX, x, ip, [0, 6, 1, 0, 0, 0]),
+            SECCOMP_RET_TRAP
+        );
         // A program thread may not map, unmap or clone from the stub page.
         let mmap = [0x1000, 0x1000, 7, u64::from(MAP_SHARED_FIXED), 3, 0];
         assert_eq!(stacked(NR_MMAP, x, ip, mmap), SECCOMP_RET_TRAP);
-        assert_eq!(stacked(NR_CLONE, x, ip, [u64::from(THREAD_CLONE_FLAGS), 0, 0, 0, 0, 0]), SECCOMP_RET_TRAP);
+        assert_eq!(
+            stacked(
+                NR_CLONE,
+                x,
+                ip,
+                [u64::from(THREAD_CLONE_FLAGS), 0, 0, 0, 0, 0]
+            ),
+            SECCOMP_RET_TRAP
+        );
         assert_eq!(stacked(101, x, ip, [0; 6]), SECCOMP_RET_TRAP);
         // The syscall thread may map the MemoryFile, and only it.
-        let sys = syscall_thread_filter(3);
+        let sys = syscall_thread_filter(3, 5);
         assert_eq!(run(&sys, NR_MMAP, x, ip, mmap), SECCOMP_RET_ALLOW);
         let other_fd = [0x1000, 0x1000, 7, u64::from(MAP_SHARED_FIXED), 4, 0];
         assert_eq!(run(&sys, NR_MMAP, x, ip, other_fd), SECCOMP_RET_TRAP);
         let private = [0x1000, 0x1000, 7, 0x32, 3, 0];
         assert_eq!(run(&sys, NR_MMAP, x, ip, private), SECCOMP_RET_TRAP);
-        assert_eq!(run(&sys, NR_ARCH_PRCTL, x, ip, [0x1002, 0, 0, 0, 0, 0]), SECCOMP_RET_ALLOW);
-        assert_eq!(run(&sys, NR_ARCH_PRCTL, x, ip, [0x1005, 0, 0, 0, 0, 0]), SECCOMP_RET_TRAP);
-        assert_eq!(run(&sys, NR_CLONE, x, ip, [0x11, 0, 0, 0, 0, 0]), SECCOMP_RET_TRAP);
+        assert_eq!(
+            run(&sys, NR_ARCH_PRCTL, x, ip, [0x1002, 0, 0, 0, 0, 0]),
+            SECCOMP_RET_ALLOW
+        );
+        assert_eq!(
+            run(&sys, NR_ARCH_PRCTL, x, ip, [0x1005, 0, 0, 0, 0, 0]),
+            SECCOMP_RET_TRAP
+        );
+        assert_eq!(
+            run(&sys, NR_CLONE, x, ip, [0x11, 0, 0, 0, 0, 0]),
+            SECCOMP_RET_TRAP
+        );
         // Just past the code pages is program code again.
-        assert_eq!(run(&sys, NR_RT_SIGRETURN, x, CODE_END, [0; 6]), SECCOMP_RET_TRAP);
-        assert_eq!(run(&sys, NR_RT_SIGRETURN, x, CODE_ADDR - 1, [0; 6]), SECCOMP_RET_TRAP);
+        assert_eq!(
+            run(&sys, NR_RT_SIGRETURN, x, CODE_END, [0; 6]),
+            SECCOMP_RET_TRAP
+        );
+        assert_eq!(
+            run(&sys, NR_RT_SIGRETURN, x, CODE_ADDR - 1, [0; 6]),
+            SECCOMP_RET_TRAP
+        );
     }
 }

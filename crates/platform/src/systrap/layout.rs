@@ -76,6 +76,11 @@ pub(super) const CMD_FSGSBASE: u64 = 0x80;
 pub(super) const CMD_SPIN_TICKS: u64 = 0x88;
 /// How often a spinning stub yields its CPU, in TSC ticks.
 pub(super) const CMD_YIELD_TICKS: u64 = 0x90;
+/// The eventfd's number in the stub (u32): the syscall thread counts each
+/// answer there, which the program cannot forge.
+pub(super) const CMD_EVENT_FD: u64 = 0x98;
+/// The constant 1 (u64) the syscall thread writes to the eventfd.
+pub(super) const CMD_ONE: u64 = 0xa0;
 /// `struct sock_fprog` of the syscall thread's filter.
 pub(super) const CMD_FPROG_SYS: u64 = 0x100;
 /// `struct sock_fprog` of the program threads' filter.
@@ -99,8 +104,6 @@ pub(super) const OP_CLONE: u64 = 3;
 /// The sequence number of the last request done (futex word); `u32::MAX`
 /// until the stub is ready.
 pub(super) const RES_SEQ: u64 = RESULT_OFF;
-/// Set while the sentry sleeps on [`RES_SEQ`].
-pub(super) const RES_SENTRY_SLEEP: u64 = RESULT_OFF + 0x04;
 /// The last request's return value.
 pub(super) const RES_RET: u64 = RESULT_OFF + 0x08;
 /// Set while the syscall thread sleeps on [`CMD_SEQ`].

@@ -1,0 +1,318 @@
+//! Waiting for files to become ready: poll(2), ppoll(2), select(2),
+//! pselect6(2).
+//!
+//! The task queues itself on every file that can notify, checks readiness,
+//! and blocks until one wakes it, the timeout passes, or it is killed. Files
+//! that cannot notify (host streams) are re-checked every few milliseconds.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use abi::Errno;
+use abi::poll::{
+    POLLERR, POLLHUP, POLLIN, POLLNVAL, POLLOUT, POLLPRI, POLLRDBAND, POLLRDNORM, POLLWRBAND,
+    POLLWRNORM, PollFd,
+};
+use abi::sysno::*;
+use abi::time::{NSEC_PER_SEC, Timespec, Timeval};
+
+use super::table::{Arg, Entry, Support, entry};
+use super::{SyscallArgs, SyscallResult};
+use crate::task::{Task, Wakeup};
+use crate::vfs::File;
+
+/// How often files that cannot notify are re-checked while blocked.
+const RECHECK: Duration = Duration::from_millis(10);
+
+/// This area's rows of the syscall table.
+pub(super) const SYSCALLS: &[Entry] = &[
+    entry(
+        SYS_POLL,
+        sys_poll,
+        &[Arg::Ptr, Arg::Int, Arg::Int],
+        Support::Full,
+        "",
+    ),
+    entry(
+        SYS_PPOLL,
+        sys_ppoll,
+        &[Arg::Ptr, Arg::Int, Arg::Ptr, Arg::Ptr, Arg::Len],
+        Support::Partial,
+        "the signal mask is checked but not applied while waiting (no handlers run yet)",
+    ),
+    entry(
+        SYS_SELECT,
+        sys_select,
+        &[Arg::Int, Arg::Ptr, Arg::Ptr, Arg::Ptr, Arg::Ptr],
+        Support::Full,
+        "",
+    ),
+    entry(
+        SYS_PSELECT6,
+        sys_pselect6,
+        &[Arg::Int, Arg::Ptr, Arg::Ptr, Arg::Ptr, Arg::Ptr, Arg::Ptr],
+        Support::Partial,
+        "as ppoll",
+    ),
+];
+
+/// One file being waited on.
+struct Watched {
+    file: Option<Arc<File>>,
+    /// The events asked for (POLLERR and POLLHUP are always reported).
+    events: u32,
+}
+
+/// Readiness of every watched file, blocking until at least one is ready,
+/// `deadline` passes (`None`: forever) or the task is killed.
+fn wait_ready(
+    task: &Task,
+    watched: &[Watched],
+    deadline: Option<Instant>,
+) -> Result<Vec<u32>, Errno> {
+    let handle = task.handle();
+    loop {
+        handle.prepare_to_block();
+        let mut all_notify = true;
+        for w in watched {
+            if let Some(file) = &w.file {
+                all_notify &= file.ops().add_poll_waiter(&handle);
+            }
+        }
+        let ready: Vec<u32> = watched
+            .iter()
+            .map(|w| match &w.file {
+                None => 0,
+                Some(file) => file.ops().poll_events(file) & (w.events | POLLERR | POLLHUP),
+            })
+            .collect();
+        let done = ready.iter().any(|&r| r != 0) || deadline.is_some_and(|d| Instant::now() >= d);
+        let wakeup = if done {
+            Wakeup::Woken
+        } else {
+            let recheck = (!all_notify).then(|| Instant::now() + RECHECK);
+            let until = match (deadline, recheck) {
+                (Some(d), Some(r)) => Some(d.min(r)),
+                (d, r) => d.or(r),
+            };
+            handle.block(until)
+        };
+        for w in watched {
+            if let Some(file) = &w.file {
+                file.ops().remove_poll_waiter(&handle);
+            }
+        }
+        if done {
+            return Ok(ready);
+        }
+        if matches!(wakeup, Wakeup::Killed | Wakeup::Interrupted) {
+            return Err(Errno::ERESTARTNOHAND);
+        }
+    }
+}
+
+fn deadline_after(timeout: Option<Duration>) -> Option<Instant> {
+    let now = Instant::now();
+    timeout.map(|t| {
+        now.checked_add(t)
+            .unwrap_or(now + Duration::from_secs(1 << 40))
+    })
+}
+
+/// The worker of poll and ppoll.
+fn do_poll(task: &Task, fds_addr: u64, nfds: u64, timeout: Option<Duration>) -> SyscallResult {
+    let limit = task
+        .thread_group
+        .limit(abi::resource::RLIMIT_NOFILE)
+        .rlim_cur;
+    if nfds > limit.min(1 << 20) {
+        return Err(Errno::EINVAL);
+    }
+    let count = usize::try_from(nfds).map_err(|_| Errno::EINVAL)?;
+    let mut pollfds = vec![PollFd::default(); count];
+    task.mm.copy_in(
+        fds_addr,
+        zerocopy::IntoBytes::as_mut_bytes(pollfds.as_mut_slice()),
+    )?;
+    let mut watched = Vec::with_capacity(count);
+    let mut invalid = vec![false; count];
+    for (i, p) in pollfds.iter().enumerate() {
+        let file = if p.fd < 0 {
+            None
+        } else {
+            match task.fds().get(p.fd) {
+                Ok(file) => Some(file),
+                Err(_) => {
+                    invalid[i] = true;
+                    None
+                }
+            }
+        };
+        watched.push(Watched {
+            file,
+            events: u32::from(p.events.cast_unsigned()),
+        });
+    }
+    let deadline = if invalid.iter().any(|&b| b) {
+        Some(Instant::now())
+    } else {
+        deadline_after(timeout)
+    };
+    let ready = wait_ready(task, &watched, deadline)?;
+    let mut n = 0u64;
+    for (i, p) in pollfds.iter_mut().enumerate() {
+        let revents = if invalid[i] { POLLNVAL } else { ready[i] };
+        p.revents = i16::try_from(revents).unwrap_or(0);
+        n += u64::from(revents != 0);
+    }
+    task.mm
+        .copy_out(fds_addr, zerocopy::IntoBytes::as_bytes(pollfds.as_slice()))?;
+    Ok(n)
+}
+
+/// Implements Linux `poll(2)`.
+fn sys_poll(task: &mut Task, args: &SyscallArgs) -> SyscallResult {
+    let ms = args.i32(2);
+    let timeout = u64::try_from(ms).ok().map(Duration::from_millis);
+    do_poll(task, args.addr(0), args.u64(1), timeout)
+}
+
+/// Reads a relative `timespec` timeout (NULL: forever).
+fn read_timeout(task: &Task, addr: u64) -> Result<Option<Duration>, Errno> {
+    if addr == 0 {
+        return Ok(None);
+    }
+    let ts: Timespec = task.mm.read_obj(addr)?;
+    if ts.tv_sec < 0 || !(0..NSEC_PER_SEC).contains(&ts.tv_nsec) {
+        return Err(Errno::EINVAL);
+    }
+    Ok(Some(Duration::new(
+        ts.tv_sec.cast_unsigned(),
+        u32::try_from(ts.tv_nsec).unwrap_or(0),
+    )))
+}
+
+/// Checks ppoll's and pselect's signal mask argument.
+fn check_sigmask(task: &Task, mask_addr: u64, size: u64) -> Result<(), Errno> {
+    if mask_addr != 0 {
+        if size != abi::signal::SIGSET_SIZE {
+            return Err(Errno::EINVAL);
+        }
+        task.mm.read_obj::<u64>(mask_addr)?;
+    }
+    Ok(())
+}
+
+/// Implements Linux `ppoll(2)`.
+fn sys_ppoll(task: &mut Task, args: &SyscallArgs) -> SyscallResult {
+    let timeout = read_timeout(task, args.addr(2))?;
+    check_sigmask(task, args.addr(3), args.u64(4))?;
+    do_poll(task, args.addr(0), args.u64(1), timeout)
+}
+
+/// The worker of select and pselect6: `fd_set`s of `nfds` bits.
+fn do_select(task: &Task, nfds: i32, sets: [u64; 3], timeout: Option<Duration>) -> SyscallResult {
+    let limit = task
+        .thread_group
+        .limit(abi::resource::RLIMIT_NOFILE)
+        .rlim_cur;
+    let nfds = usize::try_from(nfds).map_err(|_| Errno::EINVAL)?;
+    if nfds as u64 > limit.max(abi::poll::FD_SETSIZE as u64) {
+        return Err(Errno::EINVAL);
+    }
+    let bytes = nfds.div_ceil(64) * 8;
+    let mut bits = [vec![0u8; bytes], vec![0u8; bytes], vec![0u8; bytes]];
+    for (set, addr) in bits.iter_mut().zip(sets) {
+        if addr != 0 {
+            task.mm.copy_in(addr, set)?;
+        }
+    }
+    let is_set = |set: &[u8], fd: usize| set[fd / 8] & (1 << (fd % 8)) != 0;
+    let mut watched = Vec::new();
+    let mut fds = Vec::new();
+    for fd in 0..nfds {
+        let mut events = 0;
+        if is_set(&bits[0], fd) {
+            events |= POLLIN | POLLRDNORM | POLLRDBAND | POLLHUP | POLLERR;
+        }
+        if is_set(&bits[1], fd) {
+            events |= POLLOUT | POLLWRNORM | POLLWRBAND | POLLERR;
+        }
+        if is_set(&bits[2], fd) {
+            events |= POLLPRI;
+        }
+        if events == 0 {
+            continue;
+        }
+        let file = task
+            .fds()
+            .get(i32::try_from(fd).map_err(|_| Errno::EBADF)?)?;
+        watched.push(Watched {
+            file: Some(file),
+            events,
+        });
+        fds.push(fd);
+    }
+    let ready = wait_ready(task, &watched, deadline_after(timeout))?;
+    let mut out = [vec![0u8; bytes], vec![0u8; bytes], vec![0u8; bytes]];
+    let mut n = 0u64;
+    for (&fd, &r) in fds.iter().zip(&ready) {
+        let hits = [
+            is_set(&bits[0], fd) && r & (POLLIN | POLLRDNORM | POLLRDBAND | POLLHUP | POLLERR) != 0,
+            is_set(&bits[1], fd) && r & (POLLOUT | POLLWRNORM | POLLWRBAND | POLLERR) != 0,
+            is_set(&bits[2], fd) && r & POLLPRI != 0,
+        ];
+        for (set, hit) in out.iter_mut().zip(hits) {
+            if hit {
+                set[fd / 8] |= 1 << (fd % 8);
+                n += 1;
+            }
+        }
+    }
+    for (set, addr) in out.iter().zip(sets) {
+        if addr != 0 {
+            task.mm.copy_out(addr, set)?;
+        }
+    }
+    Ok(n)
+}
+
+/// Implements Linux `select(2)`. The timeout is not updated with the time
+/// left (Linux does; portable programs do not rely on it).
+fn sys_select(task: &mut Task, args: &SyscallArgs) -> SyscallResult {
+    let timeout = match args.addr(4) {
+        0 => None,
+        addr => {
+            let tv: Timeval = task.mm.read_obj(addr)?;
+            if tv.tv_sec < 0 || !(0..1_000_000).contains(&tv.tv_usec) {
+                return Err(Errno::EINVAL);
+            }
+            Some(Duration::new(
+                tv.tv_sec.cast_unsigned(),
+                u32::try_from(tv.tv_usec * 1000).unwrap_or(0),
+            ))
+        }
+    };
+    do_select(
+        task,
+        args.i32(0),
+        [args.addr(1), args.addr(2), args.addr(3)],
+        timeout,
+    )
+}
+
+/// Implements Linux `pselect6(2)`; its sixth argument points to
+/// `{ const sigset_t *ss; size_t ss_len; }`.
+fn sys_pselect6(task: &mut Task, args: &SyscallArgs) -> SyscallResult {
+    let timeout = read_timeout(task, args.addr(4))?;
+    if args.addr(5) != 0 {
+        let [mask, size]: [u64; 2] = task.mm.read_obj(args.addr(5))?;
+        check_sigmask(task, mask, size)?;
+    }
+    do_select(
+        task,
+        args.i32(0),
+        [args.addr(1), args.addr(2), args.addr(3)],
+        timeout,
+    )
+}

@@ -1,0 +1,1197 @@
+#![doc = include_str!("README.md")]
+
+mod filter;
+mod layout;
+mod sys;
+
+use std::any::Any;
+use std::collections::HashMap;
+use std::os::fd::{AsFd, AsRawFd, OwnedFd};
+use std::sync::atomic::{AtomicBool, AtomicI32, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, PoisonError, Weak};
+use std::time::{Duration, Instant};
+
+use abi::Errno;
+use abi::signal::{SEGV_ACCERR, SEGV_MAPERR, SigInfo};
+use zerocopy::FromBytes;
+
+use crate::{
+    Access, AddressSpace, Context, Event, Interrupter, Kick, MemoryFile, Perms, Platform,
+    PlatformError, Registers, SyscallAllowlist,
+};
+use layout::{
+    CHUNK_ADDR, CHUNK_SIZE, CMD_ARGS, CMD_EVENT_FD, CMD_FILTER_MAX, CMD_FILTER_SYS,
+    CMD_FILTER_THREAD, CMD_FPROG_SYS, CMD_FPROG_THREAD, CMD_FSGSBASE, CMD_ONE, CMD_OP, CMD_SEQ,
+    CMD_SPIN_TICKS, CMD_YIELD_TICKS, MAX_THREADS, MC_WORDS, MSG_CTID, MSG_FLAGS, MSG_FS_BASE,
+    MSG_GS_BASE, MSG_NEW_FS, MSG_NEW_GS, MSG_SENTRY_CPU, MSG_SENTRY_SLEEP, MSG_SIGNO, MSG_STATE,
+    MSG_STUB_CPU, MSG_STUB_SLEEP, MSG_UC, OP_CLONE, OP_MMAP, OP_MUNMAP, RES_RET, RES_SEQ,
+    RES_SYS_SLEEP, RESUME_EXIT, RESUME_SET_FS, RESUME_SET_GS, SIGINFO_SIZE, SLOT_ALTSTACK_OFF,
+    SLOT_SIZE, SLOTS_OFF, STATE_EVENT, STATE_RESUME, UC_MCONTEXT, UC_SIGMASK, UC_SIZE, UC_STACK,
+};
+
+/// The signal an [`Interrupter`] sends a running stub thread; its handler
+/// hands the thread to the sentry like any other event.
+const INTERRUPT_SIGNAL: i32 = libc::SIGURG;
+
+/// Address spaces the stub memory file has room for at once.
+const MAX_ADDRESS_SPACES: u64 = 4096;
+/// How long either side spins for the other before sleeping (when they run
+/// on different CPUs).
+const SPIN: Duration = Duration::from_micros(20);
+/// How often a spinning side yields its CPU to other runnable work.
+const SPIN_YIELD: Duration = Duration::from_micros(5);
+/// How often a sleeping sentry checks that its stub is still alive.
+const LIVENESS_POLL: Duration = Duration::from_millis(100);
+/// How long a stub may ignore an interrupt before the sandbox gives up on it.
+const INTERRUPT_PATIENCE: Duration = Duration::from_secs(2);
+/// How long a new stub may take to get ready.
+const STARTUP_PATIENCE: Duration = Duration::from_secs(10);
+
+/// `SYS_SECCOMP`: the `si_code` of a seccomp `SIGSYS`.
+const SYS_SECCOMP: i32 = 1;
+
+/// Whether systrap works on this host.
+///
+/// # Errors
+/// [`PlatformError::Unavailable`] naming what is missing.
+pub fn probe() -> Result<(), PlatformError> {
+    let unavailable = |reason: &str| PlatformError::Unavailable {
+        platform: "systrap",
+        reason: reason.into(),
+    };
+    if !sys::seccomp_trap_available() {
+        return Err(unavailable(
+            "seccomp is not available in this kernel; use --platform=ptrace",
+        ));
+    }
+    if let Ok(actions) = std::fs::read_to_string("/proc/sys/kernel/seccomp/actions_avail")
+        && !actions.split_whitespace().any(|a| a == "trap")
+    {
+        return Err(unavailable(
+            "seccomp has no SECCOMP_RET_TRAP here; use --platform=ptrace",
+        ));
+    }
+    Ok(())
+}
+
+/// Timing and CPU features the stub and the sentry share.
+#[derive(Clone, Copy, Debug)]
+struct Tuning {
+    spin_ticks: u64,
+    yield_ticks: u64,
+    fsgsbase: bool,
+}
+
+impl Tuning {
+    fn measure() -> Tuning {
+        // TSC ticks per microsecond, over a short busy wait.
+        let (t0, c0) = (Instant::now(), sys::rdtsc());
+        while t0.elapsed() < Duration::from_micros(200) {
+            std::hint::spin_loop();
+        }
+        let (us, ticks) = (
+            t0.elapsed().as_nanos().max(1),
+            sys::rdtsc().wrapping_sub(c0),
+        );
+        let per_us = u64::try_from(u128::from(ticks) * 1000 / us)
+            .unwrap_or(1000)
+            .max(1);
+        let ticks = |d: Duration| per_us * u64::try_from(d.as_micros()).unwrap_or(0);
+        Tuning {
+            spin_ticks: ticks(SPIN),
+            yield_ticks: ticks(SPIN_YIELD),
+            fsgsbase: sys::has_fsgsbase(),
+        }
+    }
+}
+
+/// Free chunks of the stub memory file.
+#[derive(Debug, Default)]
+struct ChunkPool {
+    next: u64,
+    free: Vec<u64>,
+}
+
+/// The systrap platform.
+#[derive(Debug)]
+pub struct SystrapPlatform {
+    master: Mutex<OwnedFd>,
+    memory: Arc<sys::StubMemory>,
+    chunks: Arc<Mutex<ChunkPool>>,
+    memory_fd: u32,
+    event_fd: u32,
+    filter_sys: Vec<u8>,
+    filter_thread: Vec<u8>,
+    tuning: Tuning,
+    next_id: AtomicU64,
+}
+
+fn host(op: &'static str) -> impl FnOnce(std::io::Error) -> PlatformError {
+    move |source| PlatformError::Host { op, source }
+}
+
+fn filter_bytes(insns: &[filter::Insn]) -> Vec<u8> {
+    insns.iter().flat_map(|i| i.to_bytes()).collect()
+}
+
+impl SystrapPlatform {
+    /// Creates the stub memory file and forks the stub master. Must be called
+    /// while the process is still single-threaded, before it confines
+    /// itself (boot step 4).
+    ///
+    /// # Errors
+    /// A [`PlatformError`] if systrap cannot run here or the master could
+    /// not be forked.
+    pub fn new(memory_file: &MemoryFile) -> Result<SystrapPlatform, PlatformError> {
+        probe()?;
+        let memory =
+            sys::StubMemory::new(MAX_ADDRESS_SPACES).map_err(host("create stub memory"))?;
+        let memory_fd = memory_file.fd().as_raw_fd();
+        let stub_fd = memory.raw_fd();
+        // The eventfd's number in every stub: free there, since a stub keeps
+        // only the two memory fds.
+        let event_fd = memory_fd.max(stub_fd) + 1;
+        let tuning = Tuning::measure();
+        let filter_sys =
+            filter::syscall_thread_filter(memory_fd.unsigned_abs(), event_fd.unsigned_abs());
+        let filter_thread = filter::program_thread_filter();
+        assert!(filter_sys.len() <= CMD_FILTER_MAX && filter_thread.len() <= CMD_FILTER_MAX);
+        let master = sys::fork_stub_master([memory_fd, stub_fd], event_fd)
+            .map_err(host("fork stub master"))?;
+        Ok(SystrapPlatform {
+            master: Mutex::new(master),
+            memory: Arc::new(memory),
+            chunks: Arc::new(Mutex::new(ChunkPool::default())),
+            memory_fd: memory_fd.unsigned_abs(),
+            event_fd: event_fd.unsigned_abs(),
+            filter_sys: filter_bytes(&filter_sys),
+            filter_thread: filter_bytes(&filter_thread),
+            tuning,
+            next_id: AtomicU64::new(1),
+        })
+    }
+
+    fn alloc_chunk(&self) -> Result<u64, PlatformError> {
+        let mut pool = self.chunks.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some(chunk) = pool.free.pop() {
+            return Ok(chunk);
+        }
+        if pool.next >= MAX_ADDRESS_SPACES {
+            return Err(PlatformError::Host {
+                op: "allocate stub memory",
+                source: std::io::Error::from_raw_os_error(libc::ENOMEM),
+            });
+        }
+        pool.next += 1;
+        Ok(pool.next - 1)
+    }
+
+    /// Writes the command page of a new chunk: tuning, eventfd, filters.
+    fn init_chunk(&self, base: u64) {
+        let m = &self.memory;
+        m.write_u64(base + CMD_FSGSBASE, u64::from(self.tuning.fsgsbase));
+        m.write_u64(base + CMD_SPIN_TICKS, self.tuning.spin_ticks);
+        m.write_u64(base + CMD_YIELD_TICKS, self.tuning.yield_ticks);
+        m.write_u64(base + CMD_EVENT_FD, u64::from(self.event_fd));
+        m.write_u64(base + CMD_ONE, 1);
+        for (fprog, at, code) in [
+            (CMD_FPROG_SYS, CMD_FILTER_SYS, &self.filter_sys),
+            (CMD_FPROG_THREAD, CMD_FILTER_THREAD, &self.filter_thread),
+        ] {
+            m.write(base + at, code);
+            m.write_u64(base + fprog, (code.len() / 8) as u64);
+            m.write_u64(base + fprog + 8, CHUNK_ADDR + at);
+        }
+        m.store(base + RES_SEQ, u32::MAX);
+    }
+}
+
+impl Platform for SystrapPlatform {
+    fn name(&self) -> &'static str {
+        "systrap"
+    }
+
+    fn new_address_space(&self) -> Result<Arc<dyn AddressSpace>, PlatformError> {
+        let chunk = self.alloc_chunk()?;
+        let base = chunk * CHUNK_SIZE;
+        self.init_chunk(base);
+        let events = sys::eventfd().map_err(host("eventfd"));
+        let events = match events {
+            Ok(fd) => fd,
+            Err(err) => {
+                self.chunks
+                    .lock()
+                    .unwrap_or_else(PoisonError::into_inner)
+                    .free
+                    .push(chunk);
+                return Err(err);
+            }
+        };
+        let pid = {
+            let master = self.master.lock().unwrap_or_else(PoisonError::into_inner);
+            sys::request_stub(master.as_fd(), base, events.as_fd())
+        };
+        let pid = match pid {
+            Ok(pid) => pid,
+            Err(err) => {
+                self.chunks
+                    .lock()
+                    .unwrap_or_else(PoisonError::into_inner)
+                    .free
+                    .push(chunk);
+                return Err(host("request stub")(err));
+            }
+        };
+        let pidfd = match sys::pidfd_open(pid) {
+            Ok(fd) => fd,
+            Err(err) => {
+                sys::kill_process(pid);
+                // The stub may still map the chunk: never reuse it.
+                return Err(host("pidfd_open stub")(err));
+            }
+        };
+        let inner = AsInner {
+            id: self.next_id.fetch_add(1, Ordering::Relaxed),
+            pid,
+            pidfd,
+            events,
+            memory: Arc::clone(&self.memory),
+            base,
+            chunk,
+            chunks: Arc::clone(&self.chunks),
+            tuning: self.tuning,
+            memory_fd: u64::from(self.memory_fd),
+            requests: Mutex::new(0),
+            slots: Mutex::new(SlotPool::default()),
+        };
+        inner.wait_answer(0, Some(STARTUP_PATIENCE))?;
+        Ok(Arc::new(SystrapAddressSpace {
+            inner: Arc::new(inner),
+        }))
+    }
+
+    fn new_context(&self) -> Result<Box<dyn Context>, PlatformError> {
+        let pending = Arc::new(AtomicBool::new(false));
+        let kick = Arc::new(StubKick {
+            running: AtomicI32::new(0),
+            tgid: AtomicI32::new(0),
+        });
+        Ok(Box::new(SystrapContext {
+            shared: Shared {
+                pending: Arc::clone(&pending),
+                kick: Arc::clone(&kick),
+            },
+            interrupter: Interrupter::new(pending, kick),
+            threads: HashMap::new(),
+        }))
+    }
+
+    fn min_user_address(&self) -> u64 {
+        // vm.mmap_min_addr's usual value: the first 64 KiB stay unmapped.
+        0x1_0000
+    }
+
+    fn max_user_address(&self) -> u64 {
+        CHUNK_ADDR
+    }
+
+    fn host_syscalls(&self) -> SyscallAllowlist {
+        SyscallAllowlist {
+            syscalls: [
+                libc::SYS_futex,
+                libc::SYS_tgkill,
+                libc::SYS_kill,
+                libc::SYS_sched_yield,
+                libc::SYS_getcpu,
+                libc::SYS_pidfd_open,
+                libc::SYS_poll,
+                libc::SYS_ppoll,
+                libc::SYS_read,
+                libc::SYS_eventfd2,
+                libc::SYS_sendmsg,
+                libc::SYS_recvfrom,
+                libc::SYS_fallocate,
+                libc::SYS_close,
+            ]
+            .into_iter()
+            .filter_map(|nr| u64::try_from(nr).ok())
+            .collect(),
+        }
+    }
+}
+
+/// Slots of an address space's chunk.
+#[derive(Debug, Default)]
+struct SlotPool {
+    next: u64,
+    /// Slots whose thread was told to exit; reusable once the kernel has
+    /// cleared the thread's tid in the message page.
+    retiring: Vec<u64>,
+}
+
+/// An address space's shared state: its stub process and chunk.
+#[derive(Debug)]
+struct AsInner {
+    id: u64,
+    pid: i32,
+    pidfd: OwnedFd,
+    /// Counts the syscall thread's answers; only the stub can write it.
+    events: OwnedFd,
+    memory: Arc<sys::StubMemory>,
+    /// The chunk's offset in the stub memory file.
+    base: u64,
+    chunk: u64,
+    chunks: Arc<Mutex<ChunkPool>>,
+    tuning: Tuning,
+    memory_fd: u64,
+    /// The last request's sequence number; held across a request.
+    requests: Mutex<u32>,
+    slots: Mutex<SlotPool>,
+}
+
+impl AsInner {
+    fn stub_error(&self, what: String) -> PlatformError {
+        PlatformError::Stub {
+            pid: self.pid,
+            what,
+        }
+    }
+
+    fn died(&self) -> PlatformError {
+        self.stub_error("died unexpectedly".into())
+    }
+
+    /// Waits for the syscall thread's next answer (`seq` is only a hint in
+    /// program-writable memory; the eventfd count is the proof).
+    fn wait_answer(&self, seq: u32, patience: Option<Duration>) -> Result<(), PlatformError> {
+        let deadline = sys::rdtsc() + self.tuning.spin_ticks;
+        while self.memory.load(self.base + RES_SEQ) != seq && sys::rdtsc() < deadline {
+            std::hint::spin_loop();
+        }
+        let start = Instant::now();
+        loop {
+            if sys::eventfd_take(self.events.as_fd()) > 0 {
+                return Ok(());
+            }
+            if sys::poll_or_exit(self.events.as_fd(), self.pidfd.as_fd(), LIVENESS_POLL) {
+                return Err(self.died());
+            }
+            if patience.is_some_and(|p| start.elapsed() > p) {
+                sys::kill_process(self.pid);
+                return Err(self.stub_error("did not get ready".into()));
+            }
+        }
+    }
+
+    /// Has the syscall thread run request `op` with `args`; returns its result.
+    fn request(&self, op: u64, args: [u64; 6]) -> Result<u64, PlatformError> {
+        let mut seq = self.requests.lock().unwrap_or_else(PoisonError::into_inner);
+        let m = &self.memory;
+        for (i, arg) in (0u64..).zip(args) {
+            m.write_u64(self.base + CMD_ARGS + 8 * i, arg);
+        }
+        m.write_u64(self.base + CMD_OP, op);
+        *seq = seq.wrapping_add(1);
+        m.store(self.base + CMD_SEQ, *seq);
+        if m.load(self.base + RES_SYS_SLEEP) != 0 {
+            m.futex_wake(self.base + CMD_SEQ);
+        }
+        self.wait_answer(*seq, None)?;
+        Ok(m.read_u64(self.base + RES_RET))
+    }
+
+    /// The stub address of slot `slot`.
+    fn slot_addr(slot: u64) -> u64 {
+        CHUNK_ADDR + SLOTS_OFF + slot * SLOT_SIZE
+    }
+
+    /// The file offset of slot `slot`'s message page.
+    fn msg(&self, slot: u64) -> u64 {
+        self.base + SLOTS_OFF + slot * SLOT_SIZE
+    }
+
+    fn alloc_slot(&self) -> Result<u64, PlatformError> {
+        let mut slots = self.slots.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some(i) = slots
+            .retiring
+            .iter()
+            .position(|&s| self.memory.load(self.msg(s) + MSG_CTID) == 0)
+        {
+            return Ok(slots.retiring.swap_remove(i));
+        }
+        if slots.next >= MAX_THREADS {
+            return Err(self.stub_error(format!("more than {MAX_THREADS} threads")));
+        }
+        slots.next += 1;
+        Ok(slots.next - 1)
+    }
+
+    /// Clones a new program thread into a fresh slot and waits until its
+    /// handler has entered the sentry's hands.
+    fn spawn_thread(&self, shared: &Shared) -> Result<StubThread, PlatformError> {
+        let slot = self.alloc_slot()?;
+        let msg = self.msg(slot);
+        self.memory.write(msg, &[0u8; 0x80]);
+        self.memory.store(msg + MSG_SENTRY_CPU, u32::MAX);
+        let ret = self.request(OP_CLONE, [Self::slot_addr(slot), 0, 0, 0, 0, 0])?;
+        let tid = match i32::try_from(ret.cast_signed()) {
+            Ok(tid) if tid > 0 => tid,
+            _ => {
+                self.slots
+                    .lock()
+                    .unwrap_or_else(PoisonError::into_inner)
+                    .retiring
+                    .push(slot);
+                return Err(self.stub_error(format!("clone a thread: {:#x}", ret)));
+            }
+        };
+        let mut thread = StubThread {
+            slot,
+            msg,
+            tid,
+            frame: 0,
+            fs_base: 0,
+            gs_base: 0,
+            fresh: true,
+            gone: false,
+        };
+        // The first event is the thread's own `int3`: it only parks it.
+        let mut scratch = Registers::default();
+        if matches!(thread.wait_event(self, shared)?, Waited::Gone) {
+            return Err(self.stub_error(format!("new thread {tid} exited")));
+        }
+        thread.load_event(self, &mut scratch)?;
+        Ok(thread)
+    }
+}
+
+impl Drop for AsInner {
+    fn drop(&mut self) {
+        sys::kill_process(self.pid);
+        // Reuse the chunk only once the stub is gone: a dying stub could
+        // still write to it.
+        if sys::wait_exit(self.pidfd.as_fd(), Duration::from_millis(200))
+            && self.memory.punch(self.base, CHUNK_SIZE).is_ok()
+        {
+            self.chunks
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .free
+                .push(self.chunk);
+        }
+    }
+}
+
+/// An address space: one stub process and its chunk of shared memory.
+#[derive(Debug)]
+pub struct SystrapAddressSpace {
+    inner: Arc<AsInner>,
+}
+
+impl SystrapAddressSpace {
+    fn check_range(&self, addr: u64, len: u64) -> Result<(), PlatformError> {
+        if addr.checked_add(len).is_none_or(|end| end > CHUNK_ADDR) {
+            return Err(self.inner.stub_error(format!(
+                "mapping {addr:#x}+{len:#x} would reach the stub's own pages"
+            )));
+        }
+        Ok(())
+    }
+}
+
+impl AddressSpace for SystrapAddressSpace {
+    fn map_file(
+        &self,
+        addr: u64,
+        offset: u64,
+        len: u64,
+        perms: Perms,
+        populate: bool,
+    ) -> Result<(), PlatformError> {
+        self.check_range(addr, len)?;
+        let mut flags = libc::MAP_SHARED | libc::MAP_FIXED;
+        if populate {
+            flags |= libc::MAP_POPULATE;
+        }
+        let args = [
+            addr,
+            len,
+            u64::from(perms.to_prot()),
+            u64::from(flags.cast_unsigned()),
+            self.inner.memory_fd,
+            offset,
+        ];
+        let ret = self.inner.request(OP_MMAP, args)?;
+        if ret != addr {
+            let what = match Errno::from_return(ret) {
+                Some(errno) => format!("mmap at {addr:#x}: {errno}"),
+                None => format!("mmap at {addr:#x} landed at {ret:#x}"),
+            };
+            return Err(self.inner.stub_error(what));
+        }
+        Ok(())
+    }
+
+    fn unmap(&self, addr: u64, len: u64) -> Result<(), PlatformError> {
+        self.check_range(addr, len)?;
+        let ret = self.inner.request(OP_MUNMAP, [addr, len, 0, 0, 0, 0])?;
+        if ret != 0 {
+            return Err(self
+                .inner
+                .stub_error(format!("munmap at {addr:#x}: {ret:#x}")));
+        }
+        Ok(())
+    }
+
+    fn as_any(&self) -> &dyn Any {
+        self
+    }
+}
+
+/// Kicks a running stub thread with [`INTERRUPT_SIGNAL`].
+#[derive(Debug)]
+struct StubKick {
+    /// The stub thread running program code for this context, or 0.
+    running: AtomicI32,
+    tgid: AtomicI32,
+}
+
+impl Kick for StubKick {
+    fn kick(&self) {
+        let tid = self.running.load(Ordering::SeqCst);
+        if tid != 0 {
+            let _ = sys::tgkill(self.tgid.load(Ordering::SeqCst), tid, INTERRUPT_SIGNAL);
+        }
+    }
+}
+
+/// What a context shares with its interrupter.
+#[derive(Debug)]
+struct Shared {
+    pending: Arc<AtomicBool>,
+    kick: Arc<StubKick>,
+}
+
+impl Shared {
+    fn take_interrupt(&self) -> bool {
+        self.pending.swap(false, Ordering::SeqCst)
+    }
+}
+
+/// How a wait for an event ended.
+enum Waited {
+    /// The handler published an event.
+    Event,
+    /// The thread no longer exists: the program made it call the stub's
+    /// `exit` (or forged its tid word).
+    Gone,
+}
+
+/// What one event was, before the sentry acts on it.
+enum Raw {
+    Event(Event),
+    /// A syscall of another ABI: answered `ENOSYS` here.
+    ForeignSyscall,
+    /// The interrupt signal.
+    Kick,
+    /// A signal someone sent the stub from the host: dropped.
+    Stray,
+}
+
+/// A context's program thread in one address space.
+#[derive(Debug)]
+struct StubThread {
+    slot: u64,
+    /// The file offset of the slot's message page.
+    msg: u64,
+    tid: i32,
+    /// The file offset of the current signal frame's ucontext (validated).
+    frame: u64,
+    /// The fs and gs bases at the last event.
+    fs_base: u64,
+    gs_base: u64,
+    /// No resume yet: the bases must be set.
+    fresh: bool,
+    /// The host thread exited; a new one is needed.
+    gone: bool,
+}
+
+impl StubThread {
+    /// Waits until the thread's handler publishes an event. Spins only while
+    /// the thread last ran on another CPU, and only briefly; re-sends a
+    /// pending interrupt and checks that the stub lives while it sleeps.
+    fn wait_event(&self, aspace: &AsInner, shared: &Shared) -> Result<Waited, PlatformError> {
+        let m = &aspace.memory;
+        let state = self.msg + MSG_STATE;
+        let cpu = sys::current_cpu();
+        let start = sys::rdtsc();
+        let (deadline, mut next_yield) = (
+            start + aspace.tuning.spin_ticks,
+            start + aspace.tuning.yield_ticks,
+        );
+        loop {
+            if m.load(state) == STATE_EVENT {
+                break;
+            }
+            let now = sys::rdtsc();
+            if now >= deadline || m.load(self.msg + MSG_STUB_CPU) == cpu {
+                break;
+            }
+            if now >= next_yield {
+                sys::yield_now();
+                next_yield = now + aspace.tuning.yield_ticks;
+            }
+            std::hint::spin_loop();
+        }
+        let mut last_check = Instant::now();
+        let mut interrupted_at: Option<Instant> = None;
+        loop {
+            let seen = m.load(state);
+            if seen == STATE_EVENT {
+                m.store(self.msg + MSG_SENTRY_CPU, sys::current_cpu());
+                return Ok(Waited::Event);
+            }
+            m.store(self.msg + MSG_SENTRY_SLEEP, 1);
+            let seen = m.load(state);
+            if seen != STATE_EVENT {
+                m.futex_wait(state, seen, LIVENESS_POLL);
+            }
+            m.store(self.msg + MSG_SENTRY_SLEEP, 0);
+            if last_check.elapsed() >= LIVENESS_POLL {
+                last_check = Instant::now();
+                if sys::exited(aspace.pidfd.as_fd()) {
+                    return Err(aspace.died());
+                }
+                // The kernel clears the tid when the thread exits (a program
+                // that jumped to the stub's `exit`, or forged this word).
+                if m.load(self.msg + MSG_CTID) == 0 {
+                    return Ok(Waited::Gone);
+                }
+                if shared.pending.load(Ordering::SeqCst) {
+                    let since = *interrupted_at.get_or_insert_with(Instant::now);
+                    if since.elapsed() > INTERRUPT_PATIENCE {
+                        sys::kill_process(aspace.pid);
+                        return Err(aspace.stub_error("ignored an interrupt".into()));
+                    }
+                    // The kick may have raced with the thread's start.
+                    let _ = sys::tgkill(aspace.pid, self.tid, INTERRUPT_SIGNAL);
+                }
+            }
+        }
+    }
+
+    /// Reads the published event: validates the frame pointer, copies the
+    /// registers and siginfo out of shared memory, then classifies.
+    fn load_event(&mut self, aspace: &AsInner, regs: &mut Registers) -> Result<Raw, PlatformError> {
+        let m = &aspace.memory;
+        let signo = m.read_u64(self.msg + MSG_SIGNO);
+        let uc = m.read_u64(self.msg + MSG_UC);
+        let slot = AsInner::slot_addr(self.slot);
+        let valid = uc % 8 == 0
+            && uc >= slot + SLOT_ALTSTACK_OFF
+            && uc + UC_SIZE + SIGINFO_SIZE <= slot + SLOT_SIZE;
+        if !valid {
+            return Err(aspace.stub_error(format!("corrupted signal frame pointer {uc:#x}")));
+        }
+        self.frame = aspace.base + (uc - CHUNK_ADDR);
+        let mut raw = [0u8; MC_WORDS * 8];
+        m.read(self.frame + UC_MCONTEXT, &mut raw);
+        let mut words = [0u64; MC_WORDS];
+        for (w, b) in words.iter_mut().zip(raw.chunks_exact(8)) {
+            *w = u64::from_le_bytes(b.try_into().expect("8-byte chunks"));
+        }
+        let mut info_bytes = [0u8; 128];
+        m.read(self.frame + UC_SIZE, &mut info_bytes);
+        let mut info = SigInfo::read_from_bytes(&info_bytes).expect("128 bytes");
+        *regs = regs_from_words(&words, *regs);
+        self.fs_base = m.read_u64(self.msg + MSG_FS_BASE);
+        self.gs_base = m.read_u64(self.msg + MSG_GS_BASE);
+        regs.fs_base = self.fs_base;
+        regs.gs_base = self.gs_base;
+        let Ok(signo) = i32::try_from(signo) else {
+            return Err(aspace.stub_error(format!("corrupted signal number {signo:#x}")));
+        };
+        if !sys::HANDLED_SIGNALS.contains(&signo) {
+            return Err(aspace.stub_error(format!("corrupted signal number {signo}")));
+        }
+        info.si_signo = signo;
+        if signo == INTERRUPT_SIGNAL {
+            return Ok(Raw::Kick);
+        }
+        // si_code > 0: generated by the kernel (a fault or seccomp), not sent.
+        if info.si_code <= 0 {
+            return Ok(Raw::Stray);
+        }
+        if signo == libc::SIGSYS {
+            if info.si_code != SYS_SECCOMP {
+                return Ok(Raw::Stray);
+            }
+            // siginfo's seccomp fields: si_syscall (int) and si_arch (u32).
+            let arch = u32::try_from(info.fields[1] >> 32).expect("shifted");
+            // The kernel rolled rax back to the syscall number.
+            regs.orig_rax = regs.rax;
+            regs.rax = Errno::ENOSYS.as_return();
+            if arch != filter::AUDIT_ARCH_X86_64 {
+                return Ok(Raw::ForeignSyscall);
+            }
+            return Ok(Raw::Event(Event::Syscall));
+        }
+        if signo == libc::SIGSEGV && matches!(info.si_code, SEGV_MAPERR | SEGV_ACCERR) {
+            // The page-fault error code: bit 1 write, bit 4 instruction fetch.
+            let err = words[19];
+            let write = err & 2 != 0;
+            let access = Access {
+                read: !write,
+                write,
+                execute: err & 0x10 != 0,
+            };
+            return Ok(Raw::Event(Event::Fault {
+                addr: info.fields[0],
+                access,
+            }));
+        }
+        Ok(Raw::Event(Event::Signal(info)))
+    }
+
+    /// Writes `regs` into the parked frame and releases the thread.
+    fn resume(&mut self, aspace: &AsInner, regs: &Registers) {
+        let m = &aspace.memory;
+        let mut raw = [0u8; MC_WORDS * 8];
+        m.read(self.frame + UC_MCONTEXT, &mut raw);
+        let mut words = [0u64; MC_WORDS];
+        for (w, b) in words.iter_mut().zip(raw.chunks_exact(8)) {
+            *w = u64::from_le_bytes(b.try_into().expect("8-byte chunks"));
+        }
+        words_from_regs(regs, &mut words);
+        for (b, w) in raw.chunks_exact_mut(8).zip(words) {
+            b.copy_from_slice(&w.to_le_bytes());
+        }
+        m.write(self.frame + UC_MCONTEXT, &raw);
+        // The host signal mask and signal stack stay the stub's own.
+        m.write_u64(self.frame + UC_SIGMASK, 0);
+        let slot = AsInner::slot_addr(self.slot);
+        m.write_u64(self.frame + UC_STACK, slot + SLOT_ALTSTACK_OFF);
+        m.write_u64(self.frame + UC_STACK + 8, 0);
+        m.write_u64(self.frame + UC_STACK + 16, SLOT_SIZE - SLOT_ALTSTACK_OFF);
+        let mut flags = 0;
+        // A base the kernel would refuse (arch_prctl's EPERM) is not set.
+        if (self.fresh || regs.fs_base != self.fs_base) && regs.fs_base < abi::TASK_SIZE {
+            flags |= RESUME_SET_FS;
+            m.write_u64(self.msg + MSG_NEW_FS, regs.fs_base);
+        }
+        if (self.fresh || regs.gs_base != self.gs_base) && regs.gs_base < abi::TASK_SIZE {
+            flags |= RESUME_SET_GS;
+            m.write_u64(self.msg + MSG_NEW_GS, regs.gs_base);
+        }
+        self.fresh = false;
+        m.store(self.msg + MSG_FLAGS, flags);
+        self.release(aspace);
+    }
+
+    fn release(&self, aspace: &AsInner) {
+        let m = &aspace.memory;
+        m.store(self.msg + MSG_SENTRY_CPU, sys::current_cpu());
+        m.store(self.msg + MSG_STATE, STATE_RESUME);
+        if m.load(self.msg + MSG_STUB_SLEEP) != 0 {
+            m.futex_wake(self.msg + MSG_STATE);
+        }
+    }
+
+    /// The file offset of the frame's FPU state, validated to hold `len`
+    /// bytes inside the slot's signal stack.
+    fn fpstate(&self, aspace: &AsInner, len: u64) -> Result<u64, PlatformError> {
+        let ptr = aspace.memory.read_u64(self.frame + UC_MCONTEXT + 23 * 8);
+        let slot = AsInner::slot_addr(self.slot);
+        if ptr < slot + SLOT_ALTSTACK_OFF || ptr.saturating_add(len) > slot + SLOT_SIZE {
+            return Err(aspace.stub_error(format!("corrupted FPU state pointer {ptr:#x}")));
+        }
+        Ok(aspace.base + (ptr - CHUNK_ADDR))
+    }
+}
+
+/// The registers of a sigcontext's words; `old` supplies what the frame
+/// does not hold.
+fn regs_from_words(w: &[u64; MC_WORDS], old: Registers) -> Registers {
+    Registers {
+        r8: w[0],
+        r9: w[1],
+        r10: w[2],
+        r11: w[3],
+        r12: w[4],
+        r13: w[5],
+        r14: w[6],
+        r15: w[7],
+        rdi: w[8],
+        rsi: w[9],
+        rbp: w[10],
+        rbx: w[11],
+        rdx: w[12],
+        rax: w[13],
+        rcx: w[14],
+        rsp: w[15],
+        rip: w[16],
+        eflags: w[17],
+        cs: w[18] & 0xffff,
+        ss: (w[18] >> 48) & 0xffff,
+        ..old
+    }
+}
+
+/// Writes `regs` into a sigcontext's words, keeping the rest of the frame.
+fn words_from_regs(r: &Registers, w: &mut [u64; MC_WORDS]) {
+    let gp = [
+        r.r8, r.r9, r.r10, r.r11, r.r12, r.r13, r.r14, r.r15, r.rdi, r.rsi, r.rbp, r.rbx, r.rdx,
+        r.rax, r.rcx, r.rsp, r.rip, r.eflags,
+    ];
+    w[..gp.len()].copy_from_slice(&gp);
+    w[18] = (w[18] & 0x0000_ffff_ffff_0000) | (r.cs & 0xffff) | ((r.ss & 0xffff) << 48);
+}
+
+/// A host thread's context: one stub thread per address space it runs in.
+#[derive(Debug)]
+pub struct SystrapContext {
+    shared: Shared,
+    interrupter: Interrupter,
+    /// By address-space id.
+    threads: HashMap<u64, (Weak<AsInner>, StubThread)>,
+}
+
+impl SystrapContext {
+    fn aspace(aspace: &dyn AddressSpace) -> Result<&Arc<AsInner>, PlatformError> {
+        aspace
+            .as_any()
+            .downcast_ref::<SystrapAddressSpace>()
+            .map(|a| &a.inner)
+            .ok_or(PlatformError::WrongThread("not a systrap address space"))
+    }
+
+    /// This context's thread in `inner`, created on first use.
+    fn thread(&mut self, inner: &Arc<AsInner>) -> Result<&mut StubThread, PlatformError> {
+        if self.threads.get(&inner.id).is_some_and(|(_, t)| t.gone) {
+            self.threads.remove(&inner.id);
+        }
+        if !self.threads.contains_key(&inner.id) {
+            // Forget threads of address spaces that are gone.
+            self.threads
+                .retain(|_, (aspace, _)| aspace.strong_count() > 0);
+            let thread = inner.spawn_thread(&self.shared)?;
+            self.threads
+                .insert(inner.id, (Arc::downgrade(inner), thread));
+        }
+        Ok(&mut self.threads.get_mut(&inner.id).expect("just inserted").1)
+    }
+
+    fn run(
+        shared: &Shared,
+        inner: &AsInner,
+        thread: &mut StubThread,
+        regs: &mut Registers,
+    ) -> Result<Event, PlatformError> {
+        loop {
+            thread.resume(inner, regs);
+            if matches!(thread.wait_event(inner, shared)?, Waited::Gone) {
+                thread.gone = true;
+                // The program destroyed its own thread: to the kernel, that
+                // thread was killed.
+                let info = SigInfo {
+                    si_signo: libc::SIGKILL,
+                    si_code: 0x80, // SI_KERNEL
+                    ..SigInfo::default()
+                };
+                return Ok(Event::Signal(info));
+            }
+            match thread.load_event(inner, regs)? {
+                Raw::Event(event) => return Ok(event),
+                Raw::ForeignSyscall => regs.rax = Errno::ENOSYS.as_return(),
+                Raw::Kick if shared.take_interrupt() => return Ok(Event::Interrupted),
+                Raw::Kick | Raw::Stray => {}
+            }
+        }
+    }
+}
+
+impl Context for SystrapContext {
+    fn switch(
+        &mut self,
+        aspace: &dyn AddressSpace,
+        regs: &mut Registers,
+    ) -> Result<Event, PlatformError> {
+        if self.shared.take_interrupt() {
+            return Ok(Event::Interrupted);
+        }
+        let inner = Arc::clone(Self::aspace(aspace)?);
+        let shared_kick = Arc::clone(&self.shared.kick);
+        let thread = self.thread(&inner)?;
+        shared_kick.tgid.store(inner.pid, Ordering::SeqCst);
+        shared_kick.running.store(thread.tid, Ordering::SeqCst);
+        let event = if self.shared.pending.load(Ordering::SeqCst) {
+            Ok(Event::Interrupted)
+        } else {
+            let thread = &mut self.threads.get_mut(&inner.id).expect("created above").1;
+            Self::run(&self.shared, &inner, thread, regs)
+        };
+        shared_kick.running.store(0, Ordering::SeqCst);
+        if matches!(event, Ok(Event::Interrupted)) {
+            self.shared.pending.store(false, Ordering::SeqCst);
+        }
+        event
+    }
+
+    fn fpu_state(&mut self, aspace: &dyn AddressSpace) -> Result<Vec<u8>, PlatformError> {
+        let inner = Arc::clone(Self::aspace(aspace)?);
+        let thread = self.thread(&inner)?;
+        let at = thread.fpstate(&inner, FXSAVE_SIZE)?;
+        let mut area = vec![0u8; usize::try_from(FXSAVE_SIZE).expect("small")];
+        inner.memory.read(at, &mut area);
+        Ok(area)
+    }
+
+    fn set_fpu_state(
+        &mut self,
+        aspace: &dyn AddressSpace,
+        state: &[u8],
+    ) -> Result<(), PlatformError> {
+        let inner = Arc::clone(Self::aspace(aspace)?);
+        let thread = self.thread(&inner)?;
+        let at = thread.fpstate(&inner, FXSAVE_SIZE + XSAVE_HEADER_SIZE)?;
+        // The legacy area only: the software-reserved bytes describe the
+        // frame's xsave layout to the kernel and stay as it wrote them.
+        let mut legacy = [0u8; FXSAVE_SW_RESERVED];
+        let n = state.len().min(legacy.len());
+        legacy[..n].copy_from_slice(&state[..n]);
+        // MXCSR with reserved bits set would make rt_sigreturn fail.
+        let mxcsr = u32::from_le_bytes([legacy[24], legacy[25], legacy[26], legacy[27]]) & 0xffff;
+        legacy[24..28].copy_from_slice(&mxcsr.to_le_bytes());
+        inner.memory.write(at, &legacy);
+        if has_xsave_header(&inner, at) {
+            // x87 and SSE now come from the legacy area.
+            let bv = inner.memory.read_u64(at + FXSAVE_SIZE);
+            inner.memory.write_u64(at + FXSAVE_SIZE, bv | 0x3);
+        }
+        Ok(())
+    }
+
+    fn reset_fpu_state(&mut self, aspace: &dyn AddressSpace) -> Result<(), PlatformError> {
+        let inner = Arc::clone(Self::aspace(aspace)?);
+        let thread = self.thread(&inner)?;
+        let at = thread.fpstate(&inner, FXSAVE_SIZE + XSAVE_HEADER_SIZE)?;
+        // The legacy area as after FNINIT with MXCSR at its reset value; the
+        // software-reserved bytes (the xsave layout the kernel checks) stay.
+        let mut legacy = [0u8; FXSAVE_SW_RESERVED];
+        legacy[0..2].copy_from_slice(&0x037fu16.to_le_bytes());
+        legacy[24..28].copy_from_slice(&0x1f80u32.to_le_bytes());
+        let mut mask = [0u8; 4];
+        inner.memory.read(at + 28, &mut mask);
+        legacy[28..32].copy_from_slice(&mask);
+        inner.memory.write(at, &legacy);
+        if has_xsave_header(&inner, at) {
+            // Only x87 and SSE come from memory; every other component is
+            // restored to its initial state.
+            let bv = inner.memory.read_u64(at + FXSAVE_SIZE);
+            inner.memory.write_u64(at + FXSAVE_SIZE, bv & 0x3);
+        }
+        Ok(())
+    }
+
+    fn interrupter(&self) -> Interrupter {
+        self.interrupter.clone()
+    }
+}
+
+impl Drop for SystrapContext {
+    fn drop(&mut self) {
+        for (aspace, thread) in self.threads.values() {
+            if let Some(inner) = aspace.upgrade() {
+                inner.memory.store(thread.msg + MSG_FLAGS, RESUME_EXIT);
+                thread.release(&inner);
+                inner
+                    .slots
+                    .lock()
+                    .unwrap_or_else(PoisonError::into_inner)
+                    .retiring
+                    .push(thread.slot);
+            }
+        }
+    }
+}
+
+/// Whether the frame's FPU state at file offset `at` is in xsave format (the
+/// kernel marks it in the legacy area's software-reserved bytes).
+fn has_xsave_header(inner: &AsInner, at: u64) -> bool {
+    let mut magic = [0u8; 4];
+    inner
+        .memory
+        .read(at + FXSAVE_SW_RESERVED as u64, &mut magic);
+    u32::from_le_bytes(magic) == FP_XSTATE_MAGIC1
+}
+
+/// The `fxsave` legacy area's size.
+const FXSAVE_SIZE: u64 = 512;
+/// Where the legacy area's software-reserved bytes start.
+const FXSAVE_SW_RESERVED: usize = 464;
+/// The xsave header's size.
+const XSAVE_HEADER_SIZE: u64 = 64;
+/// `FP_XSTATE_MAGIC1` (`arch/x86/include/uapi/asm/sigcontext.h`).
+const FP_XSTATE_MAGIC1: u32 = 0x4650_5853;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `mov eax, 39; syscall; mov rdi, rax; mov eax, 60; syscall; int3`
+    const PROGRAM: &[u8] = &[
+        0xb8, 39, 0, 0, 0, 0x0f, 0x05, 0x48, 0x89, 0xc7, 0xb8, 60, 0, 0, 0, 0x0f, 0x05, 0xcc,
+    ];
+    const CODE: u64 = 0x40_0000;
+
+    #[test]
+    fn runs_code_reports_syscalls_and_faults() {
+        let memory = MemoryFile::new(1 << 24).unwrap();
+        memory.write(0, PROGRAM);
+        let platform = SystrapPlatform::new(&memory).unwrap();
+        let aspace = platform.new_address_space().unwrap();
+        let mut context = platform.new_context().unwrap();
+        let mut regs = Registers::new_user(CODE, 0);
+
+        match context.switch(aspace.as_ref(), &mut regs).unwrap() {
+            Event::Fault { addr, access } => {
+                assert_eq!(addr, CODE);
+                assert!(access.execute, "{access:?}");
+            }
+            event => panic!("expected a fault, got {event:?}"),
+        }
+        aspace
+            .map_file(CODE, 0, 4096, Perms::READ_EXECUTE, false)
+            .unwrap();
+
+        let event = context.switch(aspace.as_ref(), &mut regs).unwrap();
+        assert!(matches!(event, Event::Syscall), "{event:?}");
+        assert_eq!(regs.syscall_nr(), 39);
+        assert_eq!(regs.rip, CODE + 7);
+        regs.rax = 1234;
+
+        let event = context.switch(aspace.as_ref(), &mut regs).unwrap();
+        assert!(matches!(event, Event::Syscall), "{event:?}");
+        assert_eq!((regs.syscall_nr(), regs.rdi), (60, 1234));
+
+        // The host never ran the exit: the stub is still there, at the int3.
+        match context.switch(aspace.as_ref(), &mut regs).unwrap() {
+            Event::Signal(info) => assert_eq!(info.si_signo, libc::SIGTRAP),
+            event => panic!("expected SIGTRAP, got {event:?}"),
+        }
+    }
+
+    #[test]
+    fn write_faults_are_exact_and_fs_base_round_trips() {
+        // mov [0x500000], eax ; int3
+        let code = [0x89, 0x04, 0x25, 0x00, 0x00, 0x50, 0x00, 0xcc];
+        let memory = MemoryFile::new(1 << 24).unwrap();
+        memory.write(0, &code);
+        let platform = SystrapPlatform::new(&memory).unwrap();
+        let aspace = platform.new_address_space().unwrap();
+        let mut context = platform.new_context().unwrap();
+        aspace
+            .map_file(CODE, 0, 4096, Perms::READ_EXECUTE, false)
+            .unwrap();
+        aspace
+            .map_file(0x50_0000, 4096, 4096, Perms::READ, false)
+            .unwrap();
+        let mut regs = Registers::new_user(CODE, 0);
+        regs.fs_base = 0x1234_5000;
+        match context.switch(aspace.as_ref(), &mut regs).unwrap() {
+            Event::Fault { addr, access } => {
+                assert_eq!(addr, 0x50_0000);
+                assert!(access.write && !access.execute, "{access:?}");
+            }
+            event => panic!("expected a fault, got {event:?}"),
+        }
+        assert_eq!(regs.fs_base, 0x1234_5000);
+        aspace
+            .map_file(0x50_0000, 4096, 4096, Perms::READ_WRITE, false)
+            .unwrap();
+        regs.rax = 0xabcd;
+        let event = context.switch(aspace.as_ref(), &mut regs).unwrap();
+        assert!(matches!(event, Event::Signal(_)), "{event:?}");
+        let mut word = [0u8; 4];
+        memory.read(4096, &mut word);
+        assert_eq!(u32::from_le_bytes(word), 0xabcd);
+        let fpu = context.fpu_state(aspace.as_ref()).unwrap();
+        assert_eq!(fpu.len(), 512);
+        context.reset_fpu_state(aspace.as_ref()).unwrap();
+        let fpu = context.fpu_state(aspace.as_ref()).unwrap();
+        assert_eq!(u16::from_le_bytes([fpu[0], fpu[1]]), 0x037f);
+    }
+
+    #[test]
+    fn interrupt_before_switch_returns_at_once() {
+        let memory = MemoryFile::new(1 << 24).unwrap();
+        let platform = SystrapPlatform::new(&memory).unwrap();
+        let aspace = platform.new_address_space().unwrap();
+        let mut context = platform.new_context().unwrap();
+        context.interrupter().interrupt();
+        let mut regs = Registers::new_user(CODE, 0);
+        let event = context.switch(aspace.as_ref(), &mut regs).unwrap();
+        assert!(matches!(event, Event::Interrupted), "{event:?}");
+    }
+
+    #[test]
+    fn interrupt_stops_a_running_loop() {
+        // jmp .
+        let memory = MemoryFile::new(1 << 24).unwrap();
+        memory.write(0, &[0xeb, 0xfe]);
+        let platform = SystrapPlatform::new(&memory).unwrap();
+        let aspace = platform.new_address_space().unwrap();
+        aspace
+            .map_file(CODE, 0, 4096, Perms::READ_EXECUTE, false)
+            .unwrap();
+        let mut context = platform.new_context().unwrap();
+        let interrupter = context.interrupter();
+        let kicker = std::thread::spawn(move || {
+            std::thread::sleep(Duration::from_millis(50));
+            interrupter.interrupt();
+        });
+        let mut regs = Registers::new_user(CODE, 0);
+        let event = context.switch(aspace.as_ref(), &mut regs).unwrap();
+        assert!(matches!(event, Event::Interrupted), "{event:?}");
+        assert_eq!(regs.rip, CODE);
+        kicker.join().unwrap();
+    }
+
+    #[test]
+    fn int80_gets_enosys_without_reaching_the_sentry() {
+        // mov eax, 1 (i386 exit); int 0x80; mov rdi, rax; mov eax, 39; syscall
+        let code = [
+            0xb8, 1, 0, 0, 0, 0xcd, 0x80, 0x48, 0x89, 0xc7, 0xb8, 39, 0, 0, 0, 0x0f, 0x05,
+        ];
+        let memory = MemoryFile::new(1 << 24).unwrap();
+        memory.write(0, &code);
+        let platform = SystrapPlatform::new(&memory).unwrap();
+        let aspace = platform.new_address_space().unwrap();
+        aspace
+            .map_file(CODE, 0, 4096, Perms::READ_EXECUTE, false)
+            .unwrap();
+        let mut context = platform.new_context().unwrap();
+        let mut regs = Registers::new_user(CODE, 0);
+        let event = context.switch(aspace.as_ref(), &mut regs).unwrap();
+        assert!(matches!(event, Event::Syscall), "{event:?}");
+        assert_eq!(regs.syscall_nr(), 39);
+        assert_eq!(regs.rdi, Errno::ENOSYS.as_return());
+    }
+
+    #[test]
+    fn mapping_over_the_stub_is_refused() {
+        let memory = MemoryFile::new(1 << 24).unwrap();
+        let platform = SystrapPlatform::new(&memory).unwrap();
+        let aspace = platform.new_address_space().unwrap();
+        let top = platform.max_user_address();
+        assert!(
+            aspace
+                .map_file(top - 4096, 0, 8192, Perms::READ, false)
+                .is_err()
+        );
+        assert!(aspace.unmap(top, 4096).is_err());
+        aspace
+            .map_file(top - 4096, 0, 4096, Perms::READ, false)
+            .unwrap();
+    }
+}

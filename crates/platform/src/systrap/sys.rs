@@ -1,0 +1,1042 @@
+//! Host calls of the systrap platform: the stub memory file and raw access to
+//! it, futexes, the stub master, and the stub's machine code. All of this
+//! platform's `unsafe` is here.
+//!
+//! Shared memory is hostile (the program can write every byte the stub maps
+//! read/write), so nothing here forms a Rust reference into it: every access
+//! is a bounds-checked raw copy or a raw atomic on a 4-byte word.
+
+#![allow(unsafe_code)]
+
+use std::io;
+use std::mem::MaybeUninit;
+use std::os::fd::{AsRawFd, BorrowedFd, FromRawFd, OwnedFd, RawFd};
+use std::ptr::NonNull;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::Duration;
+
+use super::layout::{
+    CHUNK_ADDR, CHUNK_SIZE, CMD_ADDR, CMD_ARGS, CMD_FPROG_SYS, CMD_FPROG_THREAD, CMD_FSGSBASE,
+    CMD_ONE, CMD_OP, CMD_SPIN_TICKS, CMD_YIELD_TICKS, CODE_ADDR, CODE_SIZE, MSG_CTID, MSG_FLAGS,
+    MSG_FS_BASE, MSG_GS_BASE, MSG_NEW_FS, MSG_NEW_GS, MSG_SENTRY_CPU, MSG_SENTRY_SLEEP, MSG_SIGNO,
+    MSG_STATE, MSG_STUB_CPU, MSG_STUB_SLEEP, MSG_UC, OP_CLONE, OP_MMAP, OP_MUNMAP, RES_RET,
+    RES_SEQ, RES_SYS_SLEEP, RESULT_OFF, RESUME_EXIT, RESUME_SET_FS, RESUME_SET_GS,
+    SLOT_ALTSTACK_OFF, SLOT_ENTRY_STACK_TOP, SLOT_SIZE, STATE_EVENT, STATE_RESUME, STATE_RUNNING,
+    THREAD_CLONE_FLAGS,
+};
+
+/// Turns a raw call's "-1 and errno" result into a `Result`.
+fn cvt(ret: libc::c_long) -> io::Result<libc::c_long> {
+    if ret == -1 {
+        Err(io::Error::last_os_error())
+    } else {
+        Ok(ret)
+    }
+}
+
+/// The stub memory file: a sparse memfd whose chunks are the stubs' shared
+/// pages, and the sentry's one mapping of it.
+#[derive(Debug)]
+pub(super) struct StubMemory {
+    fd: OwnedFd,
+    base: NonNull<u8>,
+    size: u64,
+}
+
+// SAFETY: the mapping lives as long as the StubMemory and is only touched
+// through raw copies and raw atomics, which are sound from any thread.
+unsafe impl Send for StubMemory {}
+// SAFETY: as for Send.
+unsafe impl Sync for StubMemory {}
+
+impl StubMemory {
+    /// Creates the file with room for `chunks` chunks and maps it.
+    pub(super) fn new(chunks: u64) -> io::Result<StubMemory> {
+        let size = chunks * CHUNK_SIZE;
+        // SAFETY: the name is a NUL-terminated C string.
+        let raw = unsafe { libc::memfd_create(c"carapace-systrap".as_ptr(), libc::MFD_CLOEXEC) };
+        if raw < 0 {
+            return Err(io::Error::last_os_error());
+        }
+        // SAFETY: memfd_create just returned this fd and nobody else owns it.
+        let fd = unsafe { OwnedFd::from_raw_fd(raw) };
+        let len =
+            libc::off_t::try_from(size).map_err(|_| io::Error::from_raw_os_error(libc::EFBIG))?;
+        // SAFETY: ftruncate on an fd we own.
+        cvt(unsafe { libc::ftruncate(fd.as_raw_fd(), len) }.into())?;
+        let map_len =
+            usize::try_from(size).map_err(|_| io::Error::from_raw_os_error(libc::ENOMEM))?;
+        // SAFETY: a fresh shared mapping at an address the host chooses; it
+        // overlaps nothing Rust owns.
+        let ptr = unsafe {
+            libc::mmap(
+                std::ptr::null_mut(),
+                map_len,
+                libc::PROT_READ | libc::PROT_WRITE,
+                libc::MAP_SHARED | libc::MAP_NORESERVE,
+                fd.as_raw_fd(),
+                0,
+            )
+        };
+        if ptr == libc::MAP_FAILED {
+            return Err(io::Error::last_os_error());
+        }
+        let base = NonNull::new(ptr.cast::<u8>())
+            .ok_or_else(|| io::Error::from_raw_os_error(libc::EFAULT))?;
+        Ok(StubMemory { fd, base, size })
+    }
+
+    /// The memfd's number (the same in every stub).
+    pub(super) fn raw_fd(&self) -> RawFd {
+        self.fd.as_raw_fd()
+    }
+
+    /// A pointer to `len` bytes at file offset `off`.
+    ///
+    /// # Panics
+    /// If the range is outside the file: offsets come from the sentry's own
+    /// arithmetic on validated values, so that is a sentry bug.
+    fn at(&self, off: u64, len: u64) -> *mut u8 {
+        assert!(
+            off.checked_add(len).is_some_and(|end| end <= self.size),
+            "stub memory access {off:#x}+{len:#x} out of bounds"
+        );
+        let off = usize::try_from(off).expect("checked against the mapping's size");
+        // SAFETY: `off + len <= size`, so the result stays inside the mapping.
+        unsafe { self.base.as_ptr().add(off) }
+    }
+
+    fn word(&self, off: u64) -> &AtomicU32 {
+        assert!(off % 4 == 0, "unaligned shared word {off:#x}");
+        let ptr = self.at(off, 4).cast::<u32>();
+        // SAFETY: the word is 4-aligned, inside the mapping (which outlives
+        // `self`), and only ever accessed atomically by the sentry; the
+        // stub's concurrent plain accesses are single aligned 4-byte moves,
+        // which the hardware makes atomic too.
+        unsafe { AtomicU32::from_ptr(ptr) }
+    }
+
+    /// Atomically loads the u32 at `off`.
+    pub(super) fn load(&self, off: u64) -> u32 {
+        self.word(off).load(Ordering::SeqCst)
+    }
+
+    /// Atomically stores the u32 at `off` (a full barrier on x86).
+    pub(super) fn store(&self, off: u64, value: u32) {
+        self.word(off).store(value, Ordering::SeqCst);
+    }
+
+    /// Reads the u64 at `off` (it may be torn if the program races us).
+    pub(super) fn read_u64(&self, off: u64) -> u64 {
+        let mut b = [0u8; 8];
+        self.read(off, &mut b);
+        u64::from_le_bytes(b)
+    }
+
+    /// Writes the u64 at `off`.
+    pub(super) fn write_u64(&self, off: u64, value: u64) {
+        self.write(off, &value.to_le_bytes());
+    }
+
+    /// Copies `buf.len()` bytes from `off`.
+    pub(super) fn read(&self, off: u64, buf: &mut [u8]) {
+        let src = self.at(off, buf.len() as u64);
+        // SAFETY: `src` is inside the mapping for buf.len() bytes and cannot
+        // overlap `buf`, which is sentry memory.
+        unsafe { std::ptr::copy_nonoverlapping(src, buf.as_mut_ptr(), buf.len()) };
+    }
+
+    /// Copies `buf` to `off`.
+    pub(super) fn write(&self, off: u64, buf: &[u8]) {
+        let dst = self.at(off, buf.len() as u64);
+        // SAFETY: as for `read`.
+        unsafe { std::ptr::copy_nonoverlapping(buf.as_ptr(), dst, buf.len()) };
+    }
+
+    /// Waits while the u32 at `off` is `expected`, for at most `timeout`.
+    /// Returns early on wake-ups, signals, and spuriously.
+    pub(super) fn futex_wait(&self, off: u64, expected: u32, timeout: Duration) {
+        let ts = libc::timespec {
+            tv_sec: libc::time_t::try_from(timeout.as_secs()).unwrap_or(1),
+            tv_nsec: libc::c_long::from(timeout.subsec_nanos().cast_signed()),
+        };
+        let addr = self.at(off, 4);
+        // SAFETY: a shared FUTEX_WAIT on a word inside our mapping, with a
+        // timespec on our stack; the kernel only reads both.
+        unsafe {
+            libc::syscall(
+                libc::SYS_futex,
+                addr,
+                libc::FUTEX_WAIT,
+                expected,
+                &raw const ts,
+                0,
+                0,
+            )
+        };
+    }
+
+    /// Wakes one waiter on the u32 at `off` (in any process).
+    pub(super) fn futex_wake(&self, off: u64) {
+        let addr = self.at(off, 4);
+        // SAFETY: a shared FUTEX_WAKE takes the address as a key only.
+        unsafe { libc::syscall(libc::SYS_futex, addr, libc::FUTEX_WAKE, 1, 0, 0, 0) };
+    }
+
+    /// Zeroes `[off, off + len)` and gives its pages back to the host.
+    pub(super) fn punch(&self, off: u64, len: u64) -> io::Result<()> {
+        let _ = self.at(off, len);
+        let (o, l) = (
+            libc::off_t::try_from(off).map_err(|_| io::Error::from_raw_os_error(libc::EINVAL))?,
+            libc::off_t::try_from(len).map_err(|_| io::Error::from_raw_os_error(libc::EINVAL))?,
+        );
+        // SAFETY: fallocate on an fd we own; no memory is passed.
+        cvt(unsafe {
+            libc::fallocate(
+                self.fd.as_raw_fd(),
+                libc::FALLOC_FL_PUNCH_HOLE | libc::FALLOC_FL_KEEP_SIZE,
+                o,
+                l,
+            )
+        }
+        .into())
+        .map(drop)
+    }
+}
+
+impl Drop for StubMemory {
+    fn drop(&mut self) {
+        let len = usize::try_from(self.size).expect("mapped, so it fits");
+        // SAFETY: the mapping is ours and nothing refers to it any more.
+        unsafe { libc::munmap(self.base.as_ptr().cast(), len) };
+    }
+}
+
+/// An `eventfd` (non-blocking, close-on-exec) that counts the stub's answers.
+pub(super) fn eventfd() -> io::Result<OwnedFd> {
+    // SAFETY: eventfd takes no pointers.
+    let fd = cvt(unsafe { libc::eventfd(0, libc::EFD_CLOEXEC | libc::EFD_NONBLOCK) }.into())?;
+    let fd = RawFd::try_from(fd).map_err(|_| io::Error::from_raw_os_error(libc::EBADF))?;
+    // SAFETY: eventfd just returned this fd.
+    Ok(unsafe { OwnedFd::from_raw_fd(fd) })
+}
+
+/// Takes the eventfd's count without blocking (0 if none).
+pub(super) fn eventfd_take(fd: BorrowedFd<'_>) -> u64 {
+    let mut count = 0u64;
+    // SAFETY: read writes at most 8 bytes into `count`.
+    let n = unsafe { libc::read(fd.as_raw_fd(), (&raw mut count).cast(), 8) };
+    if n == 8 { count } else { 0 }
+}
+
+/// Waits until `fd` is readable or `pidfd`'s process has exited, at most
+/// `timeout`. Returns whether the process has exited.
+pub(super) fn poll_or_exit(fd: BorrowedFd<'_>, pidfd: BorrowedFd<'_>, timeout: Duration) -> bool {
+    let mut fds = [
+        libc::pollfd {
+            fd: fd.as_raw_fd(),
+            events: libc::POLLIN,
+            revents: 0,
+        },
+        libc::pollfd {
+            fd: pidfd.as_raw_fd(),
+            events: libc::POLLIN,
+            revents: 0,
+        },
+    ];
+    let ms = libc::c_int::try_from(timeout.as_millis()).unwrap_or(1000);
+    // SAFETY: poll reads and writes the two pollfds we own.
+    let n = unsafe { libc::poll(fds.as_mut_ptr(), 2, ms) };
+    n > 0 && fds[1].revents != 0
+}
+
+/// Whether `pidfd`'s process has exited.
+pub(super) fn exited(pidfd: BorrowedFd<'_>) -> bool {
+    let mut fds = [libc::pollfd {
+        fd: pidfd.as_raw_fd(),
+        events: libc::POLLIN,
+        revents: 0,
+    }];
+    // SAFETY: poll reads and writes the one pollfd we own.
+    let n = unsafe { libc::poll(fds.as_mut_ptr(), 1, 0) };
+    n > 0 && fds[0].revents != 0
+}
+
+/// Waits up to `timeout` for `pidfd`'s process to exit; returns whether it did.
+pub(super) fn wait_exit(pidfd: BorrowedFd<'_>, timeout: Duration) -> bool {
+    let mut fds = [libc::pollfd {
+        fd: pidfd.as_raw_fd(),
+        events: libc::POLLIN,
+        revents: 0,
+    }];
+    let ms = libc::c_int::try_from(timeout.as_millis()).unwrap_or(100);
+    // SAFETY: poll reads and writes the one pollfd we own.
+    let n = unsafe { libc::poll(fds.as_mut_ptr(), 1, ms) };
+    n > 0 && fds[0].revents != 0
+}
+
+/// `pidfd_open(pid, 0)`.
+pub(super) fn pidfd_open(pid: i32) -> io::Result<OwnedFd> {
+    // SAFETY: pidfd_open takes no pointers.
+    let fd = cvt(unsafe { libc::syscall(libc::SYS_pidfd_open, pid, 0) })?;
+    let fd = RawFd::try_from(fd).map_err(|_| io::Error::from_raw_os_error(libc::EBADF))?;
+    // SAFETY: pidfd_open just returned this fd.
+    Ok(unsafe { OwnedFd::from_raw_fd(fd) })
+}
+
+/// `tgkill(tgid, tid, signo)`.
+pub(super) fn tgkill(tgid: i32, tid: i32, signo: i32) -> io::Result<()> {
+    // SAFETY: tgkill takes no pointers.
+    cvt(unsafe { libc::syscall(libc::SYS_tgkill, tgid, tid, signo) }).map(drop)
+}
+
+/// `kill(pid, SIGKILL)`.
+pub(super) fn kill_process(pid: i32) {
+    // SAFETY: kill takes no pointers; failure (already gone) is harmless.
+    unsafe { libc::kill(pid, libc::SIGKILL) };
+}
+
+/// The CPU the calling thread runs on (`u32::MAX` if unknown).
+pub(super) fn current_cpu() -> u32 {
+    // SAFETY: sched_getcpu takes no arguments (glibc reads rseq or the vDSO).
+    let cpu = unsafe { libc::sched_getcpu() };
+    u32::try_from(cpu).unwrap_or(u32::MAX)
+}
+
+/// Gives the CPU to other runnable threads, if any.
+pub(super) fn yield_now() {
+    // SAFETY: sched_yield takes no arguments.
+    unsafe { libc::sched_yield() };
+}
+
+/// The time-stamp counter.
+pub(super) fn rdtsc() -> u64 {
+    // SAFETY: rdtsc has no preconditions on x86-64 user mode.
+    #[allow(unused_unsafe)]
+    unsafe {
+        core::arch::x86_64::_rdtsc()
+    }
+}
+
+/// Whether user code may use `rdfsbase`/`wrfsbase` (`HWCAP2_FSGSBASE`).
+pub(super) fn has_fsgsbase() -> bool {
+    // SAFETY: getauxval takes no pointers.
+    let hwcap2 = unsafe { libc::getauxval(libc::AT_HWCAP2) };
+    hwcap2 & 2 != 0
+}
+
+/// The seccomp actions the host supports, or why we cannot tell.
+pub(super) fn seccomp_trap_available() -> bool {
+    // SAFETY: prctl(PR_GET_SECCOMP) takes no pointers.
+    let mode = unsafe { libc::prctl(libc::PR_GET_SECCOMP, 0, 0, 0, 0) };
+    mode >= 0
+}
+
+// The stub's machine code: position-independent, no libc, no stack of its
+// own. `carapace_systrap_start` is entered from a temporary copy (in the
+// child of the stub master) with %rdi = the stub memory fd, %rsi = this
+// address space's chunk offset. It copies itself to CODE_ADDR, unmaps
+// everything else, maps the chunk, installs the syscall thread's seccomp
+// filter and becomes the syscall thread: it executes the sentry's requests
+// from the read-only command page and counts each answer on the eventfd.
+// Program threads are cloned by it into a slot; their signal handler
+// publishes each signal frame in the slot's message page and waits for the
+// sentry, spinning only while the sentry runs on another CPU.
+std::arch::global_asm!(
+    ".pushsection .text.carapace_systrap, \"ax\"",
+    ".balign 64",
+    ".globl carapace_systrap_start",
+    ".globl carapace_systrap_handler",
+    ".globl carapace_systrap_restorer",
+    ".globl carapace_systrap_end",
+    "carapace_systrap_start:",
+    "mov %rdi, %r12",
+    "mov %rsi, %r13",
+    // mmap(CODE_ADDR, CODE_SIZE, PROT_READ|PROT_WRITE, MAP_PRIVATE|MAP_ANONYMOUS|MAP_FIXED, -1, 0)
+    "mov $9, %eax",
+    "movabs ${code_addr}, %rdi",
+    "mov ${code_size}, %esi",
+    "mov $3, %edx",
+    "mov $0x32, %r10d",
+    "mov $-1, %r8",
+    "xor %r9d, %r9d",
+    "syscall",
+    "movabs ${code_addr}, %rdi",
+    "cmp %rdi, %rax",
+    "jne carapace_systrap_die",
+    "lea carapace_systrap_start(%rip), %rsi",
+    "mov $(carapace_systrap_end - carapace_systrap_start), %ecx",
+    "rep movsb",
+    // mprotect(CODE_ADDR, CODE_SIZE, PROT_READ|PROT_EXEC)
+    "mov $10, %eax",
+    "movabs ${code_addr}, %rdi",
+    "mov ${code_size}, %esi",
+    "mov $5, %edx",
+    "syscall",
+    "movabs ${code_addr}, %rax",
+    "lea (carapace_systrap_relocated - carapace_systrap_start)(%rax), %rax",
+    "jmp *%rax",
+    "carapace_systrap_relocated:",
+    // munmap(0, CODE_ADDR): the sentry's copy, vDSO, stack, everything.
+    "mov $11, %eax",
+    "xor %edi, %edi",
+    "movabs ${code_addr}, %rsi",
+    "syscall",
+    // mmap(CHUNK_ADDR, CHUNK_SIZE, PROT_READ|PROT_WRITE, MAP_SHARED|MAP_FIXED, stubfd, chunk)
+    "mov $9, %eax",
+    "movabs ${chunk_addr}, %rdi",
+    "mov ${chunk_size}, %esi",
+    "mov $3, %edx",
+    "mov $0x11, %r10d",
+    "mov %r12, %r8",
+    "mov %r13, %r9",
+    "syscall",
+    "movabs ${chunk_addr}, %rdi",
+    "cmp %rdi, %rax",
+    "jne carapace_systrap_die",
+    // mprotect(CMD_ADDR, 4096, PROT_READ): the program cannot forge requests.
+    "mov $10, %eax",
+    "mov $4096, %esi",
+    "mov $1, %edx",
+    "syscall",
+    "test %rax, %rax",
+    "jnz carapace_systrap_die",
+    // close(stubfd)
+    "mov $3, %eax",
+    "mov %r12, %rdi",
+    "syscall",
+    // seccomp(SECCOMP_SET_MODE_FILTER, 0, &fprog_sys)
+    "mov $317, %eax",
+    "mov $1, %edi",
+    "xor %esi, %esi",
+    "movabs ${fprog_sys}, %rdx",
+    "syscall",
+    "test %rax, %rax",
+    "jnz carapace_systrap_die",
+    "movabs ${cmd_addr}, %rbx",
+    "lea {result_off}(%rbx), %rbp",
+    "xor %r12d, %r12d",
+    "movl $0, {res_seq_rel}(%rbp)",
+    "jmp carapace_systrap_answered",
+    // The syscall thread's loop: %rbx = command page, %rbp = result page,
+    // %r12d = the last request's sequence number, %r15d = this CPU.
+    "carapace_systrap_sys_loop:",
+    "rdtsc",
+    "shl $32, %rdx",
+    "or %rdx, %rax",
+    "mov %rax, %r14",
+    "add {cmd_spin}(%rbx), %r14",
+    "carapace_systrap_sys_spin:",
+    "mov {cmd_seq}(%rbx), %eax",
+    "cmp %r12d, %eax",
+    "jne carapace_systrap_sys_request",
+    "pause",
+    "rdtsc",
+    "shl $32, %rdx",
+    "or %rdx, %rax",
+    "cmp %r14, %rax",
+    "jb carapace_systrap_sys_spin",
+    "movl $1, {res_sys_sleep_rel}(%rbp)",
+    "mfence",
+    "mov {cmd_seq}(%rbx), %eax",
+    "cmp %r12d, %eax",
+    "jne carapace_systrap_sys_woke",
+    // futex(&cmd.seq, FUTEX_WAIT, last, NULL)
+    "mov $202, %eax",
+    "lea {cmd_seq}(%rbx), %rdi",
+    "xor %esi, %esi",
+    "mov %r12d, %edx",
+    "xor %r10d, %r10d",
+    "syscall",
+    "carapace_systrap_sys_woke:",
+    "movl $0, {res_sys_sleep_rel}(%rbp)",
+    "jmp carapace_systrap_sys_spin",
+    "carapace_systrap_sys_request:",
+    "mov %eax, %r12d",
+    "mov {cmd_op}(%rbx), %rax",
+    "cmp ${op_mmap}, %rax",
+    "je carapace_systrap_sys_mmap",
+    "cmp ${op_munmap}, %rax",
+    "je carapace_systrap_sys_munmap",
+    "cmp ${op_clone}, %rax",
+    "je carapace_systrap_sys_clone",
+    "mov $-22, %rax",
+    "jmp carapace_systrap_sys_done",
+    "carapace_systrap_sys_mmap:",
+    "mov $9, %eax",
+    "mov {cmd_args}(%rbx), %rdi",
+    "mov {cmd_args}+8(%rbx), %rsi",
+    "mov {cmd_args}+16(%rbx), %rdx",
+    "mov {cmd_args}+24(%rbx), %r10",
+    "mov {cmd_args}+32(%rbx), %r8",
+    "mov {cmd_args}+40(%rbx), %r9",
+    "syscall",
+    "jmp carapace_systrap_sys_done",
+    "carapace_systrap_sys_munmap:",
+    "mov $11, %eax",
+    "mov {cmd_args}(%rbx), %rdi",
+    "mov {cmd_args}+8(%rbx), %rsi",
+    "syscall",
+    "jmp carapace_systrap_sys_done",
+    "carapace_systrap_sys_clone:",
+    "mov {cmd_args}(%rbx), %r13",
+    "mov $56, %eax",
+    "mov ${clone_flags}, %edi",
+    "lea {entry_top}(%r13), %rsi",
+    "xor %edx, %edx",
+    "lea {msg_ctid}(%r13), %r10",
+    "xor %r8d, %r8d",
+    "syscall",
+    "test %rax, %rax",
+    "jz carapace_systrap_thread_entry",
+    "carapace_systrap_sys_done:",
+    "mov %rax, {res_ret_rel}(%rbp)",
+    "mov %r12d, {res_seq_rel}(%rbp)",
+    "carapace_systrap_answered:",
+    // write(eventfd, &one, 8): the answer the program cannot forge.
+    "mov $1, %eax",
+    "mov {event_fd}(%rbx), %edi",
+    "lea {cmd_one}(%rbx), %rsi",
+    "mov $8, %edx",
+    "syscall",
+    "jmp carapace_systrap_sys_loop",
+    // A new program thread: %r13 = its slot, %rsp = its entry stack.
+    "carapace_systrap_thread_entry:",
+    "sub $32, %rsp",
+    "lea {altstack_off}(%r13), %rax",
+    "mov %rax, (%rsp)",
+    "movq $0, 8(%rsp)",
+    "movq ${altstack_size}, 16(%rsp)",
+    // sigaltstack(&ss, NULL)
+    "mov $131, %eax",
+    "mov %rsp, %rdi",
+    "xor %esi, %esi",
+    "syscall",
+    "test %rax, %rax",
+    "jnz carapace_systrap_thread_die",
+    // rt_sigprocmask(SIG_SETMASK, &0, NULL, 8)
+    "movq $0, (%rsp)",
+    "mov $14, %eax",
+    "mov $2, %edi",
+    "mov %rsp, %rsi",
+    "xor %edx, %edx",
+    "mov $8, %r10d",
+    "syscall",
+    // seccomp(SECCOMP_SET_MODE_FILTER, 0, &fprog_thread)
+    "mov $317, %eax",
+    "mov $1, %edi",
+    "xor %esi, %esi",
+    "movabs ${fprog_thread}, %rdx",
+    "syscall",
+    "test %rax, %rax",
+    "jnz carapace_systrap_thread_die",
+    // Enter the handler once: the sentry's first resume starts the program.
+    "int3",
+    "carapace_systrap_thread_die:",
+    "mov $60, %eax",
+    "mov $1, %edi",
+    "syscall",
+    "ud2",
+    // The signal handler: %rdi = signo, %rsi = siginfo, %rdx = ucontext, on
+    // the slot's signal stack. Every general register is restored from the
+    // frame by rt_sigreturn, so all are free.
+    ".balign 16",
+    "carapace_systrap_handler:",
+    "mov %rsp, %rbx",
+    "and $-{slot_size}, %rbx",
+    "mov %rdi, {msg_signo}(%rbx)",
+    "mov %rdx, {msg_uc}(%rbx)",
+    "movabs ${cmd_addr}, %rbp",
+    "cmpl $0, {cmd_fsgsbase}(%rbp)",
+    "je carapace_systrap_h_prctl_get",
+    ".byte 0xf3, 0x48, 0x0f, 0xae, 0xc0", // rdfsbase %rax
+    "mov %rax, {msg_fs}(%rbx)",
+    ".byte 0xf3, 0x48, 0x0f, 0xae, 0xc8", // rdgsbase %rax
+    "mov %rax, {msg_gs}(%rbx)",
+    "jmp carapace_systrap_h_cpu",
+    "carapace_systrap_h_prctl_get:",
+    "mov $158, %eax",
+    "mov $0x1003, %edi",
+    "lea {msg_fs}(%rbx), %rsi",
+    "syscall",
+    "mov $158, %eax",
+    "mov $0x1004, %edi",
+    "lea {msg_gs}(%rbx), %rsi",
+    "syscall",
+    "carapace_systrap_h_cpu:",
+    // The CPU number, as the vDSO reads it: the limit of the per-CPU segment.
+    "mov $0x7b, %eax",
+    "lsl %eax, %eax",
+    "and $0xfff, %eax",
+    "mov %eax, %r15d",
+    "mov %eax, {msg_stub_cpu}(%rbx)",
+    "mov ${state_event}, %eax",
+    "xchg %eax, {msg_state}(%rbx)",
+    "cmpl $0, {msg_sentry_sleep}(%rbx)",
+    "je carapace_systrap_h_wait",
+    // futex(&msg.state, FUTEX_WAKE, 1)
+    "mov $202, %eax",
+    "lea {msg_state}(%rbx), %rdi",
+    "mov $1, %esi",
+    "mov $1, %edx",
+    "syscall",
+    "carapace_systrap_h_wait:",
+    "rdtsc",
+    "shl $32, %rdx",
+    "or %rdx, %rax",
+    "mov %rax, %r14",
+    "add {cmd_spin}(%rbp), %r14",
+    "mov %rax, %r13",
+    "add {cmd_yield}(%rbp), %r13",
+    "carapace_systrap_h_spin:",
+    "cmpl ${state_resume}, {msg_state}(%rbx)",
+    "je carapace_systrap_h_resumed",
+    // Spin only while the sentry runs, on another CPU.
+    "cmpl $0, {msg_sentry_sleep}(%rbx)",
+    "jne carapace_systrap_h_sleep",
+    "cmp {msg_sentry_cpu}(%rbx), %r15d",
+    "je carapace_systrap_h_sleep",
+    "pause",
+    "rdtsc",
+    "shl $32, %rdx",
+    "or %rdx, %rax",
+    "cmp %r14, %rax",
+    "jae carapace_systrap_h_sleep",
+    "cmp %r13, %rax",
+    "jb carapace_systrap_h_spin",
+    // Give way to other work now and then.
+    "mov %rax, %r13",
+    "add {cmd_yield}(%rbp), %r13",
+    "mov $24, %eax",
+    "syscall",
+    "jmp carapace_systrap_h_spin",
+    "carapace_systrap_h_sleep:",
+    "movl $1, {msg_stub_sleep}(%rbx)",
+    "mfence",
+    "mov {msg_state}(%rbx), %edx",
+    "cmp ${state_resume}, %edx",
+    "je carapace_systrap_h_woke",
+    // futex(&msg.state, FUTEX_WAIT, seen, NULL)
+    "mov $202, %eax",
+    "lea {msg_state}(%rbx), %rdi",
+    "xor %esi, %esi",
+    "xor %r10d, %r10d",
+    "syscall",
+    "carapace_systrap_h_woke:",
+    "movl $0, {msg_stub_sleep}(%rbx)",
+    "cmpl ${state_resume}, {msg_state}(%rbx)",
+    "jne carapace_systrap_h_sleep",
+    "carapace_systrap_h_resumed:",
+    "mov {msg_flags}(%rbx), %r12d",
+    "test ${resume_exit}, %r12d",
+    "jnz carapace_systrap_h_exit",
+    "test ${resume_set_fs}, %r12d",
+    "jz carapace_systrap_h_gs",
+    "mov {msg_new_fs}(%rbx), %rsi",
+    "cmpl $0, {cmd_fsgsbase}(%rbp)",
+    "je carapace_systrap_h_prctl_fs",
+    ".byte 0xf3, 0x48, 0x0f, 0xae, 0xd6", // wrfsbase %rsi
+    "jmp carapace_systrap_h_gs",
+    "carapace_systrap_h_prctl_fs:",
+    "mov $158, %eax",
+    "mov $0x1002, %edi",
+    "syscall",
+    "carapace_systrap_h_gs:",
+    "test ${resume_set_gs}, %r12d",
+    "jz carapace_systrap_h_return",
+    "mov {msg_new_gs}(%rbx), %rsi",
+    "cmpl $0, {cmd_fsgsbase}(%rbp)",
+    "je carapace_systrap_h_prctl_gs",
+    ".byte 0xf3, 0x48, 0x0f, 0xae, 0xde", // wrgsbase %rsi
+    "jmp carapace_systrap_h_return",
+    "carapace_systrap_h_prctl_gs:",
+    "mov $158, %eax",
+    "mov $0x1001, %edi",
+    "syscall",
+    "carapace_systrap_h_return:",
+    "movl ${state_running}, {msg_state}(%rbx)",
+    // %rsp back to the frame (past pretcode), as rt_sigreturn expects.
+    "add $8, %rsp",
+    "carapace_systrap_restorer:",
+    "mov $15, %eax",
+    "syscall",
+    "ud2",
+    "carapace_systrap_h_exit:",
+    "mov $60, %eax",
+    "xor %edi, %edi",
+    "syscall",
+    "ud2",
+    "carapace_systrap_die:",
+    "mov $231, %eax",
+    "mov $127, %edi",
+    "syscall",
+    "ud2",
+    "carapace_systrap_end:",
+    ".popsection",
+    code_addr = const CODE_ADDR,
+    code_size = const CODE_SIZE,
+    chunk_addr = const CHUNK_ADDR,
+    chunk_size = const CHUNK_SIZE,
+    cmd_addr = const CMD_ADDR,
+    fprog_sys = const CMD_ADDR + CMD_FPROG_SYS,
+    fprog_thread = const CMD_ADDR + CMD_FPROG_THREAD,
+    result_off = const RESULT_OFF,
+    res_seq_rel = const RES_SEQ - RESULT_OFF,
+    res_ret_rel = const RES_RET - RESULT_OFF,
+    res_sys_sleep_rel = const RES_SYS_SLEEP - RESULT_OFF,
+    cmd_seq = const super::layout::CMD_SEQ,
+    cmd_op = const CMD_OP,
+    cmd_args = const CMD_ARGS,
+    cmd_spin = const CMD_SPIN_TICKS,
+    cmd_yield = const CMD_YIELD_TICKS,
+    cmd_fsgsbase = const CMD_FSGSBASE,
+    cmd_one = const CMD_ONE,
+    event_fd = const super::layout::CMD_EVENT_FD,
+    op_mmap = const OP_MMAP,
+    op_munmap = const OP_MUNMAP,
+    op_clone = const OP_CLONE,
+    clone_flags = const THREAD_CLONE_FLAGS,
+    entry_top = const SLOT_ENTRY_STACK_TOP,
+    msg_ctid = const MSG_CTID,
+    altstack_off = const SLOT_ALTSTACK_OFF,
+    altstack_size = const SLOT_SIZE - SLOT_ALTSTACK_OFF,
+    slot_size = const SLOT_SIZE,
+    msg_signo = const MSG_SIGNO,
+    msg_uc = const MSG_UC,
+    msg_fs = const MSG_FS_BASE,
+    msg_gs = const MSG_GS_BASE,
+    msg_stub_cpu = const MSG_STUB_CPU,
+    msg_state = const MSG_STATE,
+    msg_sentry_sleep = const MSG_SENTRY_SLEEP,
+    msg_sentry_cpu = const MSG_SENTRY_CPU,
+    msg_stub_sleep = const MSG_STUB_SLEEP,
+    msg_flags = const MSG_FLAGS,
+    msg_new_fs = const MSG_NEW_FS,
+    msg_new_gs = const MSG_NEW_GS,
+    state_event = const STATE_EVENT,
+    state_resume = const STATE_RESUME,
+    state_running = const STATE_RUNNING,
+    resume_exit = const RESUME_EXIT,
+    resume_set_fs = const RESUME_SET_FS,
+    resume_set_gs = const RESUME_SET_GS,
+    options(att_syntax),
+);
+
+unsafe extern "C" {
+    static carapace_systrap_start: u8;
+    static carapace_systrap_handler: u8;
+    static carapace_systrap_restorer: u8;
+    static carapace_systrap_end: u8;
+    /// glibc's offset of the thread's rseq area from the thread pointer.
+    static __rseq_offset: isize;
+    /// glibc's size of the registered rseq area (0 if none was registered).
+    static __rseq_size: u32;
+}
+
+/// The offset of `sym` within the stub code.
+fn code_offset(sym: *const u8) -> u64 {
+    let start = &raw const carapace_systrap_start;
+    sym as u64 - start as u64
+}
+
+/// The stub code's length.
+pub(super) fn code_len() -> u64 {
+    code_offset(&raw const carapace_systrap_end)
+}
+
+/// Forks the stub master: a single-threaded child that forks stubs on
+/// request. Returns the sentry's end of the request socket.
+///
+/// Must be called while the calling process is single-threaded (a forked
+/// child of a multi-threaded process may only make async-signal-safe calls).
+pub(super) fn fork_stub_master(keep: [RawFd; 2], event_fd: RawFd) -> io::Result<OwnedFd> {
+    assert!(code_len() <= CODE_SIZE, "stub code outgrew its pages");
+    let mut socks = [0; 2];
+    // SAFETY: socketpair writes two fds to `socks`.
+    cvt(unsafe {
+        libc::socketpair(
+            libc::AF_UNIX,
+            libc::SOCK_SEQPACKET | libc::SOCK_CLOEXEC,
+            0,
+            socks.as_mut_ptr(),
+        )
+    }
+    .into())?;
+    // SAFETY: both fds were just created and are owned by nobody else.
+    #[allow(clippy::multiple_unsafe_ops_per_block)]
+    let (sentry_end, master_end) = unsafe {
+        (
+            OwnedFd::from_raw_fd(socks[0]),
+            OwnedFd::from_raw_fd(socks[1]),
+        )
+    };
+    // SAFETY: the caller guarantees the process is single-threaded, so the
+    // child may run arbitrary code.
+    let pid = cvt(unsafe { libc::fork() }.into())?;
+    if pid == 0 {
+        drop(sentry_end);
+        stub_master_main(master_end.as_raw_fd(), keep, event_fd);
+    }
+    drop(master_end);
+    Ok(sentry_end)
+}
+
+/// Asks the stub master for a stub on chunk offset `chunk`, handing it
+/// `events` (its answer counter). Returns the stub's pid.
+pub(super) fn request_stub(
+    master: BorrowedFd<'_>,
+    chunk: u64,
+    events: BorrowedFd<'_>,
+) -> io::Result<i32> {
+    let mut payload = chunk.to_ne_bytes();
+    let mut iov = libc::iovec {
+        iov_base: payload.as_mut_ptr().cast(),
+        iov_len: payload.len(),
+    };
+    // Room for one SCM_RIGHTS message with one fd, 8-aligned.
+    let mut control = [0u64; 4];
+    // SAFETY: CMSG_SPACE is arithmetic.
+    let space = unsafe { libc::CMSG_SPACE(4) } as usize;
+    assert!(space <= size_of_val(&control));
+    // SAFETY: an all-zero msghdr is valid; we fill the fields we use.
+    let mut msg: libc::msghdr = unsafe { std::mem::zeroed() };
+    msg.msg_iov = &raw mut iov;
+    msg.msg_iovlen = 1;
+    msg.msg_control = control.as_mut_ptr().cast();
+    msg.msg_controllen = space;
+    // SAFETY: msg_control points to `space` bytes we own, so the first
+    // header fits; we write one fd into its data.
+    #[allow(clippy::multiple_unsafe_ops_per_block)]
+    unsafe {
+        let cmsg = libc::CMSG_FIRSTHDR(&raw const msg);
+        (*cmsg).cmsg_level = libc::SOL_SOCKET;
+        (*cmsg).cmsg_type = libc::SCM_RIGHTS;
+        (*cmsg).cmsg_len = libc::CMSG_LEN(4) as usize;
+        std::ptr::write_unaligned(libc::CMSG_DATA(cmsg).cast::<RawFd>(), events.as_raw_fd());
+    }
+    // SAFETY: sendmsg reads the header, the iovec and the control data above.
+    cvt(
+        unsafe { libc::sendmsg(master.as_raw_fd(), &raw const msg, libc::MSG_NOSIGNAL) }
+            as libc::c_long,
+    )?;
+    let mut reply = [0u8; 4];
+    // SAFETY: recv writes at most 4 bytes to `reply`.
+    let n = cvt(
+        unsafe { libc::recv(master.as_raw_fd(), reply.as_mut_ptr().cast(), 4, 0) } as libc::c_long,
+    )?;
+    let pid = i32::from_ne_bytes(reply);
+    if n != 4 || pid <= 0 {
+        return Err(io::Error::other(format!(
+            "stub master could not fork a stub (reply {pid})"
+        )));
+    }
+    Ok(pid)
+}
+
+/// Receives one request in the master: the chunk offset and the eventfd.
+///
+/// # Safety
+/// Only in the stub master.
+unsafe fn receive_request(sock: RawFd) -> Option<(u64, RawFd)> {
+    let mut payload = [0u8; 8];
+    let mut iov = libc::iovec {
+        iov_base: payload.as_mut_ptr().cast(),
+        iov_len: payload.len(),
+    };
+    let mut control = [0u64; 4];
+    // SAFETY: an all-zero msghdr is valid.
+    let mut msg: libc::msghdr = unsafe { std::mem::zeroed() };
+    msg.msg_iov = &raw mut iov;
+    msg.msg_iovlen = 1;
+    msg.msg_control = control.as_mut_ptr().cast();
+    msg.msg_controllen = size_of_val(&control);
+    // SAFETY: recvmsg writes into the buffers described by `msg`.
+    let n = unsafe { libc::recvmsg(sock, &raw mut msg, 0) };
+    if n != 8 {
+        return None;
+    }
+    // SAFETY: the kernel filled msg_control; CMSG_FIRSTHDR checks its length.
+    let cmsg = unsafe { libc::CMSG_FIRSTHDR(&raw const msg) };
+    if cmsg.is_null() {
+        return None;
+    }
+    // SAFETY: `cmsg` points to a header inside `control`; an SCM_RIGHTS
+    // message carries at least one fd in its data.
+    #[allow(clippy::multiple_unsafe_ops_per_block)]
+    let fd = unsafe {
+        if (*cmsg).cmsg_type != libc::SCM_RIGHTS {
+            return None;
+        }
+        std::ptr::read_unaligned(libc::CMSG_DATA(cmsg).cast::<RawFd>())
+    };
+    Some((u64::from_ne_bytes(payload), fd))
+}
+
+/// The stub master's loop: for each request, fork a stub and reply with its
+/// pid (or -errno). Never returns.
+// JUSTIFICATION: a forked child's whole life is raw syscalls on its own
+// state; one block with one argument reads better than a dozen.
+#[allow(clippy::multiple_unsafe_ops_per_block)]
+fn stub_master_main(sock: RawFd, keep: [RawFd; 2], event_fd: RawFd) -> ! {
+    // SAFETY: plain syscalls on values we own, in a single-threaded child;
+    // failures are reported through the socket or end the master, whose
+    // death the sentry sees as a failed request.
+    unsafe {
+        libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL);
+        // seccomp filters without CAP_SYS_ADMIN need no_new_privs.
+        libc::prctl(libc::PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
+        drop_capabilities();
+        libc::signal(libc::SIGCHLD, libc::SIG_IGN);
+        libc::signal(libc::SIGINT, libc::SIG_IGN);
+        libc::signal(libc::SIGTERM, libc::SIG_IGN);
+        close_all_but(&[sock, keep[0], keep[1]]);
+        loop {
+            let Some((chunk, events)) = receive_request(sock) else {
+                libc::_exit(0);
+            };
+            let pid = libc::fork();
+            if pid == 0 {
+                libc::close(sock);
+                if libc::dup2(events, event_fd) < 0 {
+                    libc::_exit(126);
+                }
+                close_all_but(&[keep[0], keep[1], event_fd]);
+                stub_main(keep[1], chunk);
+            }
+            libc::close(events);
+            let reply = if pid < 0 {
+                -*libc::__errno_location()
+            } else {
+                pid
+            };
+            let bytes = reply.to_ne_bytes();
+            libc::send(sock, bytes.as_ptr().cast(), 4, libc::MSG_NOSIGNAL);
+        }
+    }
+}
+
+/// Clears every capability of the calling process.
+///
+/// # Safety
+/// Only for the freshly forked stub master.
+unsafe fn drop_capabilities() {
+    const LINUX_CAPABILITY_VERSION_3: u32 = 0x2008_0522;
+    let header: [u32; 2] = [LINUX_CAPABILITY_VERSION_3, 0];
+    let data = [0u32; 6];
+    // SAFETY: capset reads the header and the two data structs.
+    unsafe { libc::syscall(libc::SYS_capset, header.as_ptr(), data.as_ptr()) };
+}
+
+/// Closes every fd except those in `keep`.
+///
+/// # Safety
+/// Only for a freshly forked child that owns no Rust objects holding fds it
+/// still uses.
+unsafe fn close_all_but(keep: &[RawFd]) {
+    let mut keep: Vec<u32> = keep.iter().map(|fd| fd.unsigned_abs()).collect();
+    keep.sort_unstable();
+    let mut next = 0u32;
+    for fd in keep {
+        if fd > next {
+            // SAFETY: close_range takes no pointers; the caller vouches for the fds.
+            unsafe { libc::syscall(libc::SYS_close_range, next, fd - 1, 0u32) };
+        }
+        next = fd + 1;
+    }
+    // SAFETY: as above.
+    unsafe { libc::syscall(libc::SYS_close_range, next, u32::MAX, 0u32) };
+}
+
+/// `SA_RESTORER` (`arch/x86/include/uapi/asm/signal.h`): x86-64 requires it.
+const SA_RESTORER: libc::c_int = 0x0400_0000;
+
+/// The kernel's `struct sigaction` (`rt_sigaction` takes this, not libc's).
+#[repr(C)]
+struct KernelSigaction {
+    handler: u64,
+    flags: u64,
+    restorer: u64,
+    mask: u64,
+}
+
+/// The signals whose handler is the stub's: the synchronous ones, and the
+/// interrupt signal.
+pub(super) const HANDLED_SIGNALS: [i32; 7] = [
+    libc::SIGSYS,
+    libc::SIGSEGV,
+    libc::SIGBUS,
+    libc::SIGFPE,
+    libc::SIGILL,
+    libc::SIGTRAP,
+    super::INTERRUPT_SIGNAL,
+];
+
+/// A new stub, in the child of the master: install the handlers (which
+/// point into the code pages the stub code is about to map), block every
+/// signal in what becomes the syscall thread, and run the stub code.
+// JUSTIFICATION: as for the stub master.
+#[allow(clippy::multiple_unsafe_ops_per_block)]
+fn stub_main(stub_fd: RawFd, chunk: u64) -> ! {
+    // SAFETY: a single-threaded child setting up its own state; nothing
+    // here returns to Rust code that could observe it.
+    unsafe {
+        libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL);
+        // Terminal signals to the caller's process group must not reach stubs.
+        libc::setsid();
+        for signo in 1..=64 {
+            libc::signal(signo, libc::SIG_DFL);
+        }
+        let action = KernelSigaction {
+            handler: CODE_ADDR + code_offset(&raw const carapace_systrap_handler),
+            flags: (libc::SA_SIGINFO | libc::SA_ONSTACK | SA_RESTORER) as u64,
+            restorer: CODE_ADDR + code_offset(&raw const carapace_systrap_restorer),
+            mask: u64::MAX,
+        };
+        for signo in HANDLED_SIGNALS {
+            if libc::syscall(libc::SYS_rt_sigaction, signo, &raw const action, 0, 8) != 0 {
+                libc::_exit(125);
+            }
+        }
+        let mut all = MaybeUninit::<libc::sigset_t>::zeroed();
+        libc::sigfillset(all.as_mut_ptr());
+        libc::sigprocmask(libc::SIG_SETMASK, all.as_ptr(), std::ptr::null_mut());
+        // The kernel writes the rseq area on preemption; once the stub unmaps
+        // the sentry's memory that write would fault and kill the stub.
+        if __rseq_size > 0 {
+            let thread_pointer: u64;
+            std::arch::asm!("mov {}, fs:0", out(reg) thread_pointer);
+            let area = thread_pointer.wrapping_add_signed(__rseq_offset as i64);
+            const RSEQ_FLAG_UNREGISTER: u64 = 1;
+            const RSEQ_SIG: u64 = 0x5305_3053;
+            libc::syscall(
+                libc::SYS_rseq,
+                area,
+                u64::from(__rseq_size).max(32),
+                RSEQ_FLAG_UNREGISTER,
+                RSEQ_SIG,
+            );
+        }
+        // Run a copy of the stub code (the original lives in the sentry's
+        // text, which the stub is about to unmap).
+        let page = libc::mmap(
+            std::ptr::null_mut(),
+            usize::try_from(CODE_SIZE).unwrap_or(8192),
+            libc::PROT_READ | libc::PROT_WRITE | libc::PROT_EXEC,
+            libc::MAP_PRIVATE | libc::MAP_ANONYMOUS,
+            -1,
+            0,
+        );
+        if page == libc::MAP_FAILED {
+            libc::_exit(127);
+        }
+        let len = usize::try_from(code_len()).unwrap_or(0);
+        std::ptr::copy_nonoverlapping(&raw const carapace_systrap_start, page.cast::<u8>(), len);
+        std::arch::asm!(
+            "jmp {entry}",
+            entry = in(reg) page,
+            in("rdi") i64::from(stub_fd),
+            in("rsi") chunk,
+            options(noreturn)
+        );
+    }
+}
