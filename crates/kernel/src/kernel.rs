@@ -210,9 +210,7 @@ impl Kernel {
             image.regs,
         );
         kernel.register(task.handle());
-        kernel
-            .tree
-            .add_init(Arc::clone(&task.thread_group), task.handle());
+        kernel.tree.add_init(Arc::clone(&task.thread_group));
         Ok((kernel, task))
     }
 

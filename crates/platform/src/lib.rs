@@ -244,9 +244,34 @@ pub trait AddressSpace: Send + Sync + std::fmt::Debug {
     /// A [`PlatformError`] if the host refused; the sandbox cannot go on.
     fn unmap(&self, addr: u64, len: u64) -> Result<(), PlatformError>;
 
+    /// Prepares a new thread of this address space for a context that
+    /// another host thread will create (the `clone` of a program thread).
+    /// Called on the host thread of a context that runs in this address
+    /// space; the returned ticket goes to [`Context::adopt_thread`].
+    ///
+    /// # Errors
+    /// A [`PlatformError`] if the host refused, or the platform has no
+    /// threads yet.
+    fn new_thread(&self) -> Result<ThreadTicket, PlatformError> {
+        Err(PlatformError::Unavailable {
+            platform: "this platform",
+            reason: "program threads are not supported yet".into(),
+        })
+    }
+
+    /// Ends the calling host thread's thread of this address space: its
+    /// context will not run in it again (the program thread exited while
+    /// others of its process go on). Blocks until the thread is gone.
+    fn release_thread(&self) {}
+
     /// For a platform's context to downcast to its own address space type.
     fn as_any(&self) -> &dyn Any;
 }
+
+/// A thread of an address space prepared by [`AddressSpace::new_thread`],
+/// waiting for a context to adopt it. Platform-defined contents.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ThreadTicket(pub u64);
 
 /// A host thread's means of running program threads.
 ///
@@ -297,6 +322,24 @@ pub trait Context: std::fmt::Debug {
     /// # Errors
     /// A [`PlatformError`] if the host refused.
     fn reset_fpu_state(&mut self, aspace: &dyn AddressSpace) -> Result<(), PlatformError>;
+
+    /// Makes the thread `ticket` (from [`AddressSpace::new_thread`]) the
+    /// one this context runs in `aspace`. Called on the context's host
+    /// thread before its first switch into `aspace`.
+    ///
+    /// # Errors
+    /// A [`PlatformError`] if the thread cannot be taken over.
+    fn adopt_thread(
+        &mut self,
+        aspace: &dyn AddressSpace,
+        ticket: ThreadTicket,
+    ) -> Result<(), PlatformError> {
+        let _ = (aspace, ticket);
+        Err(PlatformError::Unavailable {
+            platform: "this platform",
+            reason: "program threads are not supported yet".into(),
+        })
+    }
 
     /// A handle other host threads use to interrupt this context.
     fn interrupter(&self) -> Interrupter;

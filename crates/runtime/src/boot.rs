@@ -249,7 +249,7 @@ fn boot(config: &SandboxConfig, identity: Identity) -> Result<ExitStatus, BootEr
 
     // Step 7: load the program and run it on this thread.
     sys::catch_and_block(&FORWARDED_SIGNALS).map_err(BootError::Confine)?;
-    let (kernel, mut task) = Kernel::start(KernelConfig {
+    let (kernel, task) = Kernel::start(KernelConfig {
         platform,
         memory_file,
         rootfs,
@@ -275,7 +275,7 @@ fn boot(config: &SandboxConfig, identity: Identity) -> Result<ExitStatus, BootEr
             128u8.saturating_add(u8::try_from(signo).unwrap_or(0)),
         ));
     });
-    let status = task.run()?;
+    let status = kernel::task::run_init(task)?;
     if let Some(status_file) = &own_status {
         kernel.note(&memory_line(&kernel.memory_file, status_file));
     }

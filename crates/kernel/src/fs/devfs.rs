@@ -40,8 +40,11 @@ pub enum DevKind {
     Tty,
 }
 
-/// Every device: name, kind, (major, minor), inode number.
-const DEVICES: [(&[u8], DevKind, (u32, u32), u64); 6] = [
+/// A device row: name, kind, (major, minor), inode number.
+type Device = (&'static [u8], DevKind, (u32, u32), u64);
+
+/// Every device.
+const DEVICES: [Device; 6] = [
     (b"full", DevKind::Full, (1, 7), 4),
     (b"null", DevKind::Null, (1, 3), 2),
     (b"random", DevKind::Random, (1, 8), 5),

@@ -73,7 +73,7 @@ pub struct OvlInode {
 impl Overlay {
     /// An overlay of `lower` (the host rootfs) under a fresh tmpfs drawing
     /// on `space`; returns its root.
-    pub fn new(lower: HostNode, space: Arc<SpaceLimit>) -> Result<Arc<OvlInode>, Errno> {
+    pub fn mount(lower: HostNode, space: Arc<SpaceLimit>) -> Result<Arc<OvlInode>, Errno> {
         let st = lower.stat;
         let upper = FsShared::new(
             abi::stat::makedev(0, 0x20),

@@ -577,10 +577,16 @@ impl Inode {
         let t = now();
         {
             let mut s = self.state();
+            let dead = s.nlink == 0;
             let Body::Dir(d) = &mut s.body else {
                 self.fs.space.release(name.len() as u64);
                 return Err(Errno::ENOTDIR);
             };
+            if dead {
+                // A removed directory takes no new names (IS_DEADDIR).
+                self.fs.space.release(name.len() as u64);
+                return Err(Errno::ENOENT);
+            }
             if d.entries.contains_key(name) {
                 self.fs.space.release(name.len() as u64);
                 return Err(Errno::EEXIST);
@@ -766,18 +772,19 @@ impl Inode {
             let at = pos + done as u64;
             let (idx, off) = (at / PAGE, usize::try_from(at % PAGE).unwrap_or(0));
             let chunk = (PAGE_USIZE - off).min(len - done);
-            if !p.map.contains_key(&idx) {
-                if let Err(e) = self.fs.space.charge(PAGE) {
-                    if done == 0 {
-                        return Err(e);
+            let page = match p.map.entry(idx) {
+                std::collections::btree_map::Entry::Occupied(e) => e.into_mut(),
+                std::collections::btree_map::Entry::Vacant(v) => {
+                    if let Err(e) = self.fs.space.charge(PAGE) {
+                        if done == 0 {
+                            return Err(e);
+                        }
+                        break;
                     }
-                    break;
+                    v.insert(vec![0u8; PAGE_USIZE].into_boxed_slice())
                 }
-                p.map.insert(idx, vec![0u8; PAGE_USIZE].into_boxed_slice());
-            }
-            if let Some(page) = p.map.get_mut(&idx) {
-                page[off..off + chunk].copy_from_slice(&buf[done..done + chunk]);
-            }
+            };
+            page[off..off + chunk].copy_from_slice(&buf[done..done + chunk]);
             done += chunk;
         }
         let end = pos + done as u64;
@@ -1002,10 +1009,10 @@ fn punch(p: &mut Pages, space: &SpaceLimit, start: u64, end: u64) {
         }
     };
     let (sp, ep) = (start / PAGE, end / PAGE);
-    if start % PAGE != 0 {
+    if !start.is_multiple_of(PAGE) {
         zero(start, end.min((sp + 1) * PAGE));
     }
-    if end % PAGE != 0 && (ep != sp || start % PAGE == 0) {
+    if !end.is_multiple_of(PAGE) && (ep != sp || start.is_multiple_of(PAGE)) {
         zero((ep * PAGE).max(start), end);
     }
 }

@@ -116,14 +116,23 @@ enum Disposition {
     Discard,
 }
 
-/// Sends `signo` (1..=64) to the process `group`, whose task is `task`
-/// (`None` once it has exited: the signal is lost, as for a zombie).
-pub fn send(group: &ThreadGroup, task: Option<&Arc<TaskHandle>>, signo: u32) {
-    let Some(task) = task else { return };
-    let blocked = task.signal_mask() & abi::signal::sigmask(signo) != 0;
+/// Sends `signo` (1..=64) to the process `group`: to a thread that does
+/// not block it. A fatal default action ends the whole group.
+pub fn send(group: &ThreadGroup, signo: u32) {
+    if let Some(thread) = group.thread_for_signal(signo) {
+        send_to_thread(group, &thread, signo);
+    }
+}
+
+/// Sends `signo` (1..=64) to one thread of `group` (`tgkill`).
+pub fn send_to_thread(group: &ThreadGroup, thread: &Arc<TaskHandle>, signo: u32) {
+    let blocked = thread.signal_mask() & abi::signal::sigmask(signo) != 0;
     match disposition(group.action(signo).handler, signo, blocked) {
-        Disposition::Kill => task.kill(signo),
-        Disposition::Queue => task.queue_signal(signo),
+        Disposition::Kill => {
+            let core = default_action(signo) == DefaultAction::Core;
+            group.exit_all(crate::kernel::ExitStatus::Signaled { signo, core }, signo);
+        }
+        Disposition::Queue => thread.queue_signal(signo),
         Disposition::Discard => {}
     }
 }
@@ -136,7 +145,9 @@ pub fn act_on_pending(task: &Task) {
         match disposition(task.thread_group.action(signo).handler, signo, false) {
             Disposition::Kill => {
                 handle.take_pending(abi::signal::sigmask(signo));
-                handle.kill(signo);
+                let core = default_action(signo) == DefaultAction::Core;
+                task.thread_group
+                    .exit_all(crate::kernel::ExitStatus::Signaled { signo, core }, signo);
             }
             Disposition::Discard => {
                 handle.take_pending(abi::signal::sigmask(signo));
@@ -150,6 +161,6 @@ pub fn act_on_pending(task: &Task) {
 /// does (a write to a pipe without readers raises SIGPIPE).
 pub fn raise(signo: u32) {
     if let Some((group, handle)) = crate::task::current_process() {
-        send(&group, Some(&handle), signo);
+        send_to_thread(&group, &handle, signo);
     }
 }

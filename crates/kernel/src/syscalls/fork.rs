@@ -56,7 +56,7 @@ pub(super) const SYSCALLS: &[Entry] = &[
         sys_clone,
         &[Arg::Hex, Arg::Ptr, Arg::Ptr, Arg::Ptr, Arg::Hex],
         Support::Partial,
-        "new processes only: CLONE_THREAD (threads) and namespace flags are not supported yet; \
+        "namespace flags, CLONE_PIDFD and CLONE_SIGHAND without CLONE_THREAD are EINVAL; \
          CLONE_VM without CLONE_THREAD gives the child a copy-on-write copy",
     ),
     entry(
@@ -209,10 +209,20 @@ fn do_clone(task: &mut Task, args: CloneArgs) -> SyscallResult {
         | CLONE_NEWUSER
         | CLONE_NEWPID
         | CLONE_NEWNET;
-    if flags & (CLONE_THREAD | CLONE_SIGHAND | CLONE_PIDFD) != 0 || flags & namespaces != 0 {
+    if flags & CLONE_PIDFD != 0 || flags & namespaces != 0 {
         task.kernel.note(&format!(
-            "clone: flags {flags:#x} need threads, pidfds or namespaces: EINVAL"
+            "clone: flags {flags:#x} need pidfds or namespaces: EINVAL"
         ));
+        return Err(Errno::EINVAL);
+    }
+    if flags & CLONE_THREAD != 0 {
+        return task.clone_thread(args);
+    }
+    if flags & CLONE_SIGHAND != 0 {
+        // A process sharing its parent's signal actions without sharing
+        // its thread group is not supported.
+        task.kernel
+            .note("clone: CLONE_SIGHAND without CLONE_THREAD: EINVAL");
         return Err(Errno::EINVAL);
     }
     task.fork_process(args)

@@ -66,13 +66,7 @@ pub(super) const SYSCALLS: &[Entry] = &[
         Support::Full,
         "",
     ),
-    entry(
-        SYS_EXIT,
-        sys_exit,
-        &[Arg::Int],
-        Support::Partial,
-        "ends the whole thread group: programs have one thread until clone exists",
-    ),
+    entry(SYS_EXIT, sys_exit, &[Arg::Int], Support::Full, ""),
     entry(
         SYS_EXIT_GROUP,
         sys_exit_group,
@@ -254,10 +248,11 @@ fn sys_getresgid(task: &mut Task, args: &SyscallArgs) -> SyscallResult {
     put_three_ids(task, args, ids)
 }
 
-/// Implements Linux `exit(2)`. With one thread per process for now, the
-/// thread's exit is the thread group's.
+/// Implements Linux `exit(2)`: ends the calling thread; the last thread's
+/// exit ends the process.
 fn sys_exit(task: &mut Task, args: &SyscallArgs) -> SyscallResult {
-    sys_exit_group(task, args)
+    task.exit_thread(ExitStatus::Exited(args.u64(0).to_le_bytes()[0]));
+    Ok(0)
 }
 
 /// Implements Linux `exit_group(2)`: the status is the low 8 bits.

@@ -187,28 +187,27 @@ fn sys_kill(task: &mut Task, args: &SyscallArgs) -> SyscallResult {
     }
     let targets = task.kernel.tree.kill_targets(task.thread_group.pid, pid)?;
     if signo != 0 {
-        for (group, handle) in &targets {
-            signal::send(group, handle.as_ref(), signo);
+        for group in &targets {
+            signal::send(group, signo);
         }
     }
     Ok(0)
 }
 
-/// Sends to one thread: with one thread per process, the thread's id is
-/// its process's.
+/// Sends to one thread, named by its tid (and, for tgkill, its process).
 fn signal_thread(task: &Task, tgid: Option<i32>, tid: i32, raw: u64) -> SyscallResult {
     let signo = signal_number(raw)?;
     if tid <= 0 || tgid.is_some_and(|g| g <= 0) {
         return Err(Errno::EINVAL);
     }
-    if tgid.is_some_and(|g| g != tid) {
-        return Err(Errno::ESRCH);
+    let group = match tgid {
+        Some(tgid) => task.kernel.tree.group(tgid),
+        None => task.kernel.tree.group_of_thread(tid),
     }
-    let targets = task.kernel.tree.kill_targets(task.thread_group.pid, tid)?;
+    .ok_or(Errno::ESRCH)?;
+    let thread = group.thread(tid).ok_or(Errno::ESRCH)?;
     if signo != 0 {
-        for (group, handle) in &targets {
-            signal::send(group, handle.as_ref(), signo);
-        }
+        signal::send_to_thread(&group, &thread, signo);
     }
     Ok(0)
 }

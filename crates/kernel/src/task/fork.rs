@@ -210,7 +210,7 @@ fn run_child(
         }
         Ok(task)
     };
-    let mut task = match setup() {
+    let task = match setup() {
         Ok(task) => task,
         Err(err) => {
             let _ = ready.send(Err(err));
@@ -218,13 +218,138 @@ fn run_child(
         }
     };
     kernel.register(task.handle());
-    kernel.tree.attach(task.tid, task.handle());
     let _ = ready.send(Ok(()));
-    let status = match task.run() {
-        Ok(status) => status,
-        Err(err) => kernel.fatal(&format!("pid {}: {err}", task.tid)),
-    };
-    exit_process(task, status);
+    finish(&kernel, task);
+}
+
+/// Runs `task` on this host thread to its end; the last thread of a
+/// process ends the process.
+fn finish(kernel: &Kernel, task: Task) {
+    let tid = task.tid;
+    match task.run_to_end() {
+        Ok(Some((task, status))) => exit_process(task, status),
+        Ok(None) => {}
+        Err(err) => kernel.fatal(&format!("task {tid}: {err}")),
+    }
+}
+
+/// Runs the sandbox's init on the calling host thread and returns how it
+/// ended, once all its threads have.
+///
+/// # Errors
+/// [`crate::KernelError::Platform`] if the platform fails.
+pub fn run_init(task: Task) -> Result<ExitStatus, crate::KernelError> {
+    let group = Arc::clone(&task.thread_group);
+    match task.run_to_end()? {
+        Some((_task, status)) => Ok(status),
+        None => Ok(group.wait_all_done(ExitStatus::Exited(0))),
+    }
+}
+
+impl Task {
+    /// Creates a thread in this task's process, as `clone(CLONE_THREAD)`
+    /// does. Returns its tid.
+    ///
+    /// # Errors
+    /// EAGAIN when the task limit is reached or the platform cannot make
+    /// another thread.
+    pub fn clone_thread(&mut self, args: CloneArgs) -> Result<u64, Errno> {
+        let kernel = Arc::clone(&self.kernel);
+        let tid = kernel.tree.alloc_tid(kernel.pids_limit)?;
+        let ticket = match self.mm.address_space().new_thread() {
+            Ok(ticket) => ticket,
+            Err(err) => {
+                kernel.note(&format!("clone: cannot make a thread: {err}"));
+                kernel.tree.free_tid(tid);
+                return Err(Errno::EAGAIN);
+            }
+        };
+        let mut regs = self.regs;
+        regs.rax = 0;
+        if args.stack != 0 {
+            regs.rsp = args.stack;
+        }
+        if args.flags & CLONE_SETTLS != 0 {
+            regs.fs_base = args.tls;
+        }
+        let fs = if args.flags & CLONE_FS != 0 {
+            Arc::clone(&self.fs)
+        } else {
+            Arc::new(Mutex::new(self.fs()))
+        };
+        let fds = if args.flags & CLONE_FILES != 0 {
+            Arc::clone(&self.fds)
+        } else {
+            Arc::new(Mutex::new(self.fds().clone()))
+        };
+        if args.flags & abi::sched::CLONE_PARENT_SETTID != 0 {
+            let _ = self.mm.write_obj(args.parent_tid, &tid);
+        }
+        let group = Arc::clone(&self.thread_group);
+        let mm = Arc::clone(&self.mm);
+        let creds = self.creds.clone();
+        let mask = self.handle.signal_mask();
+        let cpus = self.cpus.clone();
+        let (ready_tx, ready_rx) = mpsc::channel();
+        let thread_kernel = Arc::clone(&kernel);
+        let spawned = std::thread::Builder::new()
+            .name(format!("task-{tid}"))
+            .spawn(move || {
+                let kernel = thread_kernel;
+                let setup = || -> Result<Task, PlatformError> {
+                    let mut context = kernel.platform.new_context()?;
+                    context.adopt_thread(mm.address_space().as_ref(), ticket)?;
+                    let mut task = Task::new(
+                        Arc::clone(&kernel),
+                        group,
+                        mm,
+                        fs,
+                        fds,
+                        creds,
+                        context,
+                        regs,
+                    );
+                    task.tid = tid;
+                    task.cpus = cpus;
+                    task.handle.set_signal_mask(mask);
+                    if args.flags & abi::sched::CLONE_CHILD_SETTID != 0 {
+                        let _ = task.mm.write_obj(args.child_tid, &tid);
+                    }
+                    if args.flags & abi::sched::CLONE_CHILD_CLEARTID != 0 {
+                        task.clear_child_tid = args.child_tid;
+                    }
+                    Ok(task)
+                };
+                match setup() {
+                    Ok(task) => {
+                        kernel.register(task.handle());
+                        // The thread joins its group before the parent returns,
+                        // so an exit_group right after clone reaches it.
+                        task.thread_group.add_thread(task.tid, task.handle());
+                        let _ = ready_tx.send(Ok(()));
+                        finish(&kernel, task);
+                    }
+                    Err(err) => {
+                        let _ = ready_tx.send(Err(err));
+                    }
+                }
+            });
+        let started = match spawned {
+            Ok(_) => ready_rx
+                .recv()
+                .unwrap_or_else(|_| Err(PlatformError::WrongThread("thread ended"))),
+            Err(err) => Err(PlatformError::Host {
+                op: "spawn task thread",
+                source: err,
+            }),
+        };
+        if let Err(err) = started {
+            kernel.note(&format!("clone: cannot start thread {tid}: {err}"));
+            kernel.tree.free_tid(tid);
+            return Err(Errno::EAGAIN);
+        }
+        Ok(u64::from(tid.unsigned_abs()))
+    }
 }
 
 /// Ends the process `task` runs: its resources go first (so a pipe's
@@ -240,9 +365,9 @@ pub(crate) fn exit_process(mut task: Task, status: ExitStatus) {
         let action = parent.action(abi::signal::SIGCHLD);
         action.handler == abi::signal::SIG_IGN || action.flags & abi::signal::SA_NOCLDWAIT != 0
     });
-    if let Some((group, task)) = parent
+    if let Some(group) = parent
         && exit_signal != 0
     {
-        crate::signal::send(&group, task.as_ref(), exit_signal);
+        crate::signal::send(&group, exit_signal);
     }
 }

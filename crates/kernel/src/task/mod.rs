@@ -25,7 +25,7 @@ use abi::signal::StackT;
 use platform::{Context, Event, Interrupter, Registers};
 
 pub use creds::Credentials;
-pub use fork::{CloneArgs, VforkDone};
+pub use fork::{CloneArgs, VforkDone, run_init};
 pub use tree::{ProcessTree, Reaped, WaitTarget};
 
 use crate::kernel::{ExitStatus, Kernel, KernelError};
@@ -50,6 +50,13 @@ pub struct ThreadGroup {
     pub limits: Mutex<[Rlimit; RLIM_NLIMITS as usize]>,
     /// The path the program was executed as (for /proc/self/exe). A leaf lock.
     pub exe_path: Mutex<Vec<u8>>,
+    /// The live threads, by tid. A leaf lock.
+    threads: Mutex<std::collections::BTreeMap<i32, Arc<TaskHandle>>>,
+    /// Set once the whole group is ending (`exit_group`, a fatal signal):
+    /// the status the process ends with, whichever thread ends last.
+    group_exit: Mutex<Option<ExitStatus>>,
+    /// Signalled when the last thread has ended.
+    all_done: Condvar,
 }
 
 impl ThreadGroup {
@@ -60,6 +67,9 @@ impl ThreadGroup {
             actions: Mutex::new(SignalActions::default()),
             limits: Mutex::new(default_limits()),
             exe_path: Mutex::new(exe_path),
+            threads: Mutex::default(),
+            group_exit: Mutex::new(None),
+            all_done: Condvar::new(),
         })
     }
 
@@ -71,6 +81,9 @@ impl ThreadGroup {
             actions: Mutex::new(lock(&self.actions).clone()),
             limits: Mutex::new(*lock(&self.limits)),
             exe_path: Mutex::new(lock(&self.exe_path).clone()),
+            threads: Mutex::default(),
+            group_exit: Mutex::new(None),
+            all_done: Condvar::new(),
         })
     }
 
@@ -83,6 +96,95 @@ impl ThreadGroup {
     /// The action for `signo` (1..=64).
     pub fn action(&self, signo: u32) -> abi::signal::SigAction {
         lock(&self.actions).get(signo)
+    }
+
+    /// Adds a thread.
+    pub fn add_thread(&self, tid: i32, handle: Arc<TaskHandle>) {
+        lock(&self.threads).insert(tid, handle);
+    }
+
+    /// Removes a thread that ended with `status`; returns how many remain.
+    /// The last one's status is the process's unless a group exit set it.
+    fn remove_thread(&self, tid: i32, status: ExitStatus) -> usize {
+        let mut threads = lock(&self.threads);
+        threads.remove(&tid);
+        if threads.is_empty() {
+            lock(&self.group_exit).get_or_insert(status);
+            self.all_done.notify_all();
+        }
+        threads.len()
+    }
+
+    /// The thread `tid` of this group.
+    pub fn thread(&self, tid: i32) -> Option<Arc<TaskHandle>> {
+        lock(&self.threads).get(&tid).cloned()
+    }
+
+    /// The thread a process-directed `signo` goes to: the first that does
+    /// not block it, else the first (where it waits, pending).
+    pub fn thread_for_signal(&self, signo: u32) -> Option<Arc<TaskHandle>> {
+        let threads = lock(&self.threads);
+        let bit = abi::signal::sigmask(signo);
+        threads
+            .values()
+            .find(|t| t.signal_mask() & bit == 0)
+            .or_else(|| threads.values().next())
+            .cloned()
+    }
+
+    /// Ends the whole group with `status`: every thread is killed (by
+    /// `signo`, for the host-side wake-up) and the process ends with
+    /// `status` once the last one is gone. The first group exit wins.
+    pub fn exit_all(&self, status: ExitStatus, signo: u32) {
+        lock(&self.group_exit).get_or_insert(status);
+        for thread in lock(&self.threads).values() {
+            thread.kill(signo);
+        }
+    }
+
+    /// Kills every thread but `keep` (execve's de-threading) and waits
+    /// until they are gone.
+    pub fn kill_other_threads(&self, keep: i32) {
+        let mut threads = lock(&self.threads);
+        for (&tid, thread) in threads.iter() {
+            if tid != keep {
+                thread.kill(abi::signal::SIGKILL);
+            }
+        }
+        while threads.len() > 1 {
+            threads = self.all_done_or_change(threads);
+        }
+    }
+
+    fn all_done_or_change<'a>(
+        &self,
+        guard: std::sync::MutexGuard<'a, std::collections::BTreeMap<i32, Arc<TaskHandle>>>,
+    ) -> std::sync::MutexGuard<'a, std::collections::BTreeMap<i32, Arc<TaskHandle>>> {
+        self.all_done
+            .wait_timeout(guard, std::time::Duration::from_millis(5))
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .0
+    }
+
+    /// How many threads the group has.
+    pub fn thread_count(&self) -> usize {
+        lock(&self.threads).len()
+    }
+
+    /// Waits until every thread has ended and returns the process's status
+    /// (`fallback` if no group exit set one).
+    pub fn wait_all_done(&self, fallback: ExitStatus) -> ExitStatus {
+        let mut threads = lock(&self.threads);
+        while !threads.is_empty() {
+            threads = self.all_done_or_change(threads);
+        }
+        drop(threads);
+        lock(&self.group_exit).unwrap_or(fallback)
+    }
+
+    /// The status a group exit set, if one did.
+    pub fn group_exit_status(&self) -> Option<ExitStatus> {
+        *lock(&self.group_exit)
     }
 }
 
@@ -462,9 +564,68 @@ impl Task {
         }
     }
 
-    /// Ends the thread group with `status` once the current syscall returns.
+    /// Ends the thread group with `status`: this thread once the current
+    /// syscall returns, the others at once.
     pub fn exit_group(&mut self, status: ExitStatus) {
         self.exit_status = Some(status);
+        self.thread_group.exit_all(status, abi::signal::SIGKILL);
+    }
+
+    /// Ends only this thread (`exit(2)`) once the current syscall returns.
+    pub fn exit_thread(&mut self, status: ExitStatus) {
+        self.exit_status = Some(status);
+    }
+
+    /// Runs the task to its end and finishes the thread: its
+    /// `clear_child_tid` is cleared and woken (what `pthread_join` waits
+    /// on), and the last thread out ends the process. Returns the process's
+    /// status if this was its last thread.
+    ///
+    /// # Errors
+    /// [`KernelError::Platform`] if the platform fails.
+    pub fn run_to_end(mut self) -> Result<Option<(Task, ExitStatus)>, KernelError> {
+        self.thread_group.add_thread(self.tid, self.handle());
+        let status = self.run();
+        let status = match status {
+            Ok(status) => status,
+            Err(err) => {
+                self.thread_group.remove_thread(
+                    self.tid,
+                    ExitStatus::Signaled {
+                        signo: abi::signal::SIGKILL,
+                        core: false,
+                    },
+                );
+                return Err(err);
+            }
+        };
+        // A fatal signal taken by this thread ends the whole group.
+        if let ExitStatus::Signaled { signo, .. } = status
+            && self.thread_group.group_exit_status().is_none()
+            && self.exit_status.is_none()
+        {
+            self.thread_group.exit_all(status, signo);
+        }
+        if self.clear_child_tid != 0 {
+            let addr = self.clear_child_tid;
+            if self.mm.write_obj(addr, &0u32).is_ok() {
+                let key = crate::futex::FutexKey {
+                    mm: Arc::as_ptr(&self.mm) as usize,
+                    addr,
+                };
+                self.kernel.futexes.wake(key, 1, u32::MAX);
+            }
+        }
+        let remaining = self.thread_group.remove_thread(self.tid, status);
+        if self.tid != self.thread_group.pid {
+            self.kernel.tree.free_tid(self.tid);
+        }
+        if remaining > 0 {
+            self.mm.address_space().release_thread();
+            return Ok(None);
+        }
+        let final_status = self.thread_group.group_exit_status().unwrap_or(status);
+        Ok(Some((self, final_status)))
     }
 
     fn syscall(&mut self) {

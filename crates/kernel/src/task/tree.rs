@@ -44,8 +44,7 @@ struct Entry {
     pgid: i32,
     sid: i32,
     children: BTreeSet<i32>,
-    /// The main thread, to kill the process (one thread per process for now).
-    task: Option<Arc<TaskHandle>>,
+
     /// Set when the process has exited but not been reaped.
     zombie: Option<ExitStatus>,
     /// Tasks of this process blocked in `wait4`, woken when a child changes.
@@ -66,6 +65,8 @@ pub struct ProcessTree {
 #[derive(Debug, Default)]
 struct TreeState {
     procs: BTreeMap<i32, Entry>,
+    /// Tids of threads that are not their process's leader.
+    thread_ids: BTreeSet<i32>,
     last_pid: i32,
 }
 
@@ -75,30 +76,63 @@ impl ProcessTree {
     }
 
     /// Adds the sandbox's init: pid 1, its own session and group.
-    pub fn add_init(&self, group: Arc<ThreadGroup>, task: Arc<TaskHandle>) {
+    pub fn add_init(&self, group: Arc<ThreadGroup>) {
         let mut st = self.lock();
         st.last_pid = st.last_pid.max(group.pid);
-        st.procs.insert(group.pid, Entry::new(group, 0, 1, 1, task));
+        st.procs.insert(group.pid, Entry::new(group, 0, 1, 1));
     }
 
-    /// A free pid for a new process, or EAGAIN when `limit` processes exist.
+    /// A free pid for a new process, or EAGAIN when `limit` tasks exist.
     pub fn alloc_pid(&self, limit: usize) -> Result<i32, Errno> {
         let mut st = self.lock();
-        if st.procs.len() >= limit {
+        if st.procs.len() + st.thread_ids.len() >= limit {
             return Err(Errno::EAGAIN);
         }
         let mut pid = st.last_pid;
         loop {
             pid = if pid >= PID_MAX { 2 } else { pid + 1 };
-            if !st.procs.contains_key(&pid) {
+            if !st.procs.contains_key(&pid) && !st.thread_ids.contains(&pid) {
                 st.last_pid = pid;
                 return Ok(pid);
             }
         }
     }
 
+    /// A free tid for a new thread, reserved until [`ProcessTree::free_tid`].
+    pub fn alloc_tid(&self, limit: usize) -> Result<i32, Errno> {
+        let tid = self.alloc_pid(limit)?;
+        self.lock().thread_ids.insert(tid);
+        Ok(tid)
+    }
+
+    /// Releases a thread's tid.
+    pub fn free_tid(&self, tid: i32) {
+        self.lock().thread_ids.remove(&tid);
+    }
+
+    /// The process with pid `tgid`.
+    pub fn group(&self, tgid: i32) -> Option<Arc<ThreadGroup>> {
+        self.lock()
+            .procs
+            .get(&tgid)
+            .filter(|e| e.zombie.is_none())
+            .map(|e| Arc::clone(&e.group))
+    }
+
+    /// The process that has a thread `tid`.
+    pub fn group_of_thread(&self, tid: i32) -> Option<Arc<ThreadGroup>> {
+        let st = self.lock();
+        if let Some(e) = st.procs.get(&tid).filter(|e| e.zombie.is_none()) {
+            return Some(Arc::clone(&e.group));
+        }
+        st.procs
+            .values()
+            .find(|e| e.zombie.is_none() && e.group.thread(tid).is_some())
+            .map(|e| Arc::clone(&e.group))
+    }
+
     /// Adds a forked child of `parent`, in the parent's group and session.
-    /// The child's task is attached later with [`ProcessTree::attach`].
+
     pub fn add_child(&self, parent: i32, group: Arc<ThreadGroup>, exit_signal: u32) {
         let mut st = self.lock();
         let (pgid, sid) = st.procs.get(&parent).map_or((1, 1), |p| (p.pgid, p.sid));
@@ -107,18 +141,11 @@ impl ProcessTree {
             pid,
             Entry {
                 exit_signal,
-                ..Entry::new_detached(group, parent, pgid, sid)
+                ..Entry::new(group, parent, pgid, sid)
             },
         );
         if let Some(p) = st.procs.get_mut(&parent) {
             p.children.insert(pid);
-        }
-    }
-
-    /// Records the task that runs process `pid`.
-    pub fn attach(&self, pid: i32, task: Arc<TaskHandle>) {
-        if let Some(e) = self.lock().procs.get_mut(&pid) {
-            e.task = Some(task);
         }
     }
 
@@ -227,17 +254,18 @@ impl ProcessTree {
     }
 
     /// The processes a `kill(pid, ...)` from `caller` reaches (Linux's
-    /// `kill_something_info`), with their tasks; ESRCH if none.
-    pub fn kill_targets(
-        &self,
-        caller: i32,
-        pid: i32,
-    ) -> Result<Vec<(Arc<ThreadGroup>, Option<Arc<TaskHandle>>)>, Errno> {
+    /// `kill_something_info`); ESRCH if none.
+    pub fn kill_targets(&self, caller: i32, pid: i32) -> Result<Vec<Arc<ThreadGroup>>, Errno> {
         let st = self.lock();
         let live = st.procs.iter().filter(|(_, e)| e.zombie.is_none());
-        let pick = |e: &Entry| (Arc::clone(&e.group), e.task.clone());
+        let pick = |e: &Entry| Arc::clone(&e.group);
         let targets: Vec<_> = match pid {
-            p if p > 0 => st.procs.get(&p).map(|e| vec![pick(e)]).unwrap_or_default(),
+            p if p > 0 => st
+                .procs
+                .get(&p)
+                .filter(|e| e.zombie.is_none())
+                .map(|e| vec![pick(e)])
+                .unwrap_or_default(),
             0 => {
                 let pgid = st.procs.get(&caller).map_or(0, |e| e.pgid);
                 live.filter(|(_, e)| e.pgid == pgid)
@@ -263,17 +291,17 @@ impl ProcessTree {
     /// Process `pid` exited with `status`: its children go to init, it
     /// becomes a zombie for its parent to reap (or is reaped at once if the
     /// parent ignores SIGCHLD, `auto_reap`), and the parent's waiters wake.
-    /// Returns the parent's thread group and task, to send it SIGCHLD.
+    /// Returns the parent's thread group, to send it SIGCHLD.
     pub fn exit(
         &self,
         pid: i32,
         status: ExitStatus,
         auto_reap: impl FnOnce(&ThreadGroup) -> bool,
-    ) -> Option<(Arc<ThreadGroup>, Option<Arc<TaskHandle>>)> {
+    ) -> Option<Arc<ThreadGroup>> {
         let mut st = self.lock();
         let (ppid, children) = {
             let e = st.procs.get_mut(&pid)?;
-            e.task = None;
+
             e.zombie = Some(status);
             (e.ppid, std::mem::take(&mut e.children))
         };
@@ -291,7 +319,7 @@ impl ProcessTree {
             wake_all(&mut init.waiters);
         }
         let parent = st.procs.get_mut(&ppid)?;
-        let notify = (Arc::clone(&parent.group), parent.task.clone());
+        let notify = Arc::clone(&parent.group);
         if auto_reap(&parent.group) {
             parent.children.remove(&pid);
             st.procs.remove(&pid);
@@ -375,27 +403,13 @@ fn wake_all(waiters: &mut Vec<Arc<TaskHandle>>) {
 }
 
 impl Entry {
-    fn new(
-        group: Arc<ThreadGroup>,
-        ppid: i32,
-        pgid: i32,
-        sid: i32,
-        task: Arc<TaskHandle>,
-    ) -> Entry {
-        Entry {
-            task: Some(task),
-            ..Entry::new_detached(group, ppid, pgid, sid)
-        }
-    }
-
-    fn new_detached(group: Arc<ThreadGroup>, ppid: i32, pgid: i32, sid: i32) -> Entry {
+    fn new(group: Arc<ThreadGroup>, ppid: i32, pgid: i32, sid: i32) -> Entry {
         Entry {
             group,
             ppid,
             pgid,
             sid,
             children: BTreeSet::new(),
-            task: None,
             zombie: None,
             waiters: Vec::new(),
             execed: false,

@@ -99,7 +99,7 @@ impl Vfs {
         let host = HostNode::root(rootfs)?;
         let space = SpaceLimit::new(options.memory_limit);
         let node = if options.overlay {
-            Node::Ovl(Overlay::new(host, Arc::clone(&space))?)
+            Node::Ovl(Overlay::mount(host, Arc::clone(&space))?)
         } else {
             Node::Host(host)
         };

@@ -32,7 +32,7 @@ use abi::signal::{SEGV_ACCERR, SEGV_MAPERR, SIGSEGV, SIGSTOP, SIGTRAP, SIGURG, S
 
 use crate::{
     Access, AddressSpace, Context, Event, Interrupter, Kick, MemoryFile, Perms, Platform,
-    PlatformError, Registers, SyscallAllowlist,
+    PlatformError, Registers, SyscallAllowlist, ThreadTicket,
 };
 use sys::WaitStatus;
 
@@ -219,6 +219,31 @@ impl StubThread {
         }
     }
 
+    /// Seizes a stub thread that is running (waiting in pause(2)) and stops
+    /// it with `PTRACE_INTERRUPT`.
+    fn seize_running(pid: i32, tid: i32) -> Result<StubThread, PlatformError> {
+        sys::seize(tid, sys::PTRACE_O_EXITKILL | sys::PTRACE_O_TRACESYSGOOD).map_err(|source| {
+            PlatformError::Host {
+                op: "PTRACE_SEIZE stub thread",
+                source,
+            }
+        })?;
+        sys::resume(sys::PTRACE_INTERRUPT, tid).map_err(|source| PlatformError::Host {
+            op: "PTRACE_INTERRUPT stub thread",
+            source,
+        })?;
+        let thread = StubThread { pid, tid };
+        loop {
+            match thread.wait()? {
+                WaitStatus::Stopped { event, .. } if event == sys::PTRACE_EVENT_STOP => {
+                    return Ok(thread);
+                }
+                WaitStatus::Stopped { .. } => thread.resume(sys::PTRACE_CONT)?,
+                status => return Err(thread.died(status)),
+            }
+        }
+    }
+
     fn wait(&self) -> Result<WaitStatus, PlatformError> {
         sys::wait(self.tid).map_err(|source| PlatformError::Host {
             op: "waitpid stub",
@@ -257,7 +282,12 @@ impl StubThread {
     /// Runs syscall `nr` with `args` in the stub and returns its result.
     /// The thread's registers are clobbered: the next switch sets them anew.
     fn inject(&self, nr: i64, args: [u64; 6]) -> Result<u64, PlatformError> {
-        let mut regs = Registers::new_user(STUB_BASE + sys::stub_syscall_offset(), 0);
+        self.inject_at(sys::stub_syscall_offset(), nr, args)
+    }
+
+    /// As [`StubThread::inject`], entering the stub code at `offset`.
+    fn inject_at(&self, offset: u64, nr: i64, args: [u64; 6]) -> Result<u64, PlatformError> {
+        let mut regs = Registers::new_user(STUB_BASE + offset, 0);
         regs.rax = nr.cast_unsigned();
         [regs.rdi, regs.rsi, regs.rdx, regs.r10, regs.r8, regs.r9] = args;
         self.set_regs(&regs)?;
@@ -354,6 +384,49 @@ impl AddressSpace for PtraceAddressSpace {
     fn unmap(&self, addr: u64, len: u64) -> Result<(), PlatformError> {
         let ret = self.with_thread(|t| t.inject(libc::SYS_munmap, [addr, len, 0, 0, 0, 0]))?;
         self.check_injected("munmap", ret).map(drop)
+    }
+
+    fn new_thread(&self) -> Result<ThreadTicket, PlatformError> {
+        // The calling host thread's stub thread clones a sibling, which
+        // waits in pause(2) until its own tracer seizes it.
+        let flags = (libc::CLONE_VM
+            | libc::CLONE_FS
+            | libc::CLONE_FILES
+            | libc::CLONE_SIGHAND
+            | libc::CLONE_THREAD
+            | libc::CLONE_SYSVSEM) as u64;
+        let tid = self.with_thread(|t| {
+            t.inject_at(
+                sys::stub_clone_offset(),
+                libc::SYS_clone,
+                [flags, 0, 0, 0, 0, 0],
+            )
+        })?;
+        let tid = self.check_injected("clone", tid)?;
+        Ok(ThreadTicket(tid))
+    }
+
+    fn release_thread(&self) {
+        let thread = {
+            let mut threads = self
+                .threads
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            threads.remove(&sys::gettid())
+        };
+        // The thread must exit before its tracer does: PTRACE_O_EXITKILL
+        // would otherwise kill the whole stub process with it.
+        if let Some(thread) = thread {
+            let mut regs = Registers::new_user(STUB_BASE + sys::stub_syscall_offset(), 0);
+            regs.rax = libc::SYS_exit.cast_unsigned();
+            if thread.set_regs(&regs).is_ok() && thread.resume(sys::PTRACE_CONT).is_ok() {
+                while let Ok(WaitStatus::Stopped { .. }) = thread.wait() {
+                    if thread.resume(sys::PTRACE_CONT).is_err() {
+                        break;
+                    }
+                }
+            }
+        }
     }
 
     fn as_any(&self) -> &dyn Any {
@@ -503,6 +576,28 @@ impl Context for PtraceContext {
             self.pending.store(false, Ordering::SeqCst);
         }
         event
+    }
+
+    fn adopt_thread(
+        &mut self,
+        aspace: &dyn AddressSpace,
+        ticket: ThreadTicket,
+    ) -> Result<(), PlatformError> {
+        let aspace = aspace
+            .as_any()
+            .downcast_ref::<PtraceAddressSpace>()
+            .ok_or(PlatformError::WrongThread("not a ptrace address space"))?;
+        let tid = i32::try_from(ticket.0).map_err(|_| PlatformError::Stub {
+            pid: aspace.pid,
+            what: format!("bad thread ticket {ticket:?}"),
+        })?;
+        let thread = StubThread::seize_running(aspace.pid, tid)?;
+        let mut threads = aspace
+            .threads
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        threads.insert(self.tracer, thread);
+        Ok(())
     }
 
     fn fpu_state(&mut self, aspace: &dyn AddressSpace) -> Result<Vec<u8>, PlatformError> {

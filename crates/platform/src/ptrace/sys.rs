@@ -23,6 +23,7 @@ pub(super) const PTRACE_SETFPREGS: u64 = 15;
 pub(super) const PTRACE_SYSEMU: u64 = 31;
 pub(super) const PTRACE_GETSIGINFO: u64 = 0x4202;
 pub(super) const PTRACE_SEIZE: u64 = 0x4206;
+pub(super) const PTRACE_INTERRUPT: u64 = 0x4207;
 pub(super) const PTRACE_GET_SYSCALL_INFO: u64 = 0x420e;
 pub(super) const PTRACE_O_TRACESYSGOOD: u64 = 1;
 pub(super) const PTRACE_O_EXITKILL: u64 = 1 << 20;
@@ -288,6 +289,20 @@ std::arch::global_asm!(
     "syscall",
     "int3",
     "jmp carapace_stub_syscall",
+    // An injected clone of a new stub thread enters here: the parent
+    // thread traps back to its tracer; the child, untraced until a new
+    // tracer seizes it, waits in pause(2) (it has no stack and needs none).
+    ".globl carapace_stub_clone",
+    "carapace_stub_clone:",
+    "syscall",
+    "test %eax, %eax",
+    "jz 2f",
+    "int3",
+    "jmp carapace_stub_syscall",
+    "2:",
+    "mov $34, %eax",
+    "syscall",
+    "jmp 2b",
     "carapace_stub_end:",
     ".popsection",
     options(att_syntax),
@@ -296,6 +311,7 @@ std::arch::global_asm!(
 unsafe extern "C" {
     static carapace_stub_start: u8;
     static carapace_stub_syscall: u8;
+    static carapace_stub_clone: u8;
     static carapace_stub_end: u8;
     /// glibc's offset of the thread's rseq area from the thread pointer.
     static __rseq_offset: isize;
@@ -308,6 +324,13 @@ pub(super) fn stub_syscall_offset() -> u64 {
     let start = &raw const carapace_stub_start;
     let syscall = &raw const carapace_stub_syscall;
     syscall as u64 - start as u64
+}
+
+/// The offset of the clone entry (see the stub code) within the stub page.
+pub(super) fn stub_clone_offset() -> u64 {
+    let start = &raw const carapace_stub_start;
+    let clone = &raw const carapace_stub_clone;
+    clone as u64 - start as u64
 }
 
 /// The stub code's length.

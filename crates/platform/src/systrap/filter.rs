@@ -196,7 +196,7 @@ impl Builder {
 
     /// Jumps to `outside` unless the syscall is x86-64 and was made from the
     /// stub's code pages.
-    fn from_stub_code(&mut self, outside: &'static str) -> &mut Self {
+    fn unless_stub_code(&mut self, outside: &'static str) -> &mut Self {
         let lo = u32::try_from(CODE_ADDR & 0xffff_ffff).expect("masked");
         let end_lo = u32::try_from(CODE_END & 0xffff_ffff).expect("masked");
         let hi = u32::try_from(CODE_ADDR >> 32).expect("user addresses fit in 47 bits");
@@ -216,7 +216,7 @@ impl Builder {
 /// `event_fd` the only one `write` may write.
 pub(super) fn syscall_thread_filter(memory_fd: u32, event_fd: u32) -> Vec<Insn> {
     let mut b = Builder::default();
-    b.from_stub_code("trap")
+    b.unless_stub_code("trap")
         .load(OFF_NR)
         .jeq(NR_RT_SIGRETURN, Label("allow"), Next)
         .jeq(NR_EXIT, Label("allow"), Next)
@@ -268,7 +268,7 @@ pub(super) fn syscall_thread_filter(memory_fd: u32, event_fd: u32) -> Vec<Insn> 
 /// inherited filter (which traps it).
 pub(super) fn program_thread_filter() -> Vec<Insn> {
     let mut b = Builder::default();
-    b.from_stub_code("defer")
+    b.unless_stub_code("defer")
         .load(OFF_NR)
         .jeq(NR_RT_SIGRETURN, Label("defer"), Next)
         .jeq(NR_EXIT, Label("defer"), Next)

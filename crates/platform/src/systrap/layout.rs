@@ -50,7 +50,7 @@ pub(super) const MAX_THREADS: u64 = 1024;
 /// The chunk's size.
 pub(super) const CHUNK_SIZE: u64 = SLOTS_OFF + MAX_THREADS * SLOT_SIZE;
 const _: () = assert!(CHUNK_ADDR + CHUNK_SIZE <= CODE_ADDR);
-const _: () = assert!(CHUNK_ADDR % SLOT_SIZE == 0);
+const _: () = assert!(CHUNK_ADDR.is_multiple_of(SLOT_SIZE));
 
 /// `clone` flags of a program thread: a thread of the stub, whose tid the
 /// kernel writes to and clears (with a futex wake) in its message page.

@@ -543,6 +543,11 @@ impl AddressSpace for SystrapAddressSpace {
         Ok(())
     }
 
+    fn new_thread(&self) -> Result<crate::ThreadTicket, PlatformError> {
+        // A context's stub thread is cloned by the syscall thread on its
+        // first switch into this address space: nothing to prepare here.
+        Ok(crate::ThreadTicket(0))
+    }
     fn as_any(&self) -> &dyn Any {
         self
     }
@@ -687,7 +692,7 @@ impl StubThread {
         let signo = m.read_u64(self.msg + MSG_SIGNO);
         let uc = m.read_u64(self.msg + MSG_UC);
         let slot = AsInner::slot_addr(self.slot);
-        let valid = uc % 8 == 0
+        let valid = uc.is_multiple_of(8)
             && uc >= slot + SLOT_ALTSTACK_OFF
             && uc + UC_SIZE + SIGINFO_SIZE <= slot + SLOT_SIZE;
         if !valid {
@@ -993,6 +998,14 @@ impl Context for SystrapContext {
         Ok(())
     }
 
+    fn adopt_thread(
+        &mut self,
+        _aspace: &dyn AddressSpace,
+        _ticket: crate::ThreadTicket,
+    ) -> Result<(), PlatformError> {
+        // The stub thread is made on the first switch (see `new_thread`).
+        Ok(())
+    }
     fn interrupter(&self) -> Interrupter {
         self.interrupter.clone()
     }

@@ -107,7 +107,7 @@ impl StubMemory {
     }
 
     fn word(&self, off: u64) -> &AtomicU32 {
-        assert!(off % 4 == 0, "unaligned shared word {off:#x}");
+        assert!(off.is_multiple_of(4), "unaligned shared word {off:#x}");
         let ptr = self.at(off, 4).cast::<u32>();
         // SAFETY: the word is 4-aligned, inside the mapping (which outlives
         // `self`), and only ever accessed atomically by the sentry; the
@@ -815,10 +815,8 @@ pub(super) fn request_stub(
         std::ptr::write_unaligned(libc::CMSG_DATA(cmsg).cast::<RawFd>(), events.as_raw_fd());
     }
     // SAFETY: sendmsg reads the header, the iovec and the control data above.
-    cvt(
-        unsafe { libc::sendmsg(master.as_raw_fd(), &raw const msg, libc::MSG_NOSIGNAL) }
-            as libc::c_long,
-    )?;
+    let sent = unsafe { libc::sendmsg(master.as_raw_fd(), &raw const msg, libc::MSG_NOSIGNAL) };
+    cvt(sent as libc::c_long)?;
     let mut reply = [0u8; 4];
     // SAFETY: recv writes at most 4 bytes to `reply`.
     let n = cvt(
