@@ -226,6 +226,43 @@ fn identity(text: &str) -> String {
     text.to_owned()
 }
 
+// ---- processes, threads and signals ----
+
+fn sh_pipelines_and_status(f: &Fixtures, user: User) -> Result<(), Failed> {
+    let script = "echo hello | tr a-z A-Z; x=$(echo sub); echo \"got $x\"; \
+                  (exit 3); echo \"rc=$?\"; seq 1 5 | wc -l; \
+                  sleep 0.1 & wait $!; echo \"bg=$?\"; \
+                  trap 'echo got INT' INT; kill -INT $$; exit 4";
+    let out = f.sandboxed(user, &["/bin/sh", "-c", script], None)?;
+    expect_status(&out, 4, "sh -c")?;
+    expect_stdout(&out, "HELLO\ngot sub\nrc=3\n5\nbg=0\ngot INT\n")
+}
+
+fn python3_threads_subprocess_signals(f: &Fixtures, user: User) -> Result<(), Failed> {
+    let program = "import threading, subprocess, signal, os\n\
+lock = threading.Lock(); cv = threading.Condition(lock); n = [0]\n\
+def work():\n    for _ in range(1000):\n        with lock: n[0] += 1\n\
+ts = [threading.Thread(target=work) for _ in range(10)]\n\
+[t.start() for t in ts]; [t.join() for t in ts]\n\
+print('threads', n[0])\n\
+print('subprocess', subprocess.run(['/bin/echo', 'hi'], capture_output=True).stdout.decode().strip())\n\
+got = []\n\
+signal.signal(signal.SIGUSR1, lambda s, f: got.append(s))\n\
+os.kill(os.getpid(), signal.SIGUSR1)\n\
+print('signal', got == [signal.SIGUSR1])\n";
+    let out = f.sandboxed(user, &["/usr/bin/python3", "-c", program], None)?;
+    expect_status(&out, 0, "python3")?;
+    expect_stdout(&out, "threads 10000\nsubprocess hi\nsignal True\n")
+}
+
+fn gcc_compiles_and_runs(f: &Fixtures, user: User) -> Result<(), Failed> {
+    let script = "cd /tmp && printf '#include <stdio.h>\\nint main(void){puts(\"built\");return 0;}\\n' > h.c \
+                  && /usr/bin/gcc -O2 -o h h.c && ./h";
+    let out = f.sandboxed(user, &["/bin/sh", "-c", script], None)?;
+    expect_status(&out, 0, "gcc in the sandbox")?;
+    expect_stdout(&out, "built\n")
+}
+
 // ---- busybox (static) ----
 
 fn busybox_echo(f: &Fixtures, user: User) -> Result<(), Failed> {
@@ -602,6 +639,9 @@ const CASES: &[(&str, Case)] = &[
     ("busybox_identity", busybox_identity),
     ("cwd_is_inherited", cwd_is_inherited),
     ("host_ls_la", host_ls_la),
+    ("sh_pipelines_and_status", sh_pipelines_and_status),
+    ("python3_threads_subprocess_signals", python3_threads_subprocess_signals),
+    ("gcc_compiles_and_runs", gcc_compiles_and_runs),
     ("host_env", host_env),
     ("host_cat_stdin_pipe", host_cat_stdin_pipe),
     ("python3_hashlib", python3_hashlib),

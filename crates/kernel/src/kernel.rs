@@ -222,6 +222,27 @@ impl Kernel {
         }
     }
 
+    /// Delivers a signal from outside the sandbox (the terminal's Ctrl-C,
+    /// a `kill` of carapace) as the kernel does for a terminal: to the
+    /// foreground process group, init's. Returns whether init will die of
+    /// it (its action is the default and the default is fatal), so that the
+    /// caller can make sure the sandbox ends even if a task is stuck in a
+    /// host wait.
+    pub fn signal_from_outside(&self, signo: u32) -> bool {
+        let fatal_to_init = self.tree.group(1).is_none_or(|init| {
+            init.action(signo).handler == abi::signal::SIG_DFL
+                && matches!(
+                    crate::signal::default_action(signo),
+                    crate::signal::DefaultAction::Terminate | crate::signal::DefaultAction::Core
+                )
+        });
+        let pgid = self.tree.pgid(1).unwrap_or(1);
+        for group in &self.tree.process_group(pgid) {
+            crate::signal::send(group, signo);
+        }
+        fatal_to_init
+    }
+
     /// Ends the sandbox after a failure of the sentry's own machinery (a
     /// platform error on a task thread other than init's): says why on
     /// stderr and exits with carapace's own error status.

@@ -264,16 +264,21 @@ fn boot(config: &SandboxConfig, identity: Identity) -> Result<ExitStatus, BootEr
     })?;
     let signalled = Arc::clone(&kernel);
     std::thread::spawn(move || {
-        let signo = sys::wait_for_signal(&FORWARDED_SIGNALS);
-        signalled.kill_all(signo.unsigned_abs());
-        // A task blocked in a host wait that cannot be interrupted yet would
-        // keep the sandbox alive; the kill is of the sandbox's init, so the
-        // whole sandbox ends, as Linux ends a PID namespace with its init.
-        std::thread::sleep(KILL_GRACE);
-        #[allow(clippy::exit)]
-        std::process::exit(i32::from(
-            128u8.saturating_add(u8::try_from(signo).unwrap_or(0)),
-        ));
+        loop {
+            let signo = sys::wait_for_signal(&FORWARDED_SIGNALS);
+            if !signalled.signal_from_outside(signo.unsigned_abs()) {
+                // The program handles it (Python's KeyboardInterrupt, say).
+                continue;
+            }
+            // Init dies of it. A task blocked in a host wait that cannot be
+            // interrupted yet would keep the sandbox alive; init's death
+            // ends the whole sandbox, as it ends a PID namespace.
+            std::thread::sleep(KILL_GRACE);
+            signalled.kill_all(signo.unsigned_abs());
+            std::thread::sleep(KILL_GRACE);
+            #[allow(clippy::exit)]
+            std::process::exit(i32::from(128u8.saturating_add(u8::try_from(signo).unwrap_or(0))));
+        }
     });
     let status = kernel::task::run_init(task)?;
     if let Some(status_file) = &own_status {

@@ -409,7 +409,8 @@ fn generate(fs: &ProcFs, g: Gen) -> Vec<u8> {
             )
         }
         Gen::Uptime => {
-            let up = fs.uptime().as_secs_f64();
+            // A sandbox read within its first 10 ms still reports some uptime.
+            let up = fs.uptime().as_secs_f64().max(0.01);
             let idle = up * fs.cpus().len() as f64;
             format!("{up:.2} {idle:.2}\n")
         }

@@ -246,6 +246,16 @@ impl ProcessTree {
         Ok(())
     }
 
+    /// The live processes of process group `pgid`.
+    pub fn process_group(&self, pgid: i32) -> Vec<Arc<ThreadGroup>> {
+        let st = self.lock();
+        st.procs
+            .values()
+            .filter(|e| e.zombie.is_none() && e.pgid == pgid)
+            .map(|e| Arc::clone(&e.group))
+            .collect()
+    }
+
     /// Records that `pid` called `execve`.
     pub fn mark_execed(&self, pid: i32) {
         if let Some(e) = self.lock().procs.get_mut(&pid) {
@@ -276,10 +286,7 @@ impl ProcessTree {
                 .filter(|(p, _)| **p != 1 && **p != caller)
                 .map(|(_, e)| pick(e))
                 .collect(),
-            p => live
-                .filter(|(_, e)| e.pgid == -p)
-                .map(|(_, e)| pick(e))
-                .collect(),
+            p => live.filter(|(_, e)| e.pgid == -p).map(|(_, e)| pick(e)).collect(),
         };
         if targets.is_empty() {
             Err(Errno::ESRCH)
