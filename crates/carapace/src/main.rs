@@ -40,6 +40,11 @@ struct Cli {
     #[arg(long, global = true, value_name = "FILE")]
     debug_log: Option<PathBuf>,
 
+    /// The most tasks (processes and threads) the sandbox may hold; a fork
+    /// beyond it fails with EAGAIN.
+    #[arg(long, global = true, value_name = "N", default_value_t = 4096)]
+    pids_limit: usize,
+
     /// Networking: only `none` (loopback inside the sandbox) exists so far.
     #[arg(long, global = true, value_name = "MODE", default_value = "none")]
     network: String,
@@ -138,6 +143,7 @@ fn sandbox_config(cli: &Cli, command: &[OsString]) -> anyhow::Result<SandboxConf
         debug_log: cli.debug_log.clone(),
         debug: cli.debug,
         strace: cli.strace,
+        pids_limit: cli.pids_limit.max(1),
     })
 }
 

@@ -640,7 +640,10 @@ const CASES: &[(&str, Case)] = &[
     ("cwd_is_inherited", cwd_is_inherited),
     ("host_ls_la", host_ls_la),
     ("sh_pipelines_and_status", sh_pipelines_and_status),
-    ("python3_threads_subprocess_signals", python3_threads_subprocess_signals),
+    (
+        "python3_threads_subprocess_signals",
+        python3_threads_subprocess_signals,
+    ),
     ("gcc_compiles_and_runs", gcc_compiles_and_runs),
     ("host_env", host_env),
     ("host_cat_stdin_pipe", host_cat_stdin_pipe),

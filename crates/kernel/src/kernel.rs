@@ -20,9 +20,6 @@ pub const LINUX_RELEASE: &str = "6.1.0";
 /// The `uname -v` string.
 pub const LINUX_VERSION: &str = "#1 SMP carapace";
 
-/// The most processes a sandbox holds by default, as a fork bomb's brake.
-const DEFAULT_PIDS_LIMIT: usize = 4096;
-
 /// The `PATH` used to find a command without a slash when the program's
 /// environment has none (glibc's default for `execvp`).
 const DEFAULT_PATH: &[u8] = b"/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
@@ -54,6 +51,8 @@ pub struct KernelConfig {
     pub cpus: Vec<usize>,
     /// Where notes and strace lines go.
     pub log: DebugLog,
+    /// The most tasks (processes and threads) the sandbox may hold.
+    pub pids_limit: usize,
 }
 
 /// How the program ended.
@@ -157,6 +156,7 @@ impl Kernel {
             hostname,
             cpus,
             log,
+            pids_limit,
         } = config;
         let vfs = Vfs::new(rootfs).map_err(KernelError::Vfs)?;
         let kernel = Arc::new(Kernel {
@@ -169,7 +169,7 @@ impl Kernel {
             log,
             futexes: FutexTable::default(),
             tree: ProcessTree::default(),
-            pids_limit: DEFAULT_PIDS_LIMIT,
+            pids_limit,
             tasks: Mutex::new(Vec::new()),
         });
         let fs = FsContext::new(&kernel.vfs, &cwd);

@@ -261,6 +261,7 @@ fn boot(config: &SandboxConfig, identity: Identity) -> Result<ExitStatus, BootEr
         hostname: identity.hostname,
         cpus: identity.cpus,
         log,
+        pids_limit: config.pids_limit,
     })?;
     let signalled = Arc::clone(&kernel);
     std::thread::spawn(move || {
@@ -277,7 +278,9 @@ fn boot(config: &SandboxConfig, identity: Identity) -> Result<ExitStatus, BootEr
             signalled.kill_all(signo.unsigned_abs());
             std::thread::sleep(KILL_GRACE);
             #[allow(clippy::exit)]
-            std::process::exit(i32::from(128u8.saturating_add(u8::try_from(signo).unwrap_or(0))));
+            std::process::exit(i32::from(
+                128u8.saturating_add(u8::try_from(signo).unwrap_or(0)),
+            ));
         }
     });
     let status = kernel::task::run_init(task)?;

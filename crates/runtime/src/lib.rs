@@ -50,4 +50,6 @@ pub struct SandboxConfig {
     pub debug: bool,
     /// Trace syscalls.
     pub strace: bool,
+    /// The most tasks (processes and threads) the sandbox may hold.
+    pub pids_limit: usize,
 }

@@ -286,7 +286,10 @@ impl ProcessTree {
                 .filter(|(p, _)| **p != 1 && **p != caller)
                 .map(|(_, e)| pick(e))
                 .collect(),
-            p => live.filter(|(_, e)| e.pgid == -p).map(|(_, e)| pick(e)).collect(),
+            p => live
+                .filter(|(_, e)| e.pgid == -p)
+                .map(|(_, e)| pick(e))
+                .collect(),
         };
         if targets.is_empty() {
             Err(Errno::ESRCH)
