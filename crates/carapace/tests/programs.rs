@@ -339,10 +339,17 @@ fn busybox_find(f: &Fixtures, user: User) -> Result<(), Failed> {
 fn busybox_sandbox_view(f: &Fixtures, user: User) -> Result<(), Failed> {
     let out = f.sandboxed(user, &[BUSYBOX, "ls", "-1", "/dev"], None)?;
     expect_status(&out, 0, "carapace do")?;
-    expect_stdout(&out, "full\nnull\nrandom\nurandom\nzero\n")?;
+    expect_stdout(
+        &out,
+        "fd\nfull\nnull\nrandom\nshm\nstderr\nstdin\nstdout\ntty\nurandom\nzero\n",
+    )?;
     let out = f.sandboxed(user, &[BUSYBOX, "ls", "-A", "/proc", "/sys", "/run"], None)?;
     expect_status(&out, 0, "carapace do")?;
-    expect_stdout(&out, "/proc:\n\n/run:\n\n/sys:\n")
+    expect_stdout(
+        &out,
+        "/proc:\ncpuinfo\nfilesystems\nloadavg\nmeminfo\nmounts\nmtab\nself\nstat\nsys\n\
+         uptime\nversion\n\n/run:\n\n/sys:\ndevices\nfs\nkernel\n",
+    )
 }
 
 fn busybox_stdio_streams(f: &Fixtures, user: User) -> Result<(), Failed> {

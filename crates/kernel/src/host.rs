@@ -77,3 +77,17 @@ pub(crate) fn host_memory() -> (u64, u64, [u64; 3]) {
     let unit = u64::from(info.mem_unit.max(1));
     (info.totalram * unit, info.freeram * unit, info.loads)
 }
+
+/// The calling host thread's user and system CPU time, in microseconds.
+pub(crate) fn thread_cpu_micros() -> (u64, u64) {
+    // SAFETY: an all-zero rusage is valid, and getrusage fills it.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    // SAFETY: getrusage writes one struct to the pointer we give it.
+    if unsafe { libc::getrusage(libc::RUSAGE_THREAD, &mut usage) } != 0 {
+        return (0, 0);
+    }
+    let micros = |tv: libc::timeval| {
+        u64::try_from(tv.tv_sec).unwrap_or(0) * 1_000_000 + u64::try_from(tv.tv_usec).unwrap_or(0)
+    };
+    (micros(usage.ru_utime), micros(usage.ru_stime))
+}

@@ -115,6 +115,9 @@ pub struct Kernel {
     pub platform: Arc<dyn Platform>,
     /// The memfd holding all program memory.
     pub memory_file: Arc<MemoryFile>,
+    /// The allocator over the MemoryFile, shared by every address space;
+    /// held here so its accounting (the peak) lives as long as the sandbox.
+    pub allocator: Arc<crate::mm::MemoryAllocator>,
     /// The file-system view.
     pub vfs: Arc<Vfs>,
     /// The sandbox's host name.
@@ -161,6 +164,7 @@ impl Kernel {
         let vfs = Vfs::new(rootfs).map_err(KernelError::Vfs)?;
         let kernel = Arc::new(Kernel {
             platform,
+            allocator: crate::mm::MemoryAllocator::for_file(&memory_file),
             memory_file,
             vfs,
             hostname,

@@ -285,17 +285,17 @@ fn boot(config: &SandboxConfig, identity: Identity) -> Result<ExitStatus, BootEr
     });
     let status = kernel::task::run_init(task)?;
     if let Some(status_file) = &own_status {
-        kernel.note(&memory_line(&kernel.memory_file, status_file));
+        kernel.note(&memory_line(&kernel, status_file));
     }
     Ok(status)
 }
 
-/// The sandbox's memory at exit, for the benchmark harness: the MemoryFile's
-/// allocated bytes, and the sentry's own resident memory without its mapping
-/// of the MemoryFile (RssAnon + RssFile; the mapping is RssShmem). Summing
-/// RSS over processes would count the MemoryFile twice.
-fn memory_line(memory_file: &MemoryFile, own_status: &File) -> String {
-    let file = memory_file.allocated_bytes().unwrap_or(0);
+/// The sandbox's memory, for the benchmark harness: the most bytes the
+/// MemoryFile ever held at once, and the sentry's own resident memory at exit
+/// without its mapping of the MemoryFile (RssAnon + RssFile; the mapping is
+/// RssShmem). Summing RSS over processes would count the MemoryFile twice.
+fn memory_line(kernel: &Kernel, own_status: &File) -> String {
+    let file = kernel.allocator.peak();
     let mut status = vec![0u8; 8192];
     let len = own_status.read_at(&mut status, 0).unwrap_or(0);
     let kib = |field: &str| -> u64 {

@@ -1,5 +1,6 @@
-//! The sentry's file systems: hostfs (the read-only rootfs), devfs, empty
-//! directories standing in for /proc, /sys and /run, and the host stdio
+//! The sentry's file systems: hostfs (the host rootfs, read-only), tmpfs
+//! (in sandbox memory), the overlay of the two that is the default rootfs,
+//! devfs, procfs and sysfs (static parts), pipes, and the host stdio
 //! streams. The mount tree and path walk that tie them together live in
 //! [`crate::vfs`].
 //!

@@ -182,12 +182,39 @@ impl OvlInode {
     /// The current status.
     pub fn stat(&self) -> Result<Stat, Errno> {
         if let Some(u) = self.upper() {
-            return Ok(u.stat());
+            let mut st = u.stat();
+            if self.kind == S_IFDIR
+                && let (Some(l), false) = (&self.lower, u.opaque())
+            {
+                st.st_nlink = self.merged_nlink(&u, l)?;
+            }
+            return Ok(st);
         }
         match &self.lower {
             Some(l) => l.fresh_stat(),
             None => Err(Errno::ENOENT),
         }
+    }
+
+    /// A merged directory's link count: the lower one's, plus upper-only
+    /// subdirectories, less whited-out lower ones.
+    fn merged_nlink(&self, upper: &Inode, lower: &HostNode) -> Result<u64, Errno> {
+        let mut nlink = lower.fresh_stat()?.st_nlink;
+        for (name, child) in upper.children() {
+            let lower_dir = || {
+                lower
+                    .lookup(&name)
+                    .is_ok_and(|l| l.stat.st_mode & S_IFMT == S_IFDIR)
+            };
+            if child.is_whiteout() {
+                if lower_dir() {
+                    nlink = nlink.saturating_sub(1);
+                }
+            } else if child.is_dir() && !lower_dir() {
+                nlink += 1;
+            }
+        }
+        Ok(nlink.max(2))
     }
 
     /// `statfs`: the upper layer's space.

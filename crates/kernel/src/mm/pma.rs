@@ -79,6 +79,8 @@ struct AllocState {
     bump: u64,
     /// Bytes with a reference count above zero.
     allocated: u64,
+    /// The most bytes ever allocated at once.
+    peak: u64,
 }
 
 impl MemoryAllocator {
@@ -119,6 +121,12 @@ impl MemoryAllocator {
         self.lock().allocated
     }
 
+    /// The most bytes ever allocated at once: the sandbox's peak memory in
+    /// the MemoryFile.
+    pub fn peak(&self) -> u64 {
+        self.lock().peak
+    }
+
     fn lock(&self) -> MutexGuard<'_, AllocState> {
         self.state.lock().unwrap_or_else(PoisonError::into_inner)
     }
@@ -153,6 +161,7 @@ impl MemoryAllocator {
         };
         st.refs.insert(offset, offset + len, Refs(1));
         st.allocated += len;
+        st.peak = st.peak.max(st.allocated);
         Ok(offset)
     }
 

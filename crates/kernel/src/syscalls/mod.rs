@@ -16,6 +16,7 @@ mod mmap;
 mod pipe;
 mod poll;
 mod process;
+mod sched;
 mod signal;
 pub mod strace;
 mod sys;

@@ -12,8 +12,8 @@ use std::sync::OnceLock;
 use abi::sysno::{SYSCALL_COUNT, SYSCALL_NAMES};
 
 use super::{
-    SyscallArgs, SyscallResult, file, fork, fs, futex, mmap, pipe, poll, process, signal, sys,
-    time, wait,
+    SyscallArgs, SyscallResult, file, fork, fs, futex, mmap, pipe, poll, process, sched, signal,
+    sys, time, wait,
 };
 use crate::task::Task;
 
@@ -155,8 +155,9 @@ fn build() -> Vec<Syscall> {
             row.name = name;
         }
     }
-    let areas: [&[Entry]; 12] = [
+    let areas: [&[Entry]; 13] = [
         file::SYSCALLS,
+        sched::SYSCALLS,
         pipe::SYSCALLS,
         poll::SYSCALLS,
         fork::SYSCALLS,

@@ -74,7 +74,11 @@ impl Task {
         );
         let image = loader::load(&mm, &fs, &self.creds, &exe, path, &argv, envp)?;
 
-        // The point of no return.
+        // The point of no return. The other threads of the process go first
+        // (Linux's de_thread).
+        if self.thread_group.thread_count() > 1 {
+            self.thread_group.kill_other_threads(self.tid);
+        }
         self.mm = mm;
         self.regs = image.regs;
         if let Err(err) = self

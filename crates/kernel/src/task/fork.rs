@@ -361,6 +361,7 @@ pub(crate) fn exit_process(mut task: Task, status: ExitStatus) {
     let pid = task.thread_group.pid;
     drop(task);
     let exit_signal = kernel.tree.exit_signal(pid);
+    let orphans = kernel.tree.pdeath_targets(pid);
     let parent = kernel.tree.exit(pid, status, |parent| {
         let action = parent.action(abi::signal::SIGCHLD);
         action.handler == abi::signal::SIG_IGN || action.flags & abi::signal::SA_NOCLDWAIT != 0
@@ -369,5 +370,8 @@ pub(crate) fn exit_process(mut task: Task, status: ExitStatus) {
         && exit_signal != 0
     {
         crate::signal::send(&group, exit_signal);
+    }
+    for (child, signo) in orphans {
+        crate::signal::send(&child, signo);
     }
 }

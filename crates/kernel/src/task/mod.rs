@@ -148,6 +148,7 @@ impl ThreadGroup {
         let mut threads = lock(&self.threads);
         for (&tid, thread) in threads.iter() {
             if tid != keep {
+                thread.dethreaded.store(true, Ordering::SeqCst);
                 thread.kill(abi::signal::SIGKILL);
             }
         }
@@ -227,6 +228,9 @@ fn default_limits() -> [Rlimit; RLIM_NLIMITS as usize] {
 #[derive(Debug)]
 pub struct TaskHandle {
     kill_signal: AtomicU32,
+    /// Set when another thread's `execve` ends this one: it ends quietly,
+    /// without taking its thread group with it.
+    dethreaded: std::sync::atomic::AtomicBool,
     interrupter: Interrupter,
     /// Blocked signals (the task's `rt_sigprocmask`), readable by senders.
     signal_mask: AtomicU64,
@@ -413,6 +417,18 @@ pub struct Task {
     syscall_restart: Option<Errno>,
     /// The mask `rt_sigsuspend` replaced, restored by the handler's frame.
     pub saved_mask: Option<u64>,
+    /// `sched_setscheduler`'s policy and priority (recorded, not applied).
+    pub sched_policy: (u32, u32),
+    /// The nice value `setpriority` set (recorded, not applied).
+    pub nice: i32,
+    /// The thread's name (`PR_SET_NAME`).
+    pub comm: Vec<u8>,
+    /// `PR_SET_PDEATHSIG`'s signal.
+    pub pdeath_signal: u32,
+    /// `PR_SET_DUMPABLE`.
+    pub dumpable: bool,
+    /// `PR_SET_NO_NEW_PRIVS`.
+    pub no_new_privs: bool,
     context: Box<dyn Context>,
     handle: Arc<TaskHandle>,
 }
@@ -433,6 +449,7 @@ impl Task {
         let cpus = kernel.cpus.clone();
         let handle = Arc::new(TaskHandle {
             kill_signal: AtomicU32::new(0),
+            dethreaded: std::sync::atomic::AtomicBool::new(false),
             interrupter: context.interrupter(),
             signal_mask: AtomicU64::new(0),
             pending: AtomicU64::new(0),
@@ -459,6 +476,12 @@ impl Task {
             vfork_parent: None,
             syscall_restart: None,
             saved_mask: None,
+            sched_policy: (abi::sched::SCHED_NORMAL, 0),
+            nice: 0,
+            comm: Vec::new(),
+            pdeath_signal: 0,
+            dumpable: true,
+            no_new_privs: false,
             context,
             handle,
         }
@@ -603,6 +626,7 @@ impl Task {
         if let ExitStatus::Signaled { signo, .. } = status
             && self.thread_group.group_exit_status().is_none()
             && self.exit_status.is_none()
+            && !self.handle.dethreaded.load(Ordering::SeqCst)
         {
             self.thread_group.exit_all(status, signo);
         }

@@ -54,6 +54,10 @@ struct Entry {
     execed: bool,
     /// The signal its parent gets when it exits.
     exit_signal: u32,
+    /// `PR_SET_CHILD_SUBREAPER`: orphaned descendants are reparented here.
+    subreaper: bool,
+    /// `PR_SET_PDEATHSIG`: the signal it gets when its parent exits.
+    pdeath_signal: u32,
 }
 
 /// The process tree. See the module docs.
@@ -256,6 +260,39 @@ impl ProcessTree {
             .collect()
     }
 
+    /// Marks or unmarks `pid` as a child subreaper.
+    pub fn set_subreaper(&self, pid: i32, on: bool) {
+        if let Some(e) = self.lock().procs.get_mut(&pid) {
+            e.subreaper = on;
+        }
+    }
+
+    /// Sets the signal `pid` gets when its parent exits.
+    pub fn set_pdeath_signal(&self, pid: i32, signo: u32) {
+        if let Some(e) = self.lock().procs.get_mut(&pid) {
+            e.pdeath_signal = signo;
+        }
+    }
+
+    /// The live children of `pid` that asked for a signal on its death.
+    pub fn pdeath_targets(&self, pid: i32) -> Vec<(Arc<ThreadGroup>, u32)> {
+        let st = self.lock();
+        let Some(e) = st.procs.get(&pid) else {
+            return Vec::new();
+        };
+        e.children
+            .iter()
+            .filter_map(|c| st.procs.get(c))
+            .filter(|c| c.zombie.is_none() && c.pdeath_signal != 0)
+            .map(|c| (Arc::clone(&c.group), c.pdeath_signal))
+            .collect()
+    }
+
+    /// Whether `pid` is a child subreaper.
+    pub fn is_subreaper(&self, pid: i32) -> bool {
+        self.lock().procs.get(&pid).is_some_and(|e| e.subreaper)
+    }
+
     /// Records that `pid` called `execve`.
     pub fn mark_execed(&self, pid: i32) {
         if let Some(e) = self.lock().procs.get_mut(&pid) {
@@ -315,18 +352,29 @@ impl ProcessTree {
             e.zombie = Some(status);
             (e.ppid, std::mem::take(&mut e.children))
         };
-        let mut init_has_zombies = false;
+        // Orphans go to the nearest live subreaper ancestor, else init.
+        let mut reaper = ppid;
+        while reaper > 1
+            && !st
+                .procs
+                .get(&reaper)
+                .is_some_and(|e| e.subreaper && e.zombie.is_none())
+        {
+            reaper = st.procs.get(&reaper).map_or(1, |e| e.ppid);
+        }
+        let reaper = reaper.max(1);
+        let mut reaper_has_zombies = false;
         for child in children {
             if let Some(c) = st.procs.get_mut(&child) {
-                c.ppid = 1;
-                init_has_zombies |= c.zombie.is_some();
+                c.ppid = reaper;
+                reaper_has_zombies |= c.zombie.is_some();
             }
-            if let Some(init) = st.procs.get_mut(&1) {
-                init.children.insert(child);
+            if let Some(r) = st.procs.get_mut(&reaper) {
+                r.children.insert(child);
             }
         }
-        if init_has_zombies && let Some(init) = st.procs.get_mut(&1) {
-            wake_all(&mut init.waiters);
+        if reaper_has_zombies && let Some(r) = st.procs.get_mut(&reaper) {
+            wake_all(&mut r.waiters);
         }
         let parent = st.procs.get_mut(&ppid)?;
         let notify = Arc::clone(&parent.group);
@@ -424,6 +472,8 @@ impl Entry {
             waiters: Vec::new(),
             execed: false,
             exit_signal: abi::signal::SIGCHLD,
+            subreaper: false,
+            pdeath_signal: 0,
         }
     }
 }

@@ -81,6 +81,9 @@ pub(super) const CMD_YIELD_TICKS: u64 = 0x90;
 pub(super) const CMD_EVENT_FD: u64 = 0x98;
 /// The constant 1 (u64) the syscall thread writes to the eventfd.
 pub(super) const CMD_ONE: u64 = 0xa0;
+/// The CPU the last requester ran on (u32): the syscall thread spins for
+/// the next request only if it runs on another one.
+pub(super) const CMD_SENTRY_CPU: u64 = 0xa8;
 /// `struct sock_fprog` of the syscall thread's filter.
 pub(super) const CMD_FPROG_SYS: u64 = 0x100;
 /// `struct sock_fprog` of the program threads' filter.
@@ -108,6 +111,9 @@ pub(super) const RES_SEQ: u64 = RESULT_OFF;
 pub(super) const RES_RET: u64 = RESULT_OFF + 0x08;
 /// Set while the syscall thread sleeps on [`CMD_SEQ`].
 pub(super) const RES_SYS_SLEEP: u64 = RESULT_OFF + 0x40;
+/// The CPU the syscall thread last reported from (a hint: the program can
+/// write it).
+pub(super) const RES_SYS_CPU: u64 = RESULT_OFF + 0x44;
 
 // A slot's message page. The first cache line is the stub's, the second the
 // sentry's.

@@ -5,9 +5,10 @@ mod layout;
 mod sys;
 
 use std::any::Any;
+use std::cell::Cell;
 use std::collections::HashMap;
 use std::os::fd::{AsFd, AsRawFd, OwnedFd};
-use std::sync::atomic::{AtomicBool, AtomicI32, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI32, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, PoisonError, Weak};
 use std::time::{Duration, Instant};
 
@@ -21,12 +22,13 @@ use crate::{
 };
 use layout::{
     CHUNK_ADDR, CHUNK_SIZE, CMD_ARGS, CMD_EVENT_FD, CMD_FILTER_MAX, CMD_FILTER_SYS,
-    CMD_FILTER_THREAD, CMD_FPROG_SYS, CMD_FPROG_THREAD, CMD_FSGSBASE, CMD_ONE, CMD_OP, CMD_SEQ,
-    CMD_SPIN_TICKS, CMD_YIELD_TICKS, MAX_THREADS, MC_WORDS, MSG_CTID, MSG_FLAGS, MSG_FS_BASE,
-    MSG_GS_BASE, MSG_NEW_FS, MSG_NEW_GS, MSG_SENTRY_CPU, MSG_SENTRY_SLEEP, MSG_SIGNO, MSG_STATE,
-    MSG_STUB_CPU, MSG_STUB_SLEEP, MSG_UC, OP_CLONE, OP_MMAP, OP_MUNMAP, RES_RET, RES_SEQ,
-    RES_SYS_SLEEP, RESUME_EXIT, RESUME_SET_FS, RESUME_SET_GS, SIGINFO_SIZE, SLOT_ALTSTACK_OFF,
-    SLOT_SIZE, SLOTS_OFF, STATE_EVENT, STATE_RESUME, UC_MCONTEXT, UC_SIGMASK, UC_SIZE, UC_STACK,
+    CMD_FILTER_THREAD, CMD_FPROG_SYS, CMD_FPROG_THREAD, CMD_FSGSBASE, CMD_ONE, CMD_OP,
+    CMD_SENTRY_CPU, CMD_SEQ, CMD_SPIN_TICKS, CMD_YIELD_TICKS, MAX_THREADS, MC_WORDS, MSG_CTID,
+    MSG_FLAGS, MSG_FS_BASE, MSG_GS_BASE, MSG_NEW_FS, MSG_NEW_GS, MSG_SENTRY_CPU, MSG_SENTRY_SLEEP,
+    MSG_SIGNO, MSG_STATE, MSG_STUB_CPU, MSG_STUB_SLEEP, MSG_UC, OP_CLONE, OP_MMAP, OP_MUNMAP,
+    RES_RET, RES_SEQ, RES_SYS_CPU, RES_SYS_SLEEP, RESUME_EXIT, RESUME_SET_FS, RESUME_SET_GS,
+    SIGINFO_SIZE, SLOT_ALTSTACK_OFF, SLOT_SIZE, SLOTS_OFF, STATE_EVENT, STATE_RESUME, UC_MCONTEXT,
+    UC_SIGMASK, UC_SIZE, UC_STACK,
 };
 
 /// The signal an [`Interrupter`] sends a running stub thread; its handler
@@ -40,6 +42,21 @@ const MAX_ADDRESS_SPACES: u64 = 4096;
 const SPIN: Duration = Duration::from_micros(20);
 /// How often a spinning side yields its CPU to other runnable work.
 const SPIN_YIELD: Duration = Duration::from_micros(5);
+/// Round trips in a row, both sides under [`SPIN`], before a context first
+/// tries running its stub thread on the other CPU.
+const APART_AFTER: u32 = 16;
+/// The most round trips a context waits before trying again, after tries
+/// that did not pay.
+const APART_AFTER_MAX: u32 = 4096;
+/// A stay on separate CPUs shorter than this many round trips counts as a
+/// failed try (the next one waits twice as long).
+const APART_PAYS: u32 = 256;
+/// How many spins long the sentry waits for a thread it has just moved to
+/// another CPU (waking an idle CPU costs about 50 µs here).
+const MOVE_SPINS: u64 = 10;
+/// A side that has to sleep twice within this many round trips apart ends
+/// the stay.
+const MISS_WINDOW: u32 = 64;
 /// How often a sleeping sentry checks that its stub is still alive.
 const LIVENESS_POLL: Duration = Duration::from_millis(100);
 /// How long a stub may ignore an interrupt before the sandbox gives up on it.
@@ -124,6 +141,24 @@ pub struct SystrapPlatform {
     filter_thread: Vec<u8>,
     tuning: Tuning,
     next_id: AtomicU64,
+    /// The CPUs the sandbox may use, and the next one to hand out as a home.
+    cpus: Vec<usize>,
+    next_cpu: AtomicUsize,
+}
+
+thread_local! {
+    /// The calling host thread's home CPU (index into the platform's CPUs),
+    /// once it has one: it and the stub threads it sleeps on run there.
+    static HOME: Cell<Option<usize>> = const { Cell::new(None) };
+}
+
+/// Where a context's stub thread runs, relative to the context's own thread.
+#[derive(Clone, Copy, Debug, Default)]
+struct Placement {
+    /// The context's thread is pinned here; a stub thread it sleeps on too.
+    home: Option<usize>,
+    /// Another CPU, for a stub thread both sides spin on.
+    away: Option<usize>,
 }
 
 fn host(op: &'static str) -> impl FnOnce(std::io::Error) -> PlatformError {
@@ -168,7 +203,32 @@ impl SystrapPlatform {
             filter_thread: filter_bytes(&filter_thread),
             tuning,
             next_id: AtomicU64::new(1),
+            cpus: sys::allowed_cpus(),
+            next_cpu: AtomicUsize::new(0),
         })
+    }
+
+    /// The calling thread's placement: on first use it gets a home CPU (in
+    /// turn) and is pinned there. Pinning only makes hand-offs cheaper, so
+    /// a host that refuses it costs speed, not correctness.
+    fn placement(&self) -> Placement {
+        let n = self.cpus.len();
+        if n < 2 {
+            return Placement::default();
+        }
+        let index = HOME.with(|home| {
+            if let Some(index) = home.get().filter(|&i| i < n) {
+                return index;
+            }
+            let index = self.next_cpu.fetch_add(1, Ordering::Relaxed) % n;
+            let _ = sys::pin_to_cpu(0, self.cpus[index]);
+            home.set(Some(index));
+            index
+        });
+        Placement {
+            home: Some(self.cpus[index]),
+            away: Some(self.cpus[(index + 1) % n]),
+        }
     }
 
     fn alloc_chunk(&self) -> Result<u64, PlatformError> {
@@ -194,6 +254,7 @@ impl SystrapPlatform {
         m.write_u64(base + CMD_YIELD_TICKS, self.tuning.yield_ticks);
         m.write_u64(base + CMD_EVENT_FD, u64::from(self.event_fd));
         m.write_u64(base + CMD_ONE, 1);
+        m.store(base + CMD_SENTRY_CPU, u32::MAX);
         for (fprog, at, code) in [
             (CMD_FPROG_SYS, CMD_FILTER_SYS, &self.filter_sys),
             (CMD_FPROG_THREAD, CMD_FILTER_THREAD, &self.filter_thread),
@@ -242,6 +303,12 @@ impl Platform for SystrapPlatform {
                 return Err(host("request stub")(err));
             }
         };
+        let place = self.placement();
+        if let Some(home) = place.home {
+            // The syscall thread (and the threads it clones) start at the
+            // creator's home: requests are then same-CPU wake-ups.
+            let _ = sys::pin_to_cpu(pid, home);
+        }
         let pidfd = match sys::pidfd_open(pid) {
             Ok(fd) => fd,
             Err(err) => {
@@ -277,6 +344,7 @@ impl Platform for SystrapPlatform {
             tgid: AtomicI32::new(0),
         });
         Ok(Box::new(SystrapContext {
+            place: self.placement(),
             shared: Shared {
                 pending: Arc::clone(&pending),
                 kick: Arc::clone(&kick),
@@ -303,6 +371,8 @@ impl Platform for SystrapPlatform {
                 libc::SYS_kill,
                 libc::SYS_sched_yield,
                 libc::SYS_getcpu,
+                libc::SYS_sched_setaffinity,
+                libc::SYS_sched_getaffinity,
                 libc::SYS_pidfd_open,
                 libc::SYS_poll,
                 libc::SYS_ppoll,
@@ -364,8 +434,16 @@ impl AsInner {
     /// Waits for the syscall thread's next answer (`seq` is only a hint in
     /// program-writable memory; the eventfd count is the proof).
     fn wait_answer(&self, seq: u32, patience: Option<Duration>) -> Result<(), PlatformError> {
+        // Spin only while the syscall thread runs on another CPU: on this
+        // one, spinning would only keep it from running.
+        let m = &self.memory;
+        let cpu = sys::current_cpu();
         let deadline = sys::rdtsc() + self.tuning.spin_ticks;
-        while self.memory.load(self.base + RES_SEQ) != seq && sys::rdtsc() < deadline {
+        while m.load(self.base + RES_SEQ) != seq
+            && m.load(self.base + RES_SYS_CPU) != cpu
+            && m.load(self.base + RES_SYS_SLEEP) == 0
+            && sys::rdtsc() < deadline
+        {
             std::hint::spin_loop();
         }
         let start = Instant::now();
@@ -391,6 +469,7 @@ impl AsInner {
             m.write_u64(self.base + CMD_ARGS + 8 * i, arg);
         }
         m.write_u64(self.base + CMD_OP, op);
+        m.store(self.base + CMD_SENTRY_CPU, sys::current_cpu());
         *seq = seq.wrapping_add(1);
         m.store(self.base + CMD_SEQ, *seq);
         if m.load(self.base + RES_SYS_SLEEP) != 0 {
@@ -428,7 +507,7 @@ impl AsInner {
 
     /// Clones a new program thread into a fresh slot and waits until its
     /// handler has entered the sentry's hands.
-    fn spawn_thread(&self, shared: &Shared) -> Result<StubThread, PlatformError> {
+    fn spawn_thread(&self, shared: &Shared, place: Placement) -> Result<StubThread, PlatformError> {
         let slot = self.alloc_slot()?;
         let msg = self.msg(slot);
         self.memory.write(msg, &[0u8; 0x80]);
@@ -445,6 +524,9 @@ impl AsInner {
                 return Err(self.stub_error(format!("clone a thread: {:#x}", ret)));
             }
         };
+        if let Some(home) = place.home {
+            let _ = sys::pin_to_cpu(tid, home);
+        }
         let mut thread = StubThread {
             slot,
             msg,
@@ -454,10 +536,11 @@ impl AsInner {
             gs_base: 0,
             fresh: true,
             gone: false,
+            handoff: Handoff::default(),
         };
         // The first event is the thread's own `int3`: it only parks it.
         let mut scratch = Registers::default();
-        if matches!(thread.wait_event(self, shared)?, Waited::Gone) {
+        if matches!(thread.wait_event(self, shared, place)?, Waited::Gone) {
             return Err(self.stub_error(format!("new thread {tid} exited")));
         }
         thread.load_event(self, &mut scratch)?;
@@ -619,27 +702,81 @@ struct StubThread {
     fresh: bool,
     /// The host thread exited; a new one is needed.
     gone: bool,
+    handoff: Handoff,
+}
+
+/// A stub thread's hand-off policy. It sleeps on the context's home CPU
+/// ("together": every hand-off is a same-CPU futex wake-up, a cross-CPU one
+/// costs ten times more on the VMs we run on) until round trips come fast
+/// enough that both sides can spin instead; then it moves to another CPU
+/// ("apart") and both spin, until one side has to sleep, which brings it
+/// home again. Tries that do not pay make the next one wait longer.
+#[derive(Debug)]
+struct Handoff {
+    apart: bool,
+    /// The stay apart has just begun: the thread sleeps at home and its
+    /// first wake-up on the other CPU is slow.
+    moving: bool,
+    /// Fast round trips in a row, while together.
+    fast: u32,
+    /// How many fast round trips start the next try.
+    needed: u32,
+    /// Round trips in the current stay apart.
+    trips: u32,
+    /// `trips` at the last time a side had to sleep while apart.
+    missed_at: Option<u32>,
+    /// When the thread was last released, and when its event arrived (TSC).
+    released: u64,
+    arrived: u64,
+    dbg: [u64; 6],
+}
+
+impl Default for Handoff {
+    fn default() -> Handoff {
+        Handoff {
+            apart: false,
+            moving: false,
+            fast: 0,
+            needed: APART_AFTER,
+            trips: 0,
+            missed_at: None,
+            released: 0,
+            arrived: 0,
+            dbg: [0; 6],
+        }
+    }
 }
 
 impl StubThread {
     /// Waits until the thread's handler publishes an event. Spins only while
     /// the thread last ran on another CPU, and only briefly; re-sends a
     /// pending interrupt and checks that the stub lives while it sleeps.
-    fn wait_event(&self, aspace: &AsInner, shared: &Shared) -> Result<Waited, PlatformError> {
+    fn wait_event(
+        &mut self,
+        aspace: &AsInner,
+        shared: &Shared,
+        place: Placement,
+    ) -> Result<Waited, PlatformError> {
         let m = &aspace.memory;
         let state = self.msg + MSG_STATE;
         let cpu = sys::current_cpu();
         let start = sys::rdtsc();
-        let (deadline, mut next_yield) = (
-            start + aspace.tuning.spin_ticks,
-            start + aspace.tuning.yield_ticks,
-        );
+        // The first wake-up on another CPU costs a few cross-CPU wake-ups.
+        let moving = std::mem::take(&mut self.handoff.moving);
+        let spin = aspace.tuning.spin_ticks * if moving { MOVE_SPINS } else { 1 };
+        let (deadline, mut next_yield) = (start + spin, start + aspace.tuning.yield_ticks);
         loop {
             if m.load(state) == STATE_EVENT {
                 break;
             }
             let now = sys::rdtsc();
-            if now >= deadline || m.load(self.msg + MSG_STUB_CPU) == cpu {
+            if !moving && m.load(self.msg + MSG_STUB_CPU) == cpu {
+                break;
+            }
+            if now >= deadline {
+                // The program runs longer than a spin: sleep, and have the
+                // thread wake us from this CPU rather than from another.
+                self.missed(place);
                 break;
             }
             if now >= next_yield {
@@ -654,9 +791,11 @@ impl StubThread {
             let seen = m.load(state);
             if seen == STATE_EVENT {
                 m.store(self.msg + MSG_SENTRY_CPU, sys::current_cpu());
+                self.arrived(aspace, place);
                 return Ok(Waited::Event);
             }
             m.store(self.msg + MSG_SENTRY_SLEEP, 1);
+            self.handoff.dbg[4] += 1;
             let seen = m.load(state);
             if seen != STATE_EVENT {
                 m.futex_wait(state, seen, LIVENESS_POLL);
@@ -758,8 +897,67 @@ impl StubThread {
         Ok(Raw::Event(Event::Signal(info)))
     }
 
+    /// Books that one side had to sleep while apart. Rare misses cost one
+    /// cross-CPU wake-up each, no more than a move home and back would; a
+    /// second one within [`MISS_WINDOW`] round trips moves the thread back
+    /// to the context's home CPU and ends the stay apart.
+    fn missed(&mut self, place: Placement) {
+        let h = &mut self.handoff;
+        if !h.apart {
+            return;
+        }
+        let recent = h
+            .missed_at
+            .is_some_and(|at| h.trips.saturating_sub(at) < MISS_WINDOW);
+        h.missed_at = Some(h.trips);
+        if !recent {
+            return;
+        }
+        h.apart = false;
+        h.missed_at = None;
+        h.dbg[1] += 1;
+        h.fast = 0;
+        h.needed = if h.trips < APART_PAYS {
+            h.needed.saturating_mul(2).min(APART_AFTER_MAX)
+        } else {
+            APART_AFTER
+        };
+        if let Some(home) = place.home {
+            let _ = sys::pin_to_cpu(self.tid, home);
+        }
+    }
+
+    /// Books an event's arrival: counts fast round trips while together,
+    /// and moves the thread away (while it is parked) once there are enough.
+    fn arrived(&mut self, aspace: &AsInner, place: Placement) {
+        let now = sys::rdtsc();
+        let spin = aspace.tuning.spin_ticks;
+        let h = &mut self.handoff;
+        let ran = now.wrapping_sub(h.released);
+        let handled = h.released.wrapping_sub(h.arrived);
+        h.arrived = now;
+        h.dbg[2] += 1;
+        if h.apart {
+            h.dbg[3] += 1;
+            h.trips = h.trips.saturating_add(1);
+            return;
+        }
+        let Some(away) = place.away else { return };
+        if ran < spin && handled < spin {
+            h.fast += 1;
+        } else {
+            h.fast = 0;
+        }
+        if h.fast >= h.needed && sys::pin_to_cpu(self.tid, away).is_ok() {
+            h.apart = true;
+            h.moving = true;
+            h.dbg[0] += 1;
+            h.trips = 0;
+        }
+    }
+
     /// Writes `regs` into the parked frame and releases the thread.
-    fn resume(&mut self, aspace: &AsInner, regs: &Registers) {
+    fn resume(&mut self, aspace: &AsInner, regs: &Registers, place: Placement) {
         let m = &aspace.memory;
         let mut raw = [0u8; MC_WORDS * 8];
         m.read(self.frame + UC_MCONTEXT, &mut raw);
@@ -790,7 +988,12 @@ impl StubThread {
         }
         self.fresh = false;
         m.store(self.msg + MSG_FLAGS, flags);
+        if self.handoff.apart && !self.handoff.moving && m.load(self.msg + MSG_STUB_SLEEP) != 0 {
+            // It gave up spinning: wake it here rather than on the other CPU.
+            self.missed(place);
+        }
         self.release(aspace);
+        self.handoff.released = sys::rdtsc();
     }
 
     fn release(&self, aspace: &AsInner) {
@@ -855,6 +1058,7 @@ fn words_from_regs(r: &Registers, w: &mut [u64; MC_WORDS]) {
 /// A host thread's context: one stub thread per address space it runs in.
 #[derive(Debug)]
 pub struct SystrapContext {
+    place: Placement,
     shared: Shared,
     interrupter: Interrupter,
     /// By address-space id.
@@ -879,7 +1083,7 @@ impl SystrapContext {
             // Forget threads of address spaces that are gone.
             self.threads
                 .retain(|_, (aspace, _)| aspace.strong_count() > 0);
-            let thread = inner.spawn_thread(&self.shared)?;
+            let thread = inner.spawn_thread(&self.shared, self.place)?;
             self.threads
                 .insert(inner.id, (Arc::downgrade(inner), thread));
         }
@@ -888,13 +1092,14 @@ impl SystrapContext {
 
     fn run(
         shared: &Shared,
+        place: Placement,
         inner: &AsInner,
         thread: &mut StubThread,
         regs: &mut Registers,
     ) -> Result<Event, PlatformError> {
         loop {
-            thread.resume(inner, regs);
-            if matches!(thread.wait_event(inner, shared)?, Waited::Gone) {
+            thread.resume(inner, regs, place);
+            if matches!(thread.wait_event(inner, shared, place)?, Waited::Gone) {
                 thread.gone = true;
                 // The program destroyed its own thread: to the kernel, that
                 // thread was killed.
@@ -933,7 +1138,7 @@ impl Context for SystrapContext {
             Ok(Event::Interrupted)
         } else {
             let thread = &mut self.threads.get_mut(&inner.id).expect("created above").1;
-            Self::run(&self.shared, &inner, thread, regs)
+            Self::run(&self.shared, self.place, &inner, thread, regs)
         };
         shared_kick.running.store(0, Ordering::SeqCst);
         if matches!(event, Ok(Event::Interrupted)) {
@@ -1013,6 +1218,14 @@ impl Context for SystrapContext {
 
 impl Drop for SystrapContext {
     fn drop(&mut self) {
+        if std::env::var_os("CARAPACE_SYSTRAP_STATS").is_some() {
+            for (_, t) in self.threads.values() {
+                eprintln!(
+                    "systrap stats {:?} place {:?} {:?}",
+                    t.handoff.dbg, self.place, t.handoff
+                );
+            }
+        }
         for (aspace, thread) in self.threads.values() {
             if let Some(inner) = aspace.upgrade() {
                 inner.memory.store(thread.msg + MSG_FLAGS, RESUME_EXIT);

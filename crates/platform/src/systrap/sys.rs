@@ -303,6 +303,32 @@ pub(super) fn current_cpu() -> u32 {
     u32::try_from(cpu).unwrap_or(u32::MAX)
 }
 
+/// Pins thread `tid` (0: the caller) to `cpu`.
+pub(super) fn pin_to_cpu(tid: i32, cpu: usize) -> io::Result<()> {
+    // SAFETY: an all-zero cpu_set_t is a valid empty set.
+    let mut set: libc::cpu_set_t = unsafe { std::mem::zeroed() };
+    // SAFETY: CPU_SET bounds-checks `cpu` against the set's size.
+    unsafe { libc::CPU_SET(cpu, &mut set) };
+    // SAFETY: sched_setaffinity reads one cpu_set_t of the size we pass.
+    cvt(unsafe { libc::sched_setaffinity(tid, size_of::<libc::cpu_set_t>(), &set) }.into())
+        .map(drop)
+}
+
+/// The CPUs the calling thread may run on.
+pub(super) fn allowed_cpus() -> Vec<usize> {
+    // SAFETY: an all-zero cpu_set_t is a valid empty set.
+    let mut set: libc::cpu_set_t = unsafe { std::mem::zeroed() };
+    // SAFETY: sched_getaffinity writes one cpu_set_t of the size we pass.
+    if unsafe { libc::sched_getaffinity(0, size_of::<libc::cpu_set_t>(), &mut set) } != 0 {
+        return Vec::new();
+    }
+    let count = usize::try_from(libc::CPU_SETSIZE).unwrap_or(0);
+    // SAFETY: CPU_ISSET reads the set in bounds (cpu < CPU_SETSIZE).
+    (0..count)
+        .filter(|&cpu| unsafe { libc::CPU_ISSET(cpu, &set) })
+        .collect()
+}
+
 /// Gives the CPU to other runnable threads, if any.
 pub(super) fn yield_now() {
     // SAFETY: sched_yield takes no arguments.
@@ -421,6 +447,14 @@ std::arch::global_asm!(
     // The syscall thread's loop: %rbx = command page, %rbp = result page,
     // %r12d = the last request's sequence number, %r15d = this CPU.
     "carapace_systrap_sys_loop:",
+    // Publish this CPU; spin only if the last requester ran on another one.
+    "mov $0x7b, %eax",
+    "lsl %eax, %eax",
+    "and $0xfff, %eax",
+    "mov %eax, {res_sys_cpu_rel}(%rbp)",
+    "xor %r14d, %r14d",
+    "cmp {cmd_sentry_cpu}(%rbx), %eax",
+    "je carapace_systrap_sys_spin",
     "rdtsc",
     "shl $32, %rdx",
     "or %rdx, %rax",
@@ -684,6 +718,8 @@ std::arch::global_asm!(
     res_seq_rel = const RES_SEQ - RESULT_OFF,
     res_ret_rel = const RES_RET - RESULT_OFF,
     res_sys_sleep_rel = const RES_SYS_SLEEP - RESULT_OFF,
+    res_sys_cpu_rel = const super::layout::RES_SYS_CPU - RESULT_OFF,
+    cmd_sentry_cpu = const super::layout::CMD_SENTRY_CPU,
     cmd_seq = const super::layout::CMD_SEQ,
     cmd_op = const CMD_OP,
     cmd_args = const CMD_ARGS,
