@@ -4,6 +4,10 @@
 //! The C programs beside this file know the stub's layout
 //! (`crates/platform/src/systrap/layout.rs`): these are white-box attacks.
 
+// An integration-test crate is a test module as a whole: its helpers may
+// unwrap, and its #[test]s need no inner module.
+#![allow(clippy::tests_outside_test_module, clippy::unwrap_used)]
+
 mod common;
 
 use std::fs;

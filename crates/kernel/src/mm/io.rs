@@ -49,11 +49,11 @@ impl MemoryManager {
         if write && st.pmas.find(page).is_some_and(|(_, _, pma)| pma.cow) {
             self.break_cow(st, page, &vma).map_err(|_| Errno::EFAULT)?;
             // The platform may map the old page: map the new one instead.
-            if st.mapped.find(page).is_some() {
-                if let Err(err) = self.map_backed(st, page, page + PAGE, &vma, false) {
-                    st.platform_error.get_or_insert(err);
-                    return Err(Errno::EFAULT);
-                }
+            if st.mapped.find(page).is_some()
+                && let Err(err) = self.map_backed(st, page, page + PAGE, &vma, false)
+            {
+                st.platform_error.get_or_insert(err);
+                return Err(Errno::EFAULT);
             }
         }
         let (ps, pe, pma) = st.pmas.find(page).ok_or(Errno::EFAULT)?;

@@ -145,7 +145,7 @@ const CLONE_ARGS_SIZE_VER0: u64 = 64;
 /// Implements Linux `clone3(2)`.
 fn sys_clone3(task: &mut Task, args: &SyscallArgs) -> SyscallResult {
     let size = args.u64(1);
-    if size < CLONE_ARGS_SIZE_VER0 || size > abi::PAGE_SIZE {
+    if !(CLONE_ARGS_SIZE_VER0..=abi::PAGE_SIZE).contains(&size) {
         return Err(Errno::EINVAL);
     }
     let full = size_of::<CloneArgsRaw>() as u64;

@@ -298,10 +298,10 @@ fn sys_rt_sigsuspend(task: &mut Task, args: &SyscallArgs) -> SyscallResult {
     // ERESTARTNOHAND: a handler runs (and its frame restores the saved
     // mask), so the call fails with EINTR; if none runs it restarts, and
     // the saved mask must come back first.
-    if task.handle().pending_kill().is_some() {
-        if let Some(old) = task.saved_mask.take() {
-            handle.set_signal_mask(old);
-        }
+    if task.handle().pending_kill().is_some()
+        && let Some(old) = task.saved_mask.take()
+    {
+        handle.set_signal_mask(old);
     }
     result
 }

@@ -111,9 +111,12 @@ impl Task {
     }
 }
 
+/// A `#!` line: the interpreter's path and its optional single argument.
+type Interpreter = (Vec<u8>, Option<Vec<u8>>);
+
 /// The interpreter and optional argument of a `#!` script, or `None` if
 /// `file` does not start with `#!`.
-fn shebang(file: &Arc<File>) -> Result<Option<(Vec<u8>, Option<Vec<u8>>)>, Errno> {
+fn shebang(file: &Arc<File>) -> Result<Option<Interpreter>, Errno> {
     let mut head = [0u8; BINPRM_BUF_SIZE];
     let mut len = 0;
     while len < head.len() {

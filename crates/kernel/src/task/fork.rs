@@ -120,7 +120,7 @@ impl Task {
         let started = match spawned {
             Ok(_) => ready_rx
                 .recv()
-                .unwrap_or_else(|_| Err(PlatformError::WrongThread("child thread ended"))),
+                .unwrap_or(Err(PlatformError::WrongThread("child thread ended"))),
             Err(err) => Err(PlatformError::Host {
                 op: "spawn task thread",
                 source: err,
@@ -337,7 +337,7 @@ impl Task {
         let started = match spawned {
             Ok(_) => ready_rx
                 .recv()
-                .unwrap_or_else(|_| Err(PlatformError::WrongThread("thread ended"))),
+                .unwrap_or(Err(PlatformError::WrongThread("thread ended"))),
             Err(err) => Err(PlatformError::Host {
                 op: "spawn task thread",
                 source: err,

@@ -18,6 +18,7 @@ use crate::signal::{DefaultAction, default_action};
 const RED_ZONE: u64 = 128;
 /// The `fxsave` area's size and alignment in a frame.
 const FPSTATE_SIZE: u64 = 512;
+const FPSTATE_LEN: usize = 512;
 const FPSTATE_ALIGN: u64 = 64;
 /// `FIX_EFLAGS`: the flags `rt_sigreturn` takes from the frame.
 const FIX_EFLAGS: u64 = 0x50dd5;
@@ -172,7 +173,7 @@ impl Task {
             return Err(Errno::EFAULT);
         }
         self.mm
-            .copy_out(fp_addr, &fpu[..fpu.len().min(FPSTATE_SIZE as usize)])?;
+            .copy_out(fp_addr, &fpu[..fpu.len().min(FPSTATE_LEN)])?;
         self.mm.copy_out(frame_addr, frame.as_bytes())?;
 
         self.regs.rsp = frame_addr;
@@ -274,7 +275,7 @@ impl Task {
                 .reset_fpu_state(aspace.as_ref())
                 .map_err(|_| Errno::EFAULT)?;
         } else {
-            let mut fpu = vec![0u8; FPSTATE_SIZE as usize];
+            let mut fpu = vec![0u8; FPSTATE_LEN];
             self.mm.copy_in(sc.fpstate, &mut fpu)?;
             self.context
                 .set_fpu_state(aspace.as_ref(), &fpu)

@@ -136,7 +136,6 @@ impl ProcessTree {
     }
 
     /// Adds a forked child of `parent`, in the parent's group and session.
-
     pub fn add_child(&self, parent: i32, group: Arc<ThreadGroup>, exit_signal: u32) {
         let mut st = self.lock();
         let (pgid, sid) = st.procs.get(&parent).map_or((1, 1), |p| (p.pgid, p.sid));

@@ -287,7 +287,7 @@ mod tests {
 
     /// A classic-BPF interpreter for the subset the builder emits.
     fn run(filter: &[Insn], nr: u32, arch: u32, ip: u64, args: [u64; 6]) -> u32 {
-        let mut data = vec![0u8; 64];
+        let mut data = [0u8; 64];
         data[0..4].copy_from_slice(&nr.to_le_bytes());
         data[4..8].copy_from_slice(&arch.to_le_bytes());
         data[8..16].copy_from_slice(&ip.to_le_bytes());

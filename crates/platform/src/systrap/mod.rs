@@ -57,6 +57,8 @@ const MOVE_SPINS: u64 = 10;
 /// A side that has to sleep twice within this many round trips apart ends
 /// the stay.
 const MISS_WINDOW: u32 = 64;
+/// Round trips apart before their average is compared with together's.
+const APART_JUDGED: u32 = 64;
 /// How often a sleeping sentry checks that its stub is still alive.
 const LIVENESS_POLL: Duration = Duration::from_millis(100);
 /// How long a stub may ignore an interrupt before the sandbox gives up on it.
@@ -725,6 +727,10 @@ struct Handoff {
     trips: u32,
     /// `trips` at the last time a side had to sleep while apart.
     missed_at: Option<u32>,
+    /// Moving averages (1/16 weight, TSC ticks) of the time from release
+    /// to event: of fast round trips together, and of round trips apart.
+    together_avg: u64,
+    apart_avg: u64,
     /// When the thread was last released, and when its event arrived (TSC).
     released: u64,
     arrived: u64,
@@ -740,6 +746,8 @@ impl Default for Handoff {
             needed: APART_AFTER,
             trips: 0,
             missed_at: None,
+            together_avg: 0,
+            apart_avg: 0,
             released: 0,
             arrived: 0,
             dbg: [0; 6],
@@ -910,9 +918,14 @@ impl StubThread {
             .missed_at
             .is_some_and(|at| h.trips.saturating_sub(at) < MISS_WINDOW);
         h.missed_at = Some(h.trips);
-        if !recent {
-            return;
+        if recent {
+            self.come_home(place);
         }
+    }
+
+    /// Moves the thread back to the context's home CPU: the stay apart is over.
+    fn come_home(&mut self, place: Placement) {
+        let h = &mut self.handoff;
         h.apart = false;
         h.missed_at = None;
         h.dbg[1] += 1;
@@ -940,11 +953,27 @@ impl StubThread {
         if h.apart {
             h.dbg[3] += 1;
             h.trips = h.trips.saturating_add(1);
+            if h.trips == 1 {
+                // The first trip includes the move.
+                h.apart_avg = h.together_avg;
+            } else {
+                h.apart_avg = average(h.apart_avg, ran);
+            }
+            // On a busy host, spinning vCPUs lose to the CPU's other work
+            // and a stay apart can be slower than sleeping together.
+            if h.trips >= APART_JUDGED && h.apart_avg > h.together_avg {
+                self.come_home(place);
+            }
             return;
         }
         let Some(away) = place.away else { return };
         if ran < spin && handled < spin {
             h.fast += 1;
+            h.together_avg = if h.fast == 1 && h.together_avg == 0 {
+                ran
+            } else {
+                average(h.together_avg, ran)
+            };
         } else {
             h.fast = 0;
         }
@@ -1043,6 +1072,11 @@ fn regs_from_words(w: &[u64; MC_WORDS], old: Registers) -> Registers {
         ss: (w[18] >> 48) & 0xffff,
         ..old
     }
+}
+
+/// A moving average with weight 1/16 for the new sample.
+fn average(avg: u64, sample: u64) -> u64 {
+    avg - avg / 16 + sample / 16
 }
 
 /// Writes `regs` into a sigcontext's words, keeping the rest of the frame.
