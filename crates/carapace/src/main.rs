@@ -45,6 +45,16 @@ struct Cli {
     #[arg(long, global = true, value_name = "N", default_value_t = 4096)]
     pids_limit: usize,
 
+    /// `overlay` (the default): writes land in sandbox memory and the host
+    /// never changes; `none`: the root file system is read-only (EROFS).
+    #[arg(long, global = true, value_name = "MODE", default_value = "overlay")]
+    overlay2: String,
+
+    /// The most bytes the sandbox's in-memory file systems (the overlay's
+    /// upper layer, /dev/shm, /run) may hold; ENOSPC beyond. Suffixes K, M, G.
+    #[arg(long, global = true, value_name = "SIZE")]
+    overlay_size: Option<String>,
+
     /// Networking: only `none` (loopback inside the sandbox) exists so far.
     #[arg(long, global = true, value_name = "MODE", default_value = "none")]
     network: String,
@@ -112,6 +122,14 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
 /// Checks everything the CLI can check before the sandbox starts.
 fn sandbox_config(cli: &Cli, command: &[OsString]) -> anyhow::Result<SandboxConfig> {
     let platform = choose_platform(cli.platform.as_deref())?;
+    let overlay = match cli.overlay2.as_str() {
+        "overlay" | "root:memory" => true,
+        "none" => false,
+        other => bail!(
+            "--overlay2={other}: choose `overlay` (writes in memory) or `none` (read-only root)"
+        ),
+    };
+    let overlay_size = cli.overlay_size.as_deref().map(parse_size).transpose()?;
     if cli.network != "none" {
         bail!(
             "--network={}: only --network=none is supported so far",
@@ -144,7 +162,25 @@ fn sandbox_config(cli: &Cli, command: &[OsString]) -> anyhow::Result<SandboxConf
         debug: cli.debug,
         strace: cli.strace,
         pids_limit: cli.pids_limit.max(1),
+        overlay,
+        overlay_size,
     })
+}
+
+/// A size such as `512M`: bytes, or K, M, G (powers of 1024).
+fn parse_size(text: &str) -> anyhow::Result<u64> {
+    let (digits, shift) = match text.chars().last() {
+        Some('k' | 'K') => (&text[..text.len() - 1], 10),
+        Some('m' | 'M') => (&text[..text.len() - 1], 20),
+        Some('g' | 'G') => (&text[..text.len() - 1], 30),
+        _ => (text, 0),
+    };
+    let value: u64 = digits.parse().with_context(|| {
+        format!("--overlay-size {text}: expected a number of bytes, or with K, M or G")
+    })?;
+    value
+        .checked_mul(1 << shift)
+        .with_context(|| format!("--overlay-size {text}: too large"))
 }
 
 /// The platform named by `--platform`, or the fastest one that works here.

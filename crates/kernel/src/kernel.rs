@@ -12,7 +12,7 @@ use crate::loader;
 use crate::log::DebugLog;
 use crate::mm::MemoryManager;
 use crate::task::{Credentials, ProcessTree, Task, TaskHandle, ThreadGroup};
-use crate::vfs::{self, FdTable, File, FsContext, Vfs};
+use crate::vfs::{self, FdTable, File, FsContext, Vfs, VfsOptions};
 
 /// The Linux version the sentry declares in `uname(2)`; the syscall table is
 /// written against it.
@@ -53,6 +53,11 @@ pub struct KernelConfig {
     pub log: DebugLog,
     /// The most tasks (processes and threads) the sandbox may hold.
     pub pids_limit: usize,
+    /// How the file-system view is built (overlay or read-only, its size).
+    pub vfs_options: VfsOptions,
+    /// Whether the program's stdin is a terminal: it becomes the sandbox's
+    /// controlling terminal (`/dev/tty`).
+    pub stdin_is_tty: bool,
 }
 
 /// How the program ended.
@@ -130,6 +135,8 @@ pub struct Kernel {
     pub log: DebugLog,
     /// Futex wait queues.
     pub futexes: FutexTable,
+    /// Interval and POSIX timers.
+    pub timers: Arc<crate::timer::TimerQueue>,
     /// Processes: parents, children, groups, zombies.
     pub tree: ProcessTree,
     /// The most processes the sandbox may hold (`--pids-limit`).
@@ -160,8 +167,10 @@ impl Kernel {
             cpus,
             log,
             pids_limit,
+            vfs_options,
+            stdin_is_tty,
         } = config;
-        let vfs = Vfs::new(rootfs).map_err(KernelError::Vfs)?;
+        let vfs = Vfs::with_options(rootfs, vfs_options).map_err(KernelError::Vfs)?;
         let kernel = Arc::new(Kernel {
             platform,
             allocator: crate::mm::MemoryAllocator::for_file(&memory_file),
@@ -172,15 +181,22 @@ impl Kernel {
             boot_time: Instant::now(),
             log,
             futexes: FutexTable::default(),
+            timers: Arc::default(),
             tree: ProcessTree::default(),
             pids_limit,
             tasks: Mutex::new(Vec::new()),
         });
+        let weak: std::sync::Weak<Kernel> = Arc::downgrade(&kernel);
+        let source: std::sync::Weak<dyn crate::fs::procfs::ProcSource> = weak;
+        kernel.vfs.set_proc_source(source);
         let fs = FsContext::new(&kernel.vfs, &cwd);
         let mut fds = FdTable::new();
         for (fd, host) in (0i32..).zip(stdio) {
             if let Some(host) = host {
                 let file = File::host_stdio(host).map_err(KernelError::Vfs)?;
+                if fd == 0 && stdin_is_tty {
+                    kernel.vfs.set_controlling_tty(Some(Arc::clone(&file)));
+                }
                 fds.install_at(fd, file, false).map_err(KernelError::Vfs)?;
             }
         }
@@ -341,4 +357,18 @@ fn find_command(
 
 fn lossy(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
+}
+
+impl crate::fs::procfs::ProcSource for Kernel {
+    fn hostname(&self) -> String {
+        self.hostname.clone()
+    }
+
+    fn cpus(&self) -> Vec<usize> {
+        self.cpus.clone()
+    }
+
+    fn uptime(&self) -> std::time::Duration {
+        self.boot_time.elapsed()
+    }
 }

@@ -26,6 +26,7 @@ pub mod mm;
 pub mod signal;
 pub mod syscalls;
 pub mod task;
+pub mod timer;
 pub mod vfs;
 
 pub use kernel::{ExitStatus, Kernel, KernelConfig, KernelError};

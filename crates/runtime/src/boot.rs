@@ -262,6 +262,8 @@ fn boot(config: &SandboxConfig, identity: Identity) -> Result<ExitStatus, BootEr
         cpus: identity.cpus,
         log,
         pids_limit: config.pids_limit,
+        vfs_options: vfs_options(config),
+        stdin_is_tty: sys::is_terminal(0),
     })?;
     let signalled = Arc::clone(&kernel);
     std::thread::spawn(move || {
@@ -348,4 +350,12 @@ fn open_log(config: &SandboxConfig) -> Result<DebugLog, BootError> {
         None => None,
     };
     Ok(DebugLog::new(file, config.debug, config.strace))
+}
+
+fn vfs_options(config: &SandboxConfig) -> kernel::vfs::VfsOptions {
+    let defaults = kernel::vfs::VfsOptions::default();
+    kernel::vfs::VfsOptions {
+        overlay: config.overlay,
+        memory_limit: config.overlay_size.unwrap_or(defaults.memory_limit),
+    }
 }

@@ -52,4 +52,8 @@ pub struct SandboxConfig {
     pub strace: bool,
     /// The most tasks (processes and threads) the sandbox may hold.
     pub pids_limit: usize,
+    /// Writes land in an in-memory overlay (true) or get EROFS (false).
+    pub overlay: bool,
+    /// The most bytes the sandbox's in-memory file systems may hold.
+    pub overlay_size: Option<u64>,
 }

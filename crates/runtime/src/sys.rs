@@ -310,3 +310,9 @@ pub(crate) fn wait_for_signal(signals: &[i32]) -> i32 {
     while unsafe { libc::sigwait(&set, &mut signo) } != 0 {}
     signo
 }
+
+/// Whether `fd` is a terminal.
+pub(crate) fn is_terminal(fd: RawFd) -> bool {
+    // SAFETY: isatty takes no pointers.
+    unsafe { libc::isatty(fd) == 1 }
+}

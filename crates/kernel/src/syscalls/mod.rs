@@ -22,6 +22,7 @@ pub mod strace;
 mod sys;
 pub mod table;
 mod time;
+mod timer;
 mod wait;
 
 use abi::Errno;

@@ -13,7 +13,7 @@ use abi::sysno::{SYSCALL_COUNT, SYSCALL_NAMES};
 
 use super::{
     SyscallArgs, SyscallResult, file, fork, fs, futex, mmap, pipe, poll, process, sched, signal,
-    sys, time, wait,
+    sys, time, timer, wait,
 };
 use crate::task::Task;
 
@@ -155,8 +155,9 @@ fn build() -> Vec<Syscall> {
             row.name = name;
         }
     }
-    let areas: [&[Entry]; 13] = [
+    let areas: [&[Entry]; 14] = [
         file::SYSCALLS,
+        timer::SYSCALLS,
         sched::SYSCALLS,
         pipe::SYSCALLS,
         poll::SYSCALLS,

@@ -103,6 +103,7 @@ impl Task {
             ..StackT::default()
         };
         self.clear_child_tid = 0;
+        self.thread_group.delete_posix_timers(&kernel.timers);
         self.robust_list = (0, 0);
         *lock(&self.thread_group.exe_path) = exe_path;
         kernel.tree.mark_execed(self.thread_group.pid);

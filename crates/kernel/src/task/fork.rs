@@ -359,6 +359,7 @@ pub(crate) fn exit_process(mut task: Task, status: ExitStatus) {
     task.release_vfork_parent();
     let kernel = Arc::clone(&task.kernel);
     let pid = task.thread_group.pid;
+    task.thread_group.delete_timers(&kernel.timers);
     drop(task);
     let exit_signal = kernel.tree.exit_signal(pid);
     let orphans = kernel.tree.pdeath_targets(pid);

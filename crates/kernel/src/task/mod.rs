@@ -57,6 +57,11 @@ pub struct ThreadGroup {
     group_exit: Mutex<Option<ExitStatus>>,
     /// Signalled when the last thread has ended.
     all_done: Condvar,
+    /// The ITIMER_REAL (and `alarm`) timer, once used. A leaf lock.
+    pub itimer_real: Mutex<Option<u64>>,
+    /// POSIX timers by the id the program knows, with their queue id and
+    /// clock. A leaf lock.
+    pub posix_timers: Mutex<std::collections::BTreeMap<i32, (u64, u32)>>,
 }
 
 impl ThreadGroup {
@@ -70,6 +75,8 @@ impl ThreadGroup {
             threads: Mutex::default(),
             group_exit: Mutex::new(None),
             all_done: Condvar::new(),
+            itimer_real: Mutex::new(None),
+            posix_timers: Mutex::default(),
         })
     }
 
@@ -84,6 +91,8 @@ impl ThreadGroup {
             threads: Mutex::default(),
             group_exit: Mutex::new(None),
             all_done: Condvar::new(),
+            itimer_real: Mutex::new(None),
+            posix_timers: Mutex::default(),
         })
     }
 
@@ -165,6 +174,21 @@ impl ThreadGroup {
             .wait_timeout(guard, std::time::Duration::from_millis(5))
             .unwrap_or_else(std::sync::PoisonError::into_inner)
             .0
+    }
+
+    /// Deletes the process's timers (at exit, and POSIX timers at exec).
+    pub fn delete_timers(&self, timers: &crate::timer::TimerQueue) {
+        if let Some(id) = lock(&self.itimer_real).take() {
+            timers.delete(id);
+        }
+        self.delete_posix_timers(timers);
+    }
+
+    /// Deletes the process's POSIX timers (`execve` does).
+    pub fn delete_posix_timers(&self, timers: &crate::timer::TimerQueue) {
+        for (id, _) in std::mem::take(&mut *lock(&self.posix_timers)).into_values() {
+            timers.delete(id);
+        }
     }
 
     /// How many threads the group has.

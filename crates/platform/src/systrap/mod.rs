@@ -93,19 +93,19 @@ pub fn probe() -> Result<(), PlatformError> {
     Ok(())
 }
 
-/// Timing and CPU features the stub and the sentry share.
+/// Spin times the stub and the sentry share.
 #[derive(Clone, Copy, Debug)]
 struct Tuning {
     spin_ticks: u64,
     yield_ticks: u64,
-    fsgsbase: bool,
 }
 
 impl Tuning {
-    fn measure() -> Tuning {
-        // TSC ticks per microsecond, over a short busy wait.
-        let (t0, c0) = (Instant::now(), sys::rdtsc());
-        while t0.elapsed() < Duration::from_micros(200) {
+    /// Measures the TSC's rate since `(t0, c0)`, a clock reading and a TSC
+    /// reading taken together, waiting if less than [`CALIBRATION`] has
+    /// passed (it has, by the first address space of a sandbox's boot).
+    fn measure(t0: Instant, c0: u64) -> Tuning {
+        while t0.elapsed() < CALIBRATION {
             std::hint::spin_loop();
         }
         let (us, ticks) = (
@@ -119,9 +119,29 @@ impl Tuning {
         Tuning {
             spin_ticks: ticks(SPIN),
             yield_ticks: ticks(SPIN_YIELD),
-            fsgsbase: sys::has_fsgsbase(),
         }
     }
+}
+
+/// The shortest time the TSC's rate is measured over.
+const CALIBRATION: Duration = Duration::from_micros(50);
+
+/// A stub requested from the master ahead of need, whose pid the master has
+/// not told us yet.
+#[derive(Debug)]
+struct Spare {
+    chunk: u64,
+    events: OwnedFd,
+}
+
+/// The stub master's socket, and the request it is working on ahead.
+#[derive(Debug)]
+struct Master {
+    sock: OwnedFd,
+    spare: Option<Spare>,
+    /// Whether a sandbox has asked for more than its first address space:
+    /// from then on a spare is kept ready.
+    keep_spare: bool,
 }
 
 /// Free chunks of the stub memory file.
@@ -134,14 +154,17 @@ struct ChunkPool {
 /// The systrap platform.
 #[derive(Debug)]
 pub struct SystrapPlatform {
-    master: Mutex<OwnedFd>,
+    master: Mutex<Master>,
     memory: Arc<sys::StubMemory>,
     chunks: Arc<Mutex<ChunkPool>>,
     memory_fd: u32,
     event_fd: u32,
     filter_sys: Vec<u8>,
     filter_thread: Vec<u8>,
-    tuning: Tuning,
+    /// Measured on first use, from `epoch` (a clock and a TSC reading).
+    tuning: std::sync::OnceLock<Tuning>,
+    epoch: (Instant, u64),
+    fsgsbase: bool,
     next_id: AtomicU64,
     /// The CPUs the sandbox may use, and the next one to hand out as a home.
     cpus: Vec<usize>,
@@ -188,26 +211,106 @@ impl SystrapPlatform {
         // The eventfd's number in every stub: free there, since a stub keeps
         // only the two memory fds.
         let event_fd = memory_fd.max(stub_fd) + 1;
-        let tuning = Tuning::measure();
+        let epoch = (Instant::now(), sys::rdtsc());
         let filter_sys =
             filter::syscall_thread_filter(memory_fd.unsigned_abs(), event_fd.unsigned_abs());
         let filter_thread = filter::program_thread_filter();
         assert!(filter_sys.len() <= CMD_FILTER_MAX && filter_thread.len() <= CMD_FILTER_MAX);
         let master = sys::fork_stub_master([memory_fd, stub_fd], event_fd)
             .map_err(host("fork stub master"))?;
-        Ok(SystrapPlatform {
-            master: Mutex::new(master),
+        let platform = SystrapPlatform {
+            master: Mutex::new(Master {
+                sock: master,
+                spare: None,
+                keep_spare: false,
+            }),
             memory: Arc::new(memory),
             chunks: Arc::new(Mutex::new(ChunkPool::default())),
             memory_fd: memory_fd.unsigned_abs(),
             event_fd: event_fd.unsigned_abs(),
             filter_sys: filter_bytes(&filter_sys),
             filter_thread: filter_bytes(&filter_thread),
-            tuning,
+            tuning: std::sync::OnceLock::new(),
+            epoch,
+            fsgsbase: sys::has_fsgsbase(),
             next_id: AtomicU64::new(1),
             cpus: sys::allowed_cpus(),
             next_cpu: AtomicUsize::new(0),
-        })
+        };
+        // The first address space's stub starts now, while the sandbox
+        // boots (a stub takes about 1.5 ms to get ready here).
+        {
+            let mut master = platform
+                .master
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner);
+            platform.request_spare(&mut master);
+        }
+        Ok(platform)
+    }
+
+    fn tuning(&self) -> Tuning {
+        *self
+            .tuning
+            .get_or_init(|| Tuning::measure(self.epoch.0, self.epoch.1))
+    }
+
+    fn free_chunk(&self, chunk: u64) {
+        self.chunks
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .free
+            .push(chunk);
+    }
+
+    /// Asks the master for a stub ahead of need; failure only means the
+    /// next address space asks again, synchronously.
+    fn request_spare(&self, master: &mut Master) {
+        if master.spare.is_some() {
+            return;
+        }
+        let Ok(chunk) = self.alloc_chunk() else {
+            return;
+        };
+        let base = chunk * CHUNK_SIZE;
+        self.init_chunk(base);
+        let Ok(events) = sys::eventfd() else {
+            self.free_chunk(chunk);
+            return;
+        };
+        if sys::send_stub_request(master.sock.as_fd(), base, events.as_fd()).is_err() {
+            self.free_chunk(chunk);
+            return;
+        }
+        master.spare = Some(Spare { chunk, events });
+    }
+
+    /// A new stub: the spare if there is one, else one asked for now.
+    /// Returns its chunk, answer counter and pid.
+    fn take_stub(&self) -> Result<(u64, OwnedFd, i32), PlatformError> {
+        let mut master = self.master.lock().unwrap_or_else(PoisonError::into_inner);
+        if master.spare.is_none() {
+            // A second address space (fork, exec): keep one ready from now on.
+            master.keep_spare = true;
+            self.request_spare(&mut master);
+        }
+        let Some(Spare { chunk, events }) = master.spare.take() else {
+            return Err(PlatformError::Host {
+                op: "request stub",
+                source: std::io::Error::from_raw_os_error(libc::ENOMEM),
+            });
+        };
+        let pid = match sys::stub_reply(master.sock.as_fd()) {
+            Ok(pid) => pid,
+            Err(err) => {
+                self.free_chunk(chunk);
+                return Err(host("request stub")(err));
+            }
+        };
+        if master.keep_spare {
+            self.request_spare(&mut master);
+        }
+        Ok((chunk, events, pid))
     }
 
     /// The calling thread's placement: on first use it gets a home CPU (in
@@ -248,12 +351,14 @@ impl SystrapPlatform {
         Ok(pool.next - 1)
     }
 
-    /// Writes the command page of a new chunk: tuning, eventfd, filters.
+    /// Writes the command page of a new chunk: eventfd, filters. The spin
+    /// times come when the stub is taken (until then the stub does not
+    /// spin).
     fn init_chunk(&self, base: u64) {
         let m = &self.memory;
-        m.write_u64(base + CMD_FSGSBASE, u64::from(self.tuning.fsgsbase));
-        m.write_u64(base + CMD_SPIN_TICKS, self.tuning.spin_ticks);
-        m.write_u64(base + CMD_YIELD_TICKS, self.tuning.yield_ticks);
+        m.write_u64(base + CMD_FSGSBASE, u64::from(self.fsgsbase));
+        m.write_u64(base + CMD_SPIN_TICKS, 0);
+        m.write_u64(base + CMD_YIELD_TICKS, 0);
         m.write_u64(base + CMD_EVENT_FD, u64::from(self.event_fd));
         m.write_u64(base + CMD_ONE, 1);
         m.store(base + CMD_SENTRY_CPU, u32::MAX);
@@ -275,36 +380,13 @@ impl Platform for SystrapPlatform {
     }
 
     fn new_address_space(&self) -> Result<Arc<dyn AddressSpace>, PlatformError> {
-        let chunk = self.alloc_chunk()?;
+        let (chunk, events, pid) = self.take_stub()?;
         let base = chunk * CHUNK_SIZE;
-        self.init_chunk(base);
-        let events = sys::eventfd().map_err(host("eventfd"));
-        let events = match events {
-            Ok(fd) => fd,
-            Err(err) => {
-                self.chunks
-                    .lock()
-                    .unwrap_or_else(PoisonError::into_inner)
-                    .free
-                    .push(chunk);
-                return Err(err);
-            }
-        };
-        let pid = {
-            let master = self.master.lock().unwrap_or_else(PoisonError::into_inner);
-            sys::request_stub(master.as_fd(), base, events.as_fd())
-        };
-        let pid = match pid {
-            Ok(pid) => pid,
-            Err(err) => {
-                self.chunks
-                    .lock()
-                    .unwrap_or_else(PoisonError::into_inner)
-                    .free
-                    .push(chunk);
-                return Err(host("request stub")(err));
-            }
-        };
+        let tuning = self.tuning();
+        self.memory
+            .write_u64(base + CMD_SPIN_TICKS, tuning.spin_ticks);
+        self.memory
+            .write_u64(base + CMD_YIELD_TICKS, tuning.yield_ticks);
         let place = self.placement();
         if let Some(home) = place.home {
             // The syscall thread (and the threads it clones) start at the
@@ -328,7 +410,7 @@ impl Platform for SystrapPlatform {
             base,
             chunk,
             chunks: Arc::clone(&self.chunks),
-            tuning: self.tuning,
+            tuning,
             memory_fd: u64::from(self.memory_fd),
             requests: Mutex::new(0),
             slots: Mutex::new(SlotPool::default()),
@@ -734,7 +816,6 @@ struct Handoff {
     /// When the thread was last released, and when its event arrived (TSC).
     released: u64,
     arrived: u64,
-    dbg: [u64; 6],
 }
 
 impl Default for Handoff {
@@ -750,7 +831,6 @@ impl Default for Handoff {
             apart_avg: 0,
             released: 0,
             arrived: 0,
-            dbg: [0; 6],
         }
     }
 }
@@ -803,7 +883,6 @@ impl StubThread {
                 return Ok(Waited::Event);
             }
             m.store(self.msg + MSG_SENTRY_SLEEP, 1);
-            self.handoff.dbg[4] += 1;
             let seen = m.load(state);
             if seen != STATE_EVENT {
                 m.futex_wait(state, seen, LIVENESS_POLL);
@@ -928,7 +1007,6 @@ impl StubThread {
         let h = &mut self.handoff;
         h.apart = false;
         h.missed_at = None;
-        h.dbg[1] += 1;
         h.fast = 0;
         h.needed = if h.trips < APART_PAYS {
             h.needed.saturating_mul(2).min(APART_AFTER_MAX)
@@ -949,9 +1027,7 @@ impl StubThread {
         let ran = now.wrapping_sub(h.released);
         let handled = h.released.wrapping_sub(h.arrived);
         h.arrived = now;
-        h.dbg[2] += 1;
         if h.apart {
-            h.dbg[3] += 1;
             h.trips = h.trips.saturating_add(1);
             if h.trips == 1 {
                 // The first trip includes the move.
@@ -980,7 +1056,6 @@ impl StubThread {
         if h.fast >= h.needed && sys::pin_to_cpu(self.tid, away).is_ok() {
             h.apart = true;
             h.moving = true;
-            h.dbg[0] += 1;
             h.trips = 0;
         }
     }
@@ -1252,14 +1327,6 @@ impl Context for SystrapContext {
 
 impl Drop for SystrapContext {
     fn drop(&mut self) {
-        if std::env::var_os("CARAPACE_SYSTRAP_STATS").is_some() {
-            for (_, t) in self.threads.values() {
-                eprintln!(
-                    "systrap stats {:?} place {:?} {:?}",
-                    t.handoff.dbg, self.place, t.handoff
-                );
-            }
-        }
         for (aspace, thread) in self.threads.values() {
             if let Some(inner) = aspace.upgrade() {
                 inner.memory.store(thread.msg + MSG_FLAGS, RESUME_EXIT);

@@ -818,12 +818,13 @@ pub(super) fn fork_stub_master(keep: [RawFd; 2], event_fd: RawFd) -> io::Result<
 }
 
 /// Asks the stub master for a stub on chunk offset `chunk`, handing it
-/// `events` (its answer counter). Returns the stub's pid.
-pub(super) fn request_stub(
+/// `events` (its answer counter), without waiting: the master answers each
+/// request in order, and [`stub_reply`] reads the answer.
+pub(super) fn send_stub_request(
     master: BorrowedFd<'_>,
     chunk: u64,
     events: BorrowedFd<'_>,
-) -> io::Result<i32> {
+) -> io::Result<()> {
     let mut payload = chunk.to_ne_bytes();
     let mut iov = libc::iovec {
         iov_base: payload.as_mut_ptr().cast(),
@@ -852,7 +853,12 @@ pub(super) fn request_stub(
     }
     // SAFETY: sendmsg reads the header, the iovec and the control data above.
     let sent = unsafe { libc::sendmsg(master.as_raw_fd(), &raw const msg, libc::MSG_NOSIGNAL) };
-    cvt(sent as libc::c_long)?;
+    cvt(sent as libc::c_long).map(drop)
+}
+
+/// Reads the master's answer to the oldest request not yet answered: the
+/// new stub's pid.
+pub(super) fn stub_reply(master: BorrowedFd<'_>) -> io::Result<i32> {
     let mut reply = [0u8; 4];
     // SAFETY: recv writes at most 4 bytes to `reply`.
     let n = cvt(

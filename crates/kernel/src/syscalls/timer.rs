@@ -1,0 +1,355 @@
+//! Interval timers: alarm(2), setitimer(2), getitimer(2), and the POSIX
+//! timers timer_create(2), timer_settime(2), timer_gettime(2),
+//! timer_getoverrun(2), timer_delete(2).
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use abi::Errno;
+use abi::signal::{SIGALRM, SIGRTMAX};
+use abi::sysno::*;
+use abi::time::{
+    CLOCK_BOOTTIME, CLOCK_MONOTONIC, CLOCK_REALTIME, NSEC_PER_SEC, TIMER_ABSTIME, Timespec, Timeval,
+};
+
+use super::table::{Arg, Entry, Support, entry};
+use super::{SyscallArgs, SyscallResult};
+use crate::host;
+use crate::task::{Task, lock};
+use crate::timer::{TimerSetting, TimerTarget};
+
+const ITIMER_REAL: u32 = 0;
+const ITIMER_VIRTUAL: u32 = 1;
+const ITIMER_PROF: u32 = 2;
+const SIGEV_SIGNAL: i32 = 0;
+const SIGEV_NONE: i32 = 1;
+const SIGEV_THREAD_ID: i32 = 4;
+
+/// This area's rows of the syscall table.
+pub(super) const SYSCALLS: &[Entry] = &[
+    entry(SYS_ALARM, sys_alarm, &[Arg::Int], Support::Full, ""),
+    entry(
+        SYS_SETITIMER,
+        sys_setitimer,
+        &[Arg::Int, Arg::Ptr, Arg::Ptr],
+        Support::Partial,
+        "ITIMER_REAL only: the CPU-time timers (VIRTUAL, PROF) give EINVAL",
+    ),
+    entry(
+        SYS_GETITIMER,
+        sys_getitimer,
+        &[Arg::Int, Arg::Ptr],
+        Support::Partial,
+        "as setitimer",
+    ),
+    entry(
+        SYS_TIMER_CREATE,
+        sys_timer_create,
+        &[Arg::Int, Arg::Ptr, Arg::Ptr],
+        Support::Partial,
+        "REALTIME, MONOTONIC and BOOTTIME clocks; SIGEV_SIGNAL, SIGEV_NONE and SIGEV_THREAD_ID; \
+         the signal's siginfo does not carry the timer id or value",
+    ),
+    entry(
+        SYS_TIMER_SETTIME,
+        sys_timer_settime,
+        &[Arg::Int, Arg::Hex, Arg::Ptr, Arg::Ptr],
+        Support::Full,
+        "",
+    ),
+    entry(
+        SYS_TIMER_GETTIME,
+        sys_timer_gettime,
+        &[Arg::Int, Arg::Ptr],
+        Support::Full,
+        "",
+    ),
+    entry(
+        SYS_TIMER_GETOVERRUN,
+        sys_timer_getoverrun,
+        &[Arg::Int],
+        Support::Full,
+        "",
+    ),
+    entry(
+        SYS_TIMER_DELETE,
+        sys_timer_delete,
+        &[Arg::Int],
+        Support::Full,
+        "",
+    ),
+];
+
+/// `struct itimerval`.
+#[repr(C)]
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    Default,
+    zerocopy::FromBytes,
+    zerocopy::IntoBytes,
+    zerocopy::Immutable,
+    zerocopy::KnownLayout,
+)]
+struct Itimerval {
+    it_interval: Timeval,
+    it_value: Timeval,
+}
+
+/// `struct itimerspec`.
+#[repr(C)]
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    Default,
+    zerocopy::FromBytes,
+    zerocopy::IntoBytes,
+    zerocopy::Immutable,
+    zerocopy::KnownLayout,
+)]
+struct Itimerspec {
+    it_interval: Timespec,
+    it_value: Timespec,
+}
+
+fn from_timeval(tv: Timeval) -> Result<Duration, Errno> {
+    if tv.tv_sec < 0 || !(0..1_000_000).contains(&tv.tv_usec) {
+        return Err(Errno::EINVAL);
+    }
+    Ok(Duration::new(
+        tv.tv_sec.cast_unsigned(),
+        u32::try_from(tv.tv_usec * 1000).unwrap_or(0),
+    ))
+}
+
+fn to_timeval(d: Duration) -> Timeval {
+    Timeval {
+        tv_sec: i64::try_from(d.as_secs()).unwrap_or(i64::MAX),
+        tv_usec: i64::from(d.subsec_micros()),
+    }
+}
+
+fn from_timespec(ts: Timespec) -> Result<Duration, Errno> {
+    if ts.tv_sec < 0 || !(0..NSEC_PER_SEC).contains(&ts.tv_nsec) {
+        return Err(Errno::EINVAL);
+    }
+    Ok(Duration::new(
+        ts.tv_sec.cast_unsigned(),
+        u32::try_from(ts.tv_nsec).unwrap_or(0),
+    ))
+}
+
+fn to_timespec(d: Duration) -> Timespec {
+    Timespec {
+        tv_sec: i64::try_from(d.as_secs()).unwrap_or(i64::MAX),
+        tv_nsec: i64::from(d.subsec_nanos()),
+    }
+}
+
+/// The process's ITIMER_REAL timer, created on first use.
+fn itimer_real(task: &Task) -> u64 {
+    let mut slot = lock(&task.thread_group.itimer_real);
+    *slot.get_or_insert_with(|| {
+        task.kernel.timers.create(
+            TimerTarget::Process(Arc::downgrade(&task.thread_group)),
+            SIGALRM,
+        )
+    })
+}
+
+/// Implements Linux `alarm(2)`: returns the seconds left of the previous
+/// alarm, rounded to the nearest second (at least 1 if any was left).
+fn sys_alarm(task: &mut Task, args: &SyscallArgs) -> SyscallResult {
+    let id = itimer_real(task);
+    let old = task
+        .kernel
+        .timers
+        .set(
+            id,
+            Duration::from_secs(u64::from(args.u32(0))),
+            Duration::ZERO,
+        )
+        .unwrap_or_default();
+    let mut secs = old.remaining.as_secs();
+    if old.remaining.subsec_micros() >= 500_000 || (secs == 0 && !old.remaining.is_zero()) {
+        secs += 1;
+    }
+    Ok(secs)
+}
+
+fn check_which(which: u32) -> Result<(), Errno> {
+    match which {
+        ITIMER_REAL => Ok(()),
+        ITIMER_VIRTUAL | ITIMER_PROF => Err(Errno::EINVAL),
+        _ => Err(Errno::EINVAL),
+    }
+}
+
+fn write_itimerval(task: &Task, addr: u64, setting: TimerSetting) -> Result<(), Errno> {
+    let value = Itimerval {
+        it_interval: to_timeval(setting.interval),
+        it_value: to_timeval(setting.remaining),
+    };
+    task.mm.write_obj(addr, &value)
+}
+
+/// Implements Linux `setitimer(2)`; a NULL new value disarms.
+fn sys_setitimer(task: &mut Task, args: &SyscallArgs) -> SyscallResult {
+    check_which(args.u32(0))?;
+    let new = match args.addr(1) {
+        0 => Itimerval::default(),
+        addr => task.mm.read_obj(addr)?,
+    };
+    let (value, interval) = (from_timeval(new.it_value)?, from_timeval(new.it_interval)?);
+    let id = itimer_real(task);
+    let old = task
+        .kernel
+        .timers
+        .set(id, value, interval)
+        .unwrap_or_default();
+    if args.addr(2) != 0 {
+        write_itimerval(task, args.addr(2), old)?;
+    }
+    Ok(0)
+}
+
+/// Implements Linux `getitimer(2)`.
+fn sys_getitimer(task: &mut Task, args: &SyscallArgs) -> SyscallResult {
+    check_which(args.u32(0))?;
+    let id = itimer_real(task);
+    let setting = task.kernel.timers.get(id).unwrap_or_default();
+    write_itimerval(task, args.addr(1), setting)?;
+    Ok(0)
+}
+
+/// `struct sigevent`: value, signo, notify, then the union (a thread id
+/// for SIGEV_THREAD_ID) padded to 64 bytes.
+#[repr(C)]
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    Default,
+    zerocopy::FromBytes,
+    zerocopy::IntoBytes,
+    zerocopy::Immutable,
+    zerocopy::KnownLayout,
+)]
+struct SigEvent {
+    value: u64,
+    signo: i32,
+    notify: i32,
+    tid: i32,
+    _pad: [i32; 11],
+}
+const _: () = assert!(size_of::<SigEvent>() == 64);
+
+/// Implements Linux `timer_create(2)`.
+fn sys_timer_create(task: &mut Task, args: &SyscallArgs) -> SyscallResult {
+    match args.u32(0) {
+        CLOCK_REALTIME | CLOCK_MONOTONIC | CLOCK_BOOTTIME => {}
+        _ => return Err(Errno::EINVAL),
+    }
+    let event = match args.addr(1) {
+        0 => SigEvent {
+            signo: SIGALRM.cast_signed(),
+            notify: SIGEV_SIGNAL,
+            ..SigEvent::default()
+        },
+        addr => task.mm.read_obj(addr)?,
+    };
+    let signo = u32::try_from(event.signo).unwrap_or(0);
+    let group = Arc::downgrade(&task.thread_group);
+    let target = match event.notify {
+        SIGEV_NONE => TimerTarget::None,
+        SIGEV_SIGNAL if (1..=SIGRTMAX).contains(&signo) => TimerTarget::Process(group),
+        SIGEV_THREAD_ID if (1..=SIGRTMAX).contains(&signo) => {
+            let thread = task.thread_group.thread(event.tid).ok_or(Errno::EINVAL)?;
+            TimerTarget::Thread(group, Arc::downgrade(&thread))
+        }
+        _ => return Err(Errno::EINVAL),
+    };
+    let id = task.kernel.timers.create(target, signo);
+    let timer_id = {
+        let mut timers = lock(&task.thread_group.posix_timers);
+        let timer_id = (0..).find(|n| !timers.contains_key(n)).unwrap_or(0);
+        timers.insert(timer_id, (id, args.u32(0)));
+        timer_id
+    };
+    if let Err(errno) = task.mm.write_obj(args.addr(2), &timer_id) {
+        lock(&task.thread_group.posix_timers).remove(&timer_id);
+        task.kernel.timers.delete(id);
+        return Err(errno);
+    }
+    Ok(0)
+}
+
+/// The queue id and clock of the process's POSIX timer `timer_id`.
+fn posix_timer(task: &Task, timer_id: i32) -> Result<(u64, u32), Errno> {
+    lock(&task.thread_group.posix_timers)
+        .get(&timer_id)
+        .copied()
+        .ok_or(Errno::EINVAL)
+}
+
+fn write_itimerspec(task: &Task, addr: u64, setting: TimerSetting) -> Result<(), Errno> {
+    let value = Itimerspec {
+        it_interval: to_timespec(setting.interval),
+        it_value: to_timespec(setting.remaining),
+    };
+    task.mm.write_obj(addr, &value)
+}
+
+/// Implements Linux `timer_settime(2)`.
+fn sys_timer_settime(task: &mut Task, args: &SyscallArgs) -> SyscallResult {
+    let (id, clock) = posix_timer(task, args.i32(0))?;
+    let flags = args.u32(1);
+    if flags & !TIMER_ABSTIME != 0 {
+        return Err(Errno::EINVAL);
+    }
+    let new: Itimerspec = task.mm.read_obj(args.addr(2))?;
+    let (mut value, interval) = (
+        from_timespec(new.it_value)?,
+        from_timespec(new.it_interval)?,
+    );
+    if flags & TIMER_ABSTIME != 0 && !value.is_zero() {
+        let now = from_timespec(host::clock_gettime(clock)?)?;
+        // An absolute time already past fires at once.
+        value = value.saturating_sub(now).max(Duration::from_nanos(1));
+    }
+    let old = task
+        .kernel
+        .timers
+        .set(id, value, interval)
+        .ok_or(Errno::EINVAL)?;
+    if args.addr(3) != 0 {
+        write_itimerspec(task, args.addr(3), old)?;
+    }
+    Ok(0)
+}
+
+/// Implements Linux `timer_gettime(2)`.
+fn sys_timer_gettime(task: &mut Task, args: &SyscallArgs) -> SyscallResult {
+    let (id, _) = posix_timer(task, args.i32(0))?;
+    let setting = task.kernel.timers.get(id).ok_or(Errno::EINVAL)?;
+    write_itimerspec(task, args.addr(1), setting)?;
+    Ok(0)
+}
+
+/// Implements Linux `timer_getoverrun(2)`.
+fn sys_timer_getoverrun(task: &mut Task, args: &SyscallArgs) -> SyscallResult {
+    let (id, _) = posix_timer(task, args.i32(0))?;
+    let overrun = task.kernel.timers.overrun(id).ok_or(Errno::EINVAL)?;
+    Ok(overrun.min(i32::MAX as u64))
+}
+
+/// Implements Linux `timer_delete(2)`.
+fn sys_timer_delete(task: &mut Task, args: &SyscallArgs) -> SyscallResult {
+    let (id, _) = lock(&task.thread_group.posix_timers)
+        .remove(&args.i32(0))
+        .ok_or(Errno::EINVAL)?;
+    task.kernel.timers.delete(id);
+    Ok(0)
+}
