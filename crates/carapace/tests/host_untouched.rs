@@ -366,12 +366,14 @@ fn escape_attempts(user: User) -> Result<(), Failed> {
             echo c >> /data/escape_link; \
             echo d > /../../../../data/sub/../../etc/motd.new; \
             /bin/busybox mkdir -p /data/x/y && cd /data/x/y && echo e > ../../../../../../../data/file.txt; \
-            echo f > /proc/self/root/data/file.txt 2>/dev/null; \
+            echo f > /proc/self/root/data/file.txt; \
             echo g > /proc/new 2>/dev/null || echo refused-proc; \
             echo h > /sys/new 2>/dev/null || echo refused-sys; \
             echo i > /dev/new 2>/dev/null || echo refused-dev; \
             /bin/busybox cat /etc/motd /etc/motd.new /data/file.txt";
-        let want = "refused-proc\nrefused-sys\nrefused-dev\na\nb\nc\nd\ne\n";
+        // /proc/self/root is the sandbox's root, as on Linux: the write
+        // lands in the sandbox's view of /data/file.txt, never the host's.
+        let want = "refused-proc\nrefused-sys\nrefused-dev\na\nb\nc\nd\nf\n";
         run_script(canary, user, script, want)
     })
 }

@@ -185,7 +185,8 @@ fn without_volatile_entries(listing: &str) -> String {
             let name = line.split_whitespace().nth(8).unwrap_or("");
             !line.starts_with("total ") && !VOLATILE_ROOT_ENTRIES.contains(&name)
         })
-        .map(|line| format!("{line}\n"))
+        // Column widths follow the widest entry, volatile ones included.
+        .map(|line| format!("{}\n", line.split_whitespace().collect::<Vec<_>>().join(" ")))
         .collect()
 }
 
@@ -347,8 +348,8 @@ fn busybox_sandbox_view(f: &Fixtures, user: User) -> Result<(), Failed> {
     expect_status(&out, 0, "carapace do")?;
     expect_stdout(
         &out,
-        "/proc:\ncpuinfo\nfilesystems\nloadavg\nmeminfo\nmounts\nmtab\nself\nstat\nsys\n\
-         uptime\nversion\n\n/run:\n\n/sys:\ndevices\nfs\nkernel\n",
+        "/proc:\n1\ncpuinfo\nfilesystems\nloadavg\nmeminfo\nmounts\nmtab\nself\nstat\nsys\n\
+         thread-self\nuptime\nversion\n\n/run:\n\n/sys:\ndevices\nfs\nkernel\n",
     )
 }
 

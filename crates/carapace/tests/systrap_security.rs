@@ -148,3 +148,18 @@ fn tempdir(prefix: &str) -> PathBuf {
     fs::create_dir_all(&dir).unwrap();
     dir
 }
+
+#[test]
+fn jumping_into_the_trap_table_ends_only_that_program() {
+    let prog = build("trampoline");
+    let out = carapace(&[prog.to_str().unwrap()]);
+    assert!(
+        out.stdout_str().starts_with("start\n"),
+        "{}",
+        out.describe()
+    );
+    // Each child jumps with garbage registers; all of them end, and the
+    // parent (or, at worst, the sandbox) ends cleanly.
+    ended_cleanly(&out, &[0]);
+    still_works();
+}

@@ -371,4 +371,20 @@ impl crate::fs::procfs::ProcSource for Kernel {
     fn uptime(&self) -> std::time::Duration {
         self.boot_time.elapsed()
     }
+
+    fn caller(&self) -> Option<(i32, i32)> {
+        let (group, handle) = crate::task::current_process()?;
+        let tid = crate::task::tid_of(&group, &handle)?;
+        Some((group.pid, tid))
+    }
+
+    fn pids(&self) -> Vec<i32> {
+        let mut pids = self.vfs.task_views().pids();
+        pids.retain(|&pid| self.tree.group(pid).is_some());
+        pids
+    }
+
+    fn process(&self, pid: i32) -> Option<crate::task::ProcessView> {
+        self.tree.process_view(pid, self.vfs.task_views())
+    }
 }

@@ -264,8 +264,37 @@ pub trait AddressSpace: Send + Sync + std::fmt::Debug {
     /// others of its process go on). Blocks until the thread is gone.
     fn release_thread(&self) {}
 
+    /// Whether the platform wants [`AddressSpace::set_program_memory`]
+    /// called (it rewrites program code, and has no memory yet). Cheap:
+    /// the kernel asks before each switch.
+    fn wants_program_memory(&self) -> bool {
+        false
+    }
+
+    /// Gives the platform access to the program memory this address space
+    /// caches, for rewriting syscall sites (systrap). Held weakly: the
+    /// memory manager owns the address space.
+    fn set_program_memory(&self, memory: std::sync::Weak<dyn ProgramMemory>) {
+        let _ = memory;
+    }
+
     /// For a platform's context to downcast to its own address space type.
     fn as_any(&self) -> &dyn Any;
+}
+
+/// Program memory as the kernel's memory manager sees it, for a platform
+/// that rewrites program code. May block on the memory manager's lock, so
+/// it is only called while the caller holds no lock of its own.
+pub trait ProgramMemory: Send + Sync {
+    /// Reads `buf.len()` bytes at `addr` from an executable mapping,
+    /// ignoring read permission. Returns false if any byte is not in one.
+    fn read_code(&self, addr: u64, buf: &mut [u8]) -> bool;
+
+    /// Atomically replaces the 8-aligned word at `addr` with `new` if it
+    /// holds `old`, ignoring write permission and breaking copy-on-write
+    /// first; only in a private, executable mapping (anonymous or of a
+    /// file). Returns whether the word now holds `new`.
+    fn patch_code(&self, addr: u64, old: u64, new: u64) -> bool;
 }
 
 /// A thread of an address space prepared by [`AddressSpace::new_thread`],

@@ -143,6 +143,30 @@ impl MemoryFile {
         unsafe { std::ptr::copy_nonoverlapping(buf.as_ptr(), dst, buf.len()) }
     }
 
+    /// Atomically replaces the u64 at the 8-aligned `offset` with `new` if
+    /// it holds `old` (one locked compare-and-swap, so a program thread
+    /// executing or reading that word sees either value, never a mix).
+    /// Returns whether the word now holds `new`.
+    ///
+    /// # Panics
+    /// If the range is outside the file or `offset` is not 8-aligned.
+    pub fn compare_exchange_u64(&self, offset: u64, old: u64, new: u64) -> bool {
+        assert!(offset.is_multiple_of(8), "unaligned word {offset:#x}");
+        let ptr = self.ptr(offset, 8).cast::<u64>();
+        // SAFETY: the word is 8-aligned and inside our mapping, which
+        // outlives `self`; every access the sentry makes to program memory
+        // is a raw copy or this atomic, and the program's own accesses are
+        // hardware ones, so no Rust reference to it exists.
+        let word = unsafe { std::sync::atomic::AtomicU64::from_ptr(ptr) };
+        word.compare_exchange(
+            old,
+            new,
+            std::sync::atomic::Ordering::SeqCst,
+            std::sync::atomic::Ordering::SeqCst,
+        )
+        .is_ok()
+    }
+
     /// Sets `len` bytes at `offset` to zero.
     ///
     /// # Panics

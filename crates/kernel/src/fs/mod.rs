@@ -14,6 +14,7 @@ pub mod host_stream;
 pub mod hostfs;
 pub mod overlay;
 pub mod pipe;
+pub(crate) mod proc_pid;
 pub mod procfs;
 pub mod tmpfs;
 

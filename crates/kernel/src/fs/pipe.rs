@@ -56,12 +56,17 @@ impl Pipe {
         let Some(me) = task::current() else {
             return Err(Errno::EAGAIN);
         };
+        // As pipe_read does: data that is there wins over a signal; a signal
+        // only ends the call when the pipe still cannot make progress.
+        if me.signal_pending() {
+            return Err(Errno::ERESTARTSYS);
+        }
         me.prepare_to_block();
         st.waiters.push(Arc::clone(&me));
         drop(st);
         let wakeup = me.block(None);
         lock(&self.state).waiters.retain(|w| !Arc::ptr_eq(w, &me));
-        if matches!(wakeup, Wakeup::Killed | Wakeup::Interrupted) {
+        if wakeup == Wakeup::Killed {
             Err(Errno::ERESTARTSYS)
         } else {
             Ok(())

@@ -89,6 +89,10 @@ impl StackImage<'_> {
             arg_ptrs.push(cursor.push_c_string(s)?);
         }
         arg_ptrs.reverse();
+        // mm->arg_start..env_end: the strings are contiguous, argv first.
+        let arg_start = arg_ptrs.first().copied().unwrap_or(cursor.sp);
+        let env_start = env_ptrs.first().copied().unwrap_or(execfn);
+        mm.set_arg_bounds([arg_start, env_start, env_start, execfn]);
         let platform = cursor.push_c_string(b"x86_64")?;
         let mut random = [0u8; 16];
         host::getrandom(&mut random, 0)?;

@@ -27,10 +27,12 @@ impl MemoryManager {
     /// Resolves a fault at `addr`: maps the page (and a window around it)
     /// if a VMA allows an access there, else returns the signal.
     ///
-    /// `access` is approximate under ptrace, so only its write bit is
-    /// trusted: a write to a VMA without write permission is `SEGV_ACCERR`.
-    /// So is any fault on a page the platform already maps with the VMA's
-    /// permissions: the access (an execute, say) must be one they forbid.
+    /// `access` is approximate under ptrace (write means the host said the
+    /// page was mapped but the access forbidden; execute means the fault
+    /// address is the instruction pointer): a write or an execute the VMA
+    /// does not allow is `SEGV_ACCERR`. A fault on a page that is mapped by
+    /// now, for an access the VMA allows, is a race with another thread
+    /// that mapped it: the page is mapped again and the access retried.
     ///
     /// # Errors
     /// [`FaultError::Signal`]: `SIGSEGV` with `SEGV_MAPERR` (no VMA) or
@@ -64,9 +66,20 @@ impl MemoryManager {
                     .map_err(FaultError::Platform)
             });
         }
-        if !vma.accessible() || (access.write && !vma.perms.write) || st.mapped.find(page).is_some()
+        if !vma.accessible()
+            || (access.write && !vma.perms.write)
+            || (access.execute && !vma.perms.execute)
         {
             return Err(signal(SIGSEGV, SEGV_ACCERR));
+        }
+        if st.mapped.find(page).is_some() {
+            // Mapped, with permissions that allow this access: another
+            // thread of the address space mapped it after this thread
+            // faulted. Mapping the page again settles any stale host
+            // mapping, and the program retries the access.
+            return self
+                .map_backed(&mut st, page, page + PAGE, &vma, false)
+                .map_err(FaultError::Platform);
         }
         let window = match self.back_around(&mut st, page, vma_start, vma_end, &vma) {
             Ok(window) => window,

@@ -200,3 +200,48 @@ pub(super) fn random_u64() -> u64 {
         .build_hasher()
         .finish()
 }
+
+/// Program code for a platform that rewrites syscall sites (systrap).
+impl platform::ProgramMemory for MemoryManager {
+    fn read_code(&self, addr: u64, buf: &mut [u8]) -> bool {
+        let mut st = self.lock();
+        let mut done = 0;
+        while done < buf.len() {
+            let Some(at) = addr.checked_add(done as u64) else {
+                return false;
+            };
+            let page = page_down(at);
+            match self.find_vma(&mut st, page) {
+                Some((start, _, vma)) if start <= page && vma.perms.execute => {}
+                _ => return false,
+            }
+            let Ok((offset, avail)) = self.translate(&mut st, at, false, true) else {
+                return false;
+            };
+            let n = usize::try_from(avail)
+                .unwrap_or(usize::MAX)
+                .min(buf.len() - done);
+            self.memory_file.read(offset, &mut buf[done..done + n]);
+            done += n;
+        }
+        true
+    }
+
+    fn patch_code(&self, addr: u64, old: u64, new: u64) -> bool {
+        if !addr.is_multiple_of(8) {
+            return false;
+        }
+        let mut st = self.lock();
+        let page = page_down(addr);
+        match self.find_vma(&mut st, page) {
+            Some((start, _, vma)) if start <= page && vma.perms.execute && !vma.shared => {}
+            _ => return false,
+        }
+        // A forced write: backs the page and breaks copy-on-write, so the
+        // patch lands in this address space's own copy.
+        let Ok((offset, _)) = self.translate(&mut st, addr, true, true) else {
+            return false;
+        };
+        self.memory_file.compare_exchange_u64(offset, old, new)
+    }
+}

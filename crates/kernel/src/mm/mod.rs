@@ -180,6 +180,10 @@ struct MmState {
     lock_future: bool,
     /// A platform failure not yet reported through [`MemoryManager::fault`].
     platform_error: Option<PlatformError>,
+    /// `mm->arg_start`, `arg_end`, `env_start`, `env_end`: where the loader
+    /// put the argument and environment strings (for `/proc/[pid]/cmdline`
+    /// and `environ`).
+    arg_bounds: [u64; 4],
 }
 
 impl MemoryManager {
@@ -208,6 +212,7 @@ impl MemoryManager {
                 stack_limit: DEFAULT_STACK_LIMIT,
                 lock_future: false,
                 platform_error: None,
+                arg_bounds: [0; 4],
             }),
         }
     }
@@ -237,6 +242,22 @@ impl MemoryManager {
     /// Sets how far a `MAP_GROWSDOWN` stack may grow (`RLIMIT_STACK`).
     pub fn set_stack_limit(&self, bytes: u64) {
         self.lock().stack_limit = bytes;
+    }
+
+    /// Records where the argument and environment strings are
+    /// (`[arg_start, arg_end, env_start, env_end]`), as the loader built them.
+    pub fn set_arg_bounds(&self, bounds: [u64; 4]) {
+        self.lock().arg_bounds = bounds;
+    }
+
+    /// `[arg_start, arg_end, env_start, env_end]` (zeros before a program is loaded).
+    pub fn arg_bounds(&self) -> [u64; 4] {
+        self.lock().arg_bounds
+    }
+
+    /// How many bytes of the address space have memory behind them (RSS).
+    pub fn resident_bytes(&self) -> u64 {
+        self.lock().pmas.iter().map(|(s, e, _)| e - s).sum()
     }
 
     /// A snapshot of the VMAs, in address order.
@@ -1060,6 +1081,7 @@ pub struct ForkedMemory {
     brk_start: u64,
     brk: u64,
     stack_limit: u64,
+    arg_bounds: [u64; 4],
 }
 
 impl Drop for ForkedMemory {
@@ -1128,6 +1150,7 @@ impl MemoryManager {
             brk_start: st.brk_start,
             brk: st.brk,
             stack_limit: st.stack_limit,
+            arg_bounds: st.arg_bounds,
         })
     }
 
@@ -1148,6 +1171,7 @@ impl MemoryManager {
                 stack_limit: forked.stack_limit,
                 lock_future: false,
                 platform_error: None,
+                arg_bounds: forked.arg_bounds,
             }),
         }
     }

@@ -90,6 +90,9 @@ fn disposition(handler: u64, signo: u32, blocked: bool) -> Disposition {
     if signo == SIGKILL {
         return Disposition::Kill;
     }
+    if signo == abi::signal::SIGSTOP {
+        return Disposition::Stop;
+    }
     if handler == SIG_IGN {
         return Disposition::Discard;
     }
@@ -102,16 +105,16 @@ fn disposition(handler: u64, signo: u32, blocked: bool) -> Disposition {
     }
     match default_action(signo) {
         DefaultAction::Terminate | DefaultAction::Core => Disposition::Kill,
-        // Job control (stopping and continuing) is not implemented yet.
-        DefaultAction::Ignore | DefaultAction::Stop | DefaultAction::Continue => {
-            Disposition::Discard
-        }
+        DefaultAction::Stop => Disposition::Stop,
+        // SIGCONT's continuing happens when it is sent, whatever its action.
+        DefaultAction::Ignore | DefaultAction::Continue => Disposition::Discard,
     }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Disposition {
     Kill,
+    Stop,
     Queue,
     Discard,
 }
@@ -126,11 +129,26 @@ pub fn send(group: &ThreadGroup, signo: u32) {
 
 /// Sends `signo` (1..=64) to one thread of `group` (`tgkill`).
 pub fn send_to_thread(group: &ThreadGroup, thread: &Arc<TaskHandle>, signo: u32) {
+    if signo == abi::signal::SIGCONT {
+        group.continue_all();
+        // A continue cancels pending stops, and a stop pending continues.
+        for stop in [
+            abi::signal::SIGTSTP,
+            abi::signal::SIGTTIN,
+            abi::signal::SIGTTOU,
+        ] {
+            thread.take_pending(abi::signal::sigmask(stop));
+        }
+    }
     let blocked = thread.signal_mask() & abi::signal::sigmask(signo) != 0;
     match disposition(group.action(signo).handler, signo, blocked) {
         Disposition::Kill => {
             let core = default_action(signo) == DefaultAction::Core;
             group.exit_all(crate::kernel::ExitStatus::Signaled { signo, core }, signo);
+        }
+        Disposition::Stop => {
+            thread.take_pending(abi::signal::sigmask(abi::signal::SIGCONT));
+            group.stop_all(signo);
         }
         Disposition::Queue => thread.queue_signal(signo),
         Disposition::Discard => {}
@@ -151,6 +169,10 @@ pub fn act_on_pending(task: &Task) {
             }
             Disposition::Discard => {
                 handle.take_pending(abi::signal::sigmask(signo));
+            }
+            Disposition::Stop => {
+                handle.take_pending(abi::signal::sigmask(signo));
+                task.thread_group.stop_all(signo);
             }
             Disposition::Queue => {}
         }

@@ -243,7 +243,6 @@ fn sys_creat(task: &mut Task, args: &SyscallArgs) -> SyscallResult {
 
 /// Implements Linux `openat2(2)`.
 ///
-/// `RESOLVE_NO_MAGICLINKS` changes nothing (there are no magic links yet);
 /// `RESOLVE_CACHED` is honoured as "may need I/O" only for creating opens.
 fn sys_openat2(task: &mut Task, args: &SyscallArgs) -> SyscallResult {
     let size = args.u64(3);
@@ -1399,7 +1398,7 @@ pub(super) const SYSCALLS: &[Entry] = &[
         sys_openat2,
         &[Arg::Fd, Arg::Path, Arg::Ptr, Arg::Len],
         Support::Partial,
-        "RESOLVE_NO_MAGICLINKS is a no-op (no magic links yet)",
+        "RESOLVE_CACHED gives EAGAIN only for opens that create or truncate",
     ),
     entry(
         SYS_NEWFSTATAT,

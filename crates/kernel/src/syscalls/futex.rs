@@ -5,9 +5,10 @@ use std::time::{Duration, Instant};
 
 use abi::Errno;
 use abi::sysno::SYS_FUTEX;
-use abi::time::{CLOCK_MONOTONIC, CLOCK_REALTIME, NSEC_PER_SEC, Timespec};
+use abi::time::{CLOCK_MONOTONIC, CLOCK_REALTIME};
 
 use super::table::{Arg, Entry, Support, entry};
+use super::time::{duration_from_timespec, read_timespec};
 use super::{SyscallArgs, SyscallResult};
 use crate::futex::{FutexKey, Waiter};
 use crate::host;
@@ -63,10 +64,7 @@ fn sys_futex(task: &mut Task, args: &SyscallArgs) -> SyscallResult {
             let deadline = match args.addr(3) {
                 0 => None,
                 ts_addr => {
-                    let ts: Timespec = task.mm.read_obj(ts_addr)?;
-                    if ts.tv_sec < 0 || !(0..NSEC_PER_SEC).contains(&ts.tv_nsec) {
-                        return Err(Errno::EINVAL);
-                    }
+                    let ts = read_timespec(task, ts_addr)?;
                     let clock = if op & FUTEX_CLOCK_REALTIME != 0 {
                         CLOCK_REALTIME
                     } else {
@@ -115,18 +113,10 @@ fn sys_futex(task: &mut Task, args: &SyscallArgs) -> SyscallResult {
 
 /// The instant a futex timeout ends: relative for `FUTEX_WAIT`, absolute on
 /// `clock` for `FUTEX_WAIT_BITSET`.
-fn deadline_of(ts: Timespec, absolute: bool, clock: u32) -> Result<Instant, Errno> {
-    let mut wait = Duration::new(
-        ts.tv_sec.cast_unsigned(),
-        u32::try_from(ts.tv_nsec).unwrap_or(0),
-    );
+fn deadline_of(wait: Duration, absolute: bool, clock: u32) -> Result<Instant, Errno> {
+    let mut wait = wait;
     if absolute {
-        let now = host::clock_gettime(clock)?;
-        let now = Duration::new(
-            now.tv_sec.cast_unsigned(),
-            u32::try_from(now.tv_nsec).unwrap_or(0),
-        );
-        wait = wait.saturating_sub(now);
+        wait = wait.saturating_sub(duration_from_timespec(host::clock_gettime(clock)?)?);
     }
     let now = Instant::now();
     Ok(now

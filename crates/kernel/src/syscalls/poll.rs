@@ -14,9 +14,10 @@ use abi::poll::{
     POLLWRNORM, PollFd,
 };
 use abi::sysno::*;
-use abi::time::{NSEC_PER_SEC, Timespec, Timeval};
+use abi::time::Timeval;
 
 use super::table::{Arg, Entry, Support, entry};
+use super::time::{duration_from_timeval, read_timespec};
 use super::{SyscallArgs, SyscallResult};
 use crate::task::{Task, Wakeup};
 use crate::vfs::File;
@@ -182,14 +183,7 @@ fn read_timeout(task: &Task, addr: u64) -> Result<Option<Duration>, Errno> {
     if addr == 0 {
         return Ok(None);
     }
-    let ts: Timespec = task.mm.read_obj(addr)?;
-    if ts.tv_sec < 0 || !(0..NSEC_PER_SEC).contains(&ts.tv_nsec) {
-        return Err(Errno::EINVAL);
-    }
-    Ok(Some(Duration::new(
-        ts.tv_sec.cast_unsigned(),
-        u32::try_from(ts.tv_nsec).unwrap_or(0),
-    )))
+    read_timespec(task, addr).map(Some)
 }
 
 /// Checks ppoll's and pselect's signal mask argument.
@@ -284,13 +278,7 @@ fn sys_select(task: &mut Task, args: &SyscallArgs) -> SyscallResult {
         0 => None,
         addr => {
             let tv: Timeval = task.mm.read_obj(addr)?;
-            if tv.tv_sec < 0 || !(0..1_000_000).contains(&tv.tv_usec) {
-                return Err(Errno::EINVAL);
-            }
-            Some(Duration::new(
-                tv.tv_sec.cast_unsigned(),
-                u32::try_from(tv.tv_usec * 1000).unwrap_or(0),
-            ))
+            Some(duration_from_timeval(tv)?)
         }
     };
     do_select(

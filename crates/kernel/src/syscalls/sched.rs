@@ -15,6 +15,7 @@ use abi::sysno::*;
 use abi::time::{Timeval, Tms};
 
 use super::table::{Arg, Entry, Support, entry};
+use super::time::timeval_from_duration;
 use super::{SyscallArgs, SyscallResult};
 use crate::host;
 use crate::task::Task;
@@ -250,10 +251,7 @@ fn sys_setpriority(task: &mut Task, args: &SyscallArgs) -> SyscallResult {
 }
 
 fn timeval(micros: u64) -> Timeval {
-    Timeval {
-        tv_sec: i64::try_from(micros / 1_000_000).unwrap_or(i64::MAX),
-        tv_usec: i64::try_from(micros % 1_000_000).unwrap_or(0),
-    }
+    timeval_from_duration(std::time::Duration::from_micros(micros))
 }
 
 /// Implements Linux `getrusage(2)`.

@@ -55,7 +55,7 @@ pub(super) const SYSCALLS: &[Entry] = &[
         sys_kill,
         &[Arg::Int, Arg::Signal],
         Support::Partial,
-        "stop and continue (job control) are not implemented yet; siginfo does not name the sender",
+        "siginfo does not name the sender",
     ),
     entry(
         SYS_TKILL,

@@ -107,27 +107,49 @@ fn sys_time(task: &mut Task, args: &SyscallArgs) -> SyscallResult {
     Ok(now.cast_unsigned())
 }
 
-/// Reads and checks a `timespec` the program passed (`timespec64_valid`).
-fn read_timespec(task: &Task, addr: u64) -> Result<Timespec, Errno> {
-    let ts: Timespec = task.mm.read_obj(addr)?;
+/// A `timespec` as a duration, checked as `timespec64_valid` does:
+/// EINVAL for a negative time or nanoseconds out of range.
+pub(super) fn duration_from_timespec(ts: Timespec) -> Result<Duration, Errno> {
     if ts.tv_sec < 0 || !(0..NSEC_PER_SEC).contains(&ts.tv_nsec) {
         return Err(Errno::EINVAL);
     }
-    Ok(ts)
-}
-
-fn to_duration(ts: Timespec) -> Duration {
-    Duration::new(
+    Ok(Duration::new(
         ts.tv_sec.cast_unsigned(),
         u32::try_from(ts.tv_nsec).unwrap_or(0),
-    )
+    ))
 }
 
-fn to_timespec(d: Duration) -> Timespec {
+/// A duration as a `timespec`.
+pub(super) fn timespec_from_duration(d: Duration) -> Timespec {
     Timespec {
         tv_sec: i64::try_from(d.as_secs()).unwrap_or(i64::MAX),
         tv_nsec: i64::from(d.subsec_nanos()),
     }
+}
+
+/// A `timeval` as a duration: EINVAL for a negative time or microseconds
+/// out of range.
+pub(super) fn duration_from_timeval(tv: Timeval) -> Result<Duration, Errno> {
+    if tv.tv_sec < 0 || !(0..1_000_000).contains(&tv.tv_usec) {
+        return Err(Errno::EINVAL);
+    }
+    Ok(Duration::new(
+        tv.tv_sec.cast_unsigned(),
+        u32::try_from(tv.tv_usec * 1000).unwrap_or(0),
+    ))
+}
+
+/// A duration as a `timeval`.
+pub(super) fn timeval_from_duration(d: Duration) -> Timeval {
+    Timeval {
+        tv_sec: i64::try_from(d.as_secs()).unwrap_or(i64::MAX),
+        tv_usec: i64::from(d.subsec_micros()),
+    }
+}
+
+/// Reads a `timespec` the program passed, as a checked duration.
+pub(super) fn read_timespec(task: &Task, addr: u64) -> Result<Duration, Errno> {
+    duration_from_timespec(task.mm.read_obj(addr)?)
 }
 
 /// Sleeps for `duration`; on interruption writes the time left to
@@ -142,7 +164,7 @@ fn sleep_relative(task: &Task, duration: Duration, rem_addr: u64) -> SyscallResu
         Err(errno) => {
             if rem_addr != 0 {
                 let left = deadline.saturating_duration_since(Instant::now());
-                task.mm.write_obj(rem_addr, &to_timespec(left))?;
+                task.mm.write_obj(rem_addr, &timespec_from_duration(left))?;
             }
             Err(errno)
         }
@@ -152,7 +174,7 @@ fn sleep_relative(task: &Task, duration: Duration, rem_addr: u64) -> SyscallResu
 /// Implements Linux `nanosleep(2)`.
 fn sys_nanosleep(task: &mut Task, args: &SyscallArgs) -> SyscallResult {
     let req = read_timespec(task, args.addr(0))?;
-    sleep_relative(task, to_duration(req), args.addr(1))
+    sleep_relative(task, req, args.addr(1))
 }
 
 /// Implements Linux `clock_nanosleep(2)`.
@@ -170,9 +192,9 @@ fn sys_clock_nanosleep(task: &mut Task, args: &SyscallArgs) -> SyscallResult {
     let req = read_timespec(task, args.addr(2))?;
     if args.u32(1) & TIMER_ABSTIME != 0 {
         let now = host::clock_gettime(clock)?;
-        let left = to_duration(req).saturating_sub(to_duration(now));
+        let left = req.saturating_sub(duration_from_timespec(now)?);
         // An absolute sleep is never shortened into a rem value.
         return sleep_relative(task, left, 0);
     }
-    sleep_relative(task, to_duration(req), args.addr(3))
+    sleep_relative(task, req, args.addr(3))
 }

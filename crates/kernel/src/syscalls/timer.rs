@@ -9,10 +9,13 @@ use abi::Errno;
 use abi::signal::{SIGALRM, SIGRTMAX};
 use abi::sysno::*;
 use abi::time::{
-    CLOCK_BOOTTIME, CLOCK_MONOTONIC, CLOCK_REALTIME, NSEC_PER_SEC, TIMER_ABSTIME, Timespec, Timeval,
+    CLOCK_BOOTTIME, CLOCK_MONOTONIC, CLOCK_REALTIME, TIMER_ABSTIME, Timespec, Timeval,
 };
 
 use super::table::{Arg, Entry, Support, entry};
+use super::time::{
+    duration_from_timespec, duration_from_timeval, timespec_from_duration, timeval_from_duration,
+};
 use super::{SyscallArgs, SyscallResult};
 use crate::host;
 use crate::task::{Task, lock};
@@ -114,40 +117,6 @@ struct Itimerspec {
     it_value: Timespec,
 }
 
-fn from_timeval(tv: Timeval) -> Result<Duration, Errno> {
-    if tv.tv_sec < 0 || !(0..1_000_000).contains(&tv.tv_usec) {
-        return Err(Errno::EINVAL);
-    }
-    Ok(Duration::new(
-        tv.tv_sec.cast_unsigned(),
-        u32::try_from(tv.tv_usec * 1000).unwrap_or(0),
-    ))
-}
-
-fn to_timeval(d: Duration) -> Timeval {
-    Timeval {
-        tv_sec: i64::try_from(d.as_secs()).unwrap_or(i64::MAX),
-        tv_usec: i64::from(d.subsec_micros()),
-    }
-}
-
-fn from_timespec(ts: Timespec) -> Result<Duration, Errno> {
-    if ts.tv_sec < 0 || !(0..NSEC_PER_SEC).contains(&ts.tv_nsec) {
-        return Err(Errno::EINVAL);
-    }
-    Ok(Duration::new(
-        ts.tv_sec.cast_unsigned(),
-        u32::try_from(ts.tv_nsec).unwrap_or(0),
-    ))
-}
-
-fn to_timespec(d: Duration) -> Timespec {
-    Timespec {
-        tv_sec: i64::try_from(d.as_secs()).unwrap_or(i64::MAX),
-        tv_nsec: i64::from(d.subsec_nanos()),
-    }
-}
-
 /// The process's ITIMER_REAL timer, created on first use.
 fn itimer_real(task: &Task) -> u64 {
     let mut slot = lock(&task.thread_group.itimer_real);
@@ -189,8 +158,8 @@ fn check_which(which: u32) -> Result<(), Errno> {
 
 fn write_itimerval(task: &Task, addr: u64, setting: TimerSetting) -> Result<(), Errno> {
     let value = Itimerval {
-        it_interval: to_timeval(setting.interval),
-        it_value: to_timeval(setting.remaining),
+        it_interval: timeval_from_duration(setting.interval),
+        it_value: timeval_from_duration(setting.remaining),
     };
     task.mm.write_obj(addr, &value)
 }
@@ -202,7 +171,10 @@ fn sys_setitimer(task: &mut Task, args: &SyscallArgs) -> SyscallResult {
         0 => Itimerval::default(),
         addr => task.mm.read_obj(addr)?,
     };
-    let (value, interval) = (from_timeval(new.it_value)?, from_timeval(new.it_interval)?);
+    let (value, interval) = (
+        duration_from_timeval(new.it_value)?,
+        duration_from_timeval(new.it_interval)?,
+    );
     let id = itimer_real(task);
     let old = task
         .kernel
@@ -296,8 +268,8 @@ fn posix_timer(task: &Task, timer_id: i32) -> Result<(u64, u32), Errno> {
 
 fn write_itimerspec(task: &Task, addr: u64, setting: TimerSetting) -> Result<(), Errno> {
     let value = Itimerspec {
-        it_interval: to_timespec(setting.interval),
-        it_value: to_timespec(setting.remaining),
+        it_interval: timespec_from_duration(setting.interval),
+        it_value: timespec_from_duration(setting.remaining),
     };
     task.mm.write_obj(addr, &value)
 }
@@ -311,11 +283,11 @@ fn sys_timer_settime(task: &mut Task, args: &SyscallArgs) -> SyscallResult {
     }
     let new: Itimerspec = task.mm.read_obj(args.addr(2))?;
     let (mut value, interval) = (
-        from_timespec(new.it_value)?,
-        from_timespec(new.it_interval)?,
+        duration_from_timespec(new.it_value)?,
+        duration_from_timespec(new.it_interval)?,
     );
     if flags & TIMER_ABSTIME != 0 && !value.is_zero() {
-        let now = from_timespec(host::clock_gettime(clock)?)?;
+        let now = duration_from_timespec(host::clock_gettime(clock)?)?;
         // An absolute time already past fires at once.
         value = value.saturating_sub(now).max(Duration::from_nanos(1));
     }

@@ -2,13 +2,13 @@
 
 use abi::Errno;
 use abi::resource::Rusage;
-use abi::signal::{SIGCHLD, SigInfo};
+use abi::signal::{SIGCHLD, SIGCONT, SigInfo};
 use abi::sysno::*;
 
 use super::table::{Arg, Entry, Support, entry};
 use super::{SyscallArgs, SyscallResult};
 use crate::kernel::ExitStatus;
-use crate::task::{Reaped, Task, WaitTarget, Wakeup};
+use crate::task::{ChildChange, Reaped, Task, WaitFor, WaitTarget, Wakeup};
 
 // include/uapi/linux/wait.h
 const WNOHANG: u32 = 0x0000_0001;
@@ -26,6 +26,8 @@ const P_PGID: u32 = 2;
 const CLD_EXITED: i32 = 1;
 const CLD_KILLED: i32 = 2;
 const CLD_DUMPED: i32 = 3;
+const CLD_STOPPED: i32 = 5;
+const CLD_CONTINUED: i32 = 6;
 
 /// This area's rows of the syscall table.
 pub(super) const SYSCALLS: &[Entry] = &[
@@ -34,7 +36,7 @@ pub(super) const SYSCALLS: &[Entry] = &[
         sys_wait4,
         &[Arg::Int, Arg::Ptr, Arg::Hex, Arg::Ptr],
         Support::Partial,
-        "exits only (stopped and continued children come with job control); rusage is zeroed",
+        "rusage is zeroed",
     ),
     entry(
         SYS_WAITID,
@@ -45,11 +47,16 @@ pub(super) const SYSCALLS: &[Entry] = &[
     ),
 ];
 
-/// The `wait4` status word of `status` (`WIFEXITED`/`WIFSIGNALED` encoding).
-fn wait_status(status: ExitStatus) -> i32 {
-    match status {
-        ExitStatus::Exited(code) => i32::from(code) << 8,
-        ExitStatus::Signaled { signo, core } => signo.cast_signed() | if core { 0x80 } else { 0 },
+/// The `wait4` status word of a change (`WIFEXITED`, `WIFSIGNALED`,
+/// `WIFSTOPPED`, `WIFCONTINUED` encodings).
+fn wait_status(change: ChildChange) -> i32 {
+    match change {
+        ChildChange::Exited(ExitStatus::Exited(code)) => i32::from(code) << 8,
+        ChildChange::Exited(ExitStatus::Signaled { signo, core }) => {
+            signo.cast_signed() | if core { 0x80 } else { 0 }
+        }
+        ChildChange::Stopped(signo) => (signo.cast_signed() << 8) | 0x7f,
+        ChildChange::Continued => 0xffff,
     }
 }
 
@@ -58,14 +65,16 @@ fn wait_status(status: ExitStatus) -> i32 {
 fn wait_child(
     task: &Task,
     target: WaitTarget,
+    events: WaitFor,
     nohang: bool,
     peek: bool,
 ) -> Result<Option<Reaped>, Errno> {
     let handle = task.handle();
     let pid = task.thread_group.pid;
+    let mut interrupted = false;
     loop {
         handle.prepare_to_block();
-        match task.kernel.tree.wait(pid, target, peek, &handle)? {
+        match task.kernel.tree.wait(pid, target, events, peek, &handle)? {
             Some(reaped) => {
                 task.kernel.tree.stop_waiting(pid, &handle);
                 return Ok(Some(reaped));
@@ -76,9 +85,19 @@ fn wait_child(
             }
             None => {}
         }
-        if matches!(handle.block(None), Wakeup::Killed | Wakeup::Interrupted) {
+        // A signal that arrives with the child's exit (SIGCHLD) must not
+        // hide it: look once more before giving up, as do_wait does.
+        if interrupted {
             task.kernel.tree.stop_waiting(pid, &handle);
             return Err(Errno::ERESTARTSYS);
+        }
+        match handle.block(None) {
+            Wakeup::Killed => {
+                task.kernel.tree.stop_waiting(pid, &handle);
+                return Err(Errno::ERESTARTSYS);
+            }
+            Wakeup::Interrupted => interrupted = true,
+            Wakeup::Woken | Wakeup::TimedOut => {}
         }
     }
 }
@@ -96,12 +115,17 @@ fn sys_wait4(task: &mut Task, args: &SyscallArgs) -> SyscallResult {
         p if p < 0 => WaitTarget::Group(-p),
         p => WaitTarget::Pid(p),
     };
-    let Some(reaped) = wait_child(task, target, options & WNOHANG != 0, false)? else {
+    let events = WaitFor {
+        exited: true,
+        stopped: options & WUNTRACED != 0,
+        continued: options & WCONTINUED != 0,
+    };
+    let Some(reaped) = wait_child(task, target, events, options & WNOHANG != 0, false)? else {
         return Ok(0);
     };
     if args.addr(1) != 0 {
         task.mm
-            .write_obj(args.addr(1), &wait_status(reaped.status))?;
+            .write_obj(args.addr(1), &wait_status(reaped.change))?;
     }
     if args.addr(3) != 0 {
         task.mm.write_obj(args.addr(3), &Rusage::default())?;
@@ -124,23 +148,32 @@ fn sys_waitid(task: &mut Task, args: &SyscallArgs) -> SyscallResult {
         P_PGID if id >= 0 => WaitTarget::Group(id),
         _ => return Err(Errno::EINVAL),
     };
-    if options & WEXITED == 0 {
-        // Only stops or continues were asked for: none can happen yet.
-        return if options & WNOHANG != 0 {
-            Ok(0)
-        } else {
-            Err(Errno::ECHILD)
-        };
-    }
-    let reaped = wait_child(task, target, options & WNOHANG != 0, options & WNOWAIT != 0)?;
+    let events = WaitFor {
+        exited: options & WEXITED != 0,
+        stopped: options & WUNTRACED != 0,
+        continued: options & WCONTINUED != 0,
+    };
+    let reaped = wait_child(
+        task,
+        target,
+        events,
+        options & WNOHANG != 0,
+        options & WNOWAIT != 0,
+    )?;
     if infop != 0 {
         let mut info = SigInfo::default();
         if let Some(r) = reaped {
             info.si_signo = SIGCHLD.cast_signed();
-            let (code, status) = match r.status {
-                ExitStatus::Exited(code) => (CLD_EXITED, i32::from(code)),
-                ExitStatus::Signaled { signo, core: false } => (CLD_KILLED, signo.cast_signed()),
-                ExitStatus::Signaled { signo, core: true } => (CLD_DUMPED, signo.cast_signed()),
+            let (code, status) = match r.change {
+                ChildChange::Exited(ExitStatus::Exited(code)) => (CLD_EXITED, i32::from(code)),
+                ChildChange::Exited(ExitStatus::Signaled { signo, core: false }) => {
+                    (CLD_KILLED, signo.cast_signed())
+                }
+                ChildChange::Exited(ExitStatus::Signaled { signo, core: true }) => {
+                    (CLD_DUMPED, signo.cast_signed())
+                }
+                ChildChange::Stopped(signo) => (CLD_STOPPED, signo.cast_signed()),
+                ChildChange::Continued => (CLD_CONTINUED, SIGCONT.cast_signed()),
             };
             info.si_code = code;
             // _sigchld: si_pid (int), si_uid (int), si_status (int).

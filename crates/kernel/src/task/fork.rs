@@ -16,6 +16,7 @@ use platform::PlatformError;
 use super::{Task, TaskHandle, ThreadGroup, lock};
 use crate::kernel::{ExitStatus, Kernel};
 use crate::mm::MemoryManager;
+use crate::vfs::{FdTable, FsContext};
 
 /// What a `clone` asks for, already validated by the syscall.
 #[derive(Clone, Copy, Debug, Default)]
@@ -76,24 +77,8 @@ impl Task {
             .tree
             .add_child(parent, Arc::clone(&group), args.exit_signal);
 
-        let fs = if args.flags & CLONE_FS != 0 {
-            Arc::clone(&self.fs)
-        } else {
-            Arc::new(Mutex::new(self.fs()))
-        };
-        let fds = if args.flags & CLONE_FILES != 0 {
-            Arc::clone(&self.fds)
-        } else {
-            Arc::new(Mutex::new(self.fds().clone()))
-        };
-        let mut regs = self.regs;
-        regs.rax = 0;
-        if args.stack != 0 {
-            regs.rsp = args.stack;
-        }
-        if args.flags & CLONE_SETTLS != 0 {
-            regs.fs_base = args.tls;
-        }
+        let (fs, fds) = self.clone_fs_files(args.flags);
+        let regs = self.clone_regs(&args);
         let vfork = (args.flags & CLONE_VFORK != 0).then(|| {
             Arc::new(VforkDone {
                 done: Mutex::new(false),
@@ -113,19 +98,7 @@ impl Task {
             args,
             vfork: vfork.clone(),
         };
-        let (ready_tx, ready_rx) = mpsc::channel();
-        let spawned = std::thread::Builder::new()
-            .name(format!("task-{pid}"))
-            .spawn(move || run_child(child, forked, &ready_tx));
-        let started = match spawned {
-            Ok(_) => ready_rx
-                .recv()
-                .unwrap_or(Err(PlatformError::WrongThread("child thread ended"))),
-            Err(err) => Err(PlatformError::Host {
-                op: "spawn task thread",
-                source: err,
-            }),
-        };
+        let started = start_task_thread(pid, move |ready| run_child(child, forked, ready));
         if let Err(err) = started {
             kernel.note(&format!("fork: cannot start pid {pid}: {err}"));
             kernel.tree.discard(pid);
@@ -218,6 +191,9 @@ fn run_child(
         }
     };
     kernel.register(task.handle());
+    // The child joins its group before the parent returns from fork, so a
+    // signal sent right away finds a thread to take it.
+    task.thread_group.add_thread(task.tid, task.handle());
     let _ = ready.send(Ok(()));
     finish(&kernel, task);
 }
@@ -264,24 +240,8 @@ impl Task {
                 return Err(Errno::EAGAIN);
             }
         };
-        let mut regs = self.regs;
-        regs.rax = 0;
-        if args.stack != 0 {
-            regs.rsp = args.stack;
-        }
-        if args.flags & CLONE_SETTLS != 0 {
-            regs.fs_base = args.tls;
-        }
-        let fs = if args.flags & CLONE_FS != 0 {
-            Arc::clone(&self.fs)
-        } else {
-            Arc::new(Mutex::new(self.fs()))
-        };
-        let fds = if args.flags & CLONE_FILES != 0 {
-            Arc::clone(&self.fds)
-        } else {
-            Arc::new(Mutex::new(self.fds().clone()))
-        };
+        let regs = self.clone_regs(&args);
+        let (fs, fds) = self.clone_fs_files(args.flags);
         if args.flags & abi::sched::CLONE_PARENT_SETTID != 0 {
             let _ = self.mm.write_obj(args.parent_tid, &tid);
         }
@@ -290,59 +250,47 @@ impl Task {
         let creds = self.creds.clone();
         let mask = self.handle.signal_mask();
         let cpus = self.cpus.clone();
-        let (ready_tx, ready_rx) = mpsc::channel();
         let thread_kernel = Arc::clone(&kernel);
-        let spawned = std::thread::Builder::new()
-            .name(format!("task-{tid}"))
-            .spawn(move || {
-                let kernel = thread_kernel;
-                let setup = || -> Result<Task, PlatformError> {
-                    let mut context = kernel.platform.new_context()?;
-                    context.adopt_thread(mm.address_space().as_ref(), ticket)?;
-                    let mut task = Task::new(
-                        Arc::clone(&kernel),
-                        group,
-                        mm,
-                        fs,
-                        fds,
-                        creds,
-                        context,
-                        regs,
-                    );
-                    task.tid = tid;
-                    task.cpus = cpus;
-                    task.handle.set_signal_mask(mask);
-                    if args.flags & abi::sched::CLONE_CHILD_SETTID != 0 {
-                        let _ = task.mm.write_obj(args.child_tid, &tid);
-                    }
-                    if args.flags & abi::sched::CLONE_CHILD_CLEARTID != 0 {
-                        task.clear_child_tid = args.child_tid;
-                    }
-                    Ok(task)
-                };
-                match setup() {
-                    Ok(task) => {
-                        kernel.register(task.handle());
-                        // The thread joins its group before the parent returns,
-                        // so an exit_group right after clone reaches it.
-                        task.thread_group.add_thread(task.tid, task.handle());
-                        let _ = ready_tx.send(Ok(()));
-                        finish(&kernel, task);
-                    }
-                    Err(err) => {
-                        let _ = ready_tx.send(Err(err));
-                    }
+        let started = start_task_thread(tid, move |ready_tx| {
+            let kernel = thread_kernel;
+            let setup = || -> Result<Task, PlatformError> {
+                let mut context = kernel.platform.new_context()?;
+                context.adopt_thread(mm.address_space().as_ref(), ticket)?;
+                let mut task = Task::new(
+                    Arc::clone(&kernel),
+                    group,
+                    mm,
+                    fs,
+                    fds,
+                    creds,
+                    context,
+                    regs,
+                );
+                task.tid = tid;
+                task.cpus = cpus;
+                task.handle.set_signal_mask(mask);
+                if args.flags & abi::sched::CLONE_CHILD_SETTID != 0 {
+                    let _ = task.mm.write_obj(args.child_tid, &tid);
                 }
-            });
-        let started = match spawned {
-            Ok(_) => ready_rx
-                .recv()
-                .unwrap_or(Err(PlatformError::WrongThread("thread ended"))),
-            Err(err) => Err(PlatformError::Host {
-                op: "spawn task thread",
-                source: err,
-            }),
-        };
+                if args.flags & abi::sched::CLONE_CHILD_CLEARTID != 0 {
+                    task.clear_child_tid = args.child_tid;
+                }
+                Ok(task)
+            };
+            match setup() {
+                Ok(task) => {
+                    kernel.register(task.handle());
+                    // The thread joins its group before the parent returns,
+                    // so an exit_group right after clone reaches it.
+                    task.thread_group.add_thread(task.tid, task.handle());
+                    let _ = ready_tx.send(Ok(()));
+                    finish(&kernel, task);
+                }
+                Err(err) => {
+                    let _ = ready_tx.send(Err(err));
+                }
+            }
+        });
         if let Err(err) = started {
             kernel.note(&format!("clone: cannot start thread {tid}: {err}"));
             kernel.tree.free_tid(tid);
@@ -375,4 +323,55 @@ pub(crate) fn exit_process(mut task: Task, status: ExitStatus) {
     for (child, signo) in orphans {
         crate::signal::send(&child, signo);
     }
+}
+
+impl Task {
+    /// The registers a `clone` child starts with: the parent's, returning
+    /// 0, on the new stack and TLS if given.
+    fn clone_regs(&self, args: &CloneArgs) -> platform::Registers {
+        let mut regs = self.regs;
+        regs.rax = 0;
+        if args.stack != 0 {
+            regs.rsp = args.stack;
+        }
+        if args.flags & CLONE_SETTLS != 0 {
+            regs.fs_base = args.tls;
+        }
+        regs
+    }
+
+    /// The fs context and fd table of a `clone` child: shared with the
+    /// parent under `CLONE_FS`/`CLONE_FILES`, else copies.
+    fn clone_fs_files(&self, flags: u64) -> (Arc<Mutex<FsContext>>, Arc<Mutex<FdTable>>) {
+        let fs = if flags & CLONE_FS != 0 {
+            Arc::clone(&self.fs)
+        } else {
+            Arc::new(Mutex::new(self.fs()))
+        };
+        let fds = if flags & CLONE_FILES != 0 {
+            Arc::clone(&self.fds)
+        } else {
+            Arc::new(Mutex::new(self.fds().clone()))
+        };
+        (fs, fds)
+    }
+}
+
+/// Starts the host thread of task `tid`, running `body`, and waits until
+/// `body` reports through its sender that the task is set up (or why not).
+fn start_task_thread(
+    tid: i32,
+    body: impl FnOnce(&mpsc::Sender<Result<(), PlatformError>>) + Send + 'static,
+) -> Result<(), PlatformError> {
+    let (ready_tx, ready_rx) = mpsc::channel();
+    std::thread::Builder::new()
+        .name(format!("task-{tid}"))
+        .spawn(move || body(&ready_tx))
+        .map_err(|source| PlatformError::Host {
+            op: "spawn task thread",
+            source,
+        })?;
+    ready_rx.recv().unwrap_or(Err(PlatformError::WrongThread(
+        "task thread ended before starting",
+    )))
 }

@@ -12,6 +12,7 @@
 mod creds;
 mod exec;
 mod fork;
+mod proc_view;
 mod signals;
 mod tree;
 
@@ -26,7 +27,8 @@ use platform::{Context, Event, Interrupter, Registers};
 
 pub use creds::Credentials;
 pub use fork::{CloneArgs, VforkDone, run_init};
-pub use tree::{ProcessTree, Reaped, WaitTarget};
+pub use proc_view::{ProcessView, TaskView, TaskViews, tid_of};
+pub use tree::{ChildChange, ProcessTree, Reaped, WaitFor, WaitTarget};
 
 use crate::kernel::{ExitStatus, Kernel, KernelError};
 use crate::mm::{FaultError, FaultSignal, MemoryManager};
@@ -62,6 +64,11 @@ pub struct ThreadGroup {
     /// POSIX timers by the id the program knows, with their queue id and
     /// clock. A leaf lock.
     pub posix_timers: Mutex<std::collections::BTreeMap<i32, (u64, u32)>>,
+    /// The stopping signal while the group is stopped (job control). A
+    /// leaf lock.
+    stopped: Mutex<Option<u32>>,
+    /// Signalled when the group continues.
+    continued: Condvar,
 }
 
 impl ThreadGroup {
@@ -77,6 +84,8 @@ impl ThreadGroup {
             all_done: Condvar::new(),
             itimer_real: Mutex::new(None),
             posix_timers: Mutex::default(),
+            stopped: Mutex::new(None),
+            continued: Condvar::new(),
         })
     }
 
@@ -93,6 +102,8 @@ impl ThreadGroup {
             all_done: Condvar::new(),
             itimer_real: Mutex::new(None),
             posix_timers: Mutex::default(),
+            stopped: Mutex::new(None),
+            continued: Condvar::new(),
         })
     }
 
@@ -191,6 +202,27 @@ impl ThreadGroup {
         }
     }
 
+    /// Stops every thread of the group (job control's stop signals): each
+    /// one stops when it next returns toward the program.
+    pub fn stop_all(&self, signo: u32) {
+        *lock(&self.stopped) = Some(signo);
+        for thread in lock(&self.threads).values() {
+            thread.request_stop();
+        }
+    }
+
+    /// Continues a stopped group (`SIGCONT`); returns whether it was stopped.
+    pub fn continue_all(&self) -> bool {
+        let was = lock(&self.stopped).take().is_some();
+        self.continued.notify_all();
+        was
+    }
+
+    /// Whether the group is stopped, and by which signal.
+    pub fn stopped_by(&self) -> Option<u32> {
+        *lock(&self.stopped)
+    }
+
     /// How many threads the group has.
     pub fn thread_count(&self) -> usize {
         lock(&self.threads).len()
@@ -255,6 +287,8 @@ pub struct TaskHandle {
     /// Set when another thread's `execve` ends this one: it ends quietly,
     /// without taking its thread group with it.
     dethreaded: std::sync::atomic::AtomicBool,
+    /// Set when its group stops: a blocked syscall returns so the task can stop.
+    stop_requested: std::sync::atomic::AtomicBool,
     interrupter: Interrupter,
     /// Blocked signals (the task's `rt_sigprocmask`), readable by senders.
     signal_mask: AtomicU64,
@@ -326,7 +360,10 @@ impl TaskHandle {
             if self.pending_kill().is_some() {
                 return Wakeup::Killed;
             }
-            if interruptible && self.pending_signals() & !self.signal_mask() != 0 {
+            if interruptible
+                && (self.pending_signals() & !self.signal_mask() != 0
+                    || self.stop_requested.load(Ordering::SeqCst))
+            {
                 return Wakeup::Interrupted;
             }
             if *woken {
@@ -347,6 +384,22 @@ impl TaskHandle {
                     .unwrap_or_else(std::sync::PoisonError::into_inner),
             };
         }
+    }
+
+    /// Makes the task stop at its next return toward the program.
+    fn request_stop(&self) {
+        self.stop_requested.store(true, Ordering::SeqCst);
+        let _guard = lock(&self.woken);
+        self.wake.notify_all();
+        self.interrupter.interrupt();
+    }
+
+    /// Whether something needs the task's attention before it blocks again:
+    /// a deliverable signal, a stop, or a kill (Linux's `signal_pending`).
+    pub fn signal_pending(&self) -> bool {
+        self.pending_kill().is_some()
+            || self.pending_signals() & !self.signal_mask() != 0
+            || self.stop_requested.load(Ordering::SeqCst)
     }
 
     /// The signal that killed the task, if one did.
@@ -474,6 +527,7 @@ impl Task {
         let handle = Arc::new(TaskHandle {
             kill_signal: AtomicU32::new(0),
             dethreaded: std::sync::atomic::AtomicBool::new(false),
+            stop_requested: std::sync::atomic::AtomicBool::new(false),
             interrupter: context.interrupter(),
             signal_mask: AtomicU64::new(0),
             pending: AtomicU64::new(0),
@@ -551,6 +605,7 @@ impl Task {
     pub fn run(&mut self) -> Result<ExitStatus, KernelError> {
         let me = (Arc::clone(&self.thread_group), Arc::clone(&self.handle));
         CURRENT.with(|c| *c.borrow_mut() = Some(me));
+        self.publish_view();
         loop {
             if let Some(status) = self.exit_status {
                 return Ok(status);
@@ -561,6 +616,13 @@ impl Task {
             self.handle_signals();
             if let Some(status) = self.exit_status {
                 return Ok(status);
+            }
+            if self.mm.address_space().wants_program_memory() {
+                // systrap rewrites syscall sites through the memory manager.
+                let memory: Arc<dyn platform::ProgramMemory> = self.mm.clone();
+                self.mm
+                    .address_space()
+                    .set_program_memory(Arc::downgrade(&memory));
             }
             let event = self
                 .context
@@ -697,6 +759,9 @@ impl Task {
         };
         if tracing {
             strace::exit(self, nr, row, &args, result);
+        }
+        if result.is_ok() && proc_view::changes_view(nr) {
+            self.publish_view();
         }
         self.regs.rax = match result {
             Ok(value) => value,

@@ -43,6 +43,7 @@ impl Task {
     /// program code; and finishes a syscall that a restart code left
     /// pending: restarted, or failed with EINTR if a handler runs.
     pub(super) fn handle_signals(&mut self) {
+        self.stop_while_stopped();
         let mut restart = self.syscall_restart.take();
         while let Some(signo) = self.next_signal() {
             self.handle.take_pending(sigmask(signo));
@@ -56,9 +57,12 @@ impl Task {
                         self.exit_status = Some(super::fatal_status(signo));
                         return;
                     }
-                    DefaultAction::Ignore | DefaultAction::Stop | DefaultAction::Continue => {
+                    DefaultAction::Stop => {
+                        self.thread_group.stop_all(signo);
+                        self.stop_while_stopped();
                         continue;
                     }
+                    DefaultAction::Ignore | DefaultAction::Continue => continue,
                 }
             }
             if let Some(code) = restart.take() {
@@ -79,6 +83,47 @@ impl Task {
         }
         if let Some(code) = restart {
             self.finish_interrupted_syscall(code, None);
+        }
+    }
+
+    /// Job control: if the group is stopped, waits here until `SIGCONT` (or
+    /// a kill). The group leader's thread tells the parent of the stop and
+    /// of the continue (`wait` with WUNTRACED/WCONTINUED, SIGCHLD unless
+    /// `SA_NOCLDSTOP`).
+    fn stop_while_stopped(&mut self) {
+        self.handle
+            .stop_requested
+            .store(false, std::sync::atomic::Ordering::SeqCst);
+        let Some(signo) = self.thread_group.stopped_by() else {
+            return;
+        };
+        let leader = self.tid == self.thread_group.pid;
+        if leader {
+            self.tell_parent(Some(signo));
+        }
+        let mut stopped = lock(&self.thread_group.stopped);
+        while stopped.is_some() && self.handle.pending_kill().is_none() {
+            stopped = self
+                .thread_group
+                .continued
+                .wait_timeout(stopped, std::time::Duration::from_millis(50))
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .0;
+        }
+        drop(stopped);
+        if leader && self.handle.pending_kill().is_none() {
+            self.tell_parent(None);
+        }
+    }
+
+    /// Reports a stop (`Some(signo)`) or continue to the parent.
+    fn tell_parent(&self, stop: Option<u32>) {
+        let Some(parent) = self.kernel.tree.report_stop(self.thread_group.pid, stop) else {
+            return;
+        };
+        let action = parent.action(abi::signal::SIGCHLD);
+        if action.flags & abi::signal::SA_NOCLDSTOP == 0 {
+            crate::signal::send(&parent, abi::signal::SIGCHLD);
         }
     }
 

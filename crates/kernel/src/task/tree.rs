@@ -32,8 +32,30 @@ pub enum WaitTarget {
 pub struct Reaped {
     /// Its pid.
     pub pid: i32,
-    /// How it ended.
-    pub status: ExitStatus,
+    /// What happened to it.
+    pub change: ChildChange,
+}
+
+/// What `wait4` reports about a child.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ChildChange {
+    /// It ended (and was reaped unless `WNOWAIT`).
+    Exited(ExitStatus),
+    /// A signal stopped it (`WUNTRACED`).
+    Stopped(u32),
+    /// `SIGCONT` continued it (`WCONTINUED`).
+    Continued,
+}
+
+/// Which changes a `wait` reports.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct WaitFor {
+    /// Exits (`WEXITED`; always for wait4).
+    pub exited: bool,
+    /// Stops (`WUNTRACED`/`WSTOPPED`).
+    pub stopped: bool,
+    /// Continues (`WCONTINUED`).
+    pub continued: bool,
 }
 
 /// One process's place in the tree.
@@ -58,6 +80,10 @@ struct Entry {
     subreaper: bool,
     /// `PR_SET_PDEATHSIG`: the signal it gets when its parent exits.
     pdeath_signal: u32,
+    /// A stop not yet reported to `wait` (the stopping signal).
+    stop_report: Option<u32>,
+    /// A continue not yet reported to `wait`.
+    cont_report: bool,
 }
 
 /// The process tree. See the module docs.
@@ -292,6 +318,28 @@ impl ProcessTree {
         self.lock().procs.get(&pid).is_some_and(|e| e.subreaper)
     }
 
+    /// Records that process `pid` stopped (`Some(signo)`) or continued
+    /// (`None`), for its parent's `wait`; wakes the parent's waiters and
+    /// returns the parent's thread group (to send it SIGCHLD).
+    pub fn report_stop(&self, pid: i32, stop: Option<u32>) -> Option<Arc<ThreadGroup>> {
+        let mut st = self.lock();
+        let e = st.procs.get_mut(&pid)?;
+        match stop {
+            Some(signo) => {
+                e.stop_report = Some(signo);
+                e.cont_report = false;
+            }
+            None => {
+                e.stop_report = None;
+                e.cont_report = true;
+            }
+        }
+        let ppid = e.ppid;
+        let parent = st.procs.get_mut(&ppid)?;
+        wake_all(&mut parent.waiters);
+        Some(Arc::clone(&parent.group))
+    }
+
     /// Records that `pid` called `execve`.
     pub fn mark_execed(&self, pid: i32) {
         if let Some(e) = self.lock().procs.get_mut(&pid) {
@@ -394,6 +442,7 @@ impl ProcessTree {
         &self,
         caller: i32,
         target: WaitTarget,
+        events: WaitFor,
         peek: bool,
         waiter: &Arc<TaskHandle>,
     ) -> Result<Option<Reaped>, Errno> {
@@ -420,13 +469,39 @@ impl ProcessTree {
             }
             any = true;
             if let Some(status) = e.zombie {
+                if !events.exited {
+                    continue;
+                }
                 if !peek {
                     st.procs.remove(&pid);
                     if let Some(p) = st.procs.get_mut(&caller) {
                         p.children.remove(&pid);
                     }
                 }
-                return Ok(Some(Reaped { pid, status }));
+                return Ok(Some(Reaped {
+                    pid,
+                    change: ChildChange::Exited(status),
+                }));
+            }
+            if events.stopped
+                && let Some(signo) = e.stop_report
+            {
+                if !peek && let Some(e) = st.procs.get_mut(&pid) {
+                    e.stop_report = None;
+                }
+                return Ok(Some(Reaped {
+                    pid,
+                    change: ChildChange::Stopped(signo),
+                }));
+            }
+            if events.continued && e.cont_report {
+                if !peek && let Some(e) = st.procs.get_mut(&pid) {
+                    e.cont_report = false;
+                }
+                return Ok(Some(Reaped {
+                    pid,
+                    change: ChildChange::Continued,
+                }));
             }
         }
         if !any {
@@ -473,6 +548,8 @@ impl Entry {
             exit_signal: abi::signal::SIGCHLD,
             subreaper: false,
             pdeath_signal: 0,
+            stop_report: None,
+            cont_report: false,
         }
     }
 }

@@ -35,6 +35,9 @@ pub(crate) enum Node {
     DevLink(Vec<u8>),
     /// A node of procfs or sysfs.
     Proc(ProcNode),
+    /// An open file with no place in the view (a pipe), reached through a
+    /// `/proc/[pid]/fd/N` magic link: opening it gives that description.
+    OpenFile(Arc<super::File>),
 }
 
 /// A resolved location in the sandbox's view.
@@ -64,6 +67,7 @@ impl Dentry {
             Node::Device(kind) => kind.stat(),
             Node::DevLink(name) => devfs::link_stat(name),
             Node::Proc(p) => p.stat(),
+            Node::OpenFile(f) => f.stat().unwrap_or_default(),
         }
     }
 
@@ -72,6 +76,7 @@ impl Dentry {
         match &self.node {
             Node::Host(h) => h.fresh_stat(),
             Node::Ovl(o) => o.stat(),
+            Node::OpenFile(f) => f.stat(),
             _ => Ok(self.cached_stat()),
         }
     }
@@ -95,6 +100,7 @@ impl Dentry {
                 crate::fs::devfs::DevDirOps.statfs()
             }
             Node::Proc(p) => Ok(p.statfs()),
+            Node::OpenFile(f) => f.ops().statfs(),
         }
     }
 

@@ -169,22 +169,56 @@ impl Vfs {
                 options: "rw,nosuid,nodev,mode=755",
             },
         ];
-        let root_line = if options.overlay {
-            "overlay / overlay rw,relatime,lowerdir=/,upperdir=memory 0 0\n"
+        let (root_source, root_type, root_options) = if options.overlay {
+            (
+                "overlay",
+                "overlay",
+                "rw,relatime,lowerdir=/,upperdir=memory",
+            )
         } else {
-            "rootfs / rootfs ro,relatime 0 0\n"
+            ("rootfs", "rootfs", "ro,relatime")
         };
-        let mut text = String::from(root_line);
+        let mut text = format!("{root_source} / {root_type} {root_options} 0 0\n");
+        let root_dev = root.cached_stat().st_dev;
+        let mut info = format!(
+            "{} {} {}:{} / / {} - {root_type} {root_source} {}\n",
+            ROOT_MOUNT + 1,
+            ROOT_MOUNT,
+            abi::stat::major(root_dev),
+            abi::stat::minor(root_dev),
+            mount_options(root_options),
+            super_options(root_options),
+        );
         for m in &mounts {
+            let path = String::from_utf8_lossy(m.path);
             text.push_str(&format!(
                 "{} {} {} {} 0 0\n",
-                m.source,
-                String::from_utf8_lossy(m.path),
+                m.source, path, m.fstype, m.options
+            ));
+            let parent = mounts
+                .iter()
+                .filter(|p| m.path.starts_with(p.path) && m.path.get(p.path.len()) == Some(&b'/'))
+                .map(|p| p.id)
+                .next_back()
+                .unwrap_or(ROOT_MOUNT);
+            let dev = match &m.root {
+                MountRoot::Dev => crate::fs::devfs::dir_stat().st_dev,
+                MountRoot::Tmpfs(i) => i.stat().st_dev,
+                MountRoot::Proc(p) => p.stat().st_dev,
+            };
+            info.push_str(&format!(
+                "{} {} {}:{} / {path} {} - {} {} {}\n",
+                m.id + 1,
+                parent + 1,
+                abi::stat::major(dev),
+                abi::stat::minor(dev),
+                mount_options(m.options),
                 m.fstype,
-                m.options
+                m.source,
+                super_options(m.options),
             ));
         }
-        proc.set_mounts(text);
+        proc.set_mounts(text, info);
         Ok(Arc::new(Vfs {
             root,
             mounts,
@@ -202,6 +236,11 @@ impl Vfs {
     /// The budget of the sentry's in-memory file systems.
     pub fn space(&self) -> &Arc<SpaceLimit> {
         &self.space
+    }
+
+    /// The registry of task views procfs shows (see `task/proc_view.rs`).
+    pub fn task_views(&self) -> &crate::task::TaskViews {
+        self.proc.views()
     }
 
     /// Registers what procfs asks the kernel (host name, CPUs, uptime).
@@ -248,6 +287,29 @@ impl Vfs {
             })
             .collect()
     }
+}
+
+/// The per-mount options of a `/proc/mounts` option string (`mountinfo`'s
+/// field 6): access and the `*atime`/`nosuid`/`nodev`/`noexec` flags.
+fn mount_options(options: &str) -> String {
+    let per_mount = [
+        "rw", "ro", "nosuid", "nodev", "noexec", "relatime", "noatime",
+    ];
+    options
+        .split(',')
+        .filter(|o| per_mount.contains(o))
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
+/// The file system's own options (`mountinfo`'s last field).
+fn super_options(options: &str) -> String {
+    let per_mount = ["nosuid", "nodev", "noexec", "relatime", "noatime"];
+    options
+        .split(',')
+        .filter(|o| !per_mount.contains(o))
+        .collect::<Vec<_>>()
+        .join(",")
 }
 
 #[cfg(test)]

@@ -137,6 +137,9 @@ fn lookup_create(
         if !child.is_symlink() || flags & O_NOFOLLOW != 0 {
             return Ok((child, false));
         }
+        if let Some(target) = lookup.magic_jump(&child) {
+            return Ok((target?, false));
+        }
         lookup.count_link()?;
         let target = child.readlink()?;
         if target.is_empty() {
@@ -179,6 +182,11 @@ pub(crate) fn open_dentry(
     }
     if flags & O_DIRECTORY != 0 && kind != S_IFDIR {
         return Err(Errno::ENOTDIR);
+    }
+    if let Node::OpenFile(file) = &dentry.node
+        && flags & O_PATH == 0
+    {
+        return reopen(file, flags);
     }
     if flags & O_PATH != 0 {
         let status = (flags & (O_PATH | O_NOFOLLOW | O_DIRECTORY)) & !O_CLOEXEC;
@@ -258,8 +266,28 @@ pub(crate) fn open_dentry(
         Node::Device(kind) => Box::new(DevFileOps(*kind)),
         Node::DevLink(_) => return Err(Errno::ELOOP),
         Node::Proc(p) => p.open()?,
+        Node::OpenFile(file) => return reopen(file, flags),
     };
     Ok(File::new(ops, status, Some(dentry)))
+}
+
+/// Opening a `/proc/[pid]/fd/N` link to a file with no place in the view
+/// (a pipe, a host stream): the same description, if the access mode asked
+/// for is one it has. Sockets cannot be opened (`ENXIO`), as on Linux.
+fn reopen(file: &Arc<File>, flags: u32) -> Result<Arc<File>, Errno> {
+    let st = file.stat()?;
+    if st.st_mode & abi::stat::S_IFMT == S_IFSOCK {
+        return Err(Errno::ENXIO);
+    }
+    let (read, write) = match flags & O_ACCMODE {
+        O_RDONLY => (true, false),
+        O_WRONLY => (false, true),
+        _ => (true, true),
+    };
+    if (read && !file.readable()) || (write && !file.writable()) {
+        return Err(Errno::EACCES);
+    }
+    Ok(Arc::clone(file))
 }
 
 /// The change `O_TRUNC` makes.

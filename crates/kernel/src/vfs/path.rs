@@ -14,20 +14,26 @@
 //! `openat2(2)`'s `RESOLVE_*` flags narrow the walk: `IN_ROOT` makes the
 //! starting directory the root; `BENEATH` refuses (`EXDEV`) absolute paths,
 //! absolute links and `..` above the start; `NO_SYMLINKS` refuses every link
-//! (`ELOOP`); `NO_XDEV` refuses crossing a mount (`EXDEV`). There are no
-//! magic links yet, so `NO_MAGICLINKS` changes nothing.
+//! (`ELOOP`); `NO_XDEV` refuses crossing a mount (`EXDEV`).
+//!
+//! procfs's magic links (`/proc/[pid]/{exe,cwd,root,fd/N}`) are not read
+//! and spliced: the walk jumps to what they name, as Linux's
+//! `nd_jump_link` does. `RESOLVE_NO_MAGICLINKS` refuses them (`ELOOP`), and
+//! a confined walk (`IN_ROOT`, `BENEATH`) refuses them with `EXDEV`.
 
 use std::sync::Arc;
 
 use abi::Errno;
 use abi::fcntl::{
-    MAXSYMLINKS, NAME_MAX, RESOLVE_BENEATH, RESOLVE_IN_ROOT, RESOLVE_NO_SYMLINKS, RESOLVE_NO_XDEV,
+    MAXSYMLINKS, NAME_MAX, RESOLVE_BENEATH, RESOLVE_IN_ROOT, RESOLVE_NO_MAGICLINKS,
+    RESOLVE_NO_SYMLINKS, RESOLVE_NO_XDEV,
 };
 
 use super::dentry::{Dentry, Node};
 use super::mount::Vfs;
 use super::perm::{Access, MAY_EXEC};
 use crate::fs::devfs;
+use crate::fs::procfs::MagicTarget;
 
 /// The last component of a path walked to its parent (`LAST_*`).
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -200,6 +206,18 @@ impl<'a> Lookup<'a> {
             };
 
             if next.is_symlink() && (!is_last || follow || trailing_slash) {
+                if let Some(target) = self.magic_jump(&next) {
+                    let target = target?;
+                    if is_last {
+                        if trailing_slash && !target.is_dir() {
+                            return Err(Errno::ENOTDIR);
+                        }
+                        return Ok(End::Resolved(target));
+                    }
+                    cur = target;
+                    i = next_i;
+                    continue;
+                }
                 self.count_link()?;
                 let target = next.readlink()?;
                 if target.is_empty() {
@@ -230,6 +248,32 @@ impl<'a> Lookup<'a> {
             cur = next;
             i = next_i;
         }
+    }
+
+    /// If `link` is a magic link, where the walk jumps (counted as a link
+    /// followed); `None` for an ordinary symlink.
+    pub(crate) fn magic_jump(&mut self, link: &Dentry) -> Option<Result<Arc<Dentry>, Errno>> {
+        let Node::Proc(p) = &link.node else {
+            return None;
+        };
+        let target = p.magic()?;
+        Some((|| {
+            if self.resolve & RESOLVE_NO_MAGICLINKS != 0 {
+                return Err(Errno::ELOOP);
+            }
+            if Lookup::confined(self.resolve) {
+                return Err(Errno::EXDEV);
+            }
+            self.count_link()?;
+            Ok(match target? {
+                MagicTarget::Dentry(d) => d,
+                MagicTarget::File(file, name) => Arc::new(Dentry {
+                    path: name,
+                    node: Node::OpenFile(file),
+                    mount: link.mount,
+                }),
+            })
+        })())
     }
 
     /// `..` from `cur`: its canonical parent, or `cur` at the walk's root.
@@ -301,7 +345,7 @@ pub(crate) fn lookup_child(
             None => Node::Device(devfs::lookup(name)?),
         },
         Node::Proc(p) => Node::Proc(p.lookup(name)?),
-        Node::Device(_) | Node::DevLink(_) => return Err(Errno::ENOTDIR),
+        Node::Device(_) | Node::DevLink(_) | Node::OpenFile(_) => return Err(Errno::ENOTDIR),
     };
     Ok(Arc::new(Dentry {
         path,

@@ -133,7 +133,7 @@ impl Platform for PtracePlatform {
             let _ = sys::pin_to_cpu(pid, cpu);
         }
         let mut threads = HashMap::new();
-        threads.insert(sys::gettid(), stub);
+        threads.insert(sys::gettid(), Arc::new(stub));
         Ok(Arc::new(PtraceAddressSpace {
             pid,
             memory_fd: self.memory_fd,
@@ -313,25 +313,33 @@ pub struct PtraceAddressSpace {
     /// the same as the sentry's).
     memory_fd: u64,
     /// The stub thread each tracer (host tid) drives.
-    threads: Mutex<HashMap<i32, StubThread>>,
+    threads: Mutex<HashMap<i32, Arc<StubThread>>>,
 }
 
 impl PtraceAddressSpace {
+    /// The stub thread host thread `tracer` traces. The map's lock is held
+    /// only for the lookup: other threads of the address space switch and
+    /// inject concurrently, each into its own stub thread.
+    fn thread_of(&self, tracer: i32) -> Result<Arc<StubThread>, PlatformError> {
+        let threads = self
+            .threads
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        threads
+            .get(&tracer)
+            .cloned()
+            .ok_or(PlatformError::WrongThread(
+                "no stub thread is traced by this host thread",
+            ))
+    }
+
     /// Runs `f` with the stub thread the calling host thread traces.
     fn with_thread<T>(
         &self,
         f: impl FnOnce(&StubThread) -> Result<T, PlatformError>,
     ) -> Result<T, PlatformError> {
-        let threads = self
-            .threads
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        let thread = threads
-            .get(&sys::gettid())
-            .ok_or(PlatformError::WrongThread(
-                "no stub thread is traced by this host thread",
-            ))?;
-        f(thread)
+        let thread = self.thread_of(sys::gettid())?;
+        f(&thread)
     }
 
     fn check_injected(&self, op: &'static str, ret: u64) -> Result<u64, PlatformError> {
@@ -556,20 +564,14 @@ impl Context for PtraceContext {
             .as_any()
             .downcast_ref::<PtraceAddressSpace>()
             .ok_or(PlatformError::WrongThread("not a ptrace address space"))?;
-        let threads = aspace
-            .threads
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        let thread = threads.get(&self.tracer).ok_or(PlatformError::WrongThread(
-            "no stub thread is traced by this host thread",
-        ))?;
+        let thread = aspace.thread_of(self.tracer)?;
         self.kick.tgid.store(thread.pid, Ordering::SeqCst);
         self.kick.running.store(thread.tid, Ordering::SeqCst);
         // An interrupt that raced with publishing `running` sent no kick.
         let event = if self.pending.load(Ordering::SeqCst) {
             Ok(Event::Interrupted)
         } else {
-            self.run(thread, regs)
+            self.run(&thread, regs)
         };
         self.kick.running.store(0, Ordering::SeqCst);
         if matches!(event, Ok(Event::Interrupted)) {
@@ -596,7 +598,7 @@ impl Context for PtraceContext {
             .threads
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
-        threads.insert(self.tracer, thread);
+        threads.insert(self.tracer, Arc::new(thread));
         Ok(())
     }
 

@@ -52,6 +52,32 @@ pub(super) const CHUNK_SIZE: u64 = SLOTS_OFF + MAX_THREADS * SLOT_SIZE;
 const _: () = assert!(CHUNK_ADDR + CHUNK_SIZE <= CODE_ADDR);
 const _: () = assert!(CHUNK_ADDR.is_multiple_of(SLOT_SIZE));
 
+/// Address spaces the stub memory file has room for at once.
+pub(super) const MAX_ADDRESS_SPACES: u64 = 4096;
+
+// The trap table (syscall-site patching, `patch.rs`): one region of the stub
+// memory file, shared by every stub and mapped read/execute low in each
+// one's address space, where a patched site's `jmp *TRAP_ADDR+n` (a 32-bit
+// absolute address) reaches it. Its third byte, 0x06, is an invalid opcode
+// in 64-bit mode: a thread that executed a site's `mov` just before the
+// site was patched traps there (`SIGILL` at the old `syscall`).
+/// Where the trap table is mapped in every stub.
+pub(super) const TRAP_ADDR: u64 = 0x6_0000;
+/// The trap table's size.
+pub(super) const TRAP_SIZE: u64 = 0x1_0000;
+/// The trap table's offset in the stub memory file, after every chunk.
+pub(super) const TRAP_FILE_OFF: u64 = MAX_ADDRESS_SPACES * CHUNK_SIZE;
+/// The first trap, from the table's start (the table's first word holds the
+/// fast entry's address).
+pub(super) const TRAP_FIRST: u64 = 64;
+/// One trap's size.
+pub(super) const TRAP_SLOT: u64 = 64;
+/// Where a trap keeps the patched site's return address.
+pub(super) const TRAP_RET: u64 = 32;
+/// Where a trap's fallback (`syscall; jmp *ret`) starts.
+pub(super) const TRAP_FALLBACK: u64 = 40;
+const _: () = assert!(TRAP_ADDR >> 16 == 6 && (TRAP_ADDR + TRAP_SIZE - 1) >> 16 == 6);
+
 /// `clone` flags of a program thread: a thread of the stub, whose tid the
 /// kernel writes to and clears (with a futex wake) in its message page.
 pub(super) const THREAD_CLONE_FLAGS: u32 = 0x0001_0000 // CLONE_THREAD
@@ -143,6 +169,20 @@ pub(super) const MSG_FLAGS: u64 = 0x48;
 pub(super) const MSG_NEW_FS: u64 = 0x50;
 /// The gs base to set.
 pub(super) const MSG_NEW_GS: u64 = 0x58;
+/// The slot's own address in the stub (u64): with patching, a program
+/// thread's gs base points at its message page while the program's is 0,
+/// and the fast entry finds its slot through it.
+pub(super) const MSG_SELF: u64 = 0x20;
+/// [`SLOT_MAGIC`] (u64): the fast entry checks that gs is the slot's.
+pub(super) const MSG_MAGIC: u64 = 0x38;
+/// The value of [`MSG_MAGIC`].
+pub(super) const SLOT_MAGIC: u32 = 0x5ca7_7a9e;
+/// A fast event's registers, in sigcontext order (r8..r15, rdi, rsi, rbp,
+/// rbx, rdx, rax, rcx, rsp, rip, eflags): written by the fast entry, read
+/// and rewritten by the sentry.
+pub(super) const MSG_FAST_REGS: u64 = 0x80;
+/// The registers of a fast event.
+pub(super) const FAST_WORDS: usize = 18;
 
 /// The thread runs program code.
 pub(super) const STATE_RUNNING: u32 = 0;
@@ -150,6 +190,8 @@ pub(super) const STATE_RUNNING: u32 = 0;
 pub(super) const STATE_EVENT: u32 = 1;
 /// The sentry released the thread.
 pub(super) const STATE_RESUME: u32 = 2;
+/// The thread waits in the fast entry (a patched syscall site) for the sentry.
+pub(super) const STATE_FAST: u32 = 3;
 
 /// Resume flag: set the fs base from [`MSG_NEW_FS`].
 pub(super) const RESUME_SET_FS: u32 = 1;
@@ -157,6 +199,10 @@ pub(super) const RESUME_SET_FS: u32 = 1;
 pub(super) const RESUME_SET_GS: u32 = 2;
 /// Resume flag: end the thread.
 pub(super) const RESUME_EXIT: u32 = 4;
+/// Resume flag (fast events): restore the program's registers and trap
+/// with `int3` at the promote point, so that the sentry gets a full signal
+/// frame (with the FPU state) for the same state.
+pub(super) const RESUME_PROMOTE: u32 = 8;
 
 // The kernel's signal frame (arch/x86/include/uapi/asm/ucontext.h,
 // sigcontext.h): `struct rt_sigframe { pretcode; struct ucontext uc; struct

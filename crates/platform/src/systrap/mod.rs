@@ -2,14 +2,15 @@
 
 mod filter;
 mod layout;
+mod patch;
 mod sys;
 
 use std::any::Any;
 use std::cell::Cell;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::os::fd::{AsFd, AsRawFd, OwnedFd};
 use std::sync::atomic::{AtomicBool, AtomicI32, AtomicU64, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, PoisonError, Weak};
+use std::sync::{Arc, Mutex, OnceLock, PoisonError, Weak};
 use std::time::{Duration, Instant};
 
 use abi::Errno;
@@ -18,7 +19,7 @@ use zerocopy::FromBytes;
 
 use crate::{
     Access, AddressSpace, Context, Event, Interrupter, Kick, MemoryFile, Perms, Platform,
-    PlatformError, Registers, SyscallAllowlist,
+    PlatformError, ProgramMemory, Registers, SyscallAllowlist,
 };
 use layout::{
     CHUNK_ADDR, CHUNK_SIZE, CMD_ARGS, CMD_EVENT_FD, CMD_FILTER_MAX, CMD_FILTER_SYS,
@@ -30,13 +31,22 @@ use layout::{
     SIGINFO_SIZE, SLOT_ALTSTACK_OFF, SLOT_SIZE, SLOTS_OFF, STATE_EVENT, STATE_RESUME, UC_MCONTEXT,
     UC_SIGMASK, UC_SIZE, UC_STACK,
 };
+use layout::{
+    CODE_ADDR, FAST_WORDS, MAX_ADDRESS_SPACES, MSG_FAST_REGS, MSG_MAGIC, MSG_SELF, RESUME_PROMOTE,
+    SLOT_MAGIC, STATE_FAST, TRAP_ADDR, TRAP_FILE_OFF, TRAP_SIZE,
+};
 
 /// The signal an [`Interrupter`] sends a running stub thread; its handler
 /// hands the thread to the sentry like any other event.
 const INTERRUPT_SIGNAL: i32 = libc::SIGURG;
 
-/// Address spaces the stub memory file has room for at once.
-const MAX_ADDRESS_SPACES: u64 = 4096;
+/// The environment variable that turns syscall-site patching off (`0`)
+/// or on (`1`); see `patch.rs`.
+pub const PATCH_ENV: &str = "CARAPACE_SYSTRAP_PATCH";
+/// Whether syscall-site patching is on when [`PATCH_ENV`] is not set.
+const PATCH_DEFAULT: bool = true;
+/// Sites per address space remembered as not patchable.
+const NOT_PATCHABLE_MAX: usize = 4096;
 /// How long either side spins for the other before sleeping (when they run
 /// on different CPUs).
 const SPIN: Duration = Duration::from_micros(20);
@@ -48,17 +58,17 @@ const APART_AFTER: u32 = 16;
 /// The most round trips a context waits before trying again, after tries
 /// that did not pay.
 const APART_AFTER_MAX: u32 = 4096;
-/// A stay on separate CPUs shorter than this many round trips counts as a
-/// failed try (the next one waits twice as long).
-const APART_PAYS: u32 = 256;
+/// Round trips apart are judged in windows of this many: a window whose
+/// mean time from release to event is worse than together's ends the
+/// stay, and a stay that ends within its first window counts as a failed
+/// try (the next one waits twice as long).
+const WINDOW: u32 = 256;
+/// A stay apart ends at this many round trips in one window where a side
+/// had to sleep (each costs a cross-CPU wake-up, about 50 µs here).
+const WINDOW_MISSES: u32 = 4;
 /// How many spins long the sentry waits for a thread it has just moved to
 /// another CPU (waking an idle CPU costs about 50 µs here).
 const MOVE_SPINS: u64 = 10;
-/// A side that has to sleep twice within this many round trips apart ends
-/// the stay.
-const MISS_WINDOW: u32 = 64;
-/// Round trips apart before their average is compared with together's.
-const APART_JUDGED: u32 = 64;
 /// How often a sleeping sentry checks that its stub is still alive.
 const LIVENESS_POLL: Duration = Duration::from_millis(100);
 /// How long a stub may ignore an interrupt before the sandbox gives up on it.
@@ -169,6 +179,18 @@ pub struct SystrapPlatform {
     /// The CPUs the sandbox may use, and the next one to hand out as a home.
     cpus: Vec<usize>,
     next_cpu: AtomicUsize,
+    /// Syscall-site patching is on, and its shared trap table.
+    patch: bool,
+    traps: Arc<Mutex<patch::TrapTable>>,
+}
+
+/// Whether syscall-site patching is on: [`PATCH_ENV`], else the default.
+fn patching_enabled() -> bool {
+    match std::env::var(PATCH_ENV).as_deref() {
+        Ok("0" | "off" | "false" | "no") => false,
+        Ok(_) => true,
+        Err(_) => PATCH_DEFAULT,
+    }
 }
 
 thread_local! {
@@ -218,6 +240,8 @@ impl SystrapPlatform {
         assert!(filter_sys.len() <= CMD_FILTER_MAX && filter_thread.len() <= CMD_FILTER_MAX);
         let master = sys::fork_stub_master([memory_fd, stub_fd], event_fd)
             .map_err(host("fork stub master"))?;
+        // The trap table's first word: where every trap jumps.
+        memory.write_u64(TRAP_FILE_OFF, CODE_ADDR + sys::fast_points().entry);
         let platform = SystrapPlatform {
             master: Mutex::new(Master {
                 sock: master,
@@ -236,6 +260,8 @@ impl SystrapPlatform {
             next_id: AtomicU64::new(1),
             cpus: sys::allowed_cpus(),
             next_cpu: AtomicUsize::new(0),
+            patch: patching_enabled(),
+            traps: Arc::new(Mutex::new(patch::TrapTable::default())),
         };
         // The first address space's stub starts now, while the sandbox
         // boots (a stub takes about 1.5 ms to get ready here).
@@ -414,6 +440,10 @@ impl Platform for SystrapPlatform {
             memory_fd: u64::from(self.memory_fd),
             requests: Mutex::new(0),
             slots: Mutex::new(SlotPool::default()),
+            patch: self.patch,
+            traps: Arc::clone(&self.traps),
+            program: OnceLock::new(),
+            not_patchable: Mutex::new(HashSet::new()),
         };
         inner.wait_answer(0, Some(STARTUP_PATIENCE))?;
         Ok(Arc::new(SystrapAddressSpace {
@@ -439,8 +469,13 @@ impl Platform for SystrapPlatform {
     }
 
     fn min_user_address(&self) -> u64 {
-        // vm.mmap_min_addr's usual value: the first 64 KiB stay unmapped.
-        0x1_0000
+        if self.patch {
+            // The trap table sits below the program's range.
+            TRAP_ADDR + TRAP_SIZE
+        } else {
+            // vm.mmap_min_addr's usual value: the first 64 KiB stay unmapped.
+            0x1_0000
+        }
     }
 
     fn max_user_address(&self) -> u64 {
@@ -501,6 +536,13 @@ struct AsInner {
     /// The last request's sequence number; held across a request.
     requests: Mutex<u32>,
     slots: Mutex<SlotPool>,
+    /// Syscall-site patching is on; the shared trap table.
+    patch: bool,
+    traps: Arc<Mutex<patch::TrapTable>>,
+    /// The program memory this address space caches, once the kernel gave it.
+    program: OnceLock<Weak<dyn ProgramMemory>>,
+    /// Return addresses of syscalls whose sites could not be patched.
+    not_patchable: Mutex<HashSet<u64>>,
 }
 
 impl AsInner {
@@ -563,6 +605,54 @@ impl AsInner {
         Ok(m.read_u64(self.base + RES_RET))
     }
 
+    /// The program memory, if the kernel gave it and it still exists.
+    fn program(&self) -> Option<Arc<dyn ProgramMemory>> {
+        self.program.get().and_then(Weak::upgrade)
+    }
+
+    /// After a trapped syscall returning to `ret`: patches its site if it
+    /// can, once per site.
+    fn maybe_patch(&self, ret: u64, nr: u64) {
+        if !self.patch {
+            return;
+        }
+        let mut skip = self
+            .not_patchable
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        if skip.contains(&ret) {
+            return;
+        }
+        let Some(program) = self.program() else {
+            return;
+        };
+        if !patch::patch_site(&self.traps, &self.memory, program.as_ref(), ret, nr) {
+            if skip.len() >= NOT_PATCHABLE_MAX {
+                skip.clear();
+            }
+            skip.insert(ret);
+        }
+    }
+
+    /// The gs base the stub thread in `slot` runs with for a program gs
+    /// base of `gs`: with patching, its own message page in place of 0.
+    fn host_gs(&self, slot: u64, gs: u64) -> u64 {
+        if self.patch && gs == 0 {
+            Self::slot_addr(slot)
+        } else {
+            gs
+        }
+    }
+
+    /// The program's gs base for the stub thread's `host` one.
+    fn program_gs(&self, slot: u64, host: u64) -> u64 {
+        if self.patch && host == Self::slot_addr(slot) {
+            0
+        } else {
+            host
+        }
+    }
+
     /// The stub address of slot `slot`.
     fn slot_addr(slot: u64) -> u64 {
         CHUNK_ADDR + SLOTS_OFF + slot * SLOT_SIZE
@@ -596,6 +686,9 @@ impl AsInner {
         let msg = self.msg(slot);
         self.memory.write(msg, &[0u8; 0x80]);
         self.memory.store(msg + MSG_SENTRY_CPU, u32::MAX);
+        self.memory.write_u64(msg + MSG_SELF, Self::slot_addr(slot));
+        self.memory
+            .write_u64(msg + MSG_MAGIC, u64::from(SLOT_MAGIC));
         let ret = self.request(OP_CLONE, [Self::slot_addr(slot), 0, 0, 0, 0, 0])?;
         let tid = match i32::try_from(ret.cast_signed()) {
             Ok(tid) if tid > 0 => tid,
@@ -620,6 +713,7 @@ impl AsInner {
             gs_base: 0,
             fresh: true,
             gone: false,
+            fast: false,
             handoff: Handoff::default(),
         };
         // The first event is the thread's own `int3`: it only parks it.
@@ -657,6 +751,11 @@ pub struct SystrapAddressSpace {
 
 impl SystrapAddressSpace {
     fn check_range(&self, addr: u64, len: u64) -> Result<(), PlatformError> {
+        if self.inner.patch && addr < TRAP_ADDR + TRAP_SIZE && addr + len > TRAP_ADDR {
+            return Err(self.inner.stub_error(format!(
+                "mapping {addr:#x}+{len:#x} would reach the trap table"
+            )));
+        }
         if addr.checked_add(len).is_none_or(|end| end > CHUNK_ADDR) {
             return Err(self.inner.stub_error(format!(
                 "mapping {addr:#x}+{len:#x} would reach the stub's own pages"
@@ -708,6 +807,14 @@ impl AddressSpace for SystrapAddressSpace {
                 .stub_error(format!("munmap at {addr:#x}: {ret:#x}")));
         }
         Ok(())
+    }
+
+    fn wants_program_memory(&self) -> bool {
+        self.inner.patch && self.inner.program.get().is_none()
+    }
+
+    fn set_program_memory(&self, memory: Weak<dyn ProgramMemory>) {
+        let _ = self.inner.program.set(memory);
     }
 
     fn new_thread(&self) -> Result<crate::ThreadTicket, PlatformError> {
@@ -786,6 +893,9 @@ struct StubThread {
     fresh: bool,
     /// The host thread exited; a new one is needed.
     gone: bool,
+    /// The current event came through the fast entry: its registers are in
+    /// the message page and there is no signal frame.
+    fast: bool,
     handoff: Handoff,
 }
 
@@ -807,12 +917,14 @@ struct Handoff {
     needed: u32,
     /// Round trips in the current stay apart.
     trips: u32,
-    /// `trips` at the last time a side had to sleep while apart.
-    missed_at: Option<u32>,
-    /// Moving averages (1/16 weight, TSC ticks) of the time from release
-    /// to event: of fast round trips together, and of round trips apart.
+    /// The current window apart: its round trips, their summed time from
+    /// release to event (TSC ticks), and how many times a side slept.
+    window_trips: u32,
+    window_sum: u64,
+    window_misses: u32,
+    /// Moving average (1/16 weight, TSC ticks) of the time from release to
+    /// event of fast round trips together.
     together_avg: u64,
-    apart_avg: u64,
     /// When the thread was last released, and when its event arrived (TSC).
     released: u64,
     arrived: u64,
@@ -826,9 +938,10 @@ impl Default for Handoff {
             fast: 0,
             needed: APART_AFTER,
             trips: 0,
-            missed_at: None,
+            window_trips: 0,
+            window_sum: 0,
+            window_misses: 0,
             together_avg: 0,
-            apart_avg: 0,
             released: 0,
             arrived: 0,
         }
@@ -854,7 +967,7 @@ impl StubThread {
         let spin = aspace.tuning.spin_ticks * if moving { MOVE_SPINS } else { 1 };
         let (deadline, mut next_yield) = (start + spin, start + aspace.tuning.yield_ticks);
         loop {
-            if m.load(state) == STATE_EVENT {
+            if matches!(m.load(state), STATE_EVENT | STATE_FAST) {
                 break;
             }
             let now = sys::rdtsc();
@@ -877,14 +990,14 @@ impl StubThread {
         let mut interrupted_at: Option<Instant> = None;
         loop {
             let seen = m.load(state);
-            if seen == STATE_EVENT {
+            if matches!(seen, STATE_EVENT | STATE_FAST) {
                 m.store(self.msg + MSG_SENTRY_CPU, sys::current_cpu());
                 self.arrived(aspace, place);
                 return Ok(Waited::Event);
             }
             m.store(self.msg + MSG_SENTRY_SLEEP, 1);
             let seen = m.load(state);
-            if seen != STATE_EVENT {
+            if !matches!(seen, STATE_EVENT | STATE_FAST) {
                 m.futex_wait(state, seen, LIVENESS_POLL);
             }
             m.store(self.msg + MSG_SENTRY_SLEEP, 0);
@@ -911,10 +1024,59 @@ impl StubThread {
         }
     }
 
+    /// Turns a fast event into a signal frame for the same state: the fast
+    /// entry restores the program's registers and traps at its promote
+    /// point.
+    fn ensure_frame(
+        &mut self,
+        aspace: &AsInner,
+        shared: &Shared,
+        place: Placement,
+    ) -> Result<(), PlatformError> {
+        if !self.fast {
+            return Ok(());
+        }
+        aspace.memory.store(self.msg + MSG_FLAGS, RESUME_PROMOTE);
+        self.release(aspace);
+        if matches!(self.wait_event(aspace, shared, place)?, Waited::Gone) {
+            self.gone = true;
+            return Err(aspace.stub_error("thread exited while promoted".into()));
+        }
+        let mut scratch = Registers::default();
+        let promoted = CODE_ADDR + sys::fast_points().promote + 1;
+        match self.load_event(aspace, &mut scratch)? {
+            Raw::Event(Event::Signal(info))
+                if info.si_signo == libc::SIGTRAP && scratch.rip == promoted =>
+            {
+                Ok(())
+            }
+            _ => Err(aspace.stub_error("a promoted fast event did not trap".into())),
+        }
+    }
+
     /// Reads the published event: validates the frame pointer, copies the
     /// registers and siginfo out of shared memory, then classifies.
     fn load_event(&mut self, aspace: &AsInner, regs: &mut Registers) -> Result<Raw, PlatformError> {
         let m = &aspace.memory;
+        if m.load(self.msg + MSG_STATE) == STATE_FAST {
+            // A patched site: the registers are in the message page; fs and
+            // gs are as the sentry last knew them.
+            self.fast = true;
+            let mut raw = [0u8; FAST_WORDS * 8];
+            m.read(self.msg + MSG_FAST_REGS, &mut raw);
+            let mut words = [0u64; MC_WORDS];
+            for (w, b) in words.iter_mut().zip(raw.chunks_exact(8)) {
+                *w = u64::from_le_bytes(b.try_into().expect("8-byte chunks"));
+            }
+            words[18] = USER_CS | (USER_SS << 48);
+            *regs = regs_from_words(&words, *regs);
+            regs.fs_base = self.fs_base;
+            regs.gs_base = aspace.program_gs(self.slot, self.gs_base);
+            regs.orig_rax = regs.rax;
+            regs.rax = Errno::ENOSYS.as_return();
+            return Ok(Raw::Event(Event::Syscall));
+        }
+        self.fast = false;
         let signo = m.read_u64(self.msg + MSG_SIGNO);
         let uc = m.read_u64(self.msg + MSG_UC);
         let slot = AsInner::slot_addr(self.slot);
@@ -938,7 +1100,7 @@ impl StubThread {
         self.fs_base = m.read_u64(self.msg + MSG_FS_BASE);
         self.gs_base = m.read_u64(self.msg + MSG_GS_BASE);
         regs.fs_base = self.fs_base;
-        regs.gs_base = self.gs_base;
+        regs.gs_base = aspace.program_gs(self.slot, self.gs_base);
         let Ok(signo) = i32::try_from(signo) else {
             return Err(aspace.stub_error(format!("corrupted signal number {signo:#x}")));
         };
@@ -985,19 +1147,16 @@ impl StubThread {
     }
 
     /// Books that one side had to sleep while apart. Rare misses cost one
-    /// cross-CPU wake-up each, no more than a move home and back would; a
-    /// second one within [`MISS_WINDOW`] round trips moves the thread back
-    /// to the context's home CPU and ends the stay apart.
+    /// cross-CPU wake-up each, no more than a move home and back would;
+    /// [`WINDOW_MISSES`] in one window move the thread back to the
+    /// context's home CPU and end the stay apart.
     fn missed(&mut self, place: Placement) {
         let h = &mut self.handoff;
         if !h.apart {
             return;
         }
-        let recent = h
-            .missed_at
-            .is_some_and(|at| h.trips.saturating_sub(at) < MISS_WINDOW);
-        h.missed_at = Some(h.trips);
-        if recent {
+        h.window_misses += 1;
+        if h.window_misses >= WINDOW_MISSES {
             self.come_home(place);
         }
     }
@@ -1006,9 +1165,8 @@ impl StubThread {
     fn come_home(&mut self, place: Placement) {
         let h = &mut self.handoff;
         h.apart = false;
-        h.missed_at = None;
         h.fast = 0;
-        h.needed = if h.trips < APART_PAYS {
+        h.needed = if h.trips < WINDOW {
             h.needed.saturating_mul(2).min(APART_AFTER_MAX)
         } else {
             APART_AFTER
@@ -1031,14 +1189,18 @@ impl StubThread {
             h.trips = h.trips.saturating_add(1);
             if h.trips == 1 {
                 // The first trip includes the move.
-                h.apart_avg = h.together_avg;
-            } else {
-                h.apart_avg = average(h.apart_avg, ran);
+                return;
             }
-            // On a busy host, spinning vCPUs lose to the CPU's other work
-            // and a stay apart can be slower than sleeping together.
-            if h.trips >= APART_JUDGED && h.apart_avg > h.together_avg {
-                self.come_home(place);
+            h.window_trips += 1;
+            h.window_sum = h.window_sum.saturating_add(ran);
+            if h.window_trips >= WINDOW {
+                // On a busy host, spinning vCPUs lose to the CPUs' other
+                // work and a stay apart can be slower than sleeping together.
+                let worse = h.window_sum / u64::from(h.window_trips) > h.together_avg;
+                (h.window_trips, h.window_sum, h.window_misses) = (0, 0, 0);
+                if worse {
+                    self.come_home(place);
+                }
             }
             return;
         }
@@ -1057,38 +1219,52 @@ impl StubThread {
             h.apart = true;
             h.moving = true;
             h.trips = 0;
+            (h.window_trips, h.window_sum, h.window_misses) = (0, 0, 0);
         }
     }
 
     /// Writes `regs` into the parked frame and releases the thread.
     fn resume(&mut self, aspace: &AsInner, regs: &Registers, place: Placement) {
         let m = &aspace.memory;
-        let mut raw = [0u8; MC_WORDS * 8];
-        m.read(self.frame + UC_MCONTEXT, &mut raw);
-        let mut words = [0u64; MC_WORDS];
-        for (w, b) in words.iter_mut().zip(raw.chunks_exact(8)) {
-            *w = u64::from_le_bytes(b.try_into().expect("8-byte chunks"));
+        if self.fast {
+            let mut words = [0u64; MC_WORDS];
+            words_from_regs(regs, &mut words);
+            let mut raw = [0u8; FAST_WORDS * 8];
+            for (b, w) in raw.chunks_exact_mut(8).zip(words) {
+                b.copy_from_slice(&w.to_le_bytes());
+            }
+            m.write(self.msg + MSG_FAST_REGS, &raw);
+        } else {
+            let mut raw = [0u8; MC_WORDS * 8];
+            m.read(self.frame + UC_MCONTEXT, &mut raw);
+            let mut words = [0u64; MC_WORDS];
+            for (w, b) in words.iter_mut().zip(raw.chunks_exact(8)) {
+                *w = u64::from_le_bytes(b.try_into().expect("8-byte chunks"));
+            }
+            words_from_regs(regs, &mut words);
+            for (b, w) in raw.chunks_exact_mut(8).zip(words) {
+                b.copy_from_slice(&w.to_le_bytes());
+            }
+            m.write(self.frame + UC_MCONTEXT, &raw);
+            // The host signal mask and signal stack stay the stub's own.
+            m.write_u64(self.frame + UC_SIGMASK, 0);
+            let slot = AsInner::slot_addr(self.slot);
+            m.write_u64(self.frame + UC_STACK, slot + SLOT_ALTSTACK_OFF);
+            m.write_u64(self.frame + UC_STACK + 8, 0);
+            m.write_u64(self.frame + UC_STACK + 16, SLOT_SIZE - SLOT_ALTSTACK_OFF);
         }
-        words_from_regs(regs, &mut words);
-        for (b, w) in raw.chunks_exact_mut(8).zip(words) {
-            b.copy_from_slice(&w.to_le_bytes());
-        }
-        m.write(self.frame + UC_MCONTEXT, &raw);
-        // The host signal mask and signal stack stay the stub's own.
-        m.write_u64(self.frame + UC_SIGMASK, 0);
-        let slot = AsInner::slot_addr(self.slot);
-        m.write_u64(self.frame + UC_STACK, slot + SLOT_ALTSTACK_OFF);
-        m.write_u64(self.frame + UC_STACK + 8, 0);
-        m.write_u64(self.frame + UC_STACK + 16, SLOT_SIZE - SLOT_ALTSTACK_OFF);
         let mut flags = 0;
         // A base the kernel would refuse (arch_prctl's EPERM) is not set.
         if (self.fresh || regs.fs_base != self.fs_base) && regs.fs_base < abi::TASK_SIZE {
             flags |= RESUME_SET_FS;
             m.write_u64(self.msg + MSG_NEW_FS, regs.fs_base);
+            self.fs_base = regs.fs_base;
         }
-        if (self.fresh || regs.gs_base != self.gs_base) && regs.gs_base < abi::TASK_SIZE {
+        let gs = aspace.host_gs(self.slot, regs.gs_base);
+        if (self.fresh || gs != self.gs_base) && gs < abi::TASK_SIZE {
             flags |= RESUME_SET_GS;
-            m.write_u64(self.msg + MSG_NEW_GS, regs.gs_base);
+            m.write_u64(self.msg + MSG_NEW_GS, gs);
+            self.gs_base = gs;
         }
         self.fresh = false;
         m.store(self.msg + MSG_FLAGS, flags);
@@ -1120,6 +1296,10 @@ impl StubThread {
         Ok(aspace.base + (ptr - CHUNK_ADDR))
     }
 }
+
+/// The user code and stack selectors of x86-64 Linux (`__USER_CS`, `__USER_DS`).
+const USER_CS: u64 = 0x33;
+const USER_SS: u64 = 0x2b;
 
 /// The registers of a sigcontext's words; `old` supplies what the frame
 /// does not hold.
@@ -1199,6 +1379,16 @@ impl SystrapContext {
         Ok(&mut self.threads.get_mut(&inner.id).expect("just inserted").1)
     }
 
+    /// This context's thread in `inner`, with a signal frame: a fast event
+    /// is promoted first (the FPU state lives only in a frame).
+    fn framed_thread(&mut self, inner: &Arc<AsInner>) -> Result<&mut StubThread, PlatformError> {
+        self.thread(inner)?;
+        let place = self.place;
+        let thread = &mut self.threads.get_mut(&inner.id).expect("created above").1;
+        thread.ensure_frame(inner, &self.shared, place)?;
+        Ok(thread)
+    }
+
     fn run(
         shared: &Shared,
         place: Placement,
@@ -1220,12 +1410,61 @@ impl SystrapContext {
                 return Ok(Event::Signal(info));
             }
             match thread.load_event(inner, regs)? {
-                Raw::Event(event) => return Ok(event),
+                Raw::Event(Event::Syscall) => {
+                    if !thread.fast {
+                        inner.maybe_patch(regs.rip, regs.orig_rax);
+                    }
+                    return Ok(Event::Syscall);
+                }
+                Raw::Event(event) => {
+                    if let Some(event) = fast_fixup(inner, regs, event) {
+                        return Ok(event);
+                    }
+                }
                 Raw::ForeignSyscall => regs.rax = Errno::ENOSYS.as_return(),
                 Raw::Kick if shared.take_interrupt() => return Ok(Event::Interrupted),
                 Raw::Kick | Raw::Stray => {}
             }
         }
+    }
+}
+
+/// Events of the patching machinery that the kernel must not see: a fault
+/// of the fast entry's gs check (the program's own gs base) goes to the
+/// trap's fallback (`None`: resume); a `SIGILL` of a thread that ran into
+/// a site as it was patched becomes the syscall it was making.
+fn fast_fixup(inner: &AsInner, regs: &mut Registers, event: Event) -> Option<Event> {
+    if !inner.patch {
+        return Some(event);
+    }
+    let points = sys::fast_points();
+    match event {
+        Event::Fault { .. } if regs.rip == CODE_ADDR + points.check => {
+            regs.rip = CODE_ADDR + points.fallback;
+            None
+        }
+        Event::Signal(info)
+            if matches!(info.si_signo, libc::SIGSEGV | libc::SIGBUS)
+                && regs.rip == CODE_ADDR + points.check =>
+        {
+            regs.rip = CODE_ADDR + points.fallback;
+            None
+        }
+        Event::Signal(info)
+            if info.si_signo == libc::SIGILL
+                && inner
+                    .program()
+                    .is_some_and(|p| patch::raced_site(p.as_ref(), regs.rip)) =>
+        {
+            // The `syscall` that was at rip, with the number in rax.
+            regs.orig_rax = regs.rax;
+            regs.rax = Errno::ENOSYS.as_return();
+            regs.rip += 2;
+            regs.rcx = regs.rip;
+            regs.r11 = regs.eflags;
+            Some(Event::Syscall)
+        }
+        event => Some(event),
     }
 }
 
@@ -1258,7 +1497,7 @@ impl Context for SystrapContext {
 
     fn fpu_state(&mut self, aspace: &dyn AddressSpace) -> Result<Vec<u8>, PlatformError> {
         let inner = Arc::clone(Self::aspace(aspace)?);
-        let thread = self.thread(&inner)?;
+        let thread = self.framed_thread(&inner)?;
         let at = thread.fpstate(&inner, FXSAVE_SIZE)?;
         let mut area = vec![0u8; usize::try_from(FXSAVE_SIZE).expect("small")];
         inner.memory.read(at, &mut area);
@@ -1271,7 +1510,7 @@ impl Context for SystrapContext {
         state: &[u8],
     ) -> Result<(), PlatformError> {
         let inner = Arc::clone(Self::aspace(aspace)?);
-        let thread = self.thread(&inner)?;
+        let thread = self.framed_thread(&inner)?;
         let at = thread.fpstate(&inner, FXSAVE_SIZE + XSAVE_HEADER_SIZE)?;
         // The legacy area only: the software-reserved bytes describe the
         // frame's xsave layout to the kernel and stay as it wrote them.
@@ -1292,7 +1531,7 @@ impl Context for SystrapContext {
 
     fn reset_fpu_state(&mut self, aspace: &dyn AddressSpace) -> Result<(), PlatformError> {
         let inner = Arc::clone(Self::aspace(aspace)?);
-        let thread = self.thread(&inner)?;
+        let thread = self.framed_thread(&inner)?;
         let at = thread.fpstate(&inner, FXSAVE_SIZE + XSAVE_HEADER_SIZE)?;
         // The legacy area as after FNINIT with MXCSR at its reset value; the
         // software-reserved bytes (the xsave layout the kernel checks) stay.

@@ -52,7 +52,8 @@ unsafe impl Sync for StubMemory {}
 impl StubMemory {
     /// Creates the file with room for `chunks` chunks and maps it.
     pub(super) fn new(chunks: u64) -> io::Result<StubMemory> {
-        let size = chunks * CHUNK_SIZE;
+        // Every chunk, then the trap table.
+        let size = chunks * CHUNK_SIZE + super::layout::TRAP_SIZE;
         // SAFETY: the name is a NUL-terminated C string.
         let raw = unsafe { libc::memfd_create(c"carapace-systrap".as_ptr(), libc::MFD_CLOEXEC) };
         if raw < 0 {
@@ -375,6 +376,10 @@ std::arch::global_asm!(
     ".globl carapace_systrap_handler",
     ".globl carapace_systrap_restorer",
     ".globl carapace_systrap_end",
+    ".globl carapace_systrap_fast",
+    ".globl carapace_systrap_fast_check",
+    ".globl carapace_systrap_fast_fallback",
+    ".globl carapace_systrap_promote",
     "carapace_systrap_start:",
     "mov %rdi, %r12",
     "mov %rsi, %r13",
@@ -427,6 +432,18 @@ std::arch::global_asm!(
     "syscall",
     "test %rax, %rax",
     "jnz carapace_systrap_die",
+    // mmap(TRAP_ADDR, TRAP_SIZE, PROT_READ|PROT_EXEC, MAP_SHARED|MAP_FIXED, stubfd, TRAP_FILE_OFF):
+    // the trap table, written only by the sentry.
+    "mov $9, %eax",
+    "mov ${trap_addr}, %edi",
+    "mov ${trap_size}, %esi",
+    "mov $5, %edx",
+    "mov $0x11, %r10d",
+    "mov %r12, %r8",
+    "movabs ${trap_file_off}, %r9",
+    "syscall",
+    "cmp ${trap_addr}, %rax",
+    "jne carapace_systrap_die",
     // close(stubfd)
     "mov $3, %eax",
     "mov %r12, %rdi",
@@ -576,6 +593,21 @@ std::arch::global_asm!(
     // frame by rt_sigreturn, so all are free.
     ".balign 16",
     "carapace_systrap_handler:",
+    // An interrupt (or a signal sent from the host) that lands in the fast
+    // path, which shares the message page with this handler, is dropped:
+    // the thread is about to reach the sentry anyway, and the sentry
+    // re-sends a pending interrupt while it waits.
+    "mov {uc_rip}(%rdx), %rax",
+    "lea carapace_systrap_handler(%rip), %rcx",
+    "sub %rcx, %rax",
+    "cmp $(carapace_systrap_fast_end - carapace_systrap_handler), %rax",
+    "jae carapace_systrap_h_publish",
+    "cmp ${interrupt}, %edi",
+    "je carapace_systrap_h_absorb",
+    "cmpl $0, 8(%rsi)",
+    "jle carapace_systrap_h_absorb",
+    "carapace_systrap_h_publish:",
+    "xor %r8d, %r8d",
     "mov %rsp, %rbx",
     "and $-{slot_size}, %rbx",
     "mov %rdi, {msg_signo}(%rbx)",
@@ -688,6 +720,8 @@ std::arch::global_asm!(
     "mov $0x1001, %edi",
     "syscall",
     "carapace_systrap_h_return:",
+    "test %r8d, %r8d",
+    "jnz carapace_systrap_fast_return",
     "movl ${state_running}, {msg_state}(%rbx)",
     // %rsp back to the frame (past pretcode), as rt_sigreturn expects.
     "add $8, %rsp",
@@ -700,6 +734,112 @@ std::arch::global_asm!(
     "xor %edi, %edi",
     "syscall",
     "ud2",
+    "carapace_systrap_h_absorb:",
+    "add $8, %rsp",
+    "jmp carapace_systrap_restorer",
+    // The fast entry: a patched syscall site jumped to its trap, which
+    // jumped here with %eax = the syscall number, %rcx = the trap, and the
+    // program's flags (a syscall clobbers rcx and r11 anyway). The 128
+    // bytes below the program's rsp (the red zone) are left alone; the
+    // words just below it may be clobbered, as a signal would.
+    "carapace_systrap_fast:",
+    "lea -128(%rsp), %rsp",
+    "pushfq",
+    "pop %r11",
+    "lea 128(%rsp), %rsp",
+    // Is gs this thread's slot? Not if the program set its own gs base
+    // (then this load may even fault: the sentry sends a fault here to the
+    // fallback).
+    "carapace_systrap_fast_check:",
+    "cmpl ${magic}, %gs:{msg_magic}",
+    "jne carapace_systrap_fast_fallback",
+    "mov %r8, %gs:{fr}+0",
+    "mov %r9, %gs:{fr}+8",
+    "mov %r10, %gs:{fr}+16",
+    "mov %r11, %gs:{fr}+24",
+    "mov %r12, %gs:{fr}+32",
+    "mov %r13, %gs:{fr}+40",
+    "mov %r14, %gs:{fr}+48",
+    "mov %r15, %gs:{fr}+56",
+    "mov %rdi, %gs:{fr}+64",
+    "mov %rsi, %gs:{fr}+72",
+    "mov %rbp, %gs:{fr}+80",
+    "mov %rbx, %gs:{fr}+88",
+    "mov %rdx, %gs:{fr}+96",
+    "mov %rax, %gs:{fr}+104",
+    "mov %rsp, %gs:{fr}+120",
+    "mov %r11, %gs:{fr}+136",
+    // rcx and rip: the site's return address, as after a syscall.
+    "mov {trap_ret}(%rcx), %rcx",
+    "mov %rcx, %gs:{fr}+112",
+    "mov %rcx, %gs:{fr}+128",
+    "mov %gs:{msg_self}, %rbx",
+    "movabs ${cmd_addr}, %rbp",
+    "mov $0x7b, %eax",
+    "lsl %eax, %eax",
+    "and $0xfff, %eax",
+    "mov %eax, %r15d",
+    "mov %eax, {msg_stub_cpu}(%rbx)",
+    "mov $1, %r8d",
+    "mov ${state_fast}, %eax",
+    "xchg %eax, {msg_state}(%rbx)",
+    "cmpl $0, {msg_sentry_sleep}(%rbx)",
+    "je carapace_systrap_h_wait",
+    "mov $202, %eax",
+    "lea {msg_state}(%rbx), %rdi",
+    "mov $1, %esi",
+    "mov $1, %edx",
+    "syscall",
+    "jmp carapace_systrap_h_wait",
+    // Not our gs: restore the flags and take the trap's own `syscall`.
+    "carapace_systrap_fast_fallback:",
+    "lea -128(%rsp), %rsp",
+    "push %r11",
+    "popfq",
+    "lea 128(%rsp), %rsp",
+    "add ${trap_fallback}, %rcx",
+    "jmp *%rcx",
+    // Back to the program from a fast event: %rbx = the message page,
+    // %r12d = the resume flags. The return address and flags go just below
+    // the red zone; `ret $128` then leaves rsp as the program had it.
+    "carapace_systrap_fast_return:",
+    "movl ${state_running}, {msg_state}(%rbx)",
+    "mov {fr}+120(%rbx), %rax",
+    "mov {fr}+128(%rbx), %rcx",
+    "mov %rcx, -136(%rax)",
+    "mov {fr}+136(%rbx), %rcx",
+    "mov %rcx, -144(%rax)",
+    "lea -144(%rax), %rsp",
+    "mov %r12d, %eax",
+    "mov {fr}+0(%rbx), %r8",
+    "mov {fr}+8(%rbx), %r9",
+    "mov {fr}+16(%rbx), %r10",
+    "mov {fr}+24(%rbx), %r11",
+    "mov {fr}+32(%rbx), %r12",
+    "mov {fr}+40(%rbx), %r13",
+    "mov {fr}+48(%rbx), %r14",
+    "mov {fr}+56(%rbx), %r15",
+    "mov {fr}+64(%rbx), %rdi",
+    "mov {fr}+72(%rbx), %rsi",
+    "mov {fr}+80(%rbx), %rbp",
+    "mov {fr}+96(%rbx), %rdx",
+    "mov {fr}+112(%rbx), %rcx",
+    "test ${resume_promote}, %eax",
+    "jnz carapace_systrap_fast_promote",
+    "mov {fr}+104(%rbx), %rax",
+    "mov {fr}+88(%rbx), %rbx",
+    "popfq",
+    "ret $128",
+    // Promotion: the same state, but trapping here with a full frame.
+    "carapace_systrap_fast_promote:",
+    "mov {fr}+104(%rbx), %rax",
+    "mov {fr}+88(%rbx), %rbx",
+    "popfq",
+    "lea 136(%rsp), %rsp",
+    "carapace_systrap_promote:",
+    "int3",
+    "ud2",
+    "carapace_systrap_fast_end:",
     "carapace_systrap_die:",
     "mov $231, %eax",
     "mov $127, %edi",
@@ -755,6 +895,19 @@ std::arch::global_asm!(
     resume_exit = const RESUME_EXIT,
     resume_set_fs = const RESUME_SET_FS,
     resume_set_gs = const RESUME_SET_GS,
+    resume_promote = const super::layout::RESUME_PROMOTE,
+    state_fast = const super::layout::STATE_FAST,
+    magic = const super::layout::SLOT_MAGIC,
+    msg_magic = const super::layout::MSG_MAGIC,
+    msg_self = const super::layout::MSG_SELF,
+    fr = const super::layout::MSG_FAST_REGS,
+    trap_ret = const super::layout::TRAP_RET,
+    trap_fallback = const super::layout::TRAP_FALLBACK,
+    trap_addr = const super::layout::TRAP_ADDR,
+    trap_size = const super::layout::TRAP_SIZE,
+    trap_file_off = const super::layout::TRAP_FILE_OFF,
+    uc_rip = const super::layout::UC_MCONTEXT + 16 * 8,
+    interrupt = const super::INTERRUPT_SIGNAL,
     options(att_syntax),
 );
 
@@ -763,6 +916,10 @@ unsafe extern "C" {
     static carapace_systrap_handler: u8;
     static carapace_systrap_restorer: u8;
     static carapace_systrap_end: u8;
+    static carapace_systrap_fast: u8;
+    static carapace_systrap_fast_check: u8;
+    static carapace_systrap_fast_fallback: u8;
+    static carapace_systrap_promote: u8;
     /// glibc's offset of the thread's rseq area from the thread pointer.
     static __rseq_offset: isize;
     /// glibc's size of the registered rseq area (0 if none was registered).
@@ -773,6 +930,29 @@ unsafe extern "C" {
 fn code_offset(sym: *const u8) -> u64 {
     let start = &raw const carapace_systrap_start;
     sym as u64 - start as u64
+}
+
+/// Where the stub's fast-path points are, as offsets in the code pages.
+#[derive(Clone, Copy, Debug)]
+pub(super) struct FastPoints {
+    /// The fast entry, where every trap jumps.
+    pub(super) entry: u64,
+    /// The gs check, which may fault.
+    pub(super) check: u64,
+    /// The fallback that takes the trap's own `syscall`.
+    pub(super) fallback: u64,
+    /// The `int3` of a promotion.
+    pub(super) promote: u64,
+}
+
+/// The fast path's offsets in the stub code.
+pub(super) fn fast_points() -> FastPoints {
+    FastPoints {
+        entry: code_offset(&raw const carapace_systrap_fast),
+        check: code_offset(&raw const carapace_systrap_fast_check),
+        fallback: code_offset(&raw const carapace_systrap_fast_fallback),
+        promote: code_offset(&raw const carapace_systrap_promote),
+    }
 }
 
 /// The stub code's length.
