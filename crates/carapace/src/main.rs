@@ -12,7 +12,7 @@ use std::process::ExitCode;
 
 use anyhow::{Context, bail};
 use clap::{Parser, Subcommand};
-use runtime::{PlatformKind, SandboxConfig};
+use runtime::{PlatformKind, SandboxConfig, VolumeSpec};
 
 /// carapace: an application kernel for untrusted Linux programs.
 #[derive(Debug, Parser)]
@@ -54,6 +54,12 @@ struct Cli {
     /// upper layer, /dev/shm, /run) may hold; ENOSPC beyond. Suffixes K, M, G.
     #[arg(long, global = true, value_name = "SIZE")]
     overlay_size: Option<String>,
+
+    /// Mount the host directory HOST at GUEST (an absolute path) in the
+    /// sandbox: read-write, so changes land on the host, or read-only with
+    /// `:ro`. Repeatable.
+    #[arg(long, global = true, value_name = "HOST:GUEST[:ro]")]
+    volume: Vec<String>,
 
     /// Networking: only `none` (loopback inside the sandbox) exists so far.
     #[arg(long, global = true, value_name = "MODE", default_value = "none")]
@@ -141,6 +147,11 @@ fn sandbox_config(cli: &Cli, command: &[OsString]) -> anyhow::Result<SandboxConf
     if !rootfs.is_dir() {
         bail!("--rootfs {}: not a directory", rootfs.display());
     }
+    let volumes = cli
+        .volume
+        .iter()
+        .map(|v| parse_volume(v))
+        .collect::<anyhow::Result<Vec<_>>>()?;
     let cwd = std::env::current_dir()
         .map(|d| d.into_os_string().into_vec())
         .unwrap_or_else(|_| b"/".to_vec());
@@ -164,6 +175,51 @@ fn sandbox_config(cli: &Cli, command: &[OsString]) -> anyhow::Result<SandboxConf
         pids_limit: cli.pids_limit.max(1),
         overlay,
         overlay_size,
+        volumes,
+    })
+}
+
+/// `HOST:GUEST` or `HOST:GUEST:ro` (or `:rw`): HOST must be an existing
+/// directory, GUEST an absolute path other than `/` without `..`.
+fn parse_volume(text: &str) -> anyhow::Result<VolumeSpec> {
+    let mut parts = text.split(':');
+    let (Some(host), Some(guest)) = (parts.next(), parts.next()) else {
+        bail!("--volume {text}: expected HOST:GUEST or HOST:GUEST:ro");
+    };
+    let read_only = match parts.next() {
+        None | Some("rw") => false,
+        Some("ro") => true,
+        Some(other) => bail!("--volume {text}: unknown option `{other}`; use `ro` or `rw`"),
+    };
+    if parts.next().is_some() || host.is_empty() {
+        bail!("--volume {text}: expected HOST:GUEST or HOST:GUEST:ro");
+    }
+    let host_path = std::fs::canonicalize(host)
+        .with_context(|| format!("--volume {text}: host directory {host}"))?;
+    if !host_path.is_dir() {
+        bail!("--volume {text}: {host} is not a directory");
+    }
+    if !guest.starts_with('/') {
+        bail!("--volume {text}: the sandbox path {guest:?} must be absolute");
+    }
+    let mut normal = Vec::new();
+    for part in guest.split('/') {
+        match part {
+            "" | "." => {}
+            ".." => bail!("--volume {text}: the sandbox path {guest:?} may not contain `..`"),
+            part => {
+                normal.push(b'/');
+                normal.extend_from_slice(part.as_bytes());
+            }
+        }
+    }
+    if normal.is_empty() {
+        bail!("--volume {text}: cannot mount over the sandbox's `/`");
+    }
+    Ok(VolumeSpec {
+        host: host_path,
+        guest: normal,
+        read_only,
     })
 }
 
@@ -299,6 +355,48 @@ mod tests {
         let after = Cli::try_parse_from(["carapace", "do", "--strace", "--", "/bin/true"]).unwrap();
         assert!(before.strace && after.strace);
         Cli::try_parse_from(["carapace", "do"]).unwrap_err();
+    }
+
+    #[test]
+    fn volumes_parse_and_are_checked() {
+        let v = parse_volume("/tmp:/data//x/./:ro").unwrap();
+        assert_eq!(v.guest, b"/data/x");
+        assert!(v.read_only);
+        assert!(!parse_volume("/tmp:/data").unwrap().read_only);
+        for bad in [
+            "/tmp",
+            "/tmp:data",
+            "/tmp:/",
+            "/tmp:/a/../b",
+            "/tmp:/a:rx",
+            "/no/such/dir/here:/a",
+            "/etc/passwd:/a",
+        ] {
+            assert!(parse_volume(bad).is_err(), "{bad}");
+        }
+        for args in [
+            [
+                "carapace",
+                "--volume",
+                "/tmp:/a",
+                "--volume",
+                "/tmp:/b:ro",
+                "do",
+                "/bin/true",
+            ],
+            [
+                "carapace",
+                "do",
+                "--volume",
+                "/tmp:/a",
+                "--volume",
+                "/tmp:/b:ro",
+                "/bin/true",
+            ],
+        ] {
+            let cli = Cli::try_parse_from(args).unwrap();
+            assert_eq!(cli.volume, ["/tmp:/a", "/tmp:/b:ro"]);
+        }
     }
 
     #[test]

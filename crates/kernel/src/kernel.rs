@@ -55,6 +55,8 @@ pub struct KernelConfig {
     pub pids_limit: usize,
     /// How the file-system view is built (overlay or read-only, its size).
     pub vfs_options: VfsOptions,
+    /// Host directories mounted in the view (`--volume`), in order.
+    pub volumes: Vec<vfs::Volume>,
     /// Whether the program's stdin is a terminal: it becomes the sandbox's
     /// controlling terminal (`/dev/tty`).
     pub stdin_is_tty: bool,
@@ -168,9 +170,10 @@ impl Kernel {
             log,
             pids_limit,
             vfs_options,
+            volumes,
             stdin_is_tty,
         } = config;
-        let vfs = Vfs::with_options(rootfs, vfs_options).map_err(KernelError::Vfs)?;
+        let vfs = Vfs::with_volumes(rootfs, vfs_options, volumes).map_err(KernelError::Vfs)?;
         let kernel = Arc::new(Kernel {
             platform,
             allocator: crate::mm::MemoryAllocator::for_file(&memory_file),

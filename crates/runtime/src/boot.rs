@@ -65,6 +65,11 @@ enum BootError {
         path: String,
         source: std::io::Error,
     },
+    #[error("open volume {path}: {source}")]
+    Volume {
+        path: String,
+        source: std::io::Error,
+    },
     #[error("create the memory file: {0}")]
     MemoryFile(#[from] platform::MemoryFileError),
     #[error("{0}")]
@@ -212,6 +217,7 @@ fn boot(config: &SandboxConfig, identity: Identity) -> Result<ExitStatus, BootEr
 
     // Step 2: what the sandbox needs from the host.
     let rootfs = open_rootfs(config)?;
+    let volumes = open_volumes(config)?;
     let stdio = [0, 1, 2].map(sys::dup_if_open);
     let log = open_log(config)?;
     // Only read at exit, for the memory report; the host's /proc is
@@ -263,6 +269,7 @@ fn boot(config: &SandboxConfig, identity: Identity) -> Result<ExitStatus, BootEr
         log,
         pids_limit: config.pids_limit,
         vfs_options: vfs_options(config),
+        volumes,
         stdin_is_tty: sys::is_terminal(0),
     })?;
     let signalled = Arc::clone(&kernel);
@@ -333,6 +340,35 @@ fn open_rootfs(config: &SandboxConfig) -> Result<OwnedFd, BootError> {
     // Defense in depth only: the sentry refuses writes itself.
     let _ = sys::make_tree_read_only(tree.as_raw_fd());
     Ok(tree)
+}
+
+/// Opens each `--volume` host directory as a detached copy of the host's
+/// mount tree there (so the sentry reaches it only through this fd after
+/// `pivot_root`), `nosuid` and `nodev`, and read-only for `:ro` ones.
+fn open_volumes(config: &SandboxConfig) -> Result<Vec<kernel::vfs::Volume>, BootError> {
+    config
+        .volumes
+        .iter()
+        .map(|v| {
+            let path = v.host.display().to_string();
+            let error = |source| BootError::Volume {
+                path: path.clone(),
+                source,
+            };
+            let c_path = CString::new(v.host.as_os_str().as_bytes())
+                .map_err(|_| error(std::io::Error::from_raw_os_error(libc::EINVAL)))?;
+            drop(sys::open_dir_path(&c_path).map_err(error)?);
+            let tree = sys::clone_mount_tree(&c_path).map_err(error)?;
+            // Defense in depth only: the sentry refuses writes to `:ro`
+            // volumes and never opens device nodes itself.
+            let _ = sys::set_tree_attrs(tree.as_raw_fd(), v.read_only);
+            Ok(kernel::vfs::Volume {
+                fd: tree,
+                guest: v.guest.clone(),
+                read_only: v.read_only,
+            })
+        })
+        .collect()
 }
 
 fn open_log(config: &SandboxConfig) -> Result<DebugLog, BootError> {

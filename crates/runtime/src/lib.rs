@@ -6,8 +6,9 @@
 //! follows the boot sequence of ARCHITECTURE.md §3.1, in this order:
 //! 1. it is PID 1 of new user (when unprivileged), mount, PID, IPC, UTS and
 //!    network namespaces, so the kernel kills every stub when it dies;
-//! 2. it opens the rootfs (a read-only clone of the host mount tree) and the
-//!    stdio fds;
+//! 2. it opens the rootfs (a read-only clone of the host mount tree), each
+//!    `--volume` (a clone of the host mount tree there, read-only for `:ro`)
+//!    and the stdio fds;
 //! 3. it creates the MemoryFile;
 //! 4. it clones the stub master while still single-threaded;
 //! 5. it `pivot_root`s into an empty directory, sets `no_new_privs` and
@@ -56,4 +57,17 @@ pub struct SandboxConfig {
     pub overlay: bool,
     /// The most bytes the sandbox's in-memory file systems may hold.
     pub overlay_size: Option<u64>,
+    /// Host directories to mount in the sandbox (`--volume`), in order.
+    pub volumes: Vec<VolumeSpec>,
+}
+
+/// One `--volume HOST:GUEST[:ro]`, checked by the CLI.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct VolumeSpec {
+    /// The host directory (absolute, canonical).
+    pub host: PathBuf,
+    /// Where it appears in the sandbox: an absolute, normalized path, not `/`.
+    pub guest: Vec<u8>,
+    /// Writes get `EROFS` instead of reaching the host.
+    pub read_only: bool,
 }

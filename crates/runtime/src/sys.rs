@@ -159,6 +159,12 @@ pub(crate) fn clone_mount_tree(path: &CStr) -> io::Result<OwnedFd> {
 
 /// Makes every mount of the detached tree `fd` read-only, nosuid and nodev.
 pub(crate) fn make_tree_read_only(fd: RawFd) -> io::Result<()> {
+    set_tree_attrs(fd, true)
+}
+
+/// Makes every mount of the detached tree `fd` nosuid and nodev, and
+/// read-only if `read_only`.
+pub(crate) fn set_tree_attrs(fd: RawFd, read_only: bool) -> io::Result<()> {
     // struct mount_attr (include/uapi/linux/mount.h)
     #[repr(C)]
     struct MountAttr {
@@ -171,7 +177,9 @@ pub(crate) fn make_tree_read_only(fd: RawFd) -> io::Result<()> {
     const MOUNT_ATTR_NOSUID: u64 = 0x2;
     const MOUNT_ATTR_NODEV: u64 = 0x4;
     let attr = MountAttr {
-        attr_set: MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV,
+        attr_set: if read_only { MOUNT_ATTR_RDONLY } else { 0 }
+            | MOUNT_ATTR_NOSUID
+            | MOUNT_ATTR_NODEV,
         attr_clr: 0,
         propagation: 0,
         userns_fd: 0,

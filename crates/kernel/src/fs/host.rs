@@ -73,6 +73,44 @@ pub(crate) fn openat(dir: BorrowedFd<'_>, name: &[u8], flags: i32) -> Result<Own
     Ok(unsafe { OwnedFd::from_raw_fd(fd) })
 }
 
+/// `openat(dir, name, flags | O_CLOEXEC, mode)`: an open that may create.
+pub(crate) fn openat_mode(
+    dir: BorrowedFd<'_>,
+    name: &[u8],
+    flags: i32,
+    mode: u32,
+) -> Result<OwnedFd, Errno> {
+    let name = c_name(name)?;
+    let fd = retry(|| {
+        // SAFETY: `name` is a valid NUL-terminated string that outlives the
+        // call; openat reads only it and returns a new fd or -1.
+        cvt(unsafe {
+            libc::openat(
+                dir.as_raw_fd(),
+                name.as_ptr(),
+                flags | libc::O_CLOEXEC,
+                mode,
+            )
+        })
+    })?;
+    // SAFETY: openat succeeded, so `fd` is a fresh descriptor nothing else owns.
+    Ok(unsafe { OwnedFd::from_raw_fd(fd) })
+}
+
+/// `pwritev2(fd, [buf], -1, RWF_APPEND)`: writes at the end of the file,
+/// atomically with finding it, and leaves the fd's position at the end.
+pub(crate) fn append(fd: BorrowedFd<'_>, buf: &[u8]) -> Result<usize, Errno> {
+    let iov = libc::iovec {
+        iov_base: buf.as_ptr().cast_mut().cast(),
+        iov_len: buf.len(),
+    };
+    let n = retry(|| {
+        // SAFETY: `iov` describes `buf`, which the kernel only reads.
+        cvt(unsafe { libc::pwritev2(fd.as_raw_fd(), &raw const iov, 1, -1, libc::RWF_APPEND) })
+    })?;
+    Ok(to_usize(n))
+}
+
 /// `fstatat(fd, "", AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW)`: the status of
 /// what `fd` refers to (works on `O_PATH` fds, symlinks included).
 pub(crate) fn fstat(fd: BorrowedFd<'_>) -> Result<Stat, Errno> {
@@ -266,6 +304,175 @@ pub(crate) fn fsync(fd: BorrowedFd<'_>, data_only: bool) -> Result<(), Errno> {
         cvt(ret)
     })?;
     Ok(())
+}
+
+/// `mkdirat(dir, name, mode)`.
+pub(crate) fn mkdirat(dir: BorrowedFd<'_>, name: &[u8], mode: u32) -> Result<(), Errno> {
+    let name = c_name(name)?;
+    retry(|| {
+        // SAFETY: `name` is a valid C string that outlives the call.
+        cvt(unsafe { libc::mkdirat(dir.as_raw_fd(), name.as_ptr(), mode) })
+    })
+    .map(drop)
+}
+
+/// `mknodat(dir, name, mode, 0)`: FIFOs and sockets only (callers refuse
+/// device nodes).
+pub(crate) fn mknodat(dir: BorrowedFd<'_>, name: &[u8], mode: u32) -> Result<(), Errno> {
+    let name = c_name(name)?;
+    retry(|| {
+        // SAFETY: `name` is a valid C string that outlives the call.
+        cvt(unsafe { libc::mknodat(dir.as_raw_fd(), name.as_ptr(), mode, 0) })
+    })
+    .map(drop)
+}
+
+/// `symlinkat(target, dir, name)`.
+pub(crate) fn symlinkat(target: &[u8], dir: BorrowedFd<'_>, name: &[u8]) -> Result<(), Errno> {
+    let name = c_name(name)?;
+    let target = CString::new(target).map_err(|_| Errno::EINVAL)?;
+    retry(|| {
+        // SAFETY: both are valid C strings that outlive the call.
+        cvt(unsafe { libc::symlinkat(target.as_ptr(), dir.as_raw_fd(), name.as_ptr()) })
+    })
+    .map(drop)
+}
+
+/// `unlinkat(dir, name, AT_REMOVEDIR if is_dir)`.
+pub(crate) fn unlinkat(dir: BorrowedFd<'_>, name: &[u8], is_dir: bool) -> Result<(), Errno> {
+    let name = c_name(name)?;
+    let flags = if is_dir { libc::AT_REMOVEDIR } else { 0 };
+    retry(|| {
+        // SAFETY: `name` is a valid C string that outlives the call.
+        cvt(unsafe { libc::unlinkat(dir.as_raw_fd(), name.as_ptr(), flags) })
+    })
+    .map(drop)
+}
+
+/// `renameat2(old_dir, old, new_dir, new, flags)`.
+pub(crate) fn renameat2(
+    old_dir: BorrowedFd<'_>,
+    old: &[u8],
+    new_dir: BorrowedFd<'_>,
+    new: &[u8],
+    flags: u32,
+) -> Result<(), Errno> {
+    let old = c_name(old)?;
+    let new = c_name(new)?;
+    retry(|| {
+        // SAFETY: both names are valid C strings that outlive the call.
+        cvt(unsafe {
+            libc::renameat2(
+                old_dir.as_raw_fd(),
+                old.as_ptr(),
+                new_dir.as_raw_fd(),
+                new.as_ptr(),
+                flags,
+            )
+        })
+    })
+    .map(drop)
+}
+
+/// `linkat(old_dir, old, new_dir, new, 0)` (a final symlink is not followed).
+pub(crate) fn linkat(
+    old_dir: BorrowedFd<'_>,
+    old: &[u8],
+    new_dir: BorrowedFd<'_>,
+    new: &[u8],
+) -> Result<(), Errno> {
+    let old = c_name(old)?;
+    let new = c_name(new)?;
+    retry(|| {
+        // SAFETY: both names are valid C strings that outlive the call.
+        cvt(unsafe {
+            libc::linkat(
+                old_dir.as_raw_fd(),
+                old.as_ptr(),
+                new_dir.as_raw_fd(),
+                new.as_ptr(),
+                0,
+            )
+        })
+    })
+    .map(drop)
+}
+
+/// `fchmodat2(fd, "", mode, AT_EMPTY_PATH)`: changes the mode of what the
+/// `O_PATH` fd refers to, without a path.
+pub(crate) fn fchmod_path_fd(fd: BorrowedFd<'_>, mode: u32) -> Result<(), Errno> {
+    const SYS_FCHMODAT2: libc::c_long = 452;
+    retry(|| {
+        // SAFETY: the path is a static empty C string; no other pointers.
+        cvt(unsafe {
+            libc::syscall(
+                SYS_FCHMODAT2,
+                fd.as_raw_fd(),
+                c"".as_ptr(),
+                mode,
+                libc::AT_EMPTY_PATH,
+            )
+        })
+    })
+    .map(drop)
+}
+
+/// `fchownat(fd, "", uid, gid, AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW)`;
+/// `u32::MAX` leaves an id unchanged.
+pub(crate) fn fchown_path_fd(fd: BorrowedFd<'_>, uid: u32, gid: u32) -> Result<(), Errno> {
+    let flags = libc::AT_EMPTY_PATH | libc::AT_SYMLINK_NOFOLLOW;
+    retry(|| {
+        // SAFETY: the path is a static empty C string.
+        cvt(unsafe { libc::fchownat(fd.as_raw_fd(), c"".as_ptr(), uid, gid, flags) })
+    })
+    .map(drop)
+}
+
+/// `utimensat(fd, "", times, AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW)`; each
+/// time is `(sec, nsec)` where `nsec` may be `UTIME_NOW` or `UTIME_OMIT`.
+pub(crate) fn utimens_path_fd(
+    fd: BorrowedFd<'_>,
+    atime: (i64, i64),
+    mtime: (i64, i64),
+) -> Result<(), Errno> {
+    let times = [
+        libc::timespec {
+            tv_sec: atime.0,
+            tv_nsec: atime.1,
+        },
+        libc::timespec {
+            tv_sec: mtime.0,
+            tv_nsec: mtime.1,
+        },
+    ];
+    let flags = libc::AT_EMPTY_PATH | libc::AT_SYMLINK_NOFOLLOW;
+    retry(|| {
+        // SAFETY: `times` is two valid timespecs the kernel only reads.
+        cvt(unsafe { libc::utimensat(fd.as_raw_fd(), c"".as_ptr(), times.as_ptr(), flags) })
+    })
+    .map(drop)
+}
+
+/// `ftruncate(fd, size)`.
+pub(crate) fn ftruncate(fd: BorrowedFd<'_>, size: u64) -> Result<(), Errno> {
+    let size = libc::off_t::try_from(size).map_err(|_| Errno::EFBIG)?;
+    retry(|| {
+        // SAFETY: ftruncate takes no pointer.
+        cvt(unsafe { libc::ftruncate(fd.as_raw_fd(), size) })
+    })
+    .map(drop)
+}
+
+/// `fallocate(fd, mode, offset, len)`.
+pub(crate) fn fallocate(fd: BorrowedFd<'_>, mode: u32, offset: u64, len: u64) -> Result<(), Errno> {
+    let offset = libc::off_t::try_from(offset).map_err(|_| Errno::EFBIG)?;
+    let len = libc::off_t::try_from(len).map_err(|_| Errno::EFBIG)?;
+    let mode = i32::try_from(mode).map_err(|_| Errno::EOPNOTSUPP)?;
+    retry(|| {
+        // SAFETY: fallocate takes no pointer.
+        cvt(unsafe { libc::fallocate(fd.as_raw_fd(), mode, offset, len) })
+    })
+    .map(drop)
 }
 
 /// Fills `buf` from the host's `getrandom` (blocking until the pool is ready).

@@ -1,22 +1,35 @@
-//! hostfs: the rootfs, a host directory the sandbox sees read-only.
+//! hostfs: the rootfs, a host directory the sandbox sees read-only, and
+//! `--volume` bind mounts, which may be writable.
 //!
 //! A node is an `O_PATH | O_NOFOLLOW` fd on the host plus its status at
 //! lookup. Opening one for I/O re-opens it from its parent with
-//! `O_RDONLY | O_NOFOLLOW | O_NOCTTY | O_NONBLOCK` and checks that (device,
-//! inode) did not change in between, so a host-side rename cannot slip a
-//! different file (or a FIFO) in. Files are only ever opened for reading;
-//! every change is refused above this module with `EROFS`.
+//! `O_NOFOLLOW | O_NOCTTY | O_NONBLOCK` and checks that (device, inode) did
+//! not change in between, so a host-side rename cannot slip a different file
+//! (or a FIFO) in. Nodes of the rootfs and of `:ro` volumes are only ever
+//! opened for reading; every change to them is refused above this module
+//! with `EROFS`.
+//!
+//! On a writable volume every change is one host call relative to a
+//! directory fd the sentry holds and one name the walk checked (never a
+//! path): `openat(O_CREAT | O_EXCL)`, `mkdirat`, `symlinkat`, `unlinkat`,
+//! `renameat2`, `linkat` without following; metadata goes through the
+//! node's `O_PATH` fd with `AT_EMPTY_PATH` (`fchmodat2`, `fchownat`,
+//! `utimensat`), so no symlink the program plants can redirect a change
+//! outside the volume. Device nodes are never made or opened (the runtime
+//! also mounts volumes `nodev`).
 
 use std::os::fd::{AsFd, OwnedFd};
 use std::sync::Arc;
 
 use abi::Errno;
 use abi::fcntl::{DT_BLK, DT_CHR, DT_DIR, DT_FIFO, DT_LNK, DT_REG, DT_SOCK, DT_UNKNOWN};
-use abi::stat::{S_IFMT, S_IFREG, Stat, Statfs, Statx};
+use abi::stat::{S_IFDIR, S_IFIFO, S_IFLNK, S_IFMT, S_IFREG, S_IFSOCK, Stat, Statfs, Statx};
 use platform::MemoryFile;
 use zerocopy::FromBytes;
 
 use super::host;
+use super::overlay::NewNode;
+use super::tmpfs::{SetAttr, SetTime};
 use crate::mm::{Mappable, MemoryManager, MmapBacking};
 use crate::vfs::{DirEntry, File, FileOps, dir_seek, generic_seek};
 
@@ -31,6 +44,8 @@ pub struct HostNode {
     name: Vec<u8>,
     /// Its status at lookup.
     pub(crate) stat: Stat,
+    /// On a writable volume: the sandbox may change it.
+    writable: bool,
 }
 
 /// Host errnos a lookup may pass on. The sentry running out of its own fds
@@ -51,7 +66,20 @@ impl HostNode {
             parent: None,
             name: Vec::new(),
             stat,
+            writable: false,
         })
+    }
+
+    /// The root directory `fd` of a `--volume`, writable unless `read_only`.
+    pub(crate) fn volume(fd: OwnedFd, read_only: bool) -> Result<HostNode, Errno> {
+        let mut node = HostNode::root(fd)?;
+        node.writable = !read_only;
+        Ok(node)
+    }
+
+    /// Whether the node is on a writable volume.
+    pub(crate) fn writable(&self) -> bool {
+        self.writable
     }
 
     /// The child `name` of this directory (never `.` or `..`).
@@ -64,6 +92,7 @@ impl HostNode {
             parent: Some(Arc::clone(&self.fd)),
             name: name.to_vec(),
             stat,
+            writable: self.writable,
         })
     }
 
@@ -77,9 +106,10 @@ impl HostNode {
         host::statx(self.fd.as_fd(), sync, mask)
     }
 
-    /// `statfs` of the file system the node is on, marked read-only.
+    /// `statfs` of the file system the node is on, marked read-only
+    /// unless the volume is writable.
     pub(crate) fn statfs(&self) -> Result<Statfs, Errno> {
-        read_only_statfs(host::fstatfs(self.fd.as_fd())?)
+        volume_statfs(host::fstatfs(self.fd.as_fd())?, self.writable)
     }
 
     /// The symlink's target.
@@ -90,7 +120,17 @@ impl HostNode {
     /// Opens the regular file for reading; `path` names it in the view
     /// (for /proc/[pid]/maps).
     pub(crate) fn open_regular(&self, path: &[u8]) -> Result<Arc<HostFile>, Errno> {
-        let flags = libc::O_RDONLY | libc::O_NOFOLLOW | libc::O_NOCTTY | libc::O_NONBLOCK;
+        self.open_file(path, libc::O_RDONLY)
+    }
+
+    /// Opens the regular file with the host access mode `mode` (`O_RDONLY`,
+    /// `O_WRONLY` or `O_RDWR`, plus `O_TRUNC`); anything but `O_RDONLY`
+    /// needs a writable volume (`EROFS`).
+    pub(crate) fn open_file(&self, path: &[u8], mode: i32) -> Result<Arc<HostFile>, Errno> {
+        if mode != libc::O_RDONLY && !self.writable {
+            return Err(Errno::EROFS);
+        }
+        let flags = mode | libc::O_NOFOLLOW | libc::O_NOCTTY | libc::O_NONBLOCK;
         let fd = match &self.parent {
             Some(parent) => host::openat(parent.as_fd(), &self.name, flags),
             None => Err(Errno::EISDIR),
@@ -108,6 +148,7 @@ impl HostNode {
             dev: stat.st_dev,
             ino: stat.st_ino,
             path: String::from_utf8_lossy(path).into_owned(),
+            writable: self.writable,
         }))
     }
 
@@ -116,12 +157,130 @@ impl HostNode {
     pub(crate) fn open_dir(&self, mounts: Vec<(Vec<u8>, u64)>) -> Result<HostDirOps, Errno> {
         let fd = host::openat(self.fd.as_fd(), b".", libc::O_RDONLY | libc::O_DIRECTORY)
             .map_err(lookup_errno)?;
-        Ok(HostDirOps { fd, mounts })
+        Ok(HostDirOps {
+            fd,
+            mounts,
+            writable: self.writable,
+        })
+    }
+
+    /// Makes `name` in this directory of a writable volume (permission
+    /// checks done): a regular file, directory, symlink, FIFO or socket with
+    /// `new.mode`'s permission bits. Device nodes get `EPERM`. Returns the
+    /// new node; `EEXIST` if the name is taken.
+    pub(crate) fn create(&self, name: &[u8], new: &NewNode<'_>) -> Result<HostNode, Errno> {
+        if !self.writable {
+            return Err(Errno::EROFS);
+        }
+        let perm = new.mode & abi::stat::S_IALLUGO;
+        let dir = self.fd.as_fd();
+        match new.mode & S_IFMT {
+            S_IFREG => {
+                let flags = libc::O_CREAT
+                    | libc::O_EXCL
+                    | libc::O_WRONLY
+                    | libc::O_NOFOLLOW
+                    | libc::O_NOCTTY
+                    | libc::O_NONBLOCK;
+                drop(host::openat_mode(dir, name, flags, perm)?);
+            }
+            S_IFDIR => host::mkdirat(dir, name, perm)?,
+            S_IFLNK => host::symlinkat(new.target.ok_or(Errno::EINVAL)?, dir, name)?,
+            S_IFIFO | S_IFSOCK => host::mknodat(dir, name, new.mode & (S_IFMT | perm))?,
+            _ => return Err(Errno::EPERM),
+        }
+        let node = self.lookup(name)?;
+        // The sentry's umask must not narrow the mode the program asked for.
+        if new.mode & S_IFMT != S_IFLNK && node.stat.st_mode & abi::stat::S_IALLUGO != perm {
+            host::fchmod_path_fd(node.fd.as_fd(), perm)?;
+        }
+        Ok(node)
+    }
+
+    /// Removes `name` (a directory if `is_dir`) from this directory of a
+    /// writable volume.
+    pub(crate) fn remove(&self, name: &[u8], is_dir: bool) -> Result<(), Errno> {
+        if !self.writable {
+            return Err(Errno::EROFS);
+        }
+        let child = self.lookup(name)?;
+        let child_dir = child.stat.st_mode & S_IFMT == S_IFDIR;
+        match (is_dir, child_dir) {
+            (true, false) => Err(Errno::ENOTDIR),
+            (false, true) => Err(Errno::EISDIR),
+            _ => host::unlinkat(self.fd.as_fd(), name, is_dir),
+        }
+    }
+
+    /// Renames `old` in this directory to `new` in `new_dir` (both on one
+    /// writable volume); `flags` are `renameat2`'s.
+    pub(crate) fn rename(
+        &self,
+        old: &[u8],
+        new_dir: &HostNode,
+        new: &[u8],
+        flags: u32,
+    ) -> Result<(), Errno> {
+        if !self.writable || !new_dir.writable {
+            return Err(Errno::EROFS);
+        }
+        host::renameat2(self.fd.as_fd(), old, new_dir.fd.as_fd(), new, flags)
+    }
+
+    /// Links this node as `name` in `dir` (both on one writable volume).
+    pub(crate) fn link(&self, dir: &HostNode, name: &[u8]) -> Result<(), Errno> {
+        if !dir.writable {
+            return Err(Errno::EROFS);
+        }
+        let Some(parent) = &self.parent else {
+            return Err(Errno::EPERM);
+        };
+        let now = host::openat(parent.as_fd(), &self.name, libc::O_PATH | libc::O_NOFOLLOW)?;
+        let st = host::fstat(now.as_fd())?;
+        if (st.st_dev, st.st_ino) != (self.stat.st_dev, self.stat.st_ino) {
+            // Renamed on the host since the lookup.
+            return Err(Errno::ENOENT);
+        }
+        host::linkat(parent.as_fd(), &self.name, dir.fd.as_fd(), name)
+    }
+
+    /// Applies `attr` to the node on a writable volume (checks done).
+    pub(crate) fn setattr(&self, attr: &SetAttr) -> Result<(), Errno> {
+        if !self.writable {
+            return Err(Errno::EROFS);
+        }
+        let fd = self.fd.as_fd();
+        if let Some(size) = attr.size {
+            let file = self.open_file(b"", libc::O_WRONLY)?;
+            host::ftruncate(file.fd.as_fd(), size)?;
+        }
+        if attr.uid.is_some() || attr.gid.is_some() {
+            host::fchown_path_fd(
+                fd,
+                attr.uid.unwrap_or(u32::MAX),
+                attr.gid.unwrap_or(u32::MAX),
+            )?;
+        }
+        if let Some(mode) = attr.mode {
+            host::fchmod_path_fd(fd, mode & abi::stat::S_IALLUGO)?;
+        }
+        if attr.atime.is_some() || attr.mtime.is_some() {
+            let time = |t: Option<SetTime>| match t {
+                None => (0, abi::stat::UTIME_OMIT),
+                Some(SetTime::Now) => (0, abi::stat::UTIME_NOW),
+                Some(SetTime::At(ts)) => (ts.tv_sec, ts.tv_nsec),
+            };
+            host::utimens_path_fd(fd, time(attr.atime), time(attr.mtime))?;
+        }
+        Ok(())
     }
 }
 
-fn read_only_statfs(mut st: Statfs) -> Result<Statfs, Errno> {
-    st.f_flags |= abi::stat::ST_RDONLY;
+/// Marks a host `statfs` read-only unless the volume is writable.
+fn volume_statfs(mut st: Statfs, writable: bool) -> Result<Statfs, Errno> {
+    if !writable {
+        st.f_flags |= abi::stat::ST_RDONLY;
+    }
     Ok(st)
 }
 
@@ -132,6 +291,8 @@ pub struct HostFile {
     dev: u64,
     ino: u64,
     path: String,
+    /// On a writable volume.
+    writable: bool,
 }
 
 impl HostFile {
@@ -182,9 +343,27 @@ impl FileOps for HostFileOps {
         host::pread(self.0.fd.as_fd(), buf, pos)
     }
 
-    fn write(&self, _: &File, _: &[u8], _: u64) -> Result<usize, Errno> {
-        // Never reached: hostfs files are only opened for reading.
-        Err(Errno::EBADF)
+    fn write(&self, _: &File, buf: &[u8], pos: u64) -> Result<usize, Errno> {
+        // Only files on writable volumes are opened for writing; the host
+        // refuses a write to an fd opened read-only with EBADF.
+        if pos > crate::vfs::MAX_LFS_FILESIZE {
+            return Err(Errno::EFBIG);
+        }
+        host::pwrite(self.0.fd.as_fd(), buf, pos)
+    }
+
+    fn append(&self, _: &File, buf: &[u8]) -> Result<(usize, u64), Errno> {
+        let n = host::append(self.0.fd.as_fd(), buf)?;
+        let end = host::lseek(self.0.fd.as_fd(), 0, abi::fcntl::SEEK_CUR)?;
+        Ok((n, end))
+    }
+
+    fn truncate(&self, size: u64) -> Result<(), Errno> {
+        host::ftruncate(self.0.fd.as_fd(), size)
+    }
+
+    fn fallocate(&self, mode: u32, offset: u64, len: u64) -> Result<(), Errno> {
+        host::fallocate(self.0.fd.as_fd(), mode, offset, len)
     }
 
     fn seek(&self, _: &File, pos: u64, offset: i64, whence: u32) -> Result<u64, Errno> {
@@ -205,7 +384,7 @@ impl FileOps for HostFileOps {
     }
 
     fn statfs(&self) -> Result<Statfs, Errno> {
-        read_only_statfs(host::fstatfs(self.0.fd.as_fd())?)
+        volume_statfs(host::fstatfs(self.0.fd.as_fd())?, self.0.writable)
     }
 
     fn ioctl(&self, file: &File, mm: &MemoryManager, cmd: u32, arg: u64) -> Result<u64, Errno> {
@@ -223,9 +402,13 @@ impl FileOps for HostFileOps {
         Ok(MmapBacking::File(Arc::clone(&self.0) as Arc<dyn Mappable>))
     }
 
-    fn fsync(&self, _: bool) -> Result<(), Errno> {
-        // Nothing was written through this description.
-        Ok(())
+    fn fsync(&self, data_only: bool) -> Result<(), Errno> {
+        if self.0.writable {
+            host::fsync(self.0.fd.as_fd(), data_only)
+        } else {
+            // Nothing can have been written through this description.
+            Ok(())
+        }
     }
 }
 
@@ -235,6 +418,8 @@ pub struct HostDirOps {
     fd: OwnedFd,
     /// Mount points in this directory: (name, inode to report).
     mounts: Vec<(Vec<u8>, u64)>,
+    /// On a writable volume.
+    writable: bool,
 }
 
 /// `d_type` from a host `linux_dirent64`, kept only if it is a known value.
@@ -287,7 +472,7 @@ impl FileOps for HostDirOps {
     }
 
     fn statfs(&self) -> Result<Statfs, Errno> {
-        read_only_statfs(host::fstatfs(self.fd.as_fd())?)
+        volume_statfs(host::fstatfs(self.fd.as_fd())?, self.writable)
     }
 
     fn dirents(&self) -> Result<Vec<DirEntry>, Errno> {

@@ -21,7 +21,8 @@ use crate::fs::tmpfs::Inode;
 /// What a dentry names.
 #[derive(Debug)]
 pub(crate) enum Node {
-    /// A file or directory of the host rootfs, seen read-only.
+    /// A file or directory of the host rootfs (seen read-only) or of a
+    /// `--volume`.
     Host(HostNode),
     /// A tmpfs inode.
     Tmpfs(Arc<Inode>),
@@ -140,10 +141,14 @@ impl Dentry {
     }
 
     /// Whether the file system the dentry is on refuses changes: the
-    /// read-only rootfs, devfs, procfs and sysfs do; tmpfs and the overlay
-    /// do not.
+    /// read-only rootfs, `:ro` volumes, devfs, procfs and sysfs do; tmpfs,
+    /// the overlay and writable volumes do not.
     pub(crate) fn read_only(&self) -> bool {
-        !matches!(self.node, Node::Tmpfs(_) | Node::Ovl(_))
+        match &self.node {
+            Node::Tmpfs(_) | Node::Ovl(_) => false,
+            Node::Host(h) => !h.writable(),
+            _ => true,
+        }
     }
 
     /// The canonical path of the child `name`.

@@ -17,7 +17,7 @@ pub use dentry::Dentry;
 pub use fd_table::FdTable;
 pub use file::{DirEntry, File, FileOps};
 pub(crate) use file::{IO_CHUNK, MAX_LFS_FILESIZE, dir_seek, generic_seek};
-pub use mount::{Vfs, VfsOptions};
+pub use mount::{Vfs, VfsOptions, Volume};
 pub(crate) use ops::{
     NewNode, SetAttr, SetTime, XattrMode, chmod_attr, chown_attr, create, getxattr, init_owner,
     link, listxattr, may_create, may_delete, remove, removexattr, rename, setattr, setxattr,

@@ -4,8 +4,12 @@
 //! tmpfs at `/run`. The host's `/dev`, `/proc`, `/sys` and `/run` are never
 //! visible.
 //!
-//! The table is fixed when the view is built; bind mounts and `mount(2)`
-//! will make it a real tree.
+//! `--volume` bind mounts (host directories the runtime opened) go above
+//! those, at their guest paths; a later mount hides an earlier one at the
+//! same path, as on Linux.
+//!
+//! The table is fixed when the view is built; `mount(2)` will make it a
+//! real tree.
 
 use std::os::fd::OwnedFd;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError, Weak};
@@ -32,17 +36,49 @@ enum MountRoot {
     Dev,
     Tmpfs(Arc<Inode>),
     Proc(ProcNode),
+    Host(HostNode),
 }
 
 #[derive(Debug)]
 struct MountPoint {
-    path: &'static [u8],
+    path: Vec<u8>,
     id: MountId,
     root: MountRoot,
     /// `/proc/mounts` fields: source, type, options.
     source: &'static str,
     fstype: &'static str,
     options: &'static str,
+}
+
+/// A host directory to mount in the view (`--volume HOST:GUEST[:ro]`).
+#[derive(Debug)]
+pub struct Volume {
+    /// The host directory: a detached mount (`open_tree` clone) or any
+    /// directory fd the sandbox process opened before confining itself.
+    pub fd: OwnedFd,
+    /// Where it appears: an absolute path in the view, without `.`, `..`
+    /// or empty components, and not `/`.
+    pub guest: Vec<u8>,
+    /// Writes get `EROFS` (otherwise they land on the host).
+    pub read_only: bool,
+}
+
+/// The components of a volume's guest path; `EINVAL` unless it is an
+/// absolute path other than `/` with only normal components.
+fn guest_components(guest: &[u8]) -> Result<Vec<&[u8]>, Errno> {
+    let rest = guest.strip_prefix(b"/").ok_or(Errno::EINVAL)?;
+    let parts: Vec<&[u8]> = rest.split(|&b| b == b'/').collect();
+    let bad = |p: &&[u8]| {
+        p.is_empty()
+            || *p == b"."
+            || *p == b".."
+            || p.len() > abi::fcntl::NAME_MAX
+            || p.contains(&0)
+    };
+    if parts.iter().any(bad) {
+        return Err(Errno::EINVAL);
+    }
+    Ok(parts)
 }
 
 /// How to build the view.
@@ -96,6 +132,23 @@ impl Vfs {
     /// # Errors
     /// As [`Vfs::new`].
     pub fn with_options(rootfs: OwnedFd, options: VfsOptions) -> Result<Arc<Vfs>, Errno> {
+        Vfs::with_volumes(rootfs, options, Vec::new())
+    }
+
+    /// The view over `rootfs` built as `options` say, with `volumes` mounted
+    /// above it in order. A volume's missing mount point is made in the
+    /// overlay (with its missing parents, `drwxr-xr-x`); without the overlay
+    /// its parent must exist, and the mount point shows in its listing.
+    ///
+    /// # Errors
+    /// As [`Vfs::new`]; `EINVAL` for a bad guest path, `ENOTDIR` if it
+    /// passes through something that is not a directory (symlinks are not
+    /// followed), `ENOENT` if a parent is missing and cannot be made.
+    pub fn with_volumes(
+        rootfs: OwnedFd,
+        options: VfsOptions,
+        volumes: Vec<Volume>,
+    ) -> Result<Arc<Vfs>, Errno> {
         let host = HostNode::root(rootfs)?;
         let space = SpaceLimit::new(options.memory_limit);
         let node = if options.overlay {
@@ -129,7 +182,7 @@ impl Vfs {
         let proc_root = |path: &[u8]| ProcNode::root(&proc, path).ok_or(Errno::ENOENT);
         let mounts = vec![
             MountPoint {
-                path: b"/dev",
+                path: b"/dev".to_vec(),
                 id: 1,
                 root: MountRoot::Dev,
                 source: "devtmpfs",
@@ -137,7 +190,7 @@ impl Vfs {
                 options: "rw,nosuid,mode=755",
             },
             MountPoint {
-                path: b"/dev/shm",
+                path: b"/dev/shm".to_vec(),
                 id: 5,
                 root: MountRoot::Tmpfs(shm),
                 source: "tmpfs",
@@ -145,7 +198,7 @@ impl Vfs {
                 options: "rw,nosuid,nodev",
             },
             MountPoint {
-                path: b"/proc",
+                path: b"/proc".to_vec(),
                 id: 2,
                 root: MountRoot::Proc(proc_root(b"/proc")?),
                 source: "proc",
@@ -153,7 +206,7 @@ impl Vfs {
                 options: "rw,nosuid,nodev,noexec,relatime",
             },
             MountPoint {
-                path: b"/sys",
+                path: b"/sys".to_vec(),
                 id: 3,
                 root: MountRoot::Proc(proc_root(b"/sys")?),
                 source: "sysfs",
@@ -161,7 +214,7 @@ impl Vfs {
                 options: "ro,nosuid,nodev,noexec,relatime",
             },
             MountPoint {
-                path: b"/run",
+                path: b"/run".to_vec(),
                 id: 4,
                 root: MountRoot::Tmpfs(run),
                 source: "tmpfs",
@@ -169,6 +222,23 @@ impl Vfs {
                 options: "rw,nosuid,nodev,mode=755",
             },
         ];
+        let mut vfs = Vfs {
+            root,
+            mounts,
+            proc,
+            space,
+            tty: Mutex::new(None),
+        };
+        for (i, volume) in volumes.into_iter().enumerate() {
+            vfs.add_volume(volume, 6 + MountId::try_from(i).map_err(|_| Errno::EINVAL)?)?;
+        }
+        let Vfs {
+            root,
+            mounts,
+            proc,
+            space,
+            tty,
+        } = vfs;
         let (root_source, root_type, root_options) = if options.overlay {
             (
                 "overlay",
@@ -190,14 +260,14 @@ impl Vfs {
             super_options(root_options),
         );
         for m in &mounts {
-            let path = String::from_utf8_lossy(m.path);
+            let path = String::from_utf8_lossy(&m.path);
             text.push_str(&format!(
                 "{} {} {} {} 0 0\n",
                 m.source, path, m.fstype, m.options
             ));
             let parent = mounts
                 .iter()
-                .filter(|p| m.path.starts_with(p.path) && m.path.get(p.path.len()) == Some(&b'/'))
+                .filter(|p| m.path.starts_with(&p.path) && m.path.get(p.path.len()) == Some(&b'/'))
                 .map(|p| p.id)
                 .next_back()
                 .unwrap_or(ROOT_MOUNT);
@@ -205,6 +275,7 @@ impl Vfs {
                 MountRoot::Dev => crate::fs::devfs::dir_stat().st_dev,
                 MountRoot::Tmpfs(i) => i.stat().st_dev,
                 MountRoot::Proc(p) => p.stat().st_dev,
+                MountRoot::Host(h) => h.stat.st_dev,
             };
             info.push_str(&format!(
                 "{} {} {}:{} / {path} {} - {} {} {}\n",
@@ -224,8 +295,54 @@ impl Vfs {
             mounts,
             proc,
             space,
-            tty: Mutex::new(None),
+            tty,
         }))
+    }
+
+    /// Mounts `volume` as mount `id`, making its mount point in the overlay
+    /// if it is missing there.
+    fn add_volume(&mut self, volume: Volume, id: MountId) -> Result<(), Errno> {
+        let parts = guest_components(&volume.guest)?;
+        let root = HostNode::volume(volume.fd, volume.read_only)?;
+        let mut cur = Arc::clone(&self.root);
+        for (i, name) in parts.iter().enumerate() {
+            let last = i + 1 == parts.len();
+            let next = match super::path::lookup_child(self, &cur, name) {
+                Ok(d) => d,
+                Err(Errno::ENOENT) if matches!(cur.node, Node::Ovl(_) | Node::Tmpfs(_)) => {
+                    let st = cur.stat()?;
+                    let new = super::ops::NewNode {
+                        mode: S_IFDIR | 0o755,
+                        uid: st.st_uid,
+                        gid: st.st_gid,
+                        rdev: 0,
+                        target: None,
+                    };
+                    super::ops::create(&cur, name, new)?
+                }
+                // The mount point itself may be missing: it shows in its
+                // parent's listing all the same.
+                Err(Errno::ENOENT) if last => break,
+                Err(e) => return Err(e),
+            };
+            if !next.is_dir() {
+                return Err(Errno::ENOTDIR);
+            }
+            cur = next;
+        }
+        self.mounts.push(MountPoint {
+            path: volume.guest,
+            id,
+            root: MountRoot::Host(root),
+            source: "volume",
+            fstype: "bind",
+            options: if volume.read_only {
+                "ro,nosuid,nodev,relatime"
+            } else {
+                "rw,nosuid,nodev,relatime"
+            },
+        });
+        Ok(())
     }
 
     /// The root of the view.
@@ -261,11 +378,13 @@ impl Vfs {
 
     /// The root of the mount at `path`, if `path` is a mount point.
     pub(crate) fn mount_root(&self, path: &[u8]) -> Option<Dentry> {
-        let m = self.mounts.iter().find(|m| m.path == path)?;
+        // The last mount at a path hides the ones before it.
+        let m = self.mounts.iter().rev().find(|m| m.path == path)?;
         let node = match &m.root {
             MountRoot::Dev => Node::DevDir,
             MountRoot::Tmpfs(inode) => Node::Tmpfs(Arc::clone(inode)),
             MountRoot::Proc(p) => Node::Proc(p.clone()),
+            MountRoot::Host(h) => Node::Host(h.clone()),
         };
         Some(Dentry {
             path: path.to_vec(),
@@ -277,15 +396,19 @@ impl Vfs {
     /// The mount points directly inside the directory `dir`: (name, inode of
     /// the mounted root), to merge into its listing.
     pub(crate) fn mounts_in(&self, dir: &[u8]) -> Vec<(Vec<u8>, u64)> {
-        self.mounts
-            .iter()
-            .filter_map(|m| {
-                let path = m.path;
-                let i = path.iter().rposition(|&b| b == b'/')?;
-                let parent: &[u8] = if i == 0 { b"/" } else { &path[..i] };
-                (parent == dir).then(|| (path[i + 1..].to_vec(), 1))
-            })
-            .collect()
+        let mut names: Vec<(Vec<u8>, u64)> = Vec::new();
+        for m in &self.mounts {
+            let path = &m.path;
+            let Some(i) = path.iter().rposition(|&b| b == b'/') else {
+                continue;
+            };
+            let parent: &[u8] = if i == 0 { b"/" } else { &path[..i] };
+            let name = &path[i + 1..];
+            if parent == dir && !names.iter().any(|(n, _)| n == name) {
+                names.push((name.to_vec(), 1));
+            }
+        }
+        names
     }
 }
 

@@ -227,7 +227,17 @@ pub(crate) fn open_dentry(
     let privileged = access.privileged();
     let writing = fmode_write || truncate;
     let ops: Box<dyn FileOps> = match &dentry.node {
-        Node::Host(h) if kind == S_IFREG => Box::new(HostFileOps(h.open_regular(&dentry.path)?)),
+        Node::Host(h) if kind == S_IFREG => {
+            let mut mode = match flags & O_ACCMODE {
+                O_WRONLY => libc::O_WRONLY,
+                O_RDWR => libc::O_RDWR,
+                _ => libc::O_RDONLY,
+            };
+            if truncate {
+                mode |= libc::O_TRUNC;
+            }
+            Box::new(HostFileOps(h.open_file(&dentry.path, mode)?))
+        }
         Node::Host(h) if kind == S_IFDIR => Box::new(h.open_dir(vfs.mounts_in(&dentry.path))?),
         Node::Host(_) => return Err(Errno::ENXIO),
         Node::Tmpfs(i) if kind == S_IFREG => {

@@ -107,6 +107,7 @@ pub(crate) fn create(dir: &Dentry, name: &[u8], new: NewNode<'_>) -> Result<Arc<
             Node::Tmpfs(inode)
         }
         Node::Ovl(d) => Node::Ovl(overlay::create(d, &dir.path, name, new)?),
+        Node::Host(d) => Node::Host(d.create(name, &new)?),
         _ => return Err(Errno::EROFS),
     };
     Ok(Arc::new(Dentry {
@@ -172,6 +173,7 @@ pub(crate) fn link(target: &Dentry, dir: &Dentry, name: &[u8]) -> Result<(), Err
             d.link(&tree, name, t)
         }
         (Node::Ovl(t), Node::Ovl(d)) => overlay::link(t, &target.path, d, &dir.path, name),
+        (Node::Host(t), Node::Host(d)) => t.link(d, name),
         _ if dir.read_only() => Err(Errno::EROFS),
         _ => Err(Errno::EXDEV),
     }
@@ -191,6 +193,7 @@ pub(crate) fn remove(dir: &Dentry, name: &[u8], is_dir: bool) -> Result<(), Errn
             d.unlink(&tree, name, false).map(|_| ())
         }
         Node::Ovl(d) => overlay::remove(d, &dir.path, name, is_dir),
+        Node::Host(d) => d.remove(name, is_dir),
         _ => Err(Errno::EROFS),
     }
 }
@@ -253,6 +256,16 @@ pub(crate) fn rename(
             exchange,
             noreplace,
         ),
+        (Node::Host(od), Node::Host(nd)) => {
+            let flags = if exchange {
+                abi::fcntl::RENAME_EXCHANGE
+            } else if noreplace {
+                abi::fcntl::RENAME_NOREPLACE
+            } else {
+                0
+            };
+            od.rename(old_name, nd, new_name, flags)
+        }
         _ if old_dir.read_only() => Err(Errno::EROFS),
         _ => Err(Errno::EXDEV),
     }
@@ -263,6 +276,7 @@ pub(crate) fn setattr(dentry: &Dentry, attr: &SetAttr) -> Result<(), Errno> {
     match &dentry.node {
         Node::Tmpfs(i) => i.setattr(attr),
         Node::Ovl(o) => overlay::setattr(o, &dentry.path, attr),
+        Node::Host(h) => h.setattr(attr),
         _ => Err(Errno::EROFS),
     }
 }
@@ -416,6 +430,8 @@ pub(crate) fn setxattr(
                 .or_else(|_| o.upper().ok_or(Errno::ENOENT))?;
             up.setxattr(name, value, mode)
         }
+        // Extended attributes on volumes are not passed to the host.
+        Node::Host(_) => Err(Errno::EOPNOTSUPP),
         _ => Err(Errno::EROFS),
     }
 }
