@@ -1,0 +1,172 @@
+//! The sandbox stays in charge of hostile workloads (the processes issue's
+//! robustness points): a fork bomb hits the task limit and the sandbox still
+//! answers; a program blocked forever can be killed; killing carapace leaves
+//! no sandbox process behind. Every test runs under every platform.
+
+// An integration-test crate is a test module as a whole.
+#![allow(clippy::tests_outside_test_module)]
+
+mod common;
+
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+
+use common::{PLATFORMS, Status, carapace_bin, clean_command, run, timeout};
+
+#[test]
+fn a_fork_bomb_hits_the_task_limit() {
+    // Each shell forks until fork fails (EAGAIN at the limit), then reports.
+    let script = "i=0; while [ $i -lt 300 ]; do (sleep 1 &) 2>/dev/null || { echo limited; break; }; \
+                  i=$((i+1)); done; echo alive";
+    for platform in PLATFORMS {
+        let mut cmd = clean_command(carapace_bin());
+        cmd.args([
+            "--pids-limit",
+            "40",
+            "--platform",
+            platform,
+            "do",
+            "--",
+            "/bin/sh",
+            "-c",
+            script,
+        ]);
+        let out = run(&mut cmd, None, timeout()).expect("run carapace");
+        let text = out.stdout_str();
+        assert!(
+            matches!(out.status, Status::Exited(_))
+                && text.contains("limited")
+                && text.contains("alive"),
+            "{platform}: the sandbox must survive a fork storm\n{}",
+            out.describe()
+        );
+    }
+}
+
+#[test]
+fn a_program_blocked_forever_can_be_killed() {
+    for platform in PLATFORMS {
+        let mut cmd = clean_command(carapace_bin());
+        cmd.args([
+            "--platform",
+            platform,
+            "do",
+            "--",
+            "/bin/sh",
+            "-c",
+            "exec sleep 1000",
+        ]);
+        let mut child = cmd
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start carapace");
+        std::thread::sleep(Duration::from_millis(500));
+        let pid = i32::try_from(child.id()).expect("pid fits");
+        // SAFETY: kill takes no pointers.
+        assert_eq!(unsafe { libc::kill(pid, libc::SIGTERM) }, 0);
+        let start = Instant::now();
+        let status = loop {
+            if let Some(status) = child.try_wait().expect("wait for carapace") {
+                break status;
+            }
+            assert!(
+                start.elapsed() < Duration::from_secs(10),
+                "{platform}: SIGTERM did not end the sandbox"
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        };
+        assert_eq!(
+            status.code(),
+            Some(128 + libc::SIGTERM),
+            "{platform}: status {status:?}"
+        );
+    }
+}
+
+/// The pids of `root`'s descendants (by parent links in the host's /proc).
+fn descendants(root: i32) -> Vec<i32> {
+    let parents: Vec<(i32, i32)> = std::fs::read_dir("/proc")
+        .expect("read /proc")
+        .filter_map(|e| e.ok()?.file_name().to_str()?.parse::<i32>().ok())
+        .filter_map(|pid| {
+            let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+            // pid (comm) state ppid ...: comm may hold spaces, so split after ')'.
+            let ppid = stat
+                .rsplit_once(')')?
+                .1
+                .split_whitespace()
+                .nth(1)?
+                .parse()
+                .ok()?;
+            Some((pid, ppid))
+        })
+        .collect();
+    let mut found = vec![root];
+    let mut i = 0;
+    while i < found.len() {
+        let parent = found[i];
+        found.extend(
+            parents
+                .iter()
+                .filter(|(_, pp)| *pp == parent)
+                .map(|(p, _)| *p),
+        );
+        i += 1;
+    }
+    found.remove(0);
+    found
+}
+
+fn alive(pid: i32) -> bool {
+    std::fs::read_to_string(format!("/proc/{pid}/stat"))
+        .ok()
+        .and_then(|s| {
+            s.rsplit_once(')')
+                .map(|(_, rest)| !rest.trim_start().starts_with('Z'))
+        })
+        .unwrap_or(false)
+}
+
+#[test]
+fn sigkill_of_carapace_leaves_no_process_behind() {
+    for platform in PLATFORMS {
+        let mut cmd = clean_command(carapace_bin());
+        cmd.args([
+            "--platform",
+            platform,
+            "do",
+            "--",
+            "/bin/sh",
+            "-c",
+            "sleep 1000 & sleep 1000",
+        ]);
+        let mut child = cmd
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start carapace");
+        std::thread::sleep(Duration::from_millis(700));
+        let cli = i32::try_from(child.id()).expect("pid fits");
+        // The sandbox process, its stub master and the stubs of sh and sleep.
+        let started = descendants(cli);
+        assert!(
+            started.len() >= 4,
+            "{platform}: expected the sandbox's processes, found {started:?}"
+        );
+        child.kill().expect("SIGKILL carapace");
+        let _ = child.wait();
+        let start = Instant::now();
+        loop {
+            let survivors: Vec<i32> = started.iter().copied().filter(|&p| alive(p)).collect();
+            if survivors.is_empty() {
+                break;
+            }
+            assert!(
+                start.elapsed() < Duration::from_secs(5),
+                "{platform}: processes left behind after SIGKILL: {survivors:?}"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+}
