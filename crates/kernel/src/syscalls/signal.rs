@@ -92,6 +92,27 @@ pub(super) const SYSCALLS: &[Entry] = &[
         Support::Full,
         "",
     ),
+    entry(
+        SYS_RT_SIGTIMEDWAIT,
+        sys_rt_sigtimedwait,
+        &[Arg::Ptr, Arg::Ptr, Arg::Ptr, Arg::Len],
+        Support::Partial,
+        "the siginfo returned has the signal number and SI_USER, not the sender's details",
+    ),
+    entry(
+        SYS_RT_SIGQUEUEINFO,
+        sys_rt_sigqueueinfo,
+        &[Arg::Int, Arg::Signal, Arg::Ptr],
+        Support::Partial,
+        "the signal is delivered; its si_value does not reach the receiver yet",
+    ),
+    entry(
+        SYS_RT_TGSIGQUEUEINFO,
+        sys_rt_tgsigqueueinfo,
+        &[Arg::Int, Arg::Int, Arg::Signal, Arg::Ptr],
+        Support::Partial,
+        "as rt_sigqueueinfo",
+    ),
     entry(SYS_PAUSE, sys_pause, &[], Support::Full, ""),
 ];
 
@@ -309,4 +330,95 @@ fn sys_rt_sigsuspend(task: &mut Task, args: &SyscallArgs) -> SyscallResult {
 /// Implements Linux `pause(2)`.
 fn sys_pause(task: &mut Task, _: &SyscallArgs) -> SyscallResult {
     wait_for_signal(task)
+}
+
+/// Implements Linux `rt_sigtimedwait(2)`: takes a queued signal of `set`,
+/// waiting until one arrives (the set stays blocked: its arrival only wakes
+/// the task, as Linux's `real_blocked` does), the timeout passes (EAGAIN)
+/// or another signal must be handled (EINTR).
+fn sys_rt_sigtimedwait(task: &mut Task, args: &SyscallArgs) -> SyscallResult {
+    if args.u64(3) != SIGSET_SIZE {
+        return Err(Errno::EINVAL);
+    }
+    let set: u64 = task.mm.read_obj(args.addr(0))?;
+    let set = set & !UNBLOCKABLE;
+    let deadline = match args.addr(2) {
+        0 => None,
+        addr => {
+            let wait = super::time::read_timespec(task, addr)?;
+            let now = std::time::Instant::now();
+            Some(
+                now.checked_add(wait)
+                    .unwrap_or(now + std::time::Duration::from_secs(1 << 40)),
+            )
+        }
+    };
+    let handle = task.handle();
+    handle.set_awaited(set);
+    let taken = loop {
+        handle.prepare_to_block();
+        let ready = handle.pending_signals() & set;
+        if ready != 0 {
+            let signo = ready.trailing_zeros() + 1;
+            handle.take_pending(abi::signal::sigmask(signo));
+            break Ok(signo);
+        }
+        match handle.block(deadline) {
+            Wakeup::TimedOut => break Err(Errno::EAGAIN),
+            Wakeup::Killed => break Err(Errno::EINTR),
+            // A signal of the set wins over others (dequeued at the top).
+            Wakeup::Interrupted if handle.pending_signals() & set == 0 => break Err(Errno::EINTR),
+            Wakeup::Interrupted | Wakeup::Woken => {}
+        }
+    };
+    handle.set_awaited(0);
+    let signo = taken?;
+    if args.addr(1) != 0 {
+        let info = abi::signal::SigInfo {
+            si_signo: signo.cast_signed(),
+            si_code: abi::signal::SI_USER,
+            ..abi::signal::SigInfo::default()
+        };
+        task.mm.write_obj(args.addr(1), &info)?;
+    }
+    Ok(u64::from(signo))
+}
+
+/// The checks of `rt_sigqueueinfo`/`rt_tgsigqueueinfo`: a program may not
+/// forge a kernel-generated or `tkill` siginfo for another process.
+fn check_queued_info(task: &Task, target: i32, info_addr: u64) -> Result<(), Errno> {
+    let info: abi::signal::SigInfo = task.mm.read_obj(info_addr)?;
+    if (info.si_code >= 0 || info.si_code == abi::signal::SI_TKILL)
+        && target != task.thread_group.pid
+    {
+        return Err(Errno::EPERM);
+    }
+    Ok(())
+}
+
+/// Implements Linux `rt_sigqueueinfo(2)`. The siginfo is checked; the
+/// receiver sees the signal, but not the sender's `si_value` (queued
+/// signals carry no siginfo yet).
+fn sys_rt_sigqueueinfo(task: &mut Task, args: &SyscallArgs) -> SyscallResult {
+    let signo = signal_number(args.u64(1))?;
+    let pid = args.i32(0);
+    if pid <= 0 {
+        return Err(Errno::ESRCH);
+    }
+    check_queued_info(task, pid, args.addr(2))?;
+    let group = task.kernel.tree.group(pid).ok_or(Errno::ESRCH)?;
+    if signo != 0 {
+        signal::send(&group, signo);
+    }
+    Ok(0)
+}
+
+/// Implements Linux `rt_tgsigqueueinfo(2)`; see `rt_sigqueueinfo`.
+fn sys_rt_tgsigqueueinfo(task: &mut Task, args: &SyscallArgs) -> SyscallResult {
+    let (tgid, tid) = (args.i32(0), args.i32(1));
+    if tgid <= 0 || tid <= 0 {
+        return Err(Errno::EINVAL);
+    }
+    check_queued_info(task, tgid, args.addr(3))?;
+    signal_thread(task, Some(tgid), tid, args.u64(2))
 }

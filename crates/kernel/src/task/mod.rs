@@ -289,6 +289,9 @@ pub struct TaskHandle {
     dethreaded: std::sync::atomic::AtomicBool,
     /// Set when its group stops: a blocked syscall returns so the task can stop.
     stop_requested: std::sync::atomic::AtomicBool,
+    /// The signals `rt_sigtimedwait` waits for: blocked, but their arrival
+    /// wakes the task (Linux's `real_blocked`).
+    awaited: AtomicU64,
     interrupter: Interrupter,
     /// Blocked signals (the task's `rt_sigprocmask`), readable by senders.
     signal_mask: AtomicU64,
@@ -361,7 +364,9 @@ impl TaskHandle {
                 return Wakeup::Killed;
             }
             if interruptible
-                && (self.pending_signals() & !self.signal_mask() != 0
+                && (self.pending_signals()
+                    & (!self.signal_mask() | self.awaited.load(Ordering::SeqCst))
+                    != 0
                     || self.stop_requested.load(Ordering::SeqCst))
             {
                 return Wakeup::Interrupted;
@@ -431,11 +436,17 @@ impl TaskHandle {
     pub fn queue_signal(&self, signo: u32) {
         self.pending
             .fetch_or(abi::signal::sigmask(signo), Ordering::SeqCst);
-        if self.signal_mask() & abi::signal::sigmask(signo) == 0 {
+        let bit = abi::signal::sigmask(signo);
+        if self.signal_mask() & bit == 0 || self.awaited.load(Ordering::SeqCst) & bit != 0 {
             let _guard = lock(&self.woken);
             self.wake.notify_all();
             self.interrupter.interrupt();
         }
+    }
+
+    /// Sets the signals `rt_sigtimedwait` waits for (0 when it is done).
+    pub fn set_awaited(&self, set: u64) {
+        self.awaited.store(set, Ordering::SeqCst);
     }
 
     /// Takes the queued signals in `set` off the queue.
@@ -528,6 +539,7 @@ impl Task {
             kill_signal: AtomicU32::new(0),
             dethreaded: std::sync::atomic::AtomicBool::new(false),
             stop_requested: std::sync::atomic::AtomicBool::new(false),
+            awaited: AtomicU64::new(0),
             interrupter: context.interrupter(),
             signal_mask: AtomicU64::new(0),
             pending: AtomicU64::new(0),
