@@ -284,6 +284,8 @@ impl MemoryManager {
                 })?;
                 if let Err(err) = self.map_backed(st, s, e2, &vma, true) {
                     st.platform_error.get_or_insert(err);
+                    self.platform_failed
+                        .store(true, std::sync::atomic::Ordering::SeqCst);
                 }
             }
             if e2 < e {

@@ -53,6 +53,8 @@ impl MemoryManager {
                 && let Err(err) = self.map_backed(st, page, page + PAGE, &vma, false)
             {
                 st.platform_error.get_or_insert(err);
+                self.platform_failed
+                    .store(true, std::sync::atomic::Ordering::SeqCst);
                 return Err(Errno::EFAULT);
             }
         }

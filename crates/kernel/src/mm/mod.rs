@@ -157,6 +157,9 @@ pub struct MemoryManager {
     layout: Layout,
     /// Everything that changes. The outermost mm lock.
     state: Mutex<MmState>,
+    /// Set with `MmState::platform_error`, so the check after every
+    /// syscall needs no lock.
+    platform_failed: std::sync::atomic::AtomicBool,
 }
 
 /// The state guarded by `MemoryManager::state`.
@@ -199,6 +202,7 @@ impl MemoryManager {
         let max_addr = page_down(max_addr).max(min_addr);
         let layout = randomized_layout(min_addr, max_addr);
         MemoryManager {
+            platform_failed: std::sync::atomic::AtomicBool::new(false),
             allocator: MemoryAllocator::for_file(&memory_file),
             memory_file,
             aspace,
@@ -236,6 +240,13 @@ impl MemoryManager {
     /// the sandbox when this returns one; [`MemoryManager::fault`] also
     /// reports it.
     pub fn take_platform_error(&self) -> Option<PlatformError> {
+        // Asked after every syscall: the lock only when something failed.
+        if !self
+            .platform_failed
+            .load(std::sync::atomic::Ordering::SeqCst)
+        {
+            return None;
+        }
         self.lock().platform_error.take()
     }
 
@@ -420,6 +431,8 @@ impl MemoryManager {
             if let Err(err) = self.aspace.unmap(s, e - s) {
                 ok = false;
                 st.platform_error.get_or_insert(err);
+                self.platform_failed
+                    .store(true, std::sync::atomic::Ordering::SeqCst);
             }
         }
         if ok {
@@ -1158,6 +1171,7 @@ impl MemoryManager {
     /// address space) on faults.
     pub fn from_fork(mut forked: ForkedMemory, aspace: Arc<dyn AddressSpace>) -> MemoryManager {
         MemoryManager {
+            platform_failed: std::sync::atomic::AtomicBool::new(false),
             memory_file: Arc::clone(&forked.memory_file),
             allocator: Arc::clone(&forked.allocator),
             aspace,

@@ -43,6 +43,17 @@ impl Task {
     /// program code; and finishes a syscall that a restart code left
     /// pending: restarted, or failed with EINTR if a handler runs.
     pub(super) fn handle_signals(&mut self) {
+        // The common case on every return to the program: nothing to do,
+        // decided from atomics without taking a lock.
+        if self.syscall_restart.is_none()
+            && self.handle.pending_signals() == 0
+            && !self
+                .handle
+                .stop_requested
+                .load(std::sync::atomic::Ordering::SeqCst)
+        {
+            return;
+        }
         self.stop_while_stopped();
         let mut restart = self.syscall_restart.take();
         while let Some(signo) = self.next_signal() {
