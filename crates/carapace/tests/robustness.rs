@@ -170,3 +170,24 @@ fn sigkill_of_carapace_leaves_no_process_behind() {
         }
     }
 }
+
+#[test]
+fn writing_to_a_closed_stdout_pipe_dies_of_sigpipe() {
+    for platform in PLATFORMS {
+        let carapace = carapace_bin();
+        let script = format!(
+            "'{}' --platform={platform} do -- /bin/sh -c 'while :; do echo y; done' | head -1 >/dev/null; \
+             echo ${{PIPESTATUS[0]}}",
+            carapace.display()
+        );
+        let mut cmd = clean_command("/bin/bash");
+        cmd.args(["-c", &script]);
+        let out = run(&mut cmd, None, timeout()).expect("run bash");
+        assert_eq!(
+            out.stdout_str().trim(),
+            "141",
+            "{platform}: a writer to a pipe without readers dies of SIGPIPE (128 + 13)\n{}",
+            out.describe()
+        );
+    }
+}

@@ -237,8 +237,8 @@ impl Kernel {
         Ok((kernel, task))
     }
 
-    /// Kills every task with `signo`, as a signal from outside the sandbox
-    /// does before signal delivery exists.
+    /// Kills every task with `signo`: the sandbox's end after init died of a
+    /// signal from outside, even for tasks blocked in host waits.
     pub fn kill_all(&self, signo: u32) {
         for task in self.live_tasks() {
             task.kill(signo);

@@ -71,7 +71,13 @@ impl FileOps for HostStream {
 
     fn write(&self, file: &File, buf: &[u8], _: u64) -> Result<usize, Errno> {
         self.wait(file, libc::POLLOUT)?;
-        host::write(self.fd.as_fd(), buf)
+        let written = host::write(self.fd.as_fd(), buf);
+        // A caller's pipe with no reader left: SIGPIPE, as a pipe's write does
+        // (the sentry itself ignores SIGPIPE, so the host reports EPIPE).
+        if written == Err(Errno::EPIPE) {
+            crate::signal::raise(abi::signal::SIGPIPE);
+        }
+        written
     }
 
     fn positioned(&self) -> bool {

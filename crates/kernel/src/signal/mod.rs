@@ -1,9 +1,9 @@
 //! Signal state: actions, masks and the default action of each signal.
 //!
-//! This holds the bookkeeping `rt_sigaction`, `rt_sigprocmask` and
-//! `sigaltstack` read and write. Delivery with signal frames comes with the
-//! processes work; until then a signal whose default action is fatal ends the
-//! thread group with the right status.
+//! What sending a signal does (`send`, `send_to_thread`): end the thread
+//! group, stop or continue it, queue the signal for a handler, or discard
+//! it. Handlers run when the task next returns to the program
+//! (`task/signals.rs` builds the frames).
 
 use std::sync::Arc;
 

@@ -202,9 +202,6 @@ fn sys_read(task: &mut Task, args: &SyscallArgs) -> SyscallResult {
 }
 
 /// Implements Linux `write(2)`.
-///
-/// A write to a broken host pipe gives `EPIPE` without `SIGPIPE` until
-/// signal delivery exists.
 fn sys_write(task: &mut Task, args: &SyscallArgs) -> SyscallResult {
     do_write(task, args.i32(0), args.addr(1), args.u64(2), None)
 }

@@ -1,6 +1,8 @@
-//! Signal bookkeeping: rt_sigaction(2), rt_sigprocmask(2), rt_sigpending(2)
-//! and sigaltstack(2) store and report state. Delivery with signal frames
-//! comes with the processes work.
+//! Signal syscalls: actions, masks and the alternate stack
+//! (rt_sigaction(2), rt_sigprocmask(2), rt_sigpending(2), sigaltstack(2)),
+//! sending (kill(2), tkill(2), tgkill(2), rt_sigqueueinfo(2)), waiting
+//! (rt_sigsuspend(2), pause(2), rt_sigtimedwait(2)) and rt_sigreturn(2).
+//! Frames are built and delivered by `task/signals.rs`.
 
 use abi::Errno;
 use abi::signal::{
