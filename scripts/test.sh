@@ -35,6 +35,10 @@ else
 fi
 [ -x /usr/bin/python3 ] || missing+=(python3)
 command -v setpriv >/dev/null 2>&1 || missing+=(util-linux)
+# The file-system real-program tests run git, sqlite3 and python3 -m venv.
+[ -x /usr/bin/git ] || missing+=(git)
+[ -x /usr/bin/sqlite3 ] || missing+=(sqlite3)
+/usr/bin/python3 -c 'import ensurepip' >/dev/null 2>&1 || missing+=(python3-venv)
 
 if [ ${#missing[@]} -gt 0 ]; then
 	if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then

@@ -2,16 +2,19 @@
 //! §10, §11): busybox applets, the host's dynamic coreutils, python3, exit
 //! statuses, and the CLI's own commands and flags.
 //!
-//! Each case runs as the caller and, when the caller is root, again as
-//! `nobody` (see `common::users`); tests are named `<case>::as_caller` and
-//! `<case>::as_nobody`. Where the output is meaningful, it is compared with
-//! the same command run natively as the same user.
+//! Each case runs under every platform, as the caller and, when the caller
+//! is root, again as `nobody` (see `common::users`); tests are named
+//! `<case>::<platform>::as_caller` and `<case>::<platform>::as_nobody`
+//! (the CLI's own commands, which run no program: `<case>::as_caller`).
+//! Where the output is meaningful, it is compared with the same command run
+//! natively as the same user.
 
 mod common;
 
 use std::path::PathBuf;
 use std::process::Command;
 use std::sync::Arc;
+use std::time::Duration;
 
 use common::users::{Scratch, User};
 use common::{Output, PLATFORMS, Status};
@@ -23,6 +26,14 @@ const BUSYBOX: &str = "/bin/busybox";
 /// /dev, /proc, /sys and /run are the sentry's own (empty or minimal)
 /// filesystems, and /tmp changes while the tests run.
 const VOLATILE_ROOT_ENTRIES: &[&str] = &["dev", "proc", "sys", "run", "tmp"];
+
+/// How one trial runs its case: as which user, under which platform (`None`
+/// for the CLI's own commands, which run no program).
+#[derive(Clone, Copy, Debug)]
+struct Run {
+    user: User,
+    platform: Option<&'static str>,
+}
 
 /// Fixtures shared by every case.
 #[derive(Debug)]
@@ -84,16 +95,19 @@ impl Fixtures {
         })
     }
 
-    /// `carapace ARGS...` as `user`.
-    fn carapace(&self, user: User, args: &[&str]) -> Command {
-        let mut cmd = user.command(self.scratch.carapace());
+    /// `carapace [--platform=P] ARGS...` as `ctx.user`.
+    fn carapace(&self, ctx: Run, args: &[&str]) -> Command {
+        let mut cmd = ctx.user.command(self.scratch.carapace());
+        if let Some(platform) = ctx.platform {
+            cmd.arg(format!("--platform={platform}"));
+        }
         cmd.args(args);
         cmd
     }
 
-    /// `carapace do -- ARGV...` as `user`.
-    fn sandboxed(&self, user: User, argv: &[&str], stdin: Option<&[u8]>) -> Result<Output, Failed> {
-        let mut cmd = self.carapace(user, &["do", "--"]);
+    /// `carapace do -- ARGV...` as `ctx` says.
+    fn sandboxed(&self, ctx: Run, argv: &[&str], stdin: Option<&[u8]>) -> Result<Output, Failed> {
+        let mut cmd = self.carapace(ctx, &["do", "--"]);
         cmd.args(argv);
         run(&mut cmd, stdin)
     }
@@ -109,14 +123,14 @@ impl Fixtures {
     /// stdout, after `normalize`.
     fn same_as_native(
         &self,
-        user: User,
+        ctx: Run,
         argv: &[&str],
         stdin: Option<&[u8]>,
         normalize: fn(&str) -> String,
     ) -> Result<Output, Failed> {
-        let native = self.native(user, argv, stdin)?;
+        let native = self.native(ctx.user, argv, stdin)?;
         expect_status(&native, 0, "the native run")?;
-        let sandboxed = self.sandboxed(user, argv, stdin)?;
+        let sandboxed = self.sandboxed(ctx, argv, stdin)?;
         expect_status(&sandboxed, 0, "carapace do")?;
         let (want, got) = (
             normalize(&native.stdout_str()),
@@ -136,9 +150,12 @@ impl Fixtures {
 }
 
 fn run(cmd: &mut Command, stdin: Option<&[u8]>) -> Result<Output, Failed> {
+    run_within(cmd, stdin, common::timeout())
+}
+
+fn run_within(cmd: &mut Command, stdin: Option<&[u8]>, limit: Duration) -> Result<Output, Failed> {
     let line = common::command_line(cmd);
-    let out =
-        common::run(cmd, stdin, common::timeout()).map_err(|e| format!("spawn `{line}`: {e}"))?;
+    let out = common::run(cmd, stdin, limit).map_err(|e| format!("spawn `{line}`: {e}"))?;
     if let Status::TimedOut(after) = out.status {
         return Err(format!(
             "`{line}` hung: killed after {} s\n{}",
@@ -229,17 +246,17 @@ fn identity(text: &str) -> String {
 
 // ---- processes, threads and signals ----
 
-fn sh_pipelines_and_status(f: &Fixtures, user: User) -> Result<(), Failed> {
+fn sh_pipelines_and_status(f: &Fixtures, ctx: Run) -> Result<(), Failed> {
     let script = "echo hello | tr a-z A-Z; x=$(echo sub); echo \"got $x\"; \
                   (exit 3); echo \"rc=$?\"; seq 1 5 | wc -l; \
                   sleep 0.1 & wait $!; echo \"bg=$?\"; \
                   trap 'echo got INT' INT; kill -INT $$; exit 4";
-    let out = f.sandboxed(user, &["/bin/sh", "-c", script], None)?;
+    let out = f.sandboxed(ctx, &["/bin/sh", "-c", script], None)?;
     expect_status(&out, 4, "sh -c")?;
     expect_stdout(&out, "HELLO\ngot sub\nrc=3\n5\nbg=0\ngot INT\n")
 }
 
-fn python3_threads_subprocess_signals(f: &Fixtures, user: User) -> Result<(), Failed> {
+fn python3_threads_subprocess_signals(f: &Fixtures, ctx: Run) -> Result<(), Failed> {
     let program = "import threading, subprocess, signal, os\n\
 lock = threading.Lock(); cv = threading.Condition(lock); n = [0]\n\
 def work():\n    for _ in range(1000):\n        with lock: n[0] += 1\n\
@@ -251,39 +268,152 @@ got = []\n\
 signal.signal(signal.SIGUSR1, lambda s, f: got.append(s))\n\
 os.kill(os.getpid(), signal.SIGUSR1)\n\
 print('signal', got == [signal.SIGUSR1])\n";
-    let out = f.sandboxed(user, &["/usr/bin/python3", "-c", program], None)?;
+    let out = f.sandboxed(ctx, &["/usr/bin/python3", "-c", program], None)?;
     expect_status(&out, 0, "python3")?;
     expect_stdout(&out, "threads 10000\nsubprocess hi\nsignal True\n")
 }
 
-fn gcc_compiles_and_runs(f: &Fixtures, user: User) -> Result<(), Failed> {
+fn gcc_compiles_and_runs(f: &Fixtures, ctx: Run) -> Result<(), Failed> {
     let script = "cd /tmp && printf '#include <stdio.h>\\nint main(void){puts(\"built\");return 0;}\\n' > h.c \
                   && /usr/bin/gcc -O2 -o h h.c && ./h";
-    let out = f.sandboxed(user, &["/bin/sh", "-c", script], None)?;
+    let out = f.sandboxed(ctx, &["/bin/sh", "-c", script], None)?;
     expect_status(&out, 0, "gcc in the sandbox")?;
     expect_stdout(&out, "built\n")
 }
 
+// ---- file systems ----
+
+/// `sh -c SCRIPT` in the sandbox must exit 0 and print `want`.
+fn sandboxed_script(f: &Fixtures, ctx: Run, script: &str, want: &str) -> Result<(), Failed> {
+    let out = f.sandboxed(ctx, &["/bin/sh", "-c", script], None)?;
+    expect_status(&out, 0, &format!("sh -c '{script}'"))?;
+    expect_stdout(&out, want)
+}
+
+fn git_init_add_commit(f: &Fixtures, ctx: Run) -> Result<(), Failed> {
+    let script = "cd \"$(mktemp -d)\" && mkdir repo && cd repo && echo one > a && mkdir d && echo two > d/b \
+                  && git init -q && git add . \
+                  && git -c user.name=t -c user.email=t@example.com commit -qm first \
+                  && echo three >> a && git status --porcelain \
+                  && git -c user.name=t -c user.email=t@example.com commit -qam second \
+                  && git log --format=%s && git ls-files && git fsck --no-progress 2>&1";
+    sandboxed_script(f, ctx, script, " M a\nsecond\nfirst\na\nd/b\n")
+}
+
+fn tar_create_extract(f: &Fixtures, ctx: Run) -> Result<(), Failed> {
+    let script = "cd \"$(mktemp -d)\" && tar czf inc.tgz -C /usr/include linux && mkdir x \
+                  && tar xzf inc.tgz -C x && diff -r --no-dereference /usr/include/linux x/linux \
+                  && tar tzf inc.tgz | wc -l | tr -d ' ' > n && test \"$(cat n)\" -gt 100 && echo same";
+    sandboxed_script(f, ctx, script, "same\n")
+}
+
+fn sqlite3_database(f: &Fixtures, ctx: Run) -> Result<(), Failed> {
+    let script = "cd \"$(mktemp -d)\" && sqlite3 db 'create table t(k integer primary key, v text);' \
+                  && sqlite3 db \"insert into t(v) values ('a'),('b'),('c'); \
+                  create index tv on t(v);\" \
+                  && sqlite3 db 'pragma journal_mode=wal;' \
+                  && sqlite3 db \"update t set v = v || v where k > 1; \
+                  select group_concat(v, ',') from t; pragma integrity_check;\"";
+    sandboxed_script(f, ctx, script, "wal\na,bb,cc\nok\n")
+}
+
+fn python3_venv(f: &Fixtures, ctx: Run) -> Result<(), Failed> {
+    let script = "d=$(mktemp -d) && python3 -m venv $d/v && $d/v/bin/python -c 'import sys; print(sys.prefix)' | sed \"s|^$d|D|\"";
+    sandboxed_script(f, ctx, script, "D/v\n")
+}
+
+fn cp_a_and_diff(f: &Fixtures, ctx: Run) -> Result<(), Failed> {
+    // --no-dereference: the tree has relative symlinks that dangle once
+    // copied elsewhere, natively too.
+    let script = "d=$(mktemp -d) && cp -a /usr/share/doc $d/d \
+                  && diff -r --no-dereference /usr/share/doc $d/d && echo same";
+    sandboxed_script(f, ctx, script, "same\n")
+}
+
+fn find_counts_files(f: &Fixtures, ctx: Run) -> Result<(), Failed> {
+    // Directory order is the filesystem's business: compare counts. Trees
+    // without directories private to other users: the sentry holds no
+    // capabilities, so root in the sandbox cannot read those (as rootless).
+    let subset = f.same_as_native(
+        ctx,
+        &[
+            "/bin/sh",
+            "-c",
+            "find /usr/bin /usr/lib /usr/include -xdev -type f | wc -l",
+        ],
+        None,
+        identity,
+    )?;
+    let count = |out: &Output| out.stdout_str().trim().parse::<u64>().unwrap_or(0);
+    // A walk of the whole rootfs (the CI machine's holds the build tree):
+    // more time than one program usually gets before it counts as hung.
+    let mut walk = f.carapace(
+        ctx,
+        &[
+            "do",
+            "--",
+            "/bin/sh",
+            "-c",
+            "find / -xdev -type f 2>/dev/null | wc -l",
+        ],
+    );
+    let everything = run_within(&mut walk, None, common::timeout() * 4)?;
+    if count(&everything) <= count(&subset) || count(&subset) < 1000 {
+        return Err(format!(
+            "find / -xdev found {} files, /usr/{{bin,lib,include}} {}",
+            count(&everything),
+            count(&subset)
+        )
+        .into());
+    }
+    Ok(())
+}
+
+fn ls_proc_fd_and_dev(f: &Fixtures, ctx: Run) -> Result<(), Failed> {
+    let out = f.sandboxed(ctx, &["/bin/ls", "-la", "/proc/self/fd", "/dev"], None)?;
+    expect_status(&out, 0, "ls -la /proc/self/fd /dev")?;
+    let text = out.stdout_str();
+    let has = |name: &str, mode_start: &str| {
+        text.lines()
+            .any(|l| l.starts_with(mode_start) && l.split_whitespace().any(|w| w == name))
+    };
+    for (name, mode) in [
+        ("null", "crw-rw-rw-"),
+        ("zero", "crw-rw-rw-"),
+        ("urandom", "crw-rw-rw-"),
+        ("shm", "drwxrwxrwt"),
+        ("stdin", "lrwxrwxrwx"),
+        ("0", "l"),
+        ("1", "l"),
+        ("2", "l"),
+    ] {
+        if !has(name, mode) {
+            return Err(format!("no `{mode}... {name}` line\n{}", out.describe()).into());
+        }
+    }
+    Ok(())
+}
+
 // ---- busybox (static) ----
 
-fn busybox_echo(f: &Fixtures, user: User) -> Result<(), Failed> {
-    let out = f.sandboxed(user, &[BUSYBOX, "echo", "hello", "from", "busybox"], None)?;
+fn busybox_echo(f: &Fixtures, ctx: Run) -> Result<(), Failed> {
+    let out = f.sandboxed(ctx, &[BUSYBOX, "echo", "hello", "from", "busybox"], None)?;
     expect_status(&out, 0, "carapace do")?;
     expect_stdout(&out, "hello from busybox\n")
 }
 
-fn busybox_ls_root(f: &Fixtures, user: User) -> Result<(), Failed> {
+fn busybox_ls_root(f: &Fixtures, ctx: Run) -> Result<(), Failed> {
     f.same_as_native(
-        user,
+        ctx,
         &[BUSYBOX, "ls", "-l", "/"],
         None,
-        listing_normalizer(user),
+        listing_normalizer(ctx.user),
     )
     .map(drop)
 }
 
-fn busybox_cat_os_release(f: &Fixtures, user: User) -> Result<(), Failed> {
-    let out = f.same_as_native(user, &[BUSYBOX, "cat", "/etc/os-release"], None, identity)?;
+fn busybox_cat_os_release(f: &Fixtures, ctx: Run) -> Result<(), Failed> {
+    let out = f.same_as_native(ctx, &[BUSYBOX, "cat", "/etc/os-release"], None, identity)?;
     let host =
         std::fs::read("/etc/os-release").map_err(|e| format!("read /etc/os-release: {e}"))?;
     if out.stdout != host {
@@ -292,9 +422,9 @@ fn busybox_cat_os_release(f: &Fixtures, user: User) -> Result<(), Failed> {
     Ok(())
 }
 
-fn busybox_wc_stdin(f: &Fixtures, user: User) -> Result<(), Failed> {
+fn busybox_wc_stdin(f: &Fixtures, ctx: Run) -> Result<(), Failed> {
     let input = b"one two three\nfour five\n\nsix\n";
-    let out = f.same_as_native(user, &[BUSYBOX, "wc"], Some(input), identity)?;
+    let out = f.same_as_native(ctx, &[BUSYBOX, "wc"], Some(input), identity)?;
     let text = out.stdout_str();
     let fields: Vec<&str> = text.split_whitespace().collect();
     if fields != ["4", "6", "29"] {
@@ -303,15 +433,15 @@ fn busybox_wc_stdin(f: &Fixtures, user: User) -> Result<(), Failed> {
     Ok(())
 }
 
-fn busybox_sort(f: &Fixtures, user: User) -> Result<(), Failed> {
+fn busybox_sort(f: &Fixtures, ctx: Run) -> Result<(), Failed> {
     let input = f.sort_input.to_str().expect("scratch paths are UTF-8");
-    let out = f.same_as_native(user, &[BUSYBOX, "sort", input], None, identity)?;
+    let out = f.same_as_native(ctx, &[BUSYBOX, "sort", input], None, identity)?;
     expect_stdout(&out, "apple\napple\nbanana\nfig\npear\n")
 }
 
-fn busybox_sha256sum(f: &Fixtures, user: User) -> Result<(), Failed> {
+fn busybox_sha256sum(f: &Fixtures, ctx: Run) -> Result<(), Failed> {
     f.same_as_native(
-        user,
+        ctx,
         &[BUSYBOX, "sha256sum", BUSYBOX, "/etc/os-release", "/bin/ls"],
         None,
         identity,
@@ -319,10 +449,10 @@ fn busybox_sha256sum(f: &Fixtures, user: User) -> Result<(), Failed> {
     .map(drop)
 }
 
-fn busybox_find(f: &Fixtures, user: User) -> Result<(), Failed> {
+fn busybox_find(f: &Fixtures, ctx: Run) -> Result<(), Failed> {
     // Directory order is the filesystem's business: compare as sets.
     let out = f.same_as_native(
-        user,
+        ctx,
         &[BUSYBOX, "find", "/usr/share/doc", "-name", "copyright"],
         None,
         sorted_lines,
@@ -337,14 +467,14 @@ fn busybox_find(f: &Fixtures, user: User) -> Result<(), Failed> {
     Ok(())
 }
 
-fn busybox_sandbox_view(f: &Fixtures, user: User) -> Result<(), Failed> {
-    let out = f.sandboxed(user, &[BUSYBOX, "ls", "-1", "/dev"], None)?;
+fn busybox_sandbox_view(f: &Fixtures, ctx: Run) -> Result<(), Failed> {
+    let out = f.sandboxed(ctx, &[BUSYBOX, "ls", "-1", "/dev"], None)?;
     expect_status(&out, 0, "carapace do")?;
     expect_stdout(
         &out,
         "fd\nfull\nnull\nrandom\nshm\nstderr\nstdin\nstdout\ntty\nurandom\nzero\n",
     )?;
-    let out = f.sandboxed(user, &[BUSYBOX, "ls", "-A", "/proc", "/sys", "/run"], None)?;
+    let out = f.sandboxed(ctx, &[BUSYBOX, "ls", "-A", "/proc", "/sys", "/run"], None)?;
     expect_status(&out, 0, "carapace do")?;
     expect_stdout(
         &out,
@@ -353,9 +483,9 @@ fn busybox_sandbox_view(f: &Fixtures, user: User) -> Result<(), Failed> {
     )
 }
 
-fn busybox_stdio_streams(f: &Fixtures, user: User) -> Result<(), Failed> {
+fn busybox_stdio_streams(f: &Fixtures, ctx: Run) -> Result<(), Failed> {
     let out = f.sandboxed(
-        user,
+        ctx,
         &[
             BUSYBOX,
             "sh",
@@ -372,16 +502,16 @@ fn busybox_stdio_streams(f: &Fixtures, user: User) -> Result<(), Failed> {
     Ok(())
 }
 
-fn busybox_identity(f: &Fixtures, user: User) -> Result<(), Failed> {
-    f.same_as_native(user, &[BUSYBOX, "id"], None, identity)?;
-    f.same_as_native(user, &[BUSYBOX, "hostname"], None, identity)?;
-    let out = f.sandboxed(user, &[BUSYBOX, "pwd"], None)?;
+fn busybox_identity(f: &Fixtures, ctx: Run) -> Result<(), Failed> {
+    f.same_as_native(ctx, &[BUSYBOX, "id"], None, identity)?;
+    f.same_as_native(ctx, &[BUSYBOX, "hostname"], None, identity)?;
+    let out = f.sandboxed(ctx, &[BUSYBOX, "pwd"], None)?;
     expect_status(&out, 0, "carapace do")?;
     expect_stdout(&out, "/\n")
 }
 
-fn cwd_is_inherited(f: &Fixtures, user: User) -> Result<(), Failed> {
-    let mut cmd = f.carapace(user, &["do", "--", BUSYBOX, "pwd"]);
+fn cwd_is_inherited(f: &Fixtures, ctx: Run) -> Result<(), Failed> {
+    let mut cmd = f.carapace(ctx, &["do", "--", BUSYBOX, "pwd"]);
     cmd.current_dir("/usr/share");
     let out = run(&mut cmd, None)?;
     expect_status(&out, 0, "carapace do")?;
@@ -390,18 +520,18 @@ fn cwd_is_inherited(f: &Fixtures, user: User) -> Result<(), Failed> {
 
 // ---- the host's dynamic programs ----
 
-fn host_ls_la(f: &Fixtures, user: User) -> Result<(), Failed> {
+fn host_ls_la(f: &Fixtures, ctx: Run) -> Result<(), Failed> {
     f.same_as_native(
-        user,
+        ctx,
         &["/bin/ls", "-la", "/"],
         None,
-        listing_normalizer(user),
+        listing_normalizer(ctx.user),
     )
     .map(drop)
 }
 
-fn host_env(f: &Fixtures, user: User) -> Result<(), Failed> {
-    let out = f.same_as_native(user, &["/usr/bin/env"], None, identity)?;
+fn host_env(f: &Fixtures, ctx: Run) -> Result<(), Failed> {
+    let out = f.same_as_native(ctx, &["/usr/bin/env"], None, identity)?;
     let want: String = common::CLEAN_ENV
         .iter()
         .map(|(k, v)| format!("{k}={v}\n"))
@@ -416,15 +546,15 @@ fn host_env(f: &Fixtures, user: User) -> Result<(), Failed> {
     Ok(())
 }
 
-fn host_cat_stdin_pipe(f: &Fixtures, user: User) -> Result<(), Failed> {
-    let out = f.sandboxed(user, &["/bin/cat"], Some(b"abc\n"))?;
+fn host_cat_stdin_pipe(f: &Fixtures, ctx: Run) -> Result<(), Failed> {
+    let out = f.sandboxed(ctx, &["/bin/cat"], Some(b"abc\n"))?;
     expect_status(&out, 0, "carapace do")?;
     expect_stdout(&out, "abc\n")?;
     // A larger input than one pipe buffer.
     let big: Vec<u8> = (0..200_000u32)
         .flat_map(|i| format!("{i}\n").into_bytes())
         .collect();
-    let out = f.sandboxed(user, &["/bin/cat"], Some(&big))?;
+    let out = f.sandboxed(ctx, &["/bin/cat"], Some(&big))?;
     expect_status(&out, 0, "carapace do")?;
     if out.stdout != big {
         return Err(format!(
@@ -437,36 +567,36 @@ fn host_cat_stdin_pipe(f: &Fixtures, user: User) -> Result<(), Failed> {
     Ok(())
 }
 
-fn python3_hashlib(f: &Fixtures, user: User) -> Result<(), Failed> {
+fn python3_hashlib(f: &Fixtures, ctx: Run) -> Result<(), Failed> {
     let script = "import sys, json, hashlib; print(hashlib.sha256(b\"x\").hexdigest())";
-    let out = f.same_as_native(user, &["/usr/bin/python3", "-c", script], None, identity)?;
+    let out = f.same_as_native(ctx, &["/usr/bin/python3", "-c", script], None, identity)?;
     expect_stdout(
         &out,
         "2d711642b726b04401627ca9fbac32f5c8530fb1903cc4db02258717921a4881\n",
     )
 }
 
-fn path_lookup(f: &Fixtures, user: User) -> Result<(), Failed> {
-    let out = f.sandboxed(user, &["echo", "hello"], None)?;
+fn path_lookup(f: &Fixtures, ctx: Run) -> Result<(), Failed> {
+    let out = f.sandboxed(ctx, &["echo", "hello"], None)?;
     expect_status(&out, 0, "carapace do")?;
     expect_stdout(&out, "hello\n")
 }
 
 // ---- exit statuses ----
 
-fn exit_status_from_shell(f: &Fixtures, user: User) -> Result<(), Failed> {
-    let out = f.sandboxed(user, &["/bin/sh", "-c", "exit 3"], None)?;
+fn exit_status_from_shell(f: &Fixtures, ctx: Run) -> Result<(), Failed> {
+    let out = f.sandboxed(ctx, &["/bin/sh", "-c", "exit 3"], None)?;
     expect_status(&out, 3, "carapace do")?;
-    let out = f.sandboxed(user, &["/bin/true"], None)?;
+    let out = f.sandboxed(ctx, &["/bin/true"], None)?;
     expect_status(&out, 0, "carapace do")?;
-    let out = f.sandboxed(user, &["/bin/false"], None)?;
+    let out = f.sandboxed(ctx, &["/bin/false"], None)?;
     expect_status(&out, 1, "carapace do")
 }
 
-fn exit_status_sigsegv(f: &Fixtures, user: User) -> Result<(), Failed> {
+fn exit_status_sigsegv(f: &Fixtures, ctx: Run) -> Result<(), Failed> {
     let segv = f.segv.as_ref().map_err(|e| Failed::from(e.clone()))?;
     let segv = segv.to_str().expect("scratch paths are UTF-8");
-    let native = f.native(user, &[segv], None)?;
+    let native = f.native(ctx.user, &[segv], None)?;
     if native.status != Status::Signaled(libc::SIGSEGV) {
         return Err(format!(
             "natively, segv should die of SIGSEGV: {}",
@@ -474,16 +604,16 @@ fn exit_status_sigsegv(f: &Fixtures, user: User) -> Result<(), Failed> {
         )
         .into());
     }
-    let out = f.sandboxed(user, &[segv], None)?;
+    let out = f.sandboxed(ctx, &[segv], None)?;
     expect_status(&out, 139, "carapace do")
 }
 
-fn missing_command(f: &Fixtures, user: User) -> Result<(), Failed> {
+fn missing_command(f: &Fixtures, ctx: Run) -> Result<(), Failed> {
     for cmd in [
         "/nonexistent/carapace-test-command",
         "carapace-test-no-such-command",
     ] {
-        let out = f.sandboxed(user, &[cmd], None)?;
+        let out = f.sandboxed(ctx, &[cmd], None)?;
         expect_status(&out, 127, "carapace do")?;
         expect_stderr_contains(&out, cmd)?;
         if !out.stdout.is_empty() {
@@ -493,20 +623,20 @@ fn missing_command(f: &Fixtures, user: User) -> Result<(), Failed> {
     Ok(())
 }
 
-fn not_executable(f: &Fixtures, user: User) -> Result<(), Failed> {
+fn not_executable(f: &Fixtures, ctx: Run) -> Result<(), Failed> {
     let path = f.not_executable.to_str().expect("scratch paths are UTF-8");
-    let out = f.sandboxed(user, &[path], None)?;
+    let out = f.sandboxed(ctx, &[path], None)?;
     expect_status(&out, 126, "carapace do")?;
     expect_stderr_contains(&out, path)?;
     // A directory is found but not executable either.
-    let out = f.sandboxed(user, &["/usr"], None)?;
+    let out = f.sandboxed(ctx, &["/usr"], None)?;
     expect_status(&out, 126, "carapace do")
 }
 
 // ---- the CLI ----
 
-fn platforms_command(f: &Fixtures, user: User) -> Result<(), Failed> {
-    let out = run(&mut f.carapace(user, &["platforms"]), None)?;
+fn platforms_command(f: &Fixtures, ctx: Run) -> Result<(), Failed> {
+    let out = run(&mut f.carapace(ctx, &["platforms"]), None)?;
     expect_status(&out, 0, "carapace platforms")?;
     let text = out.stdout_str();
     for platform in PLATFORMS {
@@ -524,8 +654,8 @@ fn platforms_command(f: &Fixtures, user: User) -> Result<(), Failed> {
     Ok(())
 }
 
-fn syscalls_command(f: &Fixtures, user: User) -> Result<(), Failed> {
-    let out = run(&mut f.carapace(user, &["syscalls"]), None)?;
+fn syscalls_command(f: &Fixtures, ctx: Run) -> Result<(), Failed> {
+    let out = run(&mut f.carapace(ctx, &["syscalls"]), None)?;
     expect_status(&out, 0, "carapace syscalls")?;
     let text = out.stdout_str();
     let rows: Vec<Vec<&str>> = text
@@ -572,13 +702,13 @@ fn syscalls_command(f: &Fixtures, user: User) -> Result<(), Failed> {
     Ok(())
 }
 
-fn strace_flag(f: &Fixtures, user: User) -> Result<(), Failed> {
-    let native = f.native(user, &["/bin/ls", "/"], None)?;
+fn strace_flag(f: &Fixtures, ctx: Run) -> Result<(), Failed> {
+    let native = f.native(ctx.user, &["/bin/ls", "/"], None)?;
     for args in [
         &["--strace", "do", "--", "/bin/ls", "/"][..],
         &["do", "--strace", "--", "/bin/ls", "/"],
     ] {
-        let out = run(&mut f.carapace(user, args), None)?;
+        let out = run(&mut f.carapace(ctx, args), None)?;
         expect_status(&out, 0, "carapace --strace do")?;
         if out.stdout != native.stdout {
             return Err(format!(
@@ -607,16 +737,16 @@ fn strace_flag(f: &Fixtures, user: User) -> Result<(), Failed> {
     Ok(())
 }
 
-fn unknown_platform(f: &Fixtures, user: User) -> Result<(), Failed> {
+fn unknown_platform(f: &Fixtures, ctx: Run) -> Result<(), Failed> {
     let out = run(
-        &mut f.carapace(user, &["do", "--platform=nope", "--", "/bin/true"]),
+        &mut f.carapace(ctx, &["do", "--platform=nope", "--", "/bin/true"]),
         None,
     )?;
     expect_status(&out, 125, "carapace do --platform=nope")?;
     expect_stderr_contains(&out, "nope")
 }
 
-fn global_flags_anywhere(f: &Fixtures, user: User) -> Result<(), Failed> {
+fn global_flags_anywhere(f: &Fixtures, ctx: Run) -> Result<(), Failed> {
     let platform = format!("--platform={}", PLATFORMS[0]);
     let cases: [&[&str]; 4] = [
         &[&platform, "do", "--", BUSYBOX, "echo", "ok"],
@@ -625,14 +755,14 @@ fn global_flags_anywhere(f: &Fixtures, user: User) -> Result<(), Failed> {
         &[&platform, "do", "--debug", "--", BUSYBOX, "echo", "ok"],
     ];
     for args in cases {
-        let out = run(&mut f.carapace(user, args), None)?;
+        let out = run(&mut f.carapace(ctx, args), None)?;
         expect_status(&out, 0, &format!("carapace {}", args.join(" ")))?;
         expect_stdout(&out, "ok\n")?;
     }
     Ok(())
 }
 
-type Case = fn(&Fixtures, User) -> Result<(), Failed>;
+type Case = fn(&Fixtures, Run) -> Result<(), Failed>;
 
 const CASES: &[(&str, Case)] = &[
     ("busybox_echo", busybox_echo),
@@ -653,6 +783,13 @@ const CASES: &[(&str, Case)] = &[
         python3_threads_subprocess_signals,
     ),
     ("gcc_compiles_and_runs", gcc_compiles_and_runs),
+    ("git_init_add_commit", git_init_add_commit),
+    ("tar_create_extract", tar_create_extract),
+    ("sqlite3_database", sqlite3_database),
+    ("python3_venv", python3_venv),
+    ("cp_a_and_diff", cp_a_and_diff),
+    ("find_counts_files", find_counts_files),
+    ("ls_proc_fd_and_dev", ls_proc_fd_and_dev),
     ("host_env", host_env),
     ("host_cat_stdin_pipe", host_cat_stdin_pipe),
     ("python3_hashlib", python3_hashlib),
@@ -661,9 +798,14 @@ const CASES: &[(&str, Case)] = &[
     ("exit_status_sigsegv", exit_status_sigsegv),
     ("missing_command", missing_command),
     ("not_executable", not_executable),
+    ("strace_flag", strace_flag),
+];
+
+/// The CLI's own commands and flags: they run once, with no `--platform`
+/// added (they choose their own).
+const CLI_CASES: &[(&str, Case)] = &[
     ("platforms_command", platforms_command),
     ("syscalls_command", syscalls_command),
-    ("strace_flag", strace_flag),
     ("unknown_platform", unknown_platform),
     ("global_flags_anywhere", global_flags_anywhere),
 ];
@@ -672,12 +814,26 @@ fn main() {
     let args = Arguments::from_args();
     let fixtures = Arc::new(Fixtures::new().expect("create the programs test fixtures"));
     let mut trials = Vec::new();
-    for &(name, case) in CASES {
-        for &user in User::all() {
-            let fixtures = Arc::clone(&fixtures);
-            trials.push(Trial::test(format!("{name}::{}", user.name()), move || {
-                case(&fixtures, user)
-            }));
+    let mut add = |name: String, case: Case, ctx: Run| {
+        let fixtures = Arc::clone(&fixtures);
+        trials.push(Trial::test(name, move || case(&fixtures, ctx)));
+    };
+    for &user in User::all() {
+        for &(name, case) in CASES {
+            for &platform in PLATFORMS {
+                let ctx = Run {
+                    user,
+                    platform: Some(platform),
+                };
+                add(format!("{name}::{platform}::{}", user.name()), case, ctx);
+            }
+        }
+        for &(name, case) in CLI_CASES {
+            let ctx = Run {
+                user,
+                platform: None,
+            };
+            add(format!("{name}::{}", user.name()), case, ctx);
         }
     }
     let conclusion = libtest_mimic::run(&args, trials);
