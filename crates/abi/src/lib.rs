@@ -14,6 +14,7 @@
 #![deny(unsafe_code)]
 
 pub mod auxv;
+pub mod capability;
 pub mod elf;
 pub mod errno;
 pub mod fcntl;

@@ -105,6 +105,7 @@ impl BootError {
 /// A [`RunError`] if the sandbox process could not be started or waited for.
 pub fn run(config: SandboxConfig) -> Result<u8, RunError> {
     let (uid, gid, groups) = sys::identity();
+    let capabilities = sys::capabilities();
     let rootless = uid != 0;
     let hostname = sys::hostname();
     let cpus = sys::allowed_cpus();
@@ -125,6 +126,7 @@ pub fn run(config: SandboxConfig) -> Result<u8, RunError> {
             uid,
             gid,
             groups,
+            capabilities,
             hostname,
             cpus,
         };
@@ -183,6 +185,8 @@ struct Identity {
     uid: u32,
     gid: u32,
     groups: Vec<u32>,
+    /// The caller's (effective, permitted, bounding) capability sets.
+    capabilities: (u64, u64, u64),
     hostname: String,
     cpus: Vec<usize>,
 }
@@ -263,7 +267,8 @@ fn boot(config: &SandboxConfig, identity: Identity) -> Result<ExitStatus, BootEr
         argv: config.argv.clone(),
         envp: config.envp.clone(),
         cwd: config.cwd.clone(),
-        creds: kernel::task::Credentials::new(identity.uid, identity.gid, identity.groups),
+        creds: kernel::task::Credentials::new(identity.uid, identity.gid, identity.groups)
+            .with_capabilities(identity.capabilities),
         hostname: identity.hostname,
         cpus: identity.cpus,
         log,

@@ -84,6 +84,51 @@ pub(crate) fn identity() -> (u32, u32, Vec<u32>) {
     (uid, gid, groups)
 }
 
+/// The capability sets this process holds on the host: (effective,
+/// permitted, bounding). The sandbox's first task starts with the same, so
+/// root in the sandbox can do what the caller could, and no more.
+pub(crate) fn capabilities() -> (u64, u64, u64) {
+    #[repr(C)]
+    struct CapHeader {
+        version: u32,
+        pid: i32,
+    }
+    #[repr(C)]
+    #[derive(Clone, Copy, Default)]
+    struct CapData {
+        effective: u32,
+        permitted: u32,
+        inheritable: u32,
+    }
+    const LINUX_CAPABILITY_VERSION_3: u32 = 0x2008_0522;
+    let mut header = CapHeader {
+        version: LINUX_CAPABILITY_VERSION_3,
+        pid: 0,
+    };
+    let mut data = [CapData::default(); 2];
+    // SAFETY: capget writes one header and two data structs, both ours.
+    let ok = unsafe { libc::syscall(libc::SYS_capget, &raw mut header, data.as_mut_ptr()) } == 0;
+    let join = |low: u32, high: u32| u64::from(low) | (u64::from(high) << 32);
+    let (effective, permitted) = if ok {
+        (
+            join(data[0].effective, data[1].effective),
+            join(data[0].permitted, data[1].permitted),
+        )
+    } else {
+        (0, 0)
+    };
+    let mut bounding = 0;
+    for cap in 0..64 {
+        // SAFETY: prctl with integer arguments only.
+        match unsafe { libc::prctl(libc::PR_CAPBSET_READ, cap, 0, 0, 0) } {
+            1 => bounding |= 1 << cap,
+            0 => {}
+            _ => break,
+        }
+    }
+    (effective, permitted, bounding)
+}
+
 /// The host's name.
 pub(crate) fn hostname() -> String {
     let mut buf = [0u8; 256];

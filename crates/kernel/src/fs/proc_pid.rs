@@ -376,12 +376,11 @@ pub(crate) fn status(
     let _ = writeln!(s, "SigBlk:\t{blocked:016x}");
     let _ = writeln!(s, "SigIgn:\t{ign:016x}");
     let _ = writeln!(s, "SigCgt:\t{cgt:016x}");
-    let caps: u64 = if c.euid == 0 { 0x1ff_ffff_ffff } else { 0 };
-    let _ = writeln!(s, "CapInh:\t{:016x}", 0);
-    let _ = writeln!(s, "CapPrm:\t{caps:016x}");
-    let _ = writeln!(s, "CapEff:\t{caps:016x}");
-    let _ = writeln!(s, "CapBnd:\t{:016x}", 0x1ff_ffff_ffffu64);
-    let _ = writeln!(s, "CapAmb:\t{:016x}", 0);
+    let _ = writeln!(s, "CapInh:\t{:016x}", c.cap_inheritable);
+    let _ = writeln!(s, "CapPrm:\t{:016x}", c.cap_permitted);
+    let _ = writeln!(s, "CapEff:\t{:016x}", c.cap_effective);
+    let _ = writeln!(s, "CapBnd:\t{:016x}", c.cap_bounding);
+    let _ = writeln!(s, "CapAmb:\t{:016x}", c.cap_ambient);
     let _ = writeln!(s, "NoNewPrivs:\t0");
     let _ = writeln!(s, "Seccomp:\t0");
     let _ = writeln!(s, "Seccomp_filters:\t0");

@@ -112,7 +112,7 @@ impl StackImage<'_> {
             (AT_EUID, u64::from(self.creds.euid)),
             (AT_GID, u64::from(self.creds.gid)),
             (AT_EGID, u64::from(self.creds.egid)),
-            (AT_SECURE, 0),
+            (AT_SECURE, u64::from(self.creds.secure_exec())),
             (AT_RANDOM, random),
             (AT_HWCAP2, host::host_auxv(AT_HWCAP2)),
             (AT_EXECFN, execfn),

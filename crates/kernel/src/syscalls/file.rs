@@ -480,7 +480,8 @@ fn sys_fcntl(task: &mut Task, args: &SyscallArgs) -> SyscallResult {
             let flags = args.u32(2);
             if flags & O_NOATIME != 0 && file.flags() & O_NOATIME == 0 {
                 let st = file.stat()?;
-                if task.creds.fsuid != st.st_uid && task.creds.fsuid != 0 {
+                if task.creds.fsuid != st.st_uid && !task.creds.has_cap(abi::capability::CAP_FOWNER)
+                {
                     return Err(Errno::EPERM);
                 }
             }

@@ -11,6 +11,7 @@
 use std::sync::Arc;
 
 use abi::Errno;
+use abi::capability::{CAP_DAC_READ_SEARCH, CAP_FSETID, CAP_MKNOD};
 use abi::fcntl::{
     AT_EACCESS, AT_EMPTY_PATH, AT_FDCWD, AT_NO_AUTOMOUNT, AT_REMOVEDIR, AT_STATX_SYNC_TYPE,
     AT_SYMLINK_FOLLOW, AT_SYMLINK_NOFOLLOW, O_ACCMODE, O_CREAT, O_DIRECTORY, O_LARGEFILE, O_PATH,
@@ -594,8 +595,7 @@ fn do_mknodat(task: &mut Task, dirfd: i32, path_addr: u64, mode: u32, dev: u32) 
     let path = read_path(task, path_addr)?;
     let (dir, name) = create_at(task, dirfd, &path, false)?;
     let rdev = if matches!(kind, S_IFCHR | S_IFBLK) {
-        if task.creds.euid != 0 {
-            // CAP_MKNOD.
+        if !task.creds.has_cap(CAP_MKNOD) {
             return Err(Errno::EPERM);
         }
         // new_decode_dev
@@ -645,7 +645,7 @@ fn sys_symlink(task: &mut Task, args: &SyscallArgs) -> SyscallResult {
 /// own the file may link it only if it could open it for reading and
 /// writing, and it is a plain regular file.
 fn may_linkat(access: &Access<'_>, st: &abi::stat::Stat) -> Result<(), Errno> {
-    if access.privileged() || access.uid() == st.st_uid {
+    if access.owns(st) {
         return Ok(());
     }
     let safe = st.st_mode & S_IFMT == S_IFREG
@@ -669,7 +669,7 @@ fn do_linkat(
     let creds = task.creds.clone();
     let access = Access::fs(&creds);
     // AT_EMPTY_PATH needs CAP_DAC_READ_SEARCH; without it the empty path is ENOENT.
-    let at = if flags & AT_EMPTY_PATH != 0 && creds.euid != 0 {
+    let at = if flags & AT_EMPTY_PATH != 0 && !creds.has_cap(CAP_DAC_READ_SEARCH) {
         0
     } else {
         flags
@@ -800,7 +800,7 @@ fn do_renameat2(
     if flags & (RENAME_NOREPLACE | RENAME_WHITEOUT) != 0 && flags & RENAME_EXCHANGE != 0 {
         return Err(Errno::EINVAL);
     }
-    if flags & RENAME_WHITEOUT != 0 && task.creds.euid != 0 {
+    if flags & RENAME_WHITEOUT != 0 && !task.creds.has_cap(CAP_MKNOD) {
         return Err(Errno::EPERM);
     }
     let exchange = flags & RENAME_EXCHANGE != 0;
@@ -1071,7 +1071,7 @@ fn sys_truncate(task: &mut Task, args: &SyscallArgs) -> SyscallResult {
     access.check(&d.stat()?, MAY_WRITE)?;
     let attr = SetAttr {
         size: Some(len),
-        kill_suid: !access.privileged(),
+        kill_suid: !access.capable(CAP_FSETID),
         ..SetAttr::default()
     };
     setattr(&d, &attr).map(|()| 0)

@@ -308,9 +308,9 @@ fn sys_mincore(task: &mut Task, args: &SyscallArgs) -> SyscallResult {
 }
 
 /// `RLIMIT_MEMLOCK` in bytes, or no limit for a task that stands for
-/// `CAP_IPC_LOCK` (euid 0). `EPERM` if the task may lock nothing.
+/// `CAP_IPC_LOCK`. `EPERM` if the task may lock nothing.
 fn memlock_limit(task: &Task) -> Result<u64, Errno> {
-    if task.creds.euid == 0 {
+    if task.creds.has_cap(abi::capability::CAP_IPC_LOCK) {
         return Ok(u64::MAX);
     }
     let limit = task.thread_group.limit(RLIMIT_MEMLOCK).rlim_cur;

@@ -1,8 +1,9 @@
 //! Process identity, exit, resource limits and per-thread registers:
-//! getpid(2) and the id calls, exit(2), exit_group(2), arch_prctl(2),
+//! getpid(2) and the process-group calls, exit(2), exit_group(2), arch_prctl(2),
 //! set_tid_address(2), set_robust_list(2), prlimit64(2) and friends.
 
 use abi::Errno;
+use abi::capability::CAP_SYS_RESOURCE;
 use abi::resource::{RLIM_NLIMITS, RLIMIT_NOFILE, RLIMIT_STACK, Rlimit};
 use abi::sysno::*;
 
@@ -41,31 +42,6 @@ pub(super) const SYSCALLS: &[Entry] = &[
     ),
     entry(SYS_GETSID, sys_getsid, &[Arg::Int], Support::Full, ""),
     entry(SYS_SETSID, sys_setsid, &[], Support::Full, ""),
-    entry(SYS_GETUID, sys_getuid, &[], Support::Full, ""),
-    entry(SYS_GETEUID, sys_geteuid, &[], Support::Full, ""),
-    entry(SYS_GETGID, sys_getgid, &[], Support::Full, ""),
-    entry(SYS_GETEGID, sys_getegid, &[], Support::Full, ""),
-    entry(
-        SYS_GETGROUPS,
-        sys_getgroups,
-        &[Arg::Int, Arg::Ptr],
-        Support::Full,
-        "",
-    ),
-    entry(
-        SYS_GETRESUID,
-        sys_getresuid,
-        &[Arg::Ptr, Arg::Ptr, Arg::Ptr],
-        Support::Full,
-        "",
-    ),
-    entry(
-        SYS_GETRESGID,
-        sys_getresgid,
-        &[Arg::Ptr, Arg::Ptr, Arg::Ptr],
-        Support::Full,
-        "",
-    ),
     entry(SYS_EXIT, sys_exit, &[Arg::Int], Support::Full, ""),
     entry(
         SYS_EXIT_GROUP,
@@ -183,71 +159,6 @@ fn sys_gettid(task: &mut Task, _: &SyscallArgs) -> SyscallResult {
     Ok(u64::from(task.tid.unsigned_abs()))
 }
 
-/// Implements Linux `getuid(2)`.
-fn sys_getuid(task: &mut Task, _: &SyscallArgs) -> SyscallResult {
-    Ok(u64::from(task.creds.uid))
-}
-
-/// Implements Linux `geteuid(2)`.
-fn sys_geteuid(task: &mut Task, _: &SyscallArgs) -> SyscallResult {
-    Ok(u64::from(task.creds.euid))
-}
-
-/// Implements Linux `getgid(2)`.
-fn sys_getgid(task: &mut Task, _: &SyscallArgs) -> SyscallResult {
-    Ok(u64::from(task.creds.gid))
-}
-
-/// Implements Linux `getegid(2)`.
-fn sys_getegid(task: &mut Task, _: &SyscallArgs) -> SyscallResult {
-    Ok(u64::from(task.creds.egid))
-}
-
-/// Implements Linux `getgroups(2)`.
-fn sys_getgroups(task: &mut Task, args: &SyscallArgs) -> SyscallResult {
-    let size = args.i32(0);
-    let count = task.creds.groups.len();
-    if size < 0 {
-        return Err(Errno::EINVAL);
-    }
-    if size == 0 {
-        return Ok(count as u64);
-    }
-    if usize::try_from(size).unwrap_or(0) < count {
-        return Err(Errno::EINVAL);
-    }
-    let bytes: Vec<u8> = task
-        .creds
-        .groups
-        .iter()
-        .flat_map(|g| g.to_ne_bytes())
-        .collect();
-    task.mm.copy_out(args.addr(1), &bytes)?;
-    Ok(count as u64)
-}
-
-/// Writes three ids to three pointers, as getresuid/getresgid do.
-fn put_three_ids(task: &Task, args: &SyscallArgs, ids: [u32; 3]) -> SyscallResult {
-    for (i, id) in ids.into_iter().enumerate() {
-        task.mm.write_obj(args.addr(i), &id)?;
-    }
-    Ok(0)
-}
-
-/// Implements Linux `getresuid(2)`.
-fn sys_getresuid(task: &mut Task, args: &SyscallArgs) -> SyscallResult {
-    let c = &task.creds;
-    let ids = [c.uid, c.euid, c.suid];
-    put_three_ids(task, args, ids)
-}
-
-/// Implements Linux `getresgid(2)`.
-fn sys_getresgid(task: &mut Task, args: &SyscallArgs) -> SyscallResult {
-    let c = &task.creds;
-    let ids = [c.gid, c.egid, c.sgid];
-    put_three_ids(task, args, ids)
-}
-
 /// Implements Linux `exit(2)`: ends the calling thread; the last thread's
 /// exit ends the process.
 fn sys_exit(task: &mut Task, args: &SyscallArgs) -> SyscallResult {
@@ -328,7 +239,7 @@ fn do_prlimit(task: &mut Task, resource: u32, new: Option<Rlimit>, old_addr: u64
         if let Some(new) = new {
             // Raising the hard limit needs CAP_SYS_RESOURCE, which only the
             // sandbox's root has.
-            if new.rlim_max > old.rlim_max && task.creds.euid != 0 {
+            if new.rlim_max > old.rlim_max && !task.creds.has_cap(CAP_SYS_RESOURCE) {
                 return Err(Errno::EPERM);
             }
             *slot = new;

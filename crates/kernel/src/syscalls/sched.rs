@@ -9,6 +9,10 @@
 //! processes issue asks; they do not change how the host runs the threads.
 
 use abi::Errno;
+use abi::capability::{
+    CAP_SYS_NICE, PR_CAP_AMBIENT, PR_CAPBSET_DROP, PR_CAPBSET_READ, PR_GET_KEEPCAPS,
+    PR_GET_SECUREBITS, PR_SET_KEEPCAPS, PR_SET_SECUREBITS,
+};
 use abi::resource::Rusage;
 use abi::sched::{SCHED_BATCH, SCHED_FIFO, SCHED_IDLE, SCHED_NORMAL, SCHED_RR};
 use abi::sysno::*;
@@ -171,7 +175,7 @@ fn sys_sched_setscheduler(task: &mut Task, args: &SyscallArgs) -> SyscallResult 
     if prio < min || prio > max {
         return Err(Errno::EINVAL);
     }
-    if max > 0 && task.creds.euid != 0 {
+    if max > 0 && !task.creds.has_cap(CAP_SYS_NICE) {
         return Err(Errno::EPERM);
     }
     task.sched_policy = (policy, prio);
@@ -242,7 +246,7 @@ fn sys_setpriority(task: &mut Task, args: &SyscallArgs) -> SyscallResult {
     let own = priority_target(task, args.u32(0), args.i32(1))?;
     let nice = args.i32(2).clamp(-20, 19);
     if own {
-        if nice < task.nice && task.creds.euid != 0 {
+        if nice < task.nice && !task.creds.has_cap(CAP_SYS_NICE) {
             return Err(Errno::EACCES);
         }
         task.nice = nice;
@@ -358,6 +362,10 @@ fn sys_prctl(task: &mut Task, args: &SyscallArgs) -> SyscallResult {
             Ok(0)
         }
         PR_GET_NO_NEW_PRIVS => Ok(u64::from(task.no_new_privs)),
+        option @ (PR_CAPBSET_READ | PR_CAPBSET_DROP | PR_GET_KEEPCAPS | PR_SET_KEEPCAPS
+        | PR_GET_SECUREBITS | PR_SET_SECUREBITS | PR_CAP_AMBIENT) => {
+            super::creds::prctl_capabilities(task, option, args)
+        }
         _ => Err(Errno::EINVAL),
     }
 }

@@ -12,8 +12,8 @@ use std::sync::OnceLock;
 use abi::sysno::{SYSCALL_COUNT, SYSCALL_NAMES};
 
 use super::{
-    SyscallArgs, SyscallResult, file, fork, fs, futex, mmap, pipe, poll, process, sched, signal,
-    sys, time, timer, wait,
+    SyscallArgs, SyscallResult, creds, file, fork, fs, futex, mmap, pipe, poll, process, sched,
+    signal, sys, time, timer, wait,
 };
 use crate::task::Task;
 
@@ -155,7 +155,8 @@ fn build() -> Vec<Syscall> {
             row.name = name;
         }
     }
-    let areas: [&[Entry]; 14] = [
+    let areas: [&[Entry]; 15] = [
+        creds::SYSCALLS,
         file::SYSCALLS,
         timer::SYSCALLS,
         sched::SYSCALLS,

@@ -72,7 +72,16 @@ impl Task {
                 .limit(abi::resource::RLIMIT_STACK)
                 .rlim_cur,
         );
-        let image = loader::load(&mm, &fs, &self.creds, &exe, path, &argv, envp)?;
+        let st = exe.stat()?;
+        let nosuid = exe.dentry().is_some_and(|d| kernel.vfs.nosuid(d.mount));
+        let mut creds = self.creds.clone();
+        creds.exec(
+            st.st_mode,
+            st.st_uid,
+            st.st_gid,
+            !self.no_new_privs && !nosuid,
+        );
+        let image = loader::load(&mm, &fs, &creds, &exe, path, &argv, envp)?;
 
         // The point of no return. The other threads of the process go first
         // (Linux's de_thread).
@@ -80,6 +89,7 @@ impl Task {
             self.thread_group.kill_other_threads(self.tid);
         }
         self.mm = mm;
+        self.creds = creds;
         self.regs = image.regs;
         if let Err(err) = self
             .context

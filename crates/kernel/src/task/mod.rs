@@ -9,7 +9,7 @@
 //! Lock order: `ThreadGroup::actions` and `ThreadGroup::limits` are leaves;
 //! no other lock is taken while one is held.
 
-mod creds;
+pub mod creds;
 mod exec;
 mod fork;
 mod proc_view;

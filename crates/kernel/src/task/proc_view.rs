@@ -263,6 +263,7 @@ pub(crate) fn changes_view(nr: u64) -> bool {
             | SYS_SETFSUID
             | SYS_SETFSGID
             | SYS_SETGROUPS
+            | SYS_CAPSET
             | SYS_PRCTL
             | SYS_UNSHARE
     )

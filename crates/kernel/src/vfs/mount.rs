@@ -376,6 +376,15 @@ impl Vfs {
         lock(&self.tty).clone()
     }
 
+    /// Whether the mount `id` ignores set-user-ID and set-group-ID bits
+    /// (`MNT_NOSUID`).
+    pub(crate) fn nosuid(&self, id: MountId) -> bool {
+        self.mounts
+            .iter()
+            .find(|m| m.id == id)
+            .is_some_and(|m| m.options.split(',').any(|o| o == "nosuid"))
+    }
+
     /// The root of the mount at `path`, if `path` is a mount point.
     pub(crate) fn mount_root(&self, path: &[u8]) -> Option<Dentry> {
         // The last mount at a path hides the ones before it.

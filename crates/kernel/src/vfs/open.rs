@@ -224,7 +224,8 @@ pub(crate) fn open_dentry(
         return Err(Errno::ENXIO);
     }
     let status = (flags & !(O_CREAT | O_EXCL | O_NOCTTY | O_TRUNC | O_CLOEXEC)) | O_LARGEFILE;
-    let privileged = access.privileged();
+    // CAP_FSETID keeps set-id bits through writes and truncation.
+    let privileged = access.capable(abi::capability::CAP_FSETID);
     let writing = fmode_write || truncate;
     let ops: Box<dyn FileOps> = match &dentry.node {
         Node::Host(h) if kind == S_IFREG => {

@@ -10,6 +10,7 @@
 use std::sync::Arc;
 
 use abi::Errno;
+use abi::capability::{CAP_CHOWN, CAP_FOWNER, CAP_FSETID, CAP_SYS_ADMIN};
 use abi::stat::{S_IFDIR, S_IFMT, S_IFREG, S_ISGID, S_ISVTX, S_IXGRP, Stat};
 use abi::xattr::{
     XATTR_SECURITY_PREFIX, XATTR_SYSTEM_PREFIX, XATTR_TRUSTED_PREFIX, XATTR_USER_PREFIX,
@@ -34,7 +35,7 @@ pub(crate) fn may_create(access: &Access<'_>, dir: &Dentry) -> Result<(), Errno>
 /// directory's owner or a privileged caller may remove or rename it.
 fn sticky_denies(access: &Access<'_>, dir: &Stat, victim: &Stat) -> bool {
     dir.st_mode & S_ISVTX != 0
-        && !access.privileged()
+        && !access.capable(CAP_FOWNER)
         && access.uid() != victim.st_uid
         && access.uid() != dir.st_uid
 }
@@ -84,7 +85,7 @@ pub(crate) fn init_owner(access: &Access<'_>, dir: &Stat, mode: u32) -> (u32, u3
     if mode & S_IFMT != S_IFDIR
         && mode & (S_ISGID | S_IXGRP) == (S_ISGID | S_IXGRP)
         && !access.in_group(gid)
-        && !access.privileged()
+        && !access.capable(CAP_FSETID)
     {
         mode &= !S_ISGID;
     }
@@ -284,11 +285,11 @@ pub(crate) fn setattr(dentry: &Dentry, attr: &SetAttr) -> Result<(), Errno> {
 /// `chmod_common`/`setattr_prepare` for a mode change: the owner or a
 /// privileged caller; a caller outside the file's group loses `S_ISGID`.
 pub(crate) fn chmod_attr(access: &Access<'_>, st: &Stat, mode: u32) -> Result<SetAttr, Errno> {
-    if !access.privileged() && access.uid() != st.st_uid {
+    if !access.owns(st) {
         return Err(Errno::EPERM);
     }
     let mut mode = mode & abi::stat::S_IALLUGO;
-    if !access.privileged() && !access.in_group(st.st_gid) {
+    if !access.capable(CAP_FSETID) && !access.in_group(st.st_gid) {
         mode &= !S_ISGID;
     }
     Ok(SetAttr {
@@ -305,7 +306,7 @@ pub(crate) fn chown_attr(
     uid: Option<u32>,
     gid: Option<u32>,
 ) -> Result<SetAttr, Errno> {
-    let privileged = access.privileged();
+    let privileged = access.capable(CAP_CHOWN);
     if let Some(uid) = uid
         && !privileged
         && (uid != st.st_uid || access.uid() != st.st_uid)
@@ -336,7 +337,7 @@ pub(crate) fn utimes_attr(
     mtime: Option<SetTime>,
 ) -> Result<SetAttr, Errno> {
     let explicit = matches!(atime, Some(SetTime::At(_))) || matches!(mtime, Some(SetTime::At(_)));
-    let owner = access.privileged() || access.uid() == st.st_uid;
+    let owner = access.owns(st);
     if read_only {
         return Err(Errno::EROFS);
     }
@@ -365,7 +366,7 @@ pub(crate) fn xattr_permission(
         return Ok(());
     }
     if name.starts_with(XATTR_TRUSTED_PREFIX) {
-        if !access.privileged() {
+        if !access.capable(CAP_SYS_ADMIN) {
             return Err(if write { Errno::EPERM } else { Errno::ENODATA });
         }
         return Ok(());
@@ -375,12 +376,7 @@ pub(crate) fn xattr_permission(
         if kind != S_IFREG && kind != S_IFDIR {
             return Err(if write { Errno::EPERM } else { Errno::ENODATA });
         }
-        if kind == S_IFDIR
-            && st.st_mode & S_ISVTX != 0
-            && write
-            && !access.privileged()
-            && access.uid() != st.st_uid
-        {
+        if kind == S_IFDIR && st.st_mode & S_ISVTX != 0 && write && !access.owns(&st) {
             return Err(Errno::EPERM);
         }
     }
@@ -462,6 +458,6 @@ pub(crate) fn listxattr(access: &Access<'_>, dentry: &Dentry) -> Vec<Vec<u8>> {
     };
     names
         .into_iter()
-        .filter(|n| access.privileged() || !n.starts_with(XATTR_TRUSTED_PREFIX))
+        .filter(|n| access.capable(CAP_SYS_ADMIN) || !n.starts_with(XATTR_TRUSTED_PREFIX))
         .collect()
 }

@@ -4,7 +4,12 @@
 use abi::Errno;
 use abi::stat::{S_IFDIR, S_IFLNK, S_IFMT, S_IFREG, S_IXUGO, Stat};
 
+use abi::capability::{
+    CAP_DAC_OVERRIDE, CAP_DAC_READ_SEARCH, CAP_FOWNER, CAP_LAST_CAP, SECBIT_NO_SETUID_FIXUP,
+};
+
 use crate::task::Credentials;
+use crate::task::creds::{CAP_FULL_SET, cap_bit};
 
 /// `MAY_EXEC`.
 pub(crate) const MAY_EXEC: u32 = 1;
@@ -14,14 +19,14 @@ pub(crate) const MAY_WRITE: u32 = 2;
 pub(crate) const MAY_READ: u32 = 4;
 
 /// The ids a permission check uses: the file-system ids normally, the real
-/// ids for `access(2)` without `AT_EACCESS`.
+/// ids for `access(2)` without `AT_EACCESS`; and the effective
+/// capabilities that override the mode bits and ownership rules.
 #[derive(Clone, Copy, Debug)]
 pub struct Access<'a> {
     uid: u32,
     gid: u32,
     groups: &'a [u32],
-    /// Whether the checker has `CAP_DAC_OVERRIDE` (uid 0 in the sandbox).
-    privileged: bool,
+    caps: u64,
 }
 
 impl<'a> Access<'a> {
@@ -31,17 +36,26 @@ impl<'a> Access<'a> {
             uid: creds.fsuid,
             gid: creds.fsgid,
             groups: &creds.groups,
-            privileged: creds.fsuid == 0,
+            caps: creds.cap_effective,
         }
     }
 
-    /// The real ids of `creds`, as `access(2)` uses without `AT_EACCESS`.
+    /// The real ids of `creds`, as `access(2)` uses without `AT_EACCESS`:
+    /// a real uid 0 checks with its permitted capabilities, anyone else
+    /// with none (`do_faccessat`'s override credentials).
     pub fn real(creds: &'a Credentials) -> Access<'a> {
+        let caps = if creds.securebits & SECBIT_NO_SETUID_FIXUP != 0 {
+            creds.cap_effective
+        } else if creds.uid == 0 {
+            creds.cap_permitted
+        } else {
+            0
+        };
         Access {
             uid: creds.uid,
             gid: creds.gid,
             groups: &creds.groups,
-            privileged: creds.uid == 0,
+            caps,
         }
     }
 
@@ -51,7 +65,7 @@ impl<'a> Access<'a> {
             uid: 0,
             gid: 0,
             groups: &[],
-            privileged: true,
+            caps: CAP_FULL_SET,
         }
     }
 
@@ -70,9 +84,15 @@ impl<'a> Access<'a> {
         self.gid
     }
 
-    /// Whether the checker overrides permissions (uid 0 in the sandbox).
-    pub(crate) fn privileged(&self) -> bool {
-        self.privileged
+    /// Whether the checker holds capability `cap` (`capable_wrt_inode_uidgid`:
+    /// every id is mapped in the sandbox's one user namespace).
+    pub(crate) fn capable(&self, cap: u32) -> bool {
+        cap <= CAP_LAST_CAP && self.caps & cap_bit(cap) != 0
+    }
+
+    /// `inode_owner_or_capable`: the file's owner, or `CAP_FOWNER`.
+    pub(crate) fn owns(&self, st: &Stat) -> bool {
+        self.uid == st.st_uid || self.capable(CAP_FOWNER)
     }
 
     /// `generic_permission`: whether the mode bits of `st` allow `mask`
@@ -89,13 +109,22 @@ impl<'a> Access<'a> {
         if mask & !bits & 7 == 0 {
             return Ok(());
         }
-        if self.privileged {
-            let is_dir = mode & S_IFMT == S_IFDIR;
-            // CAP_DAC_OVERRIDE: everything on directories; on other files
-            // everything but execute, which needs one x bit.
+        let is_dir = mode & S_IFMT == S_IFDIR;
+        if self.capable(CAP_DAC_OVERRIDE) {
+            // Everything on directories; on other files everything but
+            // execute, which needs one x bit.
             if is_dir || mask & MAY_EXEC == 0 || mode & S_IXUGO != 0 {
                 return Ok(());
             }
+        }
+        // CAP_DAC_READ_SEARCH: reading anything, searching directories.
+        let read_search = if is_dir {
+            MAY_READ | MAY_EXEC
+        } else {
+            MAY_READ
+        };
+        if mask & !read_search & 7 == 0 && self.capable(CAP_DAC_READ_SEARCH) {
+            return Ok(());
         }
         Err(Errno::EACCES)
     }
