@@ -2,14 +2,15 @@
 //! system's [`FileOps`].
 
 use std::os::fd::OwnedFd;
-use std::sync::atomic::{AtomicU32, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::sync::atomic::{AtomicI32, AtomicU32, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock, PoisonError};
 
 use abi::Errno;
 use abi::fcntl::{O_ACCMODE, O_PATH, O_RDONLY, O_RDWR, O_WRONLY, SEEK_CUR, SEEK_END, SEEK_SET};
 use abi::stat::{S_IFDIR, S_IFMT, Stat, Statfs, Statx};
 
 use super::dentry::Dentry;
+use super::lock::{self, InodeKey};
 use crate::mm::{MemoryManager, MmapBacking};
 
 /// The most one read or write moves through the sentry's buffer at a time.
@@ -244,6 +245,23 @@ pub struct File {
     dentry: Option<Arc<Dentry>>,
     /// The listing being read by `getdents`, taken at offset 0.
     dir_cache: Mutex<Option<Arc<Vec<DirEntry>>>>,
+    /// The description's identity as the owner of OFD and `flock` locks.
+    lock_id: u64,
+    /// The inode this description has taken OFD or `flock` locks on, so
+    /// that they go with its last reference.
+    locked_inode: OnceLock<InodeKey>,
+    /// `F_SETOWN`'s owner: a pid, or minus a process group id.
+    owner: AtomicI32,
+    /// `F_SETSIG`'s signal (0: `SIGIO`).
+    owner_signal: AtomicU32,
+}
+
+impl Drop for File {
+    fn drop(&mut self) {
+        if let Some(key) = self.locked_inode.get() {
+            lock::release_file(*key, self.lock_id);
+        }
+    }
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -259,7 +277,48 @@ impl File {
             pos: Mutex::new(0),
             dentry,
             dir_cache: Mutex::new(None),
+            lock_id: lock::new_owner_id(),
+            locked_inode: OnceLock::new(),
+            owner: AtomicI32::new(0),
+            owner_signal: AtomicU32::new(0),
         })
+    }
+
+    /// The inode identity locks on this file are kept under:
+    /// (`st_dev`, `st_ino`).
+    pub(crate) fn lock_key(&self) -> Result<InodeKey, Errno> {
+        if let Some(key) = self.locked_inode.get() {
+            return Ok(*key);
+        }
+        let st = self.ops.stat()?;
+        Ok((st.st_dev, st.st_ino))
+    }
+
+    /// This description as the owner of OFD and `flock` locks on `key`
+    /// (from [`File::lock_key`]); they are dropped with its last reference.
+    pub(crate) fn lock_owner(&self, key: InodeKey) -> u64 {
+        let _ = self.locked_inode.set(key);
+        self.lock_id
+    }
+
+    /// `F_GETOWN`: the pid (or minus the process group) `F_SETOWN` stored.
+    pub fn owner(&self) -> i32 {
+        self.owner.load(Ordering::Relaxed)
+    }
+
+    /// `F_SETOWN`, already checked.
+    pub fn set_owner(&self, owner: i32) {
+        self.owner.store(owner, Ordering::Relaxed);
+    }
+
+    /// `F_GETSIG`.
+    pub fn owner_signal(&self) -> u32 {
+        self.owner_signal.load(Ordering::Relaxed)
+    }
+
+    /// `F_SETSIG`, already checked.
+    pub fn set_owner_signal(&self, signo: u32) {
+        self.owner_signal.store(signo, Ordering::Relaxed);
     }
 
     /// A stream over a host fd the sandbox was given (stdin/stdout/stderr).
