@@ -75,6 +75,7 @@ static inline void in_child(void (*fn)(int), int fd)
 {
 	pid_t pid = fork();
 	if (pid == 0) {
+		conformance_failures = 0;
 		fn(fd);
 		_exit(conformance_failures ? 1 : 0);
 	}

@@ -14,8 +14,9 @@ use abi::falloc::{
 };
 use abi::fcntl::{
     CLOSE_RANGE_CLOEXEC, CLOSE_RANGE_UNSHARE, DIRENT64_NAME_OFFSET, F_DUPFD, F_DUPFD_CLOEXEC,
-    F_GETFD, F_GETFL, F_GETLK, F_GETOWN, F_GETSIG, F_OFD_GETLK, F_OFD_SETLK, F_OFD_SETLKW, F_SETFD,
-    F_SETFL, F_SETLK, F_SETLKW, F_SETOWN, F_SETSIG, F_UNLCK, FASYNC, FD_CLOEXEC, Flock, LOCK_EX,
+    F_GETFD, F_GETFL, F_GETLK, F_GETOWN, F_GETOWN_EX, F_GETSIG, F_OFD_GETLK, F_OFD_SETLK,
+    F_OFD_SETLKW, F_OWNER_PGRP, F_OWNER_PID, F_OWNER_TID, F_SETFD, F_SETFL, F_SETLK, F_SETLKW,
+    F_SETOWN, F_SETOWN_EX, F_SETSIG, F_UNLCK, FASYNC, FD_CLOEXEC, FOwnerEx, Flock, LOCK_EX,
     LOCK_MAND, LOCK_NB, LOCK_SH, LOCK_UN, LinuxDirent64Header, O_APPEND, O_CLOEXEC, O_DIRECT,
     O_NOATIME, O_NONBLOCK, RWF_NOWAIT, RWF_SUPPORTED, SEEK_HOLE,
 };
@@ -450,7 +451,8 @@ const SETFL_MASK: u32 = O_APPEND | O_NONBLOCK | FASYNC | O_DIRECT | O_NOATIME;
 /// Implements Linux `fcntl(2)`.
 ///
 /// Record locks (`F_SETLK`, OFD locks) are the sentry's own (`vfs::lock`).
-/// `F_SETOWN`/`F_SETSIG` are stored, but no `SIGIO` is ever sent. Leases,
+/// `F_SETOWN`/`F_SETOWN_EX`/`F_SETSIG` are stored, but no `SIGIO` is
+/// ever sent. Leases,
 /// notify, seals and pipe sizes are `EINVAL`/`EBADF` as on a file without
 /// them.
 fn sys_fcntl(task: &mut Task, args: &SyscallArgs) -> SyscallResult {
@@ -524,19 +526,40 @@ fn sys_fcntl(task: &mut Task, args: &SyscallArgs) -> SyscallResult {
             }
             Ok(0)
         }
-        F_GETOWN => Ok(i64::from(file.owner()).cast_unsigned()),
+        F_GETOWN => {
+            let owner = file.owner();
+            let pid = live_owner(task, owner);
+            let pid = if owner.type_ == F_OWNER_PGRP {
+                -pid
+            } else {
+                pid
+            };
+            Ok(i64::from(pid).cast_unsigned())
+        }
         F_SETOWN => {
             let who = args.i32(2);
-            let exists = match who {
-                0 => true,
-                i32::MIN => return Err(Errno::EINVAL),
-                pgid if pgid < 0 => !task.kernel.tree.process_group(-pgid).is_empty(),
-                pid => task.kernel.tree.group_of_thread(pid).is_some(),
-            };
-            if !exists {
-                return Err(Errno::ESRCH);
+            if who == i32::MIN {
+                return Err(Errno::EINVAL);
             }
-            file.set_owner(who);
+            let owner = FOwnerEx {
+                type_: if who < 0 { F_OWNER_PGRP } else { F_OWNER_PID },
+                pid: who.abs(),
+            };
+            set_owner(task, &file, owner)?;
+            Ok(0)
+        }
+        F_GETOWN_EX => {
+            let owner = file.owner();
+            let pid = live_owner(task, owner);
+            task.mm.write_obj(arg, &FOwnerEx { pid, ..owner })?;
+            Ok(0)
+        }
+        F_SETOWN_EX => {
+            let owner: FOwnerEx = task.mm.read_obj(arg)?;
+            if !matches!(owner.type_, F_OWNER_TID | F_OWNER_PID | F_OWNER_PGRP) {
+                return Err(Errno::EINVAL);
+            }
+            set_owner(task, &file, owner)?;
             Ok(0)
         }
         F_GETSIG => Ok(u64::from(file.owner_signal())),
@@ -552,6 +575,30 @@ fn sys_fcntl(task: &mut Task, args: &SyscallArgs) -> SyscallResult {
         abi::fcntl::F_SETPIPE_SZ | abi::fcntl::F_GETPIPE_SZ => Err(Errno::EBADF),
         _ => Err(Errno::EINVAL),
     }
+}
+
+/// Stores `file`'s owner (`f_setown`): `ESRCH` unless its pid is 0 or
+/// names a live thread, process or process group.
+fn set_owner(task: &Task, file: &File, owner: FOwnerEx) -> Result<(), Errno> {
+    let tree = &task.kernel.tree;
+    let exists =
+        |n: i32| n > 0 && (tree.group_of_thread(n).is_some() || !tree.process_group(n).is_empty());
+    if owner.pid != 0 && !exists(owner.pid) {
+        return Err(Errno::ESRCH);
+    }
+    file.set_owner(owner);
+    Ok(())
+}
+
+/// The pid of `owner`, or 0 once nothing of its type has it (`f_getown`).
+fn live_owner(task: &Task, owner: FOwnerEx) -> i32 {
+    let tree = &task.kernel.tree;
+    let alive = match owner.type_ {
+        F_OWNER_TID => tree.group_of_thread(owner.pid).is_some(),
+        F_OWNER_PID => tree.group(owner.pid).is_some(),
+        _ => !tree.process_group(owner.pid).is_empty(),
+    };
+    if alive { owner.pid } else { 0 }
 }
 
 /// The inode and the record lock request `flock` makes on `file`, with
@@ -987,7 +1034,7 @@ pub(super) const SYSCALLS: &[Entry] = &[
         sys_fcntl,
         &[Arg::Fd, Arg::Int, Arg::Hex],
         Support::Partial,
-        "record and OFD locks are the sandbox's own; F_SETOWN/F_SETSIG stored but no SIGIO is sent; no leases, notify or seals",
+        "record and OFD locks are the sandbox's own; F_SETOWN(_EX)/F_SETSIG stored but no SIGIO is sent; no leases, notify or seals",
     ),
     entry(
         SYS_FLOCK,

@@ -2,11 +2,13 @@
 //! system's [`FileOps`].
 
 use std::os::fd::OwnedFd;
-use std::sync::atomic::{AtomicI32, AtomicU32, Ordering};
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock, PoisonError};
 
 use abi::Errno;
-use abi::fcntl::{O_ACCMODE, O_PATH, O_RDONLY, O_RDWR, O_WRONLY, SEEK_CUR, SEEK_END, SEEK_SET};
+use abi::fcntl::{
+    FOwnerEx, O_ACCMODE, O_PATH, O_RDONLY, O_RDWR, O_WRONLY, SEEK_CUR, SEEK_END, SEEK_SET,
+};
 use abi::stat::{S_IFDIR, S_IFMT, Stat, Statfs, Statx};
 
 use super::dentry::Dentry;
@@ -250,8 +252,8 @@ pub struct File {
     /// The inode this description has taken OFD or `flock` locks on, so
     /// that they go with its last reference.
     locked_inode: OnceLock<InodeKey>,
-    /// `F_SETOWN`'s owner: a pid, or minus a process group id.
-    owner: AtomicI32,
+    /// `F_SETOWN`'s owner (`F_OWNER_TID` 0 until set, as Linux reports it).
+    owner: Mutex<FOwnerEx>,
     /// `F_SETSIG`'s signal (0: `SIGIO`).
     owner_signal: AtomicU32,
 }
@@ -279,7 +281,7 @@ impl File {
             dir_cache: Mutex::new(None),
             lock_id: lock::new_owner_id(),
             locked_inode: OnceLock::new(),
-            owner: AtomicI32::new(0),
+            owner: Mutex::new(FOwnerEx::default()),
             owner_signal: AtomicU32::new(0),
         })
     }
@@ -301,14 +303,14 @@ impl File {
         self.lock_id
     }
 
-    /// `F_GETOWN`: the pid (or minus the process group) `F_SETOWN` stored.
-    pub fn owner(&self) -> i32 {
-        self.owner.load(Ordering::Relaxed)
+    /// The owner `F_SETOWN`/`F_SETOWN_EX` stored.
+    pub fn owner(&self) -> FOwnerEx {
+        *lock(&self.owner)
     }
 
-    /// `F_SETOWN`, already checked.
-    pub fn set_owner(&self, owner: i32) {
-        self.owner.store(owner, Ordering::Relaxed);
+    /// `F_SETOWN`/`F_SETOWN_EX`, already checked.
+    pub fn set_owner(&self, owner: FOwnerEx) {
+        *lock(&self.owner) = owner;
     }
 
     /// `F_GETSIG`.
