@@ -26,8 +26,7 @@ static void waiter(int fd, int to_parent, int from_parent)
 	EXPECT_OK("child: F_SETLKW waits", lk(fd, F_SETLKW, F_WRLCK, SEEK_SET, 0, 10));
 	CHECK(marked(0)); /* granted only once the parent unlocked */
 	send_byte(to_parent);
-	wait_byte(from_parent);
-	usleep(100000);
+	after_it_blocks(from_parent);
 	mark(1);
 }
 
@@ -69,8 +68,7 @@ int main(void)
 		waiter(fd, up[1], down[0]);
 		_exit(conformance_failures ? 1 : 0);
 	}
-	wait_byte(up[0]);
-	usleep(100000);
+	after_it_blocks(up[0]);
 	mark(0);
 	int unlocked = lk(fd, F_SETLK, F_UNLCK, SEEK_SET, 0, 0);
 	wait_byte(up[0]);
@@ -89,12 +87,8 @@ int main(void)
 		interrupted(fd, up[1]);
 		_exit(conformance_failures ? 1 : 0);
 	}
-	wait_byte(up[0]);
-	usleep(300000);
-	mark(2);
-	unlocked = lk(fd, F_SETLK, F_UNLCK, SEEK_SET, 0, 0);
-	reap(pid);
-	CHECK(unlocked == 0);
+	usleep(300000); /* past the child's SIGALRM */
+	LET_GO(up[0], 2, pid, lk(fd, F_SETLK, F_UNLCK, SEEK_SET, 0, 0));
 
 	/* 3: a waiter is killed; the holder is unaffected. */
 	EXPECT_OK("parent: write lock again", lk(fd, F_SETLK, F_WRLCK, SEEK_SET, 0, 0));
@@ -104,8 +98,7 @@ int main(void)
 		lk(fd, F_SETLKW, F_RDLCK, SEEK_SET, 0, 0);
 		_exit(3);
 	}
-	wait_byte(up[0]);
-	usleep(100000);
+	after_it_blocks(up[0]);
 	kill(pid, SIGKILL);
 	int status = 0;
 	waitpid(pid, &status, 0);
@@ -124,12 +117,7 @@ int main(void)
 		CHECK(marked(3));
 		_exit(conformance_failures ? 1 : 0);
 	}
-	wait_byte(up[0]);
-	usleep(100000);
-	mark(3);
-	unlocked = lk(fd, F_SETLK, F_UNLCK, SEEK_SET, 0, 0);
-	reap(pid);
-	CHECK(unlocked == 0);
+	LET_GO(up[0], 3, pid, lk(fd, F_SETLK, F_UNLCK, SEEK_SET, 0, 0));
 
 	close(fd);
 	close(lock_marks);

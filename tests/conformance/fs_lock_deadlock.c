@@ -35,8 +35,7 @@ int main(void)
 		wait_for(fd, 0, 1, 1);
 		_exit(conformance_failures ? 1 : 0);
 	}
-	wait_byte(up[0]);
-	usleep(100000);
+	after_it_blocks(up[0]);
 	wait_for(fd, 1, 0, 0);
 	reap(pid);
 	CHECK(marked(0) + marked(1) == 1);

@@ -78,12 +78,7 @@ int main(void)
 		CHECK(marked(0));
 		_exit(conformance_failures ? 1 : 0);
 	}
-	wait_byte(up[0]);
-	usleep(100000);
-	mark(0);
-	int unlocked = lk(fd2, F_OFD_SETLK, F_UNLCK, SEEK_SET, 0, 0);
-	reap(pid);
-	CHECK(unlocked == 0);
+	LET_GO(up[0], 0, pid, lk(fd2, F_OFD_SETLK, F_UNLCK, SEEK_SET, 0, 0));
 
 	/* The checks. */
 	struct flock l = {.l_type = F_RDLCK, .l_whence = SEEK_SET, .l_pid = 1};

@@ -96,6 +96,25 @@ static inline void wait_byte(int fd)
 		printf("FAIL: pipe read\n");
 }
 
+/* Waits until the other side says it is about to block, then gives it
+ * time to: what follows happens while it waits. */
+static inline void after_it_blocks(int up)
+{
+	wait_byte(up);
+	usleep(100000);
+}
+
+/* The holder's side of a wait: once the waiter (child `waiter`) is
+ * blocked, marks event `event`, lets go with `unlock_call`, reaps it. */
+#define LET_GO(up, event, waiter, unlock_call)     \
+	do {                                       \
+		after_it_blocks(up);               \
+		mark(event);                       \
+		int unlocked = (unlock_call);      \
+		reap(waiter);                      \
+		CHECK(unlocked == 0);              \
+	} while (0)
+
 /* A second scratch file through which processes record events (a
  * MAP_SHARED page would do, but file I/O keeps this to the lock area). */
 static int lock_marks = -1;

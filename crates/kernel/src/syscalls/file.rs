@@ -578,25 +578,23 @@ fn sys_fcntl(task: &mut Task, args: &SyscallArgs) -> SyscallResult {
 }
 
 /// Stores `file`'s owner (`f_setown`): `ESRCH` unless its pid is 0 or
-/// names a live thread, process or process group.
+/// names something (a zombie will do).
 fn set_owner(task: &Task, file: &File, owner: FOwnerEx) -> Result<(), Errno> {
-    let tree = &task.kernel.tree;
-    let exists =
-        |n: i32| n > 0 && (tree.group_of_thread(n).is_some() || !tree.process_group(n).is_empty());
-    if owner.pid != 0 && !exists(owner.pid) {
+    if owner.pid != 0 && !task.kernel.tree.pid_users(owner.pid).any() {
         return Err(Errno::ESRCH);
     }
     file.set_owner(owner);
     Ok(())
 }
 
-/// The pid of `owner`, or 0 once nothing of its type has it (`f_getown`).
+/// The pid of `owner`, or 0 once nothing of its type has it, after the
+/// reaping (`f_getown`'s `pid_task`).
 fn live_owner(task: &Task, owner: FOwnerEx) -> i32 {
-    let tree = &task.kernel.tree;
+    let users = task.kernel.tree.pid_users(owner.pid);
     let alive = match owner.type_ {
-        F_OWNER_TID => tree.group_of_thread(owner.pid).is_some(),
-        F_OWNER_PID => tree.group(owner.pid).is_some(),
-        _ => !tree.process_group(owner.pid).is_empty(),
+        F_OWNER_TID => users.thread,
+        F_OWNER_PID => users.process,
+        _ => users.group,
     };
     if alive { owner.pid } else { 0 }
 }
