@@ -212,8 +212,26 @@ pub struct Flock {
 }
 const _: () = assert!(core::mem::size_of::<Flock>() == 32);
 
+// include/uapi/asm-generic/fcntl.h: F_SETOWN_EX owner types
+pub const F_OWNER_TID: i32 = 0;
+pub const F_OWNER_PID: i32 = 1;
+pub const F_OWNER_PGRP: i32 = 2;
+
+/// `struct f_owner_ex` (`include/uapi/asm-generic/fcntl.h`).
+#[repr(C)]
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, FromBytes, IntoBytes, Immutable, KnownLayout,
+)]
+pub struct FOwnerEx {
+    /// `F_OWNER_*`.
+    pub type_: i32,
+    pub pid: i32,
+}
+const _: () = assert!(core::mem::size_of::<FOwnerEx>() == 8);
+
 // include/uapi/asm-generic/fcntl.h: flock(2) operations
 pub const LOCK_SH: u32 = 1;
 pub const LOCK_EX: u32 = 2;
 pub const LOCK_NB: u32 = 4;
 pub const LOCK_UN: u32 = 8;
+pub const LOCK_MAND: u32 = 32;

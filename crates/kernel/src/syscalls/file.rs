@@ -14,9 +14,10 @@ use abi::falloc::{
 };
 use abi::fcntl::{
     CLOSE_RANGE_CLOEXEC, CLOSE_RANGE_UNSHARE, DIRENT64_NAME_OFFSET, F_DUPFD, F_DUPFD_CLOEXEC,
-    F_GETFD, F_GETFL, F_GETLK, F_GETOWN, F_GETSIG, F_OFD_GETLK, F_OFD_SETLK, F_OFD_SETLKW, F_RDLCK,
-    F_SETFD, F_SETFL, F_SETLK, F_SETLKW, F_SETOWN, F_SETSIG, F_UNLCK, F_WRLCK, FASYNC, FD_CLOEXEC,
-    Flock, LOCK_EX, LOCK_NB, LOCK_SH, LOCK_UN, LinuxDirent64Header, O_APPEND, O_CLOEXEC, O_DIRECT,
+    F_GETFD, F_GETFL, F_GETLK, F_GETOWN, F_GETOWN_EX, F_GETSIG, F_OFD_GETLK, F_OFD_SETLK,
+    F_OFD_SETLKW, F_OWNER_PGRP, F_OWNER_PID, F_OWNER_TID, F_SETFD, F_SETFL, F_SETLK, F_SETLKW,
+    F_SETOWN, F_SETOWN_EX, F_SETSIG, F_UNLCK, FASYNC, FD_CLOEXEC, FOwnerEx, Flock, LOCK_EX,
+    LOCK_MAND, LOCK_NB, LOCK_SH, LOCK_UN, LinuxDirent64Header, O_APPEND, O_CLOEXEC, O_DIRECT,
     O_NOATIME, O_NONBLOCK, RWF_NOWAIT, RWF_SUPPORTED, SEEK_HOLE,
 };
 use abi::stat::{DIRENT_NAME_OFFSET, LinuxDirentHeader, S_IFDIR, S_IFIFO, S_IFMT, S_IFREG};
@@ -32,6 +33,7 @@ use super::table::{Arg, Entry, Support, entry};
 use super::{SyscallArgs, SyscallResult};
 use crate::mm::MemoryManager;
 use crate::task::Task;
+use crate::vfs::lock::{self, InodeKey, Kind, Owner, Request};
 use crate::vfs::{File, IO_CHUNK, MAX_LFS_FILESIZE, chmod_attr, chown_attr};
 
 /// The open file at `fd`, refusing `O_PATH` descriptions (`fdget`, not `fdget_raw`).
@@ -448,9 +450,11 @@ const SETFL_MASK: u32 = O_APPEND | O_NONBLOCK | FASYNC | O_DIRECT | O_NOATIME;
 
 /// Implements Linux `fcntl(2)`.
 ///
-/// Record locks (`F_SETLK`, OFD locks) always succeed after their checks:
-/// there is one process, and the view is read-only. Leases, notify, seals
-/// and pipe sizes are `EINVAL`/`EBADF` as on a file without them.
+/// Record locks (`F_SETLK`, OFD locks) are the sentry's own (`vfs::lock`).
+/// `F_SETOWN`/`F_SETOWN_EX`/`F_SETSIG` are stored, but no `SIGIO` is
+/// ever sent. Leases,
+/// notify, seals and pipe sizes are `EINVAL`/`EBADF` as on a file without
+/// them.
 fn sys_fcntl(task: &mut Task, args: &SyscallArgs) -> SyscallResult {
     let (fd, cmd, arg) = (args.i32(0), args.u32(1), args.u64(2));
     let file = task.fds().get(fd)?;
@@ -489,54 +493,169 @@ fn sys_fcntl(task: &mut Task, args: &SyscallArgs) -> SyscallResult {
             Ok(0)
         }
         F_GETLK | F_OFD_GETLK => {
-            let mut lock: Flock = task.mm.read_obj(arg)?;
-            check_lock(&file, &lock, cmd == F_OFD_GETLK, true)?;
-            lock.l_type = F_UNLCK;
-            task.mm.write_obj(arg, &lock)?;
+            let mut flock: Flock = task.mm.read_obj(arg)?;
+            if cmd == F_GETLK && flock.l_type == F_UNLCK {
+                return Err(Errno::EINVAL);
+            }
+            let (key, req) = lock_request(task, &file, &flock, cmd == F_OFD_GETLK, false)?;
+            match lock::test_record(key, &req) {
+                Some(found) => {
+                    flock.l_type = found.l_type;
+                    flock.l_whence = found.l_whence;
+                    flock.l_start = found.l_start;
+                    flock.l_len = found.l_len;
+                    flock.l_pid = found.l_pid;
+                }
+                None => flock.l_type = F_UNLCK,
+            }
+            task.mm.write_obj(arg, &flock)?;
             Ok(0)
         }
         F_SETLK | F_SETLKW | F_OFD_SETLK | F_OFD_SETLKW => {
-            let lock: Flock = task.mm.read_obj(arg)?;
-            check_lock(
-                &file,
-                &lock,
-                matches!(cmd, F_OFD_SETLK | F_OFD_SETLKW),
-                false,
-            )?;
+            let flock: Flock = task.mm.read_obj(arg)?;
+            let ofd = matches!(cmd, F_OFD_SETLK | F_OFD_SETLKW);
+            let (key, req) = lock_request(task, &file, &flock, ofd, true)?;
+            lock::set_record(key, &req, matches!(cmd, F_SETLKW | F_OFD_SETLKW))?;
+            // A close that raced with a wait leaves no lock behind (as
+            // fcntl_setlk re-checks the fd).
+            if !ofd
+                && req.kind.is_some()
+                && !task.fds().get(fd).is_ok_and(|f| Arc::ptr_eq(&f, &file))
+            {
+                lock::release_posix(key, task.fds().lock_owner());
+                return Err(Errno::EBADF);
+            }
             Ok(0)
         }
-        F_GETOWN | F_GETSIG => Ok(0),
-        F_SETOWN | F_SETSIG => Ok(0),
+        F_GETOWN => {
+            let owner = file.owner();
+            let pid = live_owner(task, owner);
+            let pid = if owner.type_ == F_OWNER_PGRP {
+                -pid
+            } else {
+                pid
+            };
+            Ok(i64::from(pid).cast_unsigned())
+        }
+        F_SETOWN => {
+            let who = args.i32(2);
+            if who == i32::MIN {
+                return Err(Errno::EINVAL);
+            }
+            let owner = FOwnerEx {
+                type_: if who < 0 { F_OWNER_PGRP } else { F_OWNER_PID },
+                pid: who.abs(),
+            };
+            set_owner(task, &file, owner)?;
+            Ok(0)
+        }
+        F_GETOWN_EX => {
+            let owner = file.owner();
+            let pid = live_owner(task, owner);
+            task.mm.write_obj(arg, &FOwnerEx { pid, ..owner })?;
+            Ok(0)
+        }
+        F_SETOWN_EX => {
+            let owner: FOwnerEx = task.mm.read_obj(arg)?;
+            if !matches!(owner.type_, F_OWNER_TID | F_OWNER_PID | F_OWNER_PGRP) {
+                return Err(Errno::EINVAL);
+            }
+            set_owner(task, &file, owner)?;
+            Ok(0)
+        }
+        F_GETSIG => Ok(u64::from(file.owner_signal())),
+        F_SETSIG => {
+            // The argument is an int; a negative one is no signal either.
+            let signo = u32::try_from(args.i32(2)).map_err(|_| Errno::EINVAL)?;
+            if signo > abi::signal::SIGRTMAX {
+                return Err(Errno::EINVAL);
+            }
+            file.set_owner_signal(signo);
+            Ok(0)
+        }
         abi::fcntl::F_SETPIPE_SZ | abi::fcntl::F_GETPIPE_SZ => Err(Errno::EBADF),
         _ => Err(Errno::EINVAL),
     }
 }
 
-/// The checks `fcntl_getlk`/`fcntl_setlk` make.
-fn check_lock(file: &File, lock: &Flock, ofd: bool, get: bool) -> Result<(), Errno> {
-    if ofd && lock.l_pid != 0 {
-        return Err(Errno::EINVAL);
+/// Stores `file`'s owner (`f_setown`): `ESRCH` unless its pid is 0 or
+/// names something (a zombie will do).
+fn set_owner(task: &Task, file: &File, owner: FOwnerEx) -> Result<(), Errno> {
+    if owner.pid != 0 && !task.kernel.tree.pid_users(owner.pid).any() {
+        return Err(Errno::ESRCH);
     }
-    if lock.l_whence > 2 || lock.l_whence < 0 {
-        return Err(Errno::EINVAL);
-    }
-    match lock.l_type {
-        F_RDLCK if !get && !file.readable() => Err(Errno::EBADF),
-        F_WRLCK if !get && !file.writable() => Err(Errno::EBADF),
-        F_RDLCK | F_WRLCK => Ok(()),
-        F_UNLCK if !get => Ok(()),
-        _ => Err(Errno::EINVAL),
-    }
+    file.set_owner(owner);
+    Ok(())
 }
 
-/// Implements Linux `flock(2)`: always granted (one process).
-fn sys_flock(task: &mut Task, args: &SyscallArgs) -> SyscallResult {
-    let file = get_file(task, args.i32(0))?;
-    let _ = file;
-    let op = args.u32(1) & !LOCK_NB;
-    if !matches!(op, LOCK_SH | LOCK_EX | LOCK_UN) {
+/// The pid of `owner`, or 0 once nothing of its type has it, after the
+/// reaping (`f_getown`'s `pid_task`).
+fn live_owner(task: &Task, owner: FOwnerEx) -> i32 {
+    let users = task.kernel.tree.pid_users(owner.pid);
+    let alive = match owner.type_ {
+        F_OWNER_TID => users.thread,
+        F_OWNER_PID => users.process,
+        _ => users.group,
+    };
+    if alive { owner.pid } else { 0 }
+}
+
+/// The inode and the record lock request `flock` makes on `file`, with
+/// the checks `fcntl_getlk` and `fcntl_setlk` (`set`: the open mode must
+/// allow the lock) make, in their order.
+fn lock_request(
+    task: &Task,
+    file: &File,
+    flock: &Flock,
+    ofd: bool,
+    set: bool,
+) -> Result<(InodeKey, Request), Errno> {
+    let st = file.stat()?;
+    let (start, end) = lock::flock_range(flock, file.pos(), st.st_size)?;
+    let kind = lock::flock_kind(flock.l_type)?;
+    match kind {
+        Some(Kind::Read) if set && !file.readable() => return Err(Errno::EBADF),
+        Some(Kind::Write) if set && !file.writable() => return Err(Errno::EBADF),
+        _ => {}
+    }
+    if ofd && flock.l_pid != 0 {
         return Err(Errno::EINVAL);
     }
+    let key = (st.st_dev, st.st_ino);
+    let owner = if ofd {
+        Owner::Ofd(file.lock_owner(key))
+    } else {
+        Owner::Posix(task.fds().lock_owner())
+    };
+    let req = Request {
+        owner,
+        kind,
+        start,
+        end,
+        pid: task.thread_group.pid,
+    };
+    Ok((key, req))
+}
+
+/// Implements Linux `flock(2)`.
+fn sys_flock(task: &mut Task, args: &SyscallArgs) -> SyscallResult {
+    let (fd, cmd) = (args.i32(0), args.u32(1));
+    // Linux ignores LOCK_MAND requests, which never worked, before any check.
+    if cmd & LOCK_MAND != 0 {
+        return Ok(0);
+    }
+    let kind = match cmd & !LOCK_NB {
+        LOCK_SH => Some(Kind::Read),
+        LOCK_EX => Some(Kind::Write),
+        LOCK_UN => None,
+        _ => return Err(Errno::EINVAL),
+    };
+    let file = get_file(task, fd)?;
+    if kind.is_some() && !file.readable() && !file.writable() {
+        return Err(Errno::EBADF);
+    }
+    let key = file.lock_key()?;
+    lock::set_flock(key, file.lock_owner(key), kind, cmd & LOCK_NB == 0)?;
     Ok(0)
 }
 
@@ -914,14 +1033,14 @@ pub(super) const SYSCALLS: &[Entry] = &[
         sys_fcntl,
         &[Arg::Fd, Arg::Int, Arg::Hex],
         Support::Partial,
-        "record locks always granted; no leases, notify or seals",
+        "record and OFD locks are the sandbox's own; F_SETOWN(_EX)/F_SETSIG stored but no SIGIO is sent; no leases, notify or seals",
     ),
     entry(
         SYS_FLOCK,
         sys_flock,
         &[Arg::Fd, Arg::Int],
-        Support::Partial,
-        "always granted",
+        Support::Full,
+        "locks are the sandbox's own, invisible to the host",
     ),
     entry(
         SYS_IOCTL,

@@ -28,7 +28,7 @@ use platform::{Context, Event, Interrupter, Registers};
 pub use creds::Credentials;
 pub use fork::{CloneArgs, VforkDone, run_init};
 pub use proc_view::{ProcessView, TaskView, TaskViews, tid_of};
-pub use tree::{ChildChange, ProcessTree, Reaped, WaitFor, WaitTarget};
+pub use tree::{ChildChange, PidUsers, ProcessTree, Reaped, WaitFor, WaitTarget};
 
 use crate::kernel::{ExitStatus, Kernel, KernelError};
 use crate::mm::{FaultError, FaultSignal, MemoryManager};

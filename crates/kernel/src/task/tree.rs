@@ -86,6 +86,27 @@ struct Entry {
     cont_report: bool,
 }
 
+/// What one id names, zombies included: what a `struct pid` is attached
+/// to until the reaping (see [`ProcessTree::pid_users`]).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct PidUsers {
+    /// A thread with that tid (a process's leader included).
+    pub thread: bool,
+    /// A process with that pid.
+    pub process: bool,
+    /// A process group with that id.
+    pub group: bool,
+    /// A session with that id.
+    pub session: bool,
+}
+
+impl PidUsers {
+    /// Whether anything has the id (Linux's `find_vpid` finds it).
+    pub fn any(self) -> bool {
+        self.thread || self.process || self.group || self.session
+    }
+}
+
 /// The process tree. See the module docs.
 #[derive(Debug, Default)]
 pub struct ProcessTree {
@@ -147,6 +168,18 @@ impl ProcessTree {
             .get(&tgid)
             .filter(|e| e.zombie.is_none())
             .map(|e| Arc::clone(&e.group))
+    }
+
+    /// What `id` names, zombies included.
+    pub fn pid_users(&self, id: i32) -> PidUsers {
+        let st = self.lock();
+        let process = st.procs.contains_key(&id);
+        PidUsers {
+            thread: process || st.thread_ids.contains(&id),
+            process,
+            group: st.procs.values().any(|e| e.pgid == id),
+            session: st.procs.values().any(|e| e.sid == id),
+        }
     }
 
     /// The process that has a thread `tid`.

@@ -1,10 +1,15 @@
 //! File descriptor tables: fd → (open file description, close-on-exec).
+//!
+//! A table is also the owner of the POSIX record locks taken through it
+//! (Linux's `files_struct` is): closing any of its fds drops its locks on
+//! that inode, and the table's end drops them all.
 
 use std::sync::Arc;
 
 use abi::Errno;
 
 use super::file::File;
+use super::lock;
 
 /// One slot.
 #[derive(Clone, Debug)]
@@ -17,9 +22,34 @@ struct Slot {
 ///
 /// New fds are the lowest free number at or above a minimum, below the
 /// caller's `RLIMIT_NOFILE` (`EMFILE` otherwise).
-#[derive(Clone, Debug, Default)]
+#[derive(Debug)]
 pub struct FdTable {
     slots: Vec<Option<Slot>>,
+    /// The table's identity as the owner of POSIX locks.
+    lock_owner: u64,
+}
+
+impl Default for FdTable {
+    fn default() -> FdTable {
+        FdTable::new()
+    }
+}
+
+/// A copy (`fork` without `CLONE_FILES`) is a new lock owner: POSIX locks
+/// are not inherited.
+impl Clone for FdTable {
+    fn clone(&self) -> FdTable {
+        FdTable {
+            slots: self.slots.clone(),
+            lock_owner: lock::new_owner_id(),
+        }
+    }
+}
+
+impl Drop for FdTable {
+    fn drop(&mut self) {
+        lock::release_posix_owner(self.lock_owner);
+    }
 }
 
 fn index(fd: i32) -> Result<usize, Errno> {
@@ -29,7 +59,27 @@ fn index(fd: i32) -> Result<usize, Errno> {
 impl FdTable {
     /// An empty table.
     pub fn new() -> FdTable {
-        FdTable { slots: Vec::new() }
+        FdTable {
+            slots: Vec::new(),
+            lock_owner: lock::new_owner_id(),
+        }
+    }
+
+    /// The table's identity as the owner of POSIX locks.
+    pub(crate) fn lock_owner(&self) -> u64 {
+        self.lock_owner
+    }
+
+    /// `file` left the table (`filp_close`): the table's POSIX locks on
+    /// its inode go, whichever fd they were taken through (an `O_PATH` fd
+    /// takes none with it).
+    fn closed(&self, file: &File) {
+        if !file.is_path()
+            && lock::holds_posix_locks(self.lock_owner)
+            && let Ok(key) = file.lock_key()
+        {
+            lock::release_posix(key, self.lock_owner);
+        }
     }
 
     /// The file at `fd`, or EBADF.
@@ -96,6 +146,9 @@ impl FdTable {
             self.slots.resize(i + 1, None);
         }
         let old = self.slots[i].replace(Slot { file, cloexec });
+        if let Some(old) = &old {
+            self.closed(&old.file);
+        }
         Ok(old.map(|s| s.file))
     }
 
@@ -107,6 +160,7 @@ impl FdTable {
             .and_then(Option::take)
             .ok_or(Errno::EBADF)?;
         self.trim();
+        self.closed(&slot.file);
         Ok(slot.file)
     }
 
@@ -127,6 +181,9 @@ impl FdTable {
             }
         }
         self.trim();
+        for file in &removed {
+            self.closed(file);
+        }
         removed
     }
 
@@ -139,6 +196,9 @@ impl FdTable {
             }
         }
         self.trim();
+        for file in &removed {
+            self.closed(file);
+        }
         removed
     }
 

@@ -3,13 +3,16 @@
 
 use std::os::fd::OwnedFd;
 use std::sync::atomic::{AtomicU32, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock, PoisonError};
 
 use abi::Errno;
-use abi::fcntl::{O_ACCMODE, O_PATH, O_RDONLY, O_RDWR, O_WRONLY, SEEK_CUR, SEEK_END, SEEK_SET};
+use abi::fcntl::{
+    FOwnerEx, O_ACCMODE, O_PATH, O_RDONLY, O_RDWR, O_WRONLY, SEEK_CUR, SEEK_END, SEEK_SET,
+};
 use abi::stat::{S_IFDIR, S_IFMT, Stat, Statfs, Statx};
 
 use super::dentry::Dentry;
+use super::lock::{self, InodeKey};
 use crate::mm::{MemoryManager, MmapBacking};
 
 /// The most one read or write moves through the sentry's buffer at a time.
@@ -244,6 +247,23 @@ pub struct File {
     dentry: Option<Arc<Dentry>>,
     /// The listing being read by `getdents`, taken at offset 0.
     dir_cache: Mutex<Option<Arc<Vec<DirEntry>>>>,
+    /// The description's identity as the owner of OFD and `flock` locks.
+    lock_id: u64,
+    /// The inode this description has taken OFD or `flock` locks on, so
+    /// that they go with its last reference.
+    locked_inode: OnceLock<InodeKey>,
+    /// `F_SETOWN`'s owner (`F_OWNER_TID` 0 until set, as Linux reports it).
+    owner: Mutex<FOwnerEx>,
+    /// `F_SETSIG`'s signal (0: `SIGIO`).
+    owner_signal: AtomicU32,
+}
+
+impl Drop for File {
+    fn drop(&mut self) {
+        if let Some(key) = self.locked_inode.get() {
+            lock::release_file(*key, self.lock_id);
+        }
+    }
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -259,7 +279,48 @@ impl File {
             pos: Mutex::new(0),
             dentry,
             dir_cache: Mutex::new(None),
+            lock_id: lock::new_owner_id(),
+            locked_inode: OnceLock::new(),
+            owner: Mutex::new(FOwnerEx::default()),
+            owner_signal: AtomicU32::new(0),
         })
+    }
+
+    /// The inode identity locks on this file are kept under:
+    /// (`st_dev`, `st_ino`).
+    pub(crate) fn lock_key(&self) -> Result<InodeKey, Errno> {
+        if let Some(key) = self.locked_inode.get() {
+            return Ok(*key);
+        }
+        let st = self.ops.stat()?;
+        Ok((st.st_dev, st.st_ino))
+    }
+
+    /// This description as the owner of OFD and `flock` locks on `key`
+    /// (from [`File::lock_key`]); they are dropped with its last reference.
+    pub(crate) fn lock_owner(&self, key: InodeKey) -> u64 {
+        let _ = self.locked_inode.set(key);
+        self.lock_id
+    }
+
+    /// The owner `F_SETOWN`/`F_SETOWN_EX` stored.
+    pub fn owner(&self) -> FOwnerEx {
+        *lock(&self.owner)
+    }
+
+    /// `F_SETOWN`/`F_SETOWN_EX`, already checked.
+    pub fn set_owner(&self, owner: FOwnerEx) {
+        *lock(&self.owner) = owner;
+    }
+
+    /// `F_GETSIG`.
+    pub fn owner_signal(&self) -> u32 {
+        self.owner_signal.load(Ordering::Relaxed)
+    }
+
+    /// `F_SETSIG`, already checked.
+    pub fn set_owner_signal(&self, signo: u32) {
+        self.owner_signal.store(signo, Ordering::Relaxed);
     }
 
     /// A stream over a host fd the sandbox was given (stdin/stdout/stderr).

@@ -3,6 +3,7 @@
 mod dentry;
 mod fd_table;
 mod file;
+pub(crate) mod lock;
 mod mount;
 mod open;
 mod ops;
