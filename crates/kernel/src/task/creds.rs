@@ -43,4 +43,18 @@ impl Credentials {
     pub fn in_group(&self, gid: u32) -> bool {
         self.fsgid == gid || self.groups.contains(&gid)
     }
+
+    /// Whether a task with these credentials may read the state of one
+    /// with `target`'s (Linux's `ptrace_may_access` with
+    /// `PTRACE_MODE_READ_REALCREDS`): its real ids match all of the
+    /// target's, or it is the sandbox's root (`CAP_SYS_PTRACE`).
+    pub fn may_read_state_of(&self, target: &Credentials) -> bool {
+        self.euid == 0
+            || ([target.uid, target.euid, target.suid]
+                .iter()
+                .all(|&id| id == self.uid)
+                && [target.gid, target.egid, target.sgid]
+                    .iter()
+                    .all(|&id| id == self.gid))
+    }
 }
