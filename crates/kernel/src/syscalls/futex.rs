@@ -169,7 +169,13 @@ fn sys_futex(task: &mut Task, args: &SyscallArgs) -> SyscallResult {
         FUTEX_LOCK_PI | FUTEX_LOCK_PI2 | FUTEX_TRYLOCK_PI => {
             futex_lock_pi(task, key(addr)?, addr, deadline, cmd == FUTEX_TRYLOCK_PI)
         }
-        FUTEX_UNLOCK_PI => futex_unlock_pi(task, key(addr)?, addr),
+        FUTEX_UNLOCK_PI => {
+            // Linux checks ownership before it looks at the address.
+            if task.mm.read_obj::<u32>(addr)? & FUTEX_TID_MASK != tid_bits(task.tid) {
+                return Err(Errno::EPERM);
+            }
+            futex_unlock_pi(task, key(addr)?, addr)
+        }
         FUTEX_WAIT_REQUEUE_PI => {
             let addr2 = args.addr(4);
             if addr == addr2 {
