@@ -59,6 +59,8 @@ pub const CAP_LINUX_IMMUTABLE: u32 = 9;
 pub const CAP_IPC_LOCK: u32 = 14;
 /// `CAP_SYS_CHROOT`.
 pub const CAP_SYS_CHROOT: u32 = 18;
+/// `CAP_SYS_PTRACE`.
+pub const CAP_SYS_PTRACE: u32 = 19;
 /// `CAP_SYS_ADMIN`.
 pub const CAP_SYS_ADMIN: u32 = 21;
 /// `CAP_SYS_NICE`.

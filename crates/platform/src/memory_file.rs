@@ -167,6 +167,34 @@ impl MemoryFile {
         .is_ok()
     }
 
+    /// Atomically replaces the u32 at the 4-aligned `offset` with
+    /// `update(old)` while `update` gives `Some`, retrying if the word
+    /// changed meanwhile (`AtomicU32::fetch_update`). Program threads change
+    /// the word concurrently on other CPUs, so a futex operation's
+    /// read-modify-write must be this one atomic instruction sequence, never
+    /// a read then a write. Returns `Ok(old)` if the word was replaced,
+    /// `Err(old)` if `update` declined.
+    ///
+    /// # Panics
+    /// If `offset` is unaligned or outside the file.
+    pub fn fetch_update_u32(
+        &self,
+        offset: u64,
+        update: impl FnMut(u32) -> Option<u32>,
+    ) -> Result<u32, u32> {
+        assert!(offset.is_multiple_of(4), "unaligned word {offset:#x}");
+        let ptr = self.ptr(offset, 4).cast::<u32>();
+        // SAFETY: as in `compare_exchange_u64`: the word is 4-aligned, inside
+        // our mapping, and only ever accessed by raw copies, atomics and the
+        // program's hardware accesses.
+        let word = unsafe { std::sync::atomic::AtomicU32::from_ptr(ptr) };
+        word.fetch_update(
+            std::sync::atomic::Ordering::SeqCst,
+            std::sync::atomic::Ordering::SeqCst,
+            update,
+        )
+    }
+
     /// Sets `len` bytes at `offset` to zero.
     ///
     /// # Panics

@@ -122,6 +122,44 @@ impl MemoryManager {
         done
     }
 
+    /// Atomically replaces the 4-aligned u32 at `addr` with `update(old)`
+    /// while `update` gives `Some` (see `MemoryFile::fetch_update_u32`):
+    /// `Ok(old)` if replaced, `Err(old)` if `update` declined. The word must
+    /// be writable, as for Linux's futex atomics; a copy-on-write page is
+    /// broken first so the update lands in this address space's copy.
+    ///
+    /// # Errors
+    /// `EFAULT` if `addr` is not mapped writable, `EINVAL` if unaligned.
+    pub fn futex_update(
+        &self,
+        addr: u64,
+        update: impl FnMut(u32) -> Option<u32>,
+    ) -> Result<Result<u32, u32>, Errno> {
+        if !addr.is_multiple_of(4) {
+            return Err(Errno::EINVAL);
+        }
+        let mut st = self.lock();
+        let (offset, _) = self.translate(&mut st, addr, true, false)?;
+        Ok(self.memory_file.fetch_update_u32(offset, update))
+    }
+
+    /// What names the futex word at `addr` across address spaces (Linux's
+    /// inode-based key): its MemoryFile offset when a shared mapping holds
+    /// it, else `None`, when the address space and address name it.
+    ///
+    /// # Errors
+    /// `EFAULT` if `addr` is not mapped readable.
+    pub fn shared_futex_offset(&self, addr: u64) -> Result<Option<u64>, Errno> {
+        let mut st = self.lock();
+        let page = page_down(addr);
+        let (_, _, vma) = self.find_vma(&mut st, page).ok_or(Errno::EFAULT)?;
+        if !vma.shared {
+            return Ok(None);
+        }
+        let (offset, _) = self.translate(&mut st, addr, false, false)?;
+        Ok(Some(offset))
+    }
+
     /// Reads a NUL-terminated string of at most `max_len` bytes, NUL
     /// included; returns it without the NUL.
     ///

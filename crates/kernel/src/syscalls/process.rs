@@ -1,6 +1,6 @@
 //! Process identity, exit, resource limits and per-thread registers:
-//! getpid(2) and the process-group calls, exit(2), exit_group(2), arch_prctl(2),
-//! set_tid_address(2), set_robust_list(2), prlimit64(2) and friends.
+//! getpid(2) and the process-group calls, exit(2), exit_group(2),
+//! arch_prctl(2), set_tid_address(2), prlimit64(2) and friends.
 
 use abi::Errno;
 use abi::capability::CAP_SYS_RESOURCE;
@@ -22,9 +22,6 @@ const ARCH_SET_CPUID: u32 = 0x1012;
 
 /// `sysctl_nr_open`'s default (`fs/file.c`): the most RLIMIT_NOFILE may be raised to.
 const NR_OPEN: u64 = 1 << 20;
-
-/// `sizeof(struct robust_list_head)`.
-const ROBUST_LIST_HEAD_SIZE: u64 = 24;
 
 /// This area's rows of the syscall table.
 pub(super) const SYSCALLS: &[Entry] = &[
@@ -63,13 +60,6 @@ pub(super) const SYSCALLS: &[Entry] = &[
         &[Arg::Ptr],
         Support::Full,
         "",
-    ),
-    entry(
-        SYS_SET_ROBUST_LIST,
-        sys_set_robust_list,
-        &[Arg::Ptr, Arg::Len],
-        Support::Partial,
-        "recorded; the list is walked on thread death once threads exist",
     ),
     entry(
         SYS_PRLIMIT64,
@@ -198,15 +188,6 @@ fn sys_arch_prctl(task: &mut Task, args: &SyscallArgs) -> SyscallResult {
 fn sys_set_tid_address(task: &mut Task, args: &SyscallArgs) -> SyscallResult {
     task.clear_child_tid = args.addr(0);
     Ok(u64::from(task.tid.unsigned_abs()))
-}
-
-/// Implements Linux `set_robust_list(2)`.
-fn sys_set_robust_list(task: &mut Task, args: &SyscallArgs) -> SyscallResult {
-    if args.u64(1) != ROBUST_LIST_HEAD_SIZE {
-        return Err(Errno::EINVAL);
-    }
-    task.robust_list = (args.addr(0), args.u64(1));
-    Ok(0)
 }
 
 /// Checks a resource number from the program.

@@ -43,6 +43,22 @@ const PR_GET_NO_NEW_PRIVS: u32 = 39;
 const TASK_COMM_LEN: usize = 16;
 // include/uapi/linux/membarrier.h
 const MEMBARRIER_CMD_QUERY: u32 = 0;
+const MEMBARRIER_CMD_GLOBAL: u32 = 1 << 0;
+const MEMBARRIER_CMD_GLOBAL_EXPEDITED: u32 = 1 << 1;
+const MEMBARRIER_CMD_REGISTER_GLOBAL_EXPEDITED: u32 = 1 << 2;
+const MEMBARRIER_CMD_PRIVATE_EXPEDITED: u32 = 1 << 3;
+const MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED: u32 = 1 << 4;
+const MEMBARRIER_CMD_PRIVATE_EXPEDITED_SYNC_CORE: u32 = 1 << 5;
+const MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED_SYNC_CORE: u32 = 1 << 6;
+/// The commands served: all but the rseq ones (no rseq(2) here) and
+/// `MEMBARRIER_CMD_GET_REGISTRATIONS` (newer than the declared Linux).
+const MEMBARRIER_SUPPORTED: u32 = MEMBARRIER_CMD_GLOBAL
+    | MEMBARRIER_CMD_GLOBAL_EXPEDITED
+    | MEMBARRIER_CMD_REGISTER_GLOBAL_EXPEDITED
+    | MEMBARRIER_CMD_PRIVATE_EXPEDITED
+    | MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED
+    | MEMBARRIER_CMD_PRIVATE_EXPEDITED_SYNC_CORE
+    | MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED_SYNC_CORE;
 /// Clock ticks per second for `times(2)` (`USER_HZ`).
 const USER_HZ: i64 = 100;
 
@@ -130,8 +146,8 @@ pub(super) const SYSCALLS: &[Entry] = &[
         sys_membarrier,
         &[Arg::Int, Arg::Hex, Arg::Int],
         Support::Partial,
-        "only MEMBARRIER_CMD_QUERY, which reports no command: forcing a barrier on every \
-         running thread of the process is not implemented yet",
+        "every command but the rseq ones, each a host MEMBARRIER_CMD_GLOBAL; none on hosts \
+         without it",
     ),
 ];
 
@@ -370,11 +386,55 @@ fn sys_prctl(task: &mut Task, args: &SyscallArgs) -> SyscallResult {
     }
 }
 
-/// Implements Linux `membarrier(2)`: the query says no command is served,
-/// which callers (RCU libraries, runtimes) check before relying on one.
-fn sys_membarrier(_: &mut Task, args: &SyscallArgs) -> SyscallResult {
-    match (args.u32(0), args.u32(1)) {
-        (MEMBARRIER_CMD_QUERY, 0) => Ok(0),
-        _ => Err(Errno::EINVAL),
+/// Implements Linux `membarrier(2)`.
+///
+/// Program threads run on host threads of stub processes, on any CPU, so a
+/// fence in the sentry orders nothing for them. Every barrier command is
+/// the host's `MEMBARRIER_CMD_GLOBAL` instead: it returns once every CPU
+/// has passed through the host kernel, a full barrier, and core-serializing
+/// for a thread in program code, which comes back to it by an interrupt
+/// return (the SYNC_CORE guarantee). It costs a host RCU grace period
+/// where Linux's expedited commands send IPIs, but it is what a sandbox
+/// can honour truthfully. Without it on the host, no command is offered.
+fn sys_membarrier(task: &mut Task, args: &SyscallArgs) -> SyscallResult {
+    let (cmd, flags) = (args.u32(0), args.u32(1));
+    if flags != 0 {
+        return Err(Errno::EINVAL);
+    }
+    let supported = if host::membarrier_global_available() {
+        MEMBARRIER_SUPPORTED
+    } else {
+        0
+    };
+    if cmd == MEMBARRIER_CMD_QUERY {
+        return Ok(u64::from(supported));
+    }
+    if cmd & supported == 0 || !cmd.is_power_of_two() {
+        return Err(Errno::EINVAL);
+    }
+    let registered = &task.thread_group.membarrier_registered;
+    match cmd {
+        MEMBARRIER_CMD_REGISTER_GLOBAL_EXPEDITED
+        | MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED
+        | MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED_SYNC_CORE => {
+            registered.fetch_or(cmd, std::sync::atomic::Ordering::SeqCst);
+            Ok(0)
+        }
+        MEMBARRIER_CMD_PRIVATE_EXPEDITED | MEMBARRIER_CMD_PRIVATE_EXPEDITED_SYNC_CORE => {
+            // The registration bit sits one above its command's.
+            if registered.load(std::sync::atomic::Ordering::SeqCst) & (cmd << 1) == 0 {
+                return Err(Errno::EPERM);
+            }
+            // A lone thread has no one to order itself against (Linux skips
+            // single-user mms too).
+            if task.thread_group.thread_count() > 1 {
+                host::membarrier_global()?;
+            }
+            Ok(0)
+        }
+        _ => {
+            host::membarrier_global()?;
+            Ok(0)
+        }
     }
 }

@@ -126,6 +126,20 @@ impl Credentials {
         cap <= CAP_LAST_CAP && self.cap_effective & cap_bit(cap) != 0
     }
 
+    /// Whether a task with these credentials may read the state of one
+    /// with `target`'s (Linux's `ptrace_may_access` with
+    /// `PTRACE_MODE_READ_REALCREDS`): its real ids match all of the
+    /// target's, or it holds `CAP_SYS_PTRACE`.
+    pub fn may_read_state_of(&self, target: &Credentials) -> bool {
+        let same_user = [target.uid, target.euid, target.suid]
+            .iter()
+            .all(|&id| id == self.uid);
+        let same_group = [target.gid, target.egid, target.sgid]
+            .iter()
+            .all(|&id| id == self.gid);
+        (same_user && same_group) || self.has_cap(abi::capability::CAP_SYS_PTRACE)
+    }
+
     /// `cap_task_fix_setuid`: the capabilities that follow a change of uids
     /// from `old` to `self`.
     pub fn fix_capabilities_after_setuid(&mut self, old: &Credentials, how: SetId) {

@@ -88,6 +88,14 @@ impl Task {
         if self.thread_group.thread_count() > 1 {
             self.thread_group.kill_other_threads(self.tid);
         }
+        // The old image's robust and PI futexes are released as at exit.
+        crate::futex::exit_robust_list(
+            &kernel.futexes,
+            &self.mm,
+            self.tid,
+            self.handle.robust_list(),
+        );
+        kernel.futexes.owner_died(self.tid);
         self.mm = mm;
         self.creds = creds;
         self.regs = image.regs;
@@ -114,7 +122,10 @@ impl Task {
         };
         self.clear_child_tid = 0;
         self.thread_group.delete_posix_timers(&kernel.timers);
-        self.robust_list = (0, 0);
+        self.handle.set_robust_list(0);
+        self.thread_group
+            .membarrier_registered
+            .store(0, std::sync::atomic::Ordering::SeqCst);
         *lock(&self.thread_group.exe_path) = exe_path;
         kernel.tree.mark_execed(self.thread_group.pid);
         self.release_vfork_parent();

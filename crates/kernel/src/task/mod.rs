@@ -69,6 +69,9 @@ pub struct ThreadGroup {
     stopped: Mutex<Option<u32>>,
     /// Signalled when the group continues.
     continued: Condvar,
+    /// The `membarrier(2)` registrations (`MEMBARRIER_CMD_REGISTER_*`
+    /// bits); Linux keeps them in the mm, so `execve` clears them.
+    pub membarrier_registered: AtomicU32,
 }
 
 impl ThreadGroup {
@@ -86,6 +89,7 @@ impl ThreadGroup {
             posix_timers: Mutex::default(),
             stopped: Mutex::new(None),
             continued: Condvar::new(),
+            membarrier_registered: AtomicU32::new(0),
         })
     }
 
@@ -104,6 +108,7 @@ impl ThreadGroup {
             posix_timers: Mutex::default(),
             stopped: Mutex::new(None),
             continued: Condvar::new(),
+            membarrier_registered: AtomicU32::new(0),
         })
     }
 
@@ -298,6 +303,9 @@ pub struct TaskHandle {
     /// Signals sent but not acted on: blocked, or caught by a handler that
     /// cannot be run yet.
     pending: AtomicU64,
+    /// `set_robust_list(2)`'s head, which `get_robust_list(2)` may read from
+    /// other threads.
+    robust_list: AtomicU64,
     /// Set by [`TaskHandle::wake`], cleared by [`TaskHandle::prepare_to_block`].
     woken: Mutex<bool>,
     wake: Condvar,
@@ -449,6 +457,16 @@ impl TaskHandle {
         self.awaited.store(set, Ordering::SeqCst);
     }
 
+    /// The robust futex list's head (`set_robust_list(2)`), 0 for none.
+    pub fn robust_list(&self) -> u64 {
+        self.robust_list.load(Ordering::SeqCst)
+    }
+
+    /// Records the robust futex list's head.
+    pub fn set_robust_list(&self, head: u64) {
+        self.robust_list.store(head, Ordering::SeqCst);
+    }
+
     /// Takes the queued signals in `set` off the queue.
     pub fn take_pending(&self, set: u64) -> u64 {
         self.pending.fetch_and(!set, Ordering::SeqCst) & set
@@ -492,8 +510,6 @@ pub struct Task {
     pub altstack: StackT,
     /// `set_tid_address(2)`'s pointer.
     pub clear_child_tid: u64,
-    /// `set_robust_list(2)`'s head and length.
-    pub robust_list: (u64, u64),
     /// The CPUs `sched_setaffinity(2)` allowed, within the sandbox's.
     pub cpus: Vec<usize>,
     /// Set by `exit`/`exit_group`: the loop ends after this syscall.
@@ -543,6 +559,7 @@ impl Task {
             interrupter: context.interrupter(),
             signal_mask: AtomicU64::new(0),
             pending: AtomicU64::new(0),
+            robust_list: AtomicU64::new(0),
             woken: Mutex::new(false),
             wake: Condvar::new(),
         });
@@ -560,7 +577,6 @@ impl Task {
                 ..StackT::default()
             },
             clear_child_tid: 0,
-            robust_list: (0, 0),
             cpus,
             exit_status: None,
             vfork_parent: None,
@@ -728,17 +744,24 @@ impl Task {
         {
             self.thread_group.exit_all(status, signo);
         }
+        crate::futex::exit_robust_list(
+            &self.kernel.futexes,
+            &self.mm,
+            self.tid,
+            self.handle.robust_list(),
+        );
         if self.clear_child_tid != 0 {
             let addr = self.clear_child_tid;
-            if self.mm.write_obj(addr, &0u32).is_ok() {
-                let key = crate::futex::FutexKey {
-                    mm: Arc::as_ptr(&self.mm) as usize,
-                    addr,
-                };
-                self.kernel.futexes.wake(key, 1, u32::MAX);
+            if self.mm.write_obj(addr, &0u32).is_ok()
+                && let Ok(key) = crate::futex::key(&self.mm, addr, false)
+            {
+                // Waiters that wait for a PI futex here refuse the wake-up.
+                let _ = self.kernel.futexes.wake(key, 1, u32::MAX);
             }
         }
         let remaining = self.thread_group.remove_thread(self.tid, status);
+        // Only now can no locker find this thread as an owner.
+        self.kernel.futexes.owner_died(self.tid);
         if self.tid != self.thread_group.pid {
             self.kernel.tree.free_tid(self.tid);
         }
