@@ -322,20 +322,28 @@ fn deliver(
         group.continue_all();
         group.discard_pending(STOP_SIGNALS);
     }
+    let queue = || {
+        let limit = group.limit(abi::resource::RLIMIT_SIGPENDING).rlim_cur;
+        let pending = if shared {
+            &group.shared_pending
+        } else {
+            &thread.pending
+        };
+        pending.enqueue(info, limit)
+    };
     let blocked = thread.signal_mask() & sig::sigmask(signo) != 0;
     match disposition(group.action(signo).handler, signo, blocked) {
+        // A stopped process takes a fatal signal only once continued
+        // (Linux's `wants_signal` skips stopped threads); SIGKILL alone
+        // ends it at once.
+        Disposition::Kill if signo != sig::SIGKILL && group.stopped_by().is_some() => queue()?,
         Disposition::Kill => group.exit_all(group.fatal_status(signo), signo),
         Disposition::Stop => {
             group.discard_pending(sig::sigmask(sig::SIGCONT));
             group.stop_all(signo);
         }
         Disposition::Queue => {
-            let limit = group.limit(abi::resource::RLIMIT_SIGPENDING).rlim_cur;
-            if shared {
-                group.shared_pending.enqueue(info, limit)?;
-            } else {
-                thread.pending.enqueue(info, limit)?;
-            }
+            queue()?;
             thread.notify_signal(signo);
         }
         Disposition::Discard => {}

@@ -268,9 +268,22 @@ fn sys_tgkill(task: &mut Task, args: &SyscallArgs) -> SyscallResult {
 
 /// Implements Linux `sigaltstack(2)`.
 fn sys_sigaltstack(task: &mut Task, args: &SyscallArgs) -> SyscallResult {
-    let old = task.altstack;
+    let on_stack = task.on_altstack(task.regs.rsp);
+    let mut old = task.altstack;
+    // Linux's sas_ss_flags: the mode is what the stack pointer shows;
+    // only SS_AUTODISARM is reported as set.
+    old.ss_flags = if old.ss_flags & SS_DISABLE.cast_signed() != 0 {
+        SS_DISABLE.cast_signed()
+    } else if on_stack {
+        SS_ONSTACK.cast_signed()
+    } else {
+        0
+    } | (old.ss_flags & SS_AUTODISARM.cast_signed());
     if args.addr(0) != 0 {
         let new: StackT = task.mm.read_obj(args.addr(0))?;
+        if on_stack {
+            return Err(Errno::EPERM);
+        }
         let flags = new.ss_flags.cast_unsigned();
         let mode = flags & !SS_AUTODISARM;
         if mode != 0 && mode != SS_DISABLE && mode != SS_ONSTACK {

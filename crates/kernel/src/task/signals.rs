@@ -26,10 +26,13 @@ const FIX_EFLAGS: u64 = 0x50dd5;
 const HANDLER_CLEARED_EFLAGS: u64 = 0x100 | 0x400 | 0x1_0000;
 
 impl Task {
-    /// Whether `sp` lies on the task's alternate signal stack.
-    fn on_altstack(&self, sp: u64) -> bool {
+    /// Whether `sp` lies on the task's alternate signal stack (never, for
+    /// an `SS_AUTODISARM` stack: Linux's `on_sig_stack`).
+    pub(crate) fn on_altstack(&self, sp: u64) -> bool {
         let st = &self.altstack;
-        st.ss_flags & SS_DISABLE.cast_signed() == 0 && sp > st.ss_sp && sp - st.ss_sp <= st.ss_size
+        st.ss_flags & (SS_DISABLE | abi::signal::SS_AUTODISARM).cast_signed() == 0
+            && sp > st.ss_sp
+            && sp - st.ss_sp <= st.ss_size
     }
 
     /// Acts on the signals that can be delivered now, before returning to
