@@ -9,7 +9,8 @@ use abi::Errno;
 use abi::signal::{SIGALRM, SIGRTMAX};
 use abi::sysno::*;
 use abi::time::{
-    CLOCK_BOOTTIME, CLOCK_MONOTONIC, CLOCK_REALTIME, TIMER_ABSTIME, Timespec, Timeval,
+    CLOCK_BOOTTIME, CLOCK_MONOTONIC, CLOCK_MONOTONIC_COARSE, CLOCK_REALTIME, TIMER_ABSTIME,
+    Timespec, Timeval,
 };
 
 use super::table::{Arg, Entry, Support, entry};
@@ -195,6 +196,14 @@ fn sys_setitimer(task: &mut Task, args: &SyscallArgs) -> SyscallResult {
                 .unwrap_or_default()
         }
         Itimer::Cpu(index) => {
+            // Linux's set_cpu_itimer adds a tick to the first expiry; the
+            // coarse clock's resolution is the host's tick.
+            let tick = duration_from_timespec(host::clock_getres(CLOCK_MONOTONIC_COARSE)?)?;
+            let value = if value.is_zero() {
+                value
+            } else {
+                value.saturating_add(tick)
+            };
             let now = task.process_cpu_times();
             let old = lock(&task.thread_group.cpu_timers).set(index, now, value, interval);
             task.thread_group.check_cpu_timers(&task.kernel.timers, now);
