@@ -261,7 +261,9 @@ impl Kernel {
         });
         let pgid = self.tree.pgid(1).unwrap_or(1);
         for group in &self.tree.process_group(pgid) {
-            crate::signal::send(group, signo);
+            // A signal from outside comes from the kernel, like a
+            // terminal's; standard ones always find queue room.
+            let _ = crate::signal::send(group, crate::signal::info(signo, abi::signal::SI_KERNEL));
         }
         fatal_to_init
     }

@@ -1,15 +1,19 @@
-//! Signal state: actions, masks and the default action of each signal.
+//! Signal state: actions, pending queues with their siginfo, and the
+//! default action of each signal.
 //!
 //! What sending a signal does (`send`, `send_to_thread`): end the thread
-//! group, stop or continue it, queue the signal for a handler, or discard
-//! it. Handlers run when the task next returns to the program
+//! group, stop or continue it, queue the signal (with the siginfo that
+//! names its sender) for a handler or a waiter, or discard it. Handlers run when the task next returns to the program
 //! (`task/signals.rs` builds the frames).
 
-use std::sync::Arc;
+use std::collections::VecDeque;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 
-use abi::signal::{self as sig, SigAction};
+use abi::signal::{self as sig, SigAction, SigInfo};
 
-use crate::task::{Task, TaskHandle, ThreadGroup};
+use crate::kernel::ExitStatus;
+use crate::task::{ChildChange, CpuTimes, Task, TaskHandle, ThreadGroup, lock};
 
 /// What a signal does when its action is `SIG_DFL`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -84,6 +88,160 @@ fn index(signo: u32) -> usize {
         .min(63)
 }
 
+/// Synchronous signals, which Linux dequeues before the others
+/// (`SYNCHRONOUS_MASK`).
+const SYNCHRONOUS: u64 = sig::sigmask(sig::SIGSEGV)
+    | sig::sigmask(sig::SIGBUS)
+    | sig::sigmask(sig::SIGILL)
+    | sig::sigmask(sig::SIGTRAP)
+    | sig::sigmask(sig::SIGFPE)
+    | sig::sigmask(sig::SIGSYS);
+
+/// Which of `ready` is taken first: a synchronous signal, else the lowest
+/// number (Linux's `next_signal`).
+pub fn next_signal(ready: u64) -> Option<u32> {
+    let pick = if ready & SYNCHRONOUS != 0 {
+        ready & SYNCHRONOUS
+    } else {
+        ready
+    };
+    (pick != 0).then(|| pick.trailing_zeros() + 1)
+}
+
+/// Signals sent and not yet taken (Linux's `struct sigpending`): one per
+/// thread, and one per process for process-directed signals. The bitmask
+/// can be read without the lock; the queue holds each signal's siginfo, in
+/// the order they came.
+#[derive(Debug, Default)]
+pub struct PendingSignals {
+    /// The signals with at least one queued entry, or whose siginfo was
+    /// lost to the queue limit.
+    mask: AtomicU64,
+    queue: Mutex<VecDeque<SigInfo>>,
+}
+
+/// Why [`PendingSignals::enqueue`] did not queue a real-time signal.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct QueueFull;
+
+impl PendingSignals {
+    /// The pending signals.
+    pub fn mask(&self) -> u64 {
+        self.mask.load(Ordering::SeqCst)
+    }
+
+    /// Queues `info`. A standard signal already pending is not queued
+    /// again (they coalesce); real-time signals queue, each with its
+    /// siginfo, up to `limit` entries (`RLIMIT_SIGPENDING`). Past it, a
+    /// real-time signal a program queued with its own siginfo is refused,
+    /// and any other signal stays pending without its siginfo, as in
+    /// Linux's `__send_signal_locked`.
+    ///
+    /// # Errors
+    /// [`QueueFull`] when the signal was refused.
+    pub fn enqueue(&self, info: SigInfo, limit: u64) -> Result<(), QueueFull> {
+        let signo = info.si_signo.cast_unsigned();
+        let bit = sig::sigmask(signo);
+        let mut queue = lock(&self.queue);
+        if signo < sig::SIGRTMIN && self.mask() & bit != 0 {
+            return Ok(());
+        }
+        // Standard signals from kill and the kernel always find room.
+        let overrides = signo < sig::SIGRTMIN && info.si_code >= 0;
+        if overrides || (queue.len() as u64) < limit {
+            queue.push_back(info);
+        } else if signo >= sig::SIGRTMIN && info.si_code != sig::SI_USER {
+            return Err(QueueFull);
+        }
+        self.mask.fetch_or(bit, Ordering::SeqCst);
+        Ok(())
+    }
+
+    /// Takes the first pending `signo`. Its siginfo is the queued one, or,
+    /// if that was lost to the queue limit, a bare `SI_USER` one.
+    fn dequeue(&self, signo: u32) -> Option<SigInfo> {
+        let bit = sig::sigmask(signo);
+        let mut queue = lock(&self.queue);
+        if self.mask() & bit == 0 {
+            return None;
+        }
+        let at = queue
+            .iter()
+            .position(|i| i.si_signo.cast_unsigned() == signo);
+        let info = at.and_then(|at| queue.remove(at)).unwrap_or(SigInfo {
+            si_signo: signo.cast_signed(),
+            si_code: sig::SI_USER,
+            ..SigInfo::default()
+        });
+        if !queue.iter().any(|i| i.si_signo.cast_unsigned() == signo) {
+            self.mask.fetch_and(!bit, Ordering::SeqCst);
+        }
+        Some(info)
+    }
+
+    /// Drops every pending signal of `set`.
+    pub fn discard(&self, set: u64) {
+        let mut queue = lock(&self.queue);
+        queue.retain(|i| sig::sigmask(i.si_signo.cast_unsigned()) & set == 0);
+        self.mask.fetch_and(!set, Ordering::SeqCst);
+    }
+}
+
+/// Takes the next signal of `allowed` pending for a thread: its own
+/// before its process's, each in [`next_signal`] order (Linux's
+/// `dequeue_signal`).
+pub fn dequeue(own: &PendingSignals, shared: &PendingSignals, allowed: u64) -> Option<SigInfo> {
+    [own, shared].into_iter().find_map(|pending| {
+        next_signal(pending.mask() & allowed).and_then(|signo| pending.dequeue(signo))
+    })
+}
+
+/// A siginfo with only the signal number and code (`si_errno` 0).
+pub fn info(signo: u32, code: i32) -> SigInfo {
+    SigInfo {
+        si_signo: signo.cast_signed(),
+        si_code: code,
+        ..SigInfo::default()
+    }
+}
+
+/// The siginfo of a signal a process sent (`kill`, `tkill`, or the kernel
+/// on its behalf): `_kill`'s `si_pid` and `si_uid`.
+pub fn info_from(signo: u32, code: i32, pid: i32, uid: u32) -> SigInfo {
+    let mut info = info(signo, code);
+    info.fields[0] = u64::from(pid.cast_unsigned()) | (u64::from(uid) << 32);
+    info
+}
+
+/// The siginfo of a SIGCHLD-style report about child `pid`: `_sigchld`'s
+/// `si_pid`, `si_uid`, `si_status`, `si_utime` and `si_stime` (in clock
+/// ticks).
+pub fn child_info(signo: u32, change: ChildChange, pid: i32, uid: u32, cpu: CpuTimes) -> SigInfo {
+    let (code, status) = match change {
+        ChildChange::Exited(ExitStatus::Exited(code)) => (CLD_EXITED, i32::from(code)),
+        ChildChange::Exited(ExitStatus::Signaled { signo, core: false }) => {
+            (CLD_KILLED, signo.cast_signed())
+        }
+        ChildChange::Exited(ExitStatus::Signaled { signo, core: true }) => {
+            (CLD_DUMPED, signo.cast_signed())
+        }
+        ChildChange::Stopped(signo) => (CLD_STOPPED, signo.cast_signed()),
+        ChildChange::Continued => (CLD_CONTINUED, sig::SIGCONT.cast_signed()),
+    };
+    let mut info = info_from(signo, code, pid, uid);
+    info.fields[1] = u64::from(status.cast_unsigned());
+    info.fields[2] = cpu.user.as_millis() as u64 / 10;
+    info.fields[3] = cpu.system.as_millis() as u64 / 10;
+    info
+}
+
+// include/uapi/asm-generic/siginfo.h: SIGCHLD si_codes
+const CLD_EXITED: i32 = 1;
+const CLD_KILLED: i32 = 2;
+const CLD_DUMPED: i32 = 3;
+const CLD_STOPPED: i32 = 5;
+const CLD_CONTINUED: i32 = 6;
+
 /// What sending `signo` to a task does now, given its action and mask.
 fn disposition(handler: u64, signo: u32, blocked: bool) -> Disposition {
     use abi::signal::{SIG_DFL, SIG_IGN, SIGKILL};
@@ -93,11 +251,13 @@ fn disposition(handler: u64, signo: u32, blocked: bool) -> Disposition {
     if signo == abi::signal::SIGSTOP {
         return Disposition::Stop;
     }
-    if handler == SIG_IGN {
-        return Disposition::Discard;
-    }
+    // A blocked signal is queued even if ignored: the action may change
+    // before it is unblocked.
     if blocked {
         return Disposition::Queue;
+    }
+    if handler == SIG_IGN {
+        return Disposition::Discard;
     }
     if handler != SIG_DFL {
         // The task runs the handler when it next returns to the program.
@@ -119,70 +279,112 @@ enum Disposition {
     Discard,
 }
 
-/// Sends `signo` (1..=64) to the process `group`: to a thread that does
-/// not block it. A fatal default action ends the whole group.
-pub fn send(group: &ThreadGroup, signo: u32) {
-    if let Some(thread) = group.thread_for_signal(signo) {
-        send_to_thread(group, &thread, signo);
-    }
+/// The stop signals a SIGCONT cancels.
+const STOP_SIGNALS: u64 = sig::sigmask(sig::SIGSTOP)
+    | sig::sigmask(sig::SIGTSTP)
+    | sig::sigmask(sig::SIGTTIN)
+    | sig::sigmask(sig::SIGTTOU);
+
+/// Sends the signal `info` describes to the process `group` (Linux's
+/// `group_send_sig_info`): it is queued on the process and a thread that
+/// does not block it is woken to take it. A fatal default action ends the
+/// whole group at once.
+///
+/// # Errors
+/// [`QueueFull`] for a program-queued real-time signal past the limit.
+pub fn send(group: &ThreadGroup, info: SigInfo) -> Result<(), QueueFull> {
+    let Some(thread) = group.thread_for_signal(info.si_signo.cast_unsigned()) else {
+        return Ok(());
+    };
+    deliver(group, &thread, info, true)
 }
 
-/// Sends `signo` (1..=64) to one thread of `group` (`tgkill`).
-pub fn send_to_thread(group: &ThreadGroup, thread: &Arc<TaskHandle>, signo: u32) {
-    if signo == abi::signal::SIGCONT {
+/// Sends the signal `info` describes to one thread of `group` (`tgkill`).
+///
+/// # Errors
+/// As [`send`].
+pub fn send_to_thread(
+    group: &ThreadGroup,
+    thread: &Arc<TaskHandle>,
+    info: SigInfo,
+) -> Result<(), QueueFull> {
+    deliver(group, thread, info, false)
+}
+
+fn deliver(
+    group: &ThreadGroup,
+    thread: &Arc<TaskHandle>,
+    info: SigInfo,
+    shared: bool,
+) -> Result<(), QueueFull> {
+    let signo = info.si_signo.cast_unsigned();
+    if signo == sig::SIGCONT {
         group.continue_all();
-        // A continue cancels pending stops, and a stop pending continues.
-        for stop in [
-            abi::signal::SIGTSTP,
-            abi::signal::SIGTTIN,
-            abi::signal::SIGTTOU,
-        ] {
-            thread.take_pending(abi::signal::sigmask(stop));
-        }
+        group.discard_pending(STOP_SIGNALS);
     }
-    let blocked = thread.signal_mask() & abi::signal::sigmask(signo) != 0;
+    let queue = || {
+        let limit = group.limit(abi::resource::RLIMIT_SIGPENDING).rlim_cur;
+        let pending = if shared {
+            &group.shared_pending
+        } else {
+            &thread.pending
+        };
+        pending.enqueue(info, limit)
+    };
+    let blocked = thread.signal_mask() & sig::sigmask(signo) != 0;
     match disposition(group.action(signo).handler, signo, blocked) {
-        Disposition::Kill => {
-            let core = default_action(signo) == DefaultAction::Core;
-            group.exit_all(crate::kernel::ExitStatus::Signaled { signo, core }, signo);
-        }
+        // A stopped process takes a fatal signal only once continued
+        // (Linux's `wants_signal` skips stopped threads); SIGKILL alone
+        // ends it at once.
+        Disposition::Kill if signo != sig::SIGKILL && group.stopped_by().is_some() => queue()?,
+        Disposition::Kill => group.exit_all(group.fatal_status(signo), signo),
         Disposition::Stop => {
-            thread.take_pending(abi::signal::sigmask(abi::signal::SIGCONT));
+            group.discard_pending(sig::sigmask(sig::SIGCONT));
             group.stop_all(signo);
         }
-        Disposition::Queue => thread.queue_signal(signo),
+        Disposition::Queue => {
+            queue()?;
+            thread.notify_signal(signo);
+        }
         Disposition::Discard => {}
     }
+    Ok(())
 }
 
-/// Acts on the signals queued for `task` that its mask no longer blocks.
+/// Acts on the signals queued for `task` that its mask no longer blocks
+/// and whose action needs no handler: a kill, a stop, or nothing.
 pub fn act_on_pending(task: &Task) {
     let handle = task.handle();
-    let ready = handle.pending_signals() & !handle.signal_mask();
-    for signo in (1..=abi::signal::SIGRTMAX).filter(|&s| ready & abi::signal::sigmask(s) != 0) {
-        match disposition(task.thread_group.action(signo).handler, signo, false) {
+    let group = &task.thread_group;
+    loop {
+        let ready = handle.pending_signals() & !handle.signal_mask();
+        let actionable = (1..=sig::SIGRTMAX)
+            .filter(|&s| ready & sig::sigmask(s) != 0)
+            .find(|&s| disposition(group.action(s).handler, s, false) != Disposition::Queue);
+        let Some(signo) = actionable else {
+            return;
+        };
+        let set = sig::sigmask(signo);
+        handle.pending.discard(set);
+        group.shared_pending.discard(set);
+        match disposition(group.action(signo).handler, signo, false) {
             Disposition::Kill => {
-                handle.take_pending(abi::signal::sigmask(signo));
-                let core = default_action(signo) == DefaultAction::Core;
-                task.thread_group
-                    .exit_all(crate::kernel::ExitStatus::Signaled { signo, core }, signo);
+                group.exit_all(group.fatal_status(signo), signo);
+                return;
             }
-            Disposition::Discard => {
-                handle.take_pending(abi::signal::sigmask(signo));
-            }
-            Disposition::Stop => {
-                handle.take_pending(abi::signal::sigmask(signo));
-                task.thread_group.stop_all(signo);
-            }
-            Disposition::Queue => {}
+            Disposition::Stop => group.stop_all(signo),
+            Disposition::Discard | Disposition::Queue => {}
         }
     }
 }
 
 /// Sends `signo` to the calling task's own process, as a file operation
-/// does (a write to a pipe without readers raises SIGPIPE).
+/// does (a write to a pipe without readers raises SIGPIPE): to the
+/// calling thread, as from itself.
 pub fn raise(signo: u32) {
     if let Some((group, handle)) = crate::task::current_process() {
-        send_to_thread(&group, &handle, signo);
+        let info = info_from(signo, sig::SI_USER, group.pid, 0);
+        // A standard signal from the kernel is never refused.
+        let _ = send_to_thread(&group, &handle, info);
     }
 }

@@ -16,7 +16,7 @@ use abi::capability::{
 use abi::resource::Rusage;
 use abi::sched::{SCHED_BATCH, SCHED_FIFO, SCHED_IDLE, SCHED_NORMAL, SCHED_RR};
 use abi::sysno::*;
-use abi::time::{Timeval, Tms};
+use abi::time::Tms;
 
 use super::table::{Arg, Entry, Support, entry};
 use super::time::timeval_from_duration;
@@ -125,7 +125,7 @@ pub(super) const SYSCALLS: &[Entry] = &[
         sys_getrusage,
         &[Arg::Int, Arg::Ptr],
         Support::Partial,
-        "times are the sentry thread's CPU time; fault and context-switch counts are zero",
+        "times are the sentry's accounting (`CpuTimes`); children's times, fault and context-switch counts are zero",
     ),
     entry(
         SYS_TIMES,
@@ -270,19 +270,19 @@ fn sys_setpriority(task: &mut Task, args: &SyscallArgs) -> SyscallResult {
     Ok(0)
 }
 
-fn timeval(micros: u64) -> Timeval {
-    timeval_from_duration(std::time::Duration::from_micros(micros))
-}
-
 /// Implements Linux `getrusage(2)`.
 fn sys_getrusage(task: &mut Task, args: &SyscallArgs) -> SyscallResult {
     let who = args.i32(0);
     let usage = match who {
         abi::resource::RUSAGE_SELF | abi::resource::RUSAGE_THREAD => {
-            let (user, system) = host::thread_cpu_micros();
+            let cpu = if who == abi::resource::RUSAGE_SELF {
+                task.process_cpu_times()
+            } else {
+                task.thread_cpu_times()
+            };
             Rusage {
-                ru_utime: timeval(user),
-                ru_stime: timeval(system),
+                ru_utime: timeval_from_duration(cpu.user),
+                ru_stime: timeval_from_duration(cpu.system),
                 ..Rusage::default()
             }
         }
@@ -297,11 +297,13 @@ fn sys_getrusage(task: &mut Task, args: &SyscallArgs) -> SyscallResult {
 /// point (the sandbox's start).
 fn sys_times(task: &mut Task, args: &SyscallArgs) -> SyscallResult {
     if args.addr(0) != 0 {
-        let (user, system) = host::thread_cpu_micros();
-        let ticks = |us: u64| i64::try_from(us).unwrap_or(i64::MAX) * USER_HZ / 1_000_000;
+        let cpu = task.process_cpu_times();
+        let ticks = |t: std::time::Duration| {
+            i64::try_from(t.as_millis()).unwrap_or(i64::MAX) * USER_HZ / 1000
+        };
         let tms = Tms {
-            tms_utime: ticks(user),
-            tms_stime: ticks(system),
+            tms_utime: ticks(cpu.user),
+            tms_stime: ticks(cpu.system),
             tms_cutime: 0,
             tms_cstime: 0,
         };

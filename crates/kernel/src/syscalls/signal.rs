@@ -7,9 +7,9 @@
 use abi::Errno;
 use abi::signal::{
     MINSIGSTKSZ, SA_EXPOSE_TAGBITS, SA_NOCLDSTOP, SA_NOCLDWAIT, SA_NODEFER, SA_ONSTACK,
-    SA_RESETHAND, SA_RESTART, SA_RESTORER, SA_SIGINFO, SIG_BLOCK, SIG_SETMASK, SIG_UNBLOCK,
-    SIGKILL, SIGSET_SIZE, SIGSTOP, SS_AUTODISARM, SS_DISABLE, SS_ONSTACK, SigAction, StackT,
-    UNBLOCKABLE,
+    SA_RESETHAND, SA_RESTART, SA_RESTORER, SA_SIGINFO, SI_TKILL, SI_USER, SIG_BLOCK, SIG_SETMASK,
+    SIG_UNBLOCK, SIGKILL, SIGSET_SIZE, SIGSTOP, SS_AUTODISARM, SS_DISABLE, SS_ONSTACK, SigAction,
+    SigInfo, StackT, UNBLOCKABLE,
 };
 use abi::sysno::*;
 
@@ -56,22 +56,22 @@ pub(super) const SYSCALLS: &[Entry] = &[
         SYS_KILL,
         sys_kill,
         &[Arg::Int, Arg::Signal],
-        Support::Partial,
-        "siginfo does not name the sender",
+        Support::Full,
+        "",
     ),
     entry(
         SYS_TKILL,
         sys_tkill,
         &[Arg::Int, Arg::Signal],
-        Support::Partial,
-        "as kill",
+        Support::Full,
+        "",
     ),
     entry(
         SYS_TGKILL,
         sys_tgkill,
         &[Arg::Int, Arg::Int, Arg::Signal],
-        Support::Partial,
-        "as kill",
+        Support::Full,
+        "",
     ),
     entry(
         SYS_SIGALTSTACK,
@@ -98,15 +98,15 @@ pub(super) const SYSCALLS: &[Entry] = &[
         SYS_RT_SIGTIMEDWAIT,
         sys_rt_sigtimedwait,
         &[Arg::Ptr, Arg::Ptr, Arg::Ptr, Arg::Len],
-        Support::Partial,
-        "the siginfo returned has the signal number and SI_USER, not the sender's details",
+        Support::Full,
+        "",
     ),
     entry(
         SYS_RT_SIGQUEUEINFO,
         sys_rt_sigqueueinfo,
         &[Arg::Int, Arg::Signal, Arg::Ptr],
         Support::Partial,
-        "the signal is delivered; its si_value does not reach the receiver yet",
+        "RLIMIT_SIGPENDING counts per process, not per user",
     ),
     entry(
         SYS_RT_TGSIGQUEUEINFO,
@@ -179,14 +179,15 @@ fn sys_rt_sigprocmask(task: &mut Task, args: &SyscallArgs) -> SyscallResult {
     Ok(0)
 }
 
-/// Implements Linux `rt_sigpending(2)`: the queued signals the mask blocks
-/// (and, until handlers can run, those waiting for one).
+/// Implements Linux `rt_sigpending(2)`: the pending signals (the thread's
+/// and the process's) that the mask blocks.
 fn sys_rt_sigpending(task: &mut Task, args: &SyscallArgs) -> SyscallResult {
     if args.u64(1) > SIGSET_SIZE {
         return Err(Errno::EINVAL);
     }
     let len = usize::try_from(args.u64(1)).map_err(|_| Errno::EINVAL)?;
-    let pending = task.handle().pending_signals().to_ne_bytes();
+    let handle = task.handle();
+    let pending = (handle.pending_signals() & handle.signal_mask()).to_ne_bytes();
     task.mm.copy_out(args.addr(0), &pending[..len])?;
     Ok(0)
 }
@@ -200,6 +201,13 @@ fn signal_number(raw: u64) -> Result<u32, Errno> {
     }
 }
 
+/// The siginfo of a signal the calling task sends with `code` (`kill`:
+/// SI_USER, `tkill`: SI_TKILL): it names the sender. The sandbox has one
+/// pid namespace, so the sender's pid is the same for every receiver.
+fn sender_info(task: &Task, signo: u32, code: i32) -> SigInfo {
+    signal::info_from(signo, code, task.thread_group.pid, task.creds.uid)
+}
+
 /// Implements Linux `kill(2)`. Every process of the sandbox may signal
 /// every other: the sandbox runs one user's programs.
 fn sys_kill(task: &mut Task, args: &SyscallArgs) -> SyscallResult {
@@ -210,15 +218,24 @@ fn sys_kill(task: &mut Task, args: &SyscallArgs) -> SyscallResult {
     }
     let targets = task.kernel.tree.kill_targets(task.thread_group.pid, pid)?;
     if signo != 0 {
+        let info = sender_info(task, signo, SI_USER);
         for group in &targets {
-            signal::send(group, signo);
+            // kill's siginfo may be lost to the queue limit, never refused.
+            let _ = signal::send(group, info);
         }
     }
     Ok(0)
 }
 
-/// Sends to one thread, named by its tid (and, for tgkill, its process).
-fn signal_thread(task: &Task, tgid: Option<i32>, tid: i32, raw: u64) -> SyscallResult {
+/// Sends to one thread, named by its tid (and, for tgkill, its process),
+/// the signal `raw` with the siginfo `make_info` builds from its number.
+fn signal_thread(
+    task: &Task,
+    tgid: Option<i32>,
+    tid: i32,
+    raw: u64,
+    make_info: impl FnOnce(u32) -> SigInfo,
+) -> SyscallResult {
     let signo = signal_number(raw)?;
     if tid <= 0 || tgid.is_some_and(|g| g <= 0) {
         return Err(Errno::EINVAL);
@@ -230,26 +247,43 @@ fn signal_thread(task: &Task, tgid: Option<i32>, tid: i32, raw: u64) -> SyscallR
     .ok_or(Errno::ESRCH)?;
     let thread = group.thread(tid).ok_or(Errno::ESRCH)?;
     if signo != 0 {
-        signal::send_to_thread(&group, &thread, signo);
+        signal::send_to_thread(&group, &thread, make_info(signo)).map_err(|_| Errno::EAGAIN)?;
     }
     Ok(0)
 }
 
 /// Implements Linux `tkill(2)`.
 fn sys_tkill(task: &mut Task, args: &SyscallArgs) -> SyscallResult {
-    signal_thread(task, None, args.i32(0), args.u64(1))
+    signal_thread(task, None, args.i32(0), args.u64(1), |signo| {
+        sender_info(task, signo, SI_TKILL)
+    })
 }
 
 /// Implements Linux `tgkill(2)`.
 fn sys_tgkill(task: &mut Task, args: &SyscallArgs) -> SyscallResult {
-    signal_thread(task, Some(args.i32(0)), args.i32(1), args.u64(2))
+    signal_thread(task, Some(args.i32(0)), args.i32(1), args.u64(2), |signo| {
+        sender_info(task, signo, SI_TKILL)
+    })
 }
 
 /// Implements Linux `sigaltstack(2)`.
 fn sys_sigaltstack(task: &mut Task, args: &SyscallArgs) -> SyscallResult {
-    let old = task.altstack;
+    let on_stack = task.on_altstack(task.regs.rsp);
+    let mut old = task.altstack;
+    // Linux's sas_ss_flags: the mode is what the stack pointer shows;
+    // only SS_AUTODISARM is reported as set.
+    old.ss_flags = if old.ss_flags & SS_DISABLE.cast_signed() != 0 {
+        SS_DISABLE.cast_signed()
+    } else if on_stack {
+        SS_ONSTACK.cast_signed()
+    } else {
+        0
+    } | (old.ss_flags & SS_AUTODISARM.cast_signed());
     if args.addr(0) != 0 {
         let new: StackT = task.mm.read_obj(args.addr(0))?;
+        if on_stack {
+            return Err(Errno::EPERM);
+        }
         let flags = new.ss_flags.cast_unsigned();
         let mode = flags & !SS_AUTODISARM;
         if mode != 0 && mode != SS_DISABLE && mode != SS_ONSTACK {
@@ -359,11 +393,8 @@ fn sys_rt_sigtimedwait(task: &mut Task, args: &SyscallArgs) -> SyscallResult {
     handle.set_awaited(set);
     let taken = loop {
         handle.prepare_to_block();
-        let ready = handle.pending_signals() & set;
-        if ready != 0 {
-            let signo = ready.trailing_zeros() + 1;
-            handle.take_pending(abi::signal::sigmask(signo));
-            break Ok(signo);
+        if let Some(info) = handle.dequeue_signal(set) {
+            break Ok(info);
         }
         match handle.block(deadline) {
             Wakeup::TimedOut => break Err(Errno::EAGAIN),
@@ -374,43 +405,41 @@ fn sys_rt_sigtimedwait(task: &mut Task, args: &SyscallArgs) -> SyscallResult {
         }
     };
     handle.set_awaited(0);
-    let signo = taken?;
+    let info = taken?;
     if args.addr(1) != 0 {
-        let info = abi::signal::SigInfo {
-            si_signo: signo.cast_signed(),
-            si_code: abi::signal::SI_USER,
-            ..abi::signal::SigInfo::default()
-        };
         task.mm.write_obj(args.addr(1), &info)?;
     }
-    Ok(u64::from(signo))
+    Ok(u64::from(info.si_signo.cast_unsigned()))
 }
 
-/// The checks of `rt_sigqueueinfo`/`rt_tgsigqueueinfo`: a program may not
-/// forge a kernel-generated or `tkill` siginfo for another process.
-fn check_queued_info(task: &Task, target: i32, info_addr: u64) -> Result<(), Errno> {
-    let info: abi::signal::SigInfo = task.mm.read_obj(info_addr)?;
-    if (info.si_code >= 0 || info.si_code == abi::signal::SI_TKILL)
-        && target != task.thread_group.pid
-    {
+/// Reads the siginfo of `rt_sigqueueinfo`/`rt_tgsigqueueinfo` and checks
+/// it: a program may not forge a kernel-generated or `kill`/`tkill`
+/// siginfo for anyone but itself (`target` is compared with the caller's
+/// tid, as Linux does).
+fn queued_info(task: &Task, target: i32, info_addr: u64) -> Result<SigInfo, Errno> {
+    let info: SigInfo = task.mm.read_obj(info_addr)?;
+    if (info.si_code >= 0 || info.si_code == SI_TKILL) && target != task.tid {
         return Err(Errno::EPERM);
     }
-    Ok(())
+    Ok(info)
 }
 
-/// Implements Linux `rt_sigqueueinfo(2)`. The siginfo is checked; the
-/// receiver sees the signal, but not the sender's `si_value` (queued
-/// signals carry no siginfo yet).
+/// Implements Linux `rt_sigqueueinfo(2)`: the program's siginfo (with
+/// `si_signo` set to the signal) reaches the receiver as it is.
 fn sys_rt_sigqueueinfo(task: &mut Task, args: &SyscallArgs) -> SyscallResult {
     let signo = signal_number(args.u64(1))?;
     let pid = args.i32(0);
     if pid <= 0 {
         return Err(Errno::ESRCH);
     }
-    check_queued_info(task, pid, args.addr(2))?;
+    let info = queued_info(task, pid, args.addr(2))?;
     let group = task.kernel.tree.group(pid).ok_or(Errno::ESRCH)?;
     if signo != 0 {
-        signal::send(&group, signo);
+        let info = SigInfo {
+            si_signo: signo.cast_signed(),
+            ..info
+        };
+        signal::send(&group, info).map_err(|_| Errno::EAGAIN)?;
     }
     Ok(0)
 }
@@ -421,6 +450,9 @@ fn sys_rt_tgsigqueueinfo(task: &mut Task, args: &SyscallArgs) -> SyscallResult {
     if tgid <= 0 || tid <= 0 {
         return Err(Errno::EINVAL);
     }
-    check_queued_info(task, tgid, args.addr(3))?;
-    signal_thread(task, Some(tgid), tid, args.u64(2))
+    let info = queued_info(task, tgid, args.addr(3))?;
+    signal_thread(task, Some(tgid), tid, args.u64(2), |signo| SigInfo {
+        si_signo: signo.cast_signed(),
+        ..info
+    })
 }

@@ -7,7 +7,7 @@ use abi::Errno;
 use abi::sysno::*;
 use abi::time::{
     CLOCK_BOOTTIME, CLOCK_MONOTONIC, CLOCK_PROCESS_CPUTIME_ID, CLOCK_REALTIME, CLOCK_TAI,
-    NSEC_PER_SEC, TIMER_ABSTIME, Timespec, Timeval, Timezone,
+    CLOCK_THREAD_CPUTIME_ID, NSEC_PER_SEC, TIMER_ABSTIME, Timespec, Timeval, Timezone,
 };
 
 use super::table::{Arg, Entry, Support, entry};
@@ -21,15 +21,15 @@ pub(super) const SYSCALLS: &[Entry] = &[
         SYS_CLOCK_GETTIME,
         sys_clock_gettime,
         &[Arg::Int, Arg::Ptr],
-        Support::Partial,
-        "CPU-time clocks measure the sentry's thread; per-pid CPU clocks (negative ids) give EINVAL",
+        Support::Full,
+        "",
     ),
     entry(
         SYS_CLOCK_GETRES,
         sys_clock_getres,
         &[Arg::Int, Arg::Ptr],
         Support::Partial,
-        "as clock_gettime",
+        "every CPU-time clock reports 1 ns, where Linux gives a tick for PROF and VIRT ones",
     ),
     entry(
         SYS_GETTIMEOFDAY,
@@ -56,8 +56,8 @@ pub(super) const SYSCALLS: &[Entry] = &[
 ];
 
 /// A clock id from the program: one of the fixed clocks (`MAX_CLOCKS` is 16;
-/// 10 was CLOCK_SGI_CYCLE and is gone). The per-pid CPU clocks (negative
-/// ids) are not served.
+/// 10 was CLOCK_SGI_CYCLE and is gone). The CPU-time clocks are served by
+/// [`cpu_clock`] first.
 fn clock_id(raw: i32) -> Result<u32, Errno> {
     match u32::try_from(raw) {
         Ok(id @ (0..=9 | 11)) => Ok(id),
@@ -65,16 +65,68 @@ fn clock_id(raw: i32) -> Result<u32, Errno> {
     }
 }
 
+// include/linux/posix-timers_types.h: a CPU clock id is
+// `~pid << 3 | perthread << 2 | which`.
+const CPUCLOCK_VIRT: i32 = 1;
+const CPUCLOCK_WHICH_MASK: i32 = 3;
+const CPUCLOCK_PERTHREAD_MASK: i32 = 4;
+const CPUCLOCK_MAX: i32 = 3;
+
+/// The value of a CPU-time clock, from the sentry's accounting
+/// (`CpuTimes`): CLOCK_PROCESS_CPUTIME_ID, CLOCK_THREAD_CPUTIME_ID, and
+/// the clocks of a process or a thread of the caller's process named by a
+/// negative id (`clock_getcpuclockid(3)`). `None` for the other clocks.
+fn cpu_clock(task: &Task, raw: i32) -> Result<Option<Duration>, Errno> {
+    let (times, which) = match u32::try_from(raw) {
+        Ok(CLOCK_PROCESS_CPUTIME_ID) => (task.process_cpu_times(), 0),
+        Ok(CLOCK_THREAD_CPUTIME_ID) => (task.thread_cpu_times(), 0),
+        Ok(_) => return Ok(None),
+        Err(_) => {
+            let which = raw & CPUCLOCK_WHICH_MASK;
+            if which == CPUCLOCK_MAX {
+                return Err(Errno::EINVAL);
+            }
+            let pid = !(raw >> 3);
+            let times = if raw & CPUCLOCK_PERTHREAD_MASK != 0 {
+                if pid == 0 || pid == task.tid {
+                    task.thread_cpu_times()
+                } else {
+                    let thread = task.thread_group.thread(pid).ok_or(Errno::EINVAL)?;
+                    task.refresh_system_time();
+                    thread.cpu_times()
+                }
+            } else if pid == 0 || pid == task.thread_group.pid {
+                task.process_cpu_times()
+            } else {
+                let group = task.kernel.tree.group(pid).ok_or(Errno::EINVAL)?;
+                group.cpu_times()
+            };
+            (times, which)
+        }
+    };
+    Ok(Some(if which == CPUCLOCK_VIRT {
+        times.user
+    } else {
+        times.total()
+    }))
+}
+
 /// Implements Linux `clock_gettime(2)`.
 fn sys_clock_gettime(task: &mut Task, args: &SyscallArgs) -> SyscallResult {
-    let now = host::clock_gettime(clock_id(args.i32(0))?)?;
+    let now = match cpu_clock(task, args.i32(0))? {
+        Some(time) => timespec_from_duration(time),
+        None => host::clock_gettime(clock_id(args.i32(0))?)?,
+    };
     task.mm.write_obj(args.addr(1), &now)?;
     Ok(0)
 }
 
 /// Implements Linux `clock_getres(2)`; a NULL `res` only checks the clock.
 fn sys_clock_getres(task: &mut Task, args: &SyscallArgs) -> SyscallResult {
-    let res = host::clock_getres(clock_id(args.i32(0))?)?;
+    let res = match cpu_clock(task, args.i32(0))? {
+        Some(_) => timespec_from_duration(Duration::from_nanos(1)),
+        None => host::clock_getres(clock_id(args.i32(0))?)?,
+    };
     if args.addr(1) != 0 {
         task.mm.write_obj(args.addr(1), &res)?;
     }

@@ -9,7 +9,8 @@ use abi::Errno;
 use abi::signal::{SIGALRM, SIGRTMAX};
 use abi::sysno::*;
 use abi::time::{
-    CLOCK_BOOTTIME, CLOCK_MONOTONIC, CLOCK_REALTIME, TIMER_ABSTIME, Timespec, Timeval,
+    CLOCK_BOOTTIME, CLOCK_MONOTONIC, CLOCK_MONOTONIC_COARSE, CLOCK_REALTIME, TIMER_ABSTIME,
+    Timespec, Timeval,
 };
 
 use super::table::{Arg, Entry, Support, entry};
@@ -35,23 +36,22 @@ pub(super) const SYSCALLS: &[Entry] = &[
         SYS_SETITIMER,
         sys_setitimer,
         &[Arg::Int, Arg::Ptr, Arg::Ptr],
-        Support::Partial,
-        "ITIMER_REAL only: the CPU-time timers (VIRTUAL, PROF) give EINVAL",
+        Support::Full,
+        "",
     ),
     entry(
         SYS_GETITIMER,
         sys_getitimer,
         &[Arg::Int, Arg::Ptr],
-        Support::Partial,
-        "as setitimer",
+        Support::Full,
+        "",
     ),
     entry(
         SYS_TIMER_CREATE,
         sys_timer_create,
         &[Arg::Int, Arg::Ptr, Arg::Ptr],
         Support::Partial,
-        "REALTIME, MONOTONIC and BOOTTIME clocks; SIGEV_SIGNAL, SIGEV_NONE and SIGEV_THREAD_ID; \
-         the signal's siginfo does not carry the timer id or value",
+        "REALTIME, MONOTONIC and BOOTTIME clocks; SIGEV_SIGNAL, SIGEV_NONE and SIGEV_THREAD_ID",
     ),
     entry(
         SYS_TIMER_SETTIME,
@@ -124,6 +124,7 @@ fn itimer_real(task: &Task) -> u64 {
         task.kernel.timers.create(
             TimerTarget::Process(Arc::downgrade(&task.thread_group)),
             SIGALRM,
+            None,
         )
     })
 }
@@ -148,11 +149,21 @@ fn sys_alarm(task: &mut Task, args: &SyscallArgs) -> SyscallResult {
     Ok(secs)
 }
 
-fn check_which(which: u32) -> Result<(), Errno> {
+/// Which interval timer `which` names: ITIMER_REAL, or a CPU-time timer
+/// (0: ITIMER_VIRTUAL, 1: ITIMER_PROF).
+enum Itimer {
+    Real,
+    Cpu(usize),
+}
+
+fn itimer_which(which: u32) -> Result<Itimer, Errno> {
     match which {
-        ITIMER_REAL => Ok(()),
-        ITIMER_VIRTUAL | ITIMER_PROF => Err(Errno::EINVAL),
-        _ => Err(Errno::EINVAL),
+        ITIMER_REAL => Ok(Itimer::Real),
+        w => [ITIMER_VIRTUAL, ITIMER_PROF]
+            .iter()
+            .position(|&c| c == w)
+            .map(Itimer::Cpu)
+            .ok_or(Errno::EINVAL),
     }
 }
 
@@ -164,9 +175,10 @@ fn write_itimerval(task: &Task, addr: u64, setting: TimerSetting) -> Result<(), 
     task.mm.write_obj(addr, &value)
 }
 
-/// Implements Linux `setitimer(2)`; a NULL new value disarms.
+/// Implements Linux `setitimer(2)`; a NULL new value disarms. The
+/// CPU-time timers count the CPU time the sentry accounts (`CpuTimes`).
 fn sys_setitimer(task: &mut Task, args: &SyscallArgs) -> SyscallResult {
-    check_which(args.u32(0))?;
+    let which = itimer_which(args.u32(0))?;
     let new = match args.addr(1) {
         0 => Itimerval::default(),
         addr => task.mm.read_obj(addr)?,
@@ -175,12 +187,29 @@ fn sys_setitimer(task: &mut Task, args: &SyscallArgs) -> SyscallResult {
         duration_from_timeval(new.it_value)?,
         duration_from_timeval(new.it_interval)?,
     );
-    let id = itimer_real(task);
-    let old = task
-        .kernel
-        .timers
-        .set(id, value, interval)
-        .unwrap_or_default();
+    let old = match which {
+        Itimer::Real => {
+            let id = itimer_real(task);
+            task.kernel
+                .timers
+                .set(id, value, interval)
+                .unwrap_or_default()
+        }
+        Itimer::Cpu(index) => {
+            // Linux's set_cpu_itimer adds a tick to the first expiry; the
+            // coarse clock's resolution is the host's tick.
+            let tick = duration_from_timespec(host::clock_getres(CLOCK_MONOTONIC_COARSE)?)?;
+            let value = if value.is_zero() {
+                value
+            } else {
+                value.saturating_add(tick)
+            };
+            let now = task.process_cpu_times();
+            let old = lock(&task.thread_group.cpu_timers).set(index, now, value, interval);
+            task.thread_group.check_cpu_timers(&task.kernel.timers, now);
+            old
+        }
+    };
     if args.addr(2) != 0 {
         write_itimerval(task, args.addr(2), old)?;
     }
@@ -189,9 +218,16 @@ fn sys_setitimer(task: &mut Task, args: &SyscallArgs) -> SyscallResult {
 
 /// Implements Linux `getitimer(2)`.
 fn sys_getitimer(task: &mut Task, args: &SyscallArgs) -> SyscallResult {
-    check_which(args.u32(0))?;
-    let id = itimer_real(task);
-    let setting = task.kernel.timers.get(id).unwrap_or_default();
+    let setting = match itimer_which(args.u32(0))? {
+        Itimer::Real => {
+            let id = itimer_real(task);
+            task.kernel.timers.get(id).unwrap_or_default()
+        }
+        Itimer::Cpu(index) => {
+            let now = task.process_cpu_times();
+            lock(&task.thread_group.cpu_timers).get(index, now)
+        }
+    };
     write_itimerval(task, args.addr(1), setting)?;
     Ok(0)
 }
@@ -243,12 +279,20 @@ fn sys_timer_create(task: &mut Task, args: &SyscallArgs) -> SyscallResult {
         }
         _ => return Err(Errno::EINVAL),
     };
-    let id = task.kernel.timers.create(target, signo);
-    let timer_id = {
+    let (timer_id, id) = {
         let mut timers = lock(&task.thread_group.posix_timers);
         let timer_id = (0..).find(|n| !timers.contains_key(n)).unwrap_or(0);
+        // Without a sigevent, the value is the timer's id.
+        let value = match args.addr(1) {
+            0 => u64::from(timer_id.cast_unsigned()),
+            _ => event.value,
+        };
+        let id = task
+            .kernel
+            .timers
+            .create(target, signo, Some((timer_id, value)));
         timers.insert(timer_id, (id, args.u32(0)));
-        timer_id
+        (timer_id, id)
     };
     if let Err(errno) = task.mm.write_obj(args.addr(2), &timer_id) {
         lock(&task.thread_group.posix_timers).remove(&timer_id);

@@ -2,13 +2,13 @@
 
 use abi::Errno;
 use abi::resource::Rusage;
-use abi::signal::{SIGCHLD, SIGCONT, SigInfo};
+use abi::signal::{SIGCHLD, SigInfo};
 use abi::sysno::*;
 
 use super::table::{Arg, Entry, Support, entry};
 use super::{SyscallArgs, SyscallResult};
 use crate::kernel::ExitStatus;
-use crate::task::{ChildChange, Reaped, Task, WaitFor, WaitTarget, Wakeup};
+use crate::task::{ChildChange, CpuTimes, Reaped, Task, WaitFor, WaitTarget, Wakeup};
 
 // include/uapi/linux/wait.h
 const WNOHANG: u32 = 0x0000_0001;
@@ -22,12 +22,6 @@ const WCLONE: u32 = 0x8000_0000;
 const P_ALL: u32 = 0;
 const P_PID: u32 = 1;
 const P_PGID: u32 = 2;
-// include/uapi/asm-generic/siginfo.h: SIGCHLD si_codes
-const CLD_EXITED: i32 = 1;
-const CLD_KILLED: i32 = 2;
-const CLD_DUMPED: i32 = 3;
-const CLD_STOPPED: i32 = 5;
-const CLD_CONTINUED: i32 = 6;
 
 /// This area's rows of the syscall table.
 pub(super) const SYSCALLS: &[Entry] = &[
@@ -161,25 +155,16 @@ fn sys_waitid(task: &mut Task, args: &SyscallArgs) -> SyscallResult {
         options & WNOWAIT != 0,
     )?;
     if infop != 0 {
-        let mut info = SigInfo::default();
-        if let Some(r) = reaped {
-            info.si_signo = SIGCHLD.cast_signed();
-            let (code, status) = match r.change {
-                ChildChange::Exited(ExitStatus::Exited(code)) => (CLD_EXITED, i32::from(code)),
-                ChildChange::Exited(ExitStatus::Signaled { signo, core: false }) => {
-                    (CLD_KILLED, signo.cast_signed())
-                }
-                ChildChange::Exited(ExitStatus::Signaled { signo, core: true }) => {
-                    (CLD_DUMPED, signo.cast_signed())
-                }
-                ChildChange::Stopped(signo) => (CLD_STOPPED, signo.cast_signed()),
-                ChildChange::Continued => (CLD_CONTINUED, SIGCONT.cast_signed()),
-            };
-            info.si_code = code;
-            // _sigchld: si_pid (int), si_uid (int), si_status (int).
-            info.fields[0] = u64::from(r.pid.unsigned_abs()) | (u64::from(task.creds.uid) << 32);
-            info.fields[1] = u64::from(status.cast_unsigned());
-        }
+        // waitid reports no CPU times in the siginfo.
+        let info = reaped.map_or_else(SigInfo::default, |r| {
+            crate::signal::child_info(
+                SIGCHLD,
+                r.change,
+                r.pid,
+                task.creds.uid,
+                CpuTimes::default(),
+            )
+        });
         task.mm.write_obj(infop, &info)?;
     }
     if args.addr(4) != 0 {

@@ -13,7 +13,7 @@ use abi::Errno;
 use abi::sched::{CLONE_FILES, CLONE_FS, CLONE_PARENT, CLONE_SETTLS, CLONE_VFORK};
 use platform::PlatformError;
 
-use super::{Task, TaskHandle, ThreadGroup, lock};
+use super::{ChildChange, Task, TaskHandle, ThreadGroup, lock};
 use crate::kernel::{ExitStatus, Kernel};
 use crate::mm::MemoryManager;
 use crate::vfs::{FdTable, FsContext};
@@ -307,6 +307,8 @@ pub(crate) fn exit_process(mut task: Task, status: ExitStatus) {
     task.release_vfork_parent();
     let kernel = Arc::clone(&task.kernel);
     let pid = task.thread_group.pid;
+    let uid = task.creds.uid;
+    let cpu = task.thread_group.cpu_times();
     task.thread_group.delete_timers(&kernel.timers);
     drop(task);
     let exit_signal = kernel.tree.exit_signal(pid);
@@ -315,13 +317,18 @@ pub(crate) fn exit_process(mut task: Task, status: ExitStatus) {
         let action = parent.action(abi::signal::SIGCHLD);
         action.handler == abi::signal::SIG_IGN || action.flags & abi::signal::SA_NOCLDWAIT != 0
     });
+    // Signals from the kernel about a process: Linux queues them whatever
+    // the limit (a real-time exit signal past it loses its siginfo).
     if let Some(group) = parent
         && exit_signal != 0
     {
-        crate::signal::send(&group, exit_signal);
+        let info =
+            crate::signal::child_info(exit_signal, ChildChange::Exited(status), pid, uid, cpu);
+        let _ = crate::signal::send(&group, info);
     }
     for (child, signo) in orphans {
-        crate::signal::send(&child, signo);
+        let info = crate::signal::info_from(signo, abi::signal::SI_USER, pid, uid);
+        let _ = crate::signal::send(&child, info);
     }
 }
 

@@ -18,7 +18,7 @@ mod tree;
 
 use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use abi::Errno;
 use abi::resource::{RLIM_INFINITY, RLIM_NLIMITS, Rlimit};
@@ -32,8 +32,9 @@ pub use tree::{ChildChange, PidUsers, ProcessTree, Reaped, WaitFor, WaitTarget};
 
 use crate::kernel::{ExitStatus, Kernel, KernelError};
 use crate::mm::{FaultError, FaultSignal, MemoryManager};
-use crate::signal::{self, DefaultAction, SignalActions};
+use crate::signal::{self, DefaultAction, PendingSignals, SignalActions};
 use crate::syscalls::{SyscallArgs, strace, table};
+use crate::timer::{CpuTimers, TimerQueue, TimerTarget};
 use crate::vfs::{FdTable, FsContext};
 
 /// `X32_SYSCALL_BIT`: a syscall number with this bit comes from the x32 ABI,
@@ -72,6 +73,14 @@ pub struct ThreadGroup {
     /// The `membarrier(2)` registrations (`MEMBARRIER_CMD_REGISTER_*`
     /// bits); Linux keeps them in the mm, so `execve` clears them.
     pub membarrier_registered: AtomicU32,
+    /// Process-directed signals not yet taken by a thread.
+    pub shared_pending: Arc<PendingSignals>,
+    /// The CPU time of the group's threads that have ended.
+    ended_threads_cpu: Mutex<CpuTimes>,
+    /// ITIMER_VIRTUAL and ITIMER_PROF. A leaf lock.
+    pub cpu_timers: Mutex<CpuTimers>,
+    /// Whether one of `cpu_timers` is armed, read without the lock.
+    cpu_timers_armed: std::sync::atomic::AtomicBool,
 }
 
 impl ThreadGroup {
@@ -90,6 +99,10 @@ impl ThreadGroup {
             stopped: Mutex::new(None),
             continued: Condvar::new(),
             membarrier_registered: AtomicU32::new(0),
+            shared_pending: Arc::default(),
+            ended_threads_cpu: Mutex::default(),
+            cpu_timers: Mutex::default(),
+            cpu_timers_armed: std::sync::atomic::AtomicBool::new(false),
         })
     }
 
@@ -109,6 +122,10 @@ impl ThreadGroup {
             stopped: Mutex::new(None),
             continued: Condvar::new(),
             membarrier_registered: AtomicU32::new(0),
+            shared_pending: Arc::default(),
+            ended_threads_cpu: Mutex::default(),
+            cpu_timers: Mutex::default(),
+            cpu_timers_armed: std::sync::atomic::AtomicBool::new(false),
         })
     }
 
@@ -132,7 +149,10 @@ impl ThreadGroup {
     /// The last one's status is the process's unless a group exit set it.
     fn remove_thread(&self, tid: i32, status: ExitStatus) -> usize {
         let mut threads = lock(&self.threads);
-        threads.remove(&tid);
+        if let Some(thread) = threads.remove(&tid) {
+            let mut ended = lock(&self.ended_threads_cpu);
+            *ended = ended.add(thread.cpu_times());
+        }
         if threads.is_empty() {
             lock(&self.group_exit).get_or_insert(status);
             self.all_done.notify_all();
@@ -145,16 +165,74 @@ impl ThreadGroup {
         lock(&self.threads).get(&tid).cloned()
     }
 
-    /// The thread a process-directed `signo` goes to: the first that does
-    /// not block it, else the first (where it waits, pending).
+    /// The thread a process-directed `signo` wakes: the first that does
+    /// not block it or waits for it in `rt_sigtimedwait`, else the first
+    /// (the signal then waits on the process for a thread to take it).
     pub fn thread_for_signal(&self, signo: u32) -> Option<Arc<TaskHandle>> {
         let threads = lock(&self.threads);
-        let bit = abi::signal::sigmask(signo);
         threads
             .values()
-            .find(|t| t.signal_mask() & bit == 0)
+            .find(|t| t.wants_signal(signo))
             .or_else(|| threads.values().next())
             .cloned()
+    }
+
+    /// Drops the pending signals of `set` from the process and every thread.
+    pub fn discard_pending(&self, set: u64) {
+        self.shared_pending.discard(set);
+        for thread in lock(&self.threads).values() {
+            thread.pending.discard(set);
+        }
+    }
+
+    /// The status of the process killed by `signo`: it dumps core if the
+    /// signal's default action does and `RLIMIT_CORE` allows a core file
+    /// (none is written: the flag says one would have been).
+    pub fn fatal_status(&self, signo: u32) -> ExitStatus {
+        let core = signal::default_action(signo) == DefaultAction::Core
+            && self.limit(abi::resource::RLIMIT_CORE).rlim_cur != 0;
+        ExitStatus::Signaled { signo, core }
+    }
+
+    /// The CPU time of the process: its live and ended threads.
+    pub fn cpu_times(&self) -> CpuTimes {
+        let live = lock(&self.threads)
+            .values()
+            .fold(CpuTimes::default(), |sum, t| sum.add(t.cpu_times()));
+        live.add(*lock(&self.ended_threads_cpu))
+    }
+
+    /// Whether ITIMER_VIRTUAL or ITIMER_PROF is armed.
+    pub fn cpu_timers_armed(&self) -> bool {
+        self.cpu_timers_armed.load(Ordering::SeqCst)
+    }
+
+    /// Sends the signals of the CPU-time timers that expired by `now`, and
+    /// sets the queue timer that makes the threads check again.
+    pub fn check_cpu_timers(self: &Arc<Self>, timers: &Arc<TimerQueue>, now: CpuTimes) {
+        let (fired, next, check_timer) = {
+            let mut cpu = lock(&self.cpu_timers);
+            let fired = cpu.expire(now);
+            let next = cpu.next_check(now, self.thread_count());
+            let check_timer = *cpu.check_timer.get_or_insert_with(|| {
+                timers.create(TimerTarget::CpuCheck(Arc::downgrade(self)), 0, None)
+            });
+            self.cpu_timers_armed.store(cpu.armed(), Ordering::SeqCst);
+            (fired, next, check_timer)
+        };
+        timers.set(check_timer, next.unwrap_or_default(), Duration::ZERO);
+        for signo in fired {
+            // A standard signal from the kernel always finds queue room.
+            let _ = signal::send(self, signal::info(signo, abi::signal::SI_KERNEL));
+        }
+    }
+
+    /// Interrupts every thread running program code, so that each accounts
+    /// its CPU time and checks the CPU-time timers.
+    pub fn interrupt_all(&self) {
+        for thread in lock(&self.threads).values() {
+            thread.interrupter.interrupt();
+        }
     }
 
     /// Ends the whole group with `status`: every thread is killed (by
@@ -195,6 +273,9 @@ impl ThreadGroup {
     /// Deletes the process's timers (at exit, and POSIX timers at exec).
     pub fn delete_timers(&self, timers: &crate::timer::TimerQueue) {
         if let Some(id) = lock(&self.itimer_real).take() {
+            timers.delete(id);
+        }
+        if let Some(id) = lock(&self.cpu_timers).check_timer.take() {
             timers.delete(id);
         }
         self.delete_posix_timers(timers);
@@ -300,9 +381,17 @@ pub struct TaskHandle {
     interrupter: Interrupter,
     /// Blocked signals (the task's `rt_sigprocmask`), readable by senders.
     signal_mask: AtomicU64,
-    /// Signals sent but not acted on: blocked, or caught by a handler that
-    /// cannot be run yet.
-    pending: AtomicU64,
+    /// Signals sent to this thread and not yet taken.
+    pub(crate) pending: PendingSignals,
+    /// Its process's pending signals (`ThreadGroup::shared_pending`).
+    shared_pending: Arc<PendingSignals>,
+    /// CPU time in nanoseconds, see [`CpuTimes`]: the program's runs
+    /// (user), and the task thread's own CPU clock when last read (system).
+    user_ns: AtomicU64,
+    system_ns: AtomicU64,
+    /// When the program last started running ([`since_boot`] nanoseconds),
+    /// 0 while the sentry has it.
+    running_since: AtomicU64,
     /// `set_robust_list(2)`'s head, which `get_robust_list(2)` may read from
     /// other threads.
     robust_list: AtomicU64,
@@ -434,18 +523,23 @@ impl TaskHandle {
             .store(mask & !abi::signal::UNBLOCKABLE, Ordering::SeqCst);
     }
 
-    /// Signals queued for the task.
+    /// Signals pending for the task: its own and its process's.
     pub fn pending_signals(&self) -> u64 {
-        self.pending.load(Ordering::SeqCst)
+        self.pending.mask() | self.shared_pending.mask()
     }
 
-    /// Queues `signo` for the task and, unless it is blocked, interrupts
-    /// whatever the task is doing so that it handles it.
-    pub fn queue_signal(&self, signo: u32) {
-        self.pending
-            .fetch_or(abi::signal::sigmask(signo), Ordering::SeqCst);
+    /// Whether the task would take `signo` now: it does not block it, or
+    /// waits for it in `rt_sigtimedwait` (Linux's `wants_signal`).
+    fn wants_signal(&self, signo: u32) -> bool {
         let bit = abi::signal::sigmask(signo);
-        if self.signal_mask() & bit == 0 || self.awaited.load(Ordering::SeqCst) & bit != 0 {
+        self.signal_mask() & bit == 0 || self.awaited.load(Ordering::SeqCst) & bit != 0
+    }
+
+    /// Tells the task a signal was queued for it (or its process): unless
+    /// it blocks it, whatever the task is doing is interrupted so that it
+    /// takes it.
+    pub fn notify_signal(&self, signo: u32) {
+        if self.wants_signal(signo) {
             let _guard = lock(&self.woken);
             self.wake.notify_all();
             self.interrupter.interrupt();
@@ -467,10 +561,68 @@ impl TaskHandle {
         self.robust_list.store(head, Ordering::SeqCst);
     }
 
-    /// Takes the queued signals in `set` off the queue.
-    pub fn take_pending(&self, set: u64) -> u64 {
-        self.pending.fetch_and(!set, Ordering::SeqCst) & set
+    /// Takes the next pending signal of `allowed`, with its siginfo.
+    pub fn dequeue_signal(&self, allowed: u64) -> Option<abi::signal::SigInfo> {
+        signal::dequeue(&self.pending, &self.shared_pending, allowed)
     }
+
+    /// The thread's CPU time so far, including the program's current run.
+    pub fn cpu_times(&self) -> CpuTimes {
+        let since = self.running_since.load(Ordering::SeqCst);
+        let running = if since == 0 {
+            0
+        } else {
+            since_boot().saturating_sub(since)
+        };
+        CpuTimes {
+            user: std::time::Duration::from_nanos(
+                self.user_ns.load(Ordering::SeqCst).saturating_add(running),
+            ),
+            system: std::time::Duration::from_nanos(self.system_ns.load(Ordering::SeqCst)),
+        }
+    }
+}
+
+/// A process's or thread's CPU time, split as `getrusage` splits it.
+///
+/// The sentry accounts it. User time is the time the program ran between
+/// two returns to the sentry (each `Context::switch`, on the monotonic
+/// clock; time the host gave the CPU to someone else meanwhile counts
+/// too). System time is the CPU time of the sentry thread that serves the
+/// task (one host thread per task), read when the task next passes a
+/// point that needs it (a CPU-time query, a CPU-timer check, its end), so
+/// another thread's may lag behind.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct CpuTimes {
+    /// Time in program code.
+    pub user: std::time::Duration,
+    /// Time in the sentry on the program's behalf.
+    pub system: std::time::Duration,
+}
+
+impl CpuTimes {
+    /// The sum of two times.
+    pub fn add(self, other: CpuTimes) -> CpuTimes {
+        CpuTimes {
+            user: self.user.saturating_add(other.user),
+            system: self.system.saturating_add(other.system),
+        }
+    }
+
+    /// User plus system time.
+    pub fn total(self) -> std::time::Duration {
+        self.user.saturating_add(self.system)
+    }
+}
+
+/// Nanoseconds since the sentry's first use of this clock (at least 1):
+/// the time base of the CPU-time accounting.
+fn since_boot() -> u64 {
+    static BOOT: std::sync::OnceLock<Instant> = std::sync::OnceLock::new();
+    let boot = *BOOT.get_or_init(Instant::now);
+    u64::try_from(boot.elapsed().as_nanos())
+        .unwrap_or(u64::MAX)
+        .max(1)
 }
 
 /// Why [`Task::block`] returned.
@@ -558,7 +710,11 @@ impl Task {
             awaited: AtomicU64::new(0),
             interrupter: context.interrupter(),
             signal_mask: AtomicU64::new(0),
-            pending: AtomicU64::new(0),
+            pending: PendingSignals::default(),
+            shared_pending: Arc::clone(&thread_group.shared_pending),
+            user_ns: AtomicU64::new(0),
+            system_ns: AtomicU64::new(0),
+            running_since: AtomicU64::new(0),
             robust_list: AtomicU64::new(0),
             woken: Mutex::new(false),
             wake: Condvar::new(),
@@ -639,7 +795,7 @@ impl Task {
                 return Ok(status);
             }
             if let Some(signo) = self.handle.pending_kill() {
-                return Ok(fatal_status(signo));
+                return Ok(self.thread_group.fatal_status(signo));
             }
             self.handle_signals();
             if let Some(status) = self.exit_status {
@@ -652,9 +808,15 @@ impl Task {
                     .address_space()
                     .set_program_memory(Arc::downgrade(&memory));
             }
+            self.handle
+                .running_since
+                .store(since_boot(), Ordering::SeqCst);
             let event = self
                 .context
-                .switch(self.mm.address_space().as_ref(), &mut self.regs)?;
+                .switch(self.mm.address_space().as_ref(), &mut self.regs);
+            self.account_run();
+            let event = event?;
+            let interrupted = matches!(event, Event::Interrupted);
             match event {
                 Event::Syscall => {
                     self.syscall();
@@ -672,7 +834,40 @@ impl Task {
                 Event::Signal(info) => self.force_signal_info(info),
                 Event::Interrupted => {}
             }
+            if interrupted && self.thread_group.cpu_timers_armed() {
+                let now = self.process_cpu_times();
+                self.thread_group.check_cpu_timers(&self.kernel.timers, now);
+            }
         }
+    }
+
+    /// Adds the program's run that just ended to the user time.
+    fn account_run(&self) {
+        let since = self.handle.running_since.swap(0, Ordering::SeqCst);
+        self.handle
+            .user_ns
+            .fetch_add(since_boot().saturating_sub(since), Ordering::SeqCst);
+    }
+
+    /// Reads the task thread's CPU clock into the task's system time.
+    pub fn refresh_system_time(&self) {
+        let (user, system) = crate::host::thread_cpu_micros();
+        self.handle.system_ns.store(
+            user.saturating_add(system).saturating_mul(1000),
+            Ordering::SeqCst,
+        );
+    }
+
+    /// This thread's CPU time, up to date.
+    pub fn thread_cpu_times(&self) -> CpuTimes {
+        self.refresh_system_time();
+        self.handle.cpu_times()
+    }
+
+    /// This process's CPU time, with this thread's up to date.
+    pub fn process_cpu_times(&self) -> CpuTimes {
+        self.refresh_system_time();
+        self.thread_group.cpu_times()
     }
 
     /// See [`TaskHandle::prepare_to_block`].
@@ -723,6 +918,7 @@ impl Task {
     pub fn run_to_end(mut self) -> Result<Option<(Task, ExitStatus)>, KernelError> {
         self.thread_group.add_thread(self.tid, self.handle());
         let status = self.run();
+        self.refresh_system_time();
         let status = match status {
             Ok(status) => status,
             Err(err) => {
@@ -832,10 +1028,4 @@ impl Task {
         info.fields[0] = fault.addr;
         self.force_signal_info(info);
     }
-}
-
-/// The status of a thread group killed by `signo`.
-pub(super) fn fatal_status(signo: u32) -> ExitStatus {
-    let core = signal::default_action(signo) == DefaultAction::Core;
-    ExitStatus::Signaled { signo, core }
 }

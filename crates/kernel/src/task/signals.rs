@@ -5,13 +5,13 @@
 
 use abi::Errno;
 use abi::signal::{
-    RtSigFrame, SA_NODEFER, SA_ONSTACK, SA_RESETHAND, SA_RESTART, SA_RESTORER, SA_SIGINFO, SI_USER,
-    SIG_DFL, SIG_IGN, SIGSEGV, SS_DISABLE, SS_ONSTACK, SigAction, SigContext, SigInfo, StackT,
+    RtSigFrame, SA_NODEFER, SA_ONSTACK, SA_RESETHAND, SA_RESTART, SA_RESTORER, SA_SIGINFO, SIG_DFL,
+    SIG_IGN, SIGSEGV, SS_DISABLE, SS_ONSTACK, SigAction, SigContext, SigInfo, StackT,
     UC_SIGCONTEXT_SS, UC_STRICT_RESTORE_SS, UContext, UNBLOCKABLE, sigmask,
 };
 use zerocopy::IntoBytes;
 
-use super::{Task, lock};
+use super::{ChildChange, Task, lock};
 use crate::signal::{DefaultAction, default_action};
 
 /// The red zone below `rsp` that a frame must not overwrite (System V ABI).
@@ -26,17 +26,13 @@ const FIX_EFLAGS: u64 = 0x50dd5;
 const HANDLER_CLEARED_EFLAGS: u64 = 0x100 | 0x400 | 0x1_0000;
 
 impl Task {
-    /// Whether `sp` lies on the task's alternate signal stack.
-    fn on_altstack(&self, sp: u64) -> bool {
+    /// Whether `sp` lies on the task's alternate signal stack (never, for
+    /// an `SS_AUTODISARM` stack: Linux's `on_sig_stack`).
+    pub(crate) fn on_altstack(&self, sp: u64) -> bool {
         let st = &self.altstack;
-        st.ss_flags & SS_DISABLE.cast_signed() == 0 && sp > st.ss_sp && sp - st.ss_sp <= st.ss_size
-    }
-
-    /// The next queued signal the mask lets through, lowest number first
-    /// (Linux delivers synchronous signals first; ours are forced directly).
-    fn next_signal(&self) -> Option<u32> {
-        let ready = self.handle.pending_signals() & !self.handle.signal_mask();
-        (ready != 0).then(|| ready.trailing_zeros() + 1)
+        st.ss_flags & (SS_DISABLE | abi::signal::SS_AUTODISARM).cast_signed() == 0
+            && sp > st.ss_sp
+            && sp - st.ss_sp <= st.ss_size
     }
 
     /// Acts on the signals that can be delivered now, before returning to
@@ -56,8 +52,8 @@ impl Task {
         }
         self.stop_while_stopped();
         let mut restart = self.syscall_restart.take();
-        while let Some(signo) = self.next_signal() {
-            self.handle.take_pending(sigmask(signo));
+        while let Some(info) = self.handle.dequeue_signal(!self.handle.signal_mask()) {
+            let signo = info.si_signo.cast_unsigned();
             let action = self.thread_group.action(signo);
             if action.handler == SIG_IGN {
                 continue;
@@ -65,7 +61,7 @@ impl Task {
             if action.handler == SIG_DFL {
                 match default_action(signo) {
                     DefaultAction::Terminate | DefaultAction::Core => {
-                        self.exit_status = Some(super::fatal_status(signo));
+                        self.exit_status = Some(self.thread_group.fatal_status(signo));
                         return;
                     }
                     DefaultAction::Stop => {
@@ -79,16 +75,9 @@ impl Task {
             if let Some(code) = restart.take() {
                 self.finish_interrupted_syscall(code, Some(action.flags & SA_RESTART != 0));
             }
-            // Queued signals come from kill and friends (their sender is
-            // not recorded yet) or from the kernel (SIGCHLD, SIGPIPE).
-            let info = SigInfo {
-                si_signo: signo.cast_signed(),
-                si_code: SI_USER,
-                ..SigInfo::default()
-            };
             if self.setup_frame(signo, &action, info).is_err() {
                 // A stack the frame cannot be written to: Linux's force_sigsegv.
-                self.exit_status = Some(super::fatal_status(SIGSEGV));
+                self.exit_status = Some(self.thread_group.fatal_status(SIGSEGV));
                 return;
             }
         }
@@ -127,14 +116,24 @@ impl Task {
         }
     }
 
-    /// Reports a stop (`Some(signo)`) or continue to the parent.
+    /// Reports a stop (`Some(signo)`) or continue to the parent, with a
+    /// SIGCHLD unless the parent set `SA_NOCLDSTOP`.
     fn tell_parent(&self, stop: Option<u32>) {
         let Some(parent) = self.kernel.tree.report_stop(self.thread_group.pid, stop) else {
             return;
         };
         let action = parent.action(abi::signal::SIGCHLD);
         if action.flags & abi::signal::SA_NOCLDSTOP == 0 {
-            crate::signal::send(&parent, abi::signal::SIGCHLD);
+            let change = stop.map_or(ChildChange::Continued, ChildChange::Stopped);
+            let info = crate::signal::child_info(
+                abi::signal::SIGCHLD,
+                change,
+                self.thread_group.pid,
+                self.creds.uid,
+                self.process_cpu_times(),
+            );
+            // A standard signal from the kernel always finds queue room.
+            let _ = crate::signal::send(&parent, info);
         }
     }
 
@@ -278,11 +277,11 @@ impl Task {
         let action = self.thread_group.action(signo);
         let blocked = self.handle.signal_mask() & sigmask(signo) != 0;
         if action.handler == SIG_DFL || action.handler == SIG_IGN || blocked {
-            self.exit_status = Some(super::fatal_status(signo));
+            self.exit_status = Some(self.thread_group.fatal_status(signo));
             return;
         }
         if self.setup_frame(signo, &action, info).is_err() {
-            self.exit_status = Some(super::fatal_status(SIGSEGV));
+            self.exit_status = Some(self.thread_group.fatal_status(SIGSEGV));
         }
     }
 

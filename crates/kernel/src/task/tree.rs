@@ -458,11 +458,12 @@ impl ProcessTree {
         }
         let parent = st.procs.get_mut(&ppid)?;
         let notify = Arc::clone(&parent.group);
+        // Waiters wake either way: an auto-reaped child may have been the
+        // last one, and a blocked wait then fails with ECHILD.
+        wake_all(&mut parent.waiters);
         if auto_reap(&parent.group) {
             parent.children.remove(&pid);
             st.procs.remove(&pid);
-        } else {
-            wake_all(&mut parent.waiters);
         }
         Some(notify)
     }
