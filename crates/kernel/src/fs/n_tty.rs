@@ -218,20 +218,23 @@ impl LineDiscipline {
     }
 
     /// Processes input bytes as `n_tty_receive_buf` does, as many as there
-    /// is room for.
+    /// is room for. The echoes of one call are one batch, as Linux commits
+    /// them at the end of a buffer: a signal character discards the
+    /// batch's earlier echoes with the input.
     pub fn receive(&mut self, bytes: &[u8]) -> Received {
         let mut got = Received::default();
+        let mut batch = self.output.len();
         for &c in bytes {
             if !self.input_room() {
                 break;
             }
             got.taken += 1;
-            self.receive_char(c, &mut got);
+            self.receive_char(c, &mut got, &mut batch);
         }
         got
     }
 
-    fn receive_char(&mut self, mut c: u8, got: &mut Received) {
+    fn receive_char(&mut self, mut c: u8, got: &mut Received, batch: &mut usize) {
         if self.iflag(ISTRIP) {
             c &= 0x7f;
         }
@@ -264,7 +267,7 @@ impl LineDiscipline {
                 got.signals.push(signo);
                 if !self.lflag(NOFLSH) {
                     self.flush_input();
-                    self.output.clear();
+                    self.output.truncate(*batch);
                 }
                 if self.iflag(IXON) {
                     self.stopped = false;
@@ -369,7 +372,7 @@ impl LineDiscipline {
     fn store(&mut self, byte: u8, eol: bool) {
         // A full buffer in canonical mode keeps its last slot for the
         // newline that ends the line.
-        if self.input.len() >= N_TTY_BUF_SIZE - 1 {
+        if self.input.len() >= N_TTY_BUF_SIZE {
             self.input.pop_back();
         }
         self.input.push_back(Slot { byte, eol });
@@ -616,10 +619,10 @@ mod tests {
     fn signals_flush_and_echo() {
         let mut ld = LineDiscipline::new(std_termios());
         typed(&mut ld, b"ab");
-        let got = typed(&mut ld, b"\x03");
+        let got = typed(&mut ld, b"c\x03");
         assert_eq!(got.signals, [abi::signal::SIGINT]);
         let echo: Vec<u8> = ld.output.drain(..).collect();
-        assert_eq!(echo, b"^C");
+        assert_eq!(echo, b"ab^C");
         assert_eq!(ld.readable_bytes(), 0);
     }
 
@@ -636,7 +639,7 @@ mod tests {
         typed(&mut ld, &[b'x'; 5000]);
         typed(&mut ld, b"\n");
         let line = read_all(&mut ld);
-        assert_eq!(line.len(), N_TTY_BUF_SIZE - 1);
+        assert_eq!(line.len(), N_TTY_BUF_SIZE);
         assert_eq!(line.last(), Some(&b'\n'));
     }
 

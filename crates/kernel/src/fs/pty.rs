@@ -26,6 +26,7 @@
 //! Lock order: a [`Pty`]'s state lock is a leaf: signals are sent and the
 //! process tree is read only after it is released.
 
+use std::collections::VecDeque;
 use std::sync::{Arc, Mutex, MutexGuard, Weak};
 use std::time::{Duration, Instant};
 
@@ -50,6 +51,10 @@ use crate::vfs::{Dentry, File, FileOps};
 
 /// How much slave output may wait for the master to read it.
 const OUTPUT_CAP: usize = 8192;
+
+/// How much master input may wait for room in the slave's input buffer
+/// (Linux's flip buffers between the two).
+const PENDING_CAP: usize = 16384;
 
 /// The speed `TCGETS2` reports (`B38400`).
 const SPEED: u32 = 38400;
@@ -76,6 +81,8 @@ pub struct Pty {
 #[derive(Debug)]
 struct PtyState {
     ld: LineDiscipline,
+    /// Master input the line discipline had no room for yet.
+    pending: VecDeque<u8>,
     winsize: Winsize,
     /// `TIOCSPTLCK`: the slave cannot be opened.
     locked: bool,
@@ -102,6 +109,46 @@ impl PtyState {
     /// The slave is hung up: the master has closed.
     fn hung_up(&self) -> bool {
         !self.master_open
+    }
+
+    /// Moves pending master input into the line discipline as far as it
+    /// has room; returns the signals it asks for, with the foreground
+    /// group to send them to.
+    fn process_input(&mut self) -> Vec<(i32, u32)> {
+        if self.pending.is_empty() {
+            return Vec::new();
+        }
+        let got = self.ld.receive(self.pending.make_contiguous());
+        self.pending.drain(..got.taken);
+        if got.taken > 0 {
+            self.wake_all();
+        }
+        match self.pgrp {
+            Some(pgrp) => got.signals.iter().map(|&s| (pgrp, s)).collect(),
+            None => Vec::new(),
+        }
+    }
+
+    /// Whether the master may write (`pty_write_room`).
+    fn master_room(&self) -> usize {
+        if self.master_stopped {
+            0
+        } else {
+            PENDING_CAP - self.pending.len()
+        }
+    }
+}
+
+/// Sends the signals input characters asked for (after the terminal's
+/// lock is released).
+fn send_signals(signals: Vec<(i32, u32)>) {
+    if signals.is_empty() {
+        return;
+    }
+    if let Some(kernel) = task::current_kernel() {
+        for (pgrp, signo) in signals {
+            kill_pgrp(&kernel, pgrp, signo);
+        }
     }
 }
 
@@ -157,6 +204,7 @@ impl Pty {
             devpts,
             state: Mutex::new(PtyState {
                 ld: LineDiscipline::new(std_termios()),
+                pending: VecDeque::new(),
                 winsize: Winsize::default(),
                 locked: true,
                 master_open: false,
@@ -248,23 +296,6 @@ impl Pty {
         Err(Errno::ERESTARTSYS)
     }
 
-    /// Passes master input to the line discipline, sending the signals it
-    /// asks for to the foreground group.
-    fn receive(&self, st: &mut PtyState, bytes: &[u8]) -> (usize, Vec<(i32, u32)>) {
-        if st.master_stopped {
-            return (0, Vec::new());
-        }
-        let got = st.ld.receive(bytes);
-        let signals = match st.pgrp {
-            Some(pgrp) => got.signals.iter().map(|&s| (pgrp, s)).collect(),
-            None => Vec::new(),
-        };
-        if got.taken > 0 {
-            st.wake_all();
-        }
-        (got.taken, signals)
-    }
-
     fn master_read(&self, file: &File, buf: &mut [u8]) -> Result<usize, Errno> {
         loop {
             let mut st = self.state();
@@ -290,15 +321,13 @@ impl Pty {
         let mut done = 0;
         loop {
             let mut st = self.state();
-            let (n, signals) = self.receive(&mut st, &buf[done..]);
+            let n = st.master_room().min(buf.len() - done);
+            st.pending.extend(&buf[done..done + n]);
             done += n;
-            if !signals.is_empty() {
+            let signals = st.process_input();
+            if n > 0 || !signals.is_empty() {
                 drop(st);
-                if let Some(kernel) = task::current_kernel() {
-                    for (pgrp, signo) in signals {
-                        kill_pgrp(&kernel, pgrp, signo);
-                    }
-                }
+                send_signals(signals);
                 continue;
             }
             if done == buf.len() {
@@ -346,6 +375,9 @@ impl Pty {
             if st.ld.input_available(false) {
                 n += st.ld.read(&mut buf[n..]);
                 st.wake_all();
+                let signals = st.process_input();
+                drop(st);
+                send_signals(signals);
                 if icanon || n >= minimum || n == buf.len() {
                     return Ok(n);
                 }
@@ -489,10 +521,14 @@ impl Pty {
     fn set_termios(&self, termios: Termios, flush: bool) {
         let mut st = self.state();
         if flush {
+            st.pending.clear();
             st.ld.flush_input();
         }
         st.ld.set_termios(termios);
         st.wake_all();
+        let signals = st.process_input();
+        drop(st);
+        send_signals(signals);
     }
 }
 
@@ -641,24 +677,27 @@ impl PtyFile {
             }
             TCFLSH => {
                 self.check_change_ioctl()?;
-                let (mine, peer) = match arg {
+                let (input, output) = match arg {
                     TCIFLUSH => (true, false),
                     TCOFLUSH => (false, true),
                     TCIOFLUSH => (true, true),
                     _ => return Err(Errno::EINVAL),
                 };
-                // Each end's input is the other's output.
+                // Flushing output drops only what the other end has not
+                // taken in yet: the slave's pending input for the master,
+                // nothing for the slave (its output is the master's input
+                // at once).
                 let mut st = pty.state();
-                let (input, output) = if self.master {
-                    (peer, mine)
-                } else {
-                    (mine, peer)
-                };
-                if input {
+                if self.master {
+                    if input {
+                        st.ld.output.clear();
+                    }
+                    if output {
+                        st.pending.clear();
+                    }
+                } else if input {
+                    st.pending.clear();
                     st.ld.flush_input();
-                }
-                if output {
-                    st.ld.output.clear();
                 }
                 st.wake_all();
                 Ok(0)
@@ -753,9 +792,11 @@ impl PtyFile {
                 let c = st.ld.termios.c_cc[if arg == TCIOFF { VSTOP } else { VSTART }];
                 if c != 0 {
                     if self.master {
-                        // Typed at the master: flow control characters
-                        // raise no signals.
-                        let _ = self.pty.receive(&mut st, &[c]);
+                        st.pending.push_back(c);
+                        let signals = st.process_input();
+                        drop(st);
+                        send_signals(signals);
+                        return Ok(0);
                     } else {
                         st.ld.output.push_back(c);
                     }
@@ -915,7 +956,7 @@ impl FileOps for PtyFile {
             if st.slave_closed {
                 events |= POLLHUP;
             }
-            if !st.master_stopped && st.ld.input_room() {
+            if st.master_room() > 0 {
                 events |= POLLOUT | POLLWRNORM;
             }
             return events;
