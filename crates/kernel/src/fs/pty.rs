@@ -113,9 +113,10 @@ impl PtyState {
 
     /// Moves pending master input into the line discipline as far as it
     /// has room; returns the signals it asks for, with the foreground
-    /// group to send them to.
+    /// group to send them to. Input waits while no slave is open, as
+    /// Linux's flip buffers wait for a tty on the port.
     fn process_input(&mut self) -> Vec<(i32, u32)> {
-        if self.pending.is_empty() {
+        if self.pending.is_empty() || self.slaves == 0 {
             return Vec::new();
         }
         let got = self.ld.receive(self.pending.make_contiguous());
@@ -449,6 +450,9 @@ impl Pty {
             }
             st.slaves += 1;
             st.slave_closed = false;
+            let signals = st.process_input();
+            drop(st);
+            send_signals(signals);
         }
         let file = File::new(
             Box::new(PtyFile {
