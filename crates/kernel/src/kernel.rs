@@ -198,7 +198,11 @@ impl Kernel {
             if let Some(host) = host {
                 let file = File::host_stdio(host).map_err(KernelError::Vfs)?;
                 if fd == 0 && stdin_is_tty {
-                    kernel.vfs.set_controlling_tty(Some(Arc::clone(&file)));
+                    // Init's session (1) has the host terminal.
+                    kernel.vfs.set_controlling_tty(
+                        1,
+                        Some(crate::fs::pty::ControllingTty::Host(Arc::clone(&file))),
+                    );
                 }
                 fds.install_at(fd, file, false).map_err(KernelError::Vfs)?;
             }

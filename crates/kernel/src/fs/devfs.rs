@@ -5,10 +5,12 @@
 //! zeros and maps as anonymous memory; `full` (1:7) reads zeros and fails
 //! writes with `ENOSPC`; `random` (1:8) and `urandom` (1:9) read the host's
 //! `getrandom` and accept (and ignore) writes. Nothing here opens a host
-//! device. `tty` (5:0) is the controlling terminal: with none registered
-//! (`Vfs::set_controlling_tty`) opening it gives `ENXIO`. `fd`, `stdin`,
-//! `stdout` and `stderr` are the usual links into `/proc/self/fd`, and `shm`
-//! is a tmpfs mount. The directory itself cannot be changed: creating or
+//! device. `tty` (5:0) is the caller's session's controlling terminal: with
+//! none registered (`Vfs::set_controlling_tty`) opening it gives `ENXIO`.
+//! `ptmx` (5:2) makes a new pseudo-terminal ([`super::pty`]) whose slave
+//! appears in the devpts mount at `pts`. `fd`, `stdin`, `stdout` and
+//! `stderr` are the usual links into `/proc/self/fd`, and `shm` is a tmpfs
+//! mount. The directory itself cannot be changed: creating or
 //! removing names gives `EROFS`.
 
 use abi::Errno;
@@ -38,15 +40,18 @@ pub enum DevKind {
     Urandom,
     /// `/dev/tty` (5:0): the controlling terminal, `ENXIO` without one.
     Tty,
+    /// `/dev/ptmx` (5:2): opening it makes a pseudo-terminal.
+    Ptmx,
 }
 
 /// A device row: name, kind, (major, minor), inode number.
 type Device = (&'static [u8], DevKind, (u32, u32), u64);
 
 /// Every device.
-const DEVICES: [Device; 6] = [
+const DEVICES: [Device; 7] = [
     (b"full", DevKind::Full, (1, 7), 4),
     (b"null", DevKind::Null, (1, 3), 2),
+    (b"ptmx", DevKind::Ptmx, (5, 2), 12),
     (b"random", DevKind::Random, (1, 8), 5),
     (b"tty", DevKind::Tty, (5, 0), 7),
     (b"urandom", DevKind::Urandom, (1, 9), 6),
@@ -92,7 +97,8 @@ pub fn dir_stat() -> Stat {
     synthetic_stat(DEVFS_DEV, 1, S_IFDIR | 0o755, 2, 0)
 }
 
-fn statfs() -> Statfs {
+/// devfs' `statfs` (a devtmpfs is a tmpfs).
+pub(crate) fn statfs() -> Statfs {
     Statfs {
         f_type: abi::stat::TMPFS_MAGIC,
         f_bsize: 4096,
@@ -165,11 +171,13 @@ impl FileOps for DevDirOps {
             kind: abi::fcntl::DT_LNK,
             name: l.0.to_vec(),
         }));
-        entries.push(DirEntry {
-            ino: 1,
-            kind: DT_DIR,
-            name: b"shm".to_vec(),
-        });
+        for name in [&b"pts"[..], b"shm"] {
+            entries.push(DirEntry {
+                ino: 1,
+                kind: DT_DIR,
+                name: name.to_vec(),
+            });
+        }
         Ok(entries)
     }
 
@@ -191,14 +199,16 @@ impl FileOps for DevFileOps {
                 Ok(buf.len())
             }
             DevKind::Random | DevKind::Urandom => host::getrandom(buf),
-            DevKind::Tty => Err(Errno::ENXIO),
+            // Opening these gives another file; a description of the device
+            // itself never exists.
+            DevKind::Tty | DevKind::Ptmx => Err(Errno::ENXIO),
         }
     }
 
     fn write(&self, _: &File, buf: &[u8], _: u64) -> Result<usize, Errno> {
         match self.0 {
             DevKind::Full => Err(Errno::ENOSPC),
-            DevKind::Tty => Err(Errno::ENXIO),
+            DevKind::Tty | DevKind::Ptmx => Err(Errno::ENXIO),
             _ => Ok(buf.len()),
         }
     }
@@ -207,7 +217,7 @@ impl FileOps for DevFileOps {
         match self.0 {
             DevKind::Null | DevKind::Zero => Some(Ok(len)),
             DevKind::Full => Some(Err(Errno::ENOSPC)),
-            DevKind::Random | DevKind::Urandom | DevKind::Tty => None,
+            DevKind::Random | DevKind::Urandom | DevKind::Tty | DevKind::Ptmx => None,
         }
     }
 
@@ -218,7 +228,7 @@ impl FileOps for DevFileOps {
     fn seek(&self, _: &File, pos: u64, _: i64, _: u32) -> Result<u64, Errno> {
         // null_lseek/full_lseek reset to 0; random's noop_llseek keeps the offset.
         Ok(match self.0 {
-            DevKind::Random | DevKind::Urandom | DevKind::Tty => pos,
+            DevKind::Random | DevKind::Urandom | DevKind::Tty | DevKind::Ptmx => pos,
             _ => 0,
         })
     }

@@ -1,7 +1,7 @@
 //! The sentry's file systems: hostfs (the host rootfs, read-only), tmpfs
 //! (in sandbox memory), the overlay of the two that is the default rootfs,
-//! devfs, procfs and sysfs (static parts), pipes, and the host stdio
-//! streams. The mount tree and path walk that tie them together live in
+//! devfs, devpts and pseudo-terminals, procfs and sysfs (static parts),
+//! pipes, and the host stdio streams. The mount tree and path walk that tie them together live in
 //! [`crate::vfs`].
 //!
 //! Only `host` makes host calls with `unsafe`; every other module here is
@@ -9,13 +9,16 @@
 
 pub mod cpuinfo;
 pub mod devfs;
+pub mod devpts;
 pub(crate) mod host;
 pub mod host_stream;
 pub mod hostfs;
+pub mod n_tty;
 pub mod overlay;
 pub mod pipe;
 pub(crate) mod proc_pid;
 pub mod procfs;
+pub mod pty;
 pub mod tmpfs;
 
 use std::sync::OnceLock;

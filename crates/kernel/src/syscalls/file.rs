@@ -678,7 +678,10 @@ fn sys_ioctl(task: &mut Task, args: &SyscallArgs) -> SyscallResult {
             file.set_flags(bit, if on != 0 { bit } else { 0 });
             Ok(0)
         }
-        _ => file.ops().ioctl(&file, &task.mm, cmd, arg),
+        _ => match file.ops().pty() {
+            Some(pty) => pty.ioctl(task, &file, cmd, arg),
+            None => file.ops().ioctl(&file, &task.mm, cmd, arg),
+        },
     }
 }
 

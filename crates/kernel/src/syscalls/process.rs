@@ -136,12 +136,11 @@ fn sys_getsid(task: &mut Task, args: &SyscallArgs) -> SyscallResult {
 
 /// Implements Linux `setsid(2)`.
 fn sys_setsid(task: &mut Task, _: &SyscallArgs) -> SyscallResult {
-    Ok(u64::from(
-        task.kernel
-            .tree
-            .setsid(task.thread_group.pid)?
-            .unsigned_abs(),
-    ))
+    let sid = task.kernel.tree.setsid(task.thread_group.pid)?;
+    // A new session starts without a controlling terminal, whatever an
+    // earlier session with this id had.
+    task.kernel.vfs.set_controlling_tty(sid, None);
+    Ok(u64::from(sid.unsigned_abs()))
 }
 
 /// Implements Linux `gettid(2)`.

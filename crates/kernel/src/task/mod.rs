@@ -405,6 +405,10 @@ thread_local! {
     /// that block (a pipe read) wait on it without a `Task` in hand.
     static CURRENT: std::cell::RefCell<Option<(Arc<ThreadGroup>, Arc<TaskHandle>)>> =
         const { std::cell::RefCell::new(None) };
+    /// The kernel of the task this host thread runs: what file operations
+    /// that act on processes (a terminal's job control) reach through.
+    static CURRENT_KERNEL: std::cell::RefCell<Option<Arc<Kernel>>> =
+        const { std::cell::RefCell::new(None) };
 }
 
 /// The task the calling host thread runs, if it runs one.
@@ -415,6 +419,11 @@ pub fn current() -> Option<Arc<TaskHandle>> {
 /// The process and task the calling host thread runs, if it runs one.
 pub fn current_process() -> Option<(Arc<ThreadGroup>, Arc<TaskHandle>)> {
     CURRENT.with(|c| c.borrow().clone())
+}
+
+/// The kernel of the task the calling host thread runs, if it runs one.
+pub fn current_kernel() -> Option<Arc<Kernel>> {
+    CURRENT_KERNEL.with(|c| c.borrow().clone())
 }
 
 impl TaskHandle {
@@ -789,6 +798,7 @@ impl Task {
     pub fn run(&mut self) -> Result<ExitStatus, KernelError> {
         let me = (Arc::clone(&self.thread_group), Arc::clone(&self.handle));
         CURRENT.with(|c| *c.borrow_mut() = Some(me));
+        CURRENT_KERNEL.with(|c| *c.borrow_mut() = Some(Arc::clone(&self.kernel)));
         self.publish_view();
         loop {
             if let Some(status) = self.exit_status {

@@ -318,6 +318,31 @@ impl ProcessTree {
             .collect()
     }
 
+    /// The session of process group `pgid`, or failing that of the process
+    /// `pgid` (`session_of_pgrp`); `None` if neither exists.
+    pub fn session_of_pgrp(&self, pgid: i32) -> Option<i32> {
+        let st = self.lock();
+        let live = || st.procs.iter().filter(|(_, e)| e.zombie.is_none());
+        live()
+            .find(|(_, e)| e.pgid == pgid)
+            .or_else(|| live().find(|(p, _)| **p == pgid))
+            .map(|(_, e)| e.sid)
+    }
+
+    /// Whether process group `pgid` is orphaned (`is_current_pgrp_orphaned`):
+    /// no member has a parent in another group of the same session.
+    pub fn is_orphaned_pgrp(&self, pgid: i32) -> bool {
+        let st = self.lock();
+        !st.procs.values().any(|e| {
+            e.zombie.is_none()
+                && e.pgid == pgid
+                && st
+                    .procs
+                    .get(&e.ppid)
+                    .is_some_and(|p| p.pgid != pgid && p.sid == e.sid)
+        })
+    }
+
     /// Marks or unmarks `pid` as a child subreaper.
     pub fn set_subreaper(&self, pid: i32, on: bool) {
         if let Some(e) = self.lock().procs.get_mut(&pid) {

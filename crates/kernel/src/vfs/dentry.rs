@@ -13,6 +13,7 @@ use std::sync::Arc;
 use super::file::statx_from_stat;
 use super::mount::MountId;
 use crate::fs::devfs::{self, DevKind};
+use crate::fs::devpts::{self, PtsNode};
 use crate::fs::hostfs::HostNode;
 use crate::fs::overlay::OvlInode;
 use crate::fs::procfs::ProcNode;
@@ -34,6 +35,8 @@ pub(crate) enum Node {
     Device(DevKind),
     /// A symlink in `/dev` (its name).
     DevLink(Vec<u8>),
+    /// A node of devpts.
+    Pts(PtsNode),
     /// A node of procfs or sysfs.
     Proc(ProcNode),
     /// An open file with no place in the view (a pipe), reached through a
@@ -67,6 +70,7 @@ impl Dentry {
             Node::DevDir => devfs::dir_stat(),
             Node::Device(kind) => kind.stat(),
             Node::DevLink(name) => devfs::link_stat(name),
+            Node::Pts(p) => p.stat(),
             Node::Proc(p) => p.stat(),
             Node::OpenFile(f) => f.stat().unwrap_or_default(),
         }
@@ -96,10 +100,8 @@ impl Dentry {
             Node::Host(h) => h.statfs(),
             Node::Tmpfs(i) => Ok(i.fs().statfs()),
             Node::Ovl(o) => Ok(o.statfs()),
-            Node::DevDir | Node::Device(_) | Node::DevLink(_) => {
-                use crate::vfs::FileOps;
-                crate::fs::devfs::DevDirOps.statfs()
-            }
+            Node::DevDir | Node::Device(_) | Node::DevLink(_) => Ok(devfs::statfs()),
+            Node::Pts(_) => Ok(devpts::statfs()),
             Node::Proc(p) => Ok(p.statfs()),
             Node::OpenFile(f) => f.ops().statfs(),
         }

@@ -171,6 +171,12 @@ pub trait FileOps: Send + Sync + std::fmt::Debug {
     fn remove_poll_waiter(&self, waiter: &Arc<crate::task::TaskHandle>) {
         let _ = waiter;
     }
+
+    /// The pseudo-terminal end this file is: its ioctls need the calling
+    /// task (job control, `TIOCGPTPEER`'s new fd), not just its memory.
+    fn pty(&self) -> Option<&crate::fs::pty::PtyFile> {
+        None
+    }
 }
 
 /// The `statx` view of a `stat`, with the basic fields marked valid.

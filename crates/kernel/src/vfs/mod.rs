@@ -537,6 +537,6 @@ mod tests {
             true
         })
         .unwrap();
-        assert_eq!(count, 13);
+        assert_eq!(count, 15);
     }
 }

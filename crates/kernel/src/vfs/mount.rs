@@ -1,6 +1,6 @@
 //! The mount table: the rootfs at `/` (by default an overlay of the host
 //! rootfs under a tmpfs in sandbox memory), the sentry's devfs over `/dev`
-//! with a tmpfs at `/dev/shm`, procfs at `/proc`, sysfs at `/sys` and a
+//! with devpts at `/dev/pts` and a tmpfs at `/dev/shm`, procfs at `/proc`, sysfs at `/sys` and a
 //! tmpfs at `/run`. The host's `/dev`, `/proc`, `/sys` and `/run` are never
 //! visible.
 //!
@@ -11,6 +11,7 @@
 //! The table is fixed when the view is built; `mount(2)` will make it a
 //! real tree.
 
+use std::collections::BTreeMap;
 use std::os::fd::OwnedFd;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError, Weak};
 
@@ -18,10 +19,11 @@ use abi::Errno;
 use abi::stat::{S_IFDIR, S_ISVTX};
 
 use super::dentry::{Dentry, Node};
-use super::file::File;
+use crate::fs::devpts::{DevPts, PtsNode};
 use crate::fs::hostfs::HostNode;
 use crate::fs::overlay::Overlay;
 use crate::fs::procfs::{ProcFs, ProcNode, ProcSource};
+use crate::fs::pty::{ControllingTty, Pty};
 use crate::fs::tmpfs::{self, FsShared, Inode, SpaceLimit};
 
 /// Identifies a mount (`st_mnt_id`-like; used for `EXDEV` and `RESOLVE_NO_XDEV`).
@@ -30,10 +32,14 @@ pub(crate) type MountId = u32;
 /// The rootfs's mount.
 pub(crate) const ROOT_MOUNT: MountId = 0;
 
+/// devpts' mount.
+const DEVPTS_MOUNT: MountId = 6;
+
 /// What is mounted at a mount point.
 #[derive(Debug)]
 enum MountRoot {
     Dev,
+    DevPts,
     Tmpfs(Arc<Inode>),
     Proc(ProcNode),
     Host(HostNode),
@@ -108,7 +114,9 @@ pub struct Vfs {
     mounts: Vec<MountPoint>,
     proc: Arc<ProcFs>,
     space: Arc<SpaceLimit>,
-    tty: Mutex<Option<Arc<File>>>,
+    devpts: Arc<DevPts>,
+    /// The controlling terminal of each session that has one, by session id.
+    ttys: Mutex<BTreeMap<i32, ControllingTty>>,
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -190,6 +198,14 @@ impl Vfs {
                 options: "rw,nosuid,mode=755",
             },
             MountPoint {
+                path: b"/dev/pts".to_vec(),
+                id: DEVPTS_MOUNT,
+                root: MountRoot::DevPts,
+                source: "devpts",
+                fstype: "devpts",
+                options: "rw,nosuid,noexec,relatime,mode=600,ptmxmode=000",
+            },
+            MountPoint {
                 path: b"/dev/shm".to_vec(),
                 id: 5,
                 root: MountRoot::Tmpfs(shm),
@@ -227,17 +243,20 @@ impl Vfs {
             mounts,
             proc,
             space,
-            tty: Mutex::new(None),
+            devpts: DevPts::new(),
+            ttys: Mutex::default(),
         };
         for (i, volume) in volumes.into_iter().enumerate() {
-            vfs.add_volume(volume, 6 + MountId::try_from(i).map_err(|_| Errno::EINVAL)?)?;
+            let id = DEVPTS_MOUNT + 1 + MountId::try_from(i).map_err(|_| Errno::EINVAL)?;
+            vfs.add_volume(volume, id)?;
         }
         let Vfs {
             root,
             mounts,
             proc,
             space,
-            tty,
+            devpts,
+            ttys,
         } = vfs;
         let (root_source, root_type, root_options) = if options.overlay {
             (
@@ -273,6 +292,7 @@ impl Vfs {
                 .unwrap_or(ROOT_MOUNT);
             let dev = match &m.root {
                 MountRoot::Dev => crate::fs::devfs::dir_stat().st_dev,
+                MountRoot::DevPts => crate::fs::devpts::DEVPTS_DEV,
                 MountRoot::Tmpfs(i) => i.stat().st_dev,
                 MountRoot::Proc(p) => p.stat().st_dev,
                 MountRoot::Host(h) => h.stat.st_dev,
@@ -295,7 +315,8 @@ impl Vfs {
             mounts,
             proc,
             space,
-            tty,
+            devpts,
+            ttys,
         }))
     }
 
@@ -365,15 +386,39 @@ impl Vfs {
         self.proc.set_source(source);
     }
 
-    /// Registers the sandbox's controlling terminal: what opening `/dev/tty`
-    /// gives (`ENXIO` while there is none).
-    pub fn set_controlling_tty(&self, tty: Option<Arc<File>>) {
-        *lock(&self.tty) = tty;
+    /// Registers (or with `None` forgets) the controlling terminal of
+    /// session `sid`: what opening `/dev/tty` gives its members (`ENXIO`
+    /// while there is none).
+    pub fn set_controlling_tty(&self, sid: i32, tty: Option<ControllingTty>) {
+        let mut ttys = lock(&self.ttys);
+        match tty {
+            Some(tty) => ttys.insert(sid, tty),
+            None => ttys.remove(&sid),
+        };
     }
 
-    /// The controlling terminal, if one is registered.
-    pub(crate) fn controlling_tty(&self) -> Option<Arc<File>> {
-        lock(&self.tty).clone()
+    /// The controlling terminal of session `sid`, if it has one.
+    pub(crate) fn controlling_tty(&self, sid: i32) -> Option<ControllingTty> {
+        let tty = lock(&self.ttys).get(&sid).cloned()?;
+        match &tty {
+            // A terminal that hung up or went away no longer controls it.
+            ControllingTty::Pty(pty) if !pty.upgrade()?.controls(sid) => None,
+            _ => Some(tty),
+        }
+    }
+
+    /// The sandbox's devpts.
+    pub(crate) fn devpts(&self) -> &Arc<DevPts> {
+        &self.devpts
+    }
+
+    /// The dentry of the slave node of `pty`, `/dev/pts/N`.
+    pub(crate) fn pts_dentry(&self, pty: Arc<Pty>) -> Arc<Dentry> {
+        Arc::new(Dentry {
+            path: format!("/dev/pts/{}", pty.index()).into_bytes(),
+            node: Node::Pts(PtsNode::Slave(pty)),
+            mount: DEVPTS_MOUNT,
+        })
     }
 
     /// Whether the mount `id` ignores set-user-ID and set-group-ID bits
@@ -391,6 +436,7 @@ impl Vfs {
         let m = self.mounts.iter().rev().find(|m| m.path == path)?;
         let node = match &m.root {
             MountRoot::Dev => Node::DevDir,
+            MountRoot::DevPts => Node::Pts(PtsNode::Root),
             MountRoot::Tmpfs(inode) => Node::Tmpfs(Arc::clone(inode)),
             MountRoot::Proc(p) => Node::Proc(p.clone()),
             MountRoot::Host(h) => Node::Host(h.clone()),
@@ -464,7 +510,10 @@ mod tests {
                 b"run".to_vec()
             ]
         );
-        assert_eq!(vfs.mounts_in(b"/dev"), [(b"shm".to_vec(), 1)]);
+        assert_eq!(
+            vfs.mounts_in(b"/dev"),
+            [(b"pts".to_vec(), 1), (b"shm".to_vec(), 1)]
+        );
         assert!(vfs.mounts_in(b"/etc").is_empty());
     }
 }

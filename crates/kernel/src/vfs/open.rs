@@ -19,6 +19,8 @@ use super::ops::{self, NewNode, SetAttr, init_owner, may_create};
 use super::path::{Last, Lookup};
 use super::perm::{Access, MAY_EXEC, MAY_READ, MAY_WRITE, inode_permission};
 use crate::fs::devfs::{DevDirOps, DevFileOps, DevKind};
+use crate::fs::devpts::{PtsDirOps, PtsNode};
+use crate::fs::pty;
 use crate::fs::hostfs::HostFileOps;
 use crate::fs::overlay::{self, OvlDirOps, OvlFileOps};
 use crate::fs::tmpfs::{TmpfsDirOps, TmpfsFileOps};
@@ -161,6 +163,7 @@ fn device_for(rdev: u64) -> Option<DevKind> {
         (1, 8) => DevKind::Random,
         (1, 9) => DevKind::Urandom,
         (5, 0) => DevKind::Tty,
+        (5, 2) => DevKind::Ptmx,
         _ => return None,
     };
     Some(kind)
@@ -267,19 +270,43 @@ pub(crate) fn open_dentry(
         Node::Tmpfs(_) | Node::Ovl(_) => {
             let rdev = dentry.cached_stat().st_rdev;
             match device_for(rdev) {
-                Some(DevKind::Tty) => return vfs.controlling_tty().ok_or(Errno::ENXIO),
-                Some(kind) => Box::new(DevFileOps(kind)),
+                Some(kind) => return open_device(access, vfs, kind, &dentry, flags, status),
                 None => return Err(Errno::ENXIO),
             }
         }
         Node::DevDir => Box::new(DevDirOps),
-        Node::Device(DevKind::Tty) => return vfs.controlling_tty().ok_or(Errno::ENXIO),
-        Node::Device(kind) => Box::new(DevFileOps(*kind)),
+        Node::Device(kind) => return open_device(access, vfs, *kind, &dentry, flags, status),
+        Node::Pts(PtsNode::Root) => Box::new(PtsDirOps(Arc::clone(vfs.devpts()))),
+        Node::Pts(PtsNode::Ptmx) => {
+            return open_device(access, vfs, DevKind::Ptmx, &dentry, flags, status);
+        }
+        Node::Pts(PtsNode::Slave(p)) => return p.open_slave(flags, Some(Arc::clone(&dentry))),
         Node::DevLink(_) => return Err(Errno::ELOOP),
         Node::Proc(p) => p.open()?,
         Node::OpenFile(file) => return reopen(file, flags),
     };
     Ok(File::new(ops, status, Some(dentry)))
+}
+
+/// Opens the devfs device `kind` found at `dentry`: the terminal devices
+/// give a terminal's file, the others a description of the device with
+/// status flags `status`.
+fn open_device(
+    access: &Access<'_>,
+    vfs: &Vfs,
+    kind: DevKind,
+    dentry: &Arc<Dentry>,
+    flags: u32,
+    status: u32,
+) -> Result<Arc<File>, Errno> {
+    let dentry = Arc::clone(dentry);
+    match kind {
+        DevKind::Tty => pty::open_controlling_tty(vfs, flags, dentry),
+        DevKind::Ptmx => {
+            pty::open_master(vfs.devpts(), access.uid(), access.gid(), flags, Some(dentry))
+        }
+        _ => Ok(File::new(Box::new(DevFileOps(kind)), status, Some(dentry))),
+    }
 }
 
 /// Opening a `/proc/[pid]/fd/N` link to a file with no place in the view

@@ -33,6 +33,7 @@ use super::dentry::{Dentry, Node};
 use super::mount::Vfs;
 use super::perm::{Access, MAY_EXEC};
 use crate::fs::devfs;
+use crate::fs::devpts::PtsNode;
 use crate::fs::procfs::MagicTarget;
 
 /// The last component of a path walked to its parent (`LAST_*`).
@@ -344,8 +345,11 @@ pub(crate) fn lookup_child(
             Some(_) => Node::DevLink(name.to_vec()),
             None => Node::Device(devfs::lookup(name)?),
         },
+        Node::Pts(PtsNode::Root) => Node::Pts(vfs.devpts().lookup(name)?),
         Node::Proc(p) => Node::Proc(p.lookup(name)?),
-        Node::Device(_) | Node::DevLink(_) | Node::OpenFile(_) => return Err(Errno::ENOTDIR),
+        Node::Device(_) | Node::DevLink(_) | Node::Pts(_) | Node::OpenFile(_) => {
+            return Err(Errno::ENOTDIR);
+        }
     };
     Ok(Arc::new(Dentry {
         path,
