@@ -636,6 +636,8 @@ impl Task {
                     .address_space()
                     .set_program_memory(Arc::downgrade(&memory));
             }
+            // A file this address space maps may have shrunk meanwhile.
+            self.mm.apply_invalidations();
             let event = self
                 .context
                 .switch(self.mm.address_space().as_ref(), &mut self.regs)?;
