@@ -1068,7 +1068,13 @@ impl Mappable for TmpfsMapping {
         (st.st_dev, st.st_ino, self.path.clone())
     }
 
-    fn shared_page(&self, file_offset: u64) -> Result<Option<u64>, Errno> {
+    fn shared_page(
+        &self,
+        _: &Arc<MemoryAllocator>,
+        file_offset: u64,
+    ) -> Result<Option<u64>, Errno> {
+        // The file's pages come from its file system's allocator, which
+        // draws on the same MemoryFile.
         self.inode.shared_page(file_offset).map(Some)
     }
 

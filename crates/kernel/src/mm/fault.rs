@@ -214,7 +214,7 @@ impl MemoryManager {
             let Some((file, file_offset)) = vma.file_at(at - vma_start) else {
                 return Ok(false);
             };
-            let offset = match file.shared_page(file_offset) {
+            let offset = match file.shared_page(&self.allocator, file_offset) {
                 Ok(Some(offset)) => offset,
                 Ok(None) if at == start => return Ok(false),
                 Ok(None) => return Err(BackError::Bus),

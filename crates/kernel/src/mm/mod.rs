@@ -54,15 +54,20 @@ pub trait Mappable: Send + Sync + Debug {
     ) -> Result<u64, Errno>;
     /// (device, inode, path) for `/proc/[pid]/maps`.
     fn identity(&self) -> (u64, u64, String);
-    /// For a file whose data lives in MemoryFile pages: the page holding
-    /// `file_offset` (page-aligned), allocated if it is a hole, with a
-    /// reference for the caller. `Ok(None)` for a file without such pages,
-    /// whose shared mappings are private copies.
+    /// For a file whose data lives in MemoryFile pages (a page cache): the
+    /// page holding `file_offset` (page-aligned), allocated (from
+    /// `allocator`, if the file has no pages of its own yet) and filled if
+    /// missing, with a reference for the caller. `Ok(None)` for a file
+    /// without a page cache, whose mappings get copies.
     ///
     /// # Errors
     /// `EFAULT` beyond the end of file, `ENOSPC` when the file system is
-    /// full, `ENOMEM` when the MemoryFile is.
-    fn shared_page(&self, _file_offset: u64) -> Result<Option<u64>, Errno> {
+    /// full, `ENOMEM` when the MemoryFile is, or the host's error.
+    fn shared_page(
+        &self,
+        _allocator: &Arc<MemoryAllocator>,
+        _file_offset: u64,
+    ) -> Result<Option<u64>, Errno> {
         Ok(None)
     }
     /// The memory managers mapping the file, for a file that can shrink
@@ -71,11 +76,12 @@ pub trait Mappable: Send + Sync + Debug {
         None
     }
     /// Writes what shared mappings stored back to where the file lives
-    /// (a host file), for `msync`, `munmap` and exit.
+    /// (a host file), for `msync` and `munmap`; `sync` also flushes it to
+    /// the host's disk (`MS_SYNC`).
     ///
     /// # Errors
     /// The host's error.
-    fn writeback(&self) -> Result<(), Errno> {
+    fn writeback(&self, _sync: bool) -> Result<(), Errno> {
         Ok(())
     }
 }
@@ -524,9 +530,18 @@ impl MemoryManager {
         }
     }
 
-    /// Removes every mapping in `[start, end)`.
+    /// Removes every mapping in `[start, end)`. What shared mappings stored
+    /// in host files is written back (Linux leaves that to its writeback,
+    /// which the sentry does not have).
     fn unmap_locked(&self, st: &mut MmState, start: u64, end: u64) {
-        st.vmas.remove(start, end);
+        for (_, _, vma) in st.vmas.remove(start, end) {
+            if vma.shared
+                && let Some((file, _)) = vma.file_at(0)
+            {
+                // munmap cannot fail for this; msync and fsync report it.
+                let _ = file.writeback(false);
+            }
+        }
         self.release(st, start, end);
     }
 
@@ -978,13 +993,15 @@ impl MemoryManager {
         if unmapped { Err(Errno::ENOMEM) } else { Ok(()) }
     }
 
-    /// Implements the checks of Linux's `msync`: nothing needs writing back,
-    /// since shared file mappings are private copies for now.
+    /// Implements Linux's `msync`: writes what shared mappings in the range
+    /// stored back to their files (host files; the others hold the data in
+    /// the MemoryFile already), flushing them to disk with `sync`
+    /// (`MS_SYNC`).
     ///
     /// # Errors
     /// `EINVAL` if unaligned, `ENOMEM` for unmapped pages, `EBUSY` for
-    /// `MS_INVALIDATE` on locked memory.
-    pub fn msync(&self, addr: u64, len: u64, invalidate: bool) -> Result<(), Errno> {
+    /// `MS_INVALIDATE` on locked memory, the host's error on writeback.
+    pub fn msync(&self, addr: u64, len: u64, invalidate: bool, sync: bool) -> Result<(), Errno> {
         if !addr.is_multiple_of(PAGE) {
             return Err(Errno::EINVAL);
         }
@@ -1006,6 +1023,11 @@ impl MemoryManager {
             }
             if invalidate && v.locked {
                 return Err(Errno::EBUSY);
+            }
+            if v.shared
+                && let Some((file, _)) = v.file_at(0)
+            {
+                file.writeback(sync)?;
             }
             at = e;
         }

@@ -647,7 +647,7 @@ fn mlock_msync_mincore() {
     assert_eq!(mm.mincore(a, 5), Err(Errno::ENOMEM));
     assert_eq!(mm.mlock(a + 1, PAGE, true, u64::MAX), Ok(()));
     assert_eq!(mm.vmas().len(), 2);
-    assert_eq!(mm.msync(a, PAGE, true), Err(Errno::EBUSY));
+    assert_eq!(mm.msync(a, PAGE, true, false), Err(Errno::EBUSY));
     assert_eq!(mm.madvise(a, PAGE, MADV_DONTNEED), Err(Errno::EINVAL));
     assert_eq!(mm.mlock(a, 4 * PAGE, true, 3 * PAGE), Err(Errno::ENOMEM));
     assert_eq!(mm.mlock(a, 8 * PAGE, true, u64::MAX), Err(Errno::ENOMEM));
@@ -655,12 +655,12 @@ fn mlock_msync_mincore() {
     mm.mlockall(false, false, u64::MAX).unwrap();
     assert_eq!(mm.vmas().len(), 1);
     assert_eq!(
-        mm.msync(a, u64::MAX, false),
+        mm.msync(a, u64::MAX, false, false),
         Ok(()),
         "the length wraps to zero, as in Linux"
     );
-    assert_eq!(mm.msync(a, 8 * PAGE, false), Err(Errno::ENOMEM));
-    assert_eq!(mm.msync(a, 4 * PAGE, true), Ok(()));
+    assert_eq!(mm.msync(a, 8 * PAGE, false, false), Err(Errno::ENOMEM));
+    assert_eq!(mm.msync(a, 4 * PAGE, true, false), Ok(()));
 }
 
 #[test]
@@ -728,7 +728,11 @@ impl Mappable for Cached {
     fn identity(&self) -> (u64, u64, String) {
         (1, 3, "/cached".into())
     }
-    fn shared_page(&self, file_offset: u64) -> Result<Option<u64>, Errno> {
+    fn shared_page(
+        &self,
+        _: &Arc<MemoryAllocator>,
+        file_offset: u64,
+    ) -> Result<Option<u64>, Errno> {
         let mut d = self.data.lock().unwrap();
         if file_offset >= d.0 {
             return Err(Errno::EFAULT);

@@ -276,7 +276,7 @@ fn sys_msync(task: &mut Task, args: &SyscallArgs) -> SyscallResult {
         return Err(Errno::EINVAL);
     }
     task.mm
-        .msync(addr, len, flags & MS_INVALIDATE != 0)
+        .msync(addr, len, flags & MS_INVALIDATE != 0, flags & MS_SYNC != 0)
         .map(|()| 0)
 }
 
