@@ -5,61 +5,16 @@
  * end within the last page do not change the file size; an empty file's
  * first page faults too; and the sentry's own accesses give EFAULT.
  */
-#include "conformance.h"
+#include "mm_shared.h"
 
-#include <fcntl.h>
-#include <setjmp.h>
-#include <signal.h>
-#include <sys/mman.h>
 #include <sys/stat.h>
-
-#define PG 4096L
-
-static sigjmp_buf env;
-static volatile int got_signo, got_code;
-static void *volatile got_addr;
-
-static void handler(int signo, siginfo_t *info, void *ctx)
-{
-	(void)ctx;
-	got_signo = signo;
-	got_code = info->si_code;
-	got_addr = info->si_addr;
-	siglongjmp(env, 1);
-}
-
-static int touch(volatile char *p, int write)
-{
-	got_signo = 0;
-	got_addr = NULL;
-	if (sigsetjmp(env, 1) == 0) {
-		if (write)
-			*p = 'w';
-		else
-			(void)*p;
-	}
-	return got_signo;
-}
-
-static int temp_file(void)
-{
-	char path[] = "/tmp/mm_shared_XXXXXX";
-	int fd = mkstemp(path);
-	if (fd >= 0)
-		unlink(path);
-	return fd;
-}
 
 int main(void)
 {
 	conformance_init();
-	struct sigaction sa = {0};
-	sa.sa_sigaction = handler;
-	sa.sa_flags = SA_SIGINFO;
-	EXPECT_OK("sigaction", sigaction(SIGBUS, &sa, NULL));
-	EXPECT_OK("sigaction", sigaction(SIGSEGV, &sa, NULL));
+	catch_faults();
 
-	int fd = temp_file();
+	int fd = temp_file(NULL, 0);
 	CHECK(fd >= 0);
 	static char data[100];
 	memset(data, 'f', sizeof(data));

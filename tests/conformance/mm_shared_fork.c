@@ -4,22 +4,9 @@
  * the parent maps and reads with read(2); a MAP_PRIVATE mapping stays
  * private across fork.
  */
-#include "conformance.h"
+#include "mm_shared.h"
 
-#include <fcntl.h>
-#include <sys/mman.h>
 #include <sys/wait.h>
-
-#define PG 4096L
-
-static int temp_file(void)
-{
-	char path[] = "/tmp/mm_shared_XXXXXX";
-	int fd = mkstemp(path);
-	if (fd >= 0)
-		unlink(path);
-	return fd;
-}
 
 static int wait_child(pid_t pid)
 {
@@ -32,7 +19,7 @@ static int wait_child(pid_t pid)
 int main(void)
 {
 	conformance_init();
-	int fd = temp_file();
+	int fd = temp_file(NULL, 0);
 	CHECK(fd >= 0);
 	EXPECT_OK("ftruncate", ftruncate(fd, 2 * PG));
 	char *m = mmap(NULL, 2 * PG, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);

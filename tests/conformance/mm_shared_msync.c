@@ -4,21 +4,7 @@
  * anonymous mappings, the data staying where read(2) sees it. mincore(2)
  * on a shared file mapping.
  */
-#include "conformance.h"
-
-#include <fcntl.h>
-#include <sys/mman.h>
-
-#define PG 4096L
-
-static int temp_file(void)
-{
-	char path[] = "/tmp/mm_shared_XXXXXX";
-	int fd = mkstemp(path);
-	if (fd >= 0)
-		unlink(path);
-	return fd;
-}
+#include "mm_shared.h"
 
 static long msync_raw(void *addr, long len, long flags)
 {
@@ -28,7 +14,7 @@ static long msync_raw(void *addr, long len, long flags)
 int main(void)
 {
 	conformance_init();
-	int fd = temp_file();
+	int fd = temp_file(NULL, 0);
 	CHECK(fd >= 0);
 	EXPECT_OK("ftruncate", ftruncate(fd, 4 * PG));
 	char *m = mmap(NULL, 4 * PG, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);

@@ -4,26 +4,12 @@
  * shared mapping's stores); a page it has written is its own and keeps
  * its contents whatever the file does; its stores never reach the file.
  */
-#include "conformance.h"
-
-#include <fcntl.h>
-#include <sys/mman.h>
-
-#define PG 4096L
-
-static int temp_file(void)
-{
-	char path[] = "/tmp/mm_shared_XXXXXX";
-	int fd = mkstemp(path);
-	if (fd >= 0)
-		unlink(path);
-	return fd;
-}
+#include "mm_shared.h"
 
 int main(void)
 {
 	conformance_init();
-	int fd = temp_file();
+	int fd = temp_file(NULL, 0);
 	CHECK(fd >= 0);
 	static char data[4 * PG];
 	memset(data, 'o', sizeof(data));

@@ -4,27 +4,10 @@
  * file extended by write(2) or ftruncate(2) becomes mappable beyond its
  * old end.
  */
-#include "conformance.h"
+#include "mm_shared.h"
 
-#include <fcntl.h>
-#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/uio.h>
-
-#define PG 4096L
-
-/* A new empty file, unlinked, and a second descriptor of it opened with
- * `flags`. */
-static int temp_file(int *second, int flags)
-{
-	char path[] = "/tmp/mm_shared_XXXXXX";
-	int fd = mkstemp(path);
-	if (fd >= 0) {
-		*second = open(path, flags);
-		unlink(path);
-	}
-	return fd;
-}
 
 int main(void)
 {

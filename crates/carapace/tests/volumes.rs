@@ -83,7 +83,6 @@ fn snapshot(dir: &Path) -> Vec<(PathBuf, u32, Vec<u8>)> {
     out
 }
 
-
 /// A program that writes a file on a volume through a `MAP_SHARED`
 /// mapping. At each point where the host file must hold the bytes (after
 /// `msync`, after `munmap`) it prints a line and waits for one on stdin,

@@ -42,7 +42,9 @@ use zerocopy::FromBytes;
 use super::host;
 use super::overlay::NewNode;
 use super::tmpfs::{SetAttr, SetTime};
-use crate::mm::{Mappable, MappingSet, MemoryAllocator, MemoryManager, MmapBacking, PageCache};
+use crate::mm::{
+    Mappable, MappingSet, MemoryAllocator, MemoryManager, MmapBacking, PageCache, chunk_in_page,
+};
 use crate::vfs::{DirEntry, File, FileOps, dir_seek, generic_seek};
 
 /// A host file or directory, as the path walk found it.
@@ -404,9 +406,7 @@ impl HostCache {
         while done < n {
             let at = pos + done as u64;
             let index = at / PAGE;
-            let chunk = usize::try_from(PAGE - at % PAGE)
-                .unwrap_or(usize::MAX)
-                .min(n - done);
+            let chunk = chunk_in_page(at, n - done);
             let piece = &mut buf[done..done + chunk];
             if pages.contains(index) {
                 pages.read(at, piece);
@@ -431,9 +431,7 @@ impl HostCache {
         let mut done = 0;
         while done < buf.len() {
             let at = pos + done as u64;
-            let chunk = usize::try_from(PAGE - at % PAGE)
-                .unwrap_or(usize::MAX)
-                .min(buf.len() - done);
+            let chunk = chunk_in_page(at, buf.len() - done);
             if let Some(page) = pages.get(at / PAGE) {
                 pages
                     .memory_file()
@@ -471,9 +469,10 @@ impl HostCache {
         let index = file_offset / PAGE;
         if !pages.contains(index) {
             let page = pages.get_or_insert(index)?;
-            let filled = pages
-                .memory_file()
-                .read_from_fd(file.fd.as_fd(), index * PAGE, page, PAGE);
+            let filled =
+                pages
+                    .memory_file()
+                    .read_from_fd(file.fd.as_fd(), index * PAGE, page, PAGE);
             if let Err(err) = filled {
                 pages.punch(index * PAGE, (index + 1) * PAGE);
                 return Err(host_errno(&err));

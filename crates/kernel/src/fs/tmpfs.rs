@@ -27,6 +27,8 @@ use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
+use crate::mm::{Mappable, MappingSet, MemoryAllocator, MemoryManager, MmapBacking, PageCache};
+use crate::vfs::{DirEntry, File, FileOps, MAX_LFS_FILESIZE, dir_seek, generic_seek};
 use abi::Errno;
 use abi::falloc::{FALLOC_FL_KEEP_SIZE, FALLOC_FL_PUNCH_HOLE};
 use abi::fcntl::{DT_BLK, DT_CHR, DT_DIR, DT_FIFO, DT_LNK, DT_REG, DT_SOCK, DT_UNKNOWN};
@@ -35,10 +37,6 @@ use abi::stat::{
     S_IXGRP, Stat, Statfs,
 };
 use abi::time::Timespec;
-use crate::mm::{
-    Mappable, MappingSet, MemoryAllocator, MemoryManager, MmapBacking, PageCache,
-};
-use crate::vfs::{DirEntry, File, FileOps, MAX_LFS_FILESIZE, dir_seek, generic_seek};
 
 /// The page size files are stored in.
 const PAGE: u64 = 4096;
@@ -1015,7 +1013,6 @@ fn kill_suid(mode: &mut u32) {
     }
 }
 
-
 /// What a mapping of a tmpfs file maps: the file's own pages (shared), or
 /// a copy of them (private).
 #[derive(Debug)]
@@ -1235,7 +1232,12 @@ mod tests {
     }
 
     fn fs(max: u64) -> (Arc<FsShared>, Arc<Inode>) {
-        let fs = FsShared::new(42, abi::stat::TMPFS_MAGIC, 0, SpaceLimit::new(max, pages(max)));
+        let fs = FsShared::new(
+            42,
+            abi::stat::TMPFS_MAGIC,
+            0,
+            SpaceLimit::new(max, pages(max)),
+        );
         let root = fs.new_inode(S_IFDIR | 0o755, 0, 0, 0, None).unwrap();
         (fs, root)
     }
@@ -1309,7 +1311,11 @@ mod tests {
         let (fs, _root) = fs(1 << 20);
         let f = fs.new_inode(S_IFREG | 0o644, 0, 0, 0, None).unwrap();
         f.write(b"hello", Some(0), true).unwrap();
-        assert_eq!(f.shared_page(4096), Err(Errno::EFAULT), "beyond end of file");
+        assert_eq!(
+            f.shared_page(4096),
+            Err(Errno::EFAULT),
+            "beyond end of file"
+        );
         let page = f.shared_page(0).unwrap();
         fs.space().pages.file().write(page, b"J");
         let mut buf = [0u8; 5];
@@ -1323,7 +1329,11 @@ mod tests {
         .unwrap();
         assert_eq!(fs.space().pages.allocated(), 4096);
         f.write(b"x", Some(0), true).unwrap();
-        assert_ne!(f.shared_page(0).unwrap(), page, "a new page after truncation");
+        assert_ne!(
+            f.shared_page(0).unwrap(),
+            page,
+            "a new page after truncation"
+        );
     }
 
     #[test]

@@ -2,9 +2,12 @@
 //!
 //! # Lock order
 //!
-//! [`MemoryManager`]'s state lock, then the [`MemoryAllocator`]'s lock (a
-//! leaf). Platform calls (`map_file`, `unmap`) and `Mappable::fill` run under
-//! the state lock; neither may call back into the memory manager.
+//! [`MemoryManager`]'s state lock, then a mapped file's own lock (taken by
+//! `Mappable` methods, which guards its [`PageCache`]), then a
+//! [`MappingSet`]'s and an invalidation queue's, then the
+//! [`MemoryAllocator`]'s lock (a leaf). Platform calls (`map_file`,
+//! `unmap`) and `Mappable` methods run under the state lock; neither may
+//! call back into the memory manager.
 
 mod fault;
 mod io;
@@ -30,7 +33,7 @@ use abi::mman::{
 use platform::{AddressSpace, MemoryFile, Perms, PlatformError};
 use zerocopy::{FromBytes, Immutable, IntoBytes};
 
-pub use page_cache::{MappingSet, PageCache};
+pub use page_cache::{MappingSet, PageCache, chunk_in_page};
 pub use pma::MemoryAllocator;
 pub use vma::{Vma, VmaBacking};
 

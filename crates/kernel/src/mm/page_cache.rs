@@ -28,8 +28,11 @@ use platform::MemoryFile;
 
 use super::{MemoryAllocator, PAGE};
 
-/// [`PAGE`] as a length.
-const PAGE_USIZE: usize = abi::PAGE_SIZE_USIZE;
+/// How many of `left` bytes from file offset `at` lie in `at`'s page.
+pub fn chunk_in_page(at: u64, left: usize) -> usize {
+    let in_page = PAGE - at % PAGE;
+    usize::try_from(in_page).map_or(left, |n| n.min(left))
+}
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(PoisonError::into_inner)
@@ -115,7 +118,7 @@ impl PageCache {
         while done < buf.len() {
             let at = pos + done as u64;
             let (index, off) = (at / PAGE, at % PAGE);
-            let chunk = (PAGE_USIZE - off as usize).min(buf.len() - done);
+            let chunk = chunk_in_page(at, buf.len() - done);
             let piece = &mut buf[done..done + chunk];
             match self.get(index) {
                 Some(page) => self.memory_file().read(page + off, piece),
@@ -144,13 +147,12 @@ impl PageCache {
         while done < buf.len() {
             let at = pos + done as u64;
             let (index, off) = (at / PAGE, at % PAGE);
-            let chunk = (PAGE_USIZE - off as usize).min(buf.len() - done);
+            let chunk = chunk_in_page(at, buf.len() - done);
             let page = match self.get(index) {
                 Some(page) => page,
                 None => {
-                    let got = new_page().and_then(|()| {
-                        self.get_or_insert(index).inspect_err(|_| refund())
-                    });
+                    let got = new_page()
+                        .and_then(|()| self.get_or_insert(index).inspect_err(|_| refund()));
                     match got {
                         Ok(page) => page,
                         Err(_) if done > 0 => break,
@@ -303,6 +305,8 @@ impl MappingSet {
 mod tests {
     use super::*;
 
+    const PAGE_USIZE: usize = abi::PAGE_SIZE_USIZE;
+
     fn cache(pages: u64) -> PageCache {
         let file = Arc::new(MemoryFile::new(pages * PAGE).expect("memfd"));
         PageCache::new(MemoryAllocator::new(file))
@@ -371,7 +375,10 @@ mod tests {
             Ok(())
         };
         assert_eq!(c.write(PAGE - 1, b"xy", &mut charge, || {}), Ok(1));
-        assert_eq!(c.write(3 * PAGE, b"z", &mut charge, || {}), Err(Errno::ENOSPC));
+        assert_eq!(
+            c.write(3 * PAGE, b"z", &mut charge, || {}),
+            Err(Errno::ENOSPC)
+        );
         // A full MemoryFile is ENOSPC too, and the charge is refunded.
         let mut small = cache(1);
         let mut refunds = 0;
@@ -407,7 +414,12 @@ mod tests {
         let taken = queue.take();
         assert_eq!(taken.len(), 1);
         assert_eq!(taken[0].start, 2 * PAGE);
-        assert!(taken[0].set.upgrade().is_some_and(|s| Arc::ptr_eq(&s, &set)));
+        assert!(
+            taken[0]
+                .set
+                .upgrade()
+                .is_some_and(|s| Arc::ptr_eq(&s, &set))
+        );
         drop(queue);
         set.invalidate(0, PAGE, false);
         assert!(lock(&set.mappers).iter().all(|w| w.strong_count() == 0));

@@ -745,6 +745,15 @@ impl Mappable for Cached {
     }
 }
 
+/// A memory manager and a two-page cached file of `f`s in its MemoryFile.
+fn with_cached_file() -> (Arc<MemoryFile>, Arc<FakeAspace>, MemoryManager, Arc<Cached>) {
+    let mf = memory_file();
+    let aspace = Arc::new(FakeAspace::default());
+    let mm = MemoryManager::new(Arc::clone(&mf), Arc::clone(&aspace) as _, MIN, MAX);
+    let file = Cached::new(&mf, &[b'f'; 2 * PAGE as usize]);
+    (mf, aspace, mm, file)
+}
+
 fn map_cached(mm: &MemoryManager, file: &Arc<Cached>, flags: u32) -> u64 {
     let file: Arc<dyn Mappable> = Arc::clone(file) as _;
     mm.mmap(MmapRequest {
@@ -759,10 +768,7 @@ fn map_cached(mm: &MemoryManager, file: &Arc<Cached>, flags: u32) -> u64 {
 
 #[test]
 fn shared_file_mappings_write_the_file_pages() {
-    let mf = memory_file();
-    let aspace = Arc::new(FakeAspace::default());
-    let mm = MemoryManager::new(Arc::clone(&mf), Arc::clone(&aspace) as _, MIN, MAX);
-    let file = Cached::new(&mf, &[b'f'; 2 * PAGE as usize]);
+    let (_mf, _aspace, mm, file) = with_cached_file();
     let shared = map_cached(&mm, &file, MAP_SHARED);
     let private = map_cached(&mm, &file, MAP_PRIVATE);
     mm.copy_out(shared + 1, b"S").unwrap();
@@ -788,10 +794,7 @@ fn shared_file_mappings_write_the_file_pages() {
 
 #[test]
 fn truncation_zaps_mapped_pages_everywhere() {
-    let mf = memory_file();
-    let aspace = Arc::new(FakeAspace::default());
-    let mm = MemoryManager::new(Arc::clone(&mf), Arc::clone(&aspace) as _, MIN, MAX);
-    let file = Cached::new(&mf, &[b'f'; 2 * PAGE as usize]);
+    let (mf, aspace, mm, file) = with_cached_file();
     let shared = map_cached(&mm, &file, MAP_SHARED);
     let private = map_cached(&mm, &file, MAP_PRIVATE);
     mm.fault(shared + PAGE, READ).unwrap();
@@ -804,7 +807,11 @@ fn truncation_zaps_mapped_pages_everywhere() {
     assert!(aspace.pages.lock().unwrap().contains_key(&(shared + PAGE)));
     mm.apply_invalidations();
     assert!(!aspace.pages.lock().unwrap().contains_key(&(shared + PAGE)));
-    for (mm, at) in [(&mm, shared + PAGE), (&mm, private + PAGE), (&child, shared + PAGE)] {
+    for (mm, at) in [
+        (&mm, shared + PAGE),
+        (&mm, private + PAGE),
+        (&child, shared + PAGE),
+    ] {
         match mm.fault(at, READ) {
             Err(FaultError::Signal(sig)) => {
                 assert_eq!((sig.signo, sig.code, sig.addr), (SIGBUS, BUS_ADRERR, at));
@@ -817,5 +824,9 @@ fn truncation_zaps_mapped_pages_everywhere() {
     mm.copy_in(shared + 9, &mut buf).unwrap();
     assert_eq!(buf, [b'f', 0]);
     drop((mm, child, file));
-    assert_eq!(MemoryAllocator::for_file(&mf).allocated(), 0, "nothing leaks");
+    assert_eq!(
+        MemoryAllocator::for_file(&mf).allocated(),
+        0,
+        "nothing leaks"
+    );
 }
