@@ -8,8 +8,14 @@
 mod common;
 
 use std::fs;
+use std::io::{BufRead, BufReader, Read, Write};
 use std::os::unix::fs::{MetadataExt, PermissionsExt, symlink};
+use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
 
 use common::{Output, PLATFORMS, Status, carapace_bin, clean_command, run, timeout};
 
@@ -75,6 +81,120 @@ fn snapshot(dir: &Path) -> Vec<(PathBuf, u32, Vec<u8>)> {
         }
     }
     out
+}
+
+/// A program that writes a file on a volume through a `MAP_SHARED`
+/// mapping. At each point where the host file must hold the bytes (after
+/// `msync`, after `munmap`) it prints a line and waits for one on stdin,
+/// so that the test can look at the host file while the sandbox still
+/// runs; the last mapping it leaves to exit.
+const SHARED_MAPPING_PROGRAM: &str = r#"
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+static int pause_for_check(const char *what)
+{
+	char line[16];
+	printf("%s\n", what);
+	fflush(stdout);
+	return fgets(line, sizeof(line), stdin) != NULL;
+}
+
+int main(int argc, char **argv)
+{
+	if (argc != 2)
+		return 1;
+	int fd = open(argv[1], O_RDWR);
+	if (fd < 0)
+		return 2;
+	char *m = mmap(NULL, 8192, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if (m == MAP_FAILED)
+		return 3;
+	memcpy(m, "msync", 5);
+	if (msync(m, 8192, MS_SYNC) != 0 || !pause_for_check("synced"))
+		return 4;
+	memcpy(m + 4096, "munmap", 6);
+	char buf[6];
+	if (pread(fd, buf, 6, 4096) != 6 || memcmp(buf, "munmap", 6) != 0)
+		return 5;
+	if (pwrite(fd, "W", 1, 100) != 1 || m[100] != 'W')
+		return 6;
+	if (munmap(m, 8192) != 0 || !pause_for_check("unmapped"))
+		return 7;
+	m = mmap(NULL, 8192, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if (m == MAP_FAILED || memcmp(m + 4096, "munmap", 6) != 0)
+		return 8;
+	memcpy(m + 200, "exit", 4);
+	printf("exiting\n");
+	return 0;
+}
+"#;
+
+/// Builds `source` (C) into a static binary at `out`.
+fn build_c(source: &str, out: &Path) {
+    let src = out.with_extension("c");
+    fs::write(&src, source).expect("write the C source");
+    let status = std::process::Command::new("cc")
+        .args(["-O1", "-Wall", "-static", "-o"])
+        .arg(out)
+        .arg(&src)
+        .status()
+        .expect("run cc");
+    assert!(status.success(), "cc failed for {}", src.display());
+}
+
+/// Runs `cmd` (in its own process group, killed after the timeout),
+/// calling `check` with each line it prints and answering each with a line
+/// on its stdin. Returns the exit status and everything it printed.
+fn run_interactive(
+    cmd: &mut std::process::Command,
+    mut check: impl FnMut(&str),
+) -> (Option<i32>, String) {
+    cmd.stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .process_group(0);
+    let mut child = cmd.spawn().expect("spawn carapace");
+    let pgid = i32::try_from(child.id()).expect("pids fit in pid_t");
+    let finished = Arc::new(AtomicBool::new(false));
+    let watchdog = {
+        let finished = Arc::clone(&finished);
+        let deadline = Instant::now() + timeout();
+        std::thread::spawn(move || {
+            while !finished.load(Ordering::SeqCst) {
+                if Instant::now() > deadline {
+                    // SAFETY: kill(2) on the child's own process group.
+                    unsafe { libc::kill(-pgid, libc::SIGKILL) };
+                    return;
+                }
+                std::thread::sleep(Duration::from_millis(50));
+            }
+        })
+    };
+    let mut stderr = child.stderr.take().expect("stderr is piped");
+    let stderr = std::thread::spawn(move || {
+        let mut s = String::new();
+        let _ = stderr.read_to_string(&mut s);
+        s
+    });
+    let mut stdin = child.stdin.take().expect("stdin is piped");
+    let stdout = BufReader::new(child.stdout.take().expect("stdout is piped"));
+    let mut printed = String::new();
+    for line in stdout.lines() {
+        let Ok(line) = line else { break };
+        check(&line);
+        printed.push_str(&line);
+        printed.push('\n');
+        let _ = stdin.write_all(b"go\n");
+    }
+    let status = child.wait().expect("wait for carapace");
+    finished.store(true, Ordering::SeqCst);
+    let _ = watchdog.join();
+    printed.push_str(&stderr.join().unwrap_or_default());
+    (status.code(), printed)
 }
 
 #[cfg(test)]
@@ -164,6 +284,49 @@ mod tests {
                 before_outside,
                 "{platform}: host changed"
             );
+        }
+    }
+
+    #[test]
+    fn shared_mappings_write_back_to_a_read_write_volume() {
+        for platform in PLATFORMS {
+            let top = TempDir::new(&format!("mmap-{platform}"));
+            let vol = top.path().join("vol");
+            let bin = top.path().join("bin");
+            fs::create_dir(&vol).unwrap();
+            fs::create_dir(&bin).unwrap();
+            build_c(SHARED_MAPPING_PROGRAM, &bin.join("shared-mapping"));
+            let file = vol.join("data");
+            fs::write(&file, vec![b'a'; 8192]).unwrap();
+            let mut cmd = clean_command(carapace_bin());
+            cmd.arg(format!("--platform={platform}"))
+                .arg(format!("--volume={}:/mnt/vol", vol.display()))
+                .arg(format!("--volume={}:/mnt/bin:ro", bin.display()))
+                .args(["do", "--", "/mnt/bin/shared-mapping", "/mnt/vol/data"]);
+            let mut seen = Vec::new();
+            let (code, printed) = run_interactive(&mut cmd, |line| {
+                let host = fs::read(&file).expect("read the host file");
+                assert_eq!(host.len(), 8192, "{platform} at {line}: size");
+                match line {
+                    "synced" => {
+                        assert_eq!(&host[..5], b"msync", "{platform}: after msync");
+                    }
+                    "unmapped" => {
+                        assert_eq!(&host[4096..4102], b"munmap", "{platform}: after munmap");
+                        assert_eq!(host[100], b'W', "{platform}: write(2)");
+                    }
+                    _ => {}
+                }
+                seen.push(line.to_string());
+            });
+            assert_eq!(code, Some(0), "{platform}: {printed}");
+            assert_eq!(seen, ["synced", "unmapped", "exiting"], "{platform}");
+            let host = fs::read(&file).unwrap();
+            assert_eq!(host.len(), 8192, "{platform}");
+            assert_eq!(&host[..5], b"msync", "{platform}");
+            assert_eq!(&host[200..204], b"exit", "{platform}: after exit");
+            assert_eq!(&host[4096..4102], b"munmap", "{platform}");
+            assert!(host[5..100].iter().all(|&b| b == b'a'), "{platform}");
         }
     }
 

@@ -173,10 +173,12 @@ impl Kernel {
             volumes,
             stdin_is_tty,
         } = config;
-        let vfs = Vfs::with_volumes(rootfs, vfs_options, volumes).map_err(KernelError::Vfs)?;
+        let allocator = crate::mm::MemoryAllocator::for_file(&memory_file);
+        let vfs = Vfs::with_volumes(rootfs, vfs_options, volumes, Arc::clone(&allocator))
+            .map_err(KernelError::Vfs)?;
         let kernel = Arc::new(Kernel {
             platform,
-            allocator: crate::mm::MemoryAllocator::for_file(&memory_file),
+            allocator,
             memory_file,
             vfs,
             hostname,

@@ -17,9 +17,21 @@
 //! `utimensat`), so no symlink the program plants can redirect a change
 //! outside the volume. Device nodes are never made or opened (the runtime
 //! also mounts volumes `nodev`).
+//!
+//! Mappings of a file on a writable volume go through a [`HostCache`]: the
+//! file's pages in the MemoryFile, filled from the host on first touch, one
+//! per host (device, inode) while any mapping of it lives. Shared mappings
+//! store into those pages; the sentry's own `read(2)` and `write(2)` of the
+//! file read and update them too, so the sandbox sees one file. They are
+//! written back to the host on `msync`, `munmap`, `fsync` and when the last
+//! mapping goes (at exit at the latest). Other host processes get no
+//! coherence while the file is mapped: they see stores at writeback, and
+//! the sandbox does not see their writes to pages it has cached (as two
+//! machines sharing a file over NFS).
 
+use std::collections::BTreeMap;
 use std::os::fd::{AsFd, OwnedFd};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError, Weak};
 
 use abi::Errno;
 use abi::fcntl::{DT_BLK, DT_CHR, DT_DIR, DT_FIFO, DT_LNK, DT_REG, DT_SOCK, DT_UNKNOWN};
@@ -30,7 +42,9 @@ use zerocopy::FromBytes;
 use super::host;
 use super::overlay::NewNode;
 use super::tmpfs::{SetAttr, SetTime};
-use crate::mm::{Mappable, MemoryManager, MmapBacking};
+use crate::mm::{
+    Mappable, MappingSet, MemoryAllocator, MemoryManager, MmapBacking, PageCache, chunk_in_page,
+};
 use crate::vfs::{DirEntry, File, FileOps, dir_seek, generic_seek};
 
 /// A host file or directory, as the path walk found it.
@@ -149,6 +163,7 @@ impl HostNode {
             ino: stat.st_ino,
             path: String::from_utf8_lossy(path).into_owned(),
             writable: self.writable,
+            opened_for_writing: mode & libc::O_ACCMODE != libc::O_RDONLY,
         }))
     }
 
@@ -293,6 +308,8 @@ pub struct HostFile {
     path: String,
     /// On a writable volume.
     writable: bool,
+    /// The host fd may be written (`O_WRONLY` or `O_RDWR`).
+    opened_for_writing: bool,
 }
 
 impl HostFile {
@@ -300,6 +317,273 @@ impl HostFile {
     pub(crate) fn fd(&self) -> std::os::fd::BorrowedFd<'_> {
         self.fd.as_fd()
     }
+
+    /// The page cache of this host file, if something maps it.
+    fn cache(&self) -> Option<Arc<HostCache>> {
+        lock(&HOST_CACHES)
+            .get(&(self.dev, self.ino))
+            .and_then(Weak::upgrade)
+    }
+
+    /// Reads at `pos`, through the page cache while the file is mapped.
+    fn read(&self, buf: &mut [u8], pos: u64) -> Result<usize, Errno> {
+        if pos > crate::vfs::MAX_LFS_FILESIZE {
+            return Ok(0);
+        }
+        match self.cache() {
+            Some(cache) => cache.read(self, buf, pos),
+            None => host::pread(self.fd.as_fd(), buf, pos),
+        }
+    }
+}
+
+/// The page caches of mapped host files, by host (device, inode).
+static HOST_CACHES: Mutex<BTreeMap<(u64, u64), Weak<HostCache>>> = Mutex::new(BTreeMap::new());
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// The pages of a mapped host file in the MemoryFile (see the module doc).
+///
+/// Lock order: a memory manager's state, then `state`, then host calls.
+#[derive(Debug)]
+pub struct HostCache {
+    key: (u64, u64),
+    state: Mutex<HostCacheState>,
+    mappings: Arc<MappingSet>,
+}
+
+#[derive(Debug, Default)]
+struct HostCacheState {
+    /// The cached pages; made with the first fault's allocator. Every page
+    /// in it may have been stored to through a mapping.
+    pages: Option<PageCache>,
+    /// A descriptor open for writing, from the first such that mapped the
+    /// file: what writeback writes through.
+    writer: Option<Arc<HostFile>>,
+}
+
+impl HostCache {
+    /// The cache of `file`'s host inode, made if nothing maps it yet.
+    fn of(file: &Arc<HostFile>) -> Arc<HostCache> {
+        let key = (file.dev, file.ino);
+        let mut caches = lock(&HOST_CACHES);
+        let cache = match caches.get(&key).and_then(Weak::upgrade) {
+            Some(cache) => cache,
+            None => {
+                caches.retain(|_, w| w.strong_count() > 0);
+                let cache = Arc::new(HostCache {
+                    key,
+                    state: Mutex::default(),
+                    mappings: MappingSet::new(),
+                });
+                caches.insert(key, Arc::downgrade(&cache));
+                cache
+            }
+        };
+        drop(caches);
+        if file.opened_for_writing {
+            lock(&cache.state)
+                .writer
+                .get_or_insert_with(|| Arc::clone(file));
+        }
+        cache
+    }
+
+    /// `HostFile::read` while the file is mapped: cached pages from the
+    /// MemoryFile, the rest from the host, up to the host's file size.
+    fn read(&self, file: &HostFile, buf: &mut [u8], pos: u64) -> Result<usize, Errno> {
+        let st = lock(&self.state);
+        let Some(pages) = &st.pages else {
+            return host::pread(file.fd.as_fd(), buf, pos);
+        };
+        let size = file.size()?;
+        let n = usize::try_from(size.saturating_sub(pos))
+            .unwrap_or(usize::MAX)
+            .min(buf.len());
+        let mut done = 0;
+        while done < n {
+            let at = pos + done as u64;
+            let index = at / PAGE;
+            let chunk = chunk_in_page(at, n - done);
+            let piece = &mut buf[done..done + chunk];
+            if pages.contains(index) {
+                pages.read(at, piece);
+            } else {
+                let got = host::pread(file.fd.as_fd(), piece, at)?;
+                if got < chunk {
+                    return Ok(done + got);
+                }
+            }
+            done += chunk;
+        }
+        Ok(n)
+    }
+
+    /// Copies what `write(2)` put at `[pos, pos + buf.len())` of the host
+    /// file into the cached pages it covers.
+    fn update(&self, buf: &[u8], pos: u64) {
+        let st = lock(&self.state);
+        let Some(pages) = &st.pages else {
+            return;
+        };
+        let mut done = 0;
+        while done < buf.len() {
+            let at = pos + done as u64;
+            let chunk = chunk_in_page(at, buf.len() - done);
+            if let Some(page) = pages.get(at / PAGE) {
+                pages
+                    .memory_file()
+                    .write(page + at % PAGE, &buf[done..done + chunk]);
+            }
+            done += chunk;
+        }
+    }
+
+    /// Drops the cached pages of `[start, end)` after a truncation (`end`
+    /// `u64::MAX`) or hole punch on the host, so that mappings see it.
+    fn punch(&self, start: u64, end: u64) {
+        let mut st = lock(&self.state);
+        if let Some(pages) = &mut st.pages {
+            pages.punch(start, end);
+        }
+        self.mappings.invalidate(start, end, end == u64::MAX);
+    }
+
+    /// The page holding `file_offset` for a mapping (see
+    /// [`Mappable::shared_page`]), filled from the host if not cached.
+    fn shared_page(
+        &self,
+        file: &HostFile,
+        allocator: &Arc<MemoryAllocator>,
+        file_offset: u64,
+    ) -> Result<u64, Errno> {
+        let mut st = lock(&self.state);
+        if file_offset >= file.size()? {
+            return Err(Errno::EFAULT);
+        }
+        let pages = st
+            .pages
+            .get_or_insert_with(|| PageCache::new(Arc::clone(allocator)));
+        let index = file_offset / PAGE;
+        if !pages.contains(index) {
+            let page = pages.get_or_insert(index)?;
+            let filled =
+                pages
+                    .memory_file()
+                    .read_from_fd(file.fd.as_fd(), index * PAGE, page, PAGE);
+            if let Err(err) = filled {
+                pages.punch(index * PAGE, (index + 1) * PAGE);
+                return Err(host_errno(&err));
+            }
+        }
+        pages.share(index).ok_or(Errno::EFAULT)
+    }
+
+    /// Writes every cached page (within the host file's size) back to the
+    /// host; with `sync`, flushes the file to disk too.
+    fn writeback(&self, sync: bool) -> Result<(), Errno> {
+        let st = lock(&self.state);
+        let (Some(pages), Some(writer)) = (&st.pages, &st.writer) else {
+            return Ok(());
+        };
+        let fd = writer.fd.as_fd();
+        let size = writer.size()?;
+        let mut buf = vec![0u8; PAGE_USIZE];
+        let mut index = 0;
+        while let Some(i) = pages.next_present(index) {
+            let at = i * PAGE;
+            if at >= size {
+                break;
+            }
+            let len = usize::try_from((size - at).min(PAGE)).unwrap_or(PAGE_USIZE);
+            pages.read(at, &mut buf[..len]);
+            let mut done = 0;
+            while done < len {
+                done += host::pwrite(fd, &buf[done..len], at + done as u64)?;
+            }
+            index = i + 1;
+        }
+        if sync {
+            host::fsync(fd, true)?;
+        }
+        Ok(())
+    }
+}
+
+impl Drop for HostCache {
+    fn drop(&mut self) {
+        // The last mapping went (munmap, exit): nothing may stay unwritten.
+        // There is no one left to report a host error to.
+        let _ = self.writeback(false);
+        let mut caches = lock(&HOST_CACHES);
+        if caches.get(&self.key).is_some_and(|w| w.strong_count() == 0) {
+            caches.remove(&self.key);
+        }
+    }
+}
+
+/// What a mapping of a file on a writable volume maps: the file's
+/// [`HostCache`].
+#[derive(Debug)]
+pub struct HostMapping {
+    file: Arc<HostFile>,
+    cache: Arc<HostCache>,
+}
+
+impl Mappable for HostMapping {
+    fn size(&self) -> Result<u64, Errno> {
+        self.file.size()
+    }
+
+    fn fill(
+        &self,
+        memory_file: &MemoryFile,
+        mf_offset: u64,
+        file_offset: u64,
+        len: u64,
+    ) -> Result<u64, Errno> {
+        // Mappings take the cache's pages; this only runs if the page
+        // could not be had that way.
+        self.file.fill(memory_file, mf_offset, file_offset, len)
+    }
+
+    fn identity(&self) -> (u64, u64, String) {
+        self.file.identity()
+    }
+
+    fn shared_page(
+        &self,
+        allocator: &Arc<MemoryAllocator>,
+        file_offset: u64,
+    ) -> Result<Option<u64>, Errno> {
+        self.cache
+            .shared_page(&self.file, allocator, file_offset)
+            .map(Some)
+    }
+
+    fn mapping_set(&self) -> Option<Arc<MappingSet>> {
+        Some(Arc::clone(&self.cache.mappings))
+    }
+
+    fn writeback(&self, sync: bool) -> Result<(), Errno> {
+        self.cache.writeback(sync)
+    }
+}
+
+/// The page size of [`HostCache`] pages.
+const PAGE: u64 = abi::PAGE_SIZE;
+/// [`PAGE`] as a length.
+const PAGE_USIZE: usize = abi::PAGE_SIZE_USIZE;
+
+/// A host I/O error as the errno the program sees.
+fn host_errno(e: &std::io::Error) -> Errno {
+    Errno(
+        e.raw_os_error()
+            .and_then(|r| u16::try_from(r).ok())
+            .unwrap_or(Errno::EIO.0),
+    )
 }
 
 impl Mappable for HostFile {
@@ -315,15 +599,25 @@ impl Mappable for HostFile {
         file_offset: u64,
         len: u64,
     ) -> Result<u64, Errno> {
+        if let Some(cache) = self.cache() {
+            // A mapped file's cached pages may hold stores not yet written
+            // back: copy through the cache.
+            let mut buf = vec![0u8; PAGE_USIZE];
+            let mut done = 0;
+            while done < len {
+                let want = usize::try_from((len - done).min(PAGE)).unwrap_or(PAGE_USIZE);
+                let n = cache.read(self, &mut buf[..want], file_offset + done)?;
+                memory_file.write(mf_offset + done, &buf[..n]);
+                done += n as u64;
+                if n < want {
+                    break;
+                }
+            }
+            return Ok(done);
+        }
         memory_file
             .read_from_fd(self.fd.as_fd(), file_offset, mf_offset, len)
-            .map_err(|e| {
-                Errno(
-                    e.raw_os_error()
-                        .and_then(|r| u16::try_from(r).ok())
-                        .unwrap_or(Errno::EIO.0),
-                )
-            })
+            .map_err(|e| host_errno(&e))
     }
 
     fn identity(&self) -> (u64, u64, String) {
@@ -337,10 +631,7 @@ pub struct HostFileOps(pub Arc<HostFile>);
 
 impl FileOps for HostFileOps {
     fn read(&self, _: &File, buf: &mut [u8], pos: u64) -> Result<usize, Errno> {
-        if pos > crate::vfs::MAX_LFS_FILESIZE {
-            return Ok(0);
-        }
-        host::pread(self.0.fd.as_fd(), buf, pos)
+        self.0.read(buf, pos)
     }
 
     fn write(&self, _: &File, buf: &[u8], pos: u64) -> Result<usize, Errno> {
@@ -349,21 +640,40 @@ impl FileOps for HostFileOps {
         if pos > crate::vfs::MAX_LFS_FILESIZE {
             return Err(Errno::EFBIG);
         }
-        host::pwrite(self.0.fd.as_fd(), buf, pos)
+        // The host first, so that a failed write leaves the cache alone.
+        let n = host::pwrite(self.0.fd.as_fd(), buf, pos)?;
+        if let Some(cache) = self.0.cache() {
+            cache.update(&buf[..n], pos);
+        }
+        Ok(n)
     }
 
     fn append(&self, _: &File, buf: &[u8]) -> Result<(usize, u64), Errno> {
         let n = host::append(self.0.fd.as_fd(), buf)?;
         let end = host::lseek(self.0.fd.as_fd(), 0, abi::fcntl::SEEK_CUR)?;
+        if let Some(cache) = self.0.cache() {
+            let start = end - n as u64;
+            cache.update(&buf[..n], start);
+        }
         Ok((n, end))
     }
 
     fn truncate(&self, size: u64) -> Result<(), Errno> {
-        host::ftruncate(self.0.fd.as_fd(), size)
+        host::ftruncate(self.0.fd.as_fd(), size)?;
+        if let Some(cache) = self.0.cache() {
+            cache.punch(size, u64::MAX);
+        }
+        Ok(())
     }
 
     fn fallocate(&self, mode: u32, offset: u64, len: u64) -> Result<(), Errno> {
-        host::fallocate(self.0.fd.as_fd(), mode, offset, len)
+        host::fallocate(self.0.fd.as_fd(), mode, offset, len)?;
+        if mode & abi::falloc::FALLOC_FL_PUNCH_HOLE != 0
+            && let Some(cache) = self.0.cache()
+        {
+            cache.punch(offset, offset.saturating_add(len));
+        }
+        Ok(())
     }
 
     fn seek(&self, _: &File, pos: u64, offset: i64, whence: u32) -> Result<u64, Errno> {
@@ -399,11 +709,22 @@ impl FileOps for HostFileOps {
     }
 
     fn mmap_backing(&self) -> Result<MmapBacking, Errno> {
-        Ok(MmapBacking::File(Arc::clone(&self.0) as Arc<dyn Mappable>))
+        if !self.0.writable {
+            // Nothing can change the file from inside the sandbox: a
+            // mapping copies its pages.
+            return Ok(MmapBacking::File(Arc::clone(&self.0) as Arc<dyn Mappable>));
+        }
+        Ok(MmapBacking::File(Arc::new(HostMapping {
+            cache: HostCache::of(&self.0),
+            file: Arc::clone(&self.0),
+        })))
     }
 
     fn fsync(&self, data_only: bool) -> Result<(), Errno> {
         if self.0.writable {
+            if let Some(cache) = self.0.cache() {
+                cache.writeback(false)?;
+            }
             host::fsync(self.0.fd.as_fd(), data_only)
         } else {
             // Nothing can have been written through this description.

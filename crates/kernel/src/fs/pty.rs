@@ -190,11 +190,18 @@ impl Caller {
     }
 }
 
-/// Sends `signo` to every process of group `pgid` (`kill_pgrp`).
+/// Sends `signo` to every process of group `pgid` (`kill_pgrp` with
+/// `priv`: from the kernel, `SI_KERNEL`).
 fn kill_pgrp(kernel: &Kernel, pgid: i32, signo: u32) {
     for group in kernel.tree.process_group(pgid) {
-        crate::signal::send(&group, signo);
+        send_from_tty(&group, signo);
     }
+}
+
+/// Sends `signo` from the terminal to the process `group`. A kernel signal
+/// is a standard one, which a full queue never refuses.
+fn send_from_tty(group: &crate::task::ThreadGroup, signo: u32) {
+    let _ = crate::signal::send(group, crate::signal::info(signo, abi::signal::SI_KERNEL));
 }
 
 impl Pty {
@@ -501,8 +508,8 @@ impl Pty {
         if let (Some(sid), Some(kernel)) = (session, task::current_kernel()) {
             kernel.vfs.set_controlling_tty(sid, None);
             if let Some(leader) = kernel.tree.group(sid) {
-                crate::signal::send(&leader, SIGHUP);
-                crate::signal::send(&leader, SIGCONT);
+                send_from_tty(&leader, SIGHUP);
+                send_from_tty(&leader, SIGCONT);
             }
         }
     }

@@ -1,8 +1,9 @@
 //! tmpfs: a file system in sentry memory (`mm/shmem.c`).
 //!
-//! Regular files keep their data in 4 KiB pages held in a map by page
-//! index, so files are sparse: a page that was never written (or was
-//! punched out) is a hole. Every page, inode, name, symlink target and
+//! Regular files keep their data in MemoryFile pages (a [`PageCache`] by
+//! page index), so files are sparse: a page that was never written (or was
+//! punched out) is a hole. A shared mapping maps those very pages, so
+//! `read(2)`, `write(2)` and every mapping agree. Every page, inode, name, symlink target and
 //! extended attribute is charged to a [`SpaceLimit`] shared by the file
 //! systems drawing on the same budget; a change that would exceed it fails
 //! with `ENOSPC`, so a program can never run the sentry out of memory
@@ -26,6 +27,8 @@ use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
+use crate::mm::{Mappable, MappingSet, MemoryAllocator, MemoryManager, MmapBacking, PageCache};
+use crate::vfs::{DirEntry, File, FileOps, MAX_LFS_FILESIZE, dir_seek, generic_seek};
 use abi::Errno;
 use abi::falloc::{FALLOC_FL_KEEP_SIZE, FALLOC_FL_PUNCH_HOLE};
 use abi::fcntl::{DT_BLK, DT_CHR, DT_DIR, DT_FIFO, DT_LNK, DT_REG, DT_SOCK, DT_UNKNOWN};
@@ -34,10 +37,6 @@ use abi::stat::{
     S_IXGRP, Stat, Statfs,
 };
 use abi::time::Timespec;
-use platform::MemoryFile;
-
-use crate::mm::{Mappable, MemoryManager, MmapBacking};
-use crate::vfs::{DirEntry, File, FileOps, MAX_LFS_FILESIZE, dir_seek, generic_seek};
 
 /// The page size files are stored in.
 const PAGE: u64 = 4096;
@@ -56,11 +55,13 @@ pub(crate) fn now() -> Timespec {
     crate::host::clock_gettime(abi::time::CLOCK_REALTIME).unwrap_or_default()
 }
 
-/// A budget of bytes shared by file systems in sandbox memory.
+/// A budget of bytes shared by file systems in sandbox memory, and the
+/// MemoryFile their file pages come from.
 #[derive(Debug)]
 pub struct SpaceLimit {
     used: AtomicU64,
     max: u64,
+    pages: Arc<MemoryAllocator>,
 }
 
 /// The default budget of the sentry's in-memory file systems (the overlay's
@@ -78,11 +79,12 @@ pub fn default_space_limit() -> u64 {
 }
 
 impl SpaceLimit {
-    /// A budget of `max` bytes.
-    pub fn new(max: u64) -> Arc<SpaceLimit> {
+    /// A budget of `max` bytes, for files whose pages come from `pages`.
+    pub fn new(max: u64, pages: Arc<MemoryAllocator>) -> Arc<SpaceLimit> {
         Arc::new(SpaceLimit {
             used: AtomicU64::new(0),
             max,
+            pages,
         })
     }
 
@@ -200,7 +202,13 @@ impl FsShared {
         self.inodes.fetch_add(1, Ordering::Relaxed);
         let t = now();
         let (body, nlink) = match mode & S_IFMT {
-            S_IFREG => (Body::Reg(Pages::default()), 1),
+            S_IFREG => (
+                Body::Reg(Pages {
+                    size: 0,
+                    cache: PageCache::new(Arc::clone(&self.space.pages)),
+                }),
+                1,
+            ),
             S_IFDIR => (
                 Body::Dir(Dir {
                     entries: BTreeMap::new(),
@@ -215,6 +223,7 @@ impl FsShared {
         Ok(Arc::new(Inode {
             fs: Arc::clone(self),
             ino,
+            mappings: MappingSet::new(),
             state: Mutex::new(State {
                 mode,
                 uid,
@@ -235,10 +244,9 @@ impl FsShared {
 }
 
 /// A regular file's data.
-#[derive(Default)]
 struct Pages {
     size: u64,
-    map: BTreeMap<u64, Box<[u8]>>,
+    cache: PageCache,
 }
 
 /// A directory's entries.
@@ -281,6 +289,8 @@ struct State {
 pub struct Inode {
     fs: Arc<FsShared>,
     ino: u64,
+    /// The memory managers mapping the file (regular files).
+    mappings: Arc<MappingSet>,
     state: Mutex<State>,
 }
 
@@ -297,7 +307,7 @@ impl Drop for Inode {
     fn drop(&mut self) {
         let state = self.state.get_mut().unwrap_or_else(PoisonError::into_inner);
         let pages = match &state.body {
-            Body::Reg(p) => p.map.len() as u64,
+            Body::Reg(p) => p.cache.len(),
             _ => 0,
         };
         self.fs.space.release(state.charged + pages * PAGE);
@@ -402,7 +412,7 @@ impl Inode {
     pub fn stat(&self) -> Stat {
         let s = self.state();
         let (size, blocks) = match &s.body {
-            Body::Reg(p) => (p.size, p.map.len() as u64 * (PAGE / 512)),
+            Body::Reg(p) => (p.size, p.cache.len() * (PAGE / 512)),
             Body::Link(t) => (t.len() as u64, 0),
             Body::Dir(_) => (4096, 8),
             Body::Other => (0, 0),
@@ -728,17 +738,7 @@ impl Inode {
             return Ok(0);
         }
         let n = usize::try_from((p.size - pos).min(buf.len() as u64)).unwrap_or(0);
-        let mut done = 0;
-        while done < n {
-            let at = pos + done as u64;
-            let (idx, off) = (at / PAGE, usize::try_from(at % PAGE).unwrap_or(0));
-            let chunk = (PAGE_USIZE - off).min(n - done);
-            match p.map.get(&idx) {
-                Some(page) => buf[done..done + chunk].copy_from_slice(&page[off..off + chunk]),
-                None => buf[done..done + chunk].fill(0),
-            }
-            done += chunk;
-        }
+        p.cache.read(pos, &mut buf[..n]);
         let t = now();
         // relatime: update atime if it is older than mtime or ctime, or a day old.
         if s.atime <= s.mtime || s.atime <= s.ctime || t.tv_sec - s.atime.tv_sec >= 86400 {
@@ -767,26 +767,13 @@ impl Inode {
         }
         let len = (buf.len() as u64).min(MAX_LFS_FILESIZE - pos);
         let len = usize::try_from(len).unwrap_or(0);
-        let mut done = 0;
-        while done < len {
-            let at = pos + done as u64;
-            let (idx, off) = (at / PAGE, usize::try_from(at % PAGE).unwrap_or(0));
-            let chunk = (PAGE_USIZE - off).min(len - done);
-            let page = match p.map.entry(idx) {
-                std::collections::btree_map::Entry::Occupied(e) => e.into_mut(),
-                std::collections::btree_map::Entry::Vacant(v) => {
-                    if let Err(e) = self.fs.space.charge(PAGE) {
-                        if done == 0 {
-                            return Err(e);
-                        }
-                        break;
-                    }
-                    v.insert(vec![0u8; PAGE_USIZE].into_boxed_slice())
-                }
-            };
-            page[off..off + chunk].copy_from_slice(&buf[done..done + chunk]);
-            done += chunk;
-        }
+        let space = &self.fs.space;
+        let done = p.cache.write(
+            pos,
+            &buf[..len],
+            || space.charge(PAGE),
+            || space.release(PAGE),
+        )?;
         let end = pos + done as u64;
         if end > p.size {
             p.size = end;
@@ -822,14 +809,13 @@ impl Inode {
         }
         let first = off / PAGE;
         if data {
-            let idx = p.map.range(first..).next().map(|(&i, _)| i);
-            match idx {
+            match p.cache.next_present(first) {
                 Some(i) if i * PAGE < p.size => Ok(off.max(i * PAGE)),
                 _ => Err(Errno::ENXIO),
             }
         } else {
             let mut i = first;
-            while p.map.contains_key(&i) && i * PAGE < p.size {
+            while p.cache.contains(i) && i * PAGE < p.size {
                 i += 1;
             }
             Ok(off.max(i * PAGE).min(p.size))
@@ -847,19 +833,29 @@ impl Inode {
         let end = offset.checked_add(len).ok_or(Errno::EFBIG)?;
         let t = now();
         if mode & FALLOC_FL_PUNCH_HOLE != 0 {
-            punch(p, &self.fs.space, offset, end);
+            self.punch(p, offset, end, false);
             s.mtime = t;
             s.ctime = t;
             return Ok(());
         }
         let (first, last) = (offset / PAGE, end.div_ceil(PAGE));
-        let missing = (first..last).filter(|i| !p.map.contains_key(i)).count() as u64;
+        let missing = (first..last).filter(|&i| !p.cache.contains(i)).count() as u64;
         let bytes = missing.checked_mul(PAGE).ok_or(Errno::ENOSPC)?;
         self.fs.space.charge(bytes)?;
+        let mut added = Vec::new();
         for i in first..last {
-            p.map
-                .entry(i)
-                .or_insert_with(|| vec![0u8; PAGE_USIZE].into_boxed_slice());
+            if p.cache.contains(i) {
+                continue;
+            }
+            if p.cache.get_or_insert(i).is_err() {
+                // All or nothing: the MemoryFile is full.
+                for &j in &added {
+                    p.cache.punch(j * PAGE, (j + 1) * PAGE);
+                }
+                self.fs.space.release(bytes);
+                return Err(Errno::ENOSPC);
+            }
+            added.push(i);
         }
         if mode & FALLOC_FL_KEEP_SIZE == 0 && end > p.size {
             p.size = end;
@@ -867,6 +863,42 @@ impl Inode {
         }
         s.ctime = t;
         Ok(())
+    }
+
+    /// Frees the whole pages of `[start, end)` and zeroes the parts of
+    /// partial pages at its edges; mappings drop the freed pages
+    /// (`truncation`, with `end` at `u64::MAX`: private copies too, as
+    /// truncation does on Linux).
+    fn punch(&self, p: &mut Pages, start: u64, end: u64, truncation: bool) {
+        let freed = p.cache.punch(start, end);
+        self.fs.space.release(freed * PAGE);
+        self.mappings.invalidate(start, end, truncation);
+    }
+
+    /// The MemoryFile page holding `file_offset` (page-aligned) for a
+    /// shared mapping, with a reference for it; a hole gets a zeroed page,
+    /// charged to the budget.
+    ///
+    /// # Errors
+    /// `EFAULT` at or beyond the end of file, `ENOSPC` if the budget or the
+    /// MemoryFile is full.
+    pub fn shared_page(&self, file_offset: u64) -> Result<u64, Errno> {
+        let mut s = self.state();
+        let Body::Reg(p) = &mut s.body else {
+            return Err(Errno::EFAULT);
+        };
+        if file_offset >= p.size {
+            return Err(Errno::EFAULT);
+        }
+        let index = file_offset / PAGE;
+        if !p.cache.contains(index) {
+            self.fs.space.charge(PAGE)?;
+            if p.cache.get_or_insert(index).is_err() {
+                self.fs.space.release(PAGE);
+                return Err(Errno::ENOSPC);
+            }
+        }
+        p.cache.share(index).ok_or(Errno::EFAULT)
     }
 
     /// Applies `attr` (permission checks done by the caller).
@@ -880,7 +912,7 @@ impl Inode {
             };
             if size != p.size {
                 if size < p.size {
-                    punch(p, &self.fs.space, size, p.size);
+                    self.punch(p, size, u64::MAX, true);
                 }
                 p.size = size;
                 s.mtime = t;
@@ -981,43 +1013,8 @@ fn kill_suid(mode: &mut u32) {
     }
 }
 
-/// Frees whole pages in `[start, end)` and zeroes the parts of partial
-/// pages at its edges.
-fn punch(p: &mut Pages, space: &SpaceLimit, start: u64, end: u64) {
-    if start >= end {
-        return;
-    }
-    let first_full = start.div_ceil(PAGE);
-    let last_full = end / PAGE;
-    let doomed: Vec<u64> = p
-        .map
-        .range(first_full..last_full.max(first_full))
-        .map(|(&i, _)| i)
-        .collect();
-    for i in &doomed {
-        p.map.remove(i);
-    }
-    space.release(doomed.len() as u64 * PAGE);
-    let mut zero = |from: u64, to: u64| {
-        if from >= to {
-            return;
-        }
-        if let Some(page) = p.map.get_mut(&(from / PAGE)) {
-            let a = usize::try_from(from % PAGE).unwrap_or(0);
-            let b = usize::try_from(to - (from / PAGE) * PAGE).unwrap_or(PAGE_USIZE);
-            page[a..b.min(PAGE_USIZE)].fill(0);
-        }
-    };
-    let (sp, ep) = (start / PAGE, end / PAGE);
-    if !start.is_multiple_of(PAGE) {
-        zero(start, end.min((sp + 1) * PAGE));
-    }
-    if !end.is_multiple_of(PAGE) && (ep != sp || start.is_multiple_of(PAGE)) {
-        zero((ep * PAGE).max(start), end);
-    }
-}
-
-/// What a file mapping of a tmpfs file fills from (a private copy).
+/// What a mapping of a tmpfs file maps: the file's own pages (shared), or
+/// a copy of them (private).
 #[derive(Debug)]
 pub struct TmpfsMapping {
     inode: Arc<Inode>,
@@ -1041,7 +1038,7 @@ impl Mappable for TmpfsMapping {
 
     fn fill(
         &self,
-        memory_file: &MemoryFile,
+        memory_file: &platform::MemoryFile,
         mf_offset: u64,
         file_offset: u64,
         len: u64,
@@ -1066,6 +1063,20 @@ impl Mappable for TmpfsMapping {
     fn identity(&self) -> (u64, u64, String) {
         let st = self.inode.stat();
         (st.st_dev, st.st_ino, self.path.clone())
+    }
+
+    fn shared_page(
+        &self,
+        _: &Arc<MemoryAllocator>,
+        file_offset: u64,
+    ) -> Result<Option<u64>, Errno> {
+        // The file's pages come from its file system's allocator, which
+        // draws on the same MemoryFile.
+        self.inode.shared_page(file_offset).map(Some)
+    }
+
+    fn mapping_set(&self) -> Option<Arc<MappingSet>> {
+        Some(Arc::clone(&self.inode.mappings))
     }
 }
 
@@ -1216,8 +1227,17 @@ mod tests {
     use super::*;
     use abi::stat::S_IFREG;
 
+    fn pages(max: u64) -> Arc<MemoryAllocator> {
+        MemoryAllocator::new(Arc::new(platform::MemoryFile::new(max).expect("memfd")))
+    }
+
     fn fs(max: u64) -> (Arc<FsShared>, Arc<Inode>) {
-        let fs = FsShared::new(42, abi::stat::TMPFS_MAGIC, 0, SpaceLimit::new(max));
+        let fs = FsShared::new(
+            42,
+            abi::stat::TMPFS_MAGIC,
+            0,
+            SpaceLimit::new(max, pages(max)),
+        );
         let root = fs.new_inode(S_IFDIR | 0o755, 0, 0, 0, None).unwrap();
         (fs, root)
     }
@@ -1284,6 +1304,36 @@ mod tests {
         let mut buf = [1u8; 20];
         assert_eq!(f.read(&mut buf, 0).unwrap(), 20);
         assert_eq!(&buf[10..], &[0; 10]);
+    }
+
+    #[test]
+    fn shared_pages_are_the_file_data() {
+        let (fs, _root) = fs(1 << 20);
+        let f = fs.new_inode(S_IFREG | 0o644, 0, 0, 0, None).unwrap();
+        f.write(b"hello", Some(0), true).unwrap();
+        assert_eq!(
+            f.shared_page(4096),
+            Err(Errno::EFAULT),
+            "beyond end of file"
+        );
+        let page = f.shared_page(0).unwrap();
+        fs.space().pages.file().write(page, b"J");
+        let mut buf = [0u8; 5];
+        f.read(&mut buf, 0).unwrap();
+        assert_eq!(&buf, b"Jello");
+        // Truncation drops the file's reference; the mapping's keeps the page.
+        f.setattr(&SetAttr {
+            size: Some(0),
+            ..SetAttr::default()
+        })
+        .unwrap();
+        assert_eq!(fs.space().pages.allocated(), 4096);
+        f.write(b"x", Some(0), true).unwrap();
+        assert_ne!(
+            f.shared_page(0).unwrap(),
+            page,
+            "a new page after truncation"
+        );
     }
 
     #[test]

@@ -42,6 +42,7 @@ impl MemoryManager {
     /// platform failed, now or in an earlier mm operation.
     pub fn fault(&self, addr: u64, access: Access) -> Result<(), FaultError> {
         let mut st = self.lock();
+        self.apply_invalidations_locked(&mut st);
         if let Some(err) = st.platform_error.take() {
             return Err(FaultError::Platform(err));
         }
@@ -174,6 +175,9 @@ impl MemoryManager {
         vma: &Vma,
     ) -> Result<(), BackError> {
         for (gs, ge) in range::gaps(&st.pmas, start, end) {
+            if self.back_cached(st, gs, ge, vma_start, vma)? {
+                continue;
+            }
             let len = ge - gs;
             let offset = self
                 .allocator
@@ -190,6 +194,44 @@ impl MemoryManager {
             st.pmas.insert(gs, ge, Pma { offset, cow: false });
         }
         Ok(())
+    }
+
+    /// Backs `[start, end)` of a file mapping with the file's own
+    /// MemoryFile pages (its page cache): a shared mapping writes them, a
+    /// private one maps them copy-on-write, so that it sees the file's
+    /// changes until it writes the page, as on Linux. Returns false for a
+    /// file without such pages, whose mappings get copies.
+    fn back_cached(
+        &self,
+        st: &mut MmState,
+        start: u64,
+        end: u64,
+        vma_start: u64,
+        vma: &Vma,
+    ) -> Result<bool, BackError> {
+        let mut at = start;
+        while at < end {
+            let Some((file, file_offset)) = vma.file_at(at - vma_start) else {
+                return Ok(false);
+            };
+            let offset = match file.shared_page(&self.allocator, file_offset) {
+                Ok(Some(offset)) => offset,
+                Ok(None) if at == start => return Ok(false),
+                Ok(None) => return Err(BackError::Bus),
+                Err(abi::Errno::ENOMEM) => return Err(BackError::OutOfMemory),
+                Err(_) => return Err(BackError::Bus),
+            };
+            st.pmas.insert(
+                at,
+                at + PAGE,
+                Pma {
+                    offset,
+                    cow: !vma.shared,
+                },
+            );
+            at += PAGE;
+        }
+        Ok(true)
     }
 
     /// Gives `page` (backed, copy-on-write) a MemoryFile page of its own:

@@ -2,12 +2,16 @@
 //!
 //! # Lock order
 //!
-//! [`MemoryManager`]'s state lock, then the [`MemoryAllocator`]'s lock (a
-//! leaf). Platform calls (`map_file`, `unmap`) and `Mappable::fill` run under
-//! the state lock; neither may call back into the memory manager.
+//! [`MemoryManager`]'s state lock, then a mapped file's own lock (taken by
+//! `Mappable` methods, which guards its [`PageCache`]), then a
+//! [`MappingSet`]'s and an invalidation queue's, then the
+//! [`MemoryAllocator`]'s lock (a leaf). Platform calls (`map_file`,
+//! `unmap`) and `Mappable` methods run under the state lock; neither may
+//! call back into the memory manager.
 
 mod fault;
 mod io;
+mod page_cache;
 mod pma;
 mod range;
 mod vma;
@@ -29,9 +33,11 @@ use abi::mman::{
 use platform::{AddressSpace, MemoryFile, Perms, PlatformError};
 use zerocopy::{FromBytes, Immutable, IntoBytes};
 
+pub use page_cache::{MappingSet, PageCache, chunk_in_page};
 pub use pma::MemoryAllocator;
 pub use vma::{Vma, VmaBacking};
 
+use page_cache::InvalidationQueue;
 use pma::Pma;
 use range::RangeMap;
 
@@ -51,6 +57,36 @@ pub trait Mappable: Send + Sync + Debug {
     ) -> Result<u64, Errno>;
     /// (device, inode, path) for `/proc/[pid]/maps`.
     fn identity(&self) -> (u64, u64, String);
+    /// For a file whose data lives in MemoryFile pages (a page cache): the
+    /// page holding `file_offset` (page-aligned), allocated (from
+    /// `allocator`, if the file has no pages of its own yet) and filled if
+    /// missing, with a reference for the caller. `Ok(None)` for a file
+    /// without a page cache, whose mappings get copies.
+    ///
+    /// # Errors
+    /// `EFAULT` beyond the end of file, `ENOSPC` when the file system is
+    /// full, `ENOMEM` when the MemoryFile is, or the host's error.
+    fn shared_page(
+        &self,
+        _allocator: &Arc<MemoryAllocator>,
+        _file_offset: u64,
+    ) -> Result<Option<u64>, Errno> {
+        Ok(None)
+    }
+    /// The memory managers mapping the file, for a file that can shrink
+    /// under its mappings.
+    fn mapping_set(&self) -> Option<Arc<MappingSet>> {
+        None
+    }
+    /// Writes what shared mappings stored back to where the file lives
+    /// (a host file), for `msync` and `munmap`; `sync` also flushes it to
+    /// the host's disk (`MS_SYNC`).
+    ///
+    /// # Errors
+    /// The host's error.
+    fn writeback(&self, _sync: bool) -> Result<(), Errno> {
+        Ok(())
+    }
 }
 
 /// What a file's `mmap` maps.
@@ -160,6 +196,8 @@ pub struct MemoryManager {
     /// Set with `MmState::platform_error`, so the check after every
     /// syscall needs no lock.
     platform_failed: std::sync::atomic::AtomicBool,
+    /// What files this address space maps asked it to drop.
+    invalidations: Arc<InvalidationQueue>,
 }
 
 /// The state guarded by `MemoryManager::state`.
@@ -203,6 +241,7 @@ impl MemoryManager {
         let layout = randomized_layout(min_addr, max_addr);
         MemoryManager {
             platform_failed: std::sync::atomic::AtomicBool::new(false),
+            invalidations: Arc::default(),
             allocator: MemoryAllocator::for_file(&memory_file),
             memory_file,
             aspace,
@@ -248,6 +287,44 @@ impl MemoryManager {
             return None;
         }
         self.lock().platform_error.take()
+    }
+
+    /// Drops the pages this address space maps of files that shrank (or
+    /// had holes punched) since: see [`MappingSet::invalidate`]. Must run
+    /// on a host thread that may change this address space; the task loop
+    /// calls it before the program runs on. Cheap when nothing is queued.
+    pub fn apply_invalidations(&self) {
+        if self.invalidations.is_pending() {
+            let mut st = self.lock();
+            self.apply_invalidations_locked(&mut st);
+        }
+    }
+
+    fn apply_invalidations_locked(&self, st: &mut MmState) {
+        for inv in self.invalidations.take() {
+            let Some(set) = inv.set.upgrade() else {
+                continue;
+            };
+            let hits: Vec<(u64, u64)> = st
+                .vmas
+                .iter()
+                .filter_map(|(s, e, v)| {
+                    if !v.shared && !inv.even_private {
+                        return None;
+                    }
+                    let (file, offset) = v.file_at(0)?;
+                    if !file.mapping_set().is_some_and(|vs| Arc::ptr_eq(&vs, &set)) {
+                        return None;
+                    }
+                    let lo = inv.start.max(offset);
+                    let hi = inv.end.min(offset.saturating_add(e - s));
+                    (lo < hi).then(|| (s + (lo - offset), s + (hi - offset)))
+                })
+                .collect();
+            for (start, end) in hits {
+                self.release(st, start, end);
+            }
+        }
     }
 
     /// Sets how far a `MAP_GROWSDOWN` stack may grow (`RLIMIT_STACK`).
@@ -384,6 +461,9 @@ impl MemoryManager {
         if fixed {
             self.unmap_locked(st, start, end);
         }
+        if let Some(set) = vma.file_at(0).and_then(|(f, _)| f.mapping_set()) {
+            set.register(&self.invalidations);
+        }
         let populate = vma.locked || flags & (MAP_POPULATE | MAP_NONBLOCK) == MAP_POPULATE;
         st.vmas.insert(start, end, vma);
         if populate {
@@ -453,9 +533,18 @@ impl MemoryManager {
         }
     }
 
-    /// Removes every mapping in `[start, end)`.
+    /// Removes every mapping in `[start, end)`. What shared mappings stored
+    /// in host files is written back (Linux leaves that to its writeback,
+    /// which the sentry does not have).
     fn unmap_locked(&self, st: &mut MmState, start: u64, end: u64) {
-        st.vmas.remove(start, end);
+        for (_, _, vma) in st.vmas.remove(start, end) {
+            if vma.shared
+                && let Some((file, _)) = vma.file_at(0)
+            {
+                // munmap cannot fail for this; msync and fsync report it.
+                let _ = file.writeback(false);
+            }
+        }
         self.release(st, start, end);
     }
 
@@ -907,13 +996,15 @@ impl MemoryManager {
         if unmapped { Err(Errno::ENOMEM) } else { Ok(()) }
     }
 
-    /// Implements the checks of Linux's `msync`: nothing needs writing back,
-    /// since shared file mappings are private copies for now.
+    /// Implements Linux's `msync`: writes what shared mappings in the range
+    /// stored back to their files (host files; the others hold the data in
+    /// the MemoryFile already), flushing them to disk with `sync`
+    /// (`MS_SYNC`).
     ///
     /// # Errors
     /// `EINVAL` if unaligned, `ENOMEM` for unmapped pages, `EBUSY` for
-    /// `MS_INVALIDATE` on locked memory.
-    pub fn msync(&self, addr: u64, len: u64, invalidate: bool) -> Result<(), Errno> {
+    /// `MS_INVALIDATE` on locked memory, the host's error on writeback.
+    pub fn msync(&self, addr: u64, len: u64, invalidate: bool, sync: bool) -> Result<(), Errno> {
         if !addr.is_multiple_of(PAGE) {
             return Err(Errno::EINVAL);
         }
@@ -935,6 +1026,11 @@ impl MemoryManager {
             }
             if invalidate && v.locked {
                 return Err(Errno::EBUSY);
+            }
+            if v.shared
+                && let Some((file, _)) = v.file_at(0)
+            {
+                file.writeback(sync)?;
             }
             at = e;
         }
@@ -1170,8 +1266,15 @@ impl MemoryManager {
     /// The child's memory manager over `forked`, filling `aspace` (a fresh
     /// address space) on faults.
     pub fn from_fork(mut forked: ForkedMemory, aspace: Arc<dyn AddressSpace>) -> MemoryManager {
+        let invalidations: Arc<InvalidationQueue> = Arc::default();
+        for (_, _, vma) in forked.vmas.iter() {
+            if let Some(set) = vma.file_at(0).and_then(|(f, _)| f.mapping_set()) {
+                set.register(&invalidations);
+            }
+        }
         MemoryManager {
             platform_failed: std::sync::atomic::AtomicBool::new(false),
+            invalidations,
             memory_file: Arc::clone(&forked.memory_file),
             allocator: Arc::clone(&forked.allocator),
             aspace,

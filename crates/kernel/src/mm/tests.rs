@@ -647,7 +647,7 @@ fn mlock_msync_mincore() {
     assert_eq!(mm.mincore(a, 5), Err(Errno::ENOMEM));
     assert_eq!(mm.mlock(a + 1, PAGE, true, u64::MAX), Ok(()));
     assert_eq!(mm.vmas().len(), 2);
-    assert_eq!(mm.msync(a, PAGE, true), Err(Errno::EBUSY));
+    assert_eq!(mm.msync(a, PAGE, true, false), Err(Errno::EBUSY));
     assert_eq!(mm.madvise(a, PAGE, MADV_DONTNEED), Err(Errno::EINVAL));
     assert_eq!(mm.mlock(a, 4 * PAGE, true, 3 * PAGE), Err(Errno::ENOMEM));
     assert_eq!(mm.mlock(a, 8 * PAGE, true, u64::MAX), Err(Errno::ENOMEM));
@@ -655,12 +655,12 @@ fn mlock_msync_mincore() {
     mm.mlockall(false, false, u64::MAX).unwrap();
     assert_eq!(mm.vmas().len(), 1);
     assert_eq!(
-        mm.msync(a, u64::MAX, false),
+        mm.msync(a, u64::MAX, false, false),
         Ok(()),
         "the length wraps to zero, as in Linux"
     );
-    assert_eq!(mm.msync(a, 8 * PAGE, false), Err(Errno::ENOMEM));
-    assert_eq!(mm.msync(a, 4 * PAGE, true), Ok(()));
+    assert_eq!(mm.msync(a, 8 * PAGE, false, false), Err(Errno::ENOMEM));
+    assert_eq!(mm.msync(a, 4 * PAGE, true, false), Ok(()));
 }
 
 #[test]
@@ -687,4 +687,146 @@ fn dropping_the_manager_frees_its_pages() {
         Err(FaultError::Signal(s)) => assert_eq!(s.signo, abi::signal::SIGKILL),
         other => panic!("{other:?}"),
     }
+}
+
+/// A file whose data lives in a page cache, as tmpfs keeps it.
+#[derive(Debug)]
+struct Cached {
+    data: Mutex<(u64, PageCache)>,
+    mappings: Arc<MappingSet>,
+}
+
+impl Cached {
+    fn new(mf: &Arc<MemoryFile>, bytes: &[u8]) -> Arc<Cached> {
+        let mut cache = PageCache::new(MemoryAllocator::for_file(mf));
+        cache.write(0, bytes, || Ok(()), || {}).unwrap();
+        Arc::new(Cached {
+            data: Mutex::new((bytes.len() as u64, cache)),
+            mappings: MappingSet::new(),
+        })
+    }
+
+    fn read(&self, pos: u64, buf: &mut [u8]) {
+        self.data.lock().unwrap().1.read(pos, buf);
+    }
+
+    fn truncate(&self, size: u64) {
+        let mut d = self.data.lock().unwrap();
+        d.1.punch(size, u64::MAX);
+        d.0 = size;
+        self.mappings.invalidate(size, u64::MAX, true);
+    }
+}
+
+impl Mappable for Cached {
+    fn size(&self) -> Result<u64, Errno> {
+        Ok(self.data.lock().unwrap().0)
+    }
+    fn fill(&self, _: &MemoryFile, _: u64, _: u64, _: u64) -> Result<u64, Errno> {
+        unreachable!("a cached file's pages are mapped, never copied")
+    }
+    fn identity(&self) -> (u64, u64, String) {
+        (1, 3, "/cached".into())
+    }
+    fn shared_page(
+        &self,
+        _: &Arc<MemoryAllocator>,
+        file_offset: u64,
+    ) -> Result<Option<u64>, Errno> {
+        let mut d = self.data.lock().unwrap();
+        if file_offset >= d.0 {
+            return Err(Errno::EFAULT);
+        }
+        d.1.get_or_insert(file_offset / PAGE)?;
+        Ok(d.1.share(file_offset / PAGE))
+    }
+    fn mapping_set(&self) -> Option<Arc<MappingSet>> {
+        Some(Arc::clone(&self.mappings))
+    }
+}
+
+/// A memory manager and a two-page cached file of `f`s in its MemoryFile.
+fn with_cached_file() -> (Arc<MemoryFile>, Arc<FakeAspace>, MemoryManager, Arc<Cached>) {
+    let mf = memory_file();
+    let aspace = Arc::new(FakeAspace::default());
+    let mm = MemoryManager::new(Arc::clone(&mf), Arc::clone(&aspace) as _, MIN, MAX);
+    let file = Cached::new(&mf, &[b'f'; 2 * PAGE as usize]);
+    (mf, aspace, mm, file)
+}
+
+fn map_cached(mm: &MemoryManager, file: &Arc<Cached>, flags: u32) -> u64 {
+    let file: Arc<dyn Mappable> = Arc::clone(file) as _;
+    mm.mmap(MmapRequest {
+        addr: 0,
+        len: 2 * PAGE,
+        prot: RW,
+        flags,
+        file: Some((file, 0)),
+    })
+    .unwrap()
+}
+
+#[test]
+fn shared_file_mappings_write_the_file_pages() {
+    let (_mf, _aspace, mm, file) = with_cached_file();
+    let shared = map_cached(&mm, &file, MAP_SHARED);
+    let private = map_cached(&mm, &file, MAP_PRIVATE);
+    mm.copy_out(shared + 1, b"S").unwrap();
+    let mut buf = [0u8; 2];
+    file.read(0, &mut buf);
+    assert_eq!(&buf, b"fS", "the store is in the file");
+    // The private mapping sees it until it writes the page itself.
+    mm.copy_in(private, &mut buf).unwrap();
+    assert_eq!(&buf, b"fS");
+    mm.copy_out(private, b"P").unwrap();
+    mm.copy_out(shared + 1, b"T").unwrap();
+    mm.copy_in(private, &mut buf).unwrap();
+    assert_eq!(&buf, b"PS", "a written private page is a copy");
+    file.read(0, &mut buf);
+    assert_eq!(&buf, b"fT");
+    // A fork shares the file pages, not a copy.
+    let forked = mm.fork().unwrap();
+    let child = MemoryManager::from_fork(forked, Arc::new(FakeAspace::default()));
+    child.copy_out(shared, b"C").unwrap();
+    file.read(0, &mut buf);
+    assert_eq!(&buf, b"CT");
+}
+
+#[test]
+fn truncation_zaps_mapped_pages_everywhere() {
+    let (mf, aspace, mm, file) = with_cached_file();
+    let shared = map_cached(&mm, &file, MAP_SHARED);
+    let private = map_cached(&mm, &file, MAP_PRIVATE);
+    mm.fault(shared + PAGE, READ).unwrap();
+    mm.fault(private + PAGE, WRITE).unwrap();
+    mm.copy_out(private + PAGE, b"p").unwrap();
+    let forked = mm.fork().unwrap();
+    let child = MemoryManager::from_fork(forked, Arc::new(FakeAspace::default()));
+    file.truncate(10);
+    // Each address space drops the pages when it next runs or faults.
+    assert!(aspace.pages.lock().unwrap().contains_key(&(shared + PAGE)));
+    mm.apply_invalidations();
+    assert!(!aspace.pages.lock().unwrap().contains_key(&(shared + PAGE)));
+    for (mm, at) in [
+        (&mm, shared + PAGE),
+        (&mm, private + PAGE),
+        (&child, shared + PAGE),
+    ] {
+        match mm.fault(at, READ) {
+            Err(FaultError::Signal(sig)) => {
+                assert_eq!((sig.signo, sig.code, sig.addr), (SIGBUS, BUS_ADRERR, at));
+            }
+            other => panic!("fault at {at:#x}: {other:?}"),
+        }
+    }
+    // The page holding the end stays, zeroed beyond it.
+    let mut buf = [1u8; 2];
+    mm.copy_in(shared + 9, &mut buf).unwrap();
+    assert_eq!(buf, [b'f', 0]);
+    drop((mm, child, file));
+    assert_eq!(
+        MemoryAllocator::for_file(&mf).allocated(),
+        0,
+        "nothing leaks"
+    );
 }

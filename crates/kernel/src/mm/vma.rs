@@ -40,9 +40,9 @@ pub struct Vma {
     /// The most `mprotect` may grant (Linux's `VM_MAY*`): a shared mapping
     /// of a file not open for writing can never become writable.
     pub max_perms: Perms,
-    /// `MAP_SHARED`. Shared anonymous memory is never copied (nor, later,
-    /// copied-on-write across fork). Shared file mappings are private
-    /// copies for now: the rootfs is read-only.
+    /// `MAP_SHARED`. Shared anonymous memory is never copied nor
+    /// copied-on-write across fork; shared file mappings map the file's
+    /// page cache (files with one) or a copy (the read-only rootfs).
     pub shared: bool,
     /// What backs it.
     pub backing: VmaBacking,

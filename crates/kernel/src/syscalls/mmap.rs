@@ -35,8 +35,8 @@ pub(super) const SYSCALLS: &[Entry] = &[
             Arg::Hex,
         ],
         Support::Partial,
-        "MAP_SHARED file mappings are private copies (the rootfs is read-only); \
-         MAP_HUGETLB gives ENOMEM (no huge pages)",
+        "shared file mappings see changes host processes make to a mapped volume \
+         file only at writeback; MAP_HUGETLB gives ENOMEM (no huge pages)",
     ),
     entry(
         SYS_MUNMAP,
@@ -73,7 +73,7 @@ pub(super) const SYSCALLS: &[Entry] = &[
         sys_msync,
         &[Arg::Ptr, Arg::Hex, Arg::Hex],
         Support::Full,
-        "nothing to write back: shared file mappings are private copies",
+        "writes volume files back to the host; MS_INVALIDATE has nothing to do (one page cache)",
     ),
     entry(
         SYS_MINCORE,
@@ -135,9 +135,15 @@ fn ulong_flags(args: &SyscallArgs, i: usize) -> u32 {
 
 /// Implements Linux `mmap(2)`.
 ///
-/// Differences: `MAP_SHARED` mappings of files are private copies (writes
-/// are not seen by `read(2)` nor written back; the rootfs is read-only, so
-/// no writable shared file mapping can exist yet). `MAP_HUGETLB` gives
+/// Shared mappings of in-memory files (the overlay's upper layer, tmpfs)
+/// map the file's own pages; those of files on writable volumes map a page
+/// cache written back to the host on `msync`, `munmap`, `fsync` and when
+/// the last mapping goes. Files of the read-only rootfs are copied, which
+/// is the same since nothing can change them (a copy-up makes a new file,
+/// as in Linux's overlayfs).
+///
+/// Differences: host processes writing a mapped volume file are not seen
+/// in cached pages, and see stores only at writeback. `MAP_HUGETLB` gives
 /// `ENOMEM`, as on a host without reserved huge pages. The map type and the
 /// fd's access mode are checked before the address is chosen, so a request
 /// wrong in several ways may get a different errno than Linux would give.
@@ -264,9 +270,9 @@ fn sys_madvise(task: &mut Task, args: &SyscallArgs) -> SyscallResult {
         .map(|()| 0)
 }
 
-/// Implements Linux `msync(2)`. Nothing is ever written back, which is
-/// right for private and anonymous mappings and for shared file mappings
-/// while those are private copies.
+/// Implements Linux `msync(2)`: shared mappings of volume files are
+/// written back to the host (and flushed with `MS_SYNC`); other mappings'
+/// data is already where `read(2)` finds it.
 fn sys_msync(task: &mut Task, args: &SyscallArgs) -> SyscallResult {
     let (addr, len, flags) = (args.addr(0), args.u64(1), args.u32(2));
     if flags & !(MS_ASYNC | MS_INVALIDATE | MS_SYNC) != 0 || addr % PAGE_SIZE != 0 {
@@ -276,7 +282,7 @@ fn sys_msync(task: &mut Task, args: &SyscallArgs) -> SyscallResult {
         return Err(Errno::EINVAL);
     }
     task.mm
-        .msync(addr, len, flags & MS_INVALIDATE != 0)
+        .msync(addr, len, flags & MS_INVALIDATE != 0, flags & MS_SYNC != 0)
         .map(|()| 0)
 }
 

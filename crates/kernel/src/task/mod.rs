@@ -818,6 +818,8 @@ impl Task {
                     .address_space()
                     .set_program_memory(Arc::downgrade(&memory));
             }
+            // A file this address space maps may have shrunk meanwhile.
+            self.mm.apply_invalidations();
             self.handle
                 .running_since
                 .store(since_boot(), Ordering::SeqCst);

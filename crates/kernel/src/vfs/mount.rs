@@ -17,6 +17,7 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError, Weak};
 
 use abi::Errno;
 use abi::stat::{S_IFDIR, S_ISVTX};
+use platform::MemoryFile;
 
 use super::dentry::{Dentry, Node};
 use crate::fs::devpts::{DevPts, PtsNode};
@@ -25,6 +26,7 @@ use crate::fs::overlay::Overlay;
 use crate::fs::procfs::{ProcFs, ProcNode, ProcSource};
 use crate::fs::pty::{ControllingTty, Pty};
 use crate::fs::tmpfs::{self, FsShared, Inode, SpaceLimit};
+use crate::mm::MemoryAllocator;
 
 /// Identifies a mount (`st_mnt_id`-like; used for `EXDEV` and `RESOLVE_NO_XDEV`).
 pub(crate) type MountId = u32;
@@ -135,12 +137,16 @@ impl Vfs {
         Vfs::with_options(rootfs, VfsOptions::default())
     }
 
-    /// The view over `rootfs` built as `options` say.
+    /// The view over `rootfs` built as `options` say, its in-memory files
+    /// in a MemoryFile of their own (a sandbox passes its own to
+    /// [`Vfs::with_volumes`]).
     ///
     /// # Errors
-    /// As [`Vfs::new`].
+    /// As [`Vfs::new`]; `ENOMEM` if the host refuses the MemoryFile.
     pub fn with_options(rootfs: OwnedFd, options: VfsOptions) -> Result<Arc<Vfs>, Errno> {
-        Vfs::with_volumes(rootfs, options, Vec::new())
+        let file = MemoryFile::new(options.memory_limit).map_err(|_| Errno::ENOMEM)?;
+        let pages = MemoryAllocator::new(Arc::new(file));
+        Vfs::with_volumes(rootfs, options, Vec::new(), pages)
     }
 
     /// The view over `rootfs` built as `options` say, with `volumes` mounted
@@ -156,9 +162,10 @@ impl Vfs {
         rootfs: OwnedFd,
         options: VfsOptions,
         volumes: Vec<Volume>,
+        pages: Arc<MemoryAllocator>,
     ) -> Result<Arc<Vfs>, Errno> {
         let host = HostNode::root(rootfs)?;
-        let space = SpaceLimit::new(options.memory_limit);
+        let space = SpaceLimit::new(options.memory_limit, pages);
         let node = if options.overlay {
             Node::Ovl(Overlay::mount(host, Arc::clone(&space))?)
         } else {
