@@ -79,7 +79,13 @@ impl Task {
         if self.thread_group.thread_count() > 1 {
             self.thread_group.kill_other_threads(self.tid);
         }
-        self.mm = mm;
+        let old = std::mem::replace(&mut self.mm, mm);
+        // Memory shared with another process (a `vfork` parent) stays with
+        // it, without this task's platform thread.
+        if Arc::strong_count(&old) > 1 {
+            old.address_space().release_thread();
+        }
+        drop(old);
         self.regs = image.regs;
         if let Err(err) = self
             .context
