@@ -12,7 +12,9 @@ use std::sync::mpsc;
 use std::sync::{Arc, Mutex};
 
 use abi::Errno;
-use abi::sched::{CLONE_FILES, CLONE_FS, CLONE_PARENT, CLONE_SETTLS, CLONE_VFORK, CLONE_VM};
+use abi::sched::{
+    CLONE_CLEAR_SIGHAND, CLONE_FILES, CLONE_FS, CLONE_PARENT, CLONE_SETTLS, CLONE_VFORK, CLONE_VM,
+};
 use platform::{PlatformError, ThreadTicket};
 
 use super::{Task, TaskHandle, ThreadGroup, lock};
@@ -85,14 +87,18 @@ impl Task {
             ChildMemory::Forked(self.mm.fork()?)
         };
         let group = self.thread_group.fork(pid);
-        let parent = if args.flags & CLONE_PARENT != 0 {
-            kernel.tree.ppid(self.thread_group.pid)
+        if args.flags & CLONE_CLEAR_SIGHAND != 0 {
+            group.reset_caught_actions();
+        }
+        let (parent, parent_thread) = if args.flags & CLONE_PARENT != 0 {
+            let ppid = kernel.tree.ppid(self.thread_group.pid);
+            (ppid, ppid)
         } else {
-            self.thread_group.pid
+            (self.thread_group.pid, self.tid)
         };
         kernel
             .tree
-            .add_child(parent, Arc::clone(&group), args.exit_signal);
+            .add_child(parent, parent_thread, Arc::clone(&group), args.exit_signal);
 
         let (fs, fds) = self.clone_fs_files(args.flags);
         let regs = self.clone_regs(&args);
