@@ -27,6 +27,12 @@ pub const CLONE_NEWUSER: u64 = 0x1000_0000;
 pub const CLONE_NEWPID: u64 = 0x2000_0000;
 pub const CLONE_NEWNET: u64 = 0x4000_0000;
 pub const CLONE_IO: u64 = 0x8000_0000;
+/// `clone3` only: reset caught signals to their default in the child.
+pub const CLONE_CLEAR_SIGHAND: u64 = 0x1_0000_0000;
+/// `clone3` only: start the child in the cgroup `clone_args.cgroup`.
+pub const CLONE_INTO_CGROUP: u64 = 0x2_0000_0000;
+/// A new time namespace (a bit inside `CSIGNAL`, so `clone3` and `unshare` only).
+pub const CLONE_NEWTIME: u64 = 0x0000_0080;
 
 pub const SCHED_NORMAL: u32 = 0;
 pub const SCHED_FIFO: u32 = 1;

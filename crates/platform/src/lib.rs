@@ -260,8 +260,10 @@ pub trait AddressSpace: Send + Sync + std::fmt::Debug {
     }
 
     /// Ends the calling host thread's thread of this address space: its
-    /// context will not run in it again (the program thread exited while
-    /// others of its process go on). Blocks until the thread is gone.
+    /// context will not run in it again (the program thread exited or
+    /// exec'd while others sharing the address space go on). The thread
+    /// never runs program code again; it may still be on its way out when
+    /// this returns.
     fn release_thread(&self) {}
 
     /// Whether the platform wants [`AddressSpace::set_program_memory`]

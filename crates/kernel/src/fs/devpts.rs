@@ -113,13 +113,9 @@ impl PtsNode {
     pub fn stat(&self) -> Stat {
         match self {
             PtsNode::Root => synthetic_stat(DEVPTS_DEV, ROOT_INO, S_IFDIR | 0o755, 2, 0),
-            PtsNode::Ptmx => synthetic_stat(
-                DEVPTS_DEV,
-                PTMX_INO,
-                S_IFCHR,
-                1,
-                abi::stat::makedev(5, 2),
-            ),
+            PtsNode::Ptmx => {
+                synthetic_stat(DEVPTS_DEV, PTMX_INO, S_IFCHR, 1, abi::stat::makedev(5, 2))
+            }
             PtsNode::Slave(pty) => pty.stat(),
         }
     }

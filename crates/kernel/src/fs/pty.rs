@@ -481,10 +481,10 @@ impl Pty {
                 st.session = Some(caller.sid);
                 st.pgrp = Some(caller.pgid);
                 drop(st);
-                caller
-                    .kernel
-                    .vfs
-                    .set_controlling_tty(caller.sid, Some(ControllingTty::Pty(Arc::downgrade(self))));
+                caller.kernel.vfs.set_controlling_tty(
+                    caller.sid,
+                    Some(ControllingTty::Pty(Arc::downgrade(self))),
+                );
             }
         }
         Ok(file)
@@ -849,10 +849,9 @@ impl PtyFile {
             st.session = Some(sid);
             st.pgrp = Some(pgid);
         }
-        task.kernel.vfs.set_controlling_tty(
-            sid,
-            Some(ControllingTty::Pty(Arc::downgrade(&self.pty))),
-        );
+        task.kernel
+            .vfs
+            .set_controlling_tty(sid, Some(ControllingTty::Pty(Arc::downgrade(&self.pty))));
         Ok(0)
     }
 

@@ -1205,17 +1205,32 @@ impl MemoryManager {
     /// The memory half of `fork` (Linux's `dup_mmap`): a copy of the VMAs
     /// (without `MADV_DONTFORK` ones; `MADV_WIPEONFORK` ones empty) whose
     /// private pages are shared copy-on-write with this address space.
+    /// Shared anonymous VMAs are backed in full first: their pages exist
+    /// apart from any one address space (Linux's shmem object), so a page
+    /// either process touches later is the one the other sees.
     ///
     /// Must run on a host thread that may change this address space (under
     /// ptrace, the parent's tracer), since the parent's writable mappings of
     /// now-shared pages are withdrawn so that its next write faults.
     ///
     /// # Errors
-    /// A [`PlatformError`] if the parent's mappings could not be withdrawn.
-    pub fn fork(&self) -> Result<ForkedMemory, PlatformError> {
+    /// `ENOMEM` when memory runs out, or when the parent's mappings could
+    /// not be withdrawn (a platform failure, recorded for
+    /// [`MemoryManager::take_platform_error`]).
+    pub fn fork(&self) -> Result<ForkedMemory, Errno> {
         let mut st = self.lock();
-        let mut vmas = RangeMap::default();
-        let mut pmas = RangeMap::default();
+        // Built up in place, so that an error part-way frees what it holds.
+        let mut forked = ForkedMemory {
+            memory_file: Arc::clone(&self.memory_file),
+            allocator: Arc::clone(&self.allocator),
+            layout: self.layout,
+            vmas: RangeMap::default(),
+            pmas: RangeMap::default(),
+            brk_start: st.brk_start,
+            brk: st.brk,
+            stack_limit: st.stack_limit,
+            arg_bounds: st.arg_bounds,
+        };
         let parent_vmas: Vec<(u64, u64, Vma)> =
             st.vmas.iter().map(|(s, e, v)| (s, e, v.clone())).collect();
         for (vs, ve, vma) in parent_vmas {
@@ -1225,7 +1240,11 @@ impl MemoryManager {
             let wipe = vma.wipeonfork;
             let shared = vma.shared;
             let writable = vma.perms.write;
-            vmas.insert(vs, ve, vma);
+            if shared && !wipe && matches!(vma.backing, VmaBacking::Anonymous) {
+                self.back(&mut st, vs, ve, vs, &vma)
+                    .map_err(|_| Errno::ENOMEM)?;
+            }
+            forked.vmas.insert(vs, ve, vma);
             if wipe {
                 continue;
             }
@@ -1233,7 +1252,7 @@ impl MemoryManager {
                 let (s, e) = (ps.max(vs), pe.min(ve));
                 let offset = pma.offset + (s - ps);
                 self.allocator.inc_ref(offset, e - s);
-                pmas.insert(
+                forked.pmas.insert(
                     s,
                     e,
                     Pma {
@@ -1245,22 +1264,17 @@ impl MemoryManager {
             if !shared {
                 st.pmas.update(vs, ve, |pma| pma.cow = true);
                 if writable && st.mapped.overlaps(vs, ve) {
-                    self.aspace.unmap(vs, ve - vs)?;
+                    if let Err(err) = self.aspace.unmap(vs, ve - vs) {
+                        st.platform_error.get_or_insert(err);
+                        self.platform_failed
+                            .store(true, std::sync::atomic::Ordering::SeqCst);
+                        return Err(Errno::ENOMEM);
+                    }
                     st.mapped.remove(vs, ve);
                 }
             }
         }
-        Ok(ForkedMemory {
-            memory_file: Arc::clone(&self.memory_file),
-            allocator: Arc::clone(&self.allocator),
-            layout: self.layout,
-            vmas,
-            pmas,
-            brk_start: st.brk_start,
-            brk: st.brk,
-            stack_limit: st.stack_limit,
-            arg_bounds: st.arg_bounds,
-        })
+        Ok(forked)
     }
 
     /// The child's memory manager over `forked`, filling `aspace` (a fresh

@@ -3,10 +3,10 @@
 
 use abi::Errno;
 use abi::sched::{
-    CLONE_CHILD_CLEARTID, CLONE_CHILD_SETTID, CLONE_DETACHED, CLONE_FILES, CLONE_FS, CLONE_IO,
-    CLONE_NEWCGROUP, CLONE_NEWIPC, CLONE_NEWNET, CLONE_NEWNS, CLONE_NEWPID, CLONE_NEWUSER,
-    CLONE_NEWUTS, CLONE_PARENT, CLONE_PARENT_SETTID, CLONE_PIDFD, CLONE_PTRACE, CLONE_SETTLS,
-    CLONE_SIGHAND, CLONE_SYSVSEM, CLONE_THREAD, CLONE_UNTRACED, CLONE_VFORK, CLONE_VM, CSIGNAL,
+    CLONE_CLEAR_SIGHAND, CLONE_DETACHED, CLONE_FS, CLONE_INTO_CGROUP, CLONE_NEWCGROUP,
+    CLONE_NEWIPC, CLONE_NEWNET, CLONE_NEWNS, CLONE_NEWPID, CLONE_NEWTIME, CLONE_NEWUSER,
+    CLONE_NEWUTS, CLONE_PARENT, CLONE_PIDFD, CLONE_SIGHAND, CLONE_THREAD, CLONE_VFORK, CLONE_VM,
+    CSIGNAL,
 };
 use abi::signal::SIGCHLD;
 use abi::sysno::*;
@@ -16,32 +16,19 @@ use super::table::{Arg, Entry, Support, entry};
 use super::{SyscallArgs, SyscallResult};
 use crate::task::{CloneArgs, Task};
 
-/// The flags this kernel knows; others are EINVAL.
-const KNOWN_CLONE_FLAGS: u64 = CSIGNAL
-    | CLONE_VM
-    | CLONE_FS
-    | CLONE_FILES
-    | CLONE_SIGHAND
-    | CLONE_PIDFD
-    | CLONE_PTRACE
-    | CLONE_VFORK
-    | CLONE_PARENT
-    | CLONE_THREAD
-    | CLONE_NEWNS
-    | CLONE_SYSVSEM
-    | CLONE_SETTLS
-    | CLONE_PARENT_SETTID
-    | CLONE_CHILD_CLEARTID
-    | CLONE_DETACHED
-    | CLONE_UNTRACED
-    | CLONE_CHILD_SETTID
+/// The namespace flags: no namespaces are made (EINVAL).
+const NAMESPACE_FLAGS: u64 = CLONE_NEWNS
     | CLONE_NEWCGROUP
     | CLONE_NEWUTS
     | CLONE_NEWIPC
     | CLONE_NEWUSER
     | CLONE_NEWPID
     | CLONE_NEWNET
-    | CLONE_IO;
+    | CLONE_NEWTIME;
+
+/// `CLONE_LEGACY_FLAGS`: what `clone` can say, and all `clone3` knows
+/// besides [`CLONE_CLEAR_SIGHAND`] and [`CLONE_INTO_CGROUP`].
+const CLONE_LEGACY_FLAGS: u64 = 0xffff_ffff;
 
 /// `MAX_ARG_STRLEN` (`include/uapi/linux/binfmts.h`).
 const MAX_ARG_STRLEN: usize = 32 * abi::PAGE_SIZE_USIZE;
@@ -56,30 +43,24 @@ pub(super) const SYSCALLS: &[Entry] = &[
         sys_clone,
         &[Arg::Hex, Arg::Ptr, Arg::Ptr, Arg::Ptr, Arg::Hex],
         Support::Partial,
-        "namespace flags, CLONE_PIDFD and CLONE_SIGHAND without CLONE_THREAD are EINVAL; \
-         CLONE_VM without CLONE_THREAD gives the child a copy-on-write copy",
+        "namespace flags and CLONE_PIDFD are EINVAL; CLONE_SIGHAND without CLONE_THREAD \
+         is EINVAL",
     ),
     entry(
         SYS_CLONE3,
         sys_clone3,
         &[Arg::Ptr, Arg::Len],
         Support::Partial,
-        "as clone",
+        "as clone; set_tid and CLONE_INTO_CGROUP are EINVAL",
     ),
     entry(SYS_FORK, sys_fork, &[], Support::Full, ""),
-    entry(
-        SYS_VFORK,
-        sys_vfork,
-        &[],
-        Support::Partial,
-        "the child gets a copy-on-write copy of the memory; the parent waits for its exec or exit",
-    ),
+    entry(SYS_VFORK, sys_vfork, &[], Support::Full, ""),
     entry(
         SYS_EXECVE,
         sys_execve,
         &[Arg::Path, Arg::StrArray, Arg::StrArray],
         Support::Partial,
-        "ELF and #! scripts; a multi-threaded caller is not de-threaded yet",
+        "ELF and #! scripts",
     ),
 ];
 
@@ -104,15 +85,19 @@ fn sys_vfork(task: &mut Task, _: &SyscallArgs) -> SyscallResult {
 }
 
 /// Implements Linux `clone(2)` (x86-64 argument order: flags, stack,
-/// parent_tid, child_tid, tls).
+/// parent_tid, child_tid, tls). Only the low 32 bits of the flags count,
+/// and `CLONE_DETACHED` is ignored, as in Linux.
 fn sys_clone(task: &mut Task, args: &SyscallArgs) -> SyscallResult {
-    let raw = args.u64(0);
-    let signal = raw & CSIGNAL;
+    let raw = args.u64(0) & CLONE_LEGACY_FLAGS;
+    let flags = raw & !CSIGNAL;
+    if flags & CLONE_PIDFD != 0 && flags & CLONE_DETACHED != 0 {
+        return Err(Errno::EINVAL);
+    }
     do_clone(
         task,
         CloneArgs {
-            flags: raw & !CSIGNAL,
-            exit_signal: u32::try_from(signal).map_err(|_| Errno::EINVAL)?,
+            flags: flags & !CLONE_DETACHED,
+            exit_signal: u32::try_from(raw & CSIGNAL).map_err(|_| Errno::EINVAL)?,
             stack: args.u64(1),
             parent_tid: args.addr(2),
             child_tid: args.addr(3),
@@ -121,8 +106,8 @@ fn sys_clone(task: &mut Task, args: &SyscallArgs) -> SyscallResult {
     )
 }
 
-/// `struct clone_args` (`include/uapi/linux/sched.h`), version 0 (64 bytes)
-/// and later (set_tid and cgroup fields, which must be zero here).
+/// `struct clone_args` (`include/uapi/linux/sched.h`), version 2 (88
+/// bytes); earlier versions are its prefixes.
 #[repr(C)]
 #[derive(Clone, Copy, Debug, Default, FromBytes, IntoBytes, Immutable, KnownLayout)]
 struct CloneArgsRaw {
@@ -141,11 +126,16 @@ struct CloneArgsRaw {
 
 /// `CLONE_ARGS_SIZE_VER0`.
 const CLONE_ARGS_SIZE_VER0: u64 = 64;
+/// `MAX_PID_NS_LEVEL`: the most entries `set_tid` may hold.
+const MAX_PID_NS_LEVEL: u64 = 32;
 
 /// Implements Linux `clone3(2)`.
 fn sys_clone3(task: &mut Task, args: &SyscallArgs) -> SyscallResult {
     let size = args.u64(1);
-    if !(CLONE_ARGS_SIZE_VER0..=abi::PAGE_SIZE).contains(&size) {
+    if size > abi::PAGE_SIZE {
+        return Err(Errno::E2BIG);
+    }
+    if size < CLONE_ARGS_SIZE_VER0 {
         return Err(Errno::EINVAL);
     }
     let full = size_of::<CloneArgsRaw>() as u64;
@@ -161,21 +151,38 @@ fn sys_clone3(task: &mut Task, args: &SyscallArgs) -> SyscallResult {
             return Err(Errno::E2BIG);
         }
     }
-    if raw.flags & CSIGNAL != 0 || raw.exit_signal > u64::from(abi::signal::SIGRTMAX) {
+    // copy_clone_args_from_user, then clone3_args_valid.
+    if raw.set_tid_size > MAX_PID_NS_LEVEL
+        || (raw.set_tid == 0) != (raw.set_tid_size == 0)
+        || raw.exit_signal > u64::from(abi::signal::SIGRTMAX)
+    {
         return Err(Errno::EINVAL);
     }
-    if raw.set_tid_size != 0 || raw.cgroup != 0 {
+    let flags = raw.flags;
+    if flags & !(CLONE_LEGACY_FLAGS | CLONE_CLEAR_SIGHAND | CLONE_INTO_CGROUP) != 0
+        || flags & (CLONE_DETACHED | (CSIGNAL & !CLONE_NEWTIME)) != 0
+        || (flags & CLONE_SIGHAND != 0 && flags & CLONE_CLEAR_SIGHAND != 0)
+        || (flags & (CLONE_THREAD | CLONE_PARENT) != 0 && raw.exit_signal != 0)
+        || (raw.stack == 0) != (raw.stack_size == 0)
+    {
         return Err(Errno::EINVAL);
     }
-    let stack = if raw.stack != 0 {
-        raw.stack.checked_add(raw.stack_size).ok_or(Errno::EINVAL)?
-    } else {
-        0
+    if raw.set_tid != 0 || flags & CLONE_INTO_CGROUP != 0 {
+        task.kernel
+            .note("clone3: set_tid and CLONE_INTO_CGROUP are not supported: EINVAL");
+        return Err(Errno::EINVAL);
+    }
+    let stack = match raw.stack {
+        0 => 0,
+        base => base
+            .checked_add(raw.stack_size)
+            .filter(|&top| top <= abi::TASK_SIZE)
+            .ok_or(Errno::EINVAL)?,
     };
     do_clone(
         task,
         CloneArgs {
-            flags: raw.flags,
+            flags,
             exit_signal: u32::try_from(raw.exit_signal).map_err(|_| Errno::EINVAL)?,
             stack,
             parent_tid: raw.parent_tid,
@@ -188,28 +195,20 @@ fn sys_clone3(task: &mut Task, args: &SyscallArgs) -> SyscallResult {
 /// The checks of Linux's `copy_process`, then the clone itself.
 fn do_clone(task: &mut Task, args: CloneArgs) -> SyscallResult {
     let flags = args.flags;
-    if flags & !KNOWN_CLONE_FLAGS != 0 || args.exit_signal > abi::signal::SIGRTMAX {
-        return Err(Errno::EINVAL);
-    }
-    if flags & CLONE_THREAD != 0 && flags & CLONE_SIGHAND == 0 {
-        return Err(Errno::EINVAL);
-    }
-    if flags & CLONE_SIGHAND != 0 && flags & CLONE_VM == 0 {
-        return Err(Errno::EINVAL);
-    }
-    if flags & (CLONE_NEWNS | CLONE_NEWUSER) == (CLONE_NEWNS | CLONE_NEWUSER)
-        || (flags & (CLONE_NEWNS | CLONE_FS)) == (CLONE_NEWNS | CLONE_FS)
+    if args.exit_signal > abi::signal::SIGRTMAX
+        || flags & (CLONE_NEWNS | CLONE_FS) == CLONE_NEWNS | CLONE_FS
+        || flags & (CLONE_NEWUSER | CLONE_FS) == CLONE_NEWUSER | CLONE_FS
+        || (flags & CLONE_THREAD != 0 && flags & CLONE_SIGHAND == 0)
+        || (flags & CLONE_SIGHAND != 0 && flags & CLONE_VM == 0)
+        || (flags & CLONE_THREAD != 0 && flags & (CLONE_NEWUSER | CLONE_NEWPID) != 0)
     {
         return Err(Errno::EINVAL);
     }
-    let namespaces = CLONE_NEWNS
-        | CLONE_NEWCGROUP
-        | CLONE_NEWUTS
-        | CLONE_NEWIPC
-        | CLONE_NEWUSER
-        | CLONE_NEWPID
-        | CLONE_NEWNET;
-    if flags & CLONE_PIDFD != 0 || flags & namespaces != 0 {
+    // Init has no parent whose child another process could become.
+    if flags & CLONE_PARENT != 0 && task.thread_group.pid == 1 {
+        return Err(Errno::EINVAL);
+    }
+    if flags & CLONE_PIDFD != 0 || flags & NAMESPACE_FLAGS != 0 {
         task.kernel.note(&format!(
             "clone: flags {flags:#x} need pidfds or namespaces: EINVAL"
         ));

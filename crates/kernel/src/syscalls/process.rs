@@ -121,9 +121,6 @@ fn sys_getpgrp(task: &mut Task, _: &SyscallArgs) -> SyscallResult {
 /// Implements Linux `setpgid(2)`.
 fn sys_setpgid(task: &mut Task, args: &SyscallArgs) -> SyscallResult {
     let (pid, pgid) = (args.i32(0), args.i32(1));
-    if pid < 0 {
-        return Err(Errno::ESRCH);
-    }
     task.kernel.tree.setpgid(task.thread_group.pid, pid, pgid)?;
     Ok(0)
 }

@@ -113,6 +113,8 @@ fn sys_wait4(task: &mut Task, args: &SyscallArgs) -> SyscallResult {
         exited: true,
         stopped: options & WUNTRACED != 0,
         continued: options & WCONTINUED != 0,
+        all: options & WALL != 0,
+        clones: options & WCLONE != 0,
     };
     let Some(reaped) = wait_child(task, target, events, options & WNOHANG != 0, false)? else {
         return Ok(0);
@@ -146,6 +148,8 @@ fn sys_waitid(task: &mut Task, args: &SyscallArgs) -> SyscallResult {
         exited: options & WEXITED != 0,
         stopped: options & WUNTRACED != 0,
         continued: options & WCONTINUED != 0,
+        all: options & WALL != 0,
+        clones: options & WCLONE != 0,
     };
     let reaped = wait_child(
         task,

@@ -8,7 +8,7 @@
 use std::sync::Arc;
 
 use abi::Errno;
-use abi::signal::{SIG_DFL, SIG_IGN, SS_DISABLE, StackT};
+use abi::signal::{SS_DISABLE, StackT};
 
 use super::{Task, lock};
 use crate::loader;
@@ -88,7 +88,10 @@ impl Task {
         if self.thread_group.thread_count() > 1 {
             self.thread_group.kill_other_threads(self.tid);
         }
-        // The old image's robust and PI futexes are released as at exit.
+        self.become_leader();
+        // The old image's robust and PI futexes are released as at exit
+        // (after the tid exchange, as Linux's exec_mm_release comes after
+        // de_thread).
         crate::futex::exit_robust_list(
             &kernel.futexes,
             &self.mm,
@@ -96,7 +99,13 @@ impl Task {
             self.handle.robust_list(),
         );
         kernel.futexes.owner_died(self.tid);
-        self.mm = mm;
+        let old = std::mem::replace(&mut self.mm, mm);
+        // Memory shared with another process (a `vfork` parent) stays with
+        // it, without this task's platform thread.
+        if Arc::strong_count(&old) > 1 {
+            old.address_space().release_thread();
+        }
+        drop(old);
         self.creds = creds;
         self.regs = image.regs;
         if let Err(err) = self
@@ -106,16 +115,7 @@ impl Task {
             kernel.fatal(&format!("execve: reset the FPU state: {err}"));
         }
         drop(self.fds().remove_cloexec());
-        {
-            let mut actions = lock(&self.thread_group.actions);
-            for signo in 1..=abi::signal::SIGRTMAX {
-                let mut action = actions.get(signo);
-                if action.handler != SIG_IGN && action.handler != SIG_DFL {
-                    action = abi::signal::SigAction::default();
-                    actions.set(signo, action);
-                }
-            }
-        }
+        self.thread_group.reset_caught_actions();
         self.altstack = StackT {
             ss_flags: SS_DISABLE.cast_signed(),
             ..StackT::default()
@@ -130,6 +130,24 @@ impl Task {
         kernel.tree.mark_execed(self.thread_group.pid);
         self.release_vfork_parent();
         Ok(())
+    }
+}
+
+impl Task {
+    /// The only thread left after `execve`'s de-threading takes over the
+    /// leader's tid, as Linux's de_thread does: the process keeps its pid
+    /// and the thread that exec'd has it as its tid.
+    fn become_leader(&mut self) {
+        let pid = self.thread_group.pid;
+        if self.tid == pid {
+            return;
+        }
+        let old = self.tid;
+        self.thread_group.rename_thread(old, pid);
+        // Its children's parent thread is now the leader.
+        let _ = self.kernel.tree.reassign_children(pid, old, pid);
+        self.kernel.tree.free_tid(old);
+        self.tid = pid;
     }
 }
 

@@ -1,21 +1,25 @@
 //! Creating processes: the task half of `clone(2)`, `fork(2)` and `vfork(2)`.
 //!
 //! The parent's thread copies what the child inherits (the memory, shared
-//! copy-on-write; the fd table; the fs context; signal actions and limits)
-//! and starts a host thread for the child. That thread creates the child's
-//! address space and execution context itself, since under ptrace the host
-//! thread that creates a stub is the one that traces it.
+//! copy-on-write, or the memory manager itself under `CLONE_VM`; the fd
+//! table; the fs context; signal actions and limits) and starts a host
+//! thread for the child. That thread creates the child's address space (or
+//! adopts a thread of the shared one) and execution context itself, since
+//! under ptrace the host thread that creates a stub is the one that traces
+//! it.
 
 use std::sync::mpsc;
 use std::sync::{Arc, Mutex};
 
 use abi::Errno;
-use abi::sched::{CLONE_FILES, CLONE_FS, CLONE_PARENT, CLONE_SETTLS, CLONE_VFORK};
-use platform::PlatformError;
+use abi::sched::{
+    CLONE_CLEAR_SIGHAND, CLONE_FILES, CLONE_FS, CLONE_PARENT, CLONE_SETTLS, CLONE_VFORK, CLONE_VM,
+};
+use platform::{PlatformError, ThreadTicket};
 
 use super::{ChildChange, Task, TaskHandle, ThreadGroup, lock};
 use crate::kernel::{ExitStatus, Kernel};
-use crate::mm::MemoryManager;
+use crate::mm::{ForkedMemory, MemoryManager};
 use crate::vfs::{FdTable, FsContext};
 
 /// What a `clone` asks for, already validated by the syscall.
@@ -51,31 +55,50 @@ impl VforkDone {
     }
 }
 
+/// The memory a new process starts with.
+enum ChildMemory {
+    /// A copy-on-write copy, in an address space of its own (`fork`).
+    Forked(ForkedMemory),
+    /// The parent's own memory manager, and the platform thread the child
+    /// runs in it (`CLONE_VM`).
+    Shared(Arc<MemoryManager>, ThreadTicket),
+}
+
 impl Task {
-    /// Creates a child process as `clone` without `CLONE_VM` does (also
-    /// `fork`, and `vfork`, whose child gets a copy-on-write copy of the
-    /// memory rather than the parent's: a child that only execs or exits,
-    /// as `vfork` requires, cannot tell). Returns the child's pid.
+    /// Creates a child process as `clone` without `CLONE_THREAD` does
+    /// (also `fork` and `vfork`). Under `CLONE_VM` the child shares the
+    /// parent's memory, as a thread would; otherwise it gets a
+    /// copy-on-write copy. Returns the child's pid.
     ///
     /// # Errors
     /// EAGAIN when the sandbox's process limit is reached or the platform
-    /// cannot make another address space.
+    /// cannot make another address space or thread; ENOMEM when memory
+    /// runs out.
     pub fn fork_process(&mut self, args: CloneArgs) -> Result<u64, Errno> {
         let kernel = Arc::clone(&self.kernel);
         let pid = kernel.tree.alloc_pid(kernel.pids_limit)?;
-        let forked = self.mm.fork().map_err(|err| {
-            kernel.note(&format!("fork: {err}"));
-            Errno::ENOMEM
-        })?;
-        let group = self.thread_group.fork(pid);
-        let parent = if args.flags & CLONE_PARENT != 0 {
-            kernel.tree.ppid(self.thread_group.pid)
+        let memory = if args.flags & CLONE_VM != 0 {
+            let ticket = self.mm.address_space().new_thread().map_err(|err| {
+                kernel.note(&format!("clone: cannot make a thread: {err}"));
+                Errno::EAGAIN
+            })?;
+            ChildMemory::Shared(Arc::clone(&self.mm), ticket)
         } else {
-            self.thread_group.pid
+            ChildMemory::Forked(self.mm.fork()?)
+        };
+        let group = self.thread_group.fork(pid);
+        if args.flags & CLONE_CLEAR_SIGHAND != 0 {
+            group.reset_caught_actions();
+        }
+        let (parent, parent_thread) = if args.flags & CLONE_PARENT != 0 {
+            let ppid = kernel.tree.ppid(self.thread_group.pid);
+            (ppid, ppid)
+        } else {
+            (self.thread_group.pid, self.tid)
         };
         kernel
             .tree
-            .add_child(parent, Arc::clone(&group), args.exit_signal);
+            .add_child(parent, parent_thread, Arc::clone(&group), args.exit_signal);
 
         let (fs, fds) = self.clone_fs_files(args.flags);
         let regs = self.clone_regs(&args);
@@ -98,7 +121,7 @@ impl Task {
             args,
             vfork: vfork.clone(),
         };
-        let started = start_task_thread(pid, move |ready| run_child(child, forked, ready));
+        let started = start_task_thread(pid, move |ready| run_child(child, memory, ready));
         if let Err(err) = started {
             kernel.note(&format!("fork: cannot start pid {pid}: {err}"));
             kernel.tree.discard(pid);
@@ -153,14 +176,23 @@ struct ChildSpec {
 /// end the process when it is done.
 fn run_child(
     spec: ChildSpec,
-    forked: crate::mm::ForkedMemory,
+    memory: ChildMemory,
     ready: &mpsc::Sender<Result<(), PlatformError>>,
 ) {
     let kernel = Arc::clone(&spec.kernel);
     let setup = || -> Result<Task, PlatformError> {
-        let aspace = kernel.platform.new_address_space()?;
-        let context = kernel.platform.new_context()?;
-        let mm = Arc::new(MemoryManager::from_fork(forked, aspace));
+        let (mm, context) = match memory {
+            ChildMemory::Forked(forked) => {
+                let aspace = kernel.platform.new_address_space()?;
+                let context = kernel.platform.new_context()?;
+                (Arc::new(MemoryManager::from_fork(forked, aspace)), context)
+            }
+            ChildMemory::Shared(mm, ticket) => {
+                let mut context = kernel.platform.new_context()?;
+                context.adopt_thread(mm.address_space().as_ref(), ticket)?;
+                (mm, context)
+            }
+        };
         let mut task = Task::new(
             Arc::clone(&kernel),
             spec.group,
@@ -310,7 +342,14 @@ pub(crate) fn exit_process(mut task: Task, status: ExitStatus) {
     let uid = task.creds.uid;
     let cpu = task.thread_group.cpu_times();
     task.thread_group.delete_timers(&kernel.timers);
+    let mm = Arc::clone(&task.mm);
     drop(task);
+    // Memory shared with another process (`CLONE_VM`) outlives this one,
+    // but its platform thread here must not.
+    if Arc::strong_count(&mm) > 1 {
+        mm.address_space().release_thread();
+    }
+    drop(mm);
     let exit_signal = kernel.tree.exit_signal(pid);
     let orphans = kernel.tree.pdeath_targets(pid);
     let parent = kernel.tree.exit(pid, status, |parent| {

@@ -129,6 +129,18 @@ impl ThreadGroup {
         })
     }
 
+    /// Resets every caught signal to its default action; ignored ones stay
+    /// ignored (`execve`, `CLONE_CLEAR_SIGHAND`).
+    pub fn reset_caught_actions(&self) {
+        let mut actions = lock(&self.actions);
+        for signo in 1..=abi::signal::SIGRTMAX {
+            let handler = actions.get(signo).handler;
+            if handler != abi::signal::SIG_IGN && handler != abi::signal::SIG_DFL {
+                actions.set(signo, abi::signal::SigAction::default());
+            }
+        }
+    }
+
     /// The limit `resource` (`RLIMIT_*`, already validated).
     pub fn limit(&self, resource: u32) -> Rlimit {
         let limits = lock(&self.limits);
@@ -158,6 +170,20 @@ impl ThreadGroup {
             self.all_done.notify_all();
         }
         threads.len()
+    }
+
+    /// The tid of some live thread of the group.
+    pub fn any_thread(&self) -> Option<i32> {
+        lock(&self.threads).keys().next().copied()
+    }
+
+    /// Gives the thread `from` the tid `to` (a non-leader's `execve` takes
+    /// over the leader's).
+    fn rename_thread(&self, from: i32, to: i32) {
+        let mut threads = lock(&self.threads);
+        if let Some(handle) = threads.remove(&from) {
+            threads.insert(to, handle);
+        }
     }
 
     /// The thread `tid` of this group.
@@ -975,6 +1001,14 @@ impl Task {
         }
         if remaining > 0 {
             self.mm.address_space().release_thread();
+            if let Some(heir) = self.thread_group.any_thread() {
+                let pid = self.thread_group.pid;
+                for (child, signo) in self.kernel.tree.reassign_children(pid, self.tid, heir) {
+                    // PDEATHSIG comes from the dying thread (SEND_SIG_NOINFO).
+                    let info = signal::info_from(signo, abi::signal::SI_USER, pid, self.creds.uid);
+                    let _ = signal::send(&child, info);
+                }
+            }
             return Ok(None);
         }
         let final_status = self.thread_group.group_exit_status().unwrap_or(status);

@@ -127,11 +127,12 @@ pub struct TaskViews {
 }
 
 impl TaskViews {
-    /// Publishes `view`, replacing the task's old one; views of tasks that
-    /// ended are dropped.
+    /// Publishes `view`, replacing the task's old one (under its old tid
+    /// too, which `execve` from a non-leader thread changes); views of
+    /// tasks that ended are dropped.
     fn publish(&self, view: TaskView) {
         let mut views = lock(&self.views);
-        views.retain(|_, v| v.alive());
+        views.retain(|_, v| v.alive() && !Weak::ptr_eq(&v.handle, &view.handle));
         views.insert(view.tid, Arc::new(view));
     }
 

@@ -56,6 +56,10 @@ pub struct WaitFor {
     pub stopped: bool,
     /// Continues (`WCONTINUED`).
     pub continued: bool,
+    /// Children of any exit signal (`__WALL`).
+    pub all: bool,
+    /// Only children whose exit signal is not SIGCHLD (`__WCLONE`), unless `all`.
+    pub clones: bool,
 }
 
 /// One process's place in the tree.
@@ -63,6 +67,9 @@ pub struct WaitFor {
 struct Entry {
     group: Arc<ThreadGroup>,
     ppid: i32,
+    /// The thread of the parent that is the child's parent (Linux's
+    /// `real_parent` is a thread): its exit sends the death signal.
+    parent_thread: i32,
     pgid: i32,
     sid: i32,
     children: BTreeSet<i32>,
@@ -194,8 +201,15 @@ impl ProcessTree {
             .map(|e| Arc::clone(&e.group))
     }
 
-    /// Adds a forked child of `parent`, in the parent's group and session.
-    pub fn add_child(&self, parent: i32, group: Arc<ThreadGroup>, exit_signal: u32) {
+    /// Adds a forked child of thread `parent_thread` of `parent`, in the
+    /// parent's group and session.
+    pub fn add_child(
+        &self,
+        parent: i32,
+        parent_thread: i32,
+        group: Arc<ThreadGroup>,
+        exit_signal: u32,
+    ) {
         let mut st = self.lock();
         let (pgid, sid) = st.procs.get(&parent).map_or((1, 1), |p| (p.pgid, p.sid));
         let pid = group.pid;
@@ -203,6 +217,7 @@ impl ProcessTree {
             pid,
             Entry {
                 exit_signal,
+                parent_thread,
                 ..Entry::new(group, parent, pgid, sid)
             },
         );
@@ -268,12 +283,12 @@ impl ProcessTree {
     /// same session that has not exec'd; session leaders cannot move; the
     /// group must exist in the caller's session unless it is the target's own pid.
     pub fn setpgid(&self, caller: i32, target: i32, pgid: i32) -> Result<(), Errno> {
+        let target = if target == 0 { caller } else { target };
+        let pgid = if pgid == 0 { target } else { pgid };
         if pgid < 0 {
             return Err(Errno::EINVAL);
         }
         let mut st = self.lock();
-        let target = if target == 0 { caller } else { target };
-        let pgid = if pgid == 0 { target } else { pgid };
         let caller_sid = st.procs.get(&caller).map(|e| e.sid).ok_or(Errno::ESRCH)?;
         let t = st
             .procs
@@ -369,6 +384,30 @@ impl ProcessTree {
             .filter(|c| c.zombie.is_none() && c.pdeath_signal != 0)
             .map(|c| (Arc::clone(&c.group), c.pdeath_signal))
             .collect()
+    }
+
+    /// Thread `from` of process `pid` ended or changed its tid: its
+    /// children become children of thread `to`. Returns those of them that
+    /// asked for a signal on their parent's death (a thread's exit sends
+    /// it, as Linux's forget_original_parent does).
+    pub fn reassign_children(&self, pid: i32, from: i32, to: i32) -> Vec<(Arc<ThreadGroup>, u32)> {
+        let mut st = self.lock();
+        let Some(e) = st.procs.get(&pid) else {
+            return Vec::new();
+        };
+        let children: Vec<i32> = e.children.iter().copied().collect();
+        let mut targets = Vec::new();
+        for child in children {
+            if let Some(c) = st.procs.get_mut(&child)
+                && c.parent_thread == from
+            {
+                c.parent_thread = to;
+                if c.zombie.is_none() && c.pdeath_signal != 0 {
+                    targets.push((Arc::clone(&c.group), c.pdeath_signal));
+                }
+            }
+        }
+        targets
     }
 
     /// Whether `pid` is a child subreaper.
@@ -472,6 +511,9 @@ impl ProcessTree {
         for child in children {
             if let Some(c) = st.procs.get_mut(&child) {
                 c.ppid = reaper;
+                c.parent_thread = reaper;
+                // reparent_leader: the new parent gets a plain SIGCHLD.
+                c.exit_signal = abi::signal::SIGCHLD;
                 reaper_has_zombies |= c.zombie.is_some();
             }
             if let Some(r) = st.procs.get_mut(&reaper) {
@@ -512,25 +554,29 @@ impl ProcessTree {
             .get(&caller)
             .map(|e| e.children.iter().copied().collect())
             .unwrap_or_default();
-        let matches = |pid: i32, e: &Entry| match target {
-            WaitTarget::Any => true,
-            WaitTarget::Pid(p) => p == pid,
-            WaitTarget::Group(0) => e.pgid == caller_pgid,
-            WaitTarget::Group(g) => e.pgid == g,
+        // Linux's eligible_child: a "clone" child (its exit signal is not
+        // SIGCHLD) is waited for only with __WCLONE, the others only
+        // without it, and all with __WALL.
+        let matches = |pid: i32, e: &Entry| {
+            (events.all || (e.exit_signal != abi::signal::SIGCHLD) == events.clones)
+                && match target {
+                    WaitTarget::Any => true,
+                    WaitTarget::Pid(p) => p == pid,
+                    WaitTarget::Group(0) => e.pgid == caller_pgid,
+                    WaitTarget::Group(g) => e.pgid == g,
+                }
         };
         let mut any = false;
         for pid in children {
             let Some(e) = st.procs.get(&pid) else {
                 continue;
             };
-            if !matches(pid, e) {
+            // A zombie counts only for WEXITED (wait_task_zombie).
+            if !matches(pid, e) || (e.zombie.is_some() && !events.exited) {
                 continue;
             }
             any = true;
             if let Some(status) = e.zombie {
-                if !events.exited {
-                    continue;
-                }
                 if !peek {
                     st.procs.remove(&pid);
                     if let Some(p) = st.procs.get_mut(&caller) {
@@ -598,6 +644,7 @@ impl Entry {
         Entry {
             group,
             ppid,
+            parent_thread: ppid,
             pgid,
             sid,
             children: BTreeSet::new(),

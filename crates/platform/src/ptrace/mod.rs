@@ -14,7 +14,9 @@
 //! - Every wait is `waitpid(tid, __WALL | __WNOTHREAD)`; the sentry never
 //!   waits on -1, which would steal another thread's tracee stops.
 //! - A tracer and its tracee are pinned to one CPU: a cross-CPU wake-up costs
-//!   about ten times a same-CPU one on the VMs we run on.
+//!   about ten times a same-CPU one on the VMs we run on. Each pair (a new
+//!   address space's first thread, or a thread adopted into one) takes the
+//!   next CPU in turn, so the threads of one process spread over the CPUs.
 //! - Only 64-bit syscalls are served: a stop whose `PTRACE_GET_SYSCALL_INFO`
 //!   arch is not x86-64 (`int $0x80`, `sysenter`, 32-bit code) gets `ENOSYS`
 //!   without reaching the kernel.
@@ -70,8 +72,29 @@ pub fn probe() -> Result<(), PlatformError> {
 pub struct PtracePlatform {
     master: Mutex<OwnedFd>,
     memory_fd: u64,
+    cpus: Arc<CpuRotation>,
+}
+
+/// Hands out the sandbox's CPUs in turn, one per tracer/tracee pair.
+#[derive(Debug)]
+struct CpuRotation {
     cpus: Vec<usize>,
-    next_cpu: AtomicUsize,
+    next: AtomicUsize,
+}
+
+impl CpuRotation {
+    /// Pins the calling host thread and stub thread `tid` to the next CPU
+    /// in turn. Pinning is a performance measure: failing to pin is not
+    /// fatal.
+    fn pin_pair(&self, tid: i32) {
+        if self.cpus.is_empty() {
+            return;
+        }
+        let turn = self.next.fetch_add(1, Ordering::Relaxed);
+        let cpu = self.cpus[turn % self.cpus.len()];
+        let _ = sys::pin_to_cpu(0, cpu);
+        let _ = sys::pin_to_cpu(tid, cpu);
+    }
 }
 
 impl PtracePlatform {
@@ -95,18 +118,11 @@ impl PtracePlatform {
         Ok(PtracePlatform {
             master: Mutex::new(master),
             memory_fd: u64::from(memory_fd.unsigned_abs()),
-            cpus,
-            next_cpu: AtomicUsize::new(0),
+            cpus: Arc::new(CpuRotation {
+                cpus,
+                next: AtomicUsize::new(0),
+            }),
         })
-    }
-
-    /// The next CPU in turn to pin a tracer and its stub to.
-    fn pick_cpu(&self) -> Option<usize> {
-        if self.cpus.is_empty() {
-            return None;
-        }
-        let turn = self.next_cpu.fetch_add(1, Ordering::Relaxed);
-        Some(self.cpus[turn % self.cpus.len()])
     }
 }
 
@@ -127,11 +143,7 @@ impl Platform for PtracePlatform {
             })?
         };
         let stub = StubThread::seize(pid, pid)?;
-        if let Some(cpu) = self.pick_cpu() {
-            // Pinning is a performance measure: failing to pin is not fatal.
-            let _ = sys::pin_to_cpu(0, cpu);
-            let _ = sys::pin_to_cpu(pid, cpu);
-        }
+        self.cpus.pin_pair(pid);
         let mut threads = HashMap::new();
         threads.insert(sys::gettid(), Arc::new(stub));
         Ok(Arc::new(PtraceAddressSpace {
@@ -149,6 +161,7 @@ impl Platform for PtracePlatform {
         });
         Ok(Box::new(PtraceContext {
             tracer: sys::gettid(),
+            cpus: Arc::clone(&self.cpus),
             pending: Arc::clone(&pending),
             kick: Arc::clone(&kick),
             interrupter: Interrupter::new(pending, kick),
@@ -422,17 +435,16 @@ impl AddressSpace for PtraceAddressSpace {
                 .unwrap_or_else(std::sync::PoisonError::into_inner);
             threads.remove(&sys::gettid())
         };
-        // The thread must exit before its tracer does: PTRACE_O_EXITKILL
-        // would otherwise kill the whole stub process with it.
+        // The thread is detached on its way to `exit`: its tracer may then
+        // end without PTRACE_O_EXITKILL killing the whole stub process. It
+        // is not waited for: a thread group leader's exit is not reported
+        // while other threads of the stub live (a process sharing this
+        // address space may outlive the one that made it).
         if let Some(thread) = thread {
             let mut regs = Registers::new_user(STUB_BASE + sys::stub_syscall_offset(), 0);
             regs.rax = libc::SYS_exit.cast_unsigned();
-            if thread.set_regs(&regs).is_ok() && thread.resume(sys::PTRACE_CONT).is_ok() {
-                while let Ok(WaitStatus::Stopped { .. }) = thread.wait() {
-                    if thread.resume(sys::PTRACE_CONT).is_err() {
-                        break;
-                    }
-                }
+            if thread.set_regs(&regs).is_ok() {
+                let _ = thread.resume(sys::PTRACE_DETACH);
             }
         }
     }
@@ -477,6 +489,7 @@ impl Kick for StubKick {
 #[derive(Debug)]
 pub struct PtraceContext {
     tracer: i32,
+    cpus: Arc<CpuRotation>,
     pending: Arc<AtomicBool>,
     kick: Arc<StubKick>,
     interrupter: Interrupter,
@@ -594,6 +607,8 @@ impl Context for PtraceContext {
             what: format!("bad thread ticket {ticket:?}"),
         })?;
         let thread = StubThread::seize_running(aspace.pid, tid)?;
+        // The new pair need not share the CPU of the thread that cloned it.
+        self.cpus.pin_pair(tid);
         let mut threads = aspace
             .threads
             .lock()

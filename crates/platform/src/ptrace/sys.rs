@@ -20,6 +20,7 @@ pub(super) const PTRACE_GETREGS: u64 = 12;
 pub(super) const PTRACE_SETREGS: u64 = 13;
 pub(super) const PTRACE_GETFPREGS: u64 = 14;
 pub(super) const PTRACE_SETFPREGS: u64 = 15;
+pub(super) const PTRACE_DETACH: u64 = 17;
 pub(super) const PTRACE_SYSEMU: u64 = 31;
 pub(super) const PTRACE_GETSIGINFO: u64 = 0x4202;
 pub(super) const PTRACE_SEIZE: u64 = 0x4206;
