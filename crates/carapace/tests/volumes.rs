@@ -330,6 +330,76 @@ mod tests {
         }
     }
 
+    /// `user.*` attributes of host files: read and written through a
+    /// read-write volume; read through the overlay, where changes stay in
+    /// the sandbox.
+    #[test]
+    fn user_xattrs_pass_through_volumes_and_the_overlay() {
+        fn set_host_xattr(path: &Path, name: &str, value: &[u8]) {
+            let path = std::ffi::CString::new(path.as_os_str().as_encoded_bytes()).unwrap();
+            let name = std::ffi::CString::new(name).unwrap();
+            // SAFETY: both strings are NUL-terminated and `value` is readable
+            // for its length.
+            let r = unsafe {
+                libc::setxattr(
+                    path.as_ptr(),
+                    name.as_ptr(),
+                    value.as_ptr().cast(),
+                    value.len(),
+                    0,
+                )
+            };
+            assert_eq!(r, 0, "setxattr: {}", std::io::Error::last_os_error());
+        }
+        fn host_xattrs(path: &Path) -> Vec<String> {
+            let path = std::ffi::CString::new(path.as_os_str().as_encoded_bytes()).unwrap();
+            let mut buf = vec![0u8; 4096];
+            // SAFETY: `buf` is writable for its length.
+            let n = unsafe { libc::listxattr(path.as_ptr(), buf.as_mut_ptr().cast(), buf.len()) };
+            assert!(n >= 0, "listxattr: {}", std::io::Error::last_os_error());
+            let mut names: Vec<String> = buf[..usize::try_from(n).unwrap()]
+                .split(|&b| b == 0)
+                .filter(|n| !n.is_empty())
+                .map(|n| String::from_utf8_lossy(n).into_owned())
+                .collect();
+            names.sort();
+            names
+        }
+        for platform in PLATFORMS {
+            let top = TempDir::new(&format!("xattr-{platform}"));
+            let vol = top.path().join("vol");
+            fs::create_dir(&vol).unwrap();
+            fs::write(vol.join("f"), b"f").unwrap();
+            set_host_xattr(&vol.join("f"), "user.old", b"1");
+            let lower = top.path().join("lower");
+            fs::write(&lower, b"l").unwrap();
+            set_host_xattr(&lower, "user.low", b"2");
+            let script = format!(
+                r#"/usr/bin/python3 -c '
+import os
+print(os.getxattr("/mnt/vol/f", "user.old"))
+os.setxattr("/mnt/vol/f", "user.new", b"3")
+os.removexattr("/mnt/vol/f", "user.old")
+print(sorted(os.listxattr("/mnt/vol/f")))
+print(os.getxattr("{lower}", "user.low"))
+os.setxattr("{lower}", "user.mine", b"4")
+print(sorted(os.listxattr("{lower}")))
+'"#,
+                lower = lower.display()
+            );
+            let args = vec![format!("--volume={}:/mnt/vol", vol.display())];
+            let out = sandbox_sh(platform, &args, &script);
+            assert_eq!(
+                out.stdout_str(),
+                "b'1'\n['user.new']\nb'2'\n['user.low', 'user.mine']\n",
+                "{platform}: {}",
+                out.describe()
+            );
+            assert_eq!(host_xattrs(&vol.join("f")), ["user.new"], "{platform}");
+            assert_eq!(host_xattrs(&lower), ["user.low"], "{platform}");
+        }
+    }
+
     #[test]
     fn a_read_only_volume_refuses_writes() {
         for platform in PLATFORMS {

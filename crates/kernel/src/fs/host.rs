@@ -97,6 +97,73 @@ pub(crate) fn openat_mode(
     Ok(unsafe { OwnedFd::from_raw_fd(fd) })
 }
 
+/// `fgetxattr(fd, name)`: the whole value (at most `XATTR_SIZE_MAX` bytes).
+pub(crate) fn fgetxattr(fd: BorrowedFd<'_>, name: &[u8]) -> Result<Vec<u8>, Errno> {
+    let name = c_name(name)?;
+    let mut buf = vec![0u8; abi::xattr::XATTR_SIZE_MAX];
+    let n = retry(|| {
+        // SAFETY: `name` is NUL-terminated and `buf` is writable for its
+        // length; fgetxattr writes at most that many bytes.
+        cvt(unsafe {
+            libc::fgetxattr(
+                fd.as_raw_fd(),
+                name.as_ptr(),
+                buf.as_mut_ptr().cast(),
+                buf.len(),
+            )
+        })
+    })?;
+    buf.truncate(to_usize(n));
+    Ok(buf)
+}
+
+/// `flistxattr(fd)`: the attribute names.
+pub(crate) fn flistxattr(fd: BorrowedFd<'_>) -> Result<Vec<Vec<u8>>, Errno> {
+    let mut buf = vec![0u8; abi::xattr::XATTR_LIST_MAX];
+    let n = retry(|| {
+        // SAFETY: `buf` is writable for its length; flistxattr writes at
+        // most that many bytes.
+        cvt(unsafe { libc::flistxattr(fd.as_raw_fd(), buf.as_mut_ptr().cast(), buf.len()) })
+    })?;
+    buf.truncate(to_usize(n));
+    Ok(buf
+        .split(|&b| b == 0)
+        .filter(|n| !n.is_empty())
+        .map(<[u8]>::to_vec)
+        .collect())
+}
+
+/// `fsetxattr(fd, name, value, flags)`.
+pub(crate) fn fsetxattr(
+    fd: BorrowedFd<'_>,
+    name: &[u8],
+    value: &[u8],
+    flags: i32,
+) -> Result<(), Errno> {
+    let name = c_name(name)?;
+    retry(|| {
+        // SAFETY: `name` is NUL-terminated and `value` readable for its
+        // length; fsetxattr only reads them.
+        cvt(unsafe {
+            libc::fsetxattr(
+                fd.as_raw_fd(),
+                name.as_ptr(),
+                value.as_ptr().cast(),
+                value.len(),
+                flags,
+            )
+        })
+    })
+    .map(drop)
+}
+
+/// `fremovexattr(fd, name)`.
+pub(crate) fn fremovexattr(fd: BorrowedFd<'_>, name: &[u8]) -> Result<(), Errno> {
+    let name = c_name(name)?;
+    // SAFETY: `name` is NUL-terminated; fremovexattr only reads it.
+    retry(|| cvt(unsafe { libc::fremovexattr(fd.as_raw_fd(), name.as_ptr()) })).map(drop)
+}
+
 /// `pwritev2(fd, [buf], -1, RWF_APPEND)`: writes at the end of the file,
 /// atomically with finding it, and leaves the fd's position at the end.
 pub(crate) fn append(fd: BorrowedFd<'_>, buf: &[u8]) -> Result<usize, Errno> {

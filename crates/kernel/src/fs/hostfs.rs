@@ -36,12 +36,13 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError, Weak};
 use abi::Errno;
 use abi::fcntl::{DT_BLK, DT_CHR, DT_DIR, DT_FIFO, DT_LNK, DT_REG, DT_SOCK, DT_UNKNOWN};
 use abi::stat::{S_IFDIR, S_IFIFO, S_IFLNK, S_IFMT, S_IFREG, S_IFSOCK, Stat, Statfs, Statx};
+use abi::xattr::XATTR_USER_PREFIX;
 use platform::MemoryFile;
 use zerocopy::FromBytes;
 
 use super::host;
 use super::overlay::NewNode;
-use super::tmpfs::{SetAttr, SetTime};
+use super::tmpfs::{SetAttr, SetTime, XattrMode};
 use crate::mm::{
     Mappable, MappingSet, MemoryAllocator, MemoryManager, MmapBacking, PageCache, chunk_in_page,
 };
@@ -144,6 +145,20 @@ impl HostNode {
         if mode != libc::O_RDONLY && !self.writable {
             return Err(Errno::EROFS);
         }
+        let (fd, stat) = self.reopen_regular(mode)?;
+        Ok(Arc::new(HostFile {
+            fd,
+            dev: stat.st_dev,
+            ino: stat.st_ino,
+            path: String::from_utf8_lossy(path).into_owned(),
+            writable: self.writable,
+            opened_for_writing: mode & libc::O_ACCMODE != libc::O_RDONLY,
+        }))
+    }
+
+    /// Re-opens the regular file from its parent with the host access
+    /// `mode`, checking it is still the file the walk found.
+    fn reopen_regular(&self, mode: i32) -> Result<(OwnedFd, Stat), Errno> {
         let flags = mode | libc::O_NOFOLLOW | libc::O_NOCTTY | libc::O_NONBLOCK;
         let fd = match &self.parent {
             Some(parent) => host::openat(parent.as_fd(), &self.name, flags),
@@ -157,14 +172,70 @@ impl HostNode {
             // Replaced on the host between lookup and open.
             return Err(Errno::ENOENT);
         }
-        Ok(Arc::new(HostFile {
-            fd,
-            dev: stat.st_dev,
-            ino: stat.st_ino,
-            path: String::from_utf8_lossy(path).into_owned(),
-            writable: self.writable,
-            opened_for_writing: mode & libc::O_ACCMODE != libc::O_RDONLY,
-        }))
+        Ok((fd, stat))
+    }
+
+    /// A descriptor the host's xattr calls accept (an `O_PATH` one is
+    /// not), for the kinds that carry `user.*` attributes; `None` for
+    /// the others.
+    fn xattr_fd(&self) -> Result<Option<OwnedFd>, Errno> {
+        match self.stat.st_mode & S_IFMT {
+            S_IFDIR => host::openat(self.fd.as_fd(), b".", libc::O_RDONLY | libc::O_DIRECTORY)
+                .map(Some)
+                .map_err(lookup_errno),
+            S_IFREG => self.reopen_regular(libc::O_RDONLY).map(|(fd, _)| Some(fd)),
+            _ => Ok(None),
+        }
+    }
+
+    /// The host attribute `name`. Only the `user.*` namespace is passed
+    /// through: the host's `security.*` and `trusted.*` attributes (labels,
+    /// file capabilities) are the host's business, and read as absent.
+    pub(crate) fn getxattr(&self, name: &[u8]) -> Result<Vec<u8>, Errno> {
+        if !name.starts_with(XATTR_USER_PREFIX) {
+            return Err(Errno::ENODATA);
+        }
+        let fd = self.xattr_fd()?.ok_or(Errno::ENODATA)?;
+        host::fgetxattr(fd.as_fd(), name)
+    }
+
+    /// The host's `user.*` attribute names (see [`HostNode::getxattr`]).
+    pub(crate) fn listxattr(&self) -> Result<Vec<Vec<u8>>, Errno> {
+        let Some(fd) = self.xattr_fd()? else {
+            return Ok(Vec::new());
+        };
+        let mut names = host::flistxattr(fd.as_fd())?;
+        names.retain(|n| n.starts_with(XATTR_USER_PREFIX));
+        Ok(names)
+    }
+
+    /// Sets (`Some(value)`) or removes (`None`) the `user.*` attribute
+    /// `name` on a writable volume. Other namespaces would need the host
+    /// privileges the sentry does not hold: `EPERM`.
+    pub(crate) fn set_xattr(
+        &self,
+        name: &[u8],
+        value: Option<&[u8]>,
+        mode: XattrMode,
+    ) -> Result<(), Errno> {
+        if !self.writable {
+            return Err(Errno::EROFS);
+        }
+        if !name.starts_with(XATTR_USER_PREFIX) {
+            return Err(Errno::EPERM);
+        }
+        let fd = self.xattr_fd()?.ok_or(Errno::EPERM)?;
+        match value {
+            Some(value) => {
+                let flags = match mode {
+                    XattrMode::Any => 0,
+                    XattrMode::Create => libc::XATTR_CREATE,
+                    XattrMode::Replace => libc::XATTR_REPLACE,
+                };
+                host::fsetxattr(fd.as_fd(), name, value, flags)
+            }
+            None => host::fremovexattr(fd.as_fd(), name),
+        }
     }
 
     /// Opens the directory for listing; `mounts` are names of mount points

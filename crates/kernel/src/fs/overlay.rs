@@ -39,7 +39,9 @@ use abi::fcntl::DT_DIR;
 use abi::stat::{S_IFCHR, S_IFDIR, S_IFLNK, S_IFMT, S_IFREG, Stat, Statfs};
 
 use super::hostfs::{HostFile, HostNode};
-use super::tmpfs::{self, FsShared, Inode, SetAttr, SpaceLimit, TmpfsMapping, TreeGuard};
+use super::tmpfs::{
+    self, FsShared, Inode, SetAttr, SpaceLimit, TmpfsMapping, TreeGuard, XattrMode,
+};
 use crate::mm::{Mappable, MemoryManager, MmapBacking};
 use crate::vfs::{DirEntry, File, FileOps, dir_seek, generic_seek};
 
@@ -162,6 +164,11 @@ impl OvlInode {
             upper: Mutex::new(upper),
             kind,
         })
+    }
+
+    /// The lower (host) node, if the node has one.
+    pub fn lower(&self) -> Option<&HostNode> {
+        self.lower.as_ref()
     }
 
     /// The upper inode, if the node has one.
@@ -421,6 +428,12 @@ impl OvlInode {
             copy_data(lower, &inode)?;
         }
         inode.copy_meta(&st);
+        // The attributes come up with the file, as overlayfs copies them.
+        for name in lower.listxattr().unwrap_or_default() {
+            if let Ok(value) = lower.getxattr(&name) {
+                inode.setxattr(&name, &value, XattrMode::Any)?;
+            }
+        }
         inode.set_origin(st.st_dev, st.st_ino);
         parent_upper.add_new(tree, name, &inode)?;
         *slot = Some(Arc::clone(&inode));

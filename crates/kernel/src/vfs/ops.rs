@@ -394,16 +394,19 @@ fn xattr_namespace_ok(name: &[u8]) -> Result<(), Errno> {
     }
 }
 
-/// `getxattr` on the node (permission checked). Lower overlay files and
-/// the sentry's read-only file systems have no attributes.
+/// `getxattr` on the node (permission checked). Host files (volumes and
+/// the overlay's lower layer) show their `user.*` attributes; the sentry's
+/// own read-only file systems have none.
 pub(crate) fn getxattr(dentry: &Dentry, name: &[u8]) -> Result<Vec<u8>, Errno> {
     xattr_namespace_ok(name)?;
     match &dentry.node {
         Node::Tmpfs(i) => i.getxattr(name),
-        Node::Ovl(o) => match o.upper() {
-            Some(u) => u.getxattr(name),
-            None => Err(Errno::ENODATA),
+        Node::Ovl(o) => match (o.upper(), o.lower()) {
+            (Some(u), _) => u.getxattr(name),
+            (None, Some(l)) => l.getxattr(name),
+            (None, None) => Err(Errno::ENODATA),
         },
+        Node::Host(h) => h.getxattr(name),
         _ => Err(Errno::ENODATA),
     }
 }
@@ -426,8 +429,7 @@ pub(crate) fn setxattr(
                 .or_else(|_| o.upper().ok_or(Errno::ENOENT))?;
             up.setxattr(name, value, mode)
         }
-        // Extended attributes on volumes are not passed to the host.
-        Node::Host(_) => Err(Errno::EOPNOTSUPP),
+        Node::Host(h) => h.set_xattr(name, Some(value), mode),
         _ => Err(Errno::EROFS),
     }
 }
@@ -440,10 +442,13 @@ pub(crate) fn removexattr(dentry: &Dentry, name: &[u8]) -> Result<(), Errno> {
     xattr_namespace_ok(name)?;
     match &dentry.node {
         Node::Tmpfs(i) => i.removexattr(name),
-        Node::Ovl(o) => match o.upper() {
-            Some(u) => u.removexattr(name),
-            None => Err(Errno::ENODATA),
-        },
+        Node::Ovl(o) => {
+            if o.upper().is_none() && o.lower().is_some_and(|l| l.getxattr(name).is_err()) {
+                return Err(Errno::ENODATA);
+            }
+            overlay::copy_up_for_write(o, &dentry.path, false)?.removexattr(name)
+        }
+        Node::Host(h) => h.set_xattr(name, None, XattrMode::Any),
         _ => Err(Errno::EROFS),
     }
 }
@@ -453,7 +458,12 @@ pub(crate) fn removexattr(dentry: &Dentry, name: &[u8]) -> Result<(), Errno> {
 pub(crate) fn listxattr(access: &Access<'_>, dentry: &Dentry) -> Vec<Vec<u8>> {
     let names = match &dentry.node {
         Node::Tmpfs(i) => i.listxattr(),
-        Node::Ovl(o) => o.upper().map(|u| u.listxattr()).unwrap_or_default(),
+        Node::Ovl(o) => match (o.upper(), o.lower()) {
+            (Some(u), _) => u.listxattr(),
+            (None, Some(l)) => l.listxattr().unwrap_or_default(),
+            (None, None) => Vec::new(),
+        },
+        Node::Host(h) => h.listxattr().unwrap_or_default(),
         _ => Vec::new(),
     };
     names
