@@ -252,7 +252,12 @@ fn boot(config: &SandboxConfig, identity: Identity) -> Result<ExitStatus, BootEr
     )
     .map_err(BootError::Confine)?;
     sys::pivot_into(pivot_dir).map_err(BootError::Confine)?;
-    sys::drop_privileges().map_err(BootError::Confine)?;
+    // The sentry checks every access against the sandbox's own credentials;
+    // CAP_DAC_OVERRIDE (when the caller has it) only lets it serve its root
+    // the rootfs as the caller's root sees it, directories private to other
+    // users included. It cannot write to the read-only rootfs, and it does
+    // not open file handles (that is CAP_DAC_READ_SEARCH, dropped).
+    sys::drop_privileges(1 << abi::capability::CAP_DAC_OVERRIDE).map_err(BootError::Confine)?;
 
     // Step 6: the sentry's own seccomp allowlist is switched on by the
     // hardening work; this is its place in the sequence.

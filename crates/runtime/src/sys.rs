@@ -3,6 +3,7 @@
 
 #![allow(unsafe_code)]
 
+use abi::capability::{CapUserData, CapUserHeader, LINUX_CAPABILITY_VERSION_3};
 use std::ffi::{CStr, CString};
 use std::io;
 use std::os::fd::{FromRawFd, OwnedFd, RawFd};
@@ -88,24 +89,11 @@ pub(crate) fn identity() -> (u32, u32, Vec<u32>) {
 /// permitted, bounding). The sandbox's first task starts with the same, so
 /// root in the sandbox can do what the caller could, and no more.
 pub(crate) fn capabilities() -> (u64, u64, u64) {
-    #[repr(C)]
-    struct CapHeader {
-        version: u32,
-        pid: i32,
-    }
-    #[repr(C)]
-    #[derive(Clone, Copy, Default)]
-    struct CapData {
-        effective: u32,
-        permitted: u32,
-        inheritable: u32,
-    }
-    const LINUX_CAPABILITY_VERSION_3: u32 = 0x2008_0522;
-    let mut header = CapHeader {
+    let mut header = CapUserHeader {
         version: LINUX_CAPABILITY_VERSION_3,
         pid: 0,
     };
-    let mut data = [CapData::default(); 2];
+    let mut data = [CapUserData::default(); 2];
     // SAFETY: capget writes one header and two data structs, both ours.
     let ok = unsafe { libc::syscall(libc::SYS_capget, &raw mut header, data.as_mut_ptr()) } == 0;
     let join = |low: u32, high: u32| u64::from(low) | (u64::from(high) << 32);
@@ -276,33 +264,23 @@ fn chdir(dir: &CStr) -> io::Result<()> {
     cvt(unsafe { libc::chdir(dir.as_ptr()) }.into()).map(drop)
 }
 
-/// Sets `no_new_privs` and clears every capability of the process.
-pub(crate) fn drop_privileges() -> io::Result<()> {
-    // struct __user_cap_header_struct / __user_cap_data_struct (v3: two words)
-    #[repr(C)]
-    struct CapHeader {
-        version: u32,
-        pid: i32,
-    }
-    #[repr(C)]
-    #[derive(Clone, Copy)]
-    struct CapData {
-        effective: u32,
-        permitted: u32,
-        inheritable: u32,
-    }
-    const LINUX_CAPABILITY_VERSION_3: u32 = 0x2008_0522;
+/// Sets `no_new_privs` and clears every capability of the process but
+/// those of `keep` it holds.
+pub(crate) fn drop_privileges(keep: u64) -> io::Result<()> {
     // SAFETY: prctl with integer arguments only.
     cvt(unsafe { libc::prctl(libc::PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) }.into())?;
-    let header = CapHeader {
+    let (_, permitted, _) = capabilities();
+    let kept = keep & permitted;
+    let header = CapUserHeader {
         version: LINUX_CAPABILITY_VERSION_3,
         pid: 0,
     };
-    let data = [CapData {
-        effective: 0,
-        permitted: 0,
+    let word = |i: u32| u32::try_from((kept >> (32 * i)) & 0xffff_ffff).unwrap_or(0);
+    let data = [0, 1].map(|i| CapUserData {
+        effective: word(i),
+        permitted: word(i),
         inheritable: 0,
-    }; 2];
+    });
     // SAFETY: capset reads one header and two data structs.
     cvt(unsafe { libc::syscall(libc::SYS_capset, &header, data.as_ptr()) }).map(drop)
 }

@@ -169,48 +169,77 @@ fn sys_getresgid(task: &mut Task, args: &SyscallArgs) -> SyscallResult {
     put_three_ids(task, args, ids)
 }
 
+/// Applies `change` to the task's credentials (`commit_creds`): a process
+/// whose effective or file-system ids change stops being dumpable, so that
+/// what it had as its old self cannot be read through /proc or ptrace.
+fn change_ids(
+    task: &mut Task,
+    change: impl FnOnce(&mut Credentials) -> Result<(), Errno>,
+) -> SyscallResult {
+    let before = ids_that_guard_dumping(&task.creds);
+    change(&mut task.creds)?;
+    if ids_that_guard_dumping(&task.creds) != before {
+        task.dumpable = false;
+    }
+    Ok(0)
+}
+
+fn ids_that_guard_dumping(c: &Credentials) -> [u32; 4] {
+    [c.euid, c.egid, c.fsuid, c.fsgid]
+}
+
 /// Implements Linux `setuid(2)`.
 fn sys_setuid(task: &mut Task, args: &SyscallArgs) -> SyscallResult {
-    task.creds.set_uid(args.u32(0)).map(|()| 0)
+    change_ids(task, |c| c.set_uid(args.u32(0)))
 }
 
 /// Implements Linux `setgid(2)`.
 fn sys_setgid(task: &mut Task, args: &SyscallArgs) -> SyscallResult {
-    task.creds.set_gid(args.u32(0)).map(|()| 0)
+    change_ids(task, |c| c.set_gid(args.u32(0)))
 }
 
 /// Implements Linux `setreuid(2)`.
 fn sys_setreuid(task: &mut Task, args: &SyscallArgs) -> SyscallResult {
-    task.creds.set_reuid(args.u32(0), args.u32(1)).map(|()| 0)
+    change_ids(task, |c| c.set_reuid(args.u32(0), args.u32(1)))
 }
 
 /// Implements Linux `setregid(2)`.
 fn sys_setregid(task: &mut Task, args: &SyscallArgs) -> SyscallResult {
-    task.creds.set_regid(args.u32(0), args.u32(1)).map(|()| 0)
+    change_ids(task, |c| c.set_regid(args.u32(0), args.u32(1)))
 }
 
 /// Implements Linux `setresuid(2)`.
 fn sys_setresuid(task: &mut Task, args: &SyscallArgs) -> SyscallResult {
-    task.creds
-        .set_resuid(args.u32(0), args.u32(1), args.u32(2))
-        .map(|()| 0)
+    change_ids(task, |c| {
+        c.set_resuid(args.u32(0), args.u32(1), args.u32(2))
+    })
 }
 
 /// Implements Linux `setresgid(2)`.
 fn sys_setresgid(task: &mut Task, args: &SyscallArgs) -> SyscallResult {
-    task.creds
-        .set_resgid(args.u32(0), args.u32(1), args.u32(2))
-        .map(|()| 0)
+    change_ids(task, |c| {
+        c.set_resgid(args.u32(0), args.u32(1), args.u32(2))
+    })
 }
 
 /// Implements Linux `setfsuid(2)`: answers the previous fsuid.
 fn sys_setfsuid(task: &mut Task, args: &SyscallArgs) -> SyscallResult {
-    Ok(u64::from(task.creds.set_fsuid(args.u32(0))))
+    let mut old = 0;
+    change_ids(task, |c| {
+        old = c.set_fsuid(args.u32(0));
+        Ok(())
+    })?;
+    Ok(u64::from(old))
 }
 
 /// Implements Linux `setfsgid(2)`: answers the previous fsgid.
 fn sys_setfsgid(task: &mut Task, args: &SyscallArgs) -> SyscallResult {
-    Ok(u64::from(task.creds.set_fsgid(args.u32(0))))
+    let mut old = 0;
+    change_ids(task, |c| {
+        old = c.set_fsgid(args.u32(0));
+        Ok(())
+    })?;
+    Ok(u64::from(old))
 }
 
 /// Implements Linux `setgroups(2)`.

@@ -106,6 +106,9 @@ impl Task {
             old.address_space().release_thread();
         }
         drop(old);
+        // A program started with raised ids may not be dumped (read through
+        // /proc or ptrace) by its unprivileged caller.
+        self.dumpable = !creds.secure_exec();
         self.creds = creds;
         self.regs = image.regs;
         if let Err(err) = self
