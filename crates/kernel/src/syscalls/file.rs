@@ -654,7 +654,8 @@ fn sys_flock(task: &mut Task, args: &SyscallArgs) -> SyscallResult {
         return Err(Errno::EBADF);
     }
     let key = file.lock_key()?;
-    lock::set_flock(key, file.lock_owner(key), kind, cmd & LOCK_NB == 0)?;
+    let pid = task.thread_group.pid;
+    lock::set_flock(key, file.lock_owner(key), kind, cmd & LOCK_NB == 0, pid)?;
     Ok(0)
 }
 

@@ -141,6 +141,8 @@ impl RecordLock {
 struct FlockLock {
     file: u64,
     kind: Kind,
+    /// The thread group id of the process that took it.
+    pid: i32,
 }
 
 /// One inode's locks and waiters (Linux's `file_lock_context`).
@@ -472,6 +474,7 @@ pub(crate) fn set_flock(
     file: u64,
     kind: Option<Kind>,
     wait_for_it: bool,
+    pid: i32,
 ) -> Result<(), Errno> {
     let mut locks = table();
     let inode = locks.inode(key);
@@ -493,7 +496,7 @@ pub(crate) fn set_flock(
             .iter()
             .any(|l| l.file != file && l.kind.conflicts(kind));
         if !conflict {
-            inode.flocks.push(FlockLock { file, kind });
+            inode.flocks.push(FlockLock { file, kind, pid });
             return Ok(());
         }
         if !wait_for_it {
@@ -554,6 +557,53 @@ pub(crate) fn release_file(key: InodeKey, file: u64) {
         inode.wake_all();
     }
     locks.forget_if_empty(key);
+}
+
+/// `/proc/locks`: every lock held, one line each, as `lock_get_status`
+/// prints them (waiters, which Linux lists too, are left out).
+pub(crate) fn proc_locks() -> String {
+    use std::fmt::Write;
+    let locks = table();
+    let mut out = String::new();
+    let mut id = 0;
+    let name = |kind: Kind| match kind {
+        Kind::Read => "READ",
+        Kind::Write => "WRITE",
+    };
+    for (&(dev, ino), inode) in &locks.inodes {
+        let inode_id = format!(
+            "{:02x}:{:02x}:{ino}",
+            abi::stat::major(dev),
+            abi::stat::minor(dev)
+        );
+        for l in &inode.records {
+            id += 1;
+            let (class, pid) = match l.owner {
+                Owner::Posix(_) => ("POSIX ", l.pid),
+                Owner::Ofd(_) => ("OFDLCK", -1),
+            };
+            let range = if l.end == OFFSET_MAX {
+                format!("{} EOF", l.start)
+            } else {
+                format!("{} {}", l.start, l.end)
+            };
+            let _ = writeln!(
+                out,
+                "{id}: {class} ADVISORY  {} {pid} {inode_id} {range}",
+                name(l.kind)
+            );
+        }
+        for l in &inode.flocks {
+            id += 1;
+            let _ = writeln!(
+                out,
+                "{id}: FLOCK  ADVISORY  {} {} {inode_id} 0 EOF",
+                name(l.kind),
+                l.pid
+            );
+        }
+    }
+    out
 }
 
 #[cfg(test)]
