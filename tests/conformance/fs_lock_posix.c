@@ -100,6 +100,12 @@ int main(void)
 	EXPECT_ERR("F_GETLK of F_UNLCK", lk(fd, F_GETLK, F_UNLCK, SEEK_SET, 0, 1), EINVAL);
 	EXPECT_ERR("F_GETLK bad type", lk(fd, F_GETLK, 5, SEEK_SET, 0, 1), EINVAL);
 	EXPECT_ERR("F_GETLK bad whence", lk(fd, F_GETLK, F_RDLCK, 4, 0, 1), EINVAL);
+	EXPECT_ERR("F_GETLK bad type, overflow", lk(fd, F_GETLK, 9, SEEK_SET, 2, 0x7fffffffffffffffLL),
+		   EINVAL);
+	EXPECT_ERR("F_OFD_GETLK bad type, overflow",
+		   lk(fd, F_OFD_GETLK, 9, SEEK_SET, 2, 0x7fffffffffffffffLL), EOVERFLOW);
+	EXPECT_ERR("F_GETLK overflow", lk(fd, F_GETLK, F_RDLCK, SEEK_SET, 2, 0x7fffffffffffffffLL),
+		   EOVERFLOW);
 	EXPECT_ERR("F_SETLK bad pointer", fcntl(fd, F_SETLK, BAD_PTR), EFAULT);
 	EXPECT_ERR("F_SETLKW bad pointer", fcntl(fd, F_SETLKW, BAD_PTR), EFAULT);
 	EXPECT_ERR("F_GETLK bad pointer", fcntl(fd, F_GETLK, BAD_PTR), EFAULT);
