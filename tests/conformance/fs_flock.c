@@ -5,6 +5,8 @@
  * interrupting a wait, release on the last close, and the checks. */
 #include "locks.h"
 
+#include <sys/stat.h>
+
 static volatile int alarms;
 
 static void on_alarm(int sig)
@@ -100,6 +102,16 @@ int main(void)
 	if (pipe(p))
 		return 1;
 	EXPECT_OK("a pipe locks", flock(p[0], LOCK_EX | LOCK_NB));
+	EXPECT_ERR("its other end is the same inode", flock(p[1], LOCK_EX | LOCK_NB), EWOULDBLOCK);
+	EXPECT_OK("a pipe unlocks", flock(p[0], LOCK_UN));
+	EXPECT_OK("then the other end locks", flock(p[1], LOCK_EX | LOCK_NB));
+	char dir_path[80];
+	snprintf(dir_path, sizeof(dir_path), "%s-dir", path);
+	EXPECT_OK("mkdir", mkdir(dir_path, 0700));
+	int dir = open(dir_path, O_RDONLY | O_DIRECTORY);
+	EXPECT_OK("a directory locks", flock(dir, LOCK_EX | LOCK_NB));
+	close(dir);
+	EXPECT_OK("rmdir", rmdir(dir_path));
 	close(p[0]);
 	close(p[1]);
 	close(op);

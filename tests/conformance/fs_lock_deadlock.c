@@ -1,7 +1,8 @@
 /* POSIX lock deadlock detection: two processes each hold a byte and
  * F_SETLKW the other's. Whichever asks second closes the cycle and gets
  * EDEADLK (which one is a race, so only that exactly one did is printed);
- * it then lets go and the other is granted. F_SETLK never says EDEADLK. */
+ * it then lets go and the other is granted. Three processes in a ring
+ * likewise. F_SETLK never says EDEADLK. */
 #include "locks.h"
 
 /* Records how a side's F_SETLKW ended: event `side` if EDEADLK. */
@@ -40,6 +41,26 @@ int main(void)
 	reap(pid);
 	CHECK(marked(0) + marked(1) == 1);
 	EXPECT_OK("parent: unlock", lk(fd, F_SETLK, F_UNLCK, SEEK_SET, 0, 0));
+
+	/* A ring of three: process i holds byte i and waits for byte i+1. */
+	pid_t ring[3];
+	for (int i = 0; i < 3; i++) {
+		ring[i] = fork();
+		if (ring[i] == 0) {
+			lk(fd, F_SETLK, F_WRLCK, SEEK_SET, i, 1);
+			send_byte(up[1]);
+			wait_byte(down[0]);
+			usleep(100000 * i);
+			wait_for(fd, (i + 1) % 3, i, 2 + i);
+			_exit(conformance_failures ? 1 : 0);
+		}
+		wait_byte(up[0]);
+	}
+	for (int i = 0; i < 3; i++)
+		send_byte(down[1]);
+	for (int i = 0; i < 3; i++)
+		reap(ring[i]);
+	CHECK(marked(2) + marked(3) + marked(4) == 1);
 
 	/* No cycle without a wait: F_SETLK gets EAGAIN. */
 	EXPECT_OK("parent: lock byte 0 again", lk(fd, F_SETLK, F_WRLCK, SEEK_SET, 0, 1));

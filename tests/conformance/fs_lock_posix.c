@@ -42,6 +42,17 @@ static void child_locks(int fd)
 	getlk("child: own locks do not conflict", fd, F_GETLK, F_WRLCK, 10, 1, getpid());
 }
 
+static char renamed[80];
+
+static void through_new_name(int fd)
+{
+	(void)fd;
+	int mine = open(renamed, O_RDWR);
+	EXPECT_ERR("child: F_SETLK through the new name", lk(mine, F_SETLK, F_RDLCK, SEEK_SET, 0, 1),
+		   EAGAIN);
+	close(mine);
+}
+
 static void parent_upgraded(int fd)
 {
 	EXPECT_ERR("child: read on parent's write", lk(fd, F_SETLK, F_RDLCK, SEEK_SET, 0, 1), EAGAIN);
@@ -100,6 +111,12 @@ int main(void)
 	EXPECT_ERR("F_GETLK of F_UNLCK", lk(fd, F_GETLK, F_UNLCK, SEEK_SET, 0, 1), EINVAL);
 	EXPECT_ERR("F_GETLK bad type", lk(fd, F_GETLK, 5, SEEK_SET, 0, 1), EINVAL);
 	EXPECT_ERR("F_GETLK bad whence", lk(fd, F_GETLK, F_RDLCK, 4, 0, 1), EINVAL);
+	EXPECT_ERR("F_GETLK bad type, overflow", lk(fd, F_GETLK, 9, SEEK_SET, 2, 0x7fffffffffffffffLL),
+		   EINVAL);
+	EXPECT_ERR("F_OFD_GETLK bad type, overflow",
+		   lk(fd, F_OFD_GETLK, 9, SEEK_SET, 2, 0x7fffffffffffffffLL), EOVERFLOW);
+	EXPECT_ERR("F_GETLK overflow", lk(fd, F_GETLK, F_RDLCK, SEEK_SET, 2, 0x7fffffffffffffffLL),
+		   EOVERFLOW);
 	EXPECT_ERR("F_SETLK bad pointer", fcntl(fd, F_SETLK, BAD_PTR), EFAULT);
 	EXPECT_ERR("F_SETLKW bad pointer", fcntl(fd, F_SETLKW, BAD_PTR), EFAULT);
 	EXPECT_ERR("F_GETLK bad pointer", fcntl(fd, F_GETLK, BAD_PTR), EFAULT);
@@ -124,10 +141,16 @@ int main(void)
 	EXPECT_VAL("  l_len untouched", l.l_len, 4);
 	EXPECT_VAL("  l_pid untouched", l.l_pid, 12345);
 
+	/* Locks belong to the inode, whatever its name. */
+	EXPECT_OK("write lock", lk(fd, F_SETLK, F_WRLCK, SEEK_SET, 0, 0));
+	snprintf(renamed, sizeof(renamed), "%s-renamed", path);
+	EXPECT_OK("rename", rename(path, renamed));
+	in_child(through_new_name, fd);
+
 	close(op);
 	close(wo);
 	close(ro);
 	close(fd);
-	EXPECT_OK("unlink", unlink(path));
+	EXPECT_OK("unlink", unlink(renamed));
 	return conformance_done();
 }

@@ -5,7 +5,8 @@
 //! contents are generated when a file is opened (as Linux's seq files are
 //! when read): `/proc/cpuinfo` (the host CPU as CPUID describes it, once per
 //! sandbox CPU), `meminfo`, `loadavg`, `uptime`, `version`, `filesystems`,
-//! `mounts` (the sandbox's mount table), `sys/kernel/*`, and
+//! `mounts` (the sandbox's mount table), `locks` (the sandbox's file locks),
+//! `sys/kernel/*`, and
 //! `/sys/devices/system/cpu/{online,possible,present}`. The host's `/proc`
 //! is not reachable after `pivot_root`, so every value comes from what the
 //! sentry holds or asks the host kernel directly (`sysinfo`, CPUID).
@@ -155,6 +156,7 @@ enum Gen {
     Uptime,
     Version,
     Filesystems,
+    Locks,
     Mounts,
     Hostname,
     Ostype,
@@ -183,6 +185,7 @@ const TABLE: &[(&str, Kind)] = &[
     ("/proc/cpuinfo", Kind::File(Gen::Cpuinfo)),
     ("/proc/filesystems", Kind::File(Gen::Filesystems)),
     ("/proc/loadavg", Kind::File(Gen::Loadavg)),
+    ("/proc/locks", Kind::File(Gen::Locks)),
     ("/proc/meminfo", Kind::File(Gen::Meminfo)),
     ("/proc/mounts", Kind::File(Gen::Mounts)),
     ("/proc/stat", Kind::File(Gen::Stat)),
@@ -847,6 +850,7 @@ fn generate(fs: &ProcFs, g: Gen) -> Vec<u8> {
         Gen::Filesystems => {
             "nodev\tsysfs\nnodev\ttmpfs\nnodev\tproc\nnodev\tdevtmpfs\nnodev\toverlay\n".to_owned()
         }
+        Gen::Locks => crate::vfs::lock::proc_locks(),
         Gen::Mounts => lock(&fs.mounts).clone(),
         Gen::Hostname => format!("{}\n", fs.hostname()),
         Gen::Ostype => "Linux\n".to_owned(),

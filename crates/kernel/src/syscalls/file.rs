@@ -15,10 +15,10 @@ use abi::falloc::{
 use abi::fcntl::{
     CLOSE_RANGE_CLOEXEC, CLOSE_RANGE_UNSHARE, DIRENT64_NAME_OFFSET, F_DUPFD, F_DUPFD_CLOEXEC,
     F_GETFD, F_GETFL, F_GETLK, F_GETOWN, F_GETOWN_EX, F_GETSIG, F_OFD_GETLK, F_OFD_SETLK,
-    F_OFD_SETLKW, F_OWNER_PGRP, F_OWNER_PID, F_OWNER_TID, F_SETFD, F_SETFL, F_SETLK, F_SETLKW,
-    F_SETOWN, F_SETOWN_EX, F_SETSIG, F_UNLCK, FASYNC, FD_CLOEXEC, FOwnerEx, Flock, LOCK_EX,
-    LOCK_MAND, LOCK_NB, LOCK_SH, LOCK_UN, LinuxDirent64Header, O_APPEND, O_CLOEXEC, O_DIRECT,
-    O_NOATIME, O_NONBLOCK, RWF_NOWAIT, RWF_SUPPORTED, SEEK_HOLE,
+    F_OFD_SETLKW, F_OWNER_PGRP, F_OWNER_PID, F_OWNER_TID, F_RDLCK, F_SETFD, F_SETFL, F_SETLK,
+    F_SETLKW, F_SETOWN, F_SETOWN_EX, F_SETSIG, F_UNLCK, F_WRLCK, FASYNC, FD_CLOEXEC, FOwnerEx,
+    Flock, LOCK_EX, LOCK_MAND, LOCK_NB, LOCK_SH, LOCK_UN, LinuxDirent64Header, O_APPEND, O_CLOEXEC,
+    O_DIRECT, O_NOATIME, O_NONBLOCK, RWF_NOWAIT, RWF_SUPPORTED, SEEK_HOLE,
 };
 use abi::stat::{DIRENT_NAME_OFFSET, LinuxDirentHeader, S_IFDIR, S_IFIFO, S_IFMT, S_IFREG};
 use abi::sysno::*;
@@ -451,10 +451,9 @@ const SETFL_MASK: u32 = O_APPEND | O_NONBLOCK | FASYNC | O_DIRECT | O_NOATIME;
 /// Implements Linux `fcntl(2)`.
 ///
 /// Record locks (`F_SETLK`, OFD locks) are the sentry's own (`vfs::lock`).
-/// `F_SETOWN`/`F_SETOWN_EX`/`F_SETSIG` are stored, but no `SIGIO` is
-/// ever sent. Leases,
-/// notify, seals and pipe sizes are `EINVAL`/`EBADF` as on a file without
-/// them.
+/// `F_SETOWN`/`F_SETOWN_EX`/`F_SETSIG` are stored, but no `SIGIO` is ever
+/// sent. Leases, notify, seals and pipe sizes are `EINVAL`/`EBADF` as on a
+/// file without them.
 fn sys_fcntl(task: &mut Task, args: &SyscallArgs) -> SyscallResult {
     let (fd, cmd, arg) = (args.i32(0), args.u32(1), args.u64(2));
     let file = task.fds().get(fd)?;
@@ -494,7 +493,9 @@ fn sys_fcntl(task: &mut Task, args: &SyscallArgs) -> SyscallResult {
         }
         F_GETLK | F_OFD_GETLK => {
             let mut flock: Flock = task.mm.read_obj(arg)?;
-            if cmd == F_GETLK && flock.l_type == F_UNLCK {
+            // Only F_OFD_GETLK asks about F_UNLCK (its own locks), and its
+            // type is checked after the range, as fcntl_getlk does.
+            if cmd == F_GETLK && !matches!(flock.l_type, F_RDLCK | F_WRLCK) {
                 return Err(Errno::EINVAL);
             }
             let (key, req) = lock_request(task, &file, &flock, cmd == F_OFD_GETLK, false)?;
@@ -655,7 +656,8 @@ fn sys_flock(task: &mut Task, args: &SyscallArgs) -> SyscallResult {
         return Err(Errno::EBADF);
     }
     let key = file.lock_key()?;
-    lock::set_flock(key, file.lock_owner(key), kind, cmd & LOCK_NB == 0)?;
+    let pid = task.thread_group.pid;
+    lock::set_flock(key, file.lock_owner(key), kind, cmd & LOCK_NB == 0, pid)?;
     Ok(0)
 }
 

@@ -48,6 +48,11 @@ const OFFSET_MAX: i64 = i64::MAX;
 /// (`MAX_DEADLK_ITERATIONS`).
 const MAX_DEADLK_ITERATIONS: usize = 10;
 
+/// The most record locks one inode holds. Linux's limit is memory; ours
+/// bounds the time a change takes under the one lock table (`ENOLCK`
+/// past it), far above what programs use.
+const MAX_RECORDS: usize = 1 << 14;
+
 /// A new owner id: fd tables and open file descriptions draw from one counter.
 pub(crate) fn new_owner_id() -> u64 {
     static NEXT: AtomicU64 = AtomicU64::new(1);
@@ -141,6 +146,8 @@ impl RecordLock {
 struct FlockLock {
     file: u64,
     kind: Kind,
+    /// The thread group id of the process that took it.
+    pid: i32,
 }
 
 /// One inode's locks and waiters (Linux's `file_lock_context`).
@@ -179,31 +186,46 @@ impl InodeLocks {
 
     /// Applies `req`, which conflicts with no one: the owner's locks lose
     /// the requested range, gain it with the new kind, and touching locks
-    /// of one kind merge (`posix_lock_inode`). Returns whether anything
-    /// changed.
-    fn apply(&mut self, req: &Request) -> bool {
-        let at = self.records.iter().position(|l| l.owner == req.owner);
-        let mut mine: Vec<RecordLock> = Vec::new();
-        for l in self.records.iter().filter(|l| l.owner == req.owner) {
+    /// of one kind merge (`posix_lock_inode`). Only the owner's locks that
+    /// overlap or touch the range change. Returns whether anything
+    /// changed, or `ENOLCK` if the inode would hold too many locks.
+    fn apply(&mut self, req: &Request) -> Result<bool, Errno> {
+        let first = self
+            .records
+            .iter()
+            .position(|l| l.owner == req.owner)
+            .unwrap_or(self.records.len());
+        let mine = self.records[first..]
+            .iter()
+            .take_while(|l| l.owner == req.owner)
+            .count();
+        // An owner's locks are sorted and disjoint, so their ends are
+        // sorted too: those touching start-1..=end+1 are one run.
+        let block = &self.records[first..first + mine];
+        let lo = block.partition_point(|l| l.end < req.start - 1);
+        let hi = block.partition_point(|l| l.start <= req.end.saturating_add(1));
+        let touched = &block[lo..hi.max(lo)];
+        let mut pieces: Vec<RecordLock> = Vec::with_capacity(touched.len() + 2);
+        for l in touched {
             if !l.overlaps(req.start, req.end) {
-                mine.push(*l);
+                pieces.push(*l);
                 continue;
             }
             if l.start < req.start {
-                mine.push(RecordLock {
+                pieces.push(RecordLock {
                     end: req.start - 1,
                     ..*l
                 });
             }
             if l.end > req.end {
-                mine.push(RecordLock {
+                pieces.push(RecordLock {
                     start: req.end + 1,
                     ..*l
                 });
             }
         }
         if let Some(kind) = req.kind {
-            mine.push(RecordLock {
+            pieces.push(RecordLock {
                 owner: req.owner,
                 kind,
                 start: req.start,
@@ -211,9 +233,9 @@ impl InodeLocks {
                 pid: req.pid,
             });
         }
-        mine.sort_by_key(|l| l.start);
-        let mut merged: Vec<RecordLock> = Vec::with_capacity(mine.len());
-        for l in mine {
+        pieces.sort_by_key(|l| l.start);
+        let mut merged: Vec<RecordLock> = Vec::with_capacity(pieces.len());
+        for l in pieces {
             match merged.last_mut() {
                 Some(last) if last.kind == l.kind && last.end.saturating_add(1) >= l.start => {
                     last.end = last.end.max(l.end);
@@ -222,21 +244,15 @@ impl InodeLocks {
                 _ => merged.push(l),
             }
         }
-        let old: Vec<RecordLock> = self
-            .records
-            .iter()
-            .filter(|l| l.owner == req.owner)
-            .copied()
-            .collect();
-        if old == merged {
-            return false;
+        if merged == touched {
+            return Ok(false);
         }
-        self.records.retain(|l| l.owner != req.owner);
-        let at = at
-            .map(|i| i.min(self.records.len()))
-            .unwrap_or(self.records.len());
-        self.records.splice(at..at, merged);
-        true
+        if self.records.len() - touched.len() + merged.len() > MAX_RECORDS {
+            return Err(Errno::ENOLCK);
+        }
+        let at = first + lo;
+        self.records.splice(at..at + touched.len(), merged);
+        Ok(true)
     }
 
     /// Drops every record lock `owner` holds; returns how many there were.
@@ -316,20 +332,24 @@ impl LockTable {
         false
     }
 
-    /// One attempt at `req`: granted, or the lock in the way.
-    fn try_record(&mut self, key: InodeKey, req: &Request) -> Result<(), RecordLock> {
+    /// One attempt at `req`: granted (`Ok(None)`), or the lock in the way.
+    ///
+    /// # Errors
+    /// `ENOLCK` if the inode would hold too many locks.
+    fn try_record(&mut self, key: InodeKey, req: &Request) -> Result<Option<RecordLock>, Errno> {
         let inode = self.inode(key);
         if let Some(conflict) = inode.record_conflict(req) {
-            return Err(conflict);
+            return Ok(Some(conflict));
         }
         let before = inode.count_owner(req.owner);
-        if inode.apply(req) {
+        let changed = inode.apply(req);
+        if changed == Ok(true) {
             inode.wake_all();
         }
         let after = inode.count_owner(req.owner);
         self.recount(req.owner, before, after);
         self.forget_if_empty(key);
-        Ok(())
+        changed.map(|_| None)
     }
 }
 
@@ -445,9 +465,8 @@ pub(crate) fn test_record(key: InodeKey, req: &Request) -> Option<Flock> {
 pub(crate) fn set_record(key: InodeKey, req: &Request, wait_for_it: bool) -> Result<(), Errno> {
     let mut locks = table();
     loop {
-        let conflict = match locks.try_record(key, req) {
-            Ok(()) => return Ok(()),
-            Err(conflict) => conflict,
+        let Some(conflict) = locks.try_record(key, req)? else {
+            return Ok(());
         };
         if !wait_for_it {
             return Err(Errno::EAGAIN);
@@ -472,6 +491,7 @@ pub(crate) fn set_flock(
     file: u64,
     kind: Option<Kind>,
     wait_for_it: bool,
+    pid: i32,
 ) -> Result<(), Errno> {
     let mut locks = table();
     let inode = locks.inode(key);
@@ -493,7 +513,7 @@ pub(crate) fn set_flock(
             .iter()
             .any(|l| l.file != file && l.kind.conflicts(kind));
         if !conflict {
-            inode.flocks.push(FlockLock { file, kind });
+            inode.flocks.push(FlockLock { file, kind, pid });
             return Ok(());
         }
         if !wait_for_it {
@@ -556,6 +576,53 @@ pub(crate) fn release_file(key: InodeKey, file: u64) {
     locks.forget_if_empty(key);
 }
 
+/// `/proc/locks`: every lock held, one line each, as `lock_get_status`
+/// prints them (waiters, which Linux lists too, are left out).
+pub(crate) fn proc_locks() -> String {
+    use std::fmt::Write;
+    let locks = table();
+    let mut out = String::new();
+    let mut id = 0;
+    let name = |kind: Kind| match kind {
+        Kind::Read => "READ",
+        Kind::Write => "WRITE",
+    };
+    for (&(dev, ino), inode) in &locks.inodes {
+        let inode_id = format!(
+            "{:02x}:{:02x}:{ino}",
+            abi::stat::major(dev),
+            abi::stat::minor(dev)
+        );
+        for l in &inode.records {
+            id += 1;
+            let (class, pid) = match l.owner {
+                Owner::Posix(_) => ("POSIX ", l.pid),
+                Owner::Ofd(_) => ("OFDLCK", -1),
+            };
+            let range = if l.end == OFFSET_MAX {
+                format!("{} EOF", l.start)
+            } else {
+                format!("{} {}", l.start, l.end)
+            };
+            let _ = writeln!(
+                out,
+                "{id}: {class} ADVISORY  {} {pid} {inode_id} {range}",
+                name(l.kind)
+            );
+        }
+        for l in &inode.flocks {
+            id += 1;
+            let _ = writeln!(
+                out,
+                "{id}: FLOCK  ADVISORY  {} {} {inode_id} 0 EOF",
+                name(l.kind),
+                l.pid
+            );
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -583,11 +650,11 @@ mod tests {
         let a = Owner::Posix(1);
         let b = Owner::Ofd(2);
         let mut inode = InodeLocks::default();
-        assert!(inode.apply(&req(a, Some(Kind::Write), 0, 9)));
-        assert!(inode.apply(&req(a, Some(Kind::Write), 10, 19)));
+        assert_eq!(inode.apply(&req(a, Some(Kind::Write), 0, 9)), Ok(true));
+        assert_eq!(inode.apply(&req(a, Some(Kind::Write), 10, 19)), Ok(true));
         assert_eq!(ranges(&inode), [(0, 19, Kind::Write)]);
-        assert!(!inode.apply(&req(a, Some(Kind::Write), 5, 6)));
-        assert!(inode.apply(&req(a, Some(Kind::Read), 5, 6)));
+        assert_eq!(inode.apply(&req(a, Some(Kind::Write), 5, 6)), Ok(false));
+        assert_eq!(inode.apply(&req(a, Some(Kind::Read), 5, 6)), Ok(true));
         assert_eq!(
             ranges(&inode),
             [
@@ -596,7 +663,7 @@ mod tests {
                 (7, 19, Kind::Write)
             ]
         );
-        assert!(inode.apply(&req(a, None, 3, 8)));
+        assert_eq!(inode.apply(&req(a, None, 3, 8)), Ok(true));
         assert_eq!(ranges(&inode), [(0, 2, Kind::Write), (9, 19, Kind::Write)]);
         assert_eq!(inode.record_conflict(&req(b, Some(Kind::Read), 3, 8)), None);
         let hit = inode.record_conflict(&req(b, Some(Kind::Read), 3, OFFSET_MAX));
@@ -605,10 +672,100 @@ mod tests {
             inode.record_conflict(&req(a, Some(Kind::Read), 0, 99)),
             None
         );
-        assert!(inode.apply(&req(a, Some(Kind::Read), 0, OFFSET_MAX)));
+        assert_eq!(
+            inode.apply(&req(a, Some(Kind::Read), 0, OFFSET_MAX)),
+            Ok(true)
+        );
         assert_eq!(ranges(&inode), [(0, OFFSET_MAX, Kind::Read)]);
         assert_eq!(inode.remove_owner(a), 1);
         assert!(inode.is_empty());
+    }
+
+    /// Random requests against a byte-by-byte model: every owner's locks
+    /// cover exactly what the model says, sorted, disjoint and merged.
+    #[test]
+    fn matches_a_byte_model() {
+        const BYTES: usize = 48;
+        let owners = [Owner::Posix(1), Owner::Ofd(2), Owner::Posix(3)];
+        let mut model = [[None::<Kind>; BYTES]; 3];
+        let mut inode = InodeLocks::default();
+        let mut seed = 0x2545_f491_4f6c_dd1d_u64;
+        let mut next = |n: u64| {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed % n
+        };
+        for _ in 0..20_000 {
+            let who = usize::try_from(next(3)).unwrap();
+            let start = next(BYTES as u64 - 1);
+            let end = start + next(BYTES as u64 - start);
+            let kind =
+                [None, Some(Kind::Read), Some(Kind::Write)][usize::try_from(next(3)).unwrap()];
+            let r = Request {
+                owner: owners[who],
+                kind,
+                start: i64::try_from(start).unwrap(),
+                end: i64::try_from(end).unwrap(),
+                pid: 1,
+            };
+            let conflict = inode.record_conflict(&r);
+            let model_conflict = kind.is_some_and(|k| {
+                (0..3).any(|o| {
+                    o != who
+                        && (start..=end).any(|b| {
+                            model[o][usize::try_from(b).unwrap()].is_some_and(|m| m.conflicts(k))
+                        })
+                })
+            });
+            assert_eq!(conflict.is_some(), model_conflict);
+            if conflict.is_some() {
+                continue;
+            }
+            inode.apply(&r).unwrap();
+            for b in start..=end {
+                model[who][usize::try_from(b).unwrap()] = kind;
+            }
+            for (o, owner) in owners.iter().enumerate() {
+                let at: Vec<usize> = (0..inode.records.len())
+                    .filter(|&i| inode.records[i].owner == *owner)
+                    .collect();
+                assert!(at.windows(2).all(|w| w[1] == w[0] + 1));
+                let mine: Vec<&RecordLock> =
+                    inode.records.iter().filter(|l| l.owner == *owner).collect();
+                let mut covered = [None::<Kind>; BYTES];
+                for pair in mine.windows(2) {
+                    let touching = pair[0].end + 1 >= pair[1].start;
+                    assert!(pair[0].end < pair[1].start);
+                    assert!(!(touching && pair[0].kind == pair[1].kind));
+                }
+                for l in &mine {
+                    for b in l.start..=l.end {
+                        covered[usize::try_from(b).unwrap()] = Some(l.kind);
+                    }
+                }
+                assert_eq!(covered, model[o]);
+            }
+        }
+    }
+
+    #[test]
+    fn too_many_locks() {
+        let a = Owner::Ofd(1);
+        let mut inode = InodeLocks::default();
+        for i in 0..MAX_RECORDS {
+            let at = i64::try_from(i).unwrap() * 2;
+            assert_eq!(inode.apply(&req(a, Some(Kind::Read), at, at)), Ok(true));
+        }
+        let past = i64::try_from(MAX_RECORDS).unwrap() * 2;
+        assert_eq!(
+            inode.apply(&req(a, Some(Kind::Read), past, past)),
+            Err(Errno::ENOLCK)
+        );
+        assert_eq!(inode.records.len(), MAX_RECORDS);
+        // Filling a gap merges two locks into one: allowed.
+        assert_eq!(inode.apply(&req(a, Some(Kind::Read), 1, 1)), Ok(true));
+        assert_eq!(inode.records.len(), MAX_RECORDS - 1);
     }
 
     #[test]
