@@ -472,13 +472,13 @@ fn busybox_sandbox_view(f: &Fixtures, ctx: Run) -> Result<(), Failed> {
     expect_status(&out, 0, "carapace do")?;
     expect_stdout(
         &out,
-        "fd\nfull\nnull\nrandom\nshm\nstderr\nstdin\nstdout\ntty\nurandom\nzero\n",
+        "fd\nfull\nnull\nptmx\npts\nrandom\nshm\nstderr\nstdin\nstdout\ntty\nurandom\nzero\n",
     )?;
     let out = f.sandboxed(ctx, &[BUSYBOX, "ls", "-A", "/proc", "/sys", "/run"], None)?;
     expect_status(&out, 0, "carapace do")?;
     expect_stdout(
         &out,
-        "/proc:\n1\ncpuinfo\nfilesystems\nloadavg\nmeminfo\nmounts\nmtab\nself\nstat\nsys\n\
+        "/proc:\n1\ncpuinfo\nfilesystems\nloadavg\nlocks\nmeminfo\nmounts\nmtab\nself\nstat\nsys\n\
          thread-self\nuptime\nversion\n\n/run:\n\n/sys:\ndevices\nfs\nkernel\n",
     )
 }
