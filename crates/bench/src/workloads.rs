@@ -816,6 +816,39 @@ mod tests {
     }
 
     #[test]
+    fn docs_list_every_workload() {
+        let docs = include_str!("../../../docs/benchmarks.md");
+        for w in ALL {
+            let row = format!("| `{}` | {} |", w.name, w.group);
+            assert!(docs.contains(&row), "docs/benchmarks.md has no row {row}");
+        }
+    }
+
+    #[test]
+    fn git_checkout_shows_the_expected_status() {
+        let Some(git) = find_in_path("git") else {
+            return;
+        };
+        let git = git.into_os_string();
+        let root = std::env::temp_dir().join(format!("carapace-bench-git-{}", std::process::id()));
+        std::fs::create_dir_all(&root).unwrap();
+        let workdir = Workdir {
+            root,
+            disk: Err("not needed".into()),
+            linkage: "static",
+        };
+        let checkout = workdir.git_checkout(&git).unwrap();
+        let out = Command::new(&git)
+            .arg("-C")
+            .arg(&checkout)
+            .args(["status", "--porcelain"])
+            .output()
+            .unwrap();
+        assert!(out.status.success());
+        assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), GIT_STATUS);
+    }
+
+    #[test]
     fn generated_sources_have_the_promised_size() {
         let c = generated_c(2000);
         assert!((2000..2100).contains(&c.lines().count()));
