@@ -4,7 +4,8 @@
 //! native and the spread, plus peak memory. See docs/benchmarks.md.
 //!
 //! It only measures from the outside: it never links the sandbox, and it
-//! changes nothing on the host beyond its own scratch directory in $TMPDIR.
+//! changes nothing on the host beyond its own scratch directories in $TMPDIR
+//! and /var/tmp.
 #![deny(unsafe_code)]
 
 mod columns;
@@ -29,7 +30,7 @@ use crate::columns::{Column, PlatformStatus};
 use crate::report::{Cell, Report, Row};
 use crate::runner::Stdout;
 use crate::template::Compare;
-use crate::workloads::{Prepared, Timing, Workdir, Workload};
+use crate::workloads::{Expect, Prepared, Timing, Workdir, Workload};
 
 /// Measure what carapace costs on this machine: every workload natively and
 /// under each sandbox, interleaved, with ratios to native.
@@ -203,6 +204,11 @@ fn measure(report: &mut Report, workdir: &Workdir, timeout: Duration) {
             );
             continue;
         };
+        // The stdout every run must print, once known.
+        let mut expected = match prepared.expect {
+            Expect::Exactly(text) => Some(text.to_owned()),
+            Expect::Any | Expect::SameAsNative => None,
+        };
         for round in 0..=report.repeat {
             let label = if round == 0 {
                 "warm-up".to_owned()
@@ -225,9 +231,15 @@ fn measure(report: &mut Report, workdir: &Workdir, timeout: Duration) {
                 }
                 eprint!(" {}", column.name);
                 let _ = std::io::stderr().flush();
-                match run_once(&prepared, column, workdir, timeout) {
-                    Ok(sample) if round > 0 => cell.push(sample),
-                    Ok(_) => {}
+                match run_once(&prepared, column, workdir, timeout, expected.as_deref()) {
+                    Ok((sample, stdout)) => {
+                        if prepared.expect == Expect::SameAsNative && expected.is_none() {
+                            expected = Some(stdout);
+                        }
+                        if round > 0 {
+                            cell.push(sample);
+                        }
+                    }
                     Err(why) => {
                         eprint!("(failed)");
                         cell.failure = Some(why);
@@ -265,13 +277,15 @@ pub(crate) struct SandboxMemory {
     pub(crate) sentry: u64,
 }
 
-/// Runs `prepared` once in `column`; the sample, or why it failed.
+/// Runs `prepared` once in `column`; the sample and the trimmed stdout, or
+/// why it failed. A program workload must print `expected` when it is given.
 fn run_once(
     prepared: &Prepared,
     column: &Column,
     workdir: &Workdir,
     timeout: Duration,
-) -> Result<Sample, String> {
+    expected: Option<&str>,
+) -> Result<(Sample, String), String> {
     let [out, err, result, log] = workdir.run_files();
     let _ = std::fs::remove_file(&log);
     let cmd = column.command(&prepared.argv, &log);
@@ -333,7 +347,7 @@ fn run_once(
             }
         },
         Timing::Outside => {
-            if let Some(expect) = prepared.expect
+            if let Some(expect) = expected
                 && stdout.trim() != expect
             {
                 return Err(why(format!(
@@ -344,12 +358,13 @@ fn run_once(
             outcome.wall.as_secs_f64() * 1e9
         }
     };
-    Ok(Sample {
+    let sample = Sample {
         ns,
         maxrss_kib: outcome.maxrss_kib,
         peak_pss_kib: outcome.peak_pss_kib,
         sandbox_memory: debug_log.lines().find_map(parse_memory_line),
-    })
+    };
+    Ok((sample, stdout.trim().to_owned()))
 }
 
 /// The syscalls carapace noted as unsupported (`unsupported syscall N (name)`),

@@ -49,8 +49,21 @@ enum Spec {
     Command {
         build: fn(&Workdir) -> Result<Vec<OsString>, String>,
         stdout: Stdout,
-        expect: Option<&'static str>,
+        expect: Expect,
     },
+}
+
+/// What a program workload must print (its stdout, trimmed) to count as a
+/// correct run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Expect {
+    /// Anything.
+    Any,
+    /// Exactly this.
+    Exactly(&'static str),
+    /// What the native run printed: a figure that depends on the host (a
+    /// file count), the same in every column.
+    SameAsNative,
 }
 
 /// The path argument a micro workload gets.
@@ -61,10 +74,12 @@ enum Arg {
     DataFile,
     /// A directory of 1000 empty files.
     Dir1000,
-    /// A directory to write into (the sandbox needs a writable tmpfs for it).
-    Scratch,
-    /// `/bin/true`.
-    BinTrue,
+    /// The harness's directory on the host's disk ([`Workdir::disk`]),
+    /// which the sandbox sees in its overlay root.
+    Disk,
+    /// A path that must exist on the host (else the workload is skipped);
+    /// the sandbox resolves it in its own file system.
+    Host(&'static str),
 }
 
 /// A workload ready to run: its command line and how to read its result.
@@ -73,8 +88,8 @@ pub(crate) struct Prepared {
     pub(crate) argv: Vec<OsString>,
     pub(crate) timing: Timing,
     pub(crate) stdout: Stdout,
-    /// For program workloads: the stdout (trimmed) a correct run prints.
-    pub(crate) expect: Option<&'static str>,
+    /// For program workloads: what a correct run prints.
+    pub(crate) expect: Expect,
     /// Iterations passed to a micro workload.
     pub(crate) iterations: Option<u64>,
 }
@@ -108,7 +123,7 @@ const fn command(
     what: &'static str,
     build: fn(&Workdir) -> Result<Vec<OsString>, String>,
     stdout: Stdout,
-    expect: Option<&'static str>,
+    expect: Expect,
 ) -> Workload {
     Workload {
         name,
@@ -171,13 +186,22 @@ pub(crate) static ALL: &[Workload] = &[
         Arg::DataFile,
     ),
     micro(
-        "write-read-1m",
+        "write-1m-tmpfs",
         "file",
         "MiB",
-        "write 1 MiB to a fresh file in 64 KiB `pwrite`s, read it back (needs a writable directory)",
-        ("file", "write-read"),
+        "create a file in /dev/shm (a tmpfs), write 1 MiB in 64 KiB `write`s, close, `unlink`",
+        ("file", "write"),
         (300, 30),
-        Arg::Scratch,
+        Arg::Host("/dev/shm"),
+    ),
+    micro(
+        "write-1m-overlay",
+        "file",
+        "MiB",
+        "the same in a directory of the host's disk, which the sandbox sees in its overlay root",
+        ("file", "write"),
+        (300, 30),
+        Arg::Disk,
     ),
     micro(
         "readdir-1000",
@@ -222,7 +246,7 @@ pub(crate) static ALL: &[Workload] = &[
         "`fork` + `execve(\"/bin/true\")` + `waitpid`",
         ("process", "exec"),
         (500, 50),
-        Arg::BinTrue,
+        Arg::Host("/bin/true"),
     ),
     micro(
         "thread-create",
@@ -256,21 +280,21 @@ pub(crate) static ALL: &[Workload] = &[
         "`/bin/true`: starting and stopping the sandbox itself",
         |_| Ok(argv(&["/bin/true"])),
         Stdout::Capture,
-        None,
+        Expect::Any,
     ),
     command(
         "startup-static",
         "a static no-op program built by the harness: start-up without the dynamic loader",
         |w| Ok(vec![w.bin("noop").into_os_string()]),
         Stdout::Capture,
-        None,
+        Expect::Any,
     ),
     command(
         "python-pass",
         "`/usr/bin/python3 -c pass`",
         |_| needs("/usr/bin/python3").map(|p| vec![p, "-c".into(), "pass".into()]),
         Stdout::Capture,
-        None,
+        Expect::Any,
     ),
     command(
         "python-imports",
@@ -285,7 +309,7 @@ pub(crate) static ALL: &[Workload] = &[
             })
         },
         Stdout::Capture,
-        None,
+        Expect::Any,
     ),
     command(
         "sh-200-true",
@@ -300,7 +324,7 @@ pub(crate) static ALL: &[Workload] = &[
             })
         },
         Stdout::Capture,
-        Some("200"),
+        Expect::Exactly("200"),
     ),
     command(
         "gcc-compile",
@@ -318,7 +342,7 @@ pub(crate) static ALL: &[Workload] = &[
             })
         },
         Stdout::Capture,
-        None,
+        Expect::Any,
     ),
     command(
         "sqlite-insert",
@@ -333,7 +357,7 @@ pub(crate) static ALL: &[Workload] = &[
             })
         },
         Stdout::Capture,
-        Some("10000"),
+        Expect::Exactly("10000"),
     ),
     command(
         "tar-doc",
@@ -352,7 +376,36 @@ pub(crate) static ALL: &[Workload] = &[
             })
         },
         Stdout::Discard,
-        None,
+        Expect::Any,
+    ),
+    command(
+        "find-usr",
+        "`find /usr -xdev -type f | wc -l`: a tree walk with a `stat` per entry",
+        |_| {
+            needs("/usr")?;
+            in_path("find")?;
+            needs("/bin/sh").map(|p| vec![p, "-c".into(), "find /usr -xdev -type f | wc -l".into()])
+        },
+        Stdout::Capture,
+        Expect::SameAsNative,
+    ),
+    command(
+        "git-status",
+        "`git status --porcelain` in a checkout of 300 files with a few changes",
+        |w| {
+            let git = in_path("git")?;
+            let checkout = w.git_checkout(&git)?;
+            Ok(vec![
+                git,
+                "--no-optional-locks".into(),
+                "-C".into(),
+                checkout.into(),
+                "status".into(),
+                "--porcelain".into(),
+            ])
+        },
+        Stdout::Capture,
+        Expect::Exactly(GIT_STATUS),
     ),
 ];
 
@@ -426,14 +479,14 @@ impl Workload {
                     Arg::None => {}
                     Arg::DataFile => argv.push(workdir.root.join("data").into()),
                     Arg::Dir1000 => argv.push(workdir.root.join("dir1000").into()),
-                    Arg::Scratch => argv.push(workdir.root.join("scratch").into()),
-                    Arg::BinTrue => argv.push(needs("/bin/true")?),
+                    Arg::Disk => argv.push(workdir.disk.clone()?.into()),
+                    Arg::Host(path) => argv.push(needs(path)?),
                 }
                 Ok(Prepared {
                     argv,
                     timing: Timing::Inside,
                     stdout: Stdout::Capture,
-                    expect: None,
+                    expect: Expect::Any,
                     iterations: Some(iterations),
                 })
             }
@@ -469,14 +522,17 @@ const SOURCES: &[(&str, &str)] = &[
     ("ipc.c", include_str!("../workloads/ipc.c")),
     ("noop.c", include_str!("../workloads/noop.c")),
     ("launch.c", include_str!("../workloads/launch.c")),
-    ("launch.c", include_str!("../workloads/launch.c")),
 ];
 
 /// The scratch directory: built programs, fixtures, and each run's output
-/// files. Removed when dropped.
+/// files. Removed when dropped, with [`Workdir::disk`].
 #[derive(Debug)]
 pub(crate) struct Workdir {
     pub(crate) root: PathBuf,
+    /// An empty directory in /var/tmp, or why there is none. $TMPDIR may be
+    /// a tmpfs; /var/tmp survives reboots, so it is on the host's disk, and
+    /// the sandbox has no mount there, so it sees it in its overlay root.
+    pub(crate) disk: Result<PathBuf, String>,
     /// "static" or "dynamic": how the C programs were linked (the launcher
     /// too: static keeps its address space, and so the children's
     /// ru_maxrss floor, small).
@@ -487,14 +543,21 @@ impl Workdir {
     /// Creates the directory, builds the programs `workloads` need and writes
     /// the files they read.
     pub(crate) fn create(workloads: &[&Workload]) -> anyhow::Result<Self> {
-        let root = std::env::temp_dir().join(format!("carapace-bench.{}", std::process::id()));
+        let name = format!("carapace-bench.{}", std::process::id());
+        let root = std::env::temp_dir().join(&name);
         let _ = std::fs::remove_dir_all(&root);
-        for sub in ["src", "bin", "runs", "scratch", "dir1000"] {
+        for sub in ["src", "bin", "runs", "dir1000"] {
             std::fs::create_dir_all(root.join(sub))
                 .with_context(|| format!("create {}", root.join(sub).display()))?;
         }
+        let disk = Path::new("/var/tmp").join(name);
+        let _ = std::fs::remove_dir_all(&disk);
+        let disk = std::fs::create_dir(&disk)
+            .map(|()| disk.clone())
+            .map_err(|e| format!("cannot create {}: {e}", disk.display()));
         let mut workdir = Self {
             root,
+            disk,
             linkage: "static",
         };
         workdir.fixtures()?;
@@ -580,6 +643,64 @@ impl Workdir {
         Ok(())
     }
 
+    /// A git checkout of [`GIT_FILES`] generated files with the changes
+    /// [`GIT_STATUS`] lists, made on first use; its path, or why there is none.
+    fn git_checkout(&self, git: &OsString) -> Result<PathBuf, String> {
+        let dir = self.root.join("git");
+        if dir.exists() {
+            return Ok(dir);
+        }
+        // Neither the user's nor the system's git configuration applies
+        // while the checkout is made: no hooks, no signing, no prompts.
+        let run = |args: &[&str]| -> Result<(), String> {
+            let out = Command::new(git)
+                .args(["-c", "user.name=carapace-bench", "-c"])
+                .arg("user.email=carapace-bench@localhost")
+                .args(["-c", "init.defaultBranch=main", "-C"])
+                .arg(&dir)
+                .args(args)
+                .env("GIT_CONFIG_NOSYSTEM", "1")
+                .env("GIT_CONFIG_GLOBAL", "/dev/null")
+                .output()
+                .map_err(|e| format!("run git: {e}"))?;
+            if out.status.success() {
+                return Ok(());
+            }
+            let stderr = String::from_utf8_lossy(&out.stderr);
+            Err(format!(
+                "git {} failed: {}",
+                args.join(" "),
+                stderr.lines().next().unwrap_or("")
+            ))
+        };
+        let write = |name: String, text: String| {
+            let path = dir.join(name);
+            std::fs::create_dir_all(path.parent().unwrap_or(&dir))
+                .and_then(|()| std::fs::write(&path, text))
+                .map_err(|e| format!("write {}: {e}", path.display()))
+        };
+        for i in 0..GIT_FILES {
+            write(git_file(i), git_text(i, 0))?;
+        }
+        run(&["init", "-q"])?;
+        run(&["add", "."])?;
+        run(&["commit", "-q", "-m", "generated by carapace-bench"])?;
+        // The checkout's own configuration beats the user's, which could
+        // hide untracked files or hand the work to a file-system monitor.
+        run(&["config", "status.showUntrackedFiles", "normal"])?;
+        run(&["config", "core.fsmonitor", "false"])?;
+        write(git_file(0), git_text(0, 1))?;
+        run(&["add", &git_file(0)])?;
+        write(git_file(123), git_text(123, 1))?;
+        std::fs::remove_file(dir.join(git_file(GIT_FILES - 1)))
+            .map_err(|e| format!("remove from the checkout: {e}"))?;
+        write("dir-2/new.txt".into(), git_text(GIT_FILES, 0))?;
+        write("notes.txt".into(), git_text(GIT_FILES + 1, 0))?;
+        // Refreshes the index's file times now, so no run pays for it.
+        run(&["status", "--porcelain"])?;
+        Ok(dir)
+    }
+
     /// Files for one run's stdout, stderr, launcher result and carapace
     /// debug log.
     pub(crate) fn run_files(&self) -> [PathBuf; 4] {
@@ -590,7 +711,35 @@ impl Workdir {
 impl Drop for Workdir {
     fn drop(&mut self) {
         let _ = std::fs::remove_dir_all(&self.root);
+        if let Ok(disk) = &self.disk {
+            let _ = std::fs::remove_dir_all(disk);
+        }
     }
+}
+
+/// How many files the git-status checkout commits.
+const GIT_FILES: usize = 300;
+
+/// `git status --porcelain` in that checkout, trimmed as the harness trims
+/// stdout: file 0 modified and staged, 123 modified, the last one deleted,
+/// two untracked files.
+const GIT_STATUS: &str = "M  dir-0/file-000.txt
+ M dir-4/file-123.txt
+ D dir-9/file-299.txt
+?? dir-2/new.txt
+?? notes.txt";
+
+/// The path of file `i` of the checkout: ten directories of 30.
+fn git_file(i: usize) -> String {
+    format!("dir-{}/file-{i:03}.txt", i / 30)
+}
+
+/// Some lines of text for file `i`, in version `version`.
+fn git_text(i: usize, version: usize) -> String {
+    (0..20).fold(String::new(), |mut out, line| {
+        let _ = writeln!(out, "file {i} version {version} line {line}");
+        out
+    })
 }
 
 /// A C file of about `lines` lines: many small functions with loops,
@@ -655,9 +804,48 @@ mod tests {
             .map(|w| w.name)
             .collect();
         assert_eq!(getppid, ["getppid-syscall", "getppid-libc"]);
-        assert_eq!(ALL.iter().filter(|w| w.matches("file")).count(), 5);
+        assert_eq!(ALL.iter().filter(|w| w.matches("file")).count(), 6);
+        let write: Vec<_> = ALL
+            .iter()
+            .filter(|w| w.matches("write-1m"))
+            .map(|w| w.name)
+            .collect();
+        assert_eq!(write, ["write-1m-tmpfs", "write-1m-overlay"]);
         assert_eq!(ALL.iter().filter(|w| w.matches("stat")).count(), 1);
         assert_eq!(ALL.iter().filter(|w| w.matches("startup")).count(), 2);
+    }
+
+    #[test]
+    fn docs_list_every_workload() {
+        let docs = include_str!("../../../docs/benchmarks.md");
+        for w in ALL {
+            let row = format!("| `{}` | {} |", w.name, w.group);
+            assert!(docs.contains(&row), "docs/benchmarks.md has no row {row}");
+        }
+    }
+
+    #[test]
+    fn git_checkout_shows_the_expected_status() {
+        let Some(git) = find_in_path("git") else {
+            return;
+        };
+        let git = git.into_os_string();
+        let root = std::env::temp_dir().join(format!("carapace-bench-git-{}", std::process::id()));
+        std::fs::create_dir_all(&root).unwrap();
+        let workdir = Workdir {
+            root,
+            disk: Err("not needed".into()),
+            linkage: "static",
+        };
+        let checkout = workdir.git_checkout(&git).unwrap();
+        let out = Command::new(&git)
+            .arg("-C")
+            .arg(&checkout)
+            .args(["status", "--porcelain"])
+            .output()
+            .unwrap();
+        assert!(out.status.success());
+        assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), GIT_STATUS);
     }
 
     #[test]
