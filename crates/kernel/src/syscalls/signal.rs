@@ -208,8 +208,19 @@ fn sender_info(task: &Task, signo: u32, code: i32) -> SigInfo {
     signal::info_from(signo, code, task.thread_group.pid, task.creds.uid)
 }
 
-/// Implements Linux `kill(2)`. Every process of the sandbox may signal
-/// every other: the sandbox runs one user's programs.
+/// `check_kill_permission`: whether the caller may signal the process
+/// `pid` (its credentials as its leader last published them), or, for
+/// `SIGCONT`, any process of its own session.
+fn may_kill(task: &Task, signo: u32, pid: i32) -> bool {
+    let Some(target) = task.kernel.vfs.task_views().get(pid) else {
+        return true;
+    };
+    task.creds.may_signal(&target.creds)
+        || (signo == abi::signal::SIGCONT
+            && task.kernel.tree.sid(pid).ok() == task.kernel.tree.sid(task.thread_group.pid).ok())
+}
+
+/// Implements Linux `kill(2)`.
 fn sys_kill(task: &mut Task, args: &SyscallArgs) -> SyscallResult {
     let signo = signal_number(args.u64(1))?;
     let pid = args.i32(0);
@@ -217,9 +228,18 @@ fn sys_kill(task: &mut Task, args: &SyscallArgs) -> SyscallResult {
         return Err(Errno::ESRCH);
     }
     let targets = task.kernel.tree.kill_targets(task.thread_group.pid, pid)?;
+    let allowed: Vec<_> = targets
+        .iter()
+        .filter(|group| may_kill(task, signo, group.pid))
+        .collect();
+    // One permitted target is success for a process group; kill(-1)
+    // ignores refusals altogether (Linux's kill_something_info).
+    if allowed.is_empty() && !targets.is_empty() && pid != -1 {
+        return Err(Errno::EPERM);
+    }
     if signo != 0 {
         let info = sender_info(task, signo, SI_USER);
-        for group in &targets {
+        for group in allowed {
             // kill's siginfo may be lost to the queue limit, never refused.
             let _ = signal::send(group, info);
         }
@@ -246,6 +266,9 @@ fn signal_thread(
     }
     .ok_or(Errno::ESRCH)?;
     let thread = group.thread(tid).ok_or(Errno::ESRCH)?;
+    if !may_kill(task, signo, group.pid) {
+        return Err(Errno::EPERM);
+    }
     if signo != 0 {
         signal::send_to_thread(&group, &thread, make_info(signo)).map_err(|_| Errno::EAGAIN)?;
     }

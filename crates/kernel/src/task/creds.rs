@@ -140,6 +140,15 @@ impl Credentials {
         (same_user && same_group) || self.has_cap(abi::capability::CAP_SYS_PTRACE)
     }
 
+    /// Whether a task with these credentials may send a signal to one with
+    /// `target`'s (`kill_ok_by_cred`): a real or effective uid matching the
+    /// target's real or saved uid, or `CAP_KILL`.
+    pub fn may_signal(&self, target: &Credentials) -> bool {
+        let mine = [self.euid, self.uid];
+        let theirs = [target.suid, target.uid];
+        mine.iter().any(|id| theirs.contains(id)) || self.has_cap(abi::capability::CAP_KILL)
+    }
+
     /// `cap_task_fix_setuid`: the capabilities that follow a change of uids
     /// from `old` to `self`.
     pub fn fix_capabilities_after_setuid(&mut self, old: &Credentials, how: SetId) {

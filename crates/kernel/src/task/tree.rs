@@ -448,34 +448,30 @@ impl ProcessTree {
     /// `kill_something_info`); ESRCH if none.
     pub fn kill_targets(&self, caller: i32, pid: i32) -> Result<Vec<Arc<ThreadGroup>>, Errno> {
         let st = self.lock();
-        let live = st.procs.iter().filter(|(_, e)| e.zombie.is_none());
-        let pick = |e: &Entry| Arc::clone(&e.group);
-        let targets: Vec<_> = match pid {
-            p if p > 0 => st
-                .procs
-                .get(&p)
-                .filter(|e| e.zombie.is_none())
-                .map(|e| vec![pick(e)])
-                .unwrap_or_default(),
-            0 => {
-                let pgid = st.procs.get(&caller).map_or(0, |e| e.pgid);
-                live.filter(|(_, e)| e.pgid == pgid)
-                    .map(|(_, e)| pick(e))
-                    .collect()
-            }
-            -1 => live
-                .filter(|(p, _)| **p != 1 && **p != caller)
-                .map(|(_, e)| pick(e))
-                .collect(),
-            p => live
-                .filter(|(_, e)| e.pgid == -p)
-                .map(|(_, e)| pick(e))
-                .collect(),
+        let caller_pgid = st.procs.get(&caller).map_or(0, |e| e.pgid);
+        let chosen = |p: i32, e: &Entry| match pid {
+            p2 if p2 > 0 => p == p2,
+            0 => e.pgid == caller_pgid,
+            -1 => p != 1 && p != caller,
+            p2 => e.pgid == -p2,
         };
-        if targets.is_empty() {
-            Err(Errno::ESRCH)
-        } else {
+        // A zombie still exists for kill(2), as on Linux (no ESRCH), but a
+        // signal to it has nothing left to act on.
+        let mut found = false;
+        let mut targets = Vec::new();
+        for (&p, e) in &st.procs {
+            if !chosen(p, e) {
+                continue;
+            }
+            found = true;
+            if e.zombie.is_none() {
+                targets.push(Arc::clone(&e.group));
+            }
+        }
+        if found {
             Ok(targets)
+        } else {
+            Err(Errno::ESRCH)
         }
     }
 
