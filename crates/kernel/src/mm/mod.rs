@@ -1129,6 +1129,19 @@ impl MemoryManager {
             let wipe = vma.wipeonfork;
             let shared = vma.shared;
             let writable = vma.perms.write;
+            // Shared anonymous memory is one object for both processes, so
+            // pages nobody touched yet must be backed now: backed later,
+            // each process would fault in a page of its own.
+            if shared
+                && !wipe
+                && vma.file_at(0).is_none()
+                && self.back(&mut st, vs, ve, vs, &vma).is_err()
+            {
+                return Err(PlatformError::Host {
+                    op: "back shared anonymous memory for fork",
+                    source: std::io::Error::from_raw_os_error(libc::ENOMEM),
+                });
+            }
             vmas.insert(vs, ve, vma);
             if wipe {
                 continue;
