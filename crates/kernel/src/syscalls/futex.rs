@@ -577,3 +577,29 @@ fn sys_get_robust_list(task: &mut Task, args: &SyscallArgs) -> SyscallResult {
     task.mm.write_obj(args.addr(1), &head)?;
     Ok(0)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn wake_op_arguments_are_signed_twelve_bits() {
+        assert_eq!(sign_extend_12(0x7ff), 2047);
+        assert_eq!(sign_extend_12(0x800), -2048);
+        assert_eq!(sign_extend_12(0xfff), -1);
+        assert_eq!(sign_extend_12(0xf_f001), 1);
+    }
+
+    #[test]
+    fn zero_and_negative_wake_counts_wake_one() {
+        assert_eq!(wake_count(-1), 0);
+        assert_eq!(wake_count(i32::MIN), 0);
+        assert_eq!(wake_count(3), 3);
+    }
+
+    #[test]
+    fn tids_fit_the_word() {
+        assert_eq!(tid_bits(42), 42);
+        assert_eq!(tid_bits(i32::MAX), FUTEX_TID_MASK);
+    }
+}
