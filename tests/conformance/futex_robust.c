@@ -1,9 +1,9 @@
 /* Robust futexes: a thread or a process dying while it holds a robust
  * pthread mutex (plain and PRIO_INHERIT, private and process-shared, with
  * and without a waiter blocked on it) makes the next lock return
- * EOWNERDEAD; raw robust lists walked at thread death (futex_offset,
- * list_op_pending, the PI bit, a looping list, a list through a bad
- * pointer); get_robust_list and set_robust_list. */
+ * EOWNERDEAD, and so does one whose holder execs; raw robust lists walked
+ * at thread death (futex_offset, list_op_pending, the PI bit, a looping
+ * list, a list through a bad pointer); get_robust_list and set_robust_list. */
 #include "conformance.h"
 #include <limits.h>
 #include <linux/futex.h>
@@ -83,6 +83,8 @@ static void process_dies_holding(const char *what, int pi, int how)
 		usleep(20000);
 		if (how == 1)
 			raise(SIGKILL);
+		if (how == 2)
+			execl("/proc/self/exe", "futex_robust", "sleep", (char *)NULL);
 		_exit(0);
 	}
 	while (!atomic_load(flag))
@@ -199,8 +201,14 @@ static void *parked(void *arg)
 	return NULL;
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
+	(void)argv;
+	if (argc > 1) {
+		/* The image a holder exec'd: it outlives the lock its old image held. */
+		usleep(50000);
+		return 0;
+	}
 	conformance_init();
 	thread_dies_holding("thread, robust", 0, 0);
 	thread_dies_holding("thread, robust, main blocked", 0, 1);
@@ -210,6 +218,8 @@ int main(void)
 	process_dies_holding("process killed, pshared robust", 0, 1);
 	process_dies_holding("process exits, pshared robust PI", 1, 0);
 	process_dies_holding("process killed, pshared robust PI", 1, 1);
+	process_dies_holding("process execs, pshared robust", 0, 2);
+	process_dies_holding("process execs, pshared robust PI", 1, 2);
 
 	pthread_t t, w;
 	pthread_create(&t, NULL, raw_list, NULL);

@@ -92,34 +92,13 @@ pub(crate) fn thread_cpu_micros() -> (u64, u64) {
     (micros(usage.ru_utime), micros(usage.ru_stime))
 }
 
-// include/uapi/linux/membarrier.h
-const MEMBARRIER_CMD_QUERY: libc::c_int = 0;
-const MEMBARRIER_CMD_GLOBAL: libc::c_int = 1;
-
-/// Whether the host serves `membarrier(MEMBARRIER_CMD_GLOBAL)` (not on
-/// `nohz_full` hosts, nor where seccomp or the kernel lack it). Asked once.
-pub(crate) fn membarrier_global_available() -> bool {
-    static AVAILABLE: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
-    *AVAILABLE.get_or_init(|| {
-        // SAFETY: MEMBARRIER_CMD_QUERY reads no memory and only returns a mask.
-        let mask = unsafe { libc::syscall(libc::SYS_membarrier, MEMBARRIER_CMD_QUERY, 0, 0) };
-        mask > 0 && mask & libc::c_long::from(MEMBARRIER_CMD_GLOBAL) != 0
-    })
-}
-
-/// The host's `membarrier(MEMBARRIER_CMD_GLOBAL)`: when it returns, every
-/// thread running on the host, in particular every program thread running
-/// in a stub, has passed a full memory barrier. This is the sentry's own
-/// request, made on the program's behalf, not the program's syscall.
-///
-/// The host's expedited commands do not fit: the private ones reach only
-/// the sentry's own threads, and the global expedited one only processes
-/// registered with the host, which stubs are not.
-pub(crate) fn membarrier_global() -> Result<(), Errno> {
-    // SAFETY: MEMBARRIER_CMD_GLOBAL reads and writes no memory.
-    if unsafe { libc::syscall(libc::SYS_membarrier, MEMBARRIER_CMD_GLOBAL, 0, 0) } == 0 {
-        Ok(())
-    } else {
-        Err(Errno::EINVAL)
-    }
+/// The host's `membarrier(cmd, 0, 0)`, for the sentry's own barriers on
+/// the program's behalf (see `sys_membarrier`); its result, or EINVAL if
+/// the host refuses.
+pub(crate) fn membarrier(cmd: u32) -> Result<u64, Errno> {
+    let cmd = libc::c_int::try_from(cmd).map_err(|_| Errno::EINVAL)?;
+    // SAFETY: membarrier takes no pointers; its commands read and write no
+    // memory of ours.
+    let ret = unsafe { libc::syscall(libc::SYS_membarrier, cmd, 0, 0) };
+    u64::try_from(ret).map_err(|_| Errno::EINVAL)
 }

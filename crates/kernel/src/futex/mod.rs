@@ -324,8 +324,8 @@ impl FutexTable {
 
     /// One `FUTEX_LOCK_PI` attempt: `attempt` runs under the table lock
     /// with the TID the PI waiters queued on `key` wait on (if any), and
-    /// changes the word. If
-    /// it says to wait, `waiter` is queued for ownership from the TID it names.
+    /// changes the word. If it says to wait, `waiter` is queued for
+    /// ownership from the TID it names.
     ///
     /// # Errors
     /// What `attempt` gives.

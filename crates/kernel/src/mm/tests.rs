@@ -830,3 +830,49 @@ fn truncation_zaps_mapped_pages_everywhere() {
         "nothing leaks"
     );
 }
+
+#[test]
+fn futex_updates_are_atomic_across_threads() {
+    let (mm, _) = mm();
+    let addr = mm.mmap(anon(0, PAGE, RW, MAP_PRIVATE)).unwrap();
+    let mm = Arc::new(mm);
+    let threads: Vec<_> = (0..4)
+        .map(|_| {
+            let mm = Arc::clone(&mm);
+            std::thread::spawn(move || {
+                for _ in 0..10_000 {
+                    mm.futex_update(addr, |v| Some(v + 1)).unwrap().unwrap();
+                }
+            })
+        })
+        .collect();
+    for t in threads {
+        t.join().unwrap();
+    }
+    assert_eq!(mm.read_obj::<u32>(addr).unwrap(), 40_000);
+    assert_eq!(mm.futex_update(addr, |_| None).unwrap(), Err(40_000));
+    assert_eq!(mm.futex_update(addr + 2, |_| None), Err(Errno::EINVAL));
+    mm.mprotect(addr, PAGE, PROT_READ).unwrap();
+    assert_eq!(mm.futex_update(addr, |_| None), Err(Errno::EFAULT));
+}
+
+#[test]
+fn shared_futex_words_are_named_by_their_memory() {
+    let (mm, _) = mm();
+    let private = mm.mmap(anon(0, PAGE, RW, MAP_PRIVATE)).unwrap();
+    // Larger than the fault-around window, so backing one page leaves
+    // others unbacked.
+    let shared = mm.mmap(anon(0, 64 * PAGE, RW, MAP_SHARED)).unwrap();
+    assert_eq!(mm.shared_futex_offset(private), Ok(None));
+    let offset = mm.shared_futex_offset(shared + 8).unwrap().unwrap();
+    // A fork shares the page even though nobody touched it before.
+    let child = MemoryManager::from_fork(mm.fork().unwrap(), Arc::new(FakeAspace::default()));
+    assert_eq!(child.shared_futex_offset(shared + 8), Ok(Some(offset)));
+    let far = shared + 48 * PAGE;
+    assert_eq!(
+        child.shared_futex_offset(far).unwrap(),
+        mm.shared_futex_offset(far).unwrap()
+    );
+    mm.munmap(shared, 64 * PAGE).unwrap();
+    assert_eq!(mm.shared_futex_offset(shared), Err(Errno::EFAULT));
+}

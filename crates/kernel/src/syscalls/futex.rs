@@ -235,6 +235,50 @@ fn deadline_of(wait: Duration, absolute: bool, clock: u32) -> Result<Instant, Er
         .unwrap_or(now + Duration::from_secs(1 << 40)))
 }
 
+/// A waiter for the calling task (see [`Waiter::new`]).
+fn waiter_for(
+    task: &Task,
+    bitset: u32,
+    requeue_pi: Option<(FutexKey, u64)>,
+    pi_addr: u64,
+) -> Arc<Waiter> {
+    Waiter::new(
+        task.handle(),
+        task.tid,
+        Arc::clone(&task.mm),
+        bitset,
+        requeue_pi,
+        pi_addr,
+    )
+}
+
+/// Readies the task to block and queues `waiter` on `key` if the word at
+/// `addr` still holds `val` (`EAGAIN` if not).
+fn queue_if_word_is(
+    task: &Task,
+    key: FutexKey,
+    waiter: &Arc<Waiter>,
+    addr: u64,
+    val: u32,
+) -> Result<(), Errno> {
+    task.prepare_to_block();
+    task.kernel.futexes.enqueue_if(key, waiter, || {
+        if task.mm.read_obj::<u32>(addr)? != val {
+            Err(Errno::EAGAIN)
+        } else {
+            Ok(())
+        }
+    })
+}
+
+/// The word at `addr`, read atomically; like Linux's futex atomics it must
+/// be writable.
+fn load_word(task: &Task, addr: u64) -> Result<u32, Errno> {
+    match task.mm.futex_update(addr, |_| None)? {
+        Ok(v) | Err(v) => Ok(v),
+    }
+}
+
 /// Queues the task on `key` if the word at `addr` still holds `val`, then
 /// blocks.
 fn futex_wait(
@@ -245,22 +289,8 @@ fn futex_wait(
     bitset: u32,
     deadline: Option<Instant>,
 ) -> SyscallResult {
-    let waiter = Waiter::new(
-        task.handle(),
-        task.tid,
-        Arc::clone(&task.mm),
-        bitset,
-        None,
-        0,
-    );
-    task.prepare_to_block();
-    task.kernel.futexes.enqueue_if(key, &waiter, || {
-        if task.mm.read_obj::<u32>(addr)? != val {
-            Err(Errno::EAGAIN)
-        } else {
-            Ok(())
-        }
-    })?;
+    let waiter = waiter_for(task, bitset, None, 0);
+    queue_if_word_is(task, key, &waiter, addr, val)?;
     let wakeup = task.block(deadline);
     // Still queued means nobody woke us: leave the queue before returning.
     if task.kernel.futexes.dequeue(&waiter) {
@@ -370,9 +400,7 @@ fn pi_attempt(
 ) -> Result<PiAttempt, Errno> {
     let me = tid_bits(tid);
     loop {
-        let uval = match task.mm.futex_update(addr, |_| None)? {
-            Ok(v) | Err(v) => v,
-        };
+        let uval = load_word(task, addr)?;
         let owner = uval & FUTEX_TID_MASK;
         if owner == me {
             return Err(Errno::EDEADLK);
@@ -403,10 +431,10 @@ fn pi_attempt(
             continue;
         }
         if !thread_exists(task, owner) {
-            match task.mm.futex_update(addr, |_| None)? {
-                Ok(v) | Err(v) if v == new => return Err(Errno::ESRCH),
-                _ => continue,
+            if load_word(task, addr)? == new {
+                return Err(Errno::ESRCH);
             }
+            continue;
         }
         if trylock {
             return Err(Errno::EAGAIN);
@@ -440,14 +468,7 @@ fn futex_lock_pi(
     deadline: Option<Instant>,
     trylock: bool,
 ) -> SyscallResult {
-    let waiter = Waiter::new(
-        task.handle(),
-        task.tid,
-        Arc::clone(&task.mm),
-        FUTEX_BITSET_MATCH_ANY,
-        None,
-        addr,
-    );
+    let waiter = waiter_for(task, FUTEX_BITSET_MATCH_ANY, None, addr);
     loop {
         task.prepare_to_block();
         let attempt = task.kernel.futexes.lock_pi(key, &waiter, |queued_owner| {
@@ -476,9 +497,7 @@ fn futex_lock_pi(
 fn futex_unlock_pi(task: &Task, key: FutexKey, addr: u64) -> SyscallResult {
     let me = tid_bits(task.tid);
     task.kernel.futexes.unlock_pi(key, |next| {
-        let uval = match task.mm.futex_update(addr, |_| None)? {
-            Ok(v) | Err(v) => v,
-        };
+        let uval = load_word(task, addr)?;
         if uval & FUTEX_TID_MASK != me {
             return Err(Errno::EPERM);
         }
@@ -506,22 +525,8 @@ fn futex_wait_requeue_pi(
     if key == pi.0 {
         return Err(Errno::EINVAL);
     }
-    let waiter = Waiter::new(
-        task.handle(),
-        task.tid,
-        Arc::clone(&task.mm),
-        FUTEX_BITSET_MATCH_ANY,
-        Some(pi),
-        pi.1,
-    );
-    task.prepare_to_block();
-    task.kernel.futexes.enqueue_if(key, &waiter, || {
-        if task.mm.read_obj::<u32>(addr)? != val {
-            Err(Errno::EAGAIN)
-        } else {
-            Ok(())
-        }
-    })?;
+    let waiter = waiter_for(task, FUTEX_BITSET_MATCH_ANY, Some(pi), pi.1);
+    queue_if_word_is(task, key, &waiter, addr, val)?;
     let wakeup = block_for_handoff(task, &waiter, deadline);
     if !task.kernel.futexes.dequeue(&waiter)
         && let Some(outcome) = waiter.outcome()
@@ -554,20 +559,16 @@ fn sys_get_robust_list(task: &mut Task, args: &SyscallArgs) -> SyscallResult {
     let head = if pid == 0 {
         task.handle().robust_list()
     } else {
-        let target = task
-            .kernel
-            .tree
-            .group_of_thread(pid)
-            .and_then(|group| group.thread(pid))
-            .ok_or(Errno::ESRCH)?;
-        let creds = task
-            .kernel
-            .vfs
-            .task_views()
+        let group = task.kernel.tree.group_of_thread(pid).ok_or(Errno::ESRCH)?;
+        let target = group.thread(pid).ok_or(Errno::ESRCH)?;
+        // A thread too new to have published its view has its creator's
+        // credentials, which its group leader's view shows.
+        let views = task.kernel.vfs.task_views();
+        let view = views
             .get(pid)
-            .map(|view| view.creds.clone())
+            .or_else(|| views.get(group.pid))
             .ok_or(Errno::ESRCH)?;
-        if !task.creds.may_read_state_of(&creds) {
+        if !task.creds.may_read_state_of(&view.creds) {
             return Err(Errno::EPERM);
         }
         target.robust_list()
@@ -575,4 +576,30 @@ fn sys_get_robust_list(task: &mut Task, args: &SyscallArgs) -> SyscallResult {
     task.mm.write_obj(args.addr(2), &ROBUST_LIST_HEAD_SIZE)?;
     task.mm.write_obj(args.addr(1), &head)?;
     Ok(0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn wake_op_arguments_are_signed_twelve_bits() {
+        assert_eq!(sign_extend_12(0x7ff), 2047);
+        assert_eq!(sign_extend_12(0x800), -2048);
+        assert_eq!(sign_extend_12(0xfff), -1);
+        assert_eq!(sign_extend_12(0xf_f001), 1);
+    }
+
+    #[test]
+    fn zero_and_negative_wake_counts_wake_one() {
+        assert_eq!(wake_count(-1), 0);
+        assert_eq!(wake_count(i32::MIN), 0);
+        assert_eq!(wake_count(3), 3);
+    }
+
+    #[test]
+    fn tids_fit_the_word() {
+        assert_eq!(tid_bits(42), 42);
+        assert_eq!(tid_bits(i32::MAX), FUTEX_TID_MASK);
+    }
 }

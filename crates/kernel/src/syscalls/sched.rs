@@ -392,8 +392,9 @@ fn sys_prctl(task: &mut Task, args: &SyscallArgs) -> SyscallResult {
 ///
 /// Program threads run on host threads of stub processes, on any CPU, so a
 /// fence in the sentry orders nothing for them. Every barrier command is
-/// the host's `MEMBARRIER_CMD_GLOBAL` instead: it returns once every CPU
-/// has passed through the host kernel, a full barrier, and core-serializing
+/// the host's `MEMBARRIER_CMD_GLOBAL` instead, which the sentry asks for
+/// itself (the program's syscall is never replayed): it returns once every
+/// CPU has passed through the host kernel, a full barrier, and core-serializing
 /// for a thread in program code, which comes back to it by an interrupt
 /// return (the SYNC_CORE guarantee). It costs a host RCU grace period
 /// where Linux's expedited commands send IPIs, but it is what a sandbox
@@ -403,11 +404,21 @@ fn sys_membarrier(task: &mut Task, args: &SyscallArgs) -> SyscallResult {
     if flags != 0 {
         return Err(Errno::EINVAL);
     }
-    let supported = if host::membarrier_global_available() {
+    // Asked of the host once: not on `nohz_full` hosts, for one.
+    static HOST_HAS_GLOBAL: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    let host_has_global = *HOST_HAS_GLOBAL.get_or_init(|| {
+        host::membarrier(MEMBARRIER_CMD_QUERY)
+            .is_ok_and(|mask| mask & u64::from(MEMBARRIER_CMD_GLOBAL) != 0)
+    });
+    let supported = if host_has_global {
         MEMBARRIER_SUPPORTED
     } else {
         0
     };
+    // The host's expedited commands do not fit: the private ones reach
+    // only the sentry's own threads, the global one only processes
+    // registered with the host, which stubs are not.
+    let barrier = || host::membarrier(MEMBARRIER_CMD_GLOBAL).map(drop);
     if cmd == MEMBARRIER_CMD_QUERY {
         return Ok(u64::from(supported));
     }
@@ -430,12 +441,12 @@ fn sys_membarrier(task: &mut Task, args: &SyscallArgs) -> SyscallResult {
             // A lone thread has no one to order itself against (Linux skips
             // single-user mms too).
             if task.thread_group.thread_count() > 1 {
-                host::membarrier_global()?;
+                barrier()?;
             }
             Ok(0)
         }
         _ => {
-            host::membarrier_global()?;
+            barrier()?;
             Ok(0)
         }
     }

@@ -71,7 +71,8 @@ pub struct ThreadGroup {
     /// Signalled when the group continues.
     continued: Condvar,
     /// The `membarrier(2)` registrations (`MEMBARRIER_CMD_REGISTER_*`
-    /// bits); Linux keeps them in the mm, so `execve` clears them.
+    /// bits). Linux keeps them in the mm: `fork` copies them, `execve`
+    /// clears them.
     pub membarrier_registered: AtomicU32,
     /// Process-directed signals not yet taken by a thread.
     pub shared_pending: Arc<PendingSignals>,
@@ -107,7 +108,7 @@ impl ThreadGroup {
     }
 
     /// A forked child of `self` with pid `pid`: it inherits the signal
-    /// actions, limits and executable path.
+    /// actions, limits, executable path and membarrier registrations.
     pub fn fork(&self, pid: i32) -> Arc<ThreadGroup> {
         Arc::new(ThreadGroup {
             pid,
@@ -121,7 +122,10 @@ impl ThreadGroup {
             posix_timers: Mutex::default(),
             stopped: Mutex::new(None),
             continued: Condvar::new(),
-            membarrier_registered: AtomicU32::new(0),
+            // The child's mm is a copy of the parent's, registrations included.
+            membarrier_registered: AtomicU32::new(
+                self.membarrier_registered.load(Ordering::SeqCst),
+            ),
             shared_pending: Arc::default(),
             ended_threads_cpu: Mutex::default(),
             cpu_timers: Mutex::default(),
