@@ -29,7 +29,7 @@
 //! the sandbox does not see their writes to pages it has cached (as two
 //! machines sharing a file over NFS).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::os::fd::{AsFd, OwnedFd};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError, Weak};
 
@@ -356,9 +356,12 @@ pub struct HostCache {
 
 #[derive(Debug, Default)]
 struct HostCacheState {
-    /// The cached pages; made with the first fault's allocator. Every page
-    /// in it may have been stored to through a mapping.
+    /// The cached pages; made with the first fault's allocator.
     pages: Option<PageCache>,
+    /// Indexes of the pages a writable shared mapping has had: what may
+    /// hold stores the host has not seen. They stay here while cached,
+    /// since such a mapping may store again without faulting.
+    dirty: BTreeSet<u64>,
     /// A descriptor open for writing, from the first such that mapped the
     /// file: what writeback writes through.
     writer: Option<Arc<HostFile>>,
@@ -458,15 +461,19 @@ impl HostCache {
         file: &HostFile,
         allocator: &Arc<MemoryAllocator>,
         file_offset: u64,
+        writable: bool,
     ) -> Result<u64, Errno> {
         let mut st = lock(&self.state);
         if file_offset >= file.size()? {
             return Err(Errno::EFAULT);
         }
+        let index = file_offset / PAGE;
+        if writable {
+            st.dirty.insert(index);
+        }
         let pages = st
             .pages
             .get_or_insert_with(|| PageCache::new(Arc::clone(allocator)));
-        let index = file_offset / PAGE;
         if !pages.contains(index) {
             let page = pages.get_or_insert(index)?;
             let filled =
@@ -491,19 +498,17 @@ impl HostCache {
         let fd = writer.fd.as_fd();
         let size = writer.size()?;
         let mut buf = vec![0u8; PAGE_USIZE];
-        let mut index = 0;
-        while let Some(i) = pages.next_present(index) {
-            let at = i * PAGE;
-            if at >= size {
-                break;
+        for &index in st.dirty.range(..size.div_ceil(PAGE)) {
+            if !pages.contains(index) {
+                continue;
             }
+            let at = index * PAGE;
             let len = usize::try_from((size - at).min(PAGE)).unwrap_or(PAGE_USIZE);
             pages.read(at, &mut buf[..len]);
             let mut done = 0;
             while done < len {
                 done += host::pwrite(fd, &buf[done..len], at + done as u64)?;
             }
-            index = i + 1;
         }
         if sync {
             host::fsync(fd, true)?;
@@ -557,9 +562,10 @@ impl Mappable for HostMapping {
         &self,
         allocator: &Arc<MemoryAllocator>,
         file_offset: u64,
+        writable: bool,
     ) -> Result<Option<u64>, Errno> {
         self.cache
-            .shared_page(&self.file, allocator, file_offset)
+            .shared_page(&self.file, allocator, file_offset, writable)
             .map(Some)
     }
 

@@ -1069,6 +1069,7 @@ impl Mappable for TmpfsMapping {
         &self,
         _: &Arc<MemoryAllocator>,
         file_offset: u64,
+        _: bool,
     ) -> Result<Option<u64>, Errno> {
         // The file's pages come from its file system's allocator, which
         // draws on the same MemoryFile.

@@ -60,8 +60,9 @@ pub trait Mappable: Send + Sync + Debug {
     /// For a file whose data lives in MemoryFile pages (a page cache): the
     /// page holding `file_offset` (page-aligned), allocated (from
     /// `allocator`, if the file has no pages of its own yet) and filled if
-    /// missing, with a reference for the caller. `Ok(None)` for a file
-    /// without a page cache, whose mappings get copies.
+    /// missing, with a reference for the caller. `writable`: a shared
+    /// mapping that may store to it maps it (so it may need writing back).
+    /// `Ok(None)` for a file without a page cache, whose mappings get copies.
     ///
     /// # Errors
     /// `EFAULT` beyond the end of file, `ENOSPC` when the file system is
@@ -70,6 +71,7 @@ pub trait Mappable: Send + Sync + Debug {
         &self,
         _allocator: &Arc<MemoryAllocator>,
         _file_offset: u64,
+        _writable: bool,
     ) -> Result<Option<u64>, Errno> {
         Ok(None)
     }
@@ -1191,6 +1193,8 @@ pub struct ForkedMemory {
     brk: u64,
     stack_limit: u64,
     arg_bounds: [u64; 4],
+    /// The child's queue, already in the mapping sets of its files.
+    invalidations: Arc<InvalidationQueue>,
 }
 
 impl Drop for ForkedMemory {
@@ -1214,6 +1218,11 @@ impl MemoryManager {
     /// A [`PlatformError`] if the parent's mappings could not be withdrawn.
     pub fn fork(&self) -> Result<ForkedMemory, PlatformError> {
         let mut st = self.lock();
+        // Pages a truncation took away must not reach the child; later
+        // truncations reach it through its own queue, registered here,
+        // under the lock, before any page is shared with it.
+        self.apply_invalidations_locked(&mut st);
+        let invalidations: Arc<InvalidationQueue> = Arc::default();
         let mut vmas = RangeMap::default();
         let mut pmas = RangeMap::default();
         let parent_vmas: Vec<(u64, u64, Vma)> =
@@ -1221,6 +1230,9 @@ impl MemoryManager {
         for (vs, ve, vma) in parent_vmas {
             if vma.dontfork {
                 continue;
+            }
+            if let Some(set) = vma.file_at(0).and_then(|(f, _)| f.mapping_set()) {
+                set.register(&invalidations);
             }
             let wipe = vma.wipeonfork;
             let shared = vma.shared;
@@ -1260,21 +1272,16 @@ impl MemoryManager {
             brk: st.brk,
             stack_limit: st.stack_limit,
             arg_bounds: st.arg_bounds,
+            invalidations,
         })
     }
 
     /// The child's memory manager over `forked`, filling `aspace` (a fresh
     /// address space) on faults.
     pub fn from_fork(mut forked: ForkedMemory, aspace: Arc<dyn AddressSpace>) -> MemoryManager {
-        let invalidations: Arc<InvalidationQueue> = Arc::default();
-        for (_, _, vma) in forked.vmas.iter() {
-            if let Some(set) = vma.file_at(0).and_then(|(f, _)| f.mapping_set()) {
-                set.register(&invalidations);
-            }
-        }
         MemoryManager {
             platform_failed: std::sync::atomic::AtomicBool::new(false),
-            invalidations,
+            invalidations: Arc::clone(&forked.invalidations),
             memory_file: Arc::clone(&forked.memory_file),
             allocator: Arc::clone(&forked.allocator),
             aspace,

@@ -732,6 +732,7 @@ impl Mappable for Cached {
         &self,
         _: &Arc<MemoryAllocator>,
         file_offset: u64,
+        _: bool,
     ) -> Result<Option<u64>, Errno> {
         let mut d = self.data.lock().unwrap();
         if file_offset >= d.0 {
