@@ -542,18 +542,6 @@ impl Mappable for HostMapping {
         self.file.size()
     }
 
-    fn fill(
-        &self,
-        memory_file: &MemoryFile,
-        mf_offset: u64,
-        file_offset: u64,
-        len: u64,
-    ) -> Result<u64, Errno> {
-        // Mappings take the cache's pages; this only runs if the page
-        // could not be had that way.
-        self.file.fill(memory_file, mf_offset, file_offset, len)
-    }
-
     fn identity(&self) -> (u64, u64, String) {
         self.file.identity()
     }

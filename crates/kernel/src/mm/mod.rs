@@ -47,14 +47,20 @@ pub trait Mappable: Send + Sync + Debug {
     fn size(&self) -> Result<u64, Errno>;
     /// Copies up to `len` bytes at `file_offset` into the MemoryFile at
     /// `mf_offset`; returns how many were copied (short at end of file). The
-    /// caller zeroes the rest.
+    /// caller zeroes the rest. Only asked of files without a page cache
+    /// (see [`Mappable::shared_page`]); the default refuses with `EIO`.
+    ///
+    /// # Errors
+    /// The file's read error.
     fn fill(
         &self,
-        memory_file: &MemoryFile,
-        mf_offset: u64,
-        file_offset: u64,
-        len: u64,
-    ) -> Result<u64, Errno>;
+        _memory_file: &MemoryFile,
+        _mf_offset: u64,
+        _file_offset: u64,
+        _len: u64,
+    ) -> Result<u64, Errno> {
+        Err(Errno::EIO)
+    }
     /// (device, inode, path) for `/proc/[pid]/maps`.
     fn identity(&self) -> (u64, u64, String);
     /// For a file whose data lives in MemoryFile pages (a page cache): the

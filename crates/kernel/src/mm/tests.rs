@@ -722,9 +722,6 @@ impl Mappable for Cached {
     fn size(&self) -> Result<u64, Errno> {
         Ok(self.data.lock().unwrap().0)
     }
-    fn fill(&self, _: &MemoryFile, _: u64, _: u64, _: u64) -> Result<u64, Errno> {
-        unreachable!("a cached file's pages are mapped, never copied")
-    }
     fn identity(&self) -> (u64, u64, String) {
         (1, 3, "/cached".into())
     }
