@@ -488,9 +488,10 @@ impl HostCache {
         pages.share(index).ok_or(Errno::EFAULT)
     }
 
-    /// Writes every cached page (within the host file's size) back to the
-    /// host; with `sync`, flushes the file to disk too.
-    fn writeback(&self, sync: bool) -> Result<(), Errno> {
+    /// Writes the cached pages of file bytes `[offset, offset + len)` that a
+    /// writable shared mapping had (within the host file's size) back to
+    /// the host; with `sync`, flushes the file to disk too.
+    fn writeback(&self, offset: u64, len: u64, sync: bool) -> Result<(), Errno> {
         let st = lock(&self.state);
         let (Some(pages), Some(writer)) = (&st.pages, &st.writer) else {
             return Ok(());
@@ -498,7 +499,12 @@ impl HostCache {
         let fd = writer.fd.as_fd();
         let size = writer.size()?;
         let mut buf = vec![0u8; PAGE_USIZE];
-        for &index in st.dirty.range(..size.div_ceil(PAGE)) {
+        let first = offset / PAGE;
+        let end = offset
+            .saturating_add(len)
+            .div_ceil(PAGE)
+            .min(size.div_ceil(PAGE));
+        for &index in st.dirty.range(first..end.max(first)) {
             if !pages.contains(index) {
                 continue;
             }
@@ -521,7 +527,7 @@ impl Drop for HostCache {
     fn drop(&mut self) {
         // The last mapping went (munmap, exit): nothing may stay unwritten.
         // There is no one left to report a host error to.
-        let _ = self.writeback(false);
+        let _ = self.writeback(0, u64::MAX, false);
         let mut caches = lock(&HOST_CACHES);
         if caches.get(&self.key).is_some_and(|w| w.strong_count() == 0) {
             caches.remove(&self.key);
@@ -561,8 +567,8 @@ impl Mappable for HostMapping {
         Some(Arc::clone(&self.cache.mappings))
     }
 
-    fn writeback(&self, sync: bool) -> Result<(), Errno> {
-        self.cache.writeback(sync)
+    fn writeback(&self, offset: u64, len: u64, sync: bool) -> Result<(), Errno> {
+        self.cache.writeback(offset, len, sync)
     }
 }
 
@@ -717,7 +723,7 @@ impl FileOps for HostFileOps {
     fn fsync(&self, data_only: bool) -> Result<(), Errno> {
         if self.0.writable {
             if let Some(cache) = self.0.cache() {
-                cache.writeback(false)?;
+                cache.writeback(0, u64::MAX, false)?;
             }
             host::fsync(self.0.fd.as_fd(), data_only)
         } else {
@@ -842,5 +848,55 @@ mod tests {
         assert!(names.contains(&b"passwd".to_vec()));
         assert!(names.contains(&b"..".to_vec()));
         assert_eq!(etc.open_regular(b"/etc").err(), Some(Errno::ENOENT));
+    }
+
+    #[test]
+    fn a_mapped_volume_file_is_one_file_until_written_back() {
+        let dir = std::env::temp_dir().join(format!("carapace-hostfs-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("data");
+        std::fs::write(&path, [b'a'; 8192]).unwrap();
+        let fd = host::openat(
+            std::fs::File::open(&dir).unwrap().as_fd(),
+            b".",
+            libc::O_PATH,
+        )
+        .unwrap();
+        let volume = HostNode::volume(fd, false).unwrap();
+        let file = volume
+            .lookup(b"data")
+            .unwrap()
+            .open_file(b"/data", libc::O_RDWR)
+            .unwrap();
+        let mapping = HostMapping {
+            cache: HostCache::of(&file),
+            file: Arc::clone(&file),
+        };
+        let pages = MemoryAllocator::new(Arc::new(MemoryFile::new(1 << 20).unwrap()));
+        let page = mapping.shared_page(&pages, 0, true).unwrap().unwrap();
+        assert_eq!(mapping.shared_page(&pages, 8192, true), Err(Errno::EFAULT));
+        // A store through the mapping: the sandbox reads it, the host not yet.
+        pages.file().write(page + 1, b"M");
+        let mut buf = [0u8; 3];
+        assert_eq!(file.read(&mut buf, 0), Ok(3));
+        assert_eq!(&buf, b"aMa");
+        assert_eq!(std::fs::read(&path).unwrap()[1], b'a');
+        // write(2) reaches the host and the mapping.
+        let ops = HostFileOps(Arc::clone(&file));
+        let open = File::new(Box::new(HostFileOps(Arc::clone(&file))), 2, None);
+        assert_eq!(ops.write(&open, b"W", 2), Ok(1));
+        let mut mapped = [0u8; 3];
+        pages.file().read(page, &mut mapped);
+        assert_eq!(&mapped, b"aMW");
+        mapping.writeback(0, 4096, true).unwrap();
+        assert_eq!(&std::fs::read(&path).unwrap()[..3], b"aMW");
+        // Truncation takes the page out of the cache; the last mapping's
+        // end drops the cache.
+        pages.file().write(page + 5, b"Z");
+        ops.truncate(4).unwrap();
+        drop(mapping);
+        assert!(file.cache().is_none());
+        assert_eq!(std::fs::read(&path).unwrap(), b"aMWa");
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 }

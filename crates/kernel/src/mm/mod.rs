@@ -86,13 +86,13 @@ pub trait Mappable: Send + Sync + Debug {
     fn mapping_set(&self) -> Option<Arc<MappingSet>> {
         None
     }
-    /// Writes what shared mappings stored back to where the file lives
-    /// (a host file), for `msync` and `munmap`; `sync` also flushes it to
-    /// the host's disk (`MS_SYNC`).
+    /// Writes what shared mappings stored in file bytes `[offset, offset +
+    /// len)` back to where the file lives (a host file), for `msync` and
+    /// `munmap`; `sync` also flushes it to the host's disk (`MS_SYNC`).
     ///
     /// # Errors
     /// The host's error.
-    fn writeback(&self, _sync: bool) -> Result<(), Errno> {
+    fn writeback(&self, _offset: u64, _len: u64, _sync: bool) -> Result<(), Errno> {
         Ok(())
     }
 }
@@ -545,12 +545,12 @@ impl MemoryManager {
     /// in host files is written back (Linux leaves that to its writeback,
     /// which the sentry does not have).
     fn unmap_locked(&self, st: &mut MmState, start: u64, end: u64) {
-        for (_, _, vma) in st.vmas.remove(start, end) {
+        for (s, e, vma) in st.vmas.remove(start, end) {
             if vma.shared
-                && let Some((file, _)) = vma.file_at(0)
+                && let Some((file, offset)) = vma.file_at(0)
             {
                 // munmap cannot fail for this; msync and fsync report it.
-                let _ = file.writeback(false);
+                let _ = file.writeback(offset, e - s, false);
             }
         }
         self.release(st, start, end);
@@ -1035,10 +1035,11 @@ impl MemoryManager {
             if invalidate && v.locked {
                 return Err(Errno::EBUSY);
             }
+            let (from, to) = (s.max(at), e.min(end));
             if v.shared
-                && let Some((file, _)) = v.file_at(0)
+                && let Some((file, offset)) = v.file_at(from - s)
             {
-                file.writeback(sync)?;
+                file.writeback(offset, to - from, sync)?;
             }
             at = e;
         }
