@@ -567,10 +567,17 @@ impl Mappable for HostMapping {
         Some(Arc::clone(&self.cache.mappings))
     }
 
+    fn punch_hole(&self, offset: u64, len: u64) -> Result<(), Errno> {
+        HostFileOps(Arc::clone(&self.file)).fallocate(PUNCH_HOLE, offset, len)
+    }
+
     fn writeback(&self, offset: u64, len: u64, sync: bool) -> Result<(), Errno> {
         self.cache.writeback(offset, len, sync)
     }
 }
+
+/// `fallocate` mode of a hole punch.
+const PUNCH_HOLE: u32 = abi::falloc::FALLOC_FL_PUNCH_HOLE | abi::falloc::FALLOC_FL_KEEP_SIZE;
 
 /// The page size of [`HostCache`] pages.
 const PAGE: u64 = abi::PAGE_SIZE;

@@ -1053,6 +1053,11 @@ impl Mappable for TmpfsMapping {
     fn mapping_set(&self) -> Option<Arc<MappingSet>> {
         Some(Arc::clone(&self.inode.mappings))
     }
+
+    fn punch_hole(&self, offset: u64, len: u64) -> Result<(), Errno> {
+        self.inode
+            .fallocate(FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, offset, len)
+    }
 }
 
 /// The `FileOps` of an open tmpfs regular file.

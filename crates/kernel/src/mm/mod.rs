@@ -86,6 +86,15 @@ pub trait Mappable: Send + Sync + Debug {
     fn mapping_set(&self) -> Option<Arc<MappingSet>> {
         None
     }
+    /// Punches a hole in file bytes `[offset, offset + len)` (page-aligned),
+    /// as `fallocate(FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE)` does, for
+    /// `madvise(MADV_REMOVE)`.
+    ///
+    /// # Errors
+    /// `EOPNOTSUPP` for a file that cannot (the default), or the file's error.
+    fn punch_hole(&self, _offset: u64, _len: u64) -> Result<(), Errno> {
+        Err(Errno::EOPNOTSUPP)
+    }
     /// Writes what shared mappings stored in file bytes `[offset, offset +
     /// len)` back to where the file lives (a host file), for `msync` and
     /// `munmap`; `sync` also flushes it to the host's disk (`MS_SYNC`).
@@ -984,6 +993,11 @@ impl MemoryManager {
                     match (&v.backing, v.shared) {
                         (VmaBacking::Anonymous, false) => return Err(Errno::EINVAL),
                         (VmaBacking::Anonymous, true) => self.release(&mut st, at, piece_end),
+                        (VmaBacking::File { file, offset }, true) if v.max_perms.write => {
+                            // The file drops the pages; the mappings drop
+                            // theirs before the program runs on.
+                            file.punch_hole(offset + (at - s), piece_end - at)?;
+                        }
                         (VmaBacking::File { .. }, _) => return Err(Errno::EACCES),
                     }
                 }
