@@ -157,14 +157,21 @@ impl HostNode {
             // Replaced on the host between lookup and open.
             return Err(Errno::ENOENT);
         }
-        Ok(Arc::new(HostFile {
+        let file = Arc::new(HostFile {
             fd,
             dev: stat.st_dev,
             ino: stat.st_ino,
             path: String::from_utf8_lossy(path).into_owned(),
             writable: self.writable,
             opened_for_writing: mode & libc::O_ACCMODE != libc::O_RDONLY,
-        }))
+        });
+        if mode & libc::O_TRUNC != 0
+            && let Some(cache) = file.cache()
+        {
+            // The host emptied the file: so must its mappings.
+            cache.punch(0, u64::MAX);
+        }
+        Ok(file)
     }
 
     /// Opens the directory for listing; `mounts` are names of mount points
@@ -266,8 +273,7 @@ impl HostNode {
         }
         let fd = self.fd.as_fd();
         if let Some(size) = attr.size {
-            let file = self.open_file(b"", libc::O_WRONLY)?;
-            host::ftruncate(file.fd.as_fd(), size)?;
+            HostFileOps(self.open_file(b"", libc::O_WRONLY)?).truncate(size)?;
         }
         if attr.uid.is_some() || attr.gid.is_some() {
             host::fchown_path_fd(
