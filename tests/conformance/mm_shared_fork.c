@@ -2,7 +2,7 @@
  * Two processes share a file through MAP_SHARED: a mapping inherited
  * across fork and a mapping the child makes itself both write the pages
  * the parent maps and reads with read(2); a MAP_PRIVATE mapping stays
- * private across fork.
+ * private across fork; POSIX shared memory is shared the same way.
  */
 #include "mm_shared.h"
 
@@ -72,5 +72,25 @@ int main(void)
 	munmap(m, 2 * PG);
 	munmap(p, PG);
 	close(fd);
+
+	/* POSIX shared memory (a file in /dev/shm) works the same way. */
+	char name[64];
+	snprintf(name, sizeof(name), "/carapace_mm_shared_fork_%d", getpid());
+	int sfd = shm_open(name, O_RDWR | O_CREAT | O_EXCL, 0600);
+	CHECK(sfd >= 0);
+	EXPECT_OK("shm_unlink", shm_unlink(name));
+	EXPECT_OK("ftruncate shm", ftruncate(sfd, PG));
+	char *sm = mmap(NULL, PG, PROT_READ | PROT_WRITE, MAP_SHARED, sfd, 0);
+	CHECK(sm != MAP_FAILED);
+	pid = fork();
+	if (pid == 0) {
+		sm[0] = 's';
+		_exit(0);
+	}
+	EXPECT_VAL("shm child status", wait_child(pid), 0);
+	CHECK(sm[0] == 's');
+	EXPECT_VAL("pread shm", pread(sfd, buf, 1, 0), 1);
+	CHECK(buf[0] == 's');
+	close(sfd);
 	return conformance_done();
 }

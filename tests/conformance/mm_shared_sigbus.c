@@ -2,9 +2,12 @@
  * ftruncate shrinking a mapped file: a touch of a page wholly beyond the
  * new end raises SIGBUS with BUS_ADRERR at the touched address, for shared
  * and private mappings (even pages the private mapping had written); the
- * rest of the page holding the new end reads as zeros.
+ * rest of the page holding the new end reads as zeros. A truncation by
+ * another process does the same.
  */
 #include "mm_shared.h"
+
+#include <sys/wait.h>
 
 int main(void)
 {
@@ -58,6 +61,22 @@ int main(void)
 	printf("private page 0 after truncation to 0: %s\n", strsignal(touch(p + 8, 0)));
 	munmap(m, 3 * PG);
 	munmap(p, 3 * PG);
+
+	/* A truncation by another process takes the pages from this one too. */
+	EXPECT_VAL("pwrite 2 pages", pwrite(fd, data, 2 * PG, 0), 2 * PG);
+	m = mmap(NULL, 2 * PG, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	CHECK(m != MAP_FAILED);
+	CHECK(touch(m + PG, 0) == 0 && m[PG] == 'd');
+	pid_t pid = fork();
+	if (pid == 0)
+		_exit(ftruncate(fd, 10) == 0 ? 0 : 1);
+	int status = -1;
+	CHECK(waitpid(pid, &status, 0) == pid);
+	CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	printf("page truncated by a child: %s\n", strsignal(touch(m + PG, 0)));
+	CHECK(got_code == BUS_ADRERR && got_addr == m + PG);
+	CHECK(touch(m + 5, 0) == 0 && m[5] == 'd' && m[10] == 0);
+	munmap(m, 2 * PG);
 	close(fd);
 	return conformance_done();
 }

@@ -48,6 +48,26 @@ int main(void)
 	EXPECT_VAL("pread grown page", pread(fd, &c, 1, 3 * PG + 5), 1);
 	CHECK(c == 'q');
 
+	/* A punched hole reads as zeros through the mapping, over what it
+	 * stored too; a punch within a page zeroes just those bytes. */
+	m[PG + 20] = 'z';
+	EXPECT_OK("punch page 1",
+		  fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, PG, PG));
+	CHECK(m[PG + 7] == 0 && m[PG + 20] == 0);
+	m[PG + 20] = 'y';
+	EXPECT_VAL("pread refilled page", pread(fd, &c, 1, PG + 20), 1);
+	CHECK(c == 'y');
+	EXPECT_OK("punch two bytes", fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, 2, 2));
+	CHECK(memcmp(m, "aX\0\0ef", 6) == 0);
+
+	/* MADV_REMOVE through a shared mapping punches the file. */
+	memcpy(m + PG, "gone", 4);
+	EXPECT_OK("MADV_REMOVE", madvise(m + PG, PG, MADV_REMOVE));
+	CHECK(m[PG] == 0 && m[PG + 3] == 0);
+	EXPECT_VAL("pread removed page", pread(fd, &c, 1, PG), 1);
+	CHECK(c == 0);
+	EXPECT_VAL("size kept", lseek(fd, 0, SEEK_END), 4 * PG);
+
 	/* An O_APPEND write lands at the end and shows through. */
 	int afd = other;
 	EXPECT_OK("ftruncate 3 pages + 10", ftruncate(fd, 3 * PG + 10));

@@ -127,6 +127,9 @@ int main(int argc, char **argv)
 	m = mmap(NULL, 8192, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
 	if (m == MAP_FAILED || memcmp(m + 4096, "munmap", 6) != 0)
 		return 8;
+	/* Shrinking the file zeroes the mapped page beyond the new end. */
+	if (ftruncate(fd, 4106) != 0 || m[4116] != 0 || ftruncate(fd, 8192) != 0 || m[4116] != 0)
+		return 9;
 	memcpy(m + 200, "exit", 4);
 	printf("exiting\n");
 	return 0;
@@ -327,6 +330,10 @@ mod tests {
             assert_eq!(&host[200..204], b"exit", "{platform}: after exit");
             assert_eq!(&host[4096..4102], b"munmap", "{platform}");
             assert!(host[5..100].iter().all(|&b| b == b'a'), "{platform}");
+            assert!(
+                host[4106..].iter().all(|&b| b == 0),
+                "{platform}: truncated"
+            );
         }
     }
 

@@ -29,7 +29,7 @@
 //! the sandbox does not see their writes to pages it has cached (as two
 //! machines sharing a file over NFS).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::os::fd::{AsFd, OwnedFd};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError, Weak};
 
@@ -146,14 +146,21 @@ impl HostNode {
             return Err(Errno::EROFS);
         }
         let (fd, stat) = self.reopen_regular(mode)?;
-        Ok(Arc::new(HostFile {
+        let file = Arc::new(HostFile {
             fd,
             dev: stat.st_dev,
             ino: stat.st_ino,
             path: String::from_utf8_lossy(path).into_owned(),
             writable: self.writable,
             opened_for_writing: mode & libc::O_ACCMODE != libc::O_RDONLY,
-        }))
+        });
+        if mode & libc::O_TRUNC != 0
+            && let Some(cache) = file.cache()
+        {
+            // The host emptied the file: so must its mappings.
+            cache.punch(0, u64::MAX);
+        }
+        Ok(file)
     }
 
     /// Re-opens the regular file from its parent with the host access
@@ -337,8 +344,7 @@ impl HostNode {
         }
         let fd = self.fd.as_fd();
         if let Some(size) = attr.size {
-            let file = self.open_file(b"", libc::O_WRONLY)?;
-            host::ftruncate(file.fd.as_fd(), size)?;
+            HostFileOps(self.open_file(b"", libc::O_WRONLY)?).truncate(size)?;
         }
         if attr.uid.is_some() || attr.gid.is_some() {
             host::fchown_path_fd(
@@ -427,9 +433,12 @@ pub struct HostCache {
 
 #[derive(Debug, Default)]
 struct HostCacheState {
-    /// The cached pages; made with the first fault's allocator. Every page
-    /// in it may have been stored to through a mapping.
+    /// The cached pages; made with the first fault's allocator.
     pages: Option<PageCache>,
+    /// Indexes of the pages a writable shared mapping has had: what may
+    /// hold stores the host has not seen. They stay here while cached,
+    /// since such a mapping may store again without faulting.
+    dirty: BTreeSet<u64>,
     /// A descriptor open for writing, from the first such that mapped the
     /// file: what writeback writes through.
     writer: Option<Arc<HostFile>>,
@@ -529,15 +538,19 @@ impl HostCache {
         file: &HostFile,
         allocator: &Arc<MemoryAllocator>,
         file_offset: u64,
+        writable: bool,
     ) -> Result<u64, Errno> {
         let mut st = lock(&self.state);
         if file_offset >= file.size()? {
             return Err(Errno::EFAULT);
         }
+        let index = file_offset / PAGE;
+        if writable {
+            st.dirty.insert(index);
+        }
         let pages = st
             .pages
             .get_or_insert_with(|| PageCache::new(Arc::clone(allocator)));
-        let index = file_offset / PAGE;
         if !pages.contains(index) {
             let page = pages.get_or_insert(index)?;
             let filled =
@@ -552,9 +565,10 @@ impl HostCache {
         pages.share(index).ok_or(Errno::EFAULT)
     }
 
-    /// Writes every cached page (within the host file's size) back to the
-    /// host; with `sync`, flushes the file to disk too.
-    fn writeback(&self, sync: bool) -> Result<(), Errno> {
+    /// Writes the cached pages of file bytes `[offset, offset + len)` that a
+    /// writable shared mapping had (within the host file's size) back to
+    /// the host; with `sync`, flushes the file to disk too.
+    fn writeback(&self, offset: u64, len: u64, sync: bool) -> Result<(), Errno> {
         let st = lock(&self.state);
         let (Some(pages), Some(writer)) = (&st.pages, &st.writer) else {
             return Ok(());
@@ -562,19 +576,22 @@ impl HostCache {
         let fd = writer.fd.as_fd();
         let size = writer.size()?;
         let mut buf = vec![0u8; PAGE_USIZE];
-        let mut index = 0;
-        while let Some(i) = pages.next_present(index) {
-            let at = i * PAGE;
-            if at >= size {
-                break;
+        let first = offset / PAGE;
+        let end = offset
+            .saturating_add(len)
+            .div_ceil(PAGE)
+            .min(size.div_ceil(PAGE));
+        for &index in st.dirty.range(first..end.max(first)) {
+            if !pages.contains(index) {
+                continue;
             }
+            let at = index * PAGE;
             let len = usize::try_from((size - at).min(PAGE)).unwrap_or(PAGE_USIZE);
             pages.read(at, &mut buf[..len]);
             let mut done = 0;
             while done < len {
                 done += host::pwrite(fd, &buf[done..len], at + done as u64)?;
             }
-            index = i + 1;
         }
         if sync {
             host::fsync(fd, true)?;
@@ -587,7 +604,7 @@ impl Drop for HostCache {
     fn drop(&mut self) {
         // The last mapping went (munmap, exit): nothing may stay unwritten.
         // There is no one left to report a host error to.
-        let _ = self.writeback(false);
+        let _ = self.writeback(0, u64::MAX, false);
         let mut caches = lock(&HOST_CACHES);
         if caches.get(&self.key).is_some_and(|w| w.strong_count() == 0) {
             caches.remove(&self.key);
@@ -608,18 +625,6 @@ impl Mappable for HostMapping {
         self.file.size()
     }
 
-    fn fill(
-        &self,
-        memory_file: &MemoryFile,
-        mf_offset: u64,
-        file_offset: u64,
-        len: u64,
-    ) -> Result<u64, Errno> {
-        // Mappings take the cache's pages; this only runs if the page
-        // could not be had that way.
-        self.file.fill(memory_file, mf_offset, file_offset, len)
-    }
-
     fn identity(&self) -> (u64, u64, String) {
         self.file.identity()
     }
@@ -628,9 +633,10 @@ impl Mappable for HostMapping {
         &self,
         allocator: &Arc<MemoryAllocator>,
         file_offset: u64,
+        writable: bool,
     ) -> Result<Option<u64>, Errno> {
         self.cache
-            .shared_page(&self.file, allocator, file_offset)
+            .shared_page(&self.file, allocator, file_offset, writable)
             .map(Some)
     }
 
@@ -638,10 +644,17 @@ impl Mappable for HostMapping {
         Some(Arc::clone(&self.cache.mappings))
     }
 
-    fn writeback(&self, sync: bool) -> Result<(), Errno> {
-        self.cache.writeback(sync)
+    fn punch_hole(&self, offset: u64, len: u64) -> Result<(), Errno> {
+        HostFileOps(Arc::clone(&self.file)).fallocate(PUNCH_HOLE, offset, len)
+    }
+
+    fn writeback(&self, offset: u64, len: u64, sync: bool) -> Result<(), Errno> {
+        self.cache.writeback(offset, len, sync)
     }
 }
+
+/// `fallocate` mode of a hole punch.
+const PUNCH_HOLE: u32 = abi::falloc::FALLOC_FL_PUNCH_HOLE | abi::falloc::FALLOC_FL_KEEP_SIZE;
 
 /// The page size of [`HostCache`] pages.
 const PAGE: u64 = abi::PAGE_SIZE;
@@ -794,7 +807,7 @@ impl FileOps for HostFileOps {
     fn fsync(&self, data_only: bool) -> Result<(), Errno> {
         if self.0.writable {
             if let Some(cache) = self.0.cache() {
-                cache.writeback(false)?;
+                cache.writeback(0, u64::MAX, false)?;
             }
             host::fsync(self.0.fd.as_fd(), data_only)
         } else {
@@ -919,5 +932,55 @@ mod tests {
         assert!(names.contains(&b"passwd".to_vec()));
         assert!(names.contains(&b"..".to_vec()));
         assert_eq!(etc.open_regular(b"/etc").err(), Some(Errno::ENOENT));
+    }
+
+    #[test]
+    fn a_mapped_volume_file_is_one_file_until_written_back() {
+        let dir = std::env::temp_dir().join(format!("carapace-hostfs-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("data");
+        std::fs::write(&path, [b'a'; 8192]).unwrap();
+        let fd = host::openat(
+            std::fs::File::open(&dir).unwrap().as_fd(),
+            b".",
+            libc::O_PATH,
+        )
+        .unwrap();
+        let volume = HostNode::volume(fd, false).unwrap();
+        let file = volume
+            .lookup(b"data")
+            .unwrap()
+            .open_file(b"/data", libc::O_RDWR)
+            .unwrap();
+        let mapping = HostMapping {
+            cache: HostCache::of(&file),
+            file: Arc::clone(&file),
+        };
+        let pages = MemoryAllocator::new(Arc::new(MemoryFile::new(1 << 20).unwrap()));
+        let page = mapping.shared_page(&pages, 0, true).unwrap().unwrap();
+        assert_eq!(mapping.shared_page(&pages, 8192, true), Err(Errno::EFAULT));
+        // A store through the mapping: the sandbox reads it, the host not yet.
+        pages.file().write(page + 1, b"M");
+        let mut buf = [0u8; 3];
+        assert_eq!(file.read(&mut buf, 0), Ok(3));
+        assert_eq!(&buf, b"aMa");
+        assert_eq!(std::fs::read(&path).unwrap()[1], b'a');
+        // write(2) reaches the host and the mapping.
+        let ops = HostFileOps(Arc::clone(&file));
+        let open = File::new(Box::new(HostFileOps(Arc::clone(&file))), 2, None);
+        assert_eq!(ops.write(&open, b"W", 2), Ok(1));
+        let mut mapped = [0u8; 3];
+        pages.file().read(page, &mut mapped);
+        assert_eq!(&mapped, b"aMW");
+        mapping.writeback(0, 4096, true).unwrap();
+        assert_eq!(&std::fs::read(&path).unwrap()[..3], b"aMW");
+        // Truncation takes the page out of the cache; the last mapping's
+        // end drops the cache.
+        pages.file().write(page + 5, b"Z");
+        ops.truncate(4).unwrap();
+        drop(mapping);
+        assert!(file.cache().is_none());
+        assert_eq!(std::fs::read(&path).unwrap(), b"aMWa");
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 }

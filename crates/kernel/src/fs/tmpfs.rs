@@ -40,8 +40,6 @@ use abi::time::Timespec;
 
 /// The page size files are stored in.
 const PAGE: u64 = 4096;
-/// [`PAGE`] as a length.
-const PAGE_USIZE: usize = 4096;
 /// What an inode costs the budget besides its data (a rough size of the
 /// sentry's structures for it).
 const INODE_COST: u64 = 512;
@@ -1013,8 +1011,8 @@ fn kill_suid(mode: &mut u32) {
     }
 }
 
-/// What a mapping of a tmpfs file maps: the file's own pages (shared), or
-/// a copy of them (private).
+/// What a mapping of a tmpfs file maps: the file's own pages (a private
+/// mapping copies a page when it first writes it).
 #[derive(Debug)]
 pub struct TmpfsMapping {
     inode: Arc<Inode>,
@@ -1036,30 +1034,6 @@ impl Mappable for TmpfsMapping {
         Ok(self.inode.size())
     }
 
-    fn fill(
-        &self,
-        memory_file: &platform::MemoryFile,
-        mf_offset: u64,
-        file_offset: u64,
-        len: u64,
-    ) -> Result<u64, Errno> {
-        let mut buf = vec![0u8; PAGE_USIZE];
-        let mut done = 0u64;
-        while done < len {
-            let want = usize::try_from((len - done).min(PAGE)).unwrap_or(PAGE_USIZE);
-            let n = self.inode.read(&mut buf[..want], file_offset + done)?;
-            if n == 0 {
-                break;
-            }
-            memory_file.write(mf_offset + done, &buf[..n]);
-            done += n as u64;
-            if n < want {
-                break;
-            }
-        }
-        Ok(done)
-    }
-
     fn identity(&self) -> (u64, u64, String) {
         let st = self.inode.stat();
         (st.st_dev, st.st_ino, self.path.clone())
@@ -1069,6 +1043,7 @@ impl Mappable for TmpfsMapping {
         &self,
         _: &Arc<MemoryAllocator>,
         file_offset: u64,
+        _: bool,
     ) -> Result<Option<u64>, Errno> {
         // The file's pages come from its file system's allocator, which
         // draws on the same MemoryFile.
@@ -1077,6 +1052,11 @@ impl Mappable for TmpfsMapping {
 
     fn mapping_set(&self) -> Option<Arc<MappingSet>> {
         Some(Arc::clone(&self.inode.mappings))
+    }
+
+    fn punch_hole(&self, offset: u64, len: u64) -> Result<(), Errno> {
+        self.inode
+            .fallocate(FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, offset, len)
     }
 }
 

@@ -152,8 +152,10 @@ impl MemoryManager {
                 .map_or(start, |(_, e, _)| e.max(start));
             let run_end = st.pmas.find_next(page).map_or(end, |(s, _, _)| s.min(end));
             if let Err(err) = self.back(st, run_start, run_end, vma_start, vma) {
-                // Fall back to the one page the caller needs.
-                if err == BackError::OutOfMemory && run_end - run_start > PAGE {
+                // Fall back to the one page the caller needs: memory, or a
+                // full file system for a file's hole, may have run out for
+                // the window but not for it.
+                if run_end - run_start > PAGE {
                     self.back(st, page, page + PAGE, vma_start, vma)?;
                 } else {
                     return Err(err);
@@ -209,12 +211,13 @@ impl MemoryManager {
         vma_start: u64,
         vma: &Vma,
     ) -> Result<bool, BackError> {
+        let writable = vma.shared && vma.max_perms.write;
         let mut at = start;
         while at < end {
             let Some((file, file_offset)) = vma.file_at(at - vma_start) else {
                 return Ok(false);
             };
-            let offset = match file.shared_page(&self.allocator, file_offset) {
+            let offset = match file.shared_page(&self.allocator, file_offset, writable) {
                 Ok(Some(offset)) => offset,
                 Ok(None) if at == start => return Ok(false),
                 Ok(None) => return Err(BackError::Bus),

@@ -47,21 +47,28 @@ pub trait Mappable: Send + Sync + Debug {
     fn size(&self) -> Result<u64, Errno>;
     /// Copies up to `len` bytes at `file_offset` into the MemoryFile at
     /// `mf_offset`; returns how many were copied (short at end of file). The
-    /// caller zeroes the rest.
+    /// caller zeroes the rest. Only asked of files without a page cache
+    /// (see [`Mappable::shared_page`]); the default refuses with `EIO`.
+    ///
+    /// # Errors
+    /// The file's read error.
     fn fill(
         &self,
-        memory_file: &MemoryFile,
-        mf_offset: u64,
-        file_offset: u64,
-        len: u64,
-    ) -> Result<u64, Errno>;
+        _memory_file: &MemoryFile,
+        _mf_offset: u64,
+        _file_offset: u64,
+        _len: u64,
+    ) -> Result<u64, Errno> {
+        Err(Errno::EIO)
+    }
     /// (device, inode, path) for `/proc/[pid]/maps`.
     fn identity(&self) -> (u64, u64, String);
     /// For a file whose data lives in MemoryFile pages (a page cache): the
     /// page holding `file_offset` (page-aligned), allocated (from
     /// `allocator`, if the file has no pages of its own yet) and filled if
-    /// missing, with a reference for the caller. `Ok(None)` for a file
-    /// without a page cache, whose mappings get copies.
+    /// missing, with a reference for the caller. `writable`: a shared
+    /// mapping that may store to it maps it (so it may need writing back).
+    /// `Ok(None)` for a file without a page cache, whose mappings get copies.
     ///
     /// # Errors
     /// `EFAULT` beyond the end of file, `ENOSPC` when the file system is
@@ -70,6 +77,7 @@ pub trait Mappable: Send + Sync + Debug {
         &self,
         _allocator: &Arc<MemoryAllocator>,
         _file_offset: u64,
+        _writable: bool,
     ) -> Result<Option<u64>, Errno> {
         Ok(None)
     }
@@ -78,13 +86,22 @@ pub trait Mappable: Send + Sync + Debug {
     fn mapping_set(&self) -> Option<Arc<MappingSet>> {
         None
     }
-    /// Writes what shared mappings stored back to where the file lives
-    /// (a host file), for `msync` and `munmap`; `sync` also flushes it to
-    /// the host's disk (`MS_SYNC`).
+    /// Punches a hole in file bytes `[offset, offset + len)` (page-aligned),
+    /// as `fallocate(FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE)` does, for
+    /// `madvise(MADV_REMOVE)`.
+    ///
+    /// # Errors
+    /// `EOPNOTSUPP` for a file that cannot (the default), or the file's error.
+    fn punch_hole(&self, _offset: u64, _len: u64) -> Result<(), Errno> {
+        Err(Errno::EOPNOTSUPP)
+    }
+    /// Writes what shared mappings stored in file bytes `[offset, offset +
+    /// len)` back to where the file lives (a host file), for `msync` and
+    /// `munmap`; `sync` also flushes it to the host's disk (`MS_SYNC`).
     ///
     /// # Errors
     /// The host's error.
-    fn writeback(&self, _sync: bool) -> Result<(), Errno> {
+    fn writeback(&self, _offset: u64, _len: u64, _sync: bool) -> Result<(), Errno> {
         Ok(())
     }
 }
@@ -537,12 +554,12 @@ impl MemoryManager {
     /// in host files is written back (Linux leaves that to its writeback,
     /// which the sentry does not have).
     fn unmap_locked(&self, st: &mut MmState, start: u64, end: u64) {
-        for (_, _, vma) in st.vmas.remove(start, end) {
+        for (s, e, vma) in st.vmas.remove(start, end) {
             if vma.shared
-                && let Some((file, _)) = vma.file_at(0)
+                && let Some((file, offset)) = vma.file_at(0)
             {
                 // munmap cannot fail for this; msync and fsync report it.
-                let _ = file.writeback(false);
+                let _ = file.writeback(offset, e - s, false);
             }
         }
         self.release(st, start, end);
@@ -976,6 +993,11 @@ impl MemoryManager {
                     match (&v.backing, v.shared) {
                         (VmaBacking::Anonymous, false) => return Err(Errno::EINVAL),
                         (VmaBacking::Anonymous, true) => self.release(&mut st, at, piece_end),
+                        (VmaBacking::File { file, offset }, true) if v.max_perms.write => {
+                            // The file drops the pages; the mappings drop
+                            // theirs before the program runs on.
+                            file.punch_hole(offset + (at - s), piece_end - at)?;
+                        }
                         (VmaBacking::File { .. }, _) => return Err(Errno::EACCES),
                     }
                 }
@@ -1027,10 +1049,11 @@ impl MemoryManager {
             if invalidate && v.locked {
                 return Err(Errno::EBUSY);
             }
+            let (from, to) = (s.max(at), e.min(end));
             if v.shared
-                && let Some((file, _)) = v.file_at(0)
+                && let Some((file, offset)) = v.file_at(from - s)
             {
-                file.writeback(sync)?;
+                file.writeback(offset, to - from, sync)?;
             }
             at = e;
         }
@@ -1191,6 +1214,8 @@ pub struct ForkedMemory {
     brk: u64,
     stack_limit: u64,
     arg_bounds: [u64; 4],
+    /// The child's queue, already in the mapping sets of its files.
+    invalidations: Arc<InvalidationQueue>,
 }
 
 impl Drop for ForkedMemory {
@@ -1219,6 +1244,10 @@ impl MemoryManager {
     /// [`MemoryManager::take_platform_error`]).
     pub fn fork(&self) -> Result<ForkedMemory, Errno> {
         let mut st = self.lock();
+        // Pages a truncation took away must not reach the child; later
+        // truncations reach it through its own queue, registered here,
+        // under the lock, before any page is shared with it.
+        self.apply_invalidations_locked(&mut st);
         // Built up in place, so that an error part-way frees what it holds.
         let mut forked = ForkedMemory {
             memory_file: Arc::clone(&self.memory_file),
@@ -1230,12 +1259,16 @@ impl MemoryManager {
             brk: st.brk,
             stack_limit: st.stack_limit,
             arg_bounds: st.arg_bounds,
+            invalidations: Arc::default(),
         };
         let parent_vmas: Vec<(u64, u64, Vma)> =
             st.vmas.iter().map(|(s, e, v)| (s, e, v.clone())).collect();
         for (vs, ve, vma) in parent_vmas {
             if vma.dontfork {
                 continue;
+            }
+            if let Some(set) = vma.file_at(0).and_then(|(f, _)| f.mapping_set()) {
+                set.register(&forked.invalidations);
             }
             let wipe = vma.wipeonfork;
             let shared = vma.shared;
@@ -1280,15 +1313,9 @@ impl MemoryManager {
     /// The child's memory manager over `forked`, filling `aspace` (a fresh
     /// address space) on faults.
     pub fn from_fork(mut forked: ForkedMemory, aspace: Arc<dyn AddressSpace>) -> MemoryManager {
-        let invalidations: Arc<InvalidationQueue> = Arc::default();
-        for (_, _, vma) in forked.vmas.iter() {
-            if let Some(set) = vma.file_at(0).and_then(|(f, _)| f.mapping_set()) {
-                set.register(&invalidations);
-            }
-        }
         MemoryManager {
             platform_failed: std::sync::atomic::AtomicBool::new(false),
-            invalidations,
+            invalidations: Arc::clone(&forked.invalidations),
             memory_file: Arc::clone(&forked.memory_file),
             allocator: Arc::clone(&forked.allocator),
             aspace,

@@ -247,8 +247,21 @@ impl InvalidationQueue {
         std::mem::take(&mut *lock(&self.queue))
     }
 
+    /// Queues `inv`, merged with a queued one for the same file and kind,
+    /// so that a program truncating a file in a loop while another one
+    /// sleeps cannot grow the queue without bound.
     fn push(&self, inv: Invalidation) {
-        lock(&self.queue).push(inv);
+        let mut queue = lock(&self.queue);
+        match queue
+            .iter_mut()
+            .find(|q| q.even_private == inv.even_private && Weak::ptr_eq(&q.set, &inv.set))
+        {
+            Some(queued) => {
+                queued.start = queued.start.min(inv.start);
+                queued.end = queued.end.max(inv.end);
+            }
+            None => queue.push(inv),
+        }
         self.pending.store(true, Ordering::SeqCst);
     }
 }
@@ -411,8 +424,9 @@ mod tests {
         set.invalidate(PAGE + 5, 2 * PAGE + 5, false);
         assert!(!queue.is_pending(), "no whole page in the range");
         set.invalidate(PAGE + 5, u64::MAX, true);
+        set.invalidate(5 * PAGE, u64::MAX, true);
         let taken = queue.take();
-        assert_eq!(taken.len(), 1);
+        assert_eq!(taken.len(), 1, "merged");
         assert_eq!(taken[0].start, 2 * PAGE);
         assert!(
             taken[0]

@@ -722,9 +722,6 @@ impl Mappable for Cached {
     fn size(&self) -> Result<u64, Errno> {
         Ok(self.data.lock().unwrap().0)
     }
-    fn fill(&self, _: &MemoryFile, _: u64, _: u64, _: u64) -> Result<u64, Errno> {
-        unreachable!("a cached file's pages are mapped, never copied")
-    }
     fn identity(&self) -> (u64, u64, String) {
         (1, 3, "/cached".into())
     }
@@ -732,6 +729,7 @@ impl Mappable for Cached {
         &self,
         _: &Arc<MemoryAllocator>,
         file_offset: u64,
+        _: bool,
     ) -> Result<Option<u64>, Errno> {
         let mut d = self.data.lock().unwrap();
         if file_offset >= d.0 {
