@@ -80,13 +80,7 @@ pub(super) const SYSCALLS: &[Entry] = &[
         Support::Full,
         "",
     ),
-    entry(
-        SYS_RT_SIGRETURN,
-        sys_rt_sigreturn,
-        &[],
-        Support::Partial,
-        "the FPU state saved and restored is the fxsave area (x87/SSE), not AVX state",
-    ),
+    entry(SYS_RT_SIGRETURN, sys_rt_sigreturn, &[], Support::Full, ""),
     entry(
         SYS_RT_SIGSUSPEND,
         sys_rt_sigsuspend,
