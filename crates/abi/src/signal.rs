@@ -225,3 +225,39 @@ pub struct FpxSwBytes {
     pub padding: [u32; 7],
 }
 const _: () = assert!(core::mem::size_of::<FpxSwBytes>() == 48);
+
+/// `struct signalfd_siginfo` (`include/uapi/linux/signalfd.h`): what a
+/// read of a signalfd returns per signal.
+#[repr(C)]
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, FromBytes, IntoBytes, Immutable, KnownLayout,
+)]
+pub struct SignalfdSiginfo {
+    pub ssi_signo: u32,
+    pub ssi_errno: i32,
+    pub ssi_code: i32,
+    pub ssi_pid: u32,
+    pub ssi_uid: u32,
+    pub ssi_fd: i32,
+    pub ssi_tid: u32,
+    pub ssi_band: u32,
+    pub ssi_overrun: u32,
+    pub ssi_trapno: u32,
+    pub ssi_status: i32,
+    pub ssi_int: i32,
+    pub ssi_ptr: u64,
+    pub ssi_utime: u64,
+    pub ssi_stime: u64,
+    pub ssi_addr: u64,
+    pub ssi_addr_lsb: u16,
+    pub _pad2: u16,
+    pub ssi_syscall: i32,
+    pub ssi_call_addr: u64,
+    pub ssi_arch: u32,
+    pub _pad: [u8; 28],
+}
+const _: () = assert!(core::mem::size_of::<SignalfdSiginfo>() == 128);
+
+// include/uapi/linux/signalfd.h
+pub const SFD_CLOEXEC: u32 = 0o2_000_000;
+pub const SFD_NONBLOCK: u32 = 0o4_000;

@@ -16,6 +16,7 @@ pub mod overlay;
 pub mod pipe;
 pub(crate) mod proc_pid;
 pub mod procfs;
+pub mod signalfd;
 pub mod tmpfs;
 
 use std::sync::OnceLock;

@@ -345,6 +345,7 @@ fn deliver(
         Disposition::Queue => {
             queue()?;
             thread.notify_signal(signo);
+            group.wake_signal_waiters();
         }
         Disposition::Discard => {}
     }

@@ -78,6 +78,9 @@ pub struct ThreadGroup {
     pub cpu_timers: Mutex<CpuTimers>,
     /// Whether one of `cpu_timers` is armed, read without the lock.
     cpu_timers_armed: std::sync::atomic::AtomicBool,
+    /// Tasks waiting for any signal sent to the process or its threads
+    /// (signalfd readers and pollers). A leaf lock.
+    signal_waiters: Mutex<Vec<Arc<TaskHandle>>>,
 }
 
 impl ThreadGroup {
@@ -99,6 +102,7 @@ impl ThreadGroup {
             ended_threads_cpu: Mutex::default(),
             cpu_timers: Mutex::default(),
             cpu_timers_armed: std::sync::atomic::AtomicBool::new(false),
+            signal_waiters: Mutex::default(),
         })
     }
 
@@ -121,6 +125,7 @@ impl ThreadGroup {
             ended_threads_cpu: Mutex::default(),
             cpu_timers: Mutex::default(),
             cpu_timers_armed: std::sync::atomic::AtomicBool::new(false),
+            signal_waiters: Mutex::default(),
         })
     }
 
@@ -195,6 +200,27 @@ impl ThreadGroup {
             .values()
             .fold(CpuTimes::default(), |sum, t| sum.add(t.cpu_times()));
         live.add(*lock(&self.ended_threads_cpu))
+    }
+
+    /// Queues `waiter` to be woken by the next signal sent to the process
+    /// or one of its threads.
+    pub fn add_signal_waiter(&self, waiter: &Arc<TaskHandle>) {
+        lock(&self.signal_waiters).push(Arc::clone(waiter));
+    }
+
+    /// Removes a waiter [`ThreadGroup::add_signal_waiter`] queued.
+    pub fn remove_signal_waiter(&self, waiter: &Arc<TaskHandle>) {
+        let mut waiters = lock(&self.signal_waiters);
+        if let Some(at) = waiters.iter().position(|w| Arc::ptr_eq(w, waiter)) {
+            waiters.swap_remove(at);
+        }
+    }
+
+    /// Wakes the tasks waiting for a signal (a signal was queued).
+    pub fn wake_signal_waiters(&self) {
+        for waiter in lock(&self.signal_waiters).iter() {
+            waiter.wake();
+        }
     }
 
     /// Whether ITIMER_VIRTUAL or ITIMER_PROF is armed.

@@ -168,6 +168,12 @@ pub trait FileOps: Send + Sync + std::fmt::Debug {
     fn remove_poll_waiter(&self, waiter: &Arc<crate::task::TaskHandle>) {
         let _ = waiter;
     }
+
+    /// The file as its own type, for the syscalls that act only on one
+    /// kind of file (`signalfd4` changing a signalfd's mask).
+    fn as_any(&self) -> Option<&dyn std::any::Any> {
+        None
+    }
 }
 
 /// The `statx` view of a `stat`, with the basic fields marked valid.
