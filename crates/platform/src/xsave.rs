@@ -38,12 +38,15 @@ pub fn sw_bytes(area: &[u8]) -> Option<FpxSwBytes> {
 /// frame has: the area is all xsave state (its whole length) and may hold
 /// the components of `xfeatures`.
 pub fn describe(area: &mut [u8], xfeatures: u64) {
-    let Ok(size) = u32::try_from(area.len()) else {
+    let (Ok(size), Ok(extended)) = (
+        u32::try_from(area.len()),
+        u32::try_from(area.len() + FP_XSTATE_MAGIC2_SIZE),
+    ) else {
         return;
     };
     let sw = FpxSwBytes {
         magic1: FP_XSTATE_MAGIC1,
-        extended_size: size.saturating_add(FP_XSTATE_MAGIC2_SIZE as u32),
+        extended_size: extended,
         xfeatures,
         xstate_size: size,
         padding: [0; 7],

@@ -230,9 +230,14 @@ pub fn child_info(signo: u32, change: ChildChange, pid: i32, uid: u32, cpu: CpuT
     };
     let mut info = info_from(signo, code, pid, uid);
     info.fields[1] = u64::from(status.cast_unsigned());
-    info.fields[2] = cpu.user.as_millis() as u64 / 10;
-    info.fields[3] = cpu.system.as_millis() as u64 / 10;
+    info.fields[2] = clock_ticks(cpu.user);
+    info.fields[3] = clock_ticks(cpu.system);
     info
+}
+
+/// `time` in clock ticks (`USER_HZ`, 100 a second), as `clock_t` counts.
+fn clock_ticks(time: std::time::Duration) -> u64 {
+    u64::try_from(time.as_millis() / 10).unwrap_or(u64::MAX)
 }
 
 // include/uapi/asm-generic/siginfo.h: SIGCHLD si_codes

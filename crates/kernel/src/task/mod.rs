@@ -74,7 +74,8 @@ pub struct ThreadGroup {
     pub shared_pending: Arc<PendingSignals>,
     /// The CPU time of the group's threads that have ended.
     ended_threads_cpu: Mutex<CpuTimes>,
-    /// ITIMER_VIRTUAL and ITIMER_PROF. A leaf lock.
+    /// ITIMER_VIRTUAL, ITIMER_PROF and the POSIX timers on CPU clocks.
+    /// Taken before the timer queue's lock.
     pub cpu_timers: Mutex<CpuTimers>,
     /// Whether one of `cpu_timers` is armed, read without the lock.
     cpu_timers_armed: std::sync::atomic::AtomicBool,
@@ -151,7 +152,7 @@ impl ThreadGroup {
         let mut threads = lock(&self.threads);
         if let Some(thread) = threads.remove(&tid) {
             let mut ended = lock(&self.ended_threads_cpu);
-            *ended = ended.add(thread.cpu_times());
+            *ended = *ended + thread.cpu_times();
         }
         if threads.is_empty() {
             lock(&self.group_exit).get_or_insert(status);
@@ -198,8 +199,8 @@ impl ThreadGroup {
     pub fn cpu_times(&self) -> CpuTimes {
         let live = lock(&self.threads)
             .values()
-            .fold(CpuTimes::default(), |sum, t| sum.add(t.cpu_times()));
-        live.add(*lock(&self.ended_threads_cpu))
+            .fold(CpuTimes::default(), |sum, t| sum + t.cpu_times());
+        live + *lock(&self.ended_threads_cpu)
     }
 
     /// Queues `waiter` to be woken by the next signal sent to the process
@@ -231,10 +232,11 @@ impl ThreadGroup {
     /// Sends the signals of the CPU-time timers that expired by `now`, and
     /// sets the queue timer that makes the threads check again.
     pub fn check_cpu_timers(self: &Arc<Self>, timers: &Arc<TimerQueue>, now: CpuTimes) {
+        let threads = self.thread_count();
         let (fired, next, check_timer) = {
             let mut cpu = lock(&self.cpu_timers);
             let fired = cpu.expire(now);
-            let next = cpu.next_check(now, self.thread_count());
+            let next = cpu.next_check(now, threads);
             let check_timer = *cpu.check_timer.get_or_insert_with(|| {
                 timers.create(TimerTarget::CpuCheck(Arc::downgrade(self)), 0, None)
             });
@@ -242,9 +244,8 @@ impl ThreadGroup {
             (fired, next, check_timer)
         };
         timers.set(check_timer, next.unwrap_or_default(), Duration::ZERO);
-        for signo in fired {
-            // A standard signal from the kernel always finds queue room.
-            let _ = signal::send(self, signal::info(signo, abi::signal::SI_KERNEL));
+        for (target, info) in fired {
+            crate::timer::fire(&target, info);
         }
     }
 
@@ -304,7 +305,17 @@ impl ThreadGroup {
 
     /// Deletes the process's POSIX timers (`execve` does).
     pub fn delete_posix_timers(&self, timers: &crate::timer::TimerQueue) {
-        for (id, _) in std::mem::take(&mut *lock(&self.posix_timers)).into_values() {
+        for (id, clock) in std::mem::take(&mut *lock(&self.posix_timers)).into_values() {
+            self.delete_posix_timer(timers, id, clock);
+        }
+    }
+
+    /// Deletes the POSIX timer `id` on `clock` from where it lives: the
+    /// process's CPU timers or the timer queue.
+    pub fn delete_posix_timer(&self, timers: &crate::timer::TimerQueue, id: u64, clock: u32) {
+        if crate::timer::is_cpu_clock(clock) {
+            lock(&self.cpu_timers).delete(id);
+        } else {
             timers.delete(id);
         }
     }
@@ -608,15 +619,18 @@ pub struct CpuTimes {
     pub system: std::time::Duration,
 }
 
-impl CpuTimes {
-    /// The sum of two times.
-    pub fn add(self, other: CpuTimes) -> CpuTimes {
+impl std::ops::Add for CpuTimes {
+    type Output = CpuTimes;
+
+    fn add(self, other: CpuTimes) -> CpuTimes {
         CpuTimes {
             user: self.user.saturating_add(other.user),
             system: self.system.saturating_add(other.system),
         }
     }
+}
 
+impl CpuTimes {
     /// User plus system time.
     pub fn total(self) -> std::time::Duration {
         self.user.saturating_add(self.system)
