@@ -157,6 +157,28 @@ impl PendingSignals {
         Ok(())
     }
 
+    /// Folds the expiry of a POSIX timer whose signal is still pending
+    /// into that signal's overrun count, as Linux queues a timer's signal
+    /// only once; returns whether it was pending. `info` is the new
+    /// expiry's `SI_TIMER` siginfo.
+    fn merge_timer(&self, info: &SigInfo) -> bool {
+        let id = info.fields[0] & 0xffff_ffff;
+        let mut queue = lock(&self.queue);
+        let Some(pending) = queue.iter_mut().find(|i| {
+            i.si_signo == info.si_signo
+                && i.si_code == sig::SI_TIMER
+                && i.fields[0] & 0xffff_ffff == id
+        }) else {
+            return false;
+        };
+        let overrun = (pending.fields[0] >> 32)
+            .saturating_add(1)
+            .saturating_add(info.fields[0] >> 32)
+            .min(u64::from(i32::MAX.cast_unsigned()));
+        pending.fields[0] = id | (overrun << 32);
+        true
+    }
+
     /// Takes the first pending `signo`. Its siginfo is the queued one, or,
     /// if that was lost to the queue limit, a bare `SI_USER` one.
     fn dequeue(&self, signo: u32) -> Option<SigInfo> {
@@ -334,6 +356,9 @@ fn deliver(
         } else {
             &thread.pending
         };
+        if info.si_code == sig::SI_TIMER && pending.merge_timer(&info) {
+            return Ok(());
+        }
         pending.enqueue(info, limit)
     };
     let blocked = thread.signal_mask() & sig::sigmask(signo) != 0;
