@@ -213,6 +213,15 @@ int main(void)
 	CHECK(si.si_code == SI_TIMER);
 	CHECK(si.si_overrun > 0);
 	CHECK(si.si_value.sival_int == 1);
+	/* Re-arming drops a pending signal of the timer. */
+	usleep(20000);
+	struct itimerspec once = {.it_value = {.tv_sec = 100}};
+	timer_settime(timer, 0, &once, NULL);
+	sigset_t rtset;
+	sigemptyset(&rtset);
+	sigaddset(&rtset, SIGRTMIN);
+	struct timespec zero = {0};
+	EXPECT_ERR("its signal is gone", sigtimedwait(&rtset, NULL, &zero), EAGAIN);
 	timer_delete(timer);
 
 	/* A timer made without a sigevent (raw: glibc passes one): SIGALRM,

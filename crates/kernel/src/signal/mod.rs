@@ -201,6 +201,23 @@ impl PendingSignals {
         Some(info)
     }
 
+    /// Drops the pending signal of the POSIX timer `timer_id`, if any.
+    pub fn discard_timer(&self, timer_id: i32) {
+        let id = u64::from(timer_id.cast_unsigned());
+        let mut queue = lock(&self.queue);
+        let Some(at) = queue
+            .iter()
+            .position(|i| i.si_code == sig::SI_TIMER && i.fields[0] & 0xffff_ffff == id)
+        else {
+            return;
+        };
+        let signo = queue[at].si_signo.cast_unsigned();
+        queue.remove(at);
+        if !queue.iter().any(|i| i.si_signo.cast_unsigned() == signo) {
+            self.mask.fetch_and(!sig::sigmask(signo), Ordering::SeqCst);
+        }
+    }
+
     /// Drops every pending signal of `set`.
     pub fn discard(&self, set: u64) {
         let mut queue = lock(&self.queue);

@@ -378,7 +378,9 @@ fn write_itimerspec(task: &Task, addr: u64, setting: TimerSetting) -> Result<(),
     task.mm.write_obj(addr, &value)
 }
 
-/// Implements Linux `timer_settime(2)`.
+/// Implements Linux `timer_settime(2)`. A signal of the timer still
+/// pending is dropped. Linux (since 6.13) drops it when it would be taken,
+/// so until then its bit still shows in `sigpending`; here it goes at once.
 fn sys_timer_settime(task: &mut Task, args: &SyscallArgs) -> SyscallResult {
     let (id, clock) = posix_timer(task, args.i32(0))?;
     let flags = args.u32(1);
@@ -390,6 +392,7 @@ fn sys_timer_settime(task: &mut Task, args: &SyscallArgs) -> SyscallResult {
         duration_from_timespec(new.it_value)?,
         duration_from_timespec(new.it_interval)?,
     );
+    task.thread_group.discard_timer_signal(args.i32(0));
     let old = if is_cpu_clock(clock) {
         let now = task.process_cpu_times();
         let group = Arc::downgrade(&task.thread_group);
@@ -445,11 +448,13 @@ fn sys_timer_getoverrun(task: &mut Task, args: &SyscallArgs) -> SyscallResult {
     Ok(overrun.min(i32::MAX as u64))
 }
 
-/// Implements Linux `timer_delete(2)`.
+/// Implements Linux `timer_delete(2)`; a signal of the timer still pending
+/// is dropped.
 fn sys_timer_delete(task: &mut Task, args: &SyscallArgs) -> SyscallResult {
     let (id, clock) = lock(&task.thread_group.posix_timers)
         .remove(&args.i32(0))
         .ok_or(Errno::EINVAL)?;
+    task.thread_group.discard_timer_signal(args.i32(0));
     task.thread_group
         .delete_posix_timer(&task.kernel.timers, id, clock);
     Ok(0)

@@ -178,6 +178,15 @@ impl ThreadGroup {
             .cloned()
     }
 
+    /// Drops the pending signal of the POSIX timer `timer_id`, wherever it
+    /// waits: Linux discards it when the timer is re-armed or deleted.
+    pub fn discard_timer_signal(&self, timer_id: i32) {
+        self.shared_pending.discard_timer(timer_id);
+        for thread in lock(&self.threads).values() {
+            thread.pending.discard_timer(timer_id);
+        }
+    }
+
     /// Drops the pending signals of `set` from the process and every thread.
     pub fn discard_pending(&self, set: u64) {
         self.shared_pending.discard(set);
