@@ -12,7 +12,8 @@
 #include <sys/wait.h>
 #include <time.h>
 
-static volatile sig_atomic_t vt, prof;
+static volatile sig_atomic_t vt, prof, rt;
+static volatile int rt_code, rt_value;
 
 static void on_vt(int sig)
 {
@@ -24,6 +25,15 @@ static void on_prof(int sig)
 {
 	(void)sig;
 	prof++;
+}
+
+static void on_rt(int sig, siginfo_t *si, void *uc)
+{
+	(void)sig;
+	(void)uc;
+	rt_code = si->si_code;
+	rt_value = si->si_value.sival_int;
+	rt++;
 }
 
 static double cpu_now(clockid_t c)
@@ -137,6 +147,52 @@ int main(void)
 	EXPECT_ERR("gone child's clock", clock_gettime(pc, &ts), EINVAL);
 	EXPECT_ERR("CLOCK_PROCESS_CPUTIME_ID bad pointer",
 		   syscall(SYS_clock_gettime, CLOCK_PROCESS_CPUTIME_ID, BAD_PTR), EFAULT);
+
+	/* POSIX timers on the CPU clocks. */
+	struct sigaction sa;
+	memset(&sa, 0, sizeof sa);
+	sa.sa_sigaction = on_rt;
+	sa.sa_flags = SA_SIGINFO;
+	sigaction(SIGRTMIN, &sa, NULL);
+	struct sigevent ev;
+	memset(&ev, 0, sizeof ev);
+	ev.sigev_notify = SIGEV_SIGNAL;
+	ev.sigev_signo = SIGRTMIN;
+	ev.sigev_value.sival_int = 5;
+	timer_t t;
+	EXPECT_VAL("timer_create process CPU clock", timer_create(CLOCK_PROCESS_CPUTIME_ID, &ev, &t), 0);
+	struct itimerspec its = {.it_value = {.tv_nsec = 30000000}}, cur;
+	EXPECT_VAL("timer_settime", timer_settime(t, 0, &its, NULL), 0);
+	timer_gettime(t, &cur);
+	CHECK(cur.it_value.tv_sec == 0 && cur.it_value.tv_nsec > 0 && cur.it_value.tv_nsec <= 30000000);
+	usleep(100000);
+	CHECK(rt == 0);
+	CHECK(spin_until(&rt, 1));
+	CHECK(rt_code == SI_TIMER && rt_value == 5);
+	timer_gettime(t, &cur);
+	CHECK(cur.it_value.tv_sec == 0 && cur.it_value.tv_nsec == 0);
+	/* Absolute: a CPU time 20 ms from now. */
+	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &its.it_value);
+	its.it_value.tv_nsec += 20000000;
+	if (its.it_value.tv_nsec >= 1000000000) {
+		its.it_value.tv_sec++;
+		its.it_value.tv_nsec -= 1000000000;
+	}
+	EXPECT_VAL("timer_settime TIMER_ABSTIME", timer_settime(t, TIMER_ABSTIME, &its, NULL), 0);
+	CHECK(spin_until(&rt, 2));
+	EXPECT_VAL("timer_delete", timer_delete(t), 0);
+
+	ev.sigev_value.sival_int = 6;
+	EXPECT_VAL("timer_create thread CPU clock", timer_create(CLOCK_THREAD_CPUTIME_ID, &ev, &t), 0);
+	struct itimerspec periodic = {.it_value = {.tv_nsec = 10000000}, .it_interval = {.tv_nsec = 10000000}};
+	timer_settime(t, 0, &periodic, NULL);
+	CHECK(spin_until(&rt, 5));
+	CHECK(rt_value == 6);
+	CHECK(timer_getoverrun(t) >= 0);
+	timer_gettime(t, &cur);
+	CHECK(cur.it_interval.tv_nsec == 10000000);
+	EXPECT_VAL("timer_delete thread timer", timer_delete(t), 0);
+	EXPECT_ERR("timer_settime deleted", timer_settime(t, 0, &periodic, NULL), EINVAL);
 	(void)x;
 	return conformance_done();
 }

@@ -200,6 +200,30 @@ int main(void)
 	CHECK(si.si_overrun == 0);
 	timer_delete(timer);
 
+	/* A periodic timer whose signal stays pending is queued once; the
+	 * expirations meanwhile are its overrun. (Linux drops a pending timer
+	 * signal when the timer is re-armed or deleted, so it is taken while
+	 * the timer runs.) */
+	ev.sigev_value.sival_int = 1;
+	EXPECT_OK("timer_create periodic", timer_create(CLOCK_MONOTONIC, &ev, &timer));
+	struct itimerspec every = {.it_value = {.tv_nsec = 5000000}, .it_interval = {.tv_nsec = 5000000}};
+	timer_settime(timer, 0, &every, NULL);
+	usleep(60000);
+	si = wait_one(SIGRTMIN);
+	CHECK(si.si_code == SI_TIMER);
+	CHECK(si.si_overrun > 0);
+	CHECK(si.si_value.sival_int == 1);
+	/* Re-arming drops a pending signal of the timer. */
+	usleep(20000);
+	struct itimerspec once = {.it_value = {.tv_sec = 100}};
+	timer_settime(timer, 0, &once, NULL);
+	sigset_t rtset;
+	sigemptyset(&rtset);
+	sigaddset(&rtset, SIGRTMIN);
+	struct timespec zero = {0};
+	EXPECT_ERR("its signal is gone", sigtimedwait(&rtset, NULL, &zero), EAGAIN);
+	timer_delete(timer);
+
 	/* A timer made without a sigevent (raw: glibc passes one): SIGALRM,
 	 * and its value is its id. A first timer makes that id non-zero. */
 	sigemptyset(&block);

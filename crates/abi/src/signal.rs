@@ -190,3 +190,74 @@ const _: () = assert!(core::mem::size_of::<RtSigFrame>() == 440);
 /// should restore it strictly (`UC_STRICT_RESTORE_SS`).
 pub const UC_SIGCONTEXT_SS: u64 = 0x2;
 pub const UC_STRICT_RESTORE_SS: u64 = 0x4;
+/// `uc_flags`: the frame's FPU state is in xsave format (`UC_FP_XSTATE`).
+pub const UC_FP_XSTATE: u64 = 0x1;
+
+// arch/x86/include/uapi/asm/sigcontext.h: the FPU state of a signal frame.
+/// The legacy `fxsave` area's size.
+pub const FXSAVE_SIZE: usize = 512;
+/// Where the legacy area's software-reserved bytes (`FpxSwBytes`) start.
+pub const FX_SW_BYTES_OFFSET: usize = 464;
+/// The xsave header, right after the legacy area: `xstate_bv`, `xcomp_bv`,
+/// reserved bytes.
+pub const XSAVE_HEADER_SIZE: usize = 64;
+pub const FP_XSTATE_MAGIC1: u32 = 0x4650_5853;
+/// Follows the xsave area in a frame (`FP_XSTATE_MAGIC2_SIZE` bytes).
+pub const FP_XSTATE_MAGIC2: u32 = 0x4650_5845;
+pub const FP_XSTATE_MAGIC2_SIZE: usize = 4;
+/// `XFEATURE_MASK_FPSSE`: the x87 and SSE components, the legacy area's.
+pub const XFEATURE_MASK_FPSSE: u64 = 0x3;
+
+/// `struct _fpx_sw_bytes`: in the legacy area's software-reserved bytes,
+/// the kernel's description of the xsave area that follows.
+#[repr(C)]
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, FromBytes, IntoBytes, Immutable, KnownLayout,
+)]
+pub struct FpxSwBytes {
+    pub magic1: u32,
+    /// The xsave area's size plus `FP_XSTATE_MAGIC2_SIZE`.
+    pub extended_size: u32,
+    /// The components the area may hold.
+    pub xfeatures: u64,
+    /// The xsave area's size (legacy area and header included).
+    pub xstate_size: u32,
+    pub padding: [u32; 7],
+}
+const _: () = assert!(core::mem::size_of::<FpxSwBytes>() == 48);
+
+/// `struct signalfd_siginfo` (`include/uapi/linux/signalfd.h`): what a
+/// read of a signalfd returns per signal.
+#[repr(C)]
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, FromBytes, IntoBytes, Immutable, KnownLayout,
+)]
+pub struct SignalfdSiginfo {
+    pub ssi_signo: u32,
+    pub ssi_errno: i32,
+    pub ssi_code: i32,
+    pub ssi_pid: u32,
+    pub ssi_uid: u32,
+    pub ssi_fd: i32,
+    pub ssi_tid: u32,
+    pub ssi_band: u32,
+    pub ssi_overrun: u32,
+    pub ssi_trapno: u32,
+    pub ssi_status: i32,
+    pub ssi_int: i32,
+    pub ssi_ptr: u64,
+    pub ssi_utime: u64,
+    pub ssi_stime: u64,
+    pub ssi_addr: u64,
+    pub ssi_addr_lsb: u16,
+    pub _pad2: u16,
+    pub ssi_syscall: i32,
+    pub ssi_call_addr: u64,
+    pub ssi_arch: u32,
+    pub _pad: [u8; 28],
+}
+const _: () = assert!(core::mem::size_of::<SignalfdSiginfo>() == 128);
+
+// include/uapi/linux/signalfd.h
+pub const SFD_CLOEXEC: u32 = 0o2_000_000;
+pub const SFD_NONBLOCK: u32 = 0o4_000;

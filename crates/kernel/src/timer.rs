@@ -1,9 +1,9 @@
 //! Interval timers: `alarm`, `setitimer(ITIMER_REAL)` and POSIX timers
 //! (`timer_create`), all driven by one sentry thread that sleeps until the
 //! earliest deadline and sends each expiring timer's signal; and the
-//! CPU-time timers ITIMER_VIRTUAL and ITIMER_PROF ([`CpuTimers`]), which
-//! the process's threads check against its CPU time when that thread
-//! interrupts them.
+//! CPU-time timers ([`CpuTimers`]: ITIMER_VIRTUAL, ITIMER_PROF and POSIX
+//! timers on CPU clocks), which the process's threads check against its
+//! CPU time when that thread interrupts them.
 //!
 //! Lock order: the queue's lock, then signal delivery's (thread group) leaf
 //! locks.
@@ -182,7 +182,10 @@ impl TimerQueue {
                     timer.deadline = Some(next);
                     st.heap.push(Reverse((next, id, generation)));
                 }
-                due.push((timer.target.clone(), timer_info(timer)));
+                due.push((
+                    timer.target.clone(),
+                    signal_info(timer.signo, timer.posix, timer.overrun),
+                ));
             }
             if !due.is_empty() {
                 drop(guard);
@@ -219,22 +222,24 @@ fn setting(timer: &Timer, now: Instant) -> TimerSetting {
     }
 }
 
-/// The siginfo of `timer`'s signal: `SI_TIMER` with `_timer`'s id,
-/// overrun and value for a POSIX timer, `SI_KERNEL` for an itimer.
-fn timer_info(timer: &Timer) -> abi::signal::SigInfo {
-    match timer.posix {
+/// The siginfo of a timer's signal: `SI_TIMER` with `_timer`'s id,
+/// overrun and value for a POSIX timer (`posix`), `SI_KERNEL` for an
+/// itimer.
+fn signal_info(signo: u32, posix: Option<(i32, u64)>, overrun: u64) -> abi::signal::SigInfo {
+    match posix {
         Some((id, value)) => {
-            let mut info = crate::signal::info(timer.signo, abi::signal::SI_TIMER);
-            let overrun = u32::try_from(timer.overrun).unwrap_or(i32::MAX.cast_unsigned());
+            let mut info = crate::signal::info(signo, abi::signal::SI_TIMER);
+            let overrun = u32::try_from(overrun).unwrap_or(i32::MAX.cast_unsigned());
             info.fields[0] = u64::from(id.cast_unsigned()) | (u64::from(overrun) << 32);
             info.fields[1] = value;
             info
         }
-        None => crate::signal::info(timer.signo, abi::signal::SI_KERNEL),
+        None => crate::signal::info(signo, abi::signal::SI_KERNEL),
     }
 }
 
-fn fire(target: &TimerTarget, info: abi::signal::SigInfo) {
+/// Sends a timer's signal described by `info` to `target`.
+pub fn fire(target: &TimerTarget, info: abi::signal::SigInfo) {
     // A timer's signal never waits for queue room: a standard one always
     // finds it, and a real-time one past the limit is an overrun.
     match target {
@@ -257,81 +262,201 @@ fn fire(target: &TimerTarget, info: abi::signal::SigInfo) {
     }
 }
 
-/// A process's CPU-time interval timers: ITIMER_VIRTUAL counts its user
-/// time and sends SIGVTALRM, ITIMER_PROF its user and system time and
-/// sends SIGPROF. Expiry is checked when one of its threads returns to the
-/// sentry after [`CpuTimers::next_check`], which is when the timer could
-/// have expired at the earliest had every thread run all the time.
+/// Whether a POSIX timer on `clock` is a CPU timer ([`CpuTimers`]), not
+/// one of the timer queue's.
+pub fn is_cpu_clock(clock: u32) -> bool {
+    matches!(
+        clock,
+        abi::time::CLOCK_PROCESS_CPUTIME_ID | abi::time::CLOCK_THREAD_CPUTIME_ID
+    )
+}
+
+/// The CPU-time clock a CPU timer counts.
+#[derive(Clone, Debug)]
+pub enum CpuClock {
+    /// The process's user time (ITIMER_VIRTUAL).
+    ProcessUser,
+    /// The process's user and system time (ITIMER_PROF,
+    /// CLOCK_PROCESS_CPUTIME_ID).
+    Process,
+    /// One thread's user and system time (CLOCK_THREAD_CPUTIME_ID).
+    Thread(Weak<TaskHandle>),
+}
+
+impl CpuClock {
+    /// The clock's reading, given the process's CPU time `process`;
+    /// `None` for the clock of a thread that has ended.
+    fn now(&self, process: CpuTimes) -> Option<Duration> {
+        match self {
+            CpuClock::ProcessUser => Some(process.user),
+            CpuClock::Process => Some(process.total()),
+            CpuClock::Thread(thread) => thread.upgrade().map(|t| t.cpu_times().total()),
+        }
+    }
+}
+
+/// One CPU timer.
+#[derive(Debug)]
+struct CpuTimer {
+    clock: CpuClock,
+    /// The expiry on its clock, if armed.
+    expiry: Option<Duration>,
+    interval: Duration,
+    /// Where its signal goes; an itimer's goes to the process.
+    target: TimerTarget,
+    signo: u32,
+    /// A POSIX timer's id and value (its signal's siginfo carries them).
+    posix: Option<(i32, u64)>,
+    /// Expirations its last signal stood for, beyond the first.
+    overrun: u64,
+}
+
+/// A process's CPU-time timers: ITIMER_VIRTUAL (SIGVTALRM on its user
+/// time), ITIMER_PROF (SIGPROF on its user and system time), and POSIX
+/// timers on its CPU clocks. Expiry is checked when one of its threads
+/// returns to the sentry after [`CpuTimers::next_check`], which is when a
+/// timer could have expired at the earliest had every thread run all the
+/// time.
 #[derive(Debug, Default)]
 pub struct CpuTimers {
-    /// Per timer (VIRTUAL, PROF): the expiry on its clock, if armed, and
-    /// the period.
-    timers: [(Option<Duration>, Duration); 2],
+    /// By key: 0 and 1 are ITIMER_VIRTUAL and ITIMER_PROF once set, POSIX
+    /// timers get the keys after.
+    timers: std::collections::BTreeMap<u64, CpuTimer>,
+    next_key: u64,
     /// The queue timer that makes the threads check, once made.
     pub check_timer: Option<u64>,
 }
 
+/// The keys of ITIMER_VIRTUAL and ITIMER_PROF in [`CpuTimers`].
+pub const ITIMER_KEYS: [u64; 2] = [0, 1];
+
 impl CpuTimers {
-    /// The clock of timer `index` (0: VIRTUAL, 1: PROF) at `now`.
-    fn clock(index: usize, now: CpuTimes) -> Duration {
-        if index == 0 { now.user } else { now.total() }
+    /// A new, disarmed POSIX timer on `clock`; returns its key.
+    pub fn create(
+        &mut self,
+        clock: CpuClock,
+        target: TimerTarget,
+        signo: u32,
+        posix: (i32, u64),
+    ) -> u64 {
+        let key = self.next_key.max(2);
+        self.next_key = key + 1;
+        self.timers.insert(
+            key,
+            CpuTimer {
+                clock,
+                expiry: None,
+                interval: Duration::ZERO,
+                target,
+                signo,
+                posix: Some(posix),
+                overrun: 0,
+            },
+        );
+        key
     }
 
-    /// Sets timer `index` (0: VIRTUAL, 1: PROF) at process CPU time `now`;
-    /// returns the old setting.
+    /// Deletes a POSIX timer.
+    pub fn delete(&mut self, key: u64) {
+        self.timers.remove(&key);
+    }
+
+    /// The clock of timer `key`, made on first use for an itimer.
+    fn timer(&mut self, key: u64, group: &Weak<ThreadGroup>) -> Option<&mut CpuTimer> {
+        if let Some(index) = ITIMER_KEYS.iter().position(|&k| k == key) {
+            let (clock, signo) = [
+                (CpuClock::ProcessUser, abi::signal::SIGVTALRM),
+                (CpuClock::Process, abi::signal::SIGPROF),
+            ][index]
+                .clone();
+            self.timers.entry(key).or_insert_with(|| CpuTimer {
+                clock,
+                expiry: None,
+                interval: Duration::ZERO,
+                target: TimerTarget::Process(Weak::clone(group)),
+                signo,
+                posix: None,
+                overrun: 0,
+            });
+        }
+        self.timers.get_mut(&key)
+    }
+
+    /// Arms (`value` non-zero, relative to its clock's reading) or disarms
+    /// timer `key` at process CPU time `now`; returns the old setting, or
+    /// `None` if there is no such timer.
     pub fn set(
         &mut self,
-        index: usize,
+        key: u64,
+        group: &Weak<ThreadGroup>,
         now: CpuTimes,
         value: Duration,
         interval: Duration,
-    ) -> TimerSetting {
-        let old = self.get(index, now);
-        let clock = Self::clock(index, now);
-        self.timers[index] = (
-            (!value.is_zero()).then(|| clock.saturating_add(value)),
-            interval,
-        );
-        old
+    ) -> Option<TimerSetting> {
+        let timer = self.timer(key, group)?;
+        let clock = timer.clock.now(now).unwrap_or_default();
+        let old = cpu_setting(timer, clock);
+        timer.expiry = (!value.is_zero()).then(|| clock.saturating_add(value));
+        timer.interval = interval;
+        timer.overrun = 0;
+        Some(old)
     }
 
-    /// Timer `index`'s setting at process CPU time `now`.
-    pub fn get(&self, index: usize, now: CpuTimes) -> TimerSetting {
-        let (expiry, interval) = self.timers[index];
-        TimerSetting {
-            remaining: expiry.map_or(Duration::ZERO, |e| {
-                // Due but not yet seen: about to fire.
-                e.saturating_sub(Self::clock(index, now))
-                    .max(Duration::from_micros(1))
-            }),
-            interval,
-        }
+    /// Timer `key`'s setting at process CPU time `now`.
+    pub fn get(
+        &mut self,
+        key: u64,
+        group: &Weak<ThreadGroup>,
+        now: CpuTimes,
+    ) -> Option<TimerSetting> {
+        let timer = self.timer(key, group)?;
+        let clock = timer.clock.now(now).unwrap_or_default();
+        Some(cpu_setting(timer, clock))
+    }
+
+    /// The reading of timer `key`'s clock at process CPU time `now`.
+    pub fn clock_now(&self, key: u64, now: CpuTimes) -> Option<Duration> {
+        self.timers.get(&key).and_then(|t| t.clock.now(now))
+    }
+
+    /// Timer `key`'s overrun count of its last expiry.
+    pub fn overrun(&self, key: u64) -> Option<u64> {
+        self.timers.get(&key).map(|t| t.overrun)
     }
 
     /// Whether a timer is armed.
     pub fn armed(&self) -> bool {
-        self.timers.iter().any(|t| t.0.is_some())
+        self.timers.values().any(|t| t.expiry.is_some())
     }
 
-    /// The signals of the timers that expired by `now`; periodic ones are
-    /// re-armed (an itimer counts no overruns).
-    pub fn expire(&mut self, now: CpuTimes) -> Vec<u32> {
+    /// The signals of the timers that expired by `now`, with where they
+    /// go; periodic ones are re-armed, counting the periods missed.
+    pub fn expire(&mut self, now: CpuTimes) -> Vec<(TimerTarget, abi::signal::SigInfo)> {
         let mut fired = Vec::new();
-        for (index, signo) in [(0, abi::signal::SIGVTALRM), (1, abi::signal::SIGPROF)] {
-            let clock = Self::clock(index, now);
-            let (expiry, interval) = &mut self.timers[index];
-            let Some(at) = *expiry else { continue };
+        for timer in self.timers.values_mut() {
+            let Some(at) = timer.expiry else { continue };
+            let Some(clock) = timer.clock.now(now) else {
+                // Its thread has ended: it never fires again.
+                timer.expiry = None;
+                continue;
+            };
             if at > clock {
                 continue;
             }
-            fired.push(signo);
-            *expiry = (!interval.is_zero()).then(|| {
-                let mut next = at.saturating_add(*interval);
+            let mut missed = 0u64;
+            timer.expiry = (!timer.interval.is_zero()).then(|| {
+                let mut next = at.saturating_add(timer.interval);
                 while next <= clock {
-                    next = next.saturating_add(*interval);
+                    next = next.saturating_add(timer.interval);
+                    missed += 1;
                 }
                 next
             });
+            timer.overrun = missed;
+            fired.push((
+                timer.target.clone(),
+                signal_info(timer.signo, timer.posix, missed),
+            ));
         }
         fired
     }
@@ -340,12 +465,27 @@ impl CpuTimers {
     /// threads running, or `None` if none is armed.
     pub fn next_check(&self, now: CpuTimes, threads: usize) -> Option<Duration> {
         let threads = u32::try_from(threads.max(1)).unwrap_or(u32::MAX);
-        (0..2)
-            .filter_map(|index| {
-                let expiry = self.timers[index].0?;
-                Some(expiry.saturating_sub(Self::clock(index, now)) / threads)
+        self.timers
+            .values()
+            .filter_map(|t| {
+                let left = t.expiry?.saturating_sub(t.clock.now(now)?);
+                // A process clock may advance on every thread at once.
+                Some(match t.clock {
+                    CpuClock::Thread(_) => left,
+                    _ => left / threads,
+                })
             })
             .min()
             .map(|wait| wait.max(Duration::from_micros(100)))
+    }
+}
+
+fn cpu_setting(timer: &CpuTimer, clock: Duration) -> TimerSetting {
+    TimerSetting {
+        remaining: timer.expiry.map_or(Duration::ZERO, |e| {
+            // Due but not yet seen: about to fire.
+            e.saturating_sub(clock).max(Duration::from_micros(1))
+        }),
+        interval: timer.interval,
     }
 }

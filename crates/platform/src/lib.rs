@@ -19,6 +19,7 @@ mod memory_file;
 pub mod ptrace;
 mod registers;
 pub mod systrap;
+pub mod xsave;
 
 use std::any::Any;
 use std::sync::Arc;
@@ -323,17 +324,20 @@ pub trait Context: std::fmt::Debug {
         regs: &mut Registers,
     ) -> Result<Event, PlatformError>;
 
-    /// Reads the thread's FPU/SSE/AVX state (the `xsave` area, as
-    /// `PTRACE_GETFPREGS` lays it out) after the last [`Context::switch`].
+    /// Reads the thread's FPU/SSE/AVX state after the last
+    /// [`Context::switch`]: the whole `xsave` area in standard format, its
+    /// software-reserved bytes describing it as in a signal frame (see
+    /// [`xsave`]), or only the legacy `fxsave` area on a CPU without xsave.
     ///
     /// # Errors
     /// A [`PlatformError`] if the host refused.
     fn fpu_state(&mut self, aspace: &dyn AddressSpace) -> Result<Vec<u8>, PlatformError>;
 
-    /// Replaces the thread's FPU/SSE state with `state`, an `fxsave` area as
-    /// [`Context::fpu_state`] returns it (`rt_sigreturn` restores the state
-    /// a signal frame saved). The platform validates what the hardware
-    /// would refuse (reserved MXCSR bits).
+    /// Replaces the thread's FPU/SSE/AVX state with `state`, an area as
+    /// [`Context::fpu_state`] returns it or a legacy `fxsave` area alone
+    /// (`rt_sigreturn` restores the state a signal frame saved). The
+    /// platform makes loadable what the hardware would refuse
+    /// ([`xsave::merge`]).
     ///
     /// # Errors
     /// A [`PlatformError`] if the host refused.

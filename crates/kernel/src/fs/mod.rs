@@ -19,6 +19,7 @@ pub mod pipe;
 pub(crate) mod proc_pid;
 pub mod procfs;
 pub mod pty;
+pub mod signalfd;
 pub mod tmpfs;
 
 use std::sync::OnceLock;

@@ -996,7 +996,7 @@ impl FileOps for PtyFile {
         self.pty.state().waiters.retain(|w| !Arc::ptr_eq(w, waiter));
     }
 
-    fn pty(&self) -> Option<&PtyFile> {
+    fn as_any(&self) -> Option<&dyn std::any::Any> {
         Some(self)
     }
 }

@@ -157,6 +157,28 @@ impl PendingSignals {
         Ok(())
     }
 
+    /// Folds the expiry of a POSIX timer whose signal is still pending
+    /// into that signal's overrun count, as Linux queues a timer's signal
+    /// only once; returns whether it was pending. `info` is the new
+    /// expiry's `SI_TIMER` siginfo.
+    fn merge_timer(&self, info: &SigInfo) -> bool {
+        let id = info.fields[0] & 0xffff_ffff;
+        let mut queue = lock(&self.queue);
+        let Some(pending) = queue.iter_mut().find(|i| {
+            i.si_signo == info.si_signo
+                && i.si_code == sig::SI_TIMER
+                && i.fields[0] & 0xffff_ffff == id
+        }) else {
+            return false;
+        };
+        let overrun = (pending.fields[0] >> 32)
+            .saturating_add(1)
+            .saturating_add(info.fields[0] >> 32)
+            .min(u64::from(i32::MAX.cast_unsigned()));
+        pending.fields[0] = id | (overrun << 32);
+        true
+    }
+
     /// Takes the first pending `signo`. Its siginfo is the queued one, or,
     /// if that was lost to the queue limit, a bare `SI_USER` one.
     fn dequeue(&self, signo: u32) -> Option<SigInfo> {
@@ -177,6 +199,23 @@ impl PendingSignals {
             self.mask.fetch_and(!bit, Ordering::SeqCst);
         }
         Some(info)
+    }
+
+    /// Drops the pending signal of the POSIX timer `timer_id`, if any.
+    pub fn discard_timer(&self, timer_id: i32) {
+        let id = u64::from(timer_id.cast_unsigned());
+        let mut queue = lock(&self.queue);
+        let Some(at) = queue
+            .iter()
+            .position(|i| i.si_code == sig::SI_TIMER && i.fields[0] & 0xffff_ffff == id)
+        else {
+            return;
+        };
+        let signo = queue[at].si_signo.cast_unsigned();
+        queue.remove(at);
+        if !queue.iter().any(|i| i.si_signo.cast_unsigned() == signo) {
+            self.mask.fetch_and(!sig::sigmask(signo), Ordering::SeqCst);
+        }
     }
 
     /// Drops every pending signal of `set`.
@@ -230,9 +269,14 @@ pub fn child_info(signo: u32, change: ChildChange, pid: i32, uid: u32, cpu: CpuT
     };
     let mut info = info_from(signo, code, pid, uid);
     info.fields[1] = u64::from(status.cast_unsigned());
-    info.fields[2] = cpu.user.as_millis() as u64 / 10;
-    info.fields[3] = cpu.system.as_millis() as u64 / 10;
+    info.fields[2] = clock_ticks(cpu.user);
+    info.fields[3] = clock_ticks(cpu.system);
     info
+}
+
+/// `time` in clock ticks (`USER_HZ`, 100 a second), as `clock_t` counts.
+fn clock_ticks(time: std::time::Duration) -> u64 {
+    u64::try_from(time.as_millis() / 10).unwrap_or(u64::MAX)
 }
 
 // include/uapi/asm-generic/siginfo.h: SIGCHLD si_codes
@@ -329,6 +373,9 @@ fn deliver(
         } else {
             &thread.pending
         };
+        if info.si_code == sig::SI_TIMER && pending.merge_timer(&info) {
+            return Ok(());
+        }
         pending.enqueue(info, limit)
     };
     let blocked = thread.signal_mask() & sig::sigmask(signo) != 0;
@@ -345,6 +392,7 @@ fn deliver(
         Disposition::Queue => {
             queue()?;
             thread.notify_signal(signo);
+            group.wake_signal_waiters();
         }
         Disposition::Discard => {}
     }

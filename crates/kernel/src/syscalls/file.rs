@@ -680,7 +680,11 @@ fn sys_ioctl(task: &mut Task, args: &SyscallArgs) -> SyscallResult {
             file.set_flags(bit, if on != 0 { bit } else { 0 });
             Ok(0)
         }
-        _ => match file.ops().pty() {
+        _ => match file
+            .ops()
+            .as_any()
+            .and_then(|any| any.downcast_ref::<crate::fs::pty::PtyFile>())
+        {
             Some(pty) => pty.ioctl(task, &file, cmd, arg),
             None => file.ops().ioctl(&file, &task.mm, cmd, arg),
         },

@@ -1,20 +1,22 @@
 //! Signal syscalls: actions, masks and the alternate stack
 //! (rt_sigaction(2), rt_sigprocmask(2), rt_sigpending(2), sigaltstack(2)),
 //! sending (kill(2), tkill(2), tgkill(2), rt_sigqueueinfo(2)), waiting
-//! (rt_sigsuspend(2), pause(2), rt_sigtimedwait(2)) and rt_sigreturn(2).
+//! (rt_sigsuspend(2), pause(2), rt_sigtimedwait(2)), signalfd(2),
+//! signalfd4(2) and rt_sigreturn(2).
 //! Frames are built and delivered by `task/signals.rs`.
 
 use abi::Errno;
 use abi::signal::{
     MINSIGSTKSZ, SA_EXPOSE_TAGBITS, SA_NOCLDSTOP, SA_NOCLDWAIT, SA_NODEFER, SA_ONSTACK,
-    SA_RESETHAND, SA_RESTART, SA_RESTORER, SA_SIGINFO, SI_TKILL, SI_USER, SIG_BLOCK, SIG_SETMASK,
-    SIG_UNBLOCK, SIGKILL, SIGSET_SIZE, SIGSTOP, SS_AUTODISARM, SS_DISABLE, SS_ONSTACK, SigAction,
-    SigInfo, StackT, UNBLOCKABLE,
+    SA_RESETHAND, SA_RESTART, SA_RESTORER, SA_SIGINFO, SFD_CLOEXEC, SFD_NONBLOCK, SI_TKILL,
+    SI_USER, SIG_BLOCK, SIG_SETMASK, SIG_UNBLOCK, SIGKILL, SIGSET_SIZE, SIGSTOP, SS_AUTODISARM,
+    SS_DISABLE, SS_ONSTACK, SigAction, SigInfo, StackT, UNBLOCKABLE,
 };
 use abi::sysno::*;
 
 use super::table::{Arg, Entry, Support, entry};
 use super::{SyscallArgs, SyscallResult};
+use crate::fs::signalfd::{SignalFd, new_signalfd};
 use crate::signal;
 use crate::task::{Task, Wakeup};
 
@@ -80,13 +82,7 @@ pub(super) const SYSCALLS: &[Entry] = &[
         Support::Full,
         "",
     ),
-    entry(
-        SYS_RT_SIGRETURN,
-        sys_rt_sigreturn,
-        &[],
-        Support::Partial,
-        "the FPU state saved and restored is the fxsave area (x87/SSE), not AVX state",
-    ),
+    entry(SYS_RT_SIGRETURN, sys_rt_sigreturn, &[], Support::Full, ""),
     entry(
         SYS_RT_SIGSUSPEND,
         sys_rt_sigsuspend,
@@ -116,6 +112,20 @@ pub(super) const SYSCALLS: &[Entry] = &[
         "as rt_sigqueueinfo",
     ),
     entry(SYS_PAUSE, sys_pause, &[], Support::Full, ""),
+    entry(
+        SYS_SIGNALFD,
+        sys_signalfd,
+        &[Arg::Int, Arg::Ptr, Arg::Len],
+        Support::Full,
+        "",
+    ),
+    entry(
+        SYS_SIGNALFD4,
+        sys_signalfd4,
+        &[Arg::Int, Arg::Ptr, Arg::Len, Arg::Hex],
+        Support::Full,
+        "",
+    ),
 ];
 
 /// Implements Linux `rt_sigaction(2)`.
@@ -478,4 +488,41 @@ fn sys_rt_tgsigqueueinfo(task: &mut Task, args: &SyscallArgs) -> SyscallResult {
         si_signo: signo.cast_signed(),
         ..info
     })
+}
+
+/// Implements Linux `signalfd(2)`: `signalfd4` without flags.
+fn sys_signalfd(task: &mut Task, args: &SyscallArgs) -> SyscallResult {
+    do_signalfd(task, args.i32(0), args.addr(1), args.u64(2), 0)
+}
+
+/// Implements Linux `signalfd4(2)`.
+fn sys_signalfd4(task: &mut Task, args: &SyscallArgs) -> SyscallResult {
+    let flags = u32::try_from(args.u64(3)).map_err(|_| Errno::EINVAL)?;
+    do_signalfd(task, args.i32(0), args.addr(1), args.u64(2), flags)
+}
+
+/// Makes a signalfd for the mask at `mask_addr` (`fd` -1), or changes the
+/// mask of the signalfd `fd`; returns its fd.
+fn do_signalfd(task: &Task, fd: i32, mask_addr: u64, size: u64, flags: u32) -> SyscallResult {
+    if flags & !(SFD_CLOEXEC | SFD_NONBLOCK) != 0 || size != SIGSET_SIZE {
+        return Err(Errno::EINVAL);
+    }
+    let mask: u64 = task.mm.read_obj(mask_addr)?;
+    if fd != -1 {
+        let file = task.fds().get(fd)?;
+        let signalfd = file
+            .ops()
+            .as_any()
+            .and_then(|any| any.downcast_ref::<SignalFd>())
+            .ok_or(Errno::EINVAL)?;
+        signalfd.set_mask(mask);
+        return Ok(u64::from(fd.unsigned_abs()));
+    }
+    let file = new_signalfd(mask, flags & SFD_NONBLOCK);
+    let limit = task
+        .thread_group
+        .limit(abi::resource::RLIMIT_NOFILE)
+        .rlim_cur;
+    let fd = task.fds().alloc(file, flags & SFD_CLOEXEC != 0, 0, limit)?;
+    Ok(u64::from(fd.unsigned_abs()))
 }

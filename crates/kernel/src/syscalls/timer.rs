@@ -9,8 +9,8 @@ use abi::Errno;
 use abi::signal::{SIGALRM, SIGRTMAX};
 use abi::sysno::*;
 use abi::time::{
-    CLOCK_BOOTTIME, CLOCK_MONOTONIC, CLOCK_MONOTONIC_COARSE, CLOCK_REALTIME, TIMER_ABSTIME,
-    Timespec, Timeval,
+    CLOCK_BOOTTIME, CLOCK_MONOTONIC, CLOCK_MONOTONIC_COARSE, CLOCK_PROCESS_CPUTIME_ID,
+    CLOCK_REALTIME, CLOCK_THREAD_CPUTIME_ID, TIMER_ABSTIME, Timespec, Timeval,
 };
 
 use super::table::{Arg, Entry, Support, entry};
@@ -20,7 +20,7 @@ use super::time::{
 use super::{SyscallArgs, SyscallResult};
 use crate::host;
 use crate::task::{Task, lock};
-use crate::timer::{TimerSetting, TimerTarget};
+use crate::timer::{CpuClock, ITIMER_KEYS, TimerSetting, TimerTarget, is_cpu_clock};
 
 const ITIMER_REAL: u32 = 0;
 const ITIMER_VIRTUAL: u32 = 1;
@@ -51,7 +51,8 @@ pub(super) const SYSCALLS: &[Entry] = &[
         sys_timer_create,
         &[Arg::Int, Arg::Ptr, Arg::Ptr],
         Support::Partial,
-        "REALTIME, MONOTONIC and BOOTTIME clocks; SIGEV_SIGNAL, SIGEV_NONE and SIGEV_THREAD_ID",
+        "REALTIME, MONOTONIC, BOOTTIME and the calling process's and thread's CPU clocks \
+         (not other processes' by id); SIGEV_SIGNAL, SIGEV_NONE and SIGEV_THREAD_ID",
     ),
     entry(
         SYS_TIMER_SETTIME,
@@ -205,7 +206,10 @@ fn sys_setitimer(task: &mut Task, args: &SyscallArgs) -> SyscallResult {
                 value.saturating_add(tick)
             };
             let now = task.process_cpu_times();
-            let old = lock(&task.thread_group.cpu_timers).set(index, now, value, interval);
+            let group = Arc::downgrade(&task.thread_group);
+            let old = lock(&task.thread_group.cpu_timers)
+                .set(ITIMER_KEYS[index], &group, now, value, interval)
+                .unwrap_or_default();
             task.thread_group.check_cpu_timers(&task.kernel.timers, now);
             old
         }
@@ -225,7 +229,10 @@ fn sys_getitimer(task: &mut Task, args: &SyscallArgs) -> SyscallResult {
         }
         Itimer::Cpu(index) => {
             let now = task.process_cpu_times();
-            lock(&task.thread_group.cpu_timers).get(index, now)
+            let group = Arc::downgrade(&task.thread_group);
+            lock(&task.thread_group.cpu_timers)
+                .get(ITIMER_KEYS[index], &group, now)
+                .unwrap_or_default()
         }
     };
     write_itimerval(task, args.addr(1), setting)?;
@@ -254,12 +261,18 @@ struct SigEvent {
 }
 const _: () = assert!(size_of::<SigEvent>() == 64);
 
-/// Implements Linux `timer_create(2)`.
+/// Implements Linux `timer_create(2)`. A timer on a CPU clock counts the
+/// CPU time the sentry accounts (`CpuTimes`).
 fn sys_timer_create(task: &mut Task, args: &SyscallArgs) -> SyscallResult {
-    match args.u32(0) {
-        CLOCK_REALTIME | CLOCK_MONOTONIC | CLOCK_BOOTTIME => {}
-        _ => return Err(Errno::EINVAL),
-    }
+    let cpu_clock = cpu_timer_clock(task, args.i32(0))?;
+    let clock = match &cpu_clock {
+        Some(CpuClock::Thread(_)) => CLOCK_THREAD_CPUTIME_ID,
+        Some(_) => CLOCK_PROCESS_CPUTIME_ID,
+        None => match args.u32(0) {
+            clock @ (CLOCK_REALTIME | CLOCK_MONOTONIC | CLOCK_BOOTTIME) => clock,
+            _ => return Err(Errno::EINVAL),
+        },
+    };
     let event = match args.addr(1) {
         0 => SigEvent {
             signo: SIGALRM.cast_signed(),
@@ -287,19 +300,66 @@ fn sys_timer_create(task: &mut Task, args: &SyscallArgs) -> SyscallResult {
             0 => u64::from(timer_id.cast_unsigned()),
             _ => event.value,
         };
-        let id = task
-            .kernel
-            .timers
-            .create(target, signo, Some((timer_id, value)));
-        timers.insert(timer_id, (id, args.u32(0)));
+        let posix = (timer_id, value);
+        let id = match cpu_clock {
+            Some(cpu_clock) => {
+                lock(&task.thread_group.cpu_timers).create(cpu_clock, target, signo, posix)
+            }
+            None => task.kernel.timers.create(target, signo, Some(posix)),
+        };
+        timers.insert(timer_id, (id, clock));
         (timer_id, id)
     };
     if let Err(errno) = task.mm.write_obj(args.addr(2), &timer_id) {
         lock(&task.thread_group.posix_timers).remove(&timer_id);
-        task.kernel.timers.delete(id);
+        task.thread_group
+            .delete_posix_timer(&task.kernel.timers, id, clock);
         return Err(errno);
     }
     Ok(0)
+}
+
+/// The CPU clock a timer on clock id `raw` counts, or `None` for the
+/// other clocks: CLOCK_PROCESS_CPUTIME_ID and CLOCK_THREAD_CPUTIME_ID, or
+/// the ids of the caller's own process and thread clocks
+/// (`~pid << 3 | perthread << 2 | which`, pid 0 for "mine"), which glibc
+/// passes for them.
+///
+/// # Errors
+/// EINVAL for another process's or thread's clock, which the sandbox's
+/// timers do not count.
+fn cpu_timer_clock(task: &Task, raw: i32) -> Result<Option<CpuClock>, Errno> {
+    // include/linux/posix-timers_types.h
+    const CPUCLOCK_VIRT: i32 = 1;
+    const CPUCLOCK_WHICH_MASK: i32 = 3;
+    const CPUCLOCK_PERTHREAD_MASK: i32 = 4;
+    let thread = || CpuClock::Thread(Arc::downgrade(&task.handle()));
+    match u32::try_from(raw) {
+        Ok(CLOCK_PROCESS_CPUTIME_ID) => Ok(Some(CpuClock::Process)),
+        Ok(CLOCK_THREAD_CPUTIME_ID) => Ok(Some(thread())),
+        Ok(_) => Ok(None),
+        Err(_) => {
+            let (which, pid) = (raw & CPUCLOCK_WHICH_MASK, !(raw >> 3));
+            if which == CPUCLOCK_WHICH_MASK {
+                return Err(Errno::EINVAL);
+            }
+            if raw & CPUCLOCK_PERTHREAD_MASK != 0 {
+                // Thread timers count the thread's whole CPU time.
+                return (pid == 0 || pid == task.tid)
+                    .then(thread)
+                    .map(Some)
+                    .ok_or(Errno::EINVAL);
+            }
+            if pid != 0 && pid != task.thread_group.pid {
+                return Err(Errno::EINVAL);
+            }
+            Ok(Some(if which == CPUCLOCK_VIRT {
+                CpuClock::ProcessUser
+            } else {
+                CpuClock::Process
+            }))
+        }
+    }
 }
 
 /// The queue id and clock of the process's POSIX timer `timer_id`.
@@ -318,7 +378,9 @@ fn write_itimerspec(task: &Task, addr: u64, setting: TimerSetting) -> Result<(),
     task.mm.write_obj(addr, &value)
 }
 
-/// Implements Linux `timer_settime(2)`.
+/// Implements Linux `timer_settime(2)`. A signal of the timer still
+/// pending is dropped. Linux (since 6.13) drops it when it would be taken,
+/// so until then its bit still shows in `sigpending`; here it goes at once.
 fn sys_timer_settime(task: &mut Task, args: &SyscallArgs) -> SyscallResult {
     let (id, clock) = posix_timer(task, args.i32(0))?;
     let flags = args.u32(1);
@@ -330,16 +392,29 @@ fn sys_timer_settime(task: &mut Task, args: &SyscallArgs) -> SyscallResult {
         duration_from_timespec(new.it_value)?,
         duration_from_timespec(new.it_interval)?,
     );
-    if flags & TIMER_ABSTIME != 0 && !value.is_zero() {
-        let now = duration_from_timespec(host::clock_gettime(clock)?)?;
-        // An absolute time already past fires at once.
-        value = value.saturating_sub(now).max(Duration::from_nanos(1));
+    task.thread_group.discard_timer_signal(args.i32(0));
+    let old = if is_cpu_clock(clock) {
+        let now = task.process_cpu_times();
+        let group = Arc::downgrade(&task.thread_group);
+        let mut cpu = lock(&task.thread_group.cpu_timers);
+        if flags & TIMER_ABSTIME != 0 && !value.is_zero() {
+            let clock_now = cpu.clock_now(id, now).unwrap_or_default();
+            // An absolute time already past fires at once.
+            value = value.saturating_sub(clock_now).max(Duration::from_nanos(1));
+        }
+        let old = cpu.set(id, &group, now, value, interval);
+        drop(cpu);
+        task.thread_group.check_cpu_timers(&task.kernel.timers, now);
+        old
+    } else {
+        if flags & TIMER_ABSTIME != 0 && !value.is_zero() {
+            let now = duration_from_timespec(host::clock_gettime(clock)?)?;
+            // An absolute time already past fires at once.
+            value = value.saturating_sub(now).max(Duration::from_nanos(1));
+        }
+        task.kernel.timers.set(id, value, interval)
     }
-    let old = task
-        .kernel
-        .timers
-        .set(id, value, interval)
-        .ok_or(Errno::EINVAL)?;
+    .ok_or(Errno::EINVAL)?;
     if args.addr(3) != 0 {
         write_itimerspec(task, args.addr(3), old)?;
     }
@@ -348,24 +423,39 @@ fn sys_timer_settime(task: &mut Task, args: &SyscallArgs) -> SyscallResult {
 
 /// Implements Linux `timer_gettime(2)`.
 fn sys_timer_gettime(task: &mut Task, args: &SyscallArgs) -> SyscallResult {
-    let (id, _) = posix_timer(task, args.i32(0))?;
-    let setting = task.kernel.timers.get(id).ok_or(Errno::EINVAL)?;
+    let (id, clock) = posix_timer(task, args.i32(0))?;
+    let setting = if is_cpu_clock(clock) {
+        let now = task.process_cpu_times();
+        let group = Arc::downgrade(&task.thread_group);
+        lock(&task.thread_group.cpu_timers).get(id, &group, now)
+    } else {
+        task.kernel.timers.get(id)
+    }
+    .ok_or(Errno::EINVAL)?;
     write_itimerspec(task, args.addr(1), setting)?;
     Ok(0)
 }
 
 /// Implements Linux `timer_getoverrun(2)`.
 fn sys_timer_getoverrun(task: &mut Task, args: &SyscallArgs) -> SyscallResult {
-    let (id, _) = posix_timer(task, args.i32(0))?;
-    let overrun = task.kernel.timers.overrun(id).ok_or(Errno::EINVAL)?;
+    let (id, clock) = posix_timer(task, args.i32(0))?;
+    let overrun = if is_cpu_clock(clock) {
+        lock(&task.thread_group.cpu_timers).overrun(id)
+    } else {
+        task.kernel.timers.overrun(id)
+    }
+    .ok_or(Errno::EINVAL)?;
     Ok(overrun.min(i32::MAX as u64))
 }
 
-/// Implements Linux `timer_delete(2)`.
+/// Implements Linux `timer_delete(2)`; a signal of the timer still pending
+/// is dropped.
 fn sys_timer_delete(task: &mut Task, args: &SyscallArgs) -> SyscallResult {
-    let (id, _) = lock(&task.thread_group.posix_timers)
+    let (id, clock) = lock(&task.thread_group.posix_timers)
         .remove(&args.i32(0))
         .ok_or(Errno::EINVAL)?;
-    task.kernel.timers.delete(id);
+    task.thread_group.discard_timer_signal(args.i32(0));
+    task.thread_group
+        .delete_posix_timer(&task.kernel.timers, id, clock);
     Ok(0)
 }

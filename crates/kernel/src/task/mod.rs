@@ -78,10 +78,14 @@ pub struct ThreadGroup {
     pub shared_pending: Arc<PendingSignals>,
     /// The CPU time of the group's threads that have ended.
     ended_threads_cpu: Mutex<CpuTimes>,
-    /// ITIMER_VIRTUAL and ITIMER_PROF. A leaf lock.
+    /// ITIMER_VIRTUAL, ITIMER_PROF and the POSIX timers on CPU clocks.
+    /// Taken before the timer queue's lock.
     pub cpu_timers: Mutex<CpuTimers>,
     /// Whether one of `cpu_timers` is armed, read without the lock.
     cpu_timers_armed: std::sync::atomic::AtomicBool,
+    /// Tasks waiting for any signal sent to the process or its threads
+    /// (signalfd readers and pollers). A leaf lock.
+    signal_waiters: Mutex<Vec<Arc<TaskHandle>>>,
 }
 
 impl ThreadGroup {
@@ -104,6 +108,7 @@ impl ThreadGroup {
             ended_threads_cpu: Mutex::default(),
             cpu_timers: Mutex::default(),
             cpu_timers_armed: std::sync::atomic::AtomicBool::new(false),
+            signal_waiters: Mutex::default(),
         })
     }
 
@@ -130,6 +135,7 @@ impl ThreadGroup {
             ended_threads_cpu: Mutex::default(),
             cpu_timers: Mutex::default(),
             cpu_timers_armed: std::sync::atomic::AtomicBool::new(false),
+            signal_waiters: Mutex::default(),
         })
     }
 
@@ -167,7 +173,7 @@ impl ThreadGroup {
         let mut threads = lock(&self.threads);
         if let Some(thread) = threads.remove(&tid) {
             let mut ended = lock(&self.ended_threads_cpu);
-            *ended = ended.add(thread.cpu_times());
+            *ended = *ended + thread.cpu_times();
         }
         if threads.is_empty() {
             lock(&self.group_exit).get_or_insert(status);
@@ -207,6 +213,15 @@ impl ThreadGroup {
             .cloned()
     }
 
+    /// Drops the pending signal of the POSIX timer `timer_id`, wherever it
+    /// waits: Linux discards it when the timer is re-armed or deleted.
+    pub fn discard_timer_signal(&self, timer_id: i32) {
+        self.shared_pending.discard_timer(timer_id);
+        for thread in lock(&self.threads).values() {
+            thread.pending.discard_timer(timer_id);
+        }
+    }
+
     /// Drops the pending signals of `set` from the process and every thread.
     pub fn discard_pending(&self, set: u64) {
         self.shared_pending.discard(set);
@@ -228,8 +243,29 @@ impl ThreadGroup {
     pub fn cpu_times(&self) -> CpuTimes {
         let live = lock(&self.threads)
             .values()
-            .fold(CpuTimes::default(), |sum, t| sum.add(t.cpu_times()));
-        live.add(*lock(&self.ended_threads_cpu))
+            .fold(CpuTimes::default(), |sum, t| sum + t.cpu_times());
+        live + *lock(&self.ended_threads_cpu)
+    }
+
+    /// Queues `waiter` to be woken by the next signal sent to the process
+    /// or one of its threads.
+    pub fn add_signal_waiter(&self, waiter: &Arc<TaskHandle>) {
+        lock(&self.signal_waiters).push(Arc::clone(waiter));
+    }
+
+    /// Removes a waiter [`ThreadGroup::add_signal_waiter`] queued.
+    pub fn remove_signal_waiter(&self, waiter: &Arc<TaskHandle>) {
+        let mut waiters = lock(&self.signal_waiters);
+        if let Some(at) = waiters.iter().position(|w| Arc::ptr_eq(w, waiter)) {
+            waiters.swap_remove(at);
+        }
+    }
+
+    /// Wakes the tasks waiting for a signal (a signal was queued).
+    pub fn wake_signal_waiters(&self) {
+        for waiter in lock(&self.signal_waiters).iter() {
+            waiter.wake();
+        }
     }
 
     /// Whether ITIMER_VIRTUAL or ITIMER_PROF is armed.
@@ -240,10 +276,11 @@ impl ThreadGroup {
     /// Sends the signals of the CPU-time timers that expired by `now`, and
     /// sets the queue timer that makes the threads check again.
     pub fn check_cpu_timers(self: &Arc<Self>, timers: &Arc<TimerQueue>, now: CpuTimes) {
+        let threads = self.thread_count();
         let (fired, next, check_timer) = {
             let mut cpu = lock(&self.cpu_timers);
             let fired = cpu.expire(now);
-            let next = cpu.next_check(now, self.thread_count());
+            let next = cpu.next_check(now, threads);
             let check_timer = *cpu.check_timer.get_or_insert_with(|| {
                 timers.create(TimerTarget::CpuCheck(Arc::downgrade(self)), 0, None)
             });
@@ -251,9 +288,8 @@ impl ThreadGroup {
             (fired, next, check_timer)
         };
         timers.set(check_timer, next.unwrap_or_default(), Duration::ZERO);
-        for signo in fired {
-            // A standard signal from the kernel always finds queue room.
-            let _ = signal::send(self, signal::info(signo, abi::signal::SI_KERNEL));
+        for (target, info) in fired {
+            crate::timer::fire(&target, info);
         }
     }
 
@@ -313,7 +349,17 @@ impl ThreadGroup {
 
     /// Deletes the process's POSIX timers (`execve` does).
     pub fn delete_posix_timers(&self, timers: &crate::timer::TimerQueue) {
-        for (id, _) in std::mem::take(&mut *lock(&self.posix_timers)).into_values() {
+        for (id, clock) in std::mem::take(&mut *lock(&self.posix_timers)).into_values() {
+            self.delete_posix_timer(timers, id, clock);
+        }
+    }
+
+    /// Deletes the POSIX timer `id` on `clock` from where it lives: the
+    /// process's CPU timers or the timer queue.
+    pub fn delete_posix_timer(&self, timers: &crate::timer::TimerQueue, id: u64, clock: u32) {
+        if crate::timer::is_cpu_clock(clock) {
+            lock(&self.cpu_timers).delete(id);
+        } else {
             timers.delete(id);
         }
     }
@@ -639,15 +685,18 @@ pub struct CpuTimes {
     pub system: std::time::Duration,
 }
 
-impl CpuTimes {
-    /// The sum of two times.
-    pub fn add(self, other: CpuTimes) -> CpuTimes {
+impl std::ops::Add for CpuTimes {
+    type Output = CpuTimes;
+
+    fn add(self, other: CpuTimes) -> CpuTimes {
         CpuTimes {
             user: self.user.saturating_add(other.user),
             system: self.system.saturating_add(other.system),
         }
     }
+}
 
+impl CpuTimes {
     /// User plus system time.
     pub fn total(self) -> std::time::Duration {
         self.user.saturating_add(self.system)

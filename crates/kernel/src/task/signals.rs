@@ -5,9 +5,10 @@
 
 use abi::Errno;
 use abi::signal::{
-    RtSigFrame, SA_NODEFER, SA_ONSTACK, SA_RESETHAND, SA_RESTART, SA_RESTORER, SA_SIGINFO, SIG_DFL,
-    SIG_IGN, SIGSEGV, SS_DISABLE, SS_ONSTACK, SigAction, SigContext, SigInfo, StackT,
-    UC_SIGCONTEXT_SS, UC_STRICT_RESTORE_SS, UContext, UNBLOCKABLE, sigmask,
+    FP_XSTATE_MAGIC2, FXSAVE_SIZE, RtSigFrame, SA_NODEFER, SA_ONSTACK, SA_RESETHAND, SA_RESTART,
+    SA_RESTORER, SA_SIGINFO, SIG_DFL, SIG_IGN, SIGSEGV, SS_DISABLE, SS_ONSTACK, SigAction,
+    SigContext, SigInfo, StackT, UC_FP_XSTATE, UC_SIGCONTEXT_SS, UC_STRICT_RESTORE_SS, UContext,
+    UNBLOCKABLE, sigmask,
 };
 use zerocopy::IntoBytes;
 
@@ -16,9 +17,7 @@ use crate::signal::{DefaultAction, default_action};
 
 /// The red zone below `rsp` that a frame must not overwrite (System V ABI).
 const RED_ZONE: u64 = 128;
-/// The `fxsave` area's size and alignment in a frame.
-const FPSTATE_SIZE: u64 = 512;
-const FPSTATE_LEN: usize = 512;
+/// The FPU state's alignment in a frame (xsave's).
 const FPSTATE_ALIGN: u64 = 64;
 /// `FIX_EFLAGS`: the flags `rt_sigreturn` takes from the frame.
 const FIX_EFLAGS: u64 = 0x50dd5;
@@ -170,11 +169,23 @@ impl Task {
         } else {
             sp = sp.wrapping_sub(RED_ZONE);
         }
-        let fpu = self
+        let mut fpu = self
             .context
             .fpu_state(self.mm.address_space().as_ref())
             .map_err(|_| Errno::EFAULT)?;
-        let fp_addr = sp.wrapping_sub(FPSTATE_SIZE) & !(FPSTATE_ALIGN - 1);
+        // An xsave area is followed by FP_XSTATE_MAGIC2, as in Linux's
+        // frames; the legacy area alone is all a CPU without xsave has.
+        let xsave = platform::xsave::sw_bytes(&fpu)
+            .and_then(|sw| usize::try_from(sw.xstate_size).ok())
+            .filter(|&size| size <= fpu.len());
+        match xsave {
+            Some(size) => {
+                fpu.truncate(size);
+                fpu.extend_from_slice(&FP_XSTATE_MAGIC2.to_le_bytes());
+            }
+            None => fpu.truncate(FXSAVE_SIZE),
+        }
+        let fp_addr = sp.wrapping_sub(fpu.len() as u64) & !(FPSTATE_ALIGN - 1);
         let frame_size = size_of::<RtSigFrame>() as u64;
         // On entry the handler sees rsp as if `call`ed: (rsp + 8) % 16 == 0.
         let frame_addr = ((fp_addr.wrapping_sub(frame_size)) & !15).wrapping_sub(8);
@@ -189,7 +200,9 @@ impl Task {
         let frame = RtSigFrame {
             pretcode: action.restorer,
             uc: UContext {
-                uc_flags: UC_SIGCONTEXT_SS | UC_STRICT_RESTORE_SS,
+                uc_flags: UC_SIGCONTEXT_SS
+                    | UC_STRICT_RESTORE_SS
+                    | if xsave.is_some() { UC_FP_XSTATE } else { 0 },
                 uc_link: 0,
                 uc_stack: stack,
                 uc_mcontext: SigContext {
@@ -227,8 +240,7 @@ impl Task {
         if action.flags & SA_RESTORER == 0 {
             return Err(Errno::EFAULT);
         }
-        self.mm
-            .copy_out(fp_addr, &fpu[..fpu.len().min(FPSTATE_LEN)])?;
+        self.mm.copy_out(fp_addr, &fpu)?;
         self.mm.copy_out(frame_addr, frame.as_bytes())?;
 
         self.regs.rsp = frame_addr;
@@ -330,14 +342,35 @@ impl Task {
                 .reset_fpu_state(aspace.as_ref())
                 .map_err(|_| Errno::EFAULT)?;
         } else {
-            let mut fpu = vec![0u8; FPSTATE_LEN];
-            self.mm.copy_in(sc.fpstate, &mut fpu)?;
+            let fpu = self.frame_fpu_state(sc.fpstate)?;
             self.context
                 .set_fpu_state(aspace.as_ref(), &fpu)
                 .map_err(|_| Errno::EFAULT)?;
         }
         // Signals the restored mask lets through are delivered next.
         Ok(rax)
+    }
+}
+
+impl Task {
+    /// The FPU state a frame holds at `addr`: the whole xsave area if the
+    /// frame says it has one (the software-reserved bytes' layout, and
+    /// FP_XSTATE_MAGIC2 right after it), else the legacy area, as Linux's
+    /// `check_xstate_in_sigframe` decides.
+    fn frame_fpu_state(&self, addr: u64) -> Result<Vec<u8>, Errno> {
+        let mut fpu = vec![0u8; FXSAVE_SIZE];
+        self.mm.copy_in(addr, &mut fpu)?;
+        let Some(size) =
+            platform::xsave::sw_bytes(&fpu).and_then(|sw| usize::try_from(sw.xstate_size).ok())
+        else {
+            return Ok(fpu);
+        };
+        let magic2: u32 = self.mm.read_obj(addr.wrapping_add(size as u64))?;
+        if magic2 == FP_XSTATE_MAGIC2 {
+            fpu.resize(size, 0);
+            self.mm.copy_in(addr, &mut fpu)?;
+        }
+        Ok(fpu)
     }
 }
 

@@ -172,9 +172,10 @@ pub trait FileOps: Send + Sync + std::fmt::Debug {
         let _ = waiter;
     }
 
-    /// The pseudo-terminal end this file is: its ioctls need the calling
-    /// task (job control, `TIOCGPTPEER`'s new fd), not just its memory.
-    fn pty(&self) -> Option<&crate::fs::pty::PtyFile> {
+    /// The file as its own type, for the calls that act only on one kind
+    /// of file (`signalfd4` changing a signalfd's mask, the terminal ioctls
+    /// that need the calling task).
+    fn as_any(&self) -> Option<&dyn std::any::Any> {
         None
     }
 }

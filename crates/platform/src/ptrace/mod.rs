@@ -618,16 +618,8 @@ impl Context for PtraceContext {
     }
 
     fn fpu_state(&mut self, aspace: &dyn AddressSpace) -> Result<Vec<u8>, PlatformError> {
-        let aspace = aspace
-            .as_any()
-            .downcast_ref::<PtraceAddressSpace>()
-            .ok_or(PlatformError::WrongThread("not a ptrace address space"))?;
-        aspace.with_thread(|t| {
-            sys::get_fpregs(t.tid).map_err(|source| PlatformError::Host {
-                op: "PTRACE_GETFPREGS",
-                source,
-            })
-        })
+        let aspace = ptrace_aspace(aspace)?;
+        aspace.with_thread(|t| xstate(t.tid))
     }
 
     fn set_fpu_state(
@@ -635,45 +627,77 @@ impl Context for PtraceContext {
         aspace: &dyn AddressSpace,
         state: &[u8],
     ) -> Result<(), PlatformError> {
-        let aspace = aspace
-            .as_any()
-            .downcast_ref::<PtraceAddressSpace>()
-            .ok_or(PlatformError::WrongThread("not a ptrace address space"))?;
-        let mut area = [0u8; sys::FXSAVE_SIZE];
-        let n = state.len().min(area.len());
-        area[..n].copy_from_slice(&state[..n]);
-        // MXCSR (offset 24) with reserved bits set makes FXRSTOR fault; the
-        // kernel refuses such a state, so clear them (MXCSR_MASK 0xffff).
-        let mxcsr = u32::from_le_bytes([area[24], area[25], area[26], area[27]]) & 0xffff;
-        area[24..28].copy_from_slice(&mxcsr.to_le_bytes());
+        let aspace = ptrace_aspace(aspace)?;
         aspace.with_thread(|t| {
-            sys::set_fpregs(t.tid, &area).map_err(|source| PlatformError::Host {
-                op: "PTRACE_SETFPREGS",
-                source,
-            })
+            let mut area = xstate(t.tid)?;
+            crate::xsave::merge(&mut area, state);
+            store_xstate(t.tid, &area)
         })
     }
 
     fn reset_fpu_state(&mut self, aspace: &dyn AddressSpace) -> Result<(), PlatformError> {
-        let aspace = aspace
-            .as_any()
-            .downcast_ref::<PtraceAddressSpace>()
-            .ok_or(PlatformError::WrongThread("not a ptrace address space"))?;
-        // fxsave layout: FCW at 0 (0x037f after FNINIT), MXCSR at 24 (0x1f80).
-        let mut area = [0u8; sys::FXSAVE_SIZE];
-        area[0..2].copy_from_slice(&0x037fu16.to_le_bytes());
-        area[24..28].copy_from_slice(&0x1f80u32.to_le_bytes());
+        let aspace = ptrace_aspace(aspace)?;
         aspace.with_thread(|t| {
-            sys::set_fpregs(t.tid, &area).map_err(|source| PlatformError::Host {
-                op: "PTRACE_SETFPREGS",
-                source,
-            })
+            let mut area = xstate(t.tid)?;
+            crate::xsave::reset(&mut area);
+            store_xstate(t.tid, &area)
         })
     }
 
     fn interrupter(&self) -> Interrupter {
         self.interrupter.clone()
     }
+}
+
+use abi::signal::{FX_SW_BYTES_OFFSET, XFEATURE_MASK_FPSSE};
+
+fn ptrace_aspace(aspace: &dyn AddressSpace) -> Result<&PtraceAddressSpace, PlatformError> {
+    aspace
+        .as_any()
+        .downcast_ref::<PtraceAddressSpace>()
+        .ok_or(PlatformError::WrongThread("not a ptrace address space"))
+}
+
+/// The stopped thread `tid`'s FPU state: its whole xsave area, or the
+/// `fxsave` area on a CPU without xsave (where the regset does not exist).
+fn xstate(tid: i32) -> Result<Vec<u8>, PlatformError> {
+    match sys::get_xstate(tid, crate::xsave::MAX_XSTATE_SIZE) {
+        Ok(mut area) => {
+            // ptrace puts XCR0 (the enabled components) where a signal
+            // frame has its layout description: write the description.
+            let xcr0 = area
+                .get(FX_SW_BYTES_OFFSET..FX_SW_BYTES_OFFSET + 8)
+                .and_then(|word| <[u8; 8]>::try_from(word).ok())
+                .map_or(XFEATURE_MASK_FPSSE, u64::from_le_bytes);
+            crate::xsave::describe(&mut area, xcr0);
+            Ok(area)
+        }
+        Err(err) if err.raw_os_error() == Some(libc::ENODEV) => {
+            sys::get_fpregs(tid).map_err(|source| PlatformError::Host {
+                op: "PTRACE_GETFPREGS",
+                source,
+            })
+        }
+        Err(source) => Err(PlatformError::Host {
+            op: "PTRACE_GETREGSET",
+            source,
+        }),
+    }
+}
+
+/// Loads an area [`xstate`] returned (and [`crate::xsave`] edited) into
+/// the stopped thread `tid`.
+fn store_xstate(tid: i32, area: &[u8]) -> Result<(), PlatformError> {
+    if let Ok(legacy) = <&[u8; sys::FXSAVE_SIZE]>::try_from(area) {
+        return sys::set_fpregs(tid, legacy).map_err(|source| PlatformError::Host {
+            op: "PTRACE_SETFPREGS",
+            source,
+        });
+    }
+    sys::set_xstate(tid, area).map_err(|source| PlatformError::Host {
+        op: "PTRACE_SETREGSET",
+        source,
+    })
 }
 
 #[cfg(test)]

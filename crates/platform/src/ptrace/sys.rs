@@ -23,6 +23,10 @@ pub(super) const PTRACE_SETFPREGS: u64 = 15;
 pub(super) const PTRACE_DETACH: u64 = 17;
 pub(super) const PTRACE_SYSEMU: u64 = 31;
 pub(super) const PTRACE_GETSIGINFO: u64 = 0x4202;
+pub(super) const PTRACE_GETREGSET: u64 = 0x4204;
+pub(super) const PTRACE_SETREGSET: u64 = 0x4205;
+/// `NT_X86_XSTATE` (`include/uapi/linux/elf.h`): the regset of the xsave area.
+pub(super) const NT_X86_XSTATE: u64 = 0x202;
 pub(super) const PTRACE_SEIZE: u64 = 0x4206;
 pub(super) const PTRACE_INTERRUPT: u64 = 0x4207;
 pub(super) const PTRACE_GET_SYSCALL_INFO: u64 = 0x420e;
@@ -117,6 +121,50 @@ pub(super) fn set_fpregs(tid: i32, area: &[u8; FXSAVE_SIZE]) -> io::Result<()> {
     // SAFETY: the kernel reads FXSAVE_SIZE bytes from `data`.
     cvt(unsafe { libc::syscall(libc::SYS_ptrace, PTRACE_SETFPREGS, tid, 0, area.as_ptr()) })
         .map(drop)
+}
+
+/// `PTRACE_GETREGSET` of `NT_X86_XSTATE`: the thread's xsave area, as
+/// long as the kernel makes it (at most `max` bytes).
+pub(super) fn get_xstate(tid: i32, max: usize) -> io::Result<Vec<u8>> {
+    let mut area = vec![0u8; max];
+    let mut iov = libc::iovec {
+        iov_base: area.as_mut_ptr().cast(),
+        iov_len: area.len(),
+    };
+    // SAFETY: the kernel writes at most `iov_len` bytes to `iov_base`, a
+    // buffer of that size, and stores the length it wrote in `iov_len`.
+    cvt(unsafe {
+        libc::syscall(
+            libc::SYS_ptrace,
+            PTRACE_GETREGSET,
+            tid,
+            NT_X86_XSTATE,
+            std::ptr::from_mut(&mut iov),
+        )
+    })?;
+    area.truncate(iov.iov_len);
+    Ok(area)
+}
+
+/// `PTRACE_SETREGSET` of `NT_X86_XSTATE` from an xsave area as
+/// [`get_xstate`] returned it.
+pub(super) fn set_xstate(tid: i32, area: &[u8]) -> io::Result<()> {
+    let mut iov = libc::iovec {
+        iov_base: area.as_ptr().cast_mut().cast(),
+        iov_len: area.len(),
+    };
+    // SAFETY: the kernel only reads `iov_len` bytes from `iov_base`, the
+    // whole of `area`.
+    cvt(unsafe {
+        libc::syscall(
+            libc::SYS_ptrace,
+            PTRACE_SETREGSET,
+            tid,
+            NT_X86_XSTATE,
+            std::ptr::from_mut(&mut iov),
+        )
+    })
+    .map(drop)
 }
 
 /// `PTRACE_GETSIGINFO`.

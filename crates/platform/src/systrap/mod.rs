@@ -1498,10 +1498,7 @@ impl Context for SystrapContext {
     fn fpu_state(&mut self, aspace: &dyn AddressSpace) -> Result<Vec<u8>, PlatformError> {
         let inner = Arc::clone(Self::aspace(aspace)?);
         let thread = self.framed_thread(&inner)?;
-        let at = thread.fpstate(&inner, FXSAVE_SIZE)?;
-        let mut area = vec![0u8; usize::try_from(FXSAVE_SIZE).expect("small")];
-        inner.memory.read(at, &mut area);
-        Ok(area)
+        Ok(frame_fpu(&inner, thread)?.1)
     }
 
     fn set_fpu_state(
@@ -1511,43 +1508,19 @@ impl Context for SystrapContext {
     ) -> Result<(), PlatformError> {
         let inner = Arc::clone(Self::aspace(aspace)?);
         let thread = self.framed_thread(&inner)?;
-        let at = thread.fpstate(&inner, FXSAVE_SIZE + XSAVE_HEADER_SIZE)?;
-        // The legacy area only: the software-reserved bytes describe the
-        // frame's xsave layout to the kernel and stay as it wrote them.
-        let mut legacy = [0u8; FXSAVE_SW_RESERVED];
-        let n = state.len().min(legacy.len());
-        legacy[..n].copy_from_slice(&state[..n]);
-        // MXCSR with reserved bits set would make rt_sigreturn fail.
-        let mxcsr = u32::from_le_bytes([legacy[24], legacy[25], legacy[26], legacy[27]]) & 0xffff;
-        legacy[24..28].copy_from_slice(&mxcsr.to_le_bytes());
-        inner.memory.write(at, &legacy);
-        if has_xsave_header(&inner, at) {
-            // x87 and SSE now come from the legacy area.
-            let bv = inner.memory.read_u64(at + FXSAVE_SIZE);
-            inner.memory.write_u64(at + FXSAVE_SIZE, bv | 0x3);
-        }
+        // The host frame's own xsave layout stays; rt_sigreturn loads it.
+        let (at, mut area) = frame_fpu(&inner, thread)?;
+        crate::xsave::merge(&mut area, state);
+        inner.memory.write(at, &area);
         Ok(())
     }
 
     fn reset_fpu_state(&mut self, aspace: &dyn AddressSpace) -> Result<(), PlatformError> {
         let inner = Arc::clone(Self::aspace(aspace)?);
         let thread = self.framed_thread(&inner)?;
-        let at = thread.fpstate(&inner, FXSAVE_SIZE + XSAVE_HEADER_SIZE)?;
-        // The legacy area as after FNINIT with MXCSR at its reset value; the
-        // software-reserved bytes (the xsave layout the kernel checks) stay.
-        let mut legacy = [0u8; FXSAVE_SW_RESERVED];
-        legacy[0..2].copy_from_slice(&0x037fu16.to_le_bytes());
-        legacy[24..28].copy_from_slice(&0x1f80u32.to_le_bytes());
-        let mut mask = [0u8; 4];
-        inner.memory.read(at + 28, &mut mask);
-        legacy[28..32].copy_from_slice(&mask);
-        inner.memory.write(at, &legacy);
-        if has_xsave_header(&inner, at) {
-            // Only x87 and SSE come from memory; every other component is
-            // restored to its initial state.
-            let bv = inner.memory.read_u64(at + FXSAVE_SIZE);
-            inner.memory.write_u64(at + FXSAVE_SIZE, bv & 0x3);
-        }
+        let (at, mut area) = frame_fpu(&inner, thread)?;
+        crate::xsave::reset(&mut area);
+        inner.memory.write(at, &area);
         Ok(())
     }
 
@@ -1581,24 +1554,22 @@ impl Drop for SystrapContext {
     }
 }
 
-/// Whether the frame's FPU state at file offset `at` is in xsave format (the
-/// kernel marks it in the legacy area's software-reserved bytes).
-fn has_xsave_header(inner: &AsInner, at: u64) -> bool {
-    let mut magic = [0u8; 4];
-    inner
-        .memory
-        .read(at + FXSAVE_SW_RESERVED as u64, &mut magic);
-    u32::from_le_bytes(magic) == FP_XSTATE_MAGIC1
+/// The FPU state in `thread`'s host signal frame: its file offset, and the
+/// area (the whole xsave area when the kernel wrote one, which it says in
+/// the legacy area's software-reserved bytes).
+fn frame_fpu(inner: &AsInner, thread: &StubThread) -> Result<(u64, Vec<u8>), PlatformError> {
+    let legacy_size = abi::signal::FXSAVE_SIZE;
+    let at = thread.fpstate(inner, legacy_size as u64)?;
+    let mut area = vec![0u8; legacy_size];
+    inner.memory.read(at, &mut area);
+    if let Some(sw) = crate::xsave::sw_bytes(&area) {
+        let size = usize::try_from(sw.xstate_size).unwrap_or(legacy_size);
+        let at = thread.fpstate(inner, size as u64)?;
+        area.resize(size, 0);
+        inner.memory.read(at, &mut area);
+    }
+    Ok((at, area))
 }
-
-/// The `fxsave` legacy area's size.
-const FXSAVE_SIZE: u64 = 512;
-/// Where the legacy area's software-reserved bytes start.
-const FXSAVE_SW_RESERVED: usize = 464;
-/// The xsave header's size.
-const XSAVE_HEADER_SIZE: u64 = 64;
-/// `FP_XSTATE_MAGIC1` (`arch/x86/include/uapi/asm/sigcontext.h`).
-const FP_XSTATE_MAGIC1: u32 = 0x4650_5853;
 
 #[cfg(test)]
 mod tests {
@@ -1682,7 +1653,7 @@ mod tests {
         memory.read(4096, &mut word);
         assert_eq!(u32::from_le_bytes(word), 0xabcd);
         let fpu = context.fpu_state(aspace.as_ref()).unwrap();
-        assert_eq!(fpu.len(), 512);
+        assert!(fpu.len() >= 512);
         context.reset_fpu_state(aspace.as_ref()).unwrap();
         let fpu = context.fpu_state(aspace.as_ref()).unwrap();
         assert_eq!(u16::from_le_bytes([fpu[0], fpu[1]]), 0x037f);
