@@ -8,6 +8,7 @@
 //! ([`Errno::ERESTARTSYS`] and friends) are turned into `EINTR` or a restart
 //! by the task loop, never seen by the program.
 
+mod creds;
 mod file;
 mod fork;
 mod fs;

@@ -12,6 +12,7 @@ use std::sync::OnceLock;
 use abi::sysno::{SYSCALL_COUNT, SYSCALL_NAMES};
 
 use super::{
+    creds,
     SyscallArgs, SyscallResult, file, fork, fs, futex, mmap, pipe, poll, process, sched, signal,
     sys, time, timer, wait,
 };
@@ -155,13 +156,14 @@ fn build() -> Vec<Syscall> {
             row.name = name;
         }
     }
-    let areas: [&[Entry]; 14] = [
+    let areas: [&[Entry]; 15] = [
         file::SYSCALLS,
         timer::SYSCALLS,
         sched::SYSCALLS,
         pipe::SYSCALLS,
         poll::SYSCALLS,
         fork::SYSCALLS,
+        creds::SYSCALLS,
         wait::SYSCALLS,
         fs::SYSCALLS,
         futex::SYSCALLS,

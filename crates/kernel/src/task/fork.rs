@@ -341,6 +341,7 @@ pub(crate) fn exit_process(mut task: Task, status: ExitStatus) {
     let pid = task.thread_group.pid;
     task.thread_group.delete_timers(&kernel.timers);
     let mm = Arc::clone(&task.mm);
+    let last_view = task.view();
     drop(task);
     // Memory shared with another process (`CLONE_VM`) outlives this one,
     // but its platform thread here must not.
@@ -350,7 +351,7 @@ pub(crate) fn exit_process(mut task: Task, status: ExitStatus) {
     drop(mm);
     let exit_signal = kernel.tree.exit_signal(pid);
     let orphans = kernel.tree.pdeath_targets(pid);
-    let parent = kernel.tree.exit(pid, status, |parent| {
+    let parent = kernel.tree.exit(pid, status, last_view, |parent| {
         let action = parent.action(abi::signal::SIGCHLD);
         action.handler == abi::signal::SIG_IGN || action.flags & abi::signal::SA_NOCLDWAIT != 0
     });

@@ -652,6 +652,12 @@ impl Task {
                 return Ok(fatal_status(signo));
             }
             self.handle_signals();
+            // A mask a syscall replaced (rt_sigsuspend, ppoll, pselect6)
+            // that no handler's frame took comes back now, as Linux's
+            // restore_saved_sigmask does.
+            if let Some(mask) = self.saved_mask.take() {
+                self.handle.set_signal_mask(mask);
+            }
             if let Some(status) = self.exit_status {
                 return Ok(status);
             }

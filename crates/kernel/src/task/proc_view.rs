@@ -176,6 +176,9 @@ pub struct ProcessView {
     pub pgid: i32,
     /// The session.
     pub sid: i32,
+    /// Whether the process has exited and waits to be reaped: its one
+    /// thread view is its last thread's, as published when it was alive.
+    pub zombie: bool,
 }
 
 impl ProcessView {
@@ -193,13 +196,14 @@ impl ProcessView {
         if threads.is_empty() {
             return None;
         }
-        let pid = group.pid;
+        let (ppid, pgid, sid) = tree.ids(group.pid)?;
         Some(ProcessView {
-            ppid: tree.ppid(pid),
-            pgid: tree.pgid(pid).unwrap_or(pid),
-            sid: tree.sid(pid).unwrap_or(pid),
+            ppid,
+            pgid,
+            sid,
             group,
             threads,
+            zombie: false,
         })
     }
 
@@ -270,6 +274,11 @@ pub(crate) fn changes_view(nr: u64) -> bool {
 }
 
 impl Task {
+    /// This task's published view, if it has one.
+    pub(crate) fn view(&self) -> Option<Arc<TaskView>> {
+        self.kernel.vfs.task_views().get(self.tid)
+    }
+
     /// Publishes this task's view for procfs (see the module docs).
     pub(crate) fn publish_view(&self) {
         let views = self.kernel.vfs.task_views();
@@ -324,7 +333,18 @@ impl super::ProcessTree {
     /// live process. A process forked a moment ago may not have published
     /// yet: it is waited for, briefly.
     pub fn process_view(&self, pid: i32, views: &TaskViews) -> Option<ProcessView> {
-        let group = self.group(pid)?;
+        let Some(group) = self.group(pid) else {
+            let (group, last) = self.zombie(pid)?;
+            let (ppid, pgid, sid) = self.ids(pid)?;
+            return Some(ProcessView {
+                group,
+                threads: vec![last],
+                ppid,
+                pgid,
+                sid,
+                zombie: true,
+            });
+        };
         for _ in 0..200 {
             if let Some(view) = ProcessView::new(Arc::clone(&group), views, self) {
                 return Some(view);
