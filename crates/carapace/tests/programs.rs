@@ -326,7 +326,12 @@ printf 'prog: main.o a.o b.o\\n\\tcc -o $@ $^\\n%%.o: %%.c\\n\\tcc -O1 -c -o $@ 
 /usr/bin/make -s -j2\n\
 ./prog\n\
 ls *.o\n";
-    on_every_platform(f, user, &["/bin/sh", "-c", script], "sum 42\na.o\nb.o\nmain.o\n")
+    on_every_platform(
+        f,
+        user,
+        &["/bin/sh", "-c", script],
+        "sum 42\na.o\nb.o\nmain.o\n",
+    )
 }
 
 fn gcc_compiles_and_runs(f: &Fixtures, user: User) -> Result<(), Failed> {

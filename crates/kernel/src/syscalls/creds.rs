@@ -109,9 +109,7 @@ fn commit(task: &mut Task, new: Credentials) {
     {
         task.dumpable = false;
         task.pdeath_signal = 0;
-        task.kernel
-            .tree
-            .set_pdeath_signal(task.thread_group.pid, 0);
+        task.kernel.tree.set_pdeath_signal(task.thread_group.pid, 0);
     }
     task.creds = new;
 }
@@ -163,7 +161,10 @@ fn set_re_id(task: &mut Task, ids: Ids, real: u32, effective: u32) -> SyscallRes
         old_saved
     };
     let mut new = task.creds.clone();
-    ids.set(&mut new, [new_real, new_effective, new_saved, new_effective]);
+    ids.set(
+        &mut new,
+        [new_real, new_effective, new_saved, new_effective],
+    );
     commit(task, new);
     Ok(0)
 }

@@ -12,9 +12,8 @@ use std::sync::OnceLock;
 use abi::sysno::{SYSCALL_COUNT, SYSCALL_NAMES};
 
 use super::{
-    creds,
-    SyscallArgs, SyscallResult, file, fork, fs, futex, mmap, pipe, poll, process, sched, signal,
-    sys, time, timer, wait,
+    SyscallArgs, SyscallResult, creds, file, fork, fs, futex, mmap, pipe, poll, process, sched,
+    signal, sys, time, timer, wait,
 };
 use crate::task::Task;
 

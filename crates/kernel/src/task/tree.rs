@@ -217,10 +217,7 @@ impl ProcessTree {
 
     /// The parent, process group and session of `pid`, zombie or not.
     pub fn ids(&self, pid: i32) -> Option<(i32, i32, i32)> {
-        self.lock()
-            .procs
-            .get(&pid)
-            .map(|e| (e.ppid, e.pgid, e.sid))
+        self.lock().procs.get(&pid).map(|e| (e.ppid, e.pgid, e.sid))
     }
 
     /// The zombie `pid` and its last thread's view, if it is one.
