@@ -63,6 +63,17 @@ static int after_exec(const char *old_pid)
 	return conformance_failures ? 1 : 42;
 }
 
+/* In a new child: notes its pid and starts threads blocked in read and
+ * nanosleep. */
+static void start_blocked_threads(void)
+{
+	snprintf(pid_arg, sizeof pid_arg, "%d", getpid());
+	pipe(block_pipe);
+	pthread_t t;
+	pthread_create(&t, NULL, block_read, NULL);
+	pthread_create(&t, NULL, block_sleep, NULL);
+}
+
 int main(int argc, char **argv)
 {
 	conformance_init();
@@ -72,11 +83,8 @@ int main(int argc, char **argv)
 	for (int round = 0; round < 3; round++) {
 		pid_t c = fork();
 		if (c == 0) {
-			snprintf(pid_arg, sizeof pid_arg, "%d", getpid());
-			pipe(block_pipe);
+			start_blocked_threads();
 			pthread_t t;
-			pthread_create(&t, NULL, block_read, NULL);
-			pthread_create(&t, NULL, block_sleep, NULL);
 			pthread_create(&t, NULL, block_futex, NULL);
 			pthread_create(&t, NULL, exec_thread, "/proc/self/exe");
 			for (;;)
@@ -91,11 +99,7 @@ int main(int argc, char **argv)
 	/* The leader execs while other threads block: the same, simpler. */
 	pid_t c = fork();
 	if (c == 0) {
-		snprintf(pid_arg, sizeof pid_arg, "%d", getpid());
-		pipe(block_pipe);
-		pthread_t t;
-		pthread_create(&t, NULL, block_read, NULL);
-		pthread_create(&t, NULL, block_sleep, NULL);
+		start_blocked_threads();
 		char *args[] = {"/proc/self/exe", "after-exec", pid_arg, NULL};
 		char *envp[] = {NULL};
 		usleep(20000);

@@ -65,6 +65,14 @@ static void *block_forever(void *arg)
 	return NULL;
 }
 
+/* In a new child: a pipe nobody writes for the blockers to read. */
+static void fresh_block_pipe(void)
+{
+	int p[2];
+	pipe(p);
+	block_pipe[0] = p[0];
+}
+
 int main(void)
 {
 	conformance_init();
@@ -105,13 +113,11 @@ int main(void)
 	for (int round = 0; round < 5; round++) {
 		c = fork();
 		if (c == 0) {
-			int p[2];
-			pipe(p);
-			block_pipe[0] = p[0];
+			fresh_block_pipe();
+			atomic_store(&futex_word, 0);
 			pthread_t t;
 			pthread_create(&t, NULL, block_forever, NULL);
 			pthread_create(&t, NULL, wait_futex, NULL);
-			atomic_store(&futex_word, 0);
 			pthread_create(&t, NULL, wait_sleep, NULL);
 			usleep(10000 * round);
 			_exit(17);
@@ -123,13 +129,11 @@ int main(void)
 	/* A thread calls exit_group while the leader blocks in read. */
 	c = fork();
 	if (c == 0) {
-		int p[2];
-		pipe(p);
-		block_pipe[0] = p[0];
+		fresh_block_pipe();
 		pthread_t t;
 		pthread_create(&t, NULL, last_thread, NULL);
 		char ch;
-		read(p[0], &ch, 1);
+		read(block_pipe[0], &ch, 1);
 		_exit(1);
 	}
 	CHECK(waitpid(c, &status, 0) == c);
