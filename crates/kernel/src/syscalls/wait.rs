@@ -121,6 +121,7 @@ fn sys_wait4(task: &mut Task, args: &SyscallArgs) -> SyscallResult {
         continued: options & WCONTINUED != 0,
         all: options & WALL != 0,
         clones: options & WCLONE != 0,
+        thread: (options & WNOTHREAD != 0).then_some(task.tid),
     };
     let Some(reaped) = wait_child(task, target, events, options & WNOHANG != 0, false)? else {
         return Ok(0);
@@ -156,6 +157,7 @@ fn sys_waitid(task: &mut Task, args: &SyscallArgs) -> SyscallResult {
         continued: options & WCONTINUED != 0,
         all: options & WALL != 0,
         clones: options & WCLONE != 0,
+        thread: (options & WNOTHREAD != 0).then_some(task.tid),
     };
     let reaped = wait_child(
         task,

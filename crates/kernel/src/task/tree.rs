@@ -60,6 +60,8 @@ pub struct WaitFor {
     pub all: bool,
     /// Only children whose exit signal is not SIGCHLD (`__WCLONE`), unless `all`.
     pub clones: bool,
+    /// Only children of this thread (`__WNOTHREAD`), not of its siblings.
+    pub thread: Option<i32>,
 }
 
 /// One process's place in the tree.
@@ -515,6 +517,7 @@ impl ProcessTree {
         // without it, and all with __WALL.
         let matches = |pid: i32, e: &Entry| {
             (events.all || (e.exit_signal != abi::signal::SIGCHLD) == events.clones)
+                && events.thread.is_none_or(|tid| e.parent_thread == tid)
                 && match target {
                     WaitTarget::Any => true,
                     WaitTarget::Pid(p) => p == pid,
