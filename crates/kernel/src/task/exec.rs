@@ -101,6 +101,10 @@ impl Task {
             ..StackT::default()
         };
         self.clear_child_tid = 0;
+        // The name is the file's (a script's, not its interpreter's), and
+        // the new image may be dumped again.
+        self.comm = path.rsplit(|&b| b == b'/').next().unwrap_or(path).to_vec();
+        self.dumpable = true;
         self.thread_group.delete_posix_timers(&kernel.timers);
         self.robust_list = (0, 0);
         *lock(&self.thread_group.exe_path) = exe_path;

@@ -116,6 +116,8 @@ impl Task {
             fds,
             regs,
             altstack: self.altstack,
+            comm: self.comm.clone(),
+            dumpable: self.dumpable,
             mask: self.handle.signal_mask(),
             cpus: self.cpus.clone(),
             args,
@@ -166,6 +168,9 @@ struct ChildSpec {
     fds: Arc<Mutex<crate::vfs::FdTable>>,
     regs: platform::Registers,
     altstack: abi::signal::StackT,
+    /// The parent's name and dumpable flag, which a child inherits.
+    comm: Vec<u8>,
+    dumpable: bool,
     mask: u64,
     cpus: Vec<usize>,
     args: CloneArgs,
@@ -204,6 +209,8 @@ fn run_child(
             spec.regs,
         );
         task.altstack = spec.altstack;
+        task.comm = spec.comm;
+        task.dumpable = spec.dumpable;
         task.cpus = spec.cpus;
         task.handle.set_signal_mask(spec.mask);
         task.vfork_parent = spec.vfork;
@@ -282,6 +289,7 @@ impl Task {
         let creds = self.creds.clone();
         let mask = self.handle.signal_mask();
         let cpus = self.cpus.clone();
+        let (comm, dumpable) = (self.comm.clone(), self.dumpable);
         let thread_kernel = Arc::clone(&kernel);
         let started = start_task_thread(tid, move |ready_tx| {
             let kernel = thread_kernel;
@@ -300,6 +308,8 @@ impl Task {
                 );
                 task.tid = tid;
                 task.cpus = cpus;
+                task.comm = comm;
+                task.dumpable = dumpable;
                 task.handle.set_signal_mask(mask);
                 if args.flags & abi::sched::CLONE_CHILD_SETTID != 0 {
                     let _ = task.mm.write_obj(args.child_tid, &tid);

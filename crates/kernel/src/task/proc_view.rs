@@ -100,18 +100,7 @@ impl TaskView {
     /// The thread's name: `PR_SET_NAME`'s, else the executable's base name,
     /// at most 15 bytes (`TASK_COMM_LEN`).
     pub fn comm(&self) -> Vec<u8> {
-        let mut name = if self.comm.is_empty() {
-            let path = &self.exe_path;
-            let base = path.rsplit(|&b| b == b'/').next().unwrap_or(path);
-            base.to_vec()
-        } else {
-            self.comm.clone()
-        };
-        if let Some(nul) = name.iter().position(|&b| b == 0) {
-            name.truncate(nul);
-        }
-        name.truncate(15);
-        name
+        comm_or_exe(&self.comm, &self.exe_path)
     }
 
     /// The executable, resolved in the sandbox's view.
@@ -251,6 +240,25 @@ impl ProcessView {
     }
 }
 
+/// A task's name: `comm` as `PR_SET_NAME` or `execve` set it, else the
+/// executable's base name; at most 15 bytes (`TASK_COMM_LEN` - 1).
+fn comm_or_exe(comm: &[u8], exe_path: &[u8]) -> Vec<u8> {
+    let mut name = if comm.is_empty() {
+        exe_path
+            .rsplit(|&b| b == b'/')
+            .next()
+            .unwrap_or(exe_path)
+            .to_vec()
+    } else {
+        comm.to_vec()
+    };
+    if let Some(nul) = name.iter().position(|&b| b == 0) {
+        name.truncate(nul);
+    }
+    name.truncate(15);
+    name
+}
+
 /// Whether the syscall `nr` may change what a task's view holds, so the
 /// task publishes again after it.
 pub(crate) fn changes_view(nr: u64) -> bool {
@@ -274,6 +282,11 @@ pub(crate) fn changes_view(nr: u64) -> bool {
 }
 
 impl Task {
+    /// The task's name, as `PR_GET_NAME` and `/proc/[pid]/comm` give it.
+    pub fn comm_name(&self) -> Vec<u8> {
+        comm_or_exe(&self.comm, &lock(&self.thread_group.exe_path))
+    }
+
     /// This task's published view, if it has one.
     pub(crate) fn view(&self) -> Option<Arc<TaskView>> {
         self.kernel.vfs.task_views().get(self.tid)
