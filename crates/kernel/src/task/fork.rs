@@ -90,15 +90,18 @@ impl Task {
         if args.flags & CLONE_CLEAR_SIGHAND != 0 {
             group.reset_caught_actions();
         }
-        let (parent, parent_thread) = if args.flags & CLONE_PARENT != 0 {
-            let ppid = kernel.tree.ppid(self.thread_group.pid);
-            (ppid, ppid)
+        // A CLONE_PARENT child is its parent's sibling, and its parent
+        // gets the signal it gets for the caller (copy_process).
+        let (parent, parent_thread, exit_signal) = if args.flags & CLONE_PARENT != 0 {
+            let pid = self.thread_group.pid;
+            let ppid = kernel.tree.ppid(pid);
+            (ppid, ppid, kernel.tree.exit_signal(pid))
         } else {
-            (self.thread_group.pid, self.tid)
+            (self.thread_group.pid, self.tid, args.exit_signal)
         };
         kernel
             .tree
-            .add_child(parent, parent_thread, Arc::clone(&group), args.exit_signal);
+            .add_child(parent, parent_thread, Arc::clone(&group), exit_signal);
 
         let (fs, fds) = self.clone_fs_files(args.flags);
         let regs = self.clone_regs(&args);
