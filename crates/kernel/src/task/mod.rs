@@ -760,6 +760,9 @@ impl Task {
         {
             self.thread_group.exit_all(status, signo);
         }
+        // The thread leaves its group before its joiners are woken, so a
+        // joiner never sees it among the live threads (/proc/self/task).
+        let remaining = self.thread_group.remove_thread(self.tid, status);
         if self.clear_child_tid != 0 {
             let addr = self.clear_child_tid;
             if self.mm.write_obj(addr, &0u32).is_ok() {
@@ -770,7 +773,6 @@ impl Task {
                 self.kernel.futexes.wake(key, 1, u32::MAX);
             }
         }
-        let remaining = self.thread_group.remove_thread(self.tid, status);
         if self.tid != self.thread_group.pid {
             self.kernel.tree.free_tid(self.tid);
         }
