@@ -27,7 +27,8 @@ use crate::vfs::{FdTable, FsContext};
 pub struct CloneArgs {
     /// `CLONE_*` flags, without the exit signal.
     pub flags: u64,
-    /// The signal the parent gets when the child exits (`SIGCHLD`, or 0).
+    /// The signal the parent gets when the child exits (`SIGCHLD`; 0 or a
+    /// number above 64 for none).
     pub exit_signal: u32,
     /// The child's stack pointer (0: the parent's).
     pub stack: u64,
@@ -368,8 +369,10 @@ pub(crate) fn exit_process(mut task: Task, status: ExitStatus) {
         let action = parent.action(abi::signal::SIGCHLD);
         action.handler == abi::signal::SIG_IGN || action.flags & abi::signal::SA_NOCLDWAIT != 0
     });
+    // An exit signal that is no signal (legacy clone takes up to 255) is
+    // not sent, as in Linux's do_notify_parent.
     if let Some(group) = parent
-        && exit_signal != 0
+        && (1..=abi::signal::SIGRTMAX).contains(&exit_signal)
     {
         crate::signal::send(&group, exit_signal);
     }
