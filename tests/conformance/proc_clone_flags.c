@@ -46,8 +46,11 @@ int main(void)
 	/* The legacy call ignores bits above 32 and CLONE_DETACHED. */
 	CHECK(reaped(raw_clone((1UL << 40) | SIGCHLD)));
 	CHECK(reaped(raw_clone(CLONE_DETACHED | SIGCHLD)));
-	/* A clone child with no exit signal is reaped with __WALL. */
+	/* A clone child with no exit signal is reaped with __WALL; one with
+	 * an exit signal that is no signal too (it is never sent). */
 	CHECK(reaped(raw_clone(0)));
+	CHECK(reaped(raw_clone(65)));
+	CHECK(reaped(raw_clone(255)));
 
 	struct clone_args args;
 	memset(&args, 0, sizeof args);

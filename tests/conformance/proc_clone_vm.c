@@ -154,7 +154,8 @@ int main(void)
 	pid = fork();
 	if (pid == 0) {
 		pid_t me_parent = getppid();
-		pid_t c = clone(child_ppid, stack_b + sizeof stack_b, CLONE_PARENT | SIGCHLD, &me_parent);
+		/* No exit signal given: it gets the one its creator has (SIGCHLD). */
+		pid_t c = clone(child_ppid, stack_b + sizeof stack_b, CLONE_PARENT, &me_parent);
 		if (c < 0)
 			_exit(10);
 		/* Not our child: ECHILD. */

@@ -47,11 +47,15 @@ static void *parent_thread(void *arg)
 	return (void *)(long)c;
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
+	if (argc == 2 && strcmp(argv[1], "dumpable") == 0)
+		return prctl(PR_GET_DUMPABLE);
 	conformance_init();
 	char name[32];
 
+	EXPECT_VAL("get initial name", prctl(PR_GET_NAME, name), 0);
+	printf("initial name: %s\n", name);
 	EXPECT_VAL("set name", prctl(PR_SET_NAME, "a-very-long-process-name"), 0);
 	memset(name, 'x', sizeof name);
 	EXPECT_VAL("get name", prctl(PR_GET_NAME, name), 0);
@@ -71,6 +75,28 @@ int main(void)
 	EXPECT_VAL("thread name is per thread", (long)ret, 1);
 	prctl(PR_GET_NAME, name);
 	printf("leader keeps: %s\n", name);
+	/* A child inherits the name; exec names it after the new file. */
+	int fds[2];
+	CHECK(pipe(fds) == 0);
+	pid_t k = fork();
+	if (k == 0) {
+		char mine[32];
+		prctl(PR_GET_NAME, mine);
+		dup2(fds[1], 1);
+		printf("child: %s\n", mine);
+		fflush(stdout);
+		char *argv[] = {"/bin/cat", "/proc/self/comm", NULL};
+		char *envp[] = {NULL};
+		execve(argv[0], argv, envp);
+		_exit(127);
+	}
+	close(fds[1]);
+	char out[64] = {0};
+	for (size_t got = 0, n; got < sizeof out - 1 && (n = read(fds[0], out + got, sizeof out - 1 - got)) > 0;)
+		got += n;
+	printf("%s", out);
+	close(fds[0]);
+	waitpid(k, NULL, 0);
 
 	int sig = -1;
 	EXPECT_VAL("get pdeathsig", prctl(PR_GET_PDEATHSIG, &sig), 0);
@@ -105,6 +131,20 @@ int main(void)
 	EXPECT_VAL("get dumpable", prctl(PR_GET_DUMPABLE), 1);
 	EXPECT_VAL("set dumpable 0", prctl(PR_SET_DUMPABLE, 0), 0);
 	EXPECT_VAL("get dumpable", prctl(PR_GET_DUMPABLE), 0);
+	c = fork();
+	if (c == 0)
+		_exit(prctl(PR_GET_DUMPABLE));
+	CHECK(waitpid(c, &status, 0) == c);
+	EXPECT_VAL("child inherits dumpable", WEXITSTATUS(status), 0);
+	c = fork();
+	if (c == 0) {
+		char *argv[] = {"/proc/self/exe", "dumpable", NULL};
+		char *envp[] = {NULL};
+		execve(argv[0], argv, envp);
+		_exit(127);
+	}
+	CHECK(waitpid(c, &status, 0) == c);
+	EXPECT_VAL("dumpable again after exec", WEXITSTATUS(status), 1);
 	EXPECT_ERR("set dumpable 2", prctl(PR_SET_DUMPABLE, 2), EINVAL);
 	EXPECT_ERR("set dumpable 3", prctl(PR_SET_DUMPABLE, 3), EINVAL);
 	EXPECT_VAL("set dumpable 1", prctl(PR_SET_DUMPABLE, 1), 0);

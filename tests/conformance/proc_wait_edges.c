@@ -15,13 +15,20 @@ static int quick(void *arg)
 	return (int)(long)arg;
 }
 
+static int to_main[2], to_thread[2];
+
+/* Forks a child, tells the main thread its pid, and stays alive (the
+ * child's parent thread) until told to go. */
 static void *fork_in_thread(void *arg)
 {
 	(void)arg;
 	pid_t pid = fork();
 	if (pid == 0)
 		_exit(6);
-	return (void *)(long)pid;
+	write(to_main[1], &pid, sizeof pid);
+	char c;
+	read(to_thread[0], &c, 1);
+	return NULL;
 }
 
 int main(void)
@@ -123,13 +130,33 @@ int main(void)
 	EXPECT_ERR("waitid WSTOPPED only", waitid(P_PID, p, &info, WSTOPPED | WNOHANG), ECHILD);
 	CHECK(waitpid(p, &status, 0) == p);
 
-	/* A child forked by another thread is the process's child. */
+	/* A child forked by another thread is the process's child, but not
+	 * this thread's own (__WNOTHREAD). */
+	CHECK(pipe(to_main) == 0 && pipe(to_thread) == 0);
 	pthread_t t;
-	void *ret;
 	pthread_create(&t, NULL, fork_in_thread, NULL);
-	pthread_join(t, &ret);
-	CHECK(waitpid((pid_t)(long)ret, &status, 0) == (pid_t)(long)ret);
+	pid_t theirs;
+	CHECK(read(to_main[0], &theirs, sizeof theirs) == sizeof theirs);
+	EXPECT_ERR("sibling thread's child with __WNOTHREAD", waitpid(theirs, &status, __WNOTHREAD),
+		   ECHILD);
+	CHECK(waitpid(theirs, &status, 0) == theirs);
+	CHECK(write(to_thread[1], "x", 1) == 1);
+	pthread_join(t, NULL);
+	/* Once that thread is gone, its children are the remaining thread's. */
+	CHECK(pipe(to_main) == 0);
+	pthread_create(&t, NULL, fork_in_thread, NULL);
+	CHECK(read(to_main[0], &theirs, sizeof theirs) == sizeof theirs);
+	CHECK(write(to_thread[1], "x", 1) == 1);
+	pthread_join(t, NULL);
+	CHECK(waitpid(theirs, &status, __WNOTHREAD) == theirs);
 	EXPECT_VAL("thread's child status", WEXITSTATUS(status), 6);
+
+	/* Our own child with __WNOTHREAD. */
+	p = fork();
+	if (p == 0)
+		_exit(8);
+	CHECK(waitpid(p, &status, __WNOTHREAD) == p);
+	EXPECT_VAL("own child with __WNOTHREAD", WEXITSTATUS(status), 8);
 
 	/* wait4 with a bad status pointer: EFAULT, and the child stays reaped. */
 	p = fork();

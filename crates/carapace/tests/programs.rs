@@ -273,6 +273,77 @@ print('signal', got == [signal.SIGUSR1])\n";
     expect_stdout(&out, "threads 10000\nsubprocess hi\nsignal True\n")
 }
 
+/// Runs `argv` in the sandbox; it must exit 0 and print `want`.
+fn sandboxed_program(f: &Fixtures, ctx: Run, argv: &[&str], want: &str) -> Result<(), Failed> {
+    let out = f.sandboxed(ctx, argv, None)?;
+    expect_status(&out, 0, argv[0])?;
+    expect_stdout(&out, want)
+}
+
+/// A process pool: fork, pipes, threads, and semaphores in /dev/shm
+/// shared by the workers.
+fn python3_multiprocessing_pool(f: &Fixtures, ctx: Run) -> Result<(), Failed> {
+    let program = "import multiprocessing
+def square(x):
+    return x * x
+if __name__ == '__main__':
+    with multiprocessing.Pool(2) as pool:
+        print(pool.map(square, range(20)))
+        print(sum(pool.imap_unordered(square, range(100), chunksize=3)))
+";
+    sandboxed_program(
+        f,
+        ctx,
+        &["/usr/bin/python3", "-c", program],
+        "[0, 1, 4, 9, 16, 25, 36, 49, 64, 81, 100, 121, 144, 169, 196, 225, 256, 289, 324, 361]\n\
+         328350\n",
+    )
+}
+
+/// `time.sleep` cut short by a signal whose handler raises: from an
+/// interval timer, and from another thread's `os.kill`.
+fn python3_sleep_interrupted(f: &Fixtures, ctx: Run) -> Result<(), Failed> {
+    let program = "import os, signal, threading, time\n\
+class Woken(Exception): pass\n\
+def raise_it(signo, frame): raise Woken(signo)\n\
+signal.signal(signal.SIGALRM, raise_it)\n\
+signal.signal(signal.SIGUSR1, raise_it)\n\
+start = time.monotonic()\n\
+signal.setitimer(signal.ITIMER_REAL, 0.05)\n\
+try:\n    time.sleep(10); print('itimer: slept')\n\
+except Woken as e: print('itimer: woken by', signal.Signals(e.args[0]).name)\n\
+threading.Timer(0.05, lambda: os.kill(os.getpid(), signal.SIGUSR1)).start()\n\
+try:\n    time.sleep(10); print('kill: slept')\n\
+except Woken as e: print('kill: woken by', signal.Signals(e.args[0]).name)\n\
+print('quick', time.monotonic() - start < 5)\n";
+    sandboxed_program(
+        f,
+        ctx,
+        &["/usr/bin/python3", "-c", program],
+        "itimer: woken by SIGALRM\nkill: woken by SIGUSR1\nquick True\n",
+    )
+}
+
+/// `make -j2`: three C files compiled in parallel in the sandbox's /tmp,
+/// linked, and the result run.
+fn make_parallel_build(f: &Fixtures, ctx: Run) -> Result<(), Failed> {
+    let script = "set -e; d=$(mktemp -d); cd \"$d\"\n\
+printf '#include <stdio.h>\\nint a(void);\\nint b(void);\\n\
+int main(void){printf(\"sum %%d\\\\n\", a() + b()); return 0;}\\n' > main.c\n\
+printf 'int a(void){return 40;}\\n' > a.c\n\
+printf 'int b(void){return 2;}\\n' > b.c\n\
+printf 'prog: main.o a.o b.o\\n\\tcc -o $@ $^\\n%%.o: %%.c\\n\\tcc -O1 -c -o $@ $<\\n' > Makefile\n\
+/usr/bin/make -s -j2\n\
+./prog\n\
+ls *.o\n";
+    sandboxed_program(
+        f,
+        ctx,
+        &["/bin/sh", "-c", script],
+        "sum 42\na.o\nb.o\nmain.o\n",
+    )
+}
+
 fn gcc_compiles_and_runs(f: &Fixtures, ctx: Run) -> Result<(), Failed> {
     let script = "cd /tmp && printf '#include <stdio.h>\\nint main(void){puts(\"built\");return 0;}\\n' > h.c \
                   && /usr/bin/gcc -O2 -o h h.c && ./h";
@@ -285,9 +356,7 @@ fn gcc_compiles_and_runs(f: &Fixtures, ctx: Run) -> Result<(), Failed> {
 
 /// `sh -c SCRIPT` in the sandbox must exit 0 and print `want`.
 fn sandboxed_script(f: &Fixtures, ctx: Run, script: &str, want: &str) -> Result<(), Failed> {
-    let out = f.sandboxed(ctx, &["/bin/sh", "-c", script], None)?;
-    expect_status(&out, 0, &format!("sh -c '{script}'"))?;
-    expect_stdout(&out, want)
+    sandboxed_program(f, ctx, &["/bin/sh", "-c", script], want)
 }
 
 fn git_init_add_commit(f: &Fixtures, ctx: Run) -> Result<(), Failed> {
@@ -790,6 +859,9 @@ const CASES: &[(&str, Case)] = &[
     ("cp_a_and_diff", cp_a_and_diff),
     ("find_counts_files", find_counts_files),
     ("ls_proc_fd_and_dev", ls_proc_fd_and_dev),
+    ("python3_multiprocessing_pool", python3_multiprocessing_pool),
+    ("python3_sleep_interrupted", python3_sleep_interrupted),
+    ("make_parallel_build", make_parallel_build),
     ("host_env", host_env),
     ("host_cat_stdin_pipe", host_cat_stdin_pipe),
     ("python3_hashlib", python3_hashlib),

@@ -265,8 +265,12 @@ pub(crate) fn statm(mm: Option<&MemoryManager>) -> Vec<u8> {
 }
 
 /// The one-letter state and its name.
-fn state(running: bool) -> (char, &'static str) {
-    if running {
+fn state(proc: &ProcessView, running: bool) -> (char, &'static str) {
+    if proc.zombie {
+        ('Z', "zombie")
+    } else if proc.group.stopped_by().is_some() {
+        ('T', "stopped")
+    } else if running {
         ('R', "running")
     } else {
         ('S', "sleeping")
@@ -290,7 +294,7 @@ pub(crate) fn stat(proc: &ProcessView, task: &TaskView, whole: bool, running: bo
     let threads = proc.threads.len();
     let id = if whole { proc.pid() } else { task.tid };
     let comm = String::from_utf8_lossy(&task.comm()).into_owned();
-    let (st, _) = state(running);
+    let (st, _) = state(proc, running);
     // Fields 1..=52 of proc_pid_stat(5).
     format!(
         "{id} ({comm}) {st} {} {} {} 0 -1 4194560 0 0 0 0 0 0 0 0 20 0 {threads} 0 0 {vsize} {rss} {rsslim} 0 0 {arg_start} 0 0 {pending} {blocked} {sig_ign} {sig_cgt} 0 0 0 17 0 0 0 0 0 0 0 0 0 {arg_start} {arg_end} {env_start} {env_end} 0\n",
@@ -310,7 +314,7 @@ pub(crate) fn status(
 ) -> Vec<u8> {
     let c = &task.creds;
     let mut s = String::new();
-    let (st, st_name) = state(running);
+    let (st, st_name) = state(proc, running);
     let pid = if whole { proc.pid() } else { task.tid };
     let _ = writeln!(s, "Name:\t{}", String::from_utf8_lossy(&task.comm()));
     if let Some(umask) = umask {

@@ -118,7 +118,7 @@ impl MemoryManager {
 
     /// Where the VMA's pages with data end: the VMA's end, or for a file
     /// mapping the end of the page holding the file's last byte.
-    fn data_end(vma_start: u64, vma_end: u64, vma: &Vma) -> Result<u64, BackError> {
+    pub(super) fn data_end(vma_start: u64, vma_end: u64, vma: &Vma) -> Result<u64, BackError> {
         let Some((file, offset)) = vma.file_at(0) else {
             return Ok(vma_end);
         };

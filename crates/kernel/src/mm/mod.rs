@@ -1230,9 +1230,9 @@ impl MemoryManager {
     /// The memory half of `fork` (Linux's `dup_mmap`): a copy of the VMAs
     /// (without `MADV_DONTFORK` ones; `MADV_WIPEONFORK` ones empty) whose
     /// private pages are shared copy-on-write with this address space.
-    /// Shared anonymous VMAs are backed in full first: their pages exist
-    /// apart from any one address space (Linux's shmem object), so a page
-    /// either process touches later is the one the other sees.
+    /// Shared VMAs are backed in full first (a file mapping up to the end
+    /// of its data): their pages exist apart from any one address space,
+    /// so a page either process touches later is the one the other sees.
     ///
     /// Must run on a host thread that may change this address space (under
     /// ptrace, the parent's tracer), since the parent's writable mappings of
@@ -1273,9 +1273,12 @@ impl MemoryManager {
             let wipe = vma.wipeonfork;
             let shared = vma.shared;
             let writable = vma.perms.write;
-            if shared && !wipe && matches!(vma.backing, VmaBacking::Anonymous) {
-                self.back(&mut st, vs, ve, vs, &vma)
-                    .map_err(|_| Errno::ENOMEM)?;
+            if shared && !wipe {
+                let data_end = Self::data_end(vs, ve, &vma).unwrap_or(vs);
+                if vs < data_end {
+                    self.back(&mut st, vs, data_end, vs, &vma)
+                        .map_err(|_| Errno::ENOMEM)?;
+                }
             }
             forked.vmas.insert(vs, ve, vma);
             if wipe {

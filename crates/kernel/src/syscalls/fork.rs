@@ -86,7 +86,8 @@ fn sys_vfork(task: &mut Task, _: &SyscallArgs) -> SyscallResult {
 
 /// Implements Linux `clone(2)` (x86-64 argument order: flags, stack,
 /// parent_tid, child_tid, tls). Only the low 32 bits of the flags count,
-/// and `CLONE_DETACHED` is ignored, as in Linux.
+/// and `CLONE_DETACHED` is ignored, as in Linux; an exit signal above 64 is
+/// accepted and never sent.
 fn sys_clone(task: &mut Task, args: &SyscallArgs) -> SyscallResult {
     let raw = args.u64(0) & CLONE_LEGACY_FLAGS;
     let flags = raw & !CSIGNAL;
@@ -195,8 +196,7 @@ fn sys_clone3(task: &mut Task, args: &SyscallArgs) -> SyscallResult {
 /// The checks of Linux's `copy_process`, then the clone itself.
 fn do_clone(task: &mut Task, args: CloneArgs) -> SyscallResult {
     let flags = args.flags;
-    if args.exit_signal > abi::signal::SIGRTMAX
-        || flags & (CLONE_NEWNS | CLONE_FS) == CLONE_NEWNS | CLONE_FS
+    if flags & (CLONE_NEWNS | CLONE_FS) == CLONE_NEWNS | CLONE_FS
         || flags & (CLONE_NEWUSER | CLONE_FS) == CLONE_NEWUSER | CLONE_FS
         || (flags & CLONE_THREAD != 0 && flags & CLONE_SIGHAND == 0)
         || (flags & CLONE_SIGHAND != 0 && flags & CLONE_VM == 0)

@@ -38,8 +38,8 @@ pub(super) const SYSCALLS: &[Entry] = &[
         SYS_PPOLL,
         sys_ppoll,
         &[Arg::Ptr, Arg::Int, Arg::Ptr, Arg::Ptr, Arg::Len],
-        Support::Partial,
-        "the signal mask is checked but not applied while waiting (no handlers run yet)",
+        Support::Full,
+        "",
     ),
     entry(
         SYS_SELECT,
@@ -52,8 +52,8 @@ pub(super) const SYSCALLS: &[Entry] = &[
         SYS_PSELECT6,
         sys_pselect6,
         &[Arg::Int, Arg::Ptr, Arg::Ptr, Arg::Ptr, Arg::Ptr, Arg::Ptr],
-        Support::Partial,
-        "as ppoll",
+        Support::Full,
+        "",
     ),
 ];
 
@@ -186,22 +186,47 @@ fn read_timeout(task: &Task, addr: u64) -> Result<Option<Duration>, Errno> {
     read_timespec(task, addr).map(Some)
 }
 
-/// Checks ppoll's and pselect's signal mask argument.
-fn check_sigmask(task: &Task, mask_addr: u64, size: u64) -> Result<(), Errno> {
-    if mask_addr != 0 {
-        if size != abi::signal::SIGSET_SIZE {
-            return Err(Errno::EINVAL);
-        }
-        task.mm.read_obj::<u64>(mask_addr)?;
+/// Reads ppoll's and pselect's signal mask argument (`None`: no mask).
+fn read_sigmask(task: &Task, mask_addr: u64, size: u64) -> Result<Option<u64>, Errno> {
+    if mask_addr == 0 {
+        return Ok(None);
     }
-    Ok(())
+    if size != abi::signal::SIGSET_SIZE {
+        return Err(Errno::EINVAL);
+    }
+    task.mm.read_obj::<u64>(mask_addr).map(Some)
+}
+
+/// Runs `wait` with the signal mask replaced by `mask`, as ppoll and
+/// pselect6 do. If a signal interrupts it, the old mask stays saved for
+/// the handler's frame to restore (or for the return to the program, when
+/// no handler runs), so a signal the temporary mask let in is handled
+/// before the old mask blocks it again.
+fn with_sigmask(
+    task: &mut Task,
+    mask: Option<u64>,
+    wait: impl FnOnce(&Task) -> SyscallResult,
+) -> SyscallResult {
+    let Some(mask) = mask else {
+        return wait(task);
+    };
+    let handle = task.handle();
+    let old = handle.signal_mask();
+    handle.set_signal_mask(mask);
+    let result = wait(task);
+    match result {
+        Err(errno) if errno.is_restart() || errno == Errno::EINTR => task.saved_mask = Some(old),
+        _ => handle.set_signal_mask(old),
+    }
+    result
 }
 
 /// Implements Linux `ppoll(2)`.
 fn sys_ppoll(task: &mut Task, args: &SyscallArgs) -> SyscallResult {
     let timeout = read_timeout(task, args.addr(2))?;
-    check_sigmask(task, args.addr(3), args.u64(4))?;
-    do_poll(task, args.addr(0), args.u64(1), timeout)
+    let mask = read_sigmask(task, args.addr(3), args.u64(4))?;
+    let (fds, nfds) = (args.addr(0), args.u64(1));
+    with_sigmask(task, mask, |task| do_poll(task, fds, nfds, timeout))
 }
 
 /// The worker of select and pselect6: `fd_set`s of `nfds` bits.
@@ -293,14 +318,13 @@ fn sys_select(task: &mut Task, args: &SyscallArgs) -> SyscallResult {
 /// `{ const sigset_t *ss; size_t ss_len; }`.
 fn sys_pselect6(task: &mut Task, args: &SyscallArgs) -> SyscallResult {
     let timeout = read_timeout(task, args.addr(4))?;
-    if args.addr(5) != 0 {
-        let [mask, size]: [u64; 2] = task.mm.read_obj(args.addr(5))?;
-        check_sigmask(task, mask, size)?;
-    }
-    do_select(
-        task,
-        args.i32(0),
-        [args.addr(1), args.addr(2), args.addr(3)],
-        timeout,
-    )
+    let mask = match args.addr(5) {
+        0 => None,
+        addr => {
+            let [mask, size]: [u64; 2] = task.mm.read_obj(addr)?;
+            read_sigmask(task, mask, size)?
+        }
+    };
+    let (nfds, sets) = (args.i32(0), [args.addr(1), args.addr(2), args.addr(3)]);
+    with_sigmask(task, mask, |task| do_select(task, nfds, sets, timeout))
 }

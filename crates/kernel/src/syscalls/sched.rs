@@ -334,8 +334,9 @@ fn sys_prctl(task: &mut Task, args: &SyscallArgs) -> SyscallResult {
         }
         PR_GET_NAME => {
             let mut name = [0u8; TASK_COMM_LEN];
-            let len = task.comm.len().min(TASK_COMM_LEN - 1);
-            name[..len].copy_from_slice(&task.comm[..len]);
+            let comm = task.comm_name();
+            let len = comm.len().min(TASK_COMM_LEN - 1);
+            name[..len].copy_from_slice(&comm[..len]);
             task.mm.copy_out(arg2, &name)?;
             Ok(0)
         }

@@ -115,6 +115,7 @@ fn sys_wait4(task: &mut Task, args: &SyscallArgs) -> SyscallResult {
         continued: options & WCONTINUED != 0,
         all: options & WALL != 0,
         clones: options & WCLONE != 0,
+        thread: (options & WNOTHREAD != 0).then_some(task.tid),
     };
     let Some(reaped) = wait_child(task, target, events, options & WNOHANG != 0, false)? else {
         return Ok(0);
@@ -150,6 +151,7 @@ fn sys_waitid(task: &mut Task, args: &SyscallArgs) -> SyscallResult {
         continued: options & WCONTINUED != 0,
         all: options & WALL != 0,
         clones: options & WCLONE != 0,
+        thread: (options & WNOTHREAD != 0).then_some(task.tid),
     };
     let reaped = wait_child(
         task,

@@ -106,8 +106,9 @@ impl Task {
             old.address_space().release_thread();
         }
         drop(old);
-        // A program started with raised ids may not be dumped (read through
-        // /proc or ptrace) by its unprivileged caller.
+        // The new image may be dumped again, unless it was started with
+        // raised ids: then its unprivileged caller may not read it (through
+        // /proc or ptrace).
         self.dumpable = !creds.secure_exec();
         self.creds = creds;
         self.regs = image.regs;
@@ -124,6 +125,8 @@ impl Task {
             ..StackT::default()
         };
         self.clear_child_tid = 0;
+        // The name is the file's (a script's, not its interpreter's).
+        self.comm = path.rsplit(|&b| b == b'/').next().unwrap_or(path).to_vec();
         self.thread_group.delete_posix_timers(&kernel.timers);
         self.handle.set_robust_list(0);
         self.thread_group

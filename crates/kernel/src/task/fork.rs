@@ -27,7 +27,8 @@ use crate::vfs::{FdTable, FsContext};
 pub struct CloneArgs {
     /// `CLONE_*` flags, without the exit signal.
     pub flags: u64,
-    /// The signal the parent gets when the child exits (`SIGCHLD`, or 0).
+    /// The signal the parent gets when the child exits (`SIGCHLD`; 0 or a
+    /// number above 64 for none).
     pub exit_signal: u32,
     /// The child's stack pointer (0: the parent's).
     pub stack: u64,
@@ -90,15 +91,18 @@ impl Task {
         if args.flags & CLONE_CLEAR_SIGHAND != 0 {
             group.reset_caught_actions();
         }
-        let (parent, parent_thread) = if args.flags & CLONE_PARENT != 0 {
-            let ppid = kernel.tree.ppid(self.thread_group.pid);
-            (ppid, ppid)
+        // A CLONE_PARENT child is its parent's sibling, and its parent
+        // gets the signal it gets for the caller (copy_process).
+        let (parent, parent_thread, exit_signal) = if args.flags & CLONE_PARENT != 0 {
+            let pid = self.thread_group.pid;
+            let ppid = kernel.tree.ppid(pid);
+            (ppid, ppid, kernel.tree.exit_signal(pid))
         } else {
-            (self.thread_group.pid, self.tid)
+            (self.thread_group.pid, self.tid, args.exit_signal)
         };
         kernel
             .tree
-            .add_child(parent, parent_thread, Arc::clone(&group), args.exit_signal);
+            .add_child(parent, parent_thread, Arc::clone(&group), exit_signal);
 
         let (fs, fds) = self.clone_fs_files(args.flags);
         let regs = self.clone_regs(&args);
@@ -116,6 +120,8 @@ impl Task {
             fds,
             regs,
             altstack: self.altstack,
+            comm: self.comm.clone(),
+            dumpable: self.dumpable,
             mask: self.handle.signal_mask(),
             cpus: self.cpus.clone(),
             args,
@@ -166,6 +172,9 @@ struct ChildSpec {
     fds: Arc<Mutex<crate::vfs::FdTable>>,
     regs: platform::Registers,
     altstack: abi::signal::StackT,
+    /// The parent's name and dumpable flag, which a child inherits.
+    comm: Vec<u8>,
+    dumpable: bool,
     mask: u64,
     cpus: Vec<usize>,
     args: CloneArgs,
@@ -204,6 +213,8 @@ fn run_child(
             spec.regs,
         );
         task.altstack = spec.altstack;
+        task.comm = spec.comm;
+        task.dumpable = spec.dumpable;
         task.cpus = spec.cpus;
         task.handle.set_signal_mask(spec.mask);
         task.vfork_parent = spec.vfork;
@@ -282,6 +293,7 @@ impl Task {
         let creds = self.creds.clone();
         let mask = self.handle.signal_mask();
         let cpus = self.cpus.clone();
+        let (comm, dumpable) = (self.comm.clone(), self.dumpable);
         let thread_kernel = Arc::clone(&kernel);
         let started = start_task_thread(tid, move |ready_tx| {
             let kernel = thread_kernel;
@@ -300,6 +312,8 @@ impl Task {
                 );
                 task.tid = tid;
                 task.cpus = cpus;
+                task.comm = comm;
+                task.dumpable = dumpable;
                 task.handle.set_signal_mask(mask);
                 if args.flags & abi::sched::CLONE_CHILD_SETTID != 0 {
                     let _ = task.mm.write_obj(args.child_tid, &tid);
@@ -343,6 +357,7 @@ pub(crate) fn exit_process(mut task: Task, status: ExitStatus) {
     let cpu = task.thread_group.cpu_times();
     task.thread_group.delete_timers(&kernel.timers);
     let mm = Arc::clone(&task.mm);
+    let last_view = task.view();
     drop(task);
     // Memory shared with another process (`CLONE_VM`) outlives this one,
     // but its platform thread here must not.
@@ -352,14 +367,16 @@ pub(crate) fn exit_process(mut task: Task, status: ExitStatus) {
     drop(mm);
     let exit_signal = kernel.tree.exit_signal(pid);
     let orphans = kernel.tree.pdeath_targets(pid);
-    let parent = kernel.tree.exit(pid, status, |parent| {
+    let parent = kernel.tree.exit(pid, status, last_view, |parent| {
         let action = parent.action(abi::signal::SIGCHLD);
         action.handler == abi::signal::SIG_IGN || action.flags & abi::signal::SA_NOCLDWAIT != 0
     });
     // Signals from the kernel about a process: Linux queues them whatever
     // the limit (a real-time exit signal past it loses its siginfo).
+    // An exit signal that is no signal (legacy clone takes up to 255) is
+    // not sent, as in Linux's do_notify_parent.
     if let Some(group) = parent
-        && exit_signal != 0
+        && (1..=abi::signal::SIGRTMAX).contains(&exit_signal)
     {
         let info =
             crate::signal::child_info(exit_signal, ChildChange::Exited(status), pid, uid, cpu);

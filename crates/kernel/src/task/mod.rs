@@ -887,6 +887,12 @@ impl Task {
                 return Ok(self.thread_group.fatal_status(signo));
             }
             self.handle_signals();
+            // A mask a syscall replaced (rt_sigsuspend, ppoll, pselect6)
+            // that no handler's frame took comes back now, as Linux's
+            // restore_saved_sigmask does.
+            if let Some(mask) = self.saved_mask.take() {
+                self.handle.set_signal_mask(mask);
+            }
             if let Some(status) = self.exit_status {
                 return Ok(status);
             }
@@ -1037,6 +1043,9 @@ impl Task {
             self.tid,
             self.handle.robust_list(),
         );
+        // The thread leaves its group before its joiners are woken, so a
+        // joiner never sees it among the live threads (/proc/self/task).
+        let remaining = self.thread_group.remove_thread(self.tid, status);
         if self.clear_child_tid != 0 {
             let addr = self.clear_child_tid;
             if self.mm.write_obj(addr, &0u32).is_ok()
@@ -1046,7 +1055,6 @@ impl Task {
                 let _ = self.kernel.futexes.wake(key, 1, u32::MAX);
             }
         }
-        let remaining = self.thread_group.remove_thread(self.tid, status);
         // Only now can no locker find this thread as an owner.
         self.kernel.futexes.owner_died(self.tid);
         if self.tid != self.thread_group.pid {

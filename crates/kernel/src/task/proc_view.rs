@@ -100,18 +100,7 @@ impl TaskView {
     /// The thread's name: `PR_SET_NAME`'s, else the executable's base name,
     /// at most 15 bytes (`TASK_COMM_LEN`).
     pub fn comm(&self) -> Vec<u8> {
-        let mut name = if self.comm.is_empty() {
-            let path = &self.exe_path;
-            let base = path.rsplit(|&b| b == b'/').next().unwrap_or(path);
-            base.to_vec()
-        } else {
-            self.comm.clone()
-        };
-        if let Some(nul) = name.iter().position(|&b| b == 0) {
-            name.truncate(nul);
-        }
-        name.truncate(15);
-        name
+        comm_or_exe(&self.comm, &self.exe_path)
     }
 
     /// The executable, resolved in the sandbox's view.
@@ -176,6 +165,9 @@ pub struct ProcessView {
     pub pgid: i32,
     /// The session.
     pub sid: i32,
+    /// Whether the process has exited and waits to be reaped: its one
+    /// thread view is its last thread's, as published when it was alive.
+    pub zombie: bool,
 }
 
 impl ProcessView {
@@ -193,13 +185,14 @@ impl ProcessView {
         if threads.is_empty() {
             return None;
         }
-        let pid = group.pid;
+        let (ppid, pgid, sid) = tree.ids(group.pid)?;
         Some(ProcessView {
-            ppid: tree.ppid(pid),
-            pgid: tree.pgid(pid).unwrap_or(pid),
-            sid: tree.sid(pid).unwrap_or(pid),
+            ppid,
+            pgid,
+            sid,
             group,
             threads,
+            zombie: false,
         })
     }
 
@@ -247,6 +240,25 @@ impl ProcessView {
     }
 }
 
+/// A task's name: `comm` as `PR_SET_NAME` or `execve` set it, else the
+/// executable's base name; at most 15 bytes (`TASK_COMM_LEN` - 1).
+fn comm_or_exe(comm: &[u8], exe_path: &[u8]) -> Vec<u8> {
+    let mut name = if comm.is_empty() {
+        exe_path
+            .rsplit(|&b| b == b'/')
+            .next()
+            .unwrap_or(exe_path)
+            .to_vec()
+    } else {
+        comm.to_vec()
+    };
+    if let Some(nul) = name.iter().position(|&b| b == 0) {
+        name.truncate(nul);
+    }
+    name.truncate(15);
+    name
+}
+
 /// Whether the syscall `nr` may change what a task's view holds, so the
 /// task publishes again after it.
 pub(crate) fn changes_view(nr: u64) -> bool {
@@ -271,6 +283,16 @@ pub(crate) fn changes_view(nr: u64) -> bool {
 }
 
 impl Task {
+    /// The task's name, as `PR_GET_NAME` and `/proc/[pid]/comm` give it.
+    pub fn comm_name(&self) -> Vec<u8> {
+        comm_or_exe(&self.comm, &lock(&self.thread_group.exe_path))
+    }
+
+    /// This task's published view, if it has one.
+    pub(crate) fn view(&self) -> Option<Arc<TaskView>> {
+        self.kernel.vfs.task_views().get(self.tid)
+    }
+
     /// Publishes this task's view for procfs (see the module docs).
     pub(crate) fn publish_view(&self) {
         let views = self.kernel.vfs.task_views();
@@ -325,7 +347,18 @@ impl super::ProcessTree {
     /// live process. A process forked a moment ago may not have published
     /// yet: it is waited for, briefly.
     pub fn process_view(&self, pid: i32, views: &TaskViews) -> Option<ProcessView> {
-        let group = self.group(pid)?;
+        let Some(group) = self.group(pid) else {
+            let (group, last) = self.zombie(pid)?;
+            let (ppid, pgid, sid) = self.ids(pid)?;
+            return Some(ProcessView {
+                group,
+                threads: vec![last],
+                ppid,
+                pgid,
+                sid,
+                zombie: true,
+            });
+        };
         for _ in 0..200 {
             if let Some(view) = ProcessView::new(Arc::clone(&group), views, self) {
                 return Some(view);

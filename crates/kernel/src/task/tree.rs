@@ -10,7 +10,7 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use abi::Errno;
 
-use super::{TaskHandle, ThreadGroup};
+use super::{TaskHandle, TaskView, ThreadGroup};
 use crate::kernel::ExitStatus;
 
 /// The highest pid (`/proc/sys/kernel/pid_max`'s default on 64-bit).
@@ -60,6 +60,8 @@ pub struct WaitFor {
     pub all: bool,
     /// Only children whose exit signal is not SIGCHLD (`__WCLONE`), unless `all`.
     pub clones: bool,
+    /// Only children of this thread (`__WNOTHREAD`), not of its siblings.
+    pub thread: Option<i32>,
 }
 
 /// One process's place in the tree.
@@ -76,6 +78,8 @@ struct Entry {
 
     /// Set when the process has exited but not been reaped.
     zombie: Option<ExitStatus>,
+    /// A zombie's last thread as procfs last saw it.
+    last_view: Option<Arc<TaskView>>,
     /// Tasks of this process blocked in `wait4`, woken when a child changes.
     waiters: Vec<Arc<TaskHandle>>,
     /// Whether the process has called `execve` (setpgid on a child that has
@@ -244,6 +248,18 @@ impl ProcessTree {
     /// `getppid`.
     pub fn ppid(&self, pid: i32) -> i32 {
         self.lock().procs.get(&pid).map_or(0, |e| e.ppid)
+    }
+
+    /// The parent, process group and session of `pid`, zombie or not.
+    pub fn ids(&self, pid: i32) -> Option<(i32, i32, i32)> {
+        self.lock().procs.get(&pid).map(|e| (e.ppid, e.pgid, e.sid))
+    }
+
+    /// The zombie `pid` and its last thread's view, if it is one.
+    pub fn zombie(&self, pid: i32) -> Option<(Arc<ThreadGroup>, Arc<TaskView>)> {
+        let st = self.lock();
+        let e = st.procs.get(&pid).filter(|e| e.zombie.is_some())?;
+        Some((Arc::clone(&e.group), Arc::clone(e.last_view.as_ref()?)))
     }
 
     /// `getpgid(pid)`; ESRCH if there is no such process.
@@ -483,13 +499,14 @@ impl ProcessTree {
         &self,
         pid: i32,
         status: ExitStatus,
+        last_view: Option<Arc<TaskView>>,
         auto_reap: impl FnOnce(&ThreadGroup) -> bool,
     ) -> Option<Arc<ThreadGroup>> {
         let mut st = self.lock();
         let (ppid, children) = {
             let e = st.procs.get_mut(&pid)?;
-
             e.zombie = Some(status);
+            e.last_view = last_view;
             (e.ppid, std::mem::take(&mut e.children))
         };
         // Orphans go to the nearest live subreaper ancestor, else init.
@@ -555,6 +572,7 @@ impl ProcessTree {
         // without it, and all with __WALL.
         let matches = |pid: i32, e: &Entry| {
             (events.all || (e.exit_signal != abi::signal::SIGCHLD) == events.clones)
+                && events.thread.is_none_or(|tid| e.parent_thread == tid)
                 && match target {
                     WaitTarget::Any => true,
                     WaitTarget::Pid(p) => p == pid,
@@ -645,6 +663,7 @@ impl Entry {
             sid,
             children: BTreeSet::new(),
             zombie: None,
+            last_view: None,
             waiters: Vec::new(),
             execed: false,
             exit_signal: abi::signal::SIGCHLD,
