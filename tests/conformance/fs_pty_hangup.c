@@ -18,13 +18,6 @@ static void on_signal(int sig)
 		cont++;
 }
 
-static short revents(int fd)
-{
-	struct pollfd p = { fd, POLLIN | POLLOUT, 0 };
-	poll(&p, 1, 0);
-	return p.revents & (POLLIN | POLLOUT | POLLERR | POLLHUP);
-}
-
 int main(void)
 {
 	conformance_init();

@@ -5,13 +5,6 @@
 #include <sys/select.h>
 #include <sys/wait.h>
 
-static short revents(int fd)
-{
-	struct pollfd p = { fd, POLLIN | POLLOUT, 0 };
-	poll(&p, 1, 0);
-	return p.revents & (POLLIN | POLLOUT | POLLERR | POLLHUP);
-}
-
 int main(void)
 {
 	conformance_init();

@@ -144,7 +144,9 @@ const _: () = assert!(core::mem::size_of::<Termios2>() == 44);
 
 /// `struct winsize`.
 #[repr(C)]
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, FromBytes, IntoBytes, Immutable, KnownLayout)]
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, FromBytes, IntoBytes, Immutable, KnownLayout,
+)]
 pub struct Winsize {
     pub ws_row: u16,
     pub ws_col: u16,

@@ -256,6 +256,26 @@ print('signal', got == [signal.SIGUSR1])\n";
     expect_stdout(&out, "threads 10000\nsubprocess hi\nsignal True\n")
 }
 
+fn python3_pty_fork(f: &Fixtures, user: User) -> Result<(), Failed> {
+    // The child runs on the slave of a sandbox pseudo-terminal as its
+    // controlling terminal; the parent reads its output from the master
+    // until the hang-up (EIO).
+    let program = "import os, pty, sys\n\
+pid, fd = pty.fork()\n\
+if pid == 0:\n    os.execv('/bin/sh', ['sh', '-c', 'echo hello from $(tty | cut -c1-9); stty size; test -t 0 && echo stdin-tty; (: </dev/tty) && echo ctty'])\n\
+out = b''\n\
+while True:\n    try:\n        chunk = os.read(fd, 1024)\n    except OSError:\n        break\n    if not chunk:\n        break\n    out += chunk\n\
+_, status = os.waitpid(pid, 0)\n\
+sys.stdout.write(out.decode().replace('\\r\\n', '\\n'))\n\
+print('status', os.waitstatus_to_exitcode(status))\n";
+    let out = f.sandboxed(user, &["/usr/bin/python3", "-c", program], None)?;
+    expect_status(&out, 0, "python3 pty.fork")?;
+    expect_stdout(
+        &out,
+        "hello from /dev/pts/\n0 0\nstdin-tty\nctty\nstatus 0\n",
+    )
+}
+
 fn gcc_compiles_and_runs(f: &Fixtures, user: User) -> Result<(), Failed> {
     let script = "cd /tmp && printf '#include <stdio.h>\\nint main(void){puts(\"built\");return 0;}\\n' > h.c \
                   && /usr/bin/gcc -O2 -o h h.c && ./h";
@@ -652,6 +672,7 @@ const CASES: &[(&str, Case)] = &[
         "python3_threads_subprocess_signals",
         python3_threads_subprocess_signals,
     ),
+    ("python3_pty_fork", python3_pty_fork),
     ("gcc_compiles_and_runs", gcc_compiles_and_runs),
     ("host_env", host_env),
     ("host_cat_stdin_pipe", host_cat_stdin_pipe),

@@ -113,13 +113,9 @@ impl PtsNode {
     pub fn stat(&self) -> Stat {
         match self {
             PtsNode::Root => synthetic_stat(DEVPTS_DEV, ROOT_INO, S_IFDIR | 0o755, 2, 0),
-            PtsNode::Ptmx => synthetic_stat(
-                DEVPTS_DEV,
-                PTMX_INO,
-                S_IFCHR,
-                1,
-                abi::stat::makedev(5, 2),
-            ),
+            PtsNode::Ptmx => {
+                synthetic_stat(DEVPTS_DEV, PTMX_INO, S_IFCHR, 1, abi::stat::makedev(5, 2))
+            }
             PtsNode::Slave(pty) => pty.stat(),
         }
     }
@@ -215,9 +211,9 @@ mod tests {
         assert_eq!((a.index(), b.index()), (0, 1));
         assert!(matches!(pts.lookup(b"ptmx"), Ok(PtsNode::Ptmx)));
         // Not visible until a master holds it open.
-        assert!(pts.lookup(b"0").is_err());
-        assert!(pts.lookup(b"00").is_err());
-        assert!(pts.lookup(b"-1").is_err());
+        assert!(matches!(pts.lookup(b"0"), Err(Errno::ENOENT)));
+        assert!(matches!(pts.lookup(b"00"), Err(Errno::ENOENT)));
+        assert!(matches!(pts.lookup(b"-1"), Err(Errno::ENOENT)));
         drop(a);
         assert_eq!(pts.alloc(0, 0).unwrap().index(), 0);
         let st = slave_stat(7, 1000, 5);

@@ -300,9 +300,7 @@ impl LineDiscipline {
     /// The canonical-mode special characters; true if `c` was one.
     fn canon_char(&mut self, c: u8) -> bool {
         let iexten = self.lflag(IEXTEN);
-        if self.is_char(c, VERASE)
-            || self.is_char(c, VKILL)
-            || (iexten && self.is_char(c, VWERASE))
+        if self.is_char(c, VERASE) || self.is_char(c, VKILL) || (iexten && self.is_char(c, VWERASE))
         {
             self.erase(c);
             return true;

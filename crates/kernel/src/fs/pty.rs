@@ -318,6 +318,26 @@ impl Pty {
         }
     }
 
+    /// A write that could not finish: with `O_NONBLOCK` it ends with what
+    /// it wrote (`EAGAIN` if nothing); otherwise it waits for the terminal
+    /// to change and goes on (`None`), unless a signal ends it.
+    fn write_wait(
+        &self,
+        file: &File,
+        st: MutexGuard<'_, PtyState>,
+        done: usize,
+    ) -> Option<Result<usize, Errno>> {
+        let errno = if nonblocking(file) {
+            Errno::EAGAIN
+        } else {
+            match self.wait(st, None) {
+                Ok(_) => return None,
+                Err(errno) => errno,
+            }
+        };
+        Some(if done > 0 { Ok(done) } else { Err(errno) })
+    }
+
     fn master_write(&self, file: &File, buf: &[u8]) -> Result<usize, Errno> {
         let mut done = 0;
         loop {
@@ -334,15 +354,8 @@ impl Pty {
             if done == buf.len() {
                 return Ok(done);
             }
-            if nonblocking(file) {
-                return if done > 0 {
-                    Ok(done)
-                } else {
-                    Err(Errno::EAGAIN)
-                };
-            }
-            if let Err(errno) = self.wait(st, None) {
-                return if done > 0 { Ok(done) } else { Err(errno) };
+            if let Some(result) = self.write_wait(file, st, done) {
+                return result;
             }
         }
     }
@@ -421,15 +434,8 @@ impl Pty {
             if done == buf.len() {
                 return Ok(done);
             }
-            if nonblocking(file) {
-                return if done > 0 {
-                    Ok(done)
-                } else {
-                    Err(Errno::EAGAIN)
-                };
-            }
-            if let Err(errno) = self.wait(st, None) {
-                return if done > 0 { Ok(done) } else { Err(errno) };
+            if let Some(result) = self.write_wait(file, st, done) {
+                return result;
             }
         }
     }
@@ -474,10 +480,10 @@ impl Pty {
                 st.session = Some(caller.sid);
                 st.pgrp = Some(caller.pgid);
                 drop(st);
-                caller
-                    .kernel
-                    .vfs
-                    .set_controlling_tty(caller.sid, Some(ControllingTty::Pty(Arc::downgrade(self))));
+                caller.kernel.vfs.set_controlling_tty(
+                    caller.sid,
+                    Some(ControllingTty::Pty(Arc::downgrade(self))),
+                );
             }
         }
         Ok(file)
@@ -842,10 +848,9 @@ impl PtyFile {
             st.session = Some(sid);
             st.pgrp = Some(pgid);
         }
-        task.kernel.vfs.set_controlling_tty(
-            sid,
-            Some(ControllingTty::Pty(Arc::downgrade(&self.pty))),
-        );
+        task.kernel
+            .vfs
+            .set_controlling_tty(sid, Some(ControllingTty::Pty(Arc::downgrade(&self.pty))));
         Ok(0)
     }
 

@@ -20,9 +20,9 @@ use super::path::{Last, Lookup};
 use super::perm::{Access, MAY_EXEC, MAY_READ, MAY_WRITE, inode_permission};
 use crate::fs::devfs::{DevDirOps, DevFileOps, DevKind};
 use crate::fs::devpts::{PtsDirOps, PtsNode};
-use crate::fs::pty;
 use crate::fs::hostfs::HostFileOps;
 use crate::fs::overlay::{self, OvlDirOps, OvlFileOps};
+use crate::fs::pty;
 use crate::fs::tmpfs::{TmpfsDirOps, TmpfsFileOps};
 
 /// The `FileOps` of an `O_PATH` description: status only.
@@ -301,9 +301,13 @@ fn open_device(
     let dentry = Arc::clone(dentry);
     match kind {
         DevKind::Tty => pty::open_controlling_tty(vfs, flags, dentry),
-        DevKind::Ptmx => {
-            pty::open_master(vfs.devpts(), access.uid(), access.gid(), flags, Some(dentry))
-        }
+        DevKind::Ptmx => pty::open_master(
+            vfs.devpts(),
+            access.uid(),
+            access.gid(),
+            flags,
+            Some(dentry),
+        ),
         _ => Ok(File::new(Box::new(DevFileOps(kind)), status, Some(dentry))),
     }
 }
