@@ -20,8 +20,11 @@
 //! `SIGHUP` and `SIGCONT`. Closing the last slave makes master reads fail
 //! with `EIO` once drained.
 //!
-//! Not modelled: packet mode (`TIOCPKT`), exclusive mode, `TIOCSTI`,
-//! `TIOCVHANGUP`, and the hang-up a session leader's exit causes.
+//! When the session leader exits, the foreground group gets `SIGHUP` and
+//! the terminal is free again.
+//!
+//! Not modelled: packet mode (`TIOCPKT`), exclusive mode, `TIOCSTI` and
+//! `TIOCVHANGUP`.
 //!
 //! Lock order: a [`Pty`]'s state lock is a leaf: signals are sent and the
 //! process tree is read only after it is released.
@@ -582,6 +585,27 @@ pub(crate) fn open_controlling_tty(
             .upgrade()
             .ok_or(Errno::ENXIO)?
             .open_slave(flags | O_NOCTTY, Some(dentry)),
+    }
+}
+
+/// The leader of session `sid` exited (`disassociate_ctty(1)`): its
+/// pseudo-terminal's foreground group gets `SIGHUP`, and the terminal no
+/// longer controls the session.
+pub(crate) fn session_leader_exited(kernel: &Kernel, sid: i32) {
+    let Some(ControllingTty::Pty(pty)) = kernel.vfs.controlling_tty(sid) else {
+        return;
+    };
+    kernel.vfs.set_controlling_tty(sid, None);
+    let Some(pty) = pty.upgrade() else {
+        return;
+    };
+    let pgrp = {
+        let mut st = pty.state();
+        st.session = None;
+        st.pgrp.take()
+    };
+    if let Some(pgrp) = pgrp {
+        kill_pgrp(kernel, pgrp, SIGHUP);
     }
 }
 

@@ -309,6 +309,9 @@ pub(crate) fn exit_process(mut task: Task, status: ExitStatus) {
     let pid = task.thread_group.pid;
     task.thread_group.delete_timers(&kernel.timers);
     drop(task);
+    if kernel.tree.sid(pid) == Ok(pid) {
+        crate::fs::pty::session_leader_exited(&kernel, pid);
+    }
     let exit_signal = kernel.tree.exit_signal(pid);
     let orphans = kernel.tree.pdeath_targets(pid);
     let parent = kernel.tree.exit(pid, status, |parent| {
