@@ -26,8 +26,10 @@
 //! Not modelled: packet mode (`TIOCPKT`), exclusive mode, `TIOCSTI` and
 //! `TIOCVHANGUP`.
 //!
-//! Lock order: a [`Pty`]'s state lock is a leaf: signals are sent and the
-//! process tree is read only after it is released.
+//! Lock order: the view's table of controlling terminals
+//! ([`crate::vfs::Vfs::controlling_tty`]) before a [`Pty`]'s state lock,
+//! which is otherwise a leaf: signals are sent and the process tree is read
+//! only after it is released.
 
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex, MutexGuard, Weak};
@@ -51,9 +53,6 @@ use super::n_tty::{LineDiscipline, std_termios};
 use crate::kernel::Kernel;
 use crate::task::{self, Task, TaskHandle, ThreadGroup, Wakeup, lock};
 use crate::vfs::{Dentry, File, FileOps};
-
-/// How much slave output may wait for the master to read it.
-const OUTPUT_CAP: usize = 8192;
 
 /// How much master input may wait for room in the slave's input buffer
 /// (Linux's flip buffers between the two).
@@ -428,7 +427,7 @@ impl Pty {
                 return if done > 0 { Ok(done) } else { Err(Errno::EIO) };
             }
             if !st.ld.stopped {
-                let n = st.ld.write(&buf[done..], OUTPUT_CAP);
+                let n = st.ld.write(&buf[done..]);
                 if n > 0 {
                     done += n;
                     st.wake_all();
@@ -859,7 +858,8 @@ impl PtyFile {
         let admin = task.creds.euid == 0;
         let owner = self.pty.state().session;
         if let Some(owner) = owner {
-            if arg != 1 || !admin {
+            // The argument is an int: only its low half counts.
+            if arg & 0xffff_ffff != 1 || !admin {
                 return Err(Errno::EPERM);
             }
             task.kernel.vfs.set_controlling_tty(owner, None);
@@ -1001,7 +1001,7 @@ impl FileOps for PtyFile {
         if st.ld.input_available(true) {
             events |= POLLIN | POLLRDNORM;
         }
-        if !st.ld.stopped && st.ld.output.len() < OUTPUT_CAP {
+        if !st.ld.stopped && st.ld.output.len() < super::n_tty::OUTPUT_CAP {
             events |= POLLOUT | POLLWRNORM;
         }
         events
