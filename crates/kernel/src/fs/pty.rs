@@ -12,7 +12,7 @@
 //!
 //! The slave is a terminal in the job-control sense: a session leader
 //! opening it (without `O_NOCTTY`) or calling `TIOCSCTTY` makes it the
-//! session's controlling terminal ([`crate::vfs::Vfs::controlling_tty`]),
+//! session's controlling terminal ([`crate::vfs::Vfs::set_controlling_tty`]),
 //! with a foreground process group that signal characters and `SIGWINCH`
 //! go to; background readers get `SIGTTIN`, background writers `SIGTTOU`
 //! under `TOSTOP`. Closing the master hangs the slave up: its reads return
@@ -27,7 +27,7 @@
 //! `TIOCVHANGUP`.
 //!
 //! Lock order: the view's table of controlling terminals
-//! ([`crate::vfs::Vfs::controlling_tty`]) before a [`Pty`]'s state lock,
+//! ([`crate::vfs::Vfs::set_controlling_tty`]) before a [`Pty`]'s state lock,
 //! which is otherwise a leaf: signals are sent and the process tree is read
 //! only after it is released.
 
