@@ -88,6 +88,12 @@ int main(void)
 	EXPECT_OK("fstat master", fstat(m, &st));
 	CHECK(S_ISCHR(st.st_mode) && major(st.st_rdev) == 5 && minor(st.st_rdev) == 2);
 	EXPECT_ERR("lseek slave", lseek(s, 0, SEEK_SET), ESPIPE);
+	EXPECT_ERR("ftruncate master", ftruncate(m, 0), EINVAL);
+	EXPECT_ERR("ftruncate slave", ftruncate(s, 0), EINVAL);
+	EXPECT_ERR("truncate slave path", truncate(want, 0), EINVAL);
+	EXPECT_ERR("truncate /dev/ptmx", truncate("/dev/ptmx", 0), EINVAL);
+	int tr = EXPECT_OK("open slave O_TRUNC", open(want, O_RDWR | O_NOCTTY | O_TRUNC));
+	close(tr);
 
 	int peer = EXPECT_OK("TIOCGPTPEER", ioctl(m, TIOCGPTPEER, O_RDWR | O_NOCTTY));
 	CHECK(ttyname(peer) && strcmp(ttyname(peer), want) == 0);
