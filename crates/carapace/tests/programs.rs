@@ -362,7 +362,7 @@ fn busybox_sandbox_view(f: &Fixtures, user: User) -> Result<(), Failed> {
     expect_status(&out, 0, "carapace do")?;
     expect_stdout(
         &out,
-        "fd\nfull\nnull\nrandom\nshm\nstderr\nstdin\nstdout\ntty\nurandom\nzero\n",
+        "fd\nfull\nnull\nptmx\npts\nrandom\nshm\nstderr\nstdin\nstdout\ntty\nurandom\nzero\n",
     )?;
     let out = f.sandboxed(user, &[BUSYBOX, "ls", "-A", "/proc", "/sys", "/run"], None)?;
     expect_status(&out, 0, "carapace do")?;

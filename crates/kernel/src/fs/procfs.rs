@@ -845,7 +845,7 @@ fn generate(fs: &ProcFs, g: Gen) -> Vec<u8> {
             crate::kernel::LINUX_VERSION
         ),
         Gen::Filesystems => {
-            "nodev\tsysfs\nnodev\ttmpfs\nnodev\tproc\nnodev\tdevtmpfs\nnodev\toverlay\n".to_owned()
+            "nodev\tsysfs\nnodev\ttmpfs\nnodev\tproc\nnodev\tdevtmpfs\nnodev\tdevpts\nnodev\toverlay\n".to_owned()
         }
         Gen::Mounts => lock(&fs.mounts).clone(),
         Gen::Hostname => format!("{}\n", fs.hostname()),
