@@ -95,6 +95,19 @@ int main(void)
 	int tr = EXPECT_OK("open slave O_TRUNC", open(want, O_RDWR | O_NOCTTY | O_TRUNC));
 	close(tr);
 
+	/* The owner may change the node's mode (mesg does), owner and times. */
+	EXPECT_VAL("chmod slave 0620", chmod(want, 0620), 0);
+	EXPECT_OK("stat after chmod", stat(want, &st2));
+	CHECK((st2.st_mode & 07777) == 0620 && S_ISCHR(st2.st_mode));
+	EXPECT_VAL("fchmod slave 0600", fchmod(s, 0600), 0);
+	EXPECT_OK("fstat after fchmod", fstat(s, &st2));
+	CHECK((st2.st_mode & 07777) == 0600);
+	EXPECT_VAL("chown slave to itself", chown(want, geteuid(), getegid()), 0);
+	struct timespec times[2] = { { 1000, 0 }, { 2000, 0 } };
+	EXPECT_VAL("utimensat slave", utimensat(AT_FDCWD, want, times, 0), 0);
+	EXPECT_OK("stat after utimensat", stat(want, &st2));
+	CHECK(st2.st_atime == 1000 && st2.st_mtime == 2000);
+
 	int peer = EXPECT_OK("TIOCGPTPEER", ioctl(m, TIOCGPTPEER, O_RDWR | O_NOCTTY));
 	CHECK(ttyname(peer) && strcmp(ttyname(peer), want) == 0);
 	close(peer);

@@ -6,7 +6,9 @@
 //! terminal whose master is open, owned by whoever opened the master, mode
 //! 0600 (devpts' default `mode`). A node appears when `/dev/ptmx` is opened
 //! and disappears when the master closes; its index is free again once
-//! every end is closed. The directory cannot be changed (`EROFS`).
+//! every end is closed. A node's mode, owner and times may change (`mesg`
+//! does); names cannot be made or removed (`EROFS`, where Linux, whose
+//! devpts has no such operations, says `EPERM`).
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex, Weak};

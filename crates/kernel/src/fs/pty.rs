@@ -39,7 +39,7 @@ use abi::Errno;
 use abi::fcntl::{O_ACCMODE, O_CLOEXEC, O_LARGEFILE, O_NOCTTY, O_NONBLOCK, O_RDWR};
 use abi::poll::{POLLERR, POLLHUP, POLLIN, POLLOUT, POLLRDNORM, POLLWRNORM};
 use abi::signal::{SIGCONT, SIGHUP, SIGTTIN, SIGTTOU, SIGWINCH};
-use abi::stat::Stat;
+use abi::stat::{S_IFMT, Stat};
 use abi::termios::{
     FIONREAD, TCFLSH, TCGETS, TCGETS2, TCIFLUSH, TCIOFF, TCIOFLUSH, TCION, TCOFLUSH, TCOOFF, TCOON,
     TCSBRK, TCSBRKP, TCSETS, TCSETS2, TCSETSF, TCSETSF2, TCSETSW, TCSETSW2, TCXONC, TIOCCBRK,
@@ -50,6 +50,7 @@ use abi::termios::{
 
 use super::devpts::{DevPts, slave_stat};
 use super::n_tty::{LineDiscipline, std_termios};
+use super::tmpfs::{SetAttr, SetTime};
 use crate::kernel::Kernel;
 use crate::task::{self, Task, TaskHandle, ThreadGroup, Wakeup, lock};
 use crate::vfs::{Dentry, File, FileOps};
@@ -74,8 +75,9 @@ pub enum ControllingTty {
 #[derive(Debug)]
 pub struct Pty {
     index: u32,
-    /// Who opened the master (the slave node's owner).
-    owner: (u32, u32),
+    /// The slave node's status: owned by whoever opened the master, then
+    /// as `chmod`, `chown` and `utimensat` change it. A leaf lock.
+    node: Mutex<Stat>,
     devpts: Arc<DevPts>,
     state: Mutex<PtyState>,
 }
@@ -203,7 +205,7 @@ impl Pty {
     pub(crate) fn new(index: u32, uid: u32, gid: u32, devpts: Arc<DevPts>) -> Arc<Pty> {
         Arc::new(Pty {
             index,
-            owner: (uid, gid),
+            node: Mutex::new(slave_stat(index, uid, gid)),
             devpts,
             state: Mutex::new(PtyState {
                 ld: LineDiscipline::new(std_termios()),
@@ -233,7 +235,41 @@ impl Pty {
 
     /// The slave node's status.
     pub fn stat(&self) -> Stat {
-        slave_stat(self.index, self.owner.0, self.owner.1)
+        *lock(&self.node)
+    }
+
+    /// Changes the slave node's attributes (permission checks done by the
+    /// caller); a size is `EINVAL`, as for any device.
+    pub(crate) fn setattr(&self, attr: &SetAttr) -> Result<(), Errno> {
+        if attr.size.is_some() {
+            return Err(Errno::EINVAL);
+        }
+        let mut st = lock(&self.node);
+        let now = crate::fs::tmpfs::now();
+        if let Some(mode) = attr.mode {
+            st.st_mode = (st.st_mode & S_IFMT) | (mode & !S_IFMT);
+        }
+        if let Some(uid) = attr.uid {
+            st.st_uid = uid;
+        }
+        if let Some(gid) = attr.gid {
+            st.st_gid = gid;
+        }
+        if attr.kill_suid {
+            crate::fs::tmpfs::kill_suid(&mut st.st_mode);
+        }
+        let time = |t: SetTime| match t {
+            SetTime::Now => now,
+            SetTime::At(at) => at,
+        };
+        if let Some(t) = attr.atime {
+            st.st_atime = time(t);
+        }
+        if let Some(t) = attr.mtime {
+            st.st_mtime = time(t);
+        }
+        st.st_ctime = now;
+        Ok(())
     }
 
     fn state(&self) -> MutexGuard<'_, PtyState> {
