@@ -80,8 +80,10 @@ impl DevPts {
 
     /// The terminals whose slave node is visible.
     fn visible(&self) -> Vec<Arc<Pty>> {
-        lock(&self.ptys)
-            .values()
+        // Upgraded outside the lock: dropping the last reference to a
+        // terminal releases its index, which takes the lock.
+        let weak: Vec<Weak<Pty>> = lock(&self.ptys).values().cloned().collect();
+        weak.iter()
             .filter_map(Weak::upgrade)
             .filter(|p| p.node_visible())
             .collect()
@@ -101,9 +103,8 @@ impl DevPts {
             .filter(|_| canonical)
             .and_then(|s| s.parse().ok())
             .ok_or(Errno::ENOENT)?;
-        lock(&self.ptys)
-            .get(&index)
-            .and_then(Weak::upgrade)
+        let weak = lock(&self.ptys).get(&index).cloned();
+        weak.and_then(|w| w.upgrade())
             .filter(|p| p.node_visible())
             .map(PtsNode::Slave)
             .ok_or(Errno::ENOENT)

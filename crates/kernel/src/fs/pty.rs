@@ -134,7 +134,7 @@ impl PtyState {
         }
     }
 
-    /// Whether the master may write (`pty_write_room`).
+    /// How much the master may write now (`pty_write_room`).
     fn master_room(&self) -> usize {
         if self.master_stopped {
             0
@@ -202,6 +202,8 @@ fn kill_pgrp(kernel: &Kernel, pgid: i32, signo: u32) {
 }
 
 impl Pty {
+    /// Terminal `index` of `devpts`, its slave node owned by `uid`/`gid`,
+    /// locked, with no master yet.
     pub(crate) fn new(index: u32, uid: u32, gid: u32, devpts: Arc<DevPts>) -> Arc<Pty> {
         Arc::new(Pty {
             index,
