@@ -136,6 +136,15 @@ int main(void)
 	CHECK((t.c_iflag & ICRNL) && (t.c_oflag & (OPOST | ONLCR)) == (OPOST | ONLCR));
 	CHECK(t.c_cc[VERASE] == 0177 && t.c_cc[VINTR] == 3 && t.c_cc[VEOF] == 4 && t.c_cc[VMIN] == 1);
 	CHECK(cfgetospeed(&t) == B38400);
+	/* TCGETS2: the same settings and the speeds (struct termios2 of
+	 * asm/termbits.h, which clashes with glibc's termios.h). */
+	struct {
+		unsigned iflag, oflag, cflag, lflag;
+		unsigned char line, cc[19];
+		unsigned ispeed, ospeed;
+	} t2;
+	EXPECT_VAL("TCGETS2", ioctl(m, 0x802C542A, &t2), 0);
+	CHECK(t2.lflag == t.c_lflag && t2.iflag == t.c_iflag && t2.ispeed == 38400 && t2.ospeed == 38400);
 	t.c_lflag &= ~ECHO;
 	EXPECT_OK("tcsetattr slave", tcsetattr(s, TCSANOW, &t));
 	EXPECT_OK("tcgetattr master", tcgetattr(m, &t));
