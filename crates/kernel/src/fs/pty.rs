@@ -282,24 +282,10 @@ impl Pty {
     /// passes; `ERESTARTSYS` if a signal needs handling first.
     fn wait(
         &self,
-        mut st: MutexGuard<'_, PtyState>,
+        st: MutexGuard<'_, PtyState>,
         deadline: Option<Instant>,
     ) -> Result<Wakeup, Errno> {
-        let Some(me) = task::current() else {
-            return Err(Errno::EAGAIN);
-        };
-        if me.signal_pending() {
-            return Err(Errno::ERESTARTSYS);
-        }
-        me.prepare_to_block();
-        st.waiters.push(Arc::clone(&me));
-        drop(st);
-        let wakeup = me.block(deadline);
-        self.state().waiters.retain(|w| !Arc::ptr_eq(w, &me));
-        match wakeup {
-            Wakeup::Killed => Err(Errno::ERESTARTSYS),
-            other => Ok(other),
-        }
+        task::wait_on(&self.state, st, |s| &mut s.waiters, deadline)
     }
 
     /// `__tty_check_change`: a caller in a background group of the session
