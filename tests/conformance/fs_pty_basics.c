@@ -88,6 +88,25 @@ int main(void)
 	EXPECT_OK("fstat master", fstat(m, &st));
 	CHECK(S_ISCHR(st.st_mode) && major(st.st_rdev) == 5 && minor(st.st_rdev) == 2);
 	EXPECT_ERR("lseek slave", lseek(s, 0, SEEK_SET), ESPIPE);
+	EXPECT_ERR("ftruncate master", ftruncate(m, 0), EINVAL);
+	EXPECT_ERR("ftruncate slave", ftruncate(s, 0), EINVAL);
+	EXPECT_ERR("truncate slave path", truncate(want, 0), EINVAL);
+	EXPECT_ERR("truncate /dev/ptmx", truncate("/dev/ptmx", 0), EINVAL);
+	int tr = EXPECT_OK("open slave O_TRUNC", open(want, O_RDWR | O_NOCTTY | O_TRUNC));
+	close(tr);
+
+	/* The owner may change the node's mode (mesg does), owner and times. */
+	EXPECT_VAL("chmod slave 0620", chmod(want, 0620), 0);
+	EXPECT_OK("stat after chmod", stat(want, &st2));
+	CHECK((st2.st_mode & 07777) == 0620 && S_ISCHR(st2.st_mode));
+	EXPECT_VAL("fchmod slave 0600", fchmod(s, 0600), 0);
+	EXPECT_OK("fstat after fchmod", fstat(s, &st2));
+	CHECK((st2.st_mode & 07777) == 0600);
+	EXPECT_VAL("chown slave to itself", chown(want, geteuid(), getegid()), 0);
+	struct timespec times[2] = { { 1000, 0 }, { 2000, 0 } };
+	EXPECT_VAL("utimensat slave", utimensat(AT_FDCWD, want, times, 0), 0);
+	EXPECT_OK("stat after utimensat", stat(want, &st2));
+	CHECK(st2.st_atime == 1000 && st2.st_mtime == 2000);
 
 	int peer = EXPECT_OK("TIOCGPTPEER", ioctl(m, TIOCGPTPEER, O_RDWR | O_NOCTTY));
 	CHECK(ttyname(peer) && strcmp(ttyname(peer), want) == 0);
@@ -117,6 +136,15 @@ int main(void)
 	CHECK((t.c_iflag & ICRNL) && (t.c_oflag & (OPOST | ONLCR)) == (OPOST | ONLCR));
 	CHECK(t.c_cc[VERASE] == 0177 && t.c_cc[VINTR] == 3 && t.c_cc[VEOF] == 4 && t.c_cc[VMIN] == 1);
 	CHECK(cfgetospeed(&t) == B38400);
+	/* TCGETS2: the same settings and the speeds (struct termios2 of
+	 * asm/termbits.h, which clashes with glibc's termios.h). */
+	struct {
+		unsigned iflag, oflag, cflag, lflag;
+		unsigned char line, cc[19];
+		unsigned ispeed, ospeed;
+	} t2;
+	EXPECT_VAL("TCGETS2", ioctl(m, 0x802C542A, &t2), 0);
+	CHECK(t2.lflag == t.c_lflag && t2.iflag == t.c_iflag && t2.ispeed == 38400 && t2.ospeed == 38400);
 	t.c_lflag &= ~ECHO;
 	EXPECT_OK("tcsetattr slave", tcsetattr(s, TCSANOW, &t));
 	EXPECT_OK("tcgetattr master", tcgetattr(m, &t));

@@ -1,7 +1,7 @@
 /* The line discipline in canonical mode: ERASE, WERASE, KILL, EOF, EOL and
  * LNEXT editing, the echoes (ECHO, ECHOE, ECHOK, ECHOKE, ECHOCTL, ECHONL),
  * input mapping (ICRNL, INLCR, IGNCR), output processing (ONLCR, OCRNL),
- * FIONREAD, TCFLSH, and the longest line. */
+ * IUTF8 erasing, FIONREAD, TCFLSH, and the longest line. */
 #include "pty_helpers.h"
 
 static int m, s;
@@ -49,6 +49,21 @@ int main(void)
 	read_some("lnext echo", m, 20);
 	line("tab erase", "ab\t\bc\n");
 	read_some("tab erase echo", m, 20);
+
+	/* Multibyte characters: bytes are erased one by one unless IUTF8. */
+	line("non-ASCII", "a\xe2\x82\xac\x85\n");
+	read_some("non-ASCII echo", m, 20);
+	line("erase without IUTF8", "a\xc3\xa9\b\n");
+	read_some("erase without IUTF8 echo", m, 20);
+	tcgetattr(s, &t);
+	t.c_iflag |= IUTF8;
+	tcsetattr(s, TCSANOW, &t);
+	line("erase with IUTF8", "a\xc3\xa9\b\n");
+	read_some("erase with IUTF8 echo", m, 20);
+	line("erase a tab after UTF-8", "a\xe2\x82\xac\t\b\b\n");
+	read_some("erase a tab after UTF-8 echo", m, 30);
+	t.c_iflag &= ~IUTF8;
+	tcsetattr(s, TCSANOW, &t);
 
 	/* EOF ends a line without being read; alone it reads as end of file. */
 	line("eof", "pa\004");

@@ -3,7 +3,8 @@
  * /dev/pts/N, sends the session leader SIGHUP and SIGCONT and frees
  * /dev/tty; closing the last slave makes master reads fail with EIO once
  * the data is drained, and poll report POLLHUP; input written meanwhile
- * waits for the slave's next open. */
+ * waits for the slave's next open. A session leader's exit sends its
+ * terminal's foreground group SIGHUP and frees the terminal. */
 #include "pty_helpers.h"
 #include <signal.h>
 #include <sys/stat.h>
@@ -16,13 +17,6 @@ static void on_signal(int sig)
 		hup++;
 	else
 		cont++;
-}
-
-static short revents(int fd)
-{
-	struct pollfd p = { fd, POLLIN | POLLOUT, 0 };
-	poll(&p, 1, 0);
-	return p.revents & (POLLIN | POLLOUT | POLLERR | POLLHUP);
 }
 
 int main(void)
@@ -87,5 +81,44 @@ int main(void)
 	CHECK(waitpid(kid, &status, 0) == kid && WIFEXITED(status) && WEXITSTATUS(status) == 0);
 	struct stat st;
 	EXPECT_ERR("slave node after master close", stat(path, &st), ENOENT);
+
+	/* The session leader exits: its foreground group gets SIGHUP and the
+	 * terminal controls no session any more. */
+	open_pair(&m, &s);
+	snprintf(path, sizeof path, "%s", ptsname(m));
+	int report[2];
+	pipe(report);
+	kid = fork();
+	if (kid == 0) {
+		close(m);
+		close(s);
+		setsid();
+		int fd = open(path, O_RDWR);
+		pid_t member = fork();
+		if (member == 0) {
+			struct sigaction sa;
+			memset(&sa, 0, sizeof sa);
+			sa.sa_handler = on_signal;
+			sigaction(SIGHUP, &sa, NULL);
+			sigaction(SIGCONT, &sa, NULL);
+			write(ready[1], "m", 1);
+			while (!hup)
+				usleep(1000);
+			usleep(50000);
+			int r[4] = { hup, cont, open("/dev/tty", O_RDWR) < 0 ? errno : 0,
+				     ioctl(fd, TIOCGPGRP, &(pid_t){0}) < 0 ? errno : 0 };
+			write(report[1], r, sizeof r);
+			_exit(0);
+		}
+		char c;
+		read(ready[0], &c, 1);
+		_exit(0);
+	}
+	CHECK(waitpid(kid, &status, 0) == kid && WIFEXITED(status));
+	int r[4];
+	CHECK(read(report[0], r, sizeof r) == sizeof r);
+	printf("member after the leader's exit: SIGHUP %d SIGCONT %d, /dev/tty %s, TIOCGPGRP %s\n",
+	       r[0], r[1], r[2] ? strerrorname_np(r[2]) : "ok", r[3] ? strerrorname_np(r[3]) : "ok");
+	EXPECT_VAL("slave still open from the member: master write", write(m, "x\n", 2), 2);
 	return conformance_done();
 }

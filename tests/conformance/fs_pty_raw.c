@@ -44,6 +44,27 @@ int main(void)
 	conformance_init();
 	open_pair(&m, &s);
 	struct termios t;
+	char buf[256];
+
+	/* A partial canonical line becomes readable when ICANON goes off, and
+	 * raw input becomes one line when it comes back on. */
+	tcgetattr(s, &t);
+	t.c_lflag &= ~ECHO;
+	tcsetattr(s, TCSANOW, &t);
+	write(m, "hello", 5);
+	CHECK(!wait_for(s, POLLIN, 100));
+	t.c_lflag &= ~ICANON;
+	tcsetattr(s, TCSANOW, &t);
+	CHECK(wait_for(s, POLLIN, 1000));
+	EXPECT_VAL("canonical to raw", read(s, buf, sizeof buf), 5);
+	write(m, "raw", 3);
+	CHECK(wait_queued(s, 3) == 3);
+	t.c_lflag |= ICANON;
+	tcsetattr(s, TCSANOW, &t);
+	CHECK(wait_for(s, POLLIN, 1000));
+	EXPECT_VAL("raw to canonical: one line", read(s, buf, sizeof buf), 3);
+	CHECK(!wait_for(s, POLLIN, 100));
+
 	tcgetattr(s, &t);
 	cfmakeraw(&t);
 	EXPECT_VAL("tcsetattr raw", tcsetattr(s, TCSANOW, &t), 0);
@@ -51,7 +72,6 @@ int main(void)
 	CHECK(!(t.c_lflag & (ICANON | ECHO | ISIG)) && !(t.c_oflag & OPOST));
 	CHECK(t.c_cc[VMIN] == 1 && t.c_cc[VTIME] == 0);
 
-	char buf[256];
 	write(m, "ab\ncd", 5);
 	CHECK(wait_queued(s, 5) == 5);
 	EXPECT_VAL("VMIN 1 reads what is there", read(s, buf, sizeof buf), 5);

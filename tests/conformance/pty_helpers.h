@@ -63,6 +63,14 @@ static inline int read_some(const char *label, int fd, int want)
 	return got;
 }
 
+/* What poll reports for fd now (of POLLIN, POLLOUT, POLLERR, POLLHUP). */
+static inline short revents(int fd)
+{
+	struct pollfd p = { fd, POLLIN | POLLOUT, 0 };
+	poll(&p, 1, 0);
+	return p.revents & (POLLIN | POLLOUT | POLLERR | POLLHUP);
+}
+
 /* Waits (up to ms milliseconds) until fd polls with `events`. */
 static inline int wait_for(int fd, short events, int ms)
 {

@@ -273,6 +273,26 @@ print('signal', got == [signal.SIGUSR1])\n";
     expect_stdout(&out, "threads 10000\nsubprocess hi\nsignal True\n")
 }
 
+fn python3_pty_fork(f: &Fixtures, ctx: Run) -> Result<(), Failed> {
+    // The child runs on the slave of a sandbox pseudo-terminal as its
+    // controlling terminal; the parent reads its output from the master
+    // until the hang-up (EIO).
+    let program = "import os, pty, sys\n\
+pid, fd = pty.fork()\n\
+if pid == 0:\n    os.execv('/bin/sh', ['sh', '-c', 'echo hello from $(tty | cut -c1-9); stty size; test -t 0 && echo stdin-tty; (: </dev/tty) && echo ctty'])\n\
+out = b''\n\
+while True:\n    try:\n        chunk = os.read(fd, 1024)\n    except OSError:\n        break\n    if not chunk:\n        break\n    out += chunk\n\
+_, status = os.waitpid(pid, 0)\n\
+sys.stdout.write(out.decode().replace('\\r\\n', '\\n'))\n\
+print('status', os.waitstatus_to_exitcode(status))\n";
+    let out = f.sandboxed(ctx, &["/usr/bin/python3", "-c", program], None)?;
+    expect_status(&out, 0, "python3 pty.fork")?;
+    expect_stdout(
+        &out,
+        "hello from /dev/pts/\n0 0\nstdin-tty\nctty\nstatus 0\n",
+    )
+}
+
 /// Runs `argv` in the sandbox; it must exit 0 and print `want`.
 fn sandboxed_program(f: &Fixtures, ctx: Run, argv: &[&str], want: &str) -> Result<(), Failed> {
     let out = f.sandboxed(ctx, argv, None)?;
@@ -851,6 +871,7 @@ const CASES: &[(&str, Case)] = &[
         "python3_threads_subprocess_signals",
         python3_threads_subprocess_signals,
     ),
+    ("python3_pty_fork", python3_pty_fork),
     ("gcc_compiles_and_runs", gcc_compiles_and_runs),
     ("git_init_add_commit", git_init_add_commit),
     ("tar_create_extract", tar_create_extract),

@@ -6,7 +6,9 @@
 //! terminal whose master is open, owned by whoever opened the master, mode
 //! 0600 (devpts' default `mode`). A node appears when `/dev/ptmx` is opened
 //! and disappears when the master closes; its index is free again once
-//! every end is closed. The directory cannot be changed (`EROFS`).
+//! every end is closed. A node's mode, owner and times may change (`mesg`
+//! does); names cannot be made or removed (`EROFS`, where Linux, whose
+//! devpts has no such operations, says `EPERM`).
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex, Weak};
@@ -78,8 +80,10 @@ impl DevPts {
 
     /// The terminals whose slave node is visible.
     fn visible(&self) -> Vec<Arc<Pty>> {
-        lock(&self.ptys)
-            .values()
+        // Upgraded outside the lock: dropping the last reference to a
+        // terminal releases its index, which takes the lock.
+        let weak: Vec<Weak<Pty>> = lock(&self.ptys).values().cloned().collect();
+        weak.iter()
             .filter_map(Weak::upgrade)
             .filter(|p| p.node_visible())
             .collect()
@@ -99,9 +103,8 @@ impl DevPts {
             .filter(|_| canonical)
             .and_then(|s| s.parse().ok())
             .ok_or(Errno::ENOENT)?;
-        lock(&self.ptys)
-            .get(&index)
-            .and_then(Weak::upgrade)
+        let weak = lock(&self.ptys).get(&index).cloned();
+        weak.and_then(|w| w.upgrade())
             .filter(|p| p.node_visible())
             .map(PtsNode::Slave)
             .ok_or(Errno::ENOENT)
@@ -211,9 +214,9 @@ mod tests {
         assert_eq!((a.index(), b.index()), (0, 1));
         assert!(matches!(pts.lookup(b"ptmx"), Ok(PtsNode::Ptmx)));
         // Not visible until a master holds it open.
-        assert!(pts.lookup(b"0").is_err());
-        assert!(pts.lookup(b"00").is_err());
-        assert!(pts.lookup(b"-1").is_err());
+        assert!(matches!(pts.lookup(b"0"), Err(Errno::ENOENT)));
+        assert!(matches!(pts.lookup(b"00"), Err(Errno::ENOENT)));
+        assert!(matches!(pts.lookup(b"-1"), Err(Errno::ENOENT)));
         drop(a);
         assert_eq!(pts.alloc(0, 0).unwrap().index(), 0);
         let st = slave_stat(7, 1000, 5);

@@ -28,6 +28,11 @@ use abi::termios::{
 /// `N_TTY_BUF_SIZE`: the input buffer (so the longest canonical line).
 pub const N_TTY_BUF_SIZE: usize = 4096;
 
+/// How much output (the writer's, then echoes) may wait for the other
+/// side: echoes past it are dropped, so a peer that never reads cannot
+/// make the queue grow without bound.
+pub const OUTPUT_CAP: usize = 8192;
+
 /// `__DISABLED_CHAR`: a control character set to this is off.
 const DISABLED_CHAR: u8 = 0;
 
@@ -231,6 +236,7 @@ impl LineDiscipline {
             got.taken += 1;
             self.receive_char(c, &mut got, &mut batch);
         }
+        self.output.truncate(OUTPUT_CAP.max(batch));
         got
     }
 
@@ -559,12 +565,13 @@ impl LineDiscipline {
         self.output.push_back(c);
     }
 
-    /// Writes `bytes` to the output as far as `room` allows; returns how
-    /// many were taken. A byte that expands (`ONLCR`) goes whole or waits.
-    pub fn write(&mut self, bytes: &[u8], cap: usize) -> usize {
+    /// Writes `bytes` to the output as far as [`OUTPUT_CAP`] allows;
+    /// returns how many were taken. A byte that expands (`ONLCR`) goes
+    /// whole or waits.
+    pub fn write(&mut self, bytes: &[u8]) -> usize {
         let mut n = 0;
         for &c in bytes {
-            if self.output.len() + self.output_len(c) > cap {
+            if self.output.len() + self.output_len(c) > OUTPUT_CAP {
                 break;
             }
             self.output_char(c);
@@ -644,9 +651,21 @@ mod tests {
     #[test]
     fn output_processing() {
         let mut ld = LineDiscipline::new(std_termios());
-        assert_eq!(ld.write(b"a\nb", 2), 1);
-        assert_eq!(ld.write(b"\nb", 8), 2);
+        ld.output.extend(std::iter::repeat_n(b'.', OUTPUT_CAP - 2));
+        assert_eq!(ld.write(b"a\nb"), 1);
+        ld.output.drain(..OUTPUT_CAP - 2);
+        assert_eq!(ld.write(b"\nb"), 2);
         let out: Vec<u8> = ld.output.drain(..).collect();
         assert_eq!(out, b"a\r\nb");
+        // Echoes beyond the cap are dropped.
+        let mut t = std_termios();
+        t.c_lflag &= !ICANON;
+        let mut ld = LineDiscipline::new(t);
+        for _ in 0..10 {
+            ld.receive(&[b'e'; 2000]);
+            let mut buf = [0u8; 2000];
+            ld.read(&mut buf);
+        }
+        assert_eq!(ld.output.len(), OUTPUT_CAP);
     }
 }

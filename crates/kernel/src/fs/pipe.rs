@@ -16,7 +16,7 @@ use abi::stat::{S_IFIFO, Stat};
 use abi::termios::FIONREAD;
 
 use crate::mm::MemoryManager;
-use crate::task::{self, TaskHandle, Wakeup, lock};
+use crate::task::{self, TaskHandle, lock};
 use crate::vfs::{File, FileOps};
 
 /// `PIPE_BUF`: writes up to this size never interleave with others.
@@ -52,25 +52,10 @@ impl PipeState {
 impl Pipe {
     /// Blocks the calling task until the pipe changes. ERESTARTSYS if it
     /// was killed meanwhile.
-    fn wait(&self, mut st: std::sync::MutexGuard<'_, PipeState>) -> Result<(), Errno> {
-        let Some(me) = task::current() else {
-            return Err(Errno::EAGAIN);
-        };
+    fn wait(&self, st: std::sync::MutexGuard<'_, PipeState>) -> Result<(), Errno> {
         // As pipe_read does: data that is there wins over a signal; a signal
         // only ends the call when the pipe still cannot make progress.
-        if me.signal_pending() {
-            return Err(Errno::ERESTARTSYS);
-        }
-        me.prepare_to_block();
-        st.waiters.push(Arc::clone(&me));
-        drop(st);
-        let wakeup = me.block(None);
-        lock(&self.state).waiters.retain(|w| !Arc::ptr_eq(w, &me));
-        if wakeup == Wakeup::Killed {
-            Err(Errno::ERESTARTSYS)
-        } else {
-            Ok(())
-        }
+        task::wait_on(&self.state, st, |s| &mut s.waiters, None).map(|_| ())
     }
 
     fn add_waiter(&self, waiter: &Arc<TaskHandle>) -> bool {

@@ -848,7 +848,7 @@ fn generate(fs: &ProcFs, g: Gen) -> Vec<u8> {
             crate::kernel::LINUX_VERSION
         ),
         Gen::Filesystems => {
-            "nodev\tsysfs\nnodev\ttmpfs\nnodev\tproc\nnodev\tdevtmpfs\nnodev\toverlay\n".to_owned()
+            "nodev\tsysfs\nnodev\ttmpfs\nnodev\tproc\nnodev\tdevtmpfs\nnodev\tdevpts\nnodev\toverlay\n".to_owned()
         }
         Gen::Locks => crate::vfs::lock::proc_locks(),
         Gen::Mounts => lock(&fs.mounts).clone(),

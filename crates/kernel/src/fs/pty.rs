@@ -12,7 +12,7 @@
 //!
 //! The slave is a terminal in the job-control sense: a session leader
 //! opening it (without `O_NOCTTY`) or calling `TIOCSCTTY` makes it the
-//! session's controlling terminal ([`crate::vfs::Vfs::controlling_tty`]),
+//! session's controlling terminal ([`crate::vfs::Vfs::set_controlling_tty`]),
 //! with a foreground process group that signal characters and `SIGWINCH`
 //! go to; background readers get `SIGTTIN`, background writers `SIGTTOU`
 //! under `TOSTOP`. Closing the master hangs the slave up: its reads return
@@ -20,11 +20,16 @@
 //! `SIGHUP` and `SIGCONT`. Closing the last slave makes master reads fail
 //! with `EIO` once drained.
 //!
-//! Not modelled: packet mode (`TIOCPKT`), exclusive mode, `TIOCSTI`,
-//! `TIOCVHANGUP`, and the hang-up a session leader's exit causes.
+//! When the session leader exits, the foreground group gets `SIGHUP` and
+//! the terminal is free again.
 //!
-//! Lock order: a [`Pty`]'s state lock is a leaf: signals are sent and the
-//! process tree is read only after it is released.
+//! Not modelled: packet mode (`TIOCPKT`), exclusive mode, `TIOCSTI` and
+//! `TIOCVHANGUP`.
+//!
+//! Lock order: the view's table of controlling terminals
+//! ([`crate::vfs::Vfs::set_controlling_tty`]) before a [`Pty`]'s state lock,
+//! which is otherwise a leaf: signals are sent and the process tree is read
+//! only after it is released.
 
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex, MutexGuard, Weak};
@@ -34,7 +39,7 @@ use abi::Errno;
 use abi::fcntl::{O_ACCMODE, O_CLOEXEC, O_LARGEFILE, O_NOCTTY, O_NONBLOCK, O_RDWR};
 use abi::poll::{POLLERR, POLLHUP, POLLIN, POLLOUT, POLLRDNORM, POLLWRNORM};
 use abi::signal::{SIGCONT, SIGHUP, SIGTTIN, SIGTTOU, SIGWINCH};
-use abi::stat::Stat;
+use abi::stat::{S_IFMT, Stat};
 use abi::termios::{
     FIONREAD, TCFLSH, TCGETS, TCGETS2, TCIFLUSH, TCIOFF, TCIOFLUSH, TCION, TCOFLUSH, TCOOFF, TCOON,
     TCSBRK, TCSBRKP, TCSETS, TCSETS2, TCSETSF, TCSETSF2, TCSETSW, TCSETSW2, TCXONC, TIOCCBRK,
@@ -45,12 +50,10 @@ use abi::termios::{
 
 use super::devpts::{DevPts, slave_stat};
 use super::n_tty::{LineDiscipline, std_termios};
+use super::tmpfs::{SetAttr, SetTime};
 use crate::kernel::Kernel;
 use crate::task::{self, Task, TaskHandle, ThreadGroup, Wakeup, lock};
 use crate::vfs::{Dentry, File, FileOps};
-
-/// How much slave output may wait for the master to read it.
-const OUTPUT_CAP: usize = 8192;
 
 /// How much master input may wait for room in the slave's input buffer
 /// (Linux's flip buffers between the two).
@@ -72,8 +75,9 @@ pub enum ControllingTty {
 #[derive(Debug)]
 pub struct Pty {
     index: u32,
-    /// Who opened the master (the slave node's owner).
-    owner: (u32, u32),
+    /// The slave node's status: owned by whoever opened the master, then
+    /// as `chmod`, `chown` and `utimensat` change it. A leaf lock.
+    node: Mutex<Stat>,
     devpts: Arc<DevPts>,
     state: Mutex<PtyState>,
 }
@@ -130,7 +134,7 @@ impl PtyState {
         }
     }
 
-    /// Whether the master may write (`pty_write_room`).
+    /// How much the master may write now (`pty_write_room`).
     fn master_room(&self) -> usize {
         if self.master_stopped {
             0
@@ -205,10 +209,12 @@ fn send_from_tty(group: &crate::task::ThreadGroup, signo: u32) {
 }
 
 impl Pty {
+    /// Terminal `index` of `devpts`, its slave node owned by `uid`/`gid`,
+    /// locked, with no master yet.
     pub(crate) fn new(index: u32, uid: u32, gid: u32, devpts: Arc<DevPts>) -> Arc<Pty> {
         Arc::new(Pty {
             index,
-            owner: (uid, gid),
+            node: Mutex::new(slave_stat(index, uid, gid)),
             devpts,
             state: Mutex::new(PtyState {
                 ld: LineDiscipline::new(std_termios()),
@@ -238,7 +244,41 @@ impl Pty {
 
     /// The slave node's status.
     pub fn stat(&self) -> Stat {
-        slave_stat(self.index, self.owner.0, self.owner.1)
+        *lock(&self.node)
+    }
+
+    /// Changes the slave node's attributes (permission checks done by the
+    /// caller); a size is `EINVAL`, as for any device.
+    pub(crate) fn setattr(&self, attr: &SetAttr) -> Result<(), Errno> {
+        if attr.size.is_some() {
+            return Err(Errno::EINVAL);
+        }
+        let mut st = lock(&self.node);
+        let now = crate::fs::tmpfs::now();
+        if let Some(mode) = attr.mode {
+            st.st_mode = (st.st_mode & S_IFMT) | (mode & !S_IFMT);
+        }
+        if let Some(uid) = attr.uid {
+            st.st_uid = uid;
+        }
+        if let Some(gid) = attr.gid {
+            st.st_gid = gid;
+        }
+        if attr.kill_suid {
+            crate::fs::tmpfs::kill_suid(&mut st.st_mode);
+        }
+        let time = |t: SetTime| match t {
+            SetTime::Now => now,
+            SetTime::At(at) => at,
+        };
+        if let Some(t) = attr.atime {
+            st.st_atime = time(t);
+        }
+        if let Some(t) = attr.mtime {
+            st.st_mtime = time(t);
+        }
+        st.st_ctime = now;
+        Ok(())
     }
 
     fn state(&self) -> MutexGuard<'_, PtyState> {
@@ -249,24 +289,10 @@ impl Pty {
     /// passes; `ERESTARTSYS` if a signal needs handling first.
     fn wait(
         &self,
-        mut st: MutexGuard<'_, PtyState>,
+        st: MutexGuard<'_, PtyState>,
         deadline: Option<Instant>,
     ) -> Result<Wakeup, Errno> {
-        let Some(me) = task::current() else {
-            return Err(Errno::EAGAIN);
-        };
-        if me.signal_pending() {
-            return Err(Errno::ERESTARTSYS);
-        }
-        me.prepare_to_block();
-        st.waiters.push(Arc::clone(&me));
-        drop(st);
-        let wakeup = me.block(deadline);
-        self.state().waiters.retain(|w| !Arc::ptr_eq(w, &me));
-        match wakeup {
-            Wakeup::Killed => Err(Errno::ERESTARTSYS),
-            other => Ok(other),
-        }
+        task::wait_on(&self.state, st, |s| &mut s.waiters, deadline)
     }
 
     /// `__tty_check_change`: a caller in a background group of the session
@@ -325,6 +351,26 @@ impl Pty {
         }
     }
 
+    /// A write that could not finish: with `O_NONBLOCK` it ends with what
+    /// it wrote (`EAGAIN` if nothing); otherwise it waits for the terminal
+    /// to change and goes on (`None`), unless a signal ends it.
+    fn write_wait(
+        &self,
+        file: &File,
+        st: MutexGuard<'_, PtyState>,
+        done: usize,
+    ) -> Option<Result<usize, Errno>> {
+        let errno = if nonblocking(file) {
+            Errno::EAGAIN
+        } else {
+            match self.wait(st, None) {
+                Ok(_) => return None,
+                Err(errno) => errno,
+            }
+        };
+        Some(if done > 0 { Ok(done) } else { Err(errno) })
+    }
+
     fn master_write(&self, file: &File, buf: &[u8]) -> Result<usize, Errno> {
         let mut done = 0;
         loop {
@@ -341,15 +387,8 @@ impl Pty {
             if done == buf.len() {
                 return Ok(done);
             }
-            if nonblocking(file) {
-                return if done > 0 {
-                    Ok(done)
-                } else {
-                    Err(Errno::EAGAIN)
-                };
-            }
-            if let Err(errno) = self.wait(st, None) {
-                return if done > 0 { Ok(done) } else { Err(errno) };
+            if let Some(result) = self.write_wait(file, st, done) {
+                return result;
             }
         }
     }
@@ -419,7 +458,7 @@ impl Pty {
                 return if done > 0 { Ok(done) } else { Err(Errno::EIO) };
             }
             if !st.ld.stopped {
-                let n = st.ld.write(&buf[done..], OUTPUT_CAP);
+                let n = st.ld.write(&buf[done..]);
                 if n > 0 {
                     done += n;
                     st.wake_all();
@@ -428,15 +467,8 @@ impl Pty {
             if done == buf.len() {
                 return Ok(done);
             }
-            if nonblocking(file) {
-                return if done > 0 {
-                    Ok(done)
-                } else {
-                    Err(Errno::EAGAIN)
-                };
-            }
-            if let Err(errno) = self.wait(st, None) {
-                return if done > 0 { Ok(done) } else { Err(errno) };
+            if let Some(result) = self.write_wait(file, st, done) {
+                return result;
             }
         }
     }
@@ -583,6 +615,27 @@ pub(crate) fn open_controlling_tty(
             .upgrade()
             .ok_or(Errno::ENXIO)?
             .open_slave(flags | O_NOCTTY, Some(dentry)),
+    }
+}
+
+/// The leader of session `sid` exited (`disassociate_ctty(1)`): its
+/// pseudo-terminal's foreground group gets `SIGHUP`, and the terminal no
+/// longer controls the session.
+pub(crate) fn session_leader_exited(kernel: &Kernel, sid: i32) {
+    let Some(ControllingTty::Pty(pty)) = kernel.vfs.controlling_tty(sid) else {
+        return;
+    };
+    kernel.vfs.set_controlling_tty(sid, None);
+    let Some(pty) = pty.upgrade() else {
+        return;
+    };
+    let pgrp = {
+        let mut st = pty.state();
+        st.session = None;
+        st.pgrp.take()
+    };
+    if let Some(pgrp) = pgrp {
+        kill_pgrp(kernel, pgrp, SIGHUP);
     }
 }
 
@@ -836,7 +889,8 @@ impl PtyFile {
         let admin = task.creds.euid == 0;
         let owner = self.pty.state().session;
         if let Some(owner) = owner {
-            if arg != 1 || !admin {
+            // The argument is an int: only its low half counts.
+            if arg & 0xffff_ffff != 1 || !admin {
                 return Err(Errno::EPERM);
             }
             task.kernel.vfs.set_controlling_tty(owner, None);
@@ -978,7 +1032,7 @@ impl FileOps for PtyFile {
         if st.ld.input_available(true) {
             events |= POLLIN | POLLRDNORM;
         }
-        if !st.ld.stopped && st.ld.output.len() < OUTPUT_CAP {
+        if !st.ld.stopped && st.ld.output.len() < super::n_tty::OUTPUT_CAP {
             events |= POLLOUT | POLLWRNORM;
         }
         events

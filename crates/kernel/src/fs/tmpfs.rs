@@ -1004,7 +1004,7 @@ impl Inode {
 
 /// `should_remove_suid`: clear set-user-id, and set-group-id when the file
 /// is group-executable.
-fn kill_suid(mode: &mut u32) {
+pub(crate) fn kill_suid(mode: &mut u32) {
     *mode &= !S_ISUID;
     if *mode & (S_ISGID | S_IXGRP) == (S_ISGID | S_IXGRP) {
         *mode &= !S_ISGID;

@@ -1056,7 +1056,7 @@ pub(super) const SYSCALLS: &[Entry] = &[
         sys_ioctl,
         &[Arg::Fd, Arg::Hex, Arg::Hex],
         Support::Partial,
-        "FIO* generic; TCGETS/TIOCGWINSZ/FIONREAD forwarded for host streams; else ENOTTY",
+        "FIO* generic; termios, job control and pty ioctls on sandbox pseudo-terminals; TCGETS/TIOCGWINSZ/FIONREAD forwarded for host streams; else ENOTTY",
     ),
     entry(SYS_FSYNC, sys_fsync, &[Arg::Fd], Support::Full, ""),
     entry(SYS_FDATASYNC, sys_fdatasync, &[Arg::Fd], Support::Full, ""),

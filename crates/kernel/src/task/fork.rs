@@ -365,6 +365,9 @@ pub(crate) fn exit_process(mut task: Task, status: ExitStatus) {
         mm.address_space().release_thread();
     }
     drop(mm);
+    if kernel.tree.sid(pid) == Ok(pid) {
+        crate::fs::pty::session_leader_exited(&kernel, pid);
+    }
     let exit_signal = kernel.tree.exit_signal(pid);
     let orphans = kernel.tree.pdeath_targets(pid);
     let parent = kernel.tree.exit(pid, status, last_view, |parent| {

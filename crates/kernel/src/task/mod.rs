@@ -502,6 +502,35 @@ pub fn current_kernel() -> Option<Arc<Kernel>> {
     CURRENT_KERNEL.with(|c| c.borrow().clone())
 }
 
+/// Blocks the calling task on the wait queue `queue` picks out of the
+/// state `guard` holds (locked by `mutex`), until a waker drains the queue,
+/// `deadline` passes, or a signal needs handling: how pipes and terminals
+/// wait. `ERESTARTSYS` if a signal is already pending or the task is
+/// killed; `EAGAIN` off a task thread.
+pub(crate) fn wait_on<T>(
+    mutex: &Mutex<T>,
+    mut guard: std::sync::MutexGuard<'_, T>,
+    queue: fn(&mut T) -> &mut Vec<Arc<TaskHandle>>,
+    deadline: Option<Instant>,
+) -> Result<Wakeup, Errno> {
+    let Some(me) = current() else {
+        return Err(Errno::EAGAIN);
+    };
+    if me.signal_pending() {
+        return Err(Errno::ERESTARTSYS);
+    }
+    me.prepare_to_block();
+    queue(&mut guard).push(Arc::clone(&me));
+    drop(guard);
+    let wakeup = me.block(deadline);
+    queue(&mut lock(mutex)).retain(|w| !Arc::ptr_eq(w, &me));
+    if wakeup == Wakeup::Killed {
+        Err(Errno::ERESTARTSYS)
+    } else {
+        Ok(wakeup)
+    }
+}
+
 impl TaskHandle {
     /// Kills the task's thread group with `signo` (the first kill wins) and
     /// wakes the task wherever it is: in program code or blocked in the sentry.

@@ -144,10 +144,11 @@ impl Dentry {
 
     /// Whether the file system the dentry is on refuses changes: the
     /// read-only rootfs, `:ro` volumes, devfs, procfs and sysfs do; tmpfs,
-    /// the overlay and writable volumes do not.
+    /// the overlay, writable volumes and devpts' slave nodes do not.
     pub(crate) fn read_only(&self) -> bool {
         match &self.node {
-            Node::Tmpfs(_) | Node::Ovl(_) => false,
+            // devpts lets its slave nodes' attributes change.
+            Node::Tmpfs(_) | Node::Ovl(_) | Node::Pts(PtsNode::Slave(_)) => false,
             Node::Host(h) => !h.writable(),
             _ => true,
         }

@@ -18,6 +18,7 @@ use abi::xattr::{
 
 use super::dentry::{Dentry, Node};
 use super::perm::{Access, MAY_EXEC, MAY_READ, MAY_WRITE};
+use crate::fs::devpts::PtsNode;
 pub(crate) use crate::fs::overlay::NewNode;
 use crate::fs::overlay::{self, check_rename};
 pub(crate) use crate::fs::tmpfs::{SetAttr, SetTime, XattrMode};
@@ -278,6 +279,7 @@ pub(crate) fn setattr(dentry: &Dentry, attr: &SetAttr) -> Result<(), Errno> {
         Node::Tmpfs(i) => i.setattr(attr),
         Node::Ovl(o) => overlay::setattr(o, &dentry.path, attr),
         Node::Host(h) => h.setattr(attr),
+        Node::Pts(PtsNode::Slave(p)) => p.setattr(attr),
         _ => Err(Errno::EROFS),
     }
 }
