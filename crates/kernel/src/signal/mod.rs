@@ -230,7 +230,12 @@ impl PendingSignals {
 /// before its process's, each in [`next_signal`] order (Linux's
 /// `dequeue_signal`).
 pub fn dequeue(own: &PendingSignals, shared: &PendingSignals, allowed: u64) -> Option<SigInfo> {
-    [own, shared].into_iter().find_map(|pending| {
+    dequeue_from(&[(own, allowed), (shared, allowed)])
+}
+
+/// Takes the next signal of the first queue that has one its mask allows.
+pub fn dequeue_from(queues: &[(&PendingSignals, u64)]) -> Option<SigInfo> {
+    queues.iter().find_map(|&(pending, allowed)| {
         next_signal(pending.mask() & allowed).and_then(|signo| pending.dequeue(signo))
     })
 }
@@ -391,6 +396,9 @@ fn deliver(
         }
         Disposition::Queue => {
             queue()?;
+            if shared {
+                thread.claim_shared_signals();
+            }
             thread.notify_signal(signo);
             group.wake_signal_waiters();
         }

@@ -213,6 +213,20 @@ impl ThreadGroup {
             .cloned()
     }
 
+    /// Gives the process's pending signals to threads that can take them,
+    /// when the thread they were given to ends (Linux's
+    /// `retarget_shared_pending`).
+    pub fn retarget_shared_signals(&self) {
+        let pending = self.shared_pending.mask();
+        for signo in (1..=abi::signal::SIGRTMAX).filter(|&s| pending & abi::signal::sigmask(s) != 0)
+        {
+            if let Some(thread) = self.thread_for_signal(signo) {
+                thread.claim_shared_signals();
+                thread.notify_signal(signo);
+            }
+        }
+    }
+
     /// Drops the pending signal of the POSIX timer `timer_id`, wherever it
     /// waits: Linux discards it when the timer is re-armed or deleted.
     pub fn discard_timer_signal(&self, timer_id: i32) {
@@ -446,6 +460,12 @@ fn default_limits() -> [Rlimit; RLIM_NLIMITS as usize] {
 #[derive(Debug)]
 pub struct TaskHandle {
     kill_signal: AtomicU32,
+    /// Whether the thread takes its process's pending signals on its way
+    /// back to the program (Linux's TIF_SIGPENDING for the shared queue):
+    /// set on the thread a process-directed signal was given to, or that
+    /// unblocks one. A sibling that merely sent the signal must not take it
+    /// from the thread woken for it.
+    claims_shared: std::sync::atomic::AtomicBool,
     /// Set when another thread's `execve` ends this one: it ends quietly,
     /// without taking its thread group with it.
     dethreaded: std::sync::atomic::AtomicBool,
@@ -633,8 +653,40 @@ impl TaskHandle {
 
     /// Sets the task's blocked signals (SIGKILL and SIGSTOP never are).
     pub fn set_signal_mask(&self, mask: u64) {
-        self.signal_mask
-            .store(mask & !abi::signal::UNBLOCKABLE, Ordering::SeqCst);
+        let mask = mask & !abi::signal::UNBLOCKABLE;
+        self.signal_mask.store(mask, Ordering::SeqCst);
+        // recalc_sigpending: a process signal this mask lets through is
+        // this thread's to take.
+        if self.shared_pending.mask() & !mask != 0 {
+            self.claim_shared_signals();
+        }
+    }
+
+    /// Makes the thread take its process's pending signals.
+    pub(crate) fn claim_shared_signals(&self) {
+        self.claims_shared.store(true, Ordering::SeqCst);
+    }
+
+    /// Takes the next signal the thread delivers on its way back to the
+    /// program: its own first, then its process's if it claims them.
+    /// A claim with nothing left to take lapses.
+    pub fn dequeue_for_delivery(&self, allowed: u64) -> Option<abi::signal::SigInfo> {
+        let shared = if self.claims_shared.load(Ordering::SeqCst) {
+            allowed
+        } else {
+            0
+        };
+        let info =
+            signal::dequeue_from(&[(&self.pending, allowed), (&self.shared_pending, shared)]);
+        if info.is_none() && shared != 0 {
+            // Cleared, then checked again: a signal queued in between
+            // re-claims (its sender sets the flag after queueing).
+            self.claims_shared.store(false, Ordering::SeqCst);
+            if self.shared_pending.mask() & allowed != 0 {
+                self.claim_shared_signals();
+            }
+        }
+        info
     }
 
     /// Signals pending for the task: its own and its process's.
@@ -832,6 +884,7 @@ impl Task {
             user_ns: AtomicU64::new(0),
             system_ns: AtomicU64::new(0),
             running_since: AtomicU64::new(0),
+            claims_shared: std::sync::atomic::AtomicBool::new(false),
             robust_list: AtomicU64::new(0),
             woken: Mutex::new(false),
             wake: Condvar::new(),
@@ -1075,6 +1128,19 @@ impl Task {
         // The thread leaves its group before its joiners are woken, so a
         // joiner never sees it among the live threads (/proc/self/task).
         let remaining = self.thread_group.remove_thread(self.tid, status);
+        self.thread_group.retarget_shared_signals();
+        // Its children pass to a live sibling before its joiners wake too,
+        // so a joiner's __WNOTHREAD wait finds them.
+        if remaining > 0
+            && let Some(heir) = self.thread_group.any_thread()
+        {
+            let pid = self.thread_group.pid;
+            for (child, signo) in self.kernel.tree.reassign_children(pid, self.tid, heir) {
+                // PDEATHSIG comes from the dying thread (SEND_SIG_NOINFO).
+                let info = signal::info_from(signo, abi::signal::SI_USER, pid, self.creds.uid);
+                let _ = signal::send(&child, info);
+            }
+        }
         if self.clear_child_tid != 0 {
             let addr = self.clear_child_tid;
             if self.mm.write_obj(addr, &0u32).is_ok()
@@ -1091,14 +1157,6 @@ impl Task {
         }
         if remaining > 0 {
             self.mm.address_space().release_thread();
-            if let Some(heir) = self.thread_group.any_thread() {
-                let pid = self.thread_group.pid;
-                for (child, signo) in self.kernel.tree.reassign_children(pid, self.tid, heir) {
-                    // PDEATHSIG comes from the dying thread (SEND_SIG_NOINFO).
-                    let info = signal::info_from(signo, abi::signal::SI_USER, pid, self.creds.uid);
-                    let _ = signal::send(&child, info);
-                }
-            }
             return Ok(None);
         }
         let final_status = self.thread_group.group_exit_status().unwrap_or(status);

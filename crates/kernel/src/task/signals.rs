@@ -51,7 +51,7 @@ impl Task {
         }
         self.stop_while_stopped();
         let mut restart = self.syscall_restart.take();
-        while let Some(info) = self.handle.dequeue_signal(!self.handle.signal_mask()) {
+        while let Some(info) = self.handle.dequeue_for_delivery(!self.handle.signal_mask()) {
             let signo = info.si_signo.cast_unsigned();
             let action = self.thread_group.action(signo);
             if action.handler == SIG_IGN {
