@@ -381,7 +381,12 @@ fn deliver(
         if info.si_code == sig::SI_TIMER && pending.merge_timer(&info) {
             return Ok(());
         }
-        pending.enqueue(info, limit)
+        pending.enqueue(info, limit)?;
+        if shared {
+            // The thread chosen for it takes it (complete_signal).
+            thread.claim_shared_signals();
+        }
+        Ok(())
     };
     let blocked = thread.signal_mask() & sig::sigmask(signo) != 0;
     match disposition(group.action(signo).handler, signo, blocked) {
@@ -396,9 +401,6 @@ fn deliver(
         }
         Disposition::Queue => {
             queue()?;
-            if shared {
-                thread.claim_shared_signals();
-            }
             thread.notify_signal(signo);
             group.wake_signal_waiters();
         }

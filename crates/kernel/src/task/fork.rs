@@ -370,21 +370,31 @@ pub(crate) fn exit_process(mut task: Task, status: ExitStatus) {
     }
     let exit_signal = kernel.tree.exit_signal(pid);
     let orphans = kernel.tree.pdeath_targets(pid);
-    let parent = kernel.tree.exit(pid, status, last_view, |parent| {
-        let action = parent.action(abi::signal::SIGCHLD);
-        action.handler == abi::signal::SIG_IGN || action.flags & abi::signal::SA_NOCLDWAIT != 0
-    });
-    // Signals from the kernel about a process: Linux queues them whatever
-    // the limit (a real-time exit signal past it loses its siginfo).
-    // An exit signal that is no signal (legacy clone takes up to 255) is
-    // not sent, as in Linux's do_notify_parent.
-    if let Some(group) = parent
-        && (1..=abi::signal::SIGRTMAX).contains(&exit_signal)
-    {
-        let info =
-            crate::signal::child_info(exit_signal, ChildChange::Exited(status), pid, uid, cpu);
-        let _ = crate::signal::send(&group, info);
-    }
+    kernel.tree.exit(
+        pid,
+        status,
+        last_view,
+        |parent| {
+            let action = parent.action(abi::signal::SIGCHLD);
+            action.handler == abi::signal::SIG_IGN || action.flags & abi::signal::SA_NOCLDWAIT != 0
+        },
+        |parent| {
+            // Signals from the kernel about a process: Linux queues them
+            // whatever the limit (a real-time exit signal past it loses its
+            // siginfo). An exit signal that is no signal (legacy clone takes
+            // up to 255) is not sent, as in Linux's do_notify_parent.
+            if (1..=abi::signal::SIGRTMAX).contains(&exit_signal) {
+                let info = crate::signal::child_info(
+                    exit_signal,
+                    ChildChange::Exited(status),
+                    pid,
+                    uid,
+                    cpu,
+                );
+                let _ = crate::signal::send(parent, info);
+            }
+        },
+    );
     for (child, signo) in orphans {
         let info = crate::signal::info_from(signo, abi::signal::SI_USER, pid, uid);
         let _ = crate::signal::send(&child, info);

@@ -501,6 +501,7 @@ impl ProcessTree {
         status: ExitStatus,
         last_view: Option<Arc<TaskView>>,
         auto_reap: impl FnOnce(&ThreadGroup) -> bool,
+        notify_parent: impl FnOnce(&Arc<ThreadGroup>),
     ) -> Option<Arc<ThreadGroup>> {
         let mut st = self.lock();
         let (ppid, children) = {
@@ -538,6 +539,11 @@ impl ProcessTree {
         }
         let parent = st.procs.get_mut(&ppid)?;
         let notify = Arc::clone(&parent.group);
+        // The exit signal is queued under the lock that makes the zombie
+        // visible (Linux's exit_notify under tasklist_lock): a wait that
+        // returns the child finds its SIGCHLD already pending, and a wait
+        // the signal interrupts finds the child.
+        notify_parent(&notify);
         // Waiters wake either way: an auto-reaped child may have been the
         // last one, and a blocked wait then fails with ECHILD.
         wake_all(&mut parent.waiters);
