@@ -78,6 +78,13 @@ pub(crate) fn host_memory() -> (u64, u64, [u64; 3]) {
     (info.totalram * unit, info.freeram * unit, info.loads)
 }
 
+/// The CPU's time-stamp counter.
+pub(crate) fn tsc() -> u64 {
+    // SAFETY: RDTSC reads a counter; it touches no memory and every x86-64
+    // CPU has it.
+    unsafe { core::arch::x86_64::_rdtsc() }
+}
+
 /// The calling host thread's user and system CPU time, in microseconds.
 pub(crate) fn thread_cpu_micros() -> (u64, u64) {
     // SAFETY: an all-zero rusage is valid, and getrusage fills it.

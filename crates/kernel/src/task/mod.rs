@@ -786,12 +786,40 @@ impl CpuTimes {
 
 /// Nanoseconds since the sentry's first use of this clock (at least 1):
 /// the time base of the CPU-time accounting.
+///
+/// It is read twice on every switch to the program, so once the TSC's rate
+/// has been measured against the monotonic clock (over its first 50 ms) it
+/// is computed from the TSC alone: ~10 ns a read instead of ~25 ns. The TSC
+/// is invariant on every host carapace runs on (x86-64 with
+/// `constant_tsc`); the rate's error is far below a tick of CPU accounting.
 fn since_boot() -> u64 {
-    static BOOT: std::sync::OnceLock<Instant> = std::sync::OnceLock::new();
-    let boot = *BOOT.get_or_init(Instant::now);
-    u64::try_from(boot.elapsed().as_nanos())
-        .unwrap_or(u64::MAX)
-        .max(1)
+    /// The TSC and the monotonic clock at the first read.
+    struct Base {
+        tsc: u64,
+        at: Instant,
+    }
+    static BASE: std::sync::OnceLock<Base> = std::sync::OnceLock::new();
+    /// Nanoseconds per TSC tick, as a 32.32 fixed-point number; 0 until
+    /// measured.
+    static NS_PER_TICK: AtomicU64 = AtomicU64::new(0);
+    const CALIBRATION_NS: u64 = 50_000_000;
+    let base = BASE.get_or_init(|| Base {
+        tsc: crate::host::tsc(),
+        at: Instant::now(),
+    });
+    let ticks = crate::host::tsc().wrapping_sub(base.tsc);
+    let rate = NS_PER_TICK.load(Ordering::Relaxed);
+    let ns = if rate == 0 {
+        let ns = u64::try_from(base.at.elapsed().as_nanos()).unwrap_or(u64::MAX);
+        if ns >= CALIBRATION_NS && ticks > 0 {
+            let rate = (u128::from(ns) << 32) / u128::from(ticks);
+            NS_PER_TICK.store(u64::try_from(rate).unwrap_or(u64::MAX), Ordering::Relaxed);
+        }
+        ns
+    } else {
+        u64::try_from((u128::from(ticks) * u128::from(rate)) >> 32).unwrap_or(u64::MAX)
+    };
+    ns.max(1)
 }
 
 /// Why [`Task::block`] returned.
