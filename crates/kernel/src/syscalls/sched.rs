@@ -286,7 +286,14 @@ fn sys_getrusage(task: &mut Task, args: &SyscallArgs) -> SyscallResult {
                 ..Rusage::default()
             }
         }
-        abi::resource::RUSAGE_CHILDREN => Rusage::default(),
+        abi::resource::RUSAGE_CHILDREN => {
+            let cpu = task.thread_group.children_cpu_times();
+            Rusage {
+                ru_utime: timeval_from_duration(cpu.user),
+                ru_stime: timeval_from_duration(cpu.system),
+                ..Rusage::default()
+            }
+        }
         _ => return Err(Errno::EINVAL),
     };
     task.mm.write_obj(args.addr(1), &usage)?;
@@ -301,11 +308,12 @@ fn sys_times(task: &mut Task, args: &SyscallArgs) -> SyscallResult {
         let ticks = |t: std::time::Duration| {
             i64::try_from(t.as_millis()).unwrap_or(i64::MAX) * USER_HZ / 1000
         };
+        let children = task.thread_group.children_cpu_times();
         let tms = Tms {
             tms_utime: ticks(cpu.user),
             tms_stime: ticks(cpu.system),
-            tms_cutime: 0,
-            tms_cstime: 0,
+            tms_cutime: ticks(children.user),
+            tms_cstime: ticks(children.system),
         };
         task.mm.write_obj(args.addr(0), &tms)?;
     }

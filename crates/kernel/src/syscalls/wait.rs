@@ -30,7 +30,7 @@ pub(super) const SYSCALLS: &[Entry] = &[
         sys_wait4,
         &[Arg::Int, Arg::Ptr, Arg::Hex, Arg::Ptr],
         Support::Partial,
-        "rusage is zeroed",
+        "rusage has the child's CPU time only",
     ),
     entry(
         SYS_WAITID,
@@ -125,9 +125,18 @@ fn sys_wait4(task: &mut Task, args: &SyscallArgs) -> SyscallResult {
             .write_obj(args.addr(1), &wait_status(reaped.change))?;
     }
     if args.addr(3) != 0 {
-        task.mm.write_obj(args.addr(3), &Rusage::default())?;
+        task.mm.write_obj(args.addr(3), &child_rusage(reaped.cpu))?;
     }
     Ok(u64::from(reaped.pid.unsigned_abs()))
+}
+
+/// The rusage `wait4` and `waitid` report for a child: its CPU time.
+fn child_rusage(cpu: CpuTimes) -> Rusage {
+    Rusage {
+        ru_utime: super::time::timeval_from_duration(cpu.user),
+        ru_stime: super::time::timeval_from_duration(cpu.system),
+        ..Rusage::default()
+    }
 }
 
 /// Implements Linux `waitid(2)`.
@@ -162,19 +171,20 @@ fn sys_waitid(task: &mut Task, args: &SyscallArgs) -> SyscallResult {
     )?;
     if infop != 0 {
         // waitid reports no CPU times in the siginfo.
-        let info = reaped.map_or_else(SigInfo::default, |r| {
+        let info = reaped.as_ref().map_or_else(SigInfo::default, |r| {
             crate::signal::child_info(
                 SIGCHLD,
                 r.change,
                 r.pid,
-                task.creds.uid,
-                CpuTimes::default(),
+                r.uid.unwrap_or(task.creds.uid),
+                r.cpu,
             )
         });
         task.mm.write_obj(infop, &info)?;
     }
     if args.addr(4) != 0 {
-        task.mm.write_obj(args.addr(4), &Rusage::default())?;
+        let cpu = reaped.as_ref().map_or_else(CpuTimes::default, |r| r.cpu);
+        task.mm.write_obj(args.addr(4), &child_rusage(cpu))?;
     }
     Ok(0)
 }

@@ -78,6 +78,8 @@ pub struct ThreadGroup {
     pub shared_pending: Arc<PendingSignals>,
     /// The CPU time of the group's threads that have ended.
     ended_threads_cpu: Mutex<CpuTimes>,
+    /// The CPU time of the children it reaped, theirs included.
+    reaped_children_cpu: Mutex<CpuTimes>,
     /// ITIMER_VIRTUAL, ITIMER_PROF and the POSIX timers on CPU clocks.
     /// Taken before the timer queue's lock.
     pub cpu_timers: Mutex<CpuTimers>,
@@ -106,6 +108,7 @@ impl ThreadGroup {
             membarrier_registered: AtomicU32::new(0),
             shared_pending: Arc::default(),
             ended_threads_cpu: Mutex::default(),
+            reaped_children_cpu: Mutex::default(),
             cpu_timers: Mutex::default(),
             cpu_timers_armed: std::sync::atomic::AtomicBool::new(false),
             signal_waiters: Mutex::default(),
@@ -133,6 +136,7 @@ impl ThreadGroup {
             ),
             shared_pending: Arc::default(),
             ended_threads_cpu: Mutex::default(),
+            reaped_children_cpu: Mutex::default(),
             cpu_timers: Mutex::default(),
             cpu_timers_armed: std::sync::atomic::AtomicBool::new(false),
             signal_waiters: Mutex::default(),
@@ -259,6 +263,17 @@ impl ThreadGroup {
             .values()
             .fold(CpuTimes::default(), |sum, t| sum + t.cpu_times());
         live + *lock(&self.ended_threads_cpu)
+    }
+
+    /// The CPU time of the children the process reaped (`RUSAGE_CHILDREN`).
+    pub fn children_cpu_times(&self) -> CpuTimes {
+        *lock(&self.reaped_children_cpu)
+    }
+
+    /// Adds a reaped child's CPU time to [`ThreadGroup::children_cpu_times`].
+    pub fn add_children_cpu_times(&self, cpu: CpuTimes) {
+        let mut sum = lock(&self.reaped_children_cpu);
+        *sum = *sum + cpu;
     }
 
     /// Queues `waiter` to be woken by the next signal sent to the process

@@ -10,7 +10,7 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use abi::Errno;
 
-use super::{TaskHandle, TaskView, ThreadGroup};
+use super::{CpuTimes, TaskHandle, TaskView, ThreadGroup};
 use crate::kernel::ExitStatus;
 
 /// The highest pid (`/proc/sys/kernel/pid_max`'s default on 64-bit).
@@ -34,6 +34,10 @@ pub struct Reaped {
     pub pid: i32,
     /// What happened to it.
     pub change: ChildChange,
+    /// Its real uid, as it last published it.
+    pub uid: Option<u32>,
+    /// Its CPU time, with that of the children it reaped.
+    pub cpu: CpuTimes,
 }
 
 /// What `wait4` reports about a child.
@@ -596,16 +600,23 @@ impl ProcessTree {
                 continue;
             }
             any = true;
+            let uid = e.last_view.as_ref().map(|v| v.creds.uid);
+            let cpu = e.group.cpu_times() + e.group.children_cpu_times();
             if let Some(status) = e.zombie {
                 if !peek {
                     st.procs.remove(&pid);
                     if let Some(p) = st.procs.get_mut(&caller) {
                         p.children.remove(&pid);
+                        // wait_task_zombie: the parent inherits what its
+                        // child used (RUSAGE_CHILDREN, times' cutime).
+                        p.group.add_children_cpu_times(cpu);
                     }
                 }
                 return Ok(Some(Reaped {
                     pid,
                     change: ChildChange::Exited(status),
+                    uid,
+                    cpu,
                 }));
             }
             if events.stopped
@@ -617,6 +628,8 @@ impl ProcessTree {
                 return Ok(Some(Reaped {
                     pid,
                     change: ChildChange::Stopped(signo),
+                    uid,
+                    cpu,
                 }));
             }
             if events.continued && e.cont_report {
@@ -626,6 +639,8 @@ impl ProcessTree {
                 return Ok(Some(Reaped {
                     pid,
                     change: ChildChange::Continued,
+                    uid,
+                    cpu,
                 }));
             }
         }
