@@ -182,6 +182,11 @@ fn sys_rt_sigprocmask(task: &mut Task, args: &SyscallArgs) -> SyscallResult {
         });
         // Signals that were waiting for the mask to open act now.
         crate::signal::act_on_pending(task);
+        // Process signals this thread now blocks go to a sibling that
+        // does not (Linux's retarget_shared_pending).
+        if handle.signal_mask() & !old & task.thread_group.shared_pending.mask() != 0 {
+            task.thread_group.retarget_shared_signals();
+        }
     }
     if args.addr(2) != 0 {
         task.mm.write_obj(args.addr(2), &old)?;
