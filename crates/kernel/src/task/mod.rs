@@ -93,10 +93,34 @@ pub struct ThreadGroup {
 impl ThreadGroup {
     /// The sandbox's first process: pid 1.
     pub fn new_init(exe_path: Vec<u8>) -> Arc<ThreadGroup> {
+        ThreadGroup::new(1, SignalActions::default(), default_limits(), exe_path, 0)
+    }
+
+    /// A forked child of `self` with pid `pid`: it inherits the signal
+    /// actions, limits, executable path and membarrier registrations (the
+    /// child's mm is a copy of the parent's, registrations included).
+    pub fn fork(&self, pid: i32) -> Arc<ThreadGroup> {
+        ThreadGroup::new(
+            pid,
+            lock(&self.actions).clone(),
+            *lock(&self.limits),
+            lock(&self.exe_path).clone(),
+            self.membarrier_registered.load(Ordering::SeqCst),
+        )
+    }
+
+    /// A process with no threads yet, nothing pending and no timers.
+    fn new(
+        pid: i32,
+        actions: SignalActions,
+        limits: [Rlimit; RLIM_NLIMITS as usize],
+        exe_path: Vec<u8>,
+        membarrier_registered: u32,
+    ) -> Arc<ThreadGroup> {
         Arc::new(ThreadGroup {
-            pid: 1,
-            actions: Mutex::new(SignalActions::default()),
-            limits: Mutex::new(default_limits()),
+            pid,
+            actions: Mutex::new(actions),
+            limits: Mutex::new(limits),
             exe_path: Mutex::new(exe_path),
             threads: Mutex::default(),
             group_exit: Mutex::new(None),
@@ -105,35 +129,7 @@ impl ThreadGroup {
             posix_timers: Mutex::default(),
             stopped: Mutex::new(None),
             continued: Condvar::new(),
-            membarrier_registered: AtomicU32::new(0),
-            shared_pending: Arc::default(),
-            ended_threads_cpu: Mutex::default(),
-            reaped_children_cpu: Mutex::default(),
-            cpu_timers: Mutex::default(),
-            cpu_timers_armed: std::sync::atomic::AtomicBool::new(false),
-            signal_waiters: Mutex::default(),
-        })
-    }
-
-    /// A forked child of `self` with pid `pid`: it inherits the signal
-    /// actions, limits, executable path and membarrier registrations.
-    pub fn fork(&self, pid: i32) -> Arc<ThreadGroup> {
-        Arc::new(ThreadGroup {
-            pid,
-            actions: Mutex::new(lock(&self.actions).clone()),
-            limits: Mutex::new(*lock(&self.limits)),
-            exe_path: Mutex::new(lock(&self.exe_path).clone()),
-            threads: Mutex::default(),
-            group_exit: Mutex::new(None),
-            all_done: Condvar::new(),
-            itimer_real: Mutex::new(None),
-            posix_timers: Mutex::default(),
-            stopped: Mutex::new(None),
-            continued: Condvar::new(),
-            // The child's mm is a copy of the parent's, registrations included.
-            membarrier_registered: AtomicU32::new(
-                self.membarrier_registered.load(Ordering::SeqCst),
-            ),
+            membarrier_registered: AtomicU32::new(membarrier_registered),
             shared_pending: Arc::default(),
             ended_threads_cpu: Mutex::default(),
             reaped_children_cpu: Mutex::default(),
