@@ -211,9 +211,23 @@ impl HostNode {
         let Some(fd) = self.xattr_fd()? else {
             return Ok(Vec::new());
         };
-        let mut names = host::flistxattr(fd.as_fd())?;
-        names.retain(|n| n.starts_with(XATTR_USER_PREFIX));
-        Ok(names)
+        Ok(user_names(host::flistxattr(fd.as_fd())?))
+    }
+
+    /// Every `user.*` attribute with its value, read through one open of
+    /// the file (for copy-up).
+    pub(crate) fn user_xattrs(&self) -> Result<Vec<Xattr>, Errno> {
+        let Some(fd) = self.xattr_fd()? else {
+            return Ok(Vec::new());
+        };
+        Ok(user_names(host::flistxattr(fd.as_fd())?)
+            .into_iter()
+            .filter_map(|name| {
+                // One removed meanwhile on the host is simply not copied.
+                let value = host::fgetxattr(fd.as_fd(), &name).ok()?;
+                Some((name, value))
+            })
+            .collect())
     }
 
     /// Sets (`Some(value)`) or removes (`None`) the `user.*` attribute
@@ -369,6 +383,15 @@ impl HostNode {
 }
 
 /// Marks a host `statfs` read-only unless the volume is writable.
+/// An extended attribute: its full name and its value.
+pub(crate) type Xattr = (Vec<u8>, Vec<u8>);
+
+/// The names of the `user.*` namespace, the only one passed through.
+fn user_names(mut names: Vec<Vec<u8>>) -> Vec<Vec<u8>> {
+    names.retain(|n| n.starts_with(XATTR_USER_PREFIX));
+    names
+}
+
 fn volume_statfs(mut st: Statfs, writable: bool) -> Result<Statfs, Errno> {
     if !writable {
         st.f_flags |= abi::stat::ST_RDONLY;

@@ -429,10 +429,8 @@ impl OvlInode {
         }
         inode.copy_meta(&st);
         // The attributes come up with the file, as overlayfs copies them.
-        for name in lower.listxattr().unwrap_or_default() {
-            if let Ok(value) = lower.getxattr(&name) {
-                inode.setxattr(&name, &value, XattrMode::Any)?;
-            }
+        for (name, value) in lower.user_xattrs().unwrap_or_default() {
+            inode.setxattr(&name, &value, XattrMode::Any)?;
         }
         inode.set_origin(st.st_dev, st.st_ino);
         parent_upper.add_new(tree, name, &inode)?;

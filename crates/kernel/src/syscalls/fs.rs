@@ -1301,8 +1301,8 @@ fn xattr_target(task: &Task, path: u64, follow: bool) -> Result<Target, Errno> {
 /// Implements Linux `setxattr(2)`.
 ///
 /// tmpfs and the overlay keep `user.*`, `trusted.*` and `security.*`
-/// attributes; other namespaces give `EOPNOTSUPP`. Files still only in the
-/// overlay's lower layer show none of the host's attributes.
+/// attributes; other namespaces give `EOPNOTSUPP`. Host files (volumes and
+/// the overlay's lower layer) show only their `user.*` attributes.
 fn sys_setxattr(task: &mut Task, args: &SyscallArgs) -> SyscallResult {
     let t = xattr_target(task, args.addr(0), true)?;
     do_setxattr(
