@@ -1,6 +1,7 @@
 //! The sandbox stays in charge of hostile workloads (the processes issue's
 //! robustness points): a fork bomb hits the task limit and the sandbox still
-//! answers; a program blocked forever can be killed; killing carapace leaves
+//! answers; a program blocked forever can be killed; Ctrl-C reaches the
+//! foreground process group; killing carapace leaves
 //! no sandbox process behind. Every test runs under every platform.
 
 // An integration-test crate is a test module as a whole.
@@ -65,22 +66,63 @@ fn a_program_blocked_forever_can_be_killed() {
         let pid = i32::try_from(child.id()).expect("pid fits");
         // SAFETY: kill takes no pointers.
         assert_eq!(unsafe { libc::kill(pid, libc::SIGTERM) }, 0);
-        let start = Instant::now();
-        let status = loop {
-            if let Some(status) = child.try_wait().expect("wait for carapace") {
-                break status;
-            }
-            assert!(
-                start.elapsed() < Duration::from_secs(10),
-                "{platform}: SIGTERM did not end the sandbox"
-            );
-            std::thread::sleep(Duration::from_millis(20));
-        };
+        let status = wait_for_end(&mut child, &format!("{platform}: SIGTERM"));
         assert_eq!(
             status.code(),
             Some(128 + libc::SIGTERM),
             "{platform}: status {status:?}"
         );
+    }
+}
+
+/// Waits for carapace to end after `what` was sent to it, failing the test
+/// if it is still running after ten seconds.
+fn wait_for_end(child: &mut std::process::Child, what: &str) -> std::process::ExitStatus {
+    let start = Instant::now();
+    loop {
+        if let Some(status) = child.try_wait().expect("wait for carapace") {
+            return status;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(10),
+            "{what} did not end the sandbox"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+#[test]
+fn ctrl_c_reaches_the_foreground_process_group() {
+    // SIGINT to carapace is the terminal's Ctrl-C: it goes to the
+    // sandbox's foreground process group, so both the shell (which traps
+    // it and goes on) and the sleep it waits for (which dies of it) get it.
+    // The shell forks the subshell before "ready" is printed, so the signal
+    // always finds it waiting.
+    let script = "trap 'echo sh got INT' INT; (echo ready; exec sleep 1000); echo after $?";
+    for platform in PLATFORMS {
+        let mut cmd = clean_command(carapace_bin());
+        cmd.args(["--platform", platform, "do", "--", "/bin/sh", "-c", script]);
+        let mut child = cmd
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start carapace");
+        let mut stdout = std::io::BufReader::new(child.stdout.take().expect("piped stdout"));
+        let mut line = String::new();
+        std::io::BufRead::read_line(&mut stdout, &mut line).expect("read the ready line");
+        assert_eq!(line, "ready\n", "{platform}: the script did not start");
+        let pid = i32::try_from(child.id()).expect("pid fits");
+        // SAFETY: kill takes no pointers.
+        assert_eq!(unsafe { libc::kill(pid, libc::SIGINT) }, 0);
+        let status = wait_for_end(&mut child, &format!("{platform}: SIGINT"));
+        let mut rest = String::new();
+        std::io::Read::read_to_string(&mut stdout, &mut rest).expect("read the output");
+        assert_eq!(
+            rest,
+            format!("sh got INT\nafter {}\n", 128 + libc::SIGINT),
+            "{platform}: both the shell and its foreground child must get SIGINT"
+        );
+        assert_eq!(status.code(), Some(0), "{platform}: status {status:?}");
     }
 }
 
