@@ -470,6 +470,12 @@ fn ls_proc_fd_and_dev(f: &Fixtures, ctx: Run) -> Result<(), Failed> {
         ("null", "crw-rw-rw-"),
         ("zero", "crw-rw-rw-"),
         ("urandom", "crw-rw-rw-"),
+        ("full", "crw-rw-rw-"),
+        ("random", "crw-rw-rw-"),
+        ("tty", "crw-rw-rw-"),
+        ("ptmx", "crw-rw-rw-"),
+        ("console", "crw-------"),
+        ("pts", "d"),
         ("shm", "drwxrwxrwt"),
         ("stdin", "lrwxrwxrwx"),
         ("0", "l"),
@@ -479,6 +485,35 @@ fn ls_proc_fd_and_dev(f: &Fixtures, ctx: Run) -> Result<(), Failed> {
         if !has(name, mode) {
             return Err(format!("no `{mode}... {name}` line\n{}", out.describe()).into());
         }
+    }
+    Ok(())
+}
+
+/// `/dev/console` is the sandbox's console: without a terminal, the
+/// stream carapace got as standard error. Like the host's, it is root's only.
+fn dev_console_is_stderr(f: &Fixtures, ctx: Run) -> Result<(), Failed> {
+    let out = f.sandboxed(
+        ctx,
+        &[
+            "/bin/sh",
+            "-c",
+            "echo to-console >/dev/console && echo written",
+        ],
+        None,
+    )?;
+    // SAFETY: geteuid cannot fail.
+    if matches!(ctx.user, User::Caller) && unsafe { libc::geteuid() } == 0 {
+        expect_status(&out, 0, "echo >/dev/console")?;
+        expect_stdout(&out, "written\n")?;
+        if out.stderr_str() != "to-console\n" {
+            return Err(format!("console output not on stderr\n{}", out.describe()).into());
+        }
+    } else if !out.stderr_str().contains("Permission denied") {
+        return Err(format!(
+            "a user other than root opened /dev/console\n{}",
+            out.describe()
+        )
+        .into());
     }
     Ok(())
 }
@@ -880,6 +915,7 @@ const CASES: &[(&str, Case)] = &[
     ("cp_a_and_diff", cp_a_and_diff),
     ("find_counts_files", find_counts_files),
     ("ls_proc_fd_and_dev", ls_proc_fd_and_dev),
+    ("dev_console_is_stderr", dev_console_is_stderr),
     ("python3_multiprocessing_pool", python3_multiprocessing_pool),
     ("python3_sleep_interrupted", python3_sleep_interrupted),
     ("make_parallel_build", make_parallel_build),

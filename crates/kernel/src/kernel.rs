@@ -206,6 +206,10 @@ impl Kernel {
                         Some(crate::fs::pty::ControllingTty::Host(Arc::clone(&file))),
                     );
                 }
+                // The terminal if there is one, else standard error.
+                if (fd == 0 && stdin_is_tty) || (fd == 2 && kernel.vfs.console().is_none()) {
+                    kernel.vfs.set_console(Arc::clone(&file));
+                }
                 fds.install_at(fd, file, false).map_err(KernelError::Vfs)?;
             }
         }

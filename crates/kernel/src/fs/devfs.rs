@@ -7,6 +7,10 @@
 //! `getrandom` and accept (and ignore) writes. Nothing here opens a host
 //! device. `tty` (5:0) is the caller's session's controlling terminal: with
 //! none registered (`Vfs::set_controlling_tty`) opening it gives `ENXIO`.
+//! `console` (5:1, root's only, as on a booted system) is the sandbox's
+//! console (`Vfs::set_console`): the terminal carapace runs on, or else the
+//! stream it got as standard error, so console messages reach the user;
+//! with neither, opening it gives `ENODEV` as Linux does without a console.
 //! `ptmx` (5:2) makes a new pseudo-terminal ([`super::pty`]) whose slave
 //! appears in the devpts mount at `pts`. `fd`, `stdin`, `stdout` and
 //! `stderr` are the usual links into `/proc/self/fd`, and `shm` is a tmpfs
@@ -42,20 +46,23 @@ pub enum DevKind {
     Tty,
     /// `/dev/ptmx` (5:2): opening it makes a pseudo-terminal.
     Ptmx,
+    /// `/dev/console` (5:1): the sandbox's console.
+    Console,
 }
 
-/// A device row: name, kind, (major, minor), inode number.
-type Device = (&'static [u8], DevKind, (u32, u32), u64);
+/// A device row: name, kind, (major, minor), inode number, permissions.
+type Device = (&'static [u8], DevKind, (u32, u32), u64, u32);
 
 /// Every device.
-const DEVICES: [Device; 7] = [
-    (b"full", DevKind::Full, (1, 7), 4),
-    (b"null", DevKind::Null, (1, 3), 2),
-    (b"ptmx", DevKind::Ptmx, (5, 2), 12),
-    (b"random", DevKind::Random, (1, 8), 5),
-    (b"tty", DevKind::Tty, (5, 0), 7),
-    (b"urandom", DevKind::Urandom, (1, 9), 6),
-    (b"zero", DevKind::Zero, (1, 5), 3),
+const DEVICES: [Device; 8] = [
+    (b"console", DevKind::Console, (5, 1), 13, 0o600),
+    (b"full", DevKind::Full, (1, 7), 4, 0o666),
+    (b"null", DevKind::Null, (1, 3), 2, 0o666),
+    (b"ptmx", DevKind::Ptmx, (5, 2), 12, 0o666),
+    (b"random", DevKind::Random, (1, 8), 5, 0o666),
+    (b"tty", DevKind::Tty, (5, 0), 7, 0o666),
+    (b"urandom", DevKind::Urandom, (1, 9), 6, 0o666),
+    (b"zero", DevKind::Zero, (1, 5), 3, 0o666),
 ];
 
 /// The symlinks in `/dev`: name, target, inode number.
@@ -110,17 +117,17 @@ pub(crate) fn statfs() -> Statfs {
 }
 
 impl DevKind {
-    /// The device's status: `crw-rw-rw-`, root-owned, rdev 1:minor.
+    /// The device's status: a root-owned character device.
     pub fn stat(self) -> Stat {
-        let (_, _, (major, minor), ino) = DEVICES
+        let (_, _, (major, minor), ino, perms) = DEVICES
             .iter()
             .copied()
             .find(|d| d.1 == self)
-            .unwrap_or(DEVICES[1]);
+            .unwrap_or(DEVICES[2]);
         synthetic_stat(
             DEVFS_DEV,
             ino,
-            S_IFCHR | 0o666,
+            S_IFCHR | perms,
             1,
             abi::stat::makedev(major, minor),
         )
@@ -201,14 +208,14 @@ impl FileOps for DevFileOps {
             DevKind::Random | DevKind::Urandom => host::getrandom(buf),
             // Opening these gives another file; a description of the device
             // itself never exists.
-            DevKind::Tty | DevKind::Ptmx => Err(Errno::ENXIO),
+            DevKind::Tty | DevKind::Ptmx | DevKind::Console => Err(Errno::ENXIO),
         }
     }
 
     fn write(&self, _: &File, buf: &[u8], _: u64) -> Result<usize, Errno> {
         match self.0 {
             DevKind::Full => Err(Errno::ENOSPC),
-            DevKind::Tty | DevKind::Ptmx => Err(Errno::ENXIO),
+            DevKind::Tty | DevKind::Ptmx | DevKind::Console => Err(Errno::ENXIO),
             _ => Ok(buf.len()),
         }
     }
@@ -217,7 +224,11 @@ impl FileOps for DevFileOps {
         match self.0 {
             DevKind::Null | DevKind::Zero => Some(Ok(len)),
             DevKind::Full => Some(Err(Errno::ENOSPC)),
-            DevKind::Random | DevKind::Urandom | DevKind::Tty | DevKind::Ptmx => None,
+            DevKind::Random
+            | DevKind::Urandom
+            | DevKind::Tty
+            | DevKind::Ptmx
+            | DevKind::Console => None,
         }
     }
 
@@ -228,7 +239,11 @@ impl FileOps for DevFileOps {
     fn seek(&self, _: &File, pos: u64, _: i64, _: u32) -> Result<u64, Errno> {
         // null_lseek/full_lseek reset to 0; random's noop_llseek keeps the offset.
         Ok(match self.0 {
-            DevKind::Random | DevKind::Urandom | DevKind::Tty | DevKind::Ptmx => pos,
+            DevKind::Random
+            | DevKind::Urandom
+            | DevKind::Tty
+            | DevKind::Ptmx
+            | DevKind::Console => pos,
             _ => 0,
         })
     }
@@ -275,5 +290,6 @@ mod tests {
             (1, 9)
         );
         assert_eq!(st.st_mode, S_IFCHR | 0o666);
+        assert_eq!(DevKind::Console.stat().st_mode, S_IFCHR | 0o600);
     }
 }

@@ -19,6 +19,7 @@ use abi::Errno;
 use abi::stat::{S_IFDIR, S_ISVTX};
 use platform::MemoryFile;
 
+use super::File;
 use super::dentry::{Dentry, Node};
 use crate::fs::devpts::{DevPts, PtsNode};
 use crate::fs::hostfs::HostNode;
@@ -119,6 +120,8 @@ pub struct Vfs {
     devpts: Arc<DevPts>,
     /// The controlling terminal of each session that has one, by session id.
     ttys: Mutex<BTreeMap<i32, ControllingTty>>,
+    /// The sandbox's console: what opening `/dev/console` gives.
+    console: Mutex<Option<Arc<File>>>,
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -252,6 +255,7 @@ impl Vfs {
             space,
             devpts: DevPts::new(),
             ttys: Mutex::default(),
+            console: Mutex::default(),
         };
         for (i, volume) in volumes.into_iter().enumerate() {
             let id = DEVPTS_MOUNT + 1 + MountId::try_from(i).map_err(|_| Errno::EINVAL)?;
@@ -264,6 +268,7 @@ impl Vfs {
             space,
             devpts,
             ttys,
+            console,
         } = vfs;
         let (root_source, root_type, root_options) = if options.overlay {
             (
@@ -324,6 +329,7 @@ impl Vfs {
             space,
             devpts,
             ttys,
+            console,
         }))
     }
 
@@ -412,6 +418,16 @@ impl Vfs {
             ControllingTty::Pty(pty) if !pty.upgrade()?.controls(sid) => None,
             _ => Some(tty),
         }
+    }
+
+    /// Makes `file` the sandbox's console, which `/dev/console` opens.
+    pub fn set_console(&self, file: Arc<File>) {
+        *lock(&self.console) = Some(file);
+    }
+
+    /// The sandbox's console, if it has one.
+    pub(crate) fn console(&self) -> Option<Arc<File>> {
+        lock(&self.console).clone()
     }
 
     /// The sandbox's devpts.

@@ -163,6 +163,7 @@ fn device_for(rdev: u64) -> Option<DevKind> {
         (1, 8) => DevKind::Random,
         (1, 9) => DevKind::Urandom,
         (5, 0) => DevKind::Tty,
+        (5, 1) => DevKind::Console,
         (5, 2) => DevKind::Ptmx,
         _ => return None,
     };
@@ -302,6 +303,7 @@ fn open_device(
     let dentry = Arc::clone(dentry);
     match kind {
         DevKind::Tty => pty::open_controlling_tty(vfs, flags, dentry),
+        DevKind::Console => reopen(&vfs.console().ok_or(Errno::ENODEV)?, flags),
         DevKind::Ptmx => pty::open_master(
             vfs.devpts(),
             access.uid(),
