@@ -37,6 +37,49 @@ pub const SIGWINCH: u32 = 28;
 pub const SIGIO: u32 = 29;
 pub const SIGPWR: u32 = 30;
 pub const SIGSYS: u32 = 31;
+
+/// The names of the standard signals, `SIGHUP` (1) to `SIGSYS` (31).
+const NAMES: [&str; 31] = [
+    "SIGHUP",
+    "SIGINT",
+    "SIGQUIT",
+    "SIGILL",
+    "SIGTRAP",
+    "SIGABRT",
+    "SIGBUS",
+    "SIGFPE",
+    "SIGKILL",
+    "SIGUSR1",
+    "SIGSEGV",
+    "SIGUSR2",
+    "SIGPIPE",
+    "SIGALRM",
+    "SIGTERM",
+    "SIGSTKFLT",
+    "SIGCHLD",
+    "SIGCONT",
+    "SIGSTOP",
+    "SIGTSTP",
+    "SIGTTIN",
+    "SIGTTOU",
+    "SIGURG",
+    "SIGXCPU",
+    "SIGXFSZ",
+    "SIGVTALRM",
+    "SIGPROF",
+    "SIGWINCH",
+    "SIGIO",
+    "SIGPWR",
+    "SIGSYS",
+];
+
+/// The name of standard signal `signo` (`SIGKILL` for 9), `None` for the
+/// real-time signals and numbers that are no signal.
+pub fn name(signo: u64) -> Option<&'static str> {
+    NAMES
+        .get(usize::try_from(signo.checked_sub(1)?).ok()?)
+        .copied()
+}
 pub const SIGRTMIN: u32 = 32;
 /// `_NSIG`: signals are numbered 1..=64.
 pub const SIGRTMAX: u32 = 64;

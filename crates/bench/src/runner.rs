@@ -203,44 +203,10 @@ pub(crate) fn describe_status(status: ExitStatus) -> String {
 }
 
 fn signal_name(sig: i32) -> String {
-    const NAMES: [&str; 32] = [
-        "0",
-        "SIGHUP",
-        "SIGINT",
-        "SIGQUIT",
-        "SIGILL",
-        "SIGTRAP",
-        "SIGABRT",
-        "SIGBUS",
-        "SIGFPE",
-        "SIGKILL",
-        "SIGUSR1",
-        "SIGSEGV",
-        "SIGUSR2",
-        "SIGPIPE",
-        "SIGALRM",
-        "SIGTERM",
-        "SIGSTKFLT",
-        "SIGCHLD",
-        "SIGCONT",
-        "SIGSTOP",
-        "SIGTSTP",
-        "SIGTTIN",
-        "SIGTTOU",
-        "SIGURG",
-        "SIGXCPU",
-        "SIGXFSZ",
-        "SIGVTALRM",
-        "SIGPROF",
-        "SIGWINCH",
-        "SIGIO",
-        "SIGPWR",
-        "SIGSYS",
-    ];
-    usize::try_from(sig)
+    u64::try_from(sig)
         .ok()
-        .and_then(|i| NAMES.get(i))
-        .map_or_else(|| format!("signal {sig}"), |name| (*name).to_owned())
+        .and_then(abi::signal::name)
+        .map_or_else(|| format!("signal {sig}"), str::to_owned)
 }
 
 #[cfg(test)]

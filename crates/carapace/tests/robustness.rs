@@ -47,21 +47,7 @@ fn a_fork_bomb_hits_the_task_limit() {
 #[test]
 fn a_program_blocked_forever_can_be_killed() {
     for platform in PLATFORMS {
-        let mut cmd = clean_command(carapace_bin());
-        cmd.args([
-            "--platform",
-            platform,
-            "do",
-            "--",
-            "/bin/sh",
-            "-c",
-            "exec sleep 1000",
-        ]);
-        let mut child = cmd
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("start carapace");
+        let mut child = spawn_sh(platform, "exec sleep 1000", Stdio::null());
         std::thread::sleep(Duration::from_millis(500));
         let pid = i32::try_from(child.id()).expect("pid fits");
         // SAFETY: kill takes no pointers.
@@ -73,6 +59,16 @@ fn a_program_blocked_forever_can_be_killed() {
             "{platform}: status {status:?}"
         );
     }
+}
+
+/// Starts `sh -c script` in a sandbox under `platform`, in the background.
+fn spawn_sh(platform: &str, script: &str, stdout: Stdio) -> std::process::Child {
+    let mut cmd = clean_command(carapace_bin());
+    cmd.args(["--platform", platform, "do", "--", "/bin/sh", "-c", script]);
+    cmd.stdout(stdout)
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start carapace")
 }
 
 /// Waits for carapace to end after `what` was sent to it, failing the test
@@ -100,13 +96,7 @@ fn ctrl_c_reaches_the_foreground_process_group() {
     // always finds it waiting.
     let script = "trap 'echo sh got INT' INT; (echo ready; exec sleep 1000); echo after $?";
     for platform in PLATFORMS {
-        let mut cmd = clean_command(carapace_bin());
-        cmd.args(["--platform", platform, "do", "--", "/bin/sh", "-c", script]);
-        let mut child = cmd
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("start carapace");
+        let mut child = spawn_sh(platform, script, Stdio::piped());
         let mut stdout = std::io::BufReader::new(child.stdout.take().expect("piped stdout"));
         let mut line = String::new();
         std::io::BufRead::read_line(&mut stdout, &mut line).expect("read the ready line");
@@ -173,21 +163,7 @@ fn alive(pid: i32) -> bool {
 #[test]
 fn sigkill_of_carapace_leaves_no_process_behind() {
     for platform in PLATFORMS {
-        let mut cmd = clean_command(carapace_bin());
-        cmd.args([
-            "--platform",
-            platform,
-            "do",
-            "--",
-            "/bin/sh",
-            "-c",
-            "sleep 1000 & sleep 1000",
-        ]);
-        let mut child = cmd
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("start carapace");
+        let mut child = spawn_sh(platform, "sleep 1000 & sleep 1000", Stdio::null());
         std::thread::sleep(Duration::from_millis(700));
         let cli = i32::try_from(child.id()).expect("pid fits");
         // The sandbox process, its stub master and the stubs of sh and sleep.

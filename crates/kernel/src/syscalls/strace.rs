@@ -273,44 +273,10 @@ fn open_flags(value: u32) -> String {
     }
 }
 
-const SIGNAL_NAMES: [&str; 31] = [
-    "SIGHUP",
-    "SIGINT",
-    "SIGQUIT",
-    "SIGILL",
-    "SIGTRAP",
-    "SIGABRT",
-    "SIGBUS",
-    "SIGFPE",
-    "SIGKILL",
-    "SIGUSR1",
-    "SIGSEGV",
-    "SIGUSR2",
-    "SIGPIPE",
-    "SIGALRM",
-    "SIGTERM",
-    "SIGSTKFLT",
-    "SIGCHLD",
-    "SIGCONT",
-    "SIGSTOP",
-    "SIGTSTP",
-    "SIGTTIN",
-    "SIGTTOU",
-    "SIGURG",
-    "SIGXCPU",
-    "SIGXFSZ",
-    "SIGVTALRM",
-    "SIGPROF",
-    "SIGWINCH",
-    "SIGIO",
-    "SIGPWR",
-    "SIGSYS",
-];
-
 fn signal_name(signo: u64) -> String {
-    match signo {
-        1..=31 => SIGNAL_NAMES[usize::try_from(signo - 1).unwrap_or(0)].to_string(),
-        32..=64 => format!("SIGRT_{}", signo - 32),
+    match (abi::signal::name(signo), signo) {
+        (Some(name), _) => name.to_string(),
+        (None, 32..=64) => format!("SIGRT_{}", signo - 32),
         _ => signo.to_string(),
     }
 }
