@@ -15,6 +15,7 @@ pub mod host_stream;
 pub mod hostfs;
 pub mod n_tty;
 pub mod overlay;
+pub mod pidfd;
 pub mod pipe;
 pub(crate) mod proc_pid;
 pub mod procfs;

@@ -28,7 +28,9 @@ use platform::{Context, Event, Interrupter, Registers};
 pub use creds::Credentials;
 pub use fork::{CloneArgs, VforkDone, run_init};
 pub use proc_view::{ProcessView, TaskView, TaskViews, tid_of};
-pub use tree::{ChildChange, PidUsers, ProcessTree, Reaped, WaitFor, WaitTarget};
+pub use tree::{
+    ChildChange, PID_MAX, PidUsers, ProcessState, ProcessTree, Reaped, WaitFor, WaitTarget,
+};
 
 use crate::kernel::{ExitStatus, Kernel, KernelError};
 use crate::mm::{FaultError, FaultSignal, MemoryManager};
@@ -88,7 +90,17 @@ pub struct ThreadGroup {
     /// Tasks waiting for any signal sent to the process or its threads
     /// (signalfd readers and pollers). A leaf lock.
     signal_waiters: Mutex<Vec<Arc<TaskHandle>>>,
+    /// A number no other process of this sandbox has had, since pids are
+    /// reused: a pidfd's inode number.
+    pub serial: u64,
+    /// Tasks polling a pidfd of the process or of one of its threads,
+    /// woken when a thread ends, the process exits or it is reaped. A
+    /// leaf lock.
+    exit_waiters: Mutex<Vec<Arc<TaskHandle>>>,
 }
+
+/// The next [`ThreadGroup::serial`].
+static NEXT_SERIAL: AtomicU64 = AtomicU64::new(1);
 
 impl ThreadGroup {
     /// The sandbox's first process: pid 1.
@@ -136,6 +148,8 @@ impl ThreadGroup {
             cpu_timers: Mutex::default(),
             cpu_timers_armed: std::sync::atomic::AtomicBool::new(false),
             signal_waiters: Mutex::default(),
+            serial: NEXT_SERIAL.fetch_add(1, Ordering::Relaxed),
+            exit_waiters: Mutex::default(),
         })
     }
 
@@ -289,6 +303,28 @@ impl ThreadGroup {
     /// Wakes the tasks waiting for a signal (a signal was queued).
     pub fn wake_signal_waiters(&self) {
         for waiter in lock(&self.signal_waiters).iter() {
+            waiter.wake();
+        }
+    }
+
+    /// Queues `waiter` to be woken when a thread of the process ends, the
+    /// process exits or it is reaped.
+    pub fn add_exit_waiter(&self, waiter: &Arc<TaskHandle>) {
+        lock(&self.exit_waiters).push(Arc::clone(waiter));
+    }
+
+    /// Removes a waiter [`ThreadGroup::add_exit_waiter`] queued.
+    pub fn remove_exit_waiter(&self, waiter: &Arc<TaskHandle>) {
+        let mut waiters = lock(&self.exit_waiters);
+        if let Some(at) = waiters.iter().position(|w| Arc::ptr_eq(w, waiter)) {
+            waiters.swap_remove(at);
+        }
+    }
+
+    /// Wakes the pidfd pollers (a thread ended, or the process exited or
+    /// was reaped).
+    pub(crate) fn wake_exit_waiters(&self) {
+        for waiter in lock(&self.exit_waiters).iter() {
             waiter.wake();
         }
     }
@@ -1168,6 +1204,7 @@ impl Task {
         // joiner never sees it among the live threads (/proc/self/task).
         let remaining = self.thread_group.remove_thread(self.tid, status);
         self.thread_group.retarget_shared_signals();
+        self.thread_group.wake_exit_waiters();
         // Its children pass to a live sibling before its joiners wake too,
         // so a joiner's __WNOTHREAD wait finds them.
         if remaining > 0

@@ -1,0 +1,310 @@
+/* pidfds: pidfd_open(2) flags and errors, the file (its /proc/self/fd link,
+ * fdinfo, fstat, close-on-exec), poll readiness through a child's life
+ * (running, zombie, reaped), thread pidfds (PIDFD_THREAD), CLONE_PIDFD
+ * through clone and clone3, and waitid(P_PIDFD). */
+#include "conformance.h"
+#include <fcntl.h>
+#include <linux/sched.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdint.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+
+#ifndef PIDFD_THREAD
+#define PIDFD_THREAD O_EXCL
+#endif
+#ifndef PIDFD_NONBLOCK
+#define PIDFD_NONBLOCK O_NONBLOCK
+#endif
+#ifndef P_PIDFD
+#define P_PIDFD 3
+#endif
+
+static int pidfd_open(pid_t pid, unsigned flags)
+{
+	return syscall(SYS_pidfd_open, pid, flags);
+}
+
+/* The revents of a poll for POLLIN on fd, waiting up to timeout ms. */
+static int revents(int fd, int timeout)
+{
+	struct pollfd p = {.fd = fd, .events = POLLIN | POLLRDNORM};
+	if (poll(&p, 1, timeout) < 0)
+		return -1;
+	return p.revents;
+}
+
+/* The revents of a pidfd of a thread that ended: readable at once, and hung
+ * up a moment later, once the thread is released. */
+static int released(int fd)
+{
+	int r = revents(fd, -1);
+	for (int i = 0; i < 2000 && r == (POLLIN | POLLRDNORM); i++) {
+		usleep(1000);
+		r = revents(fd, 0);
+	}
+	return r;
+}
+
+/* The value of the `key` line of fd's fdinfo, or -2 if there is none. */
+static long fdinfo_pid(int fd, const char *key)
+{
+	char path[64], buf[512];
+	snprintf(path, sizeof path, "/proc/self/fdinfo/%d", fd);
+	int f = open(path, O_RDONLY);
+	if (f < 0)
+		return -2;
+	ssize_t n = read(f, buf, sizeof buf - 1);
+	close(f);
+	if (n <= 0)
+		return -2;
+	buf[n] = 0;
+	char *line = strstr(buf, key);
+	return line ? strtol(line + strlen(key), NULL, 10) : -2;
+}
+
+static int fd_link_is(int fd, const char *want)
+{
+	char path[64], buf[128];
+	snprintf(path, sizeof path, "/proc/self/fd/%d", fd);
+	ssize_t n = readlink(path, buf, sizeof buf - 1);
+	if (n < 0)
+		return 0;
+	buf[n] = 0;
+	return strcmp(buf, want) == 0;
+}
+
+static volatile pid_t thread_tid;
+static int thread_go[2];
+
+static void *thread_main(void *arg)
+{
+	(void)arg;
+	thread_tid = gettid();
+	char c;
+	while (read(thread_go[0], &c, 1) < 0 && errno == EINTR)
+		;
+	return NULL;
+}
+
+/* A child that waits for its end of `gate` to close, then exits 7. */
+static pid_t gated_child(int gate[2])
+{
+	if (pipe(gate) != 0)
+		return -1;
+	pid_t pid = fork();
+	if (pid == 0) {
+		close(gate[1]);
+		char c;
+		while (read(gate[0], &c, 1) < 0 && errno == EINTR)
+			;
+		_exit(7);
+	}
+	close(gate[0]);
+	return pid;
+}
+
+static void test_open(void)
+{
+	printf("-- pidfd_open\n");
+	EXPECT_ERR("pid 0", pidfd_open(0, 0), EINVAL);
+	EXPECT_ERR("pid -1", pidfd_open(-1, 0), EINVAL);
+	EXPECT_ERR("unknown flag", pidfd_open(getpid(), 1), EINVAL);
+	EXPECT_ERR("O_CLOEXEC is no flag", pidfd_open(getpid(), O_CLOEXEC), EINVAL);
+	EXPECT_ERR("no such pid", pidfd_open(4194303, 0), ESRCH);
+
+	int fd = EXPECT_OK("open self", pidfd_open(getpid(), 0));
+	CHECK(fcntl(fd, F_GETFD) == FD_CLOEXEC);
+	CHECK(fcntl(fd, F_GETFL) == O_RDWR);
+	CHECK(fd_link_is(fd, "anon_inode:[pidfd]"));
+	CHECK(fdinfo_pid(fd, "Pid:") == getpid());
+	CHECK(fdinfo_pid(fd, "NSpid:") == getpid());
+	struct stat st, st2;
+	CHECK(fstat(fd, &st) == 0 && st.st_mode == 0700 && st.st_nlink == 1);
+	CHECK(revents(fd, 0) == 0);
+	char buf[8];
+	EXPECT_ERR("read", read(fd, buf, sizeof buf), EINVAL);
+	EXPECT_ERR("write", write(fd, "x", 1), EINVAL);
+
+	int nb = EXPECT_OK("open nonblock", pidfd_open(getpid(), PIDFD_NONBLOCK));
+	CHECK(fcntl(nb, F_GETFL) == (O_RDWR | O_NONBLOCK));
+	/* Two pidfds of one process are one inode. */
+	CHECK(fstat(nb, &st2) == 0 && st2.st_ino == st.st_ino && st2.st_dev == st.st_dev);
+	close(nb);
+
+	/* A thread that leads no process needs PIDFD_THREAD. */
+	CHECK(pipe(thread_go) == 0);
+	pthread_t t;
+	CHECK(pthread_create(&t, NULL, thread_main, NULL) == 0);
+	while (!thread_tid)
+		usleep(1000);
+	EXPECT_ERR("thread without PIDFD_THREAD", pidfd_open(thread_tid, 0), ENOENT);
+	int tfd = EXPECT_OK("thread pidfd", pidfd_open(thread_tid, PIDFD_THREAD));
+	CHECK(fcntl(tfd, F_GETFL) == (O_RDWR | O_EXCL));
+	CHECK(fdinfo_pid(tfd, "Pid:") == thread_tid);
+	CHECK(fstat(tfd, &st2) == 0 && st2.st_ino != st.st_ino);
+	CHECK(revents(tfd, 0) == 0);
+	int lfd = EXPECT_OK("leader's thread pidfd", pidfd_open(getpid(), PIDFD_THREAD));
+	CHECK(fstat(lfd, &st2) == 0 && st2.st_ino == st.st_ino);
+	close(lfd);
+	close(thread_go[1]);
+	CHECK(pthread_join(t, NULL) == 0);
+	/* A thread is released as it ends: readable and hung up. */
+	CHECK(released(tfd) == (POLLIN | POLLRDNORM | POLLHUP));
+	CHECK(fdinfo_pid(tfd, "Pid:") == -1);
+	EXPECT_ERR("ended thread", pidfd_open(thread_tid, PIDFD_THREAD), ESRCH);
+	close(tfd);
+	close(thread_go[0]);
+	close(fd);
+}
+
+static void test_child_life(void)
+{
+	printf("-- a child's life\n");
+	int gate[2];
+	pid_t pid = gated_child(gate);
+	int fd = EXPECT_OK("open child", pidfd_open(pid, 0));
+	int nb = EXPECT_OK("open child nonblock", pidfd_open(pid, PIDFD_NONBLOCK));
+	CHECK(revents(fd, 0) == 0);
+	CHECK(revents(fd, 30) == 0);
+
+	siginfo_t si;
+	EXPECT_ERR("waitid nonblocking pidfd", syscall(SYS_waitid, P_PIDFD, nb, &si, WEXITED, NULL),
+		   EAGAIN);
+	memset(&si, 0xff, sizeof si);
+	EXPECT_VAL("waitid nonblocking WNOHANG",
+		   syscall(SYS_waitid, P_PIDFD, nb, &si, WEXITED | WNOHANG, NULL), 0);
+	CHECK(si.si_pid == 0 && si.si_signo == 0);
+	EXPECT_VAL("waitid WNOHANG", syscall(SYS_waitid, P_PIDFD, fd, &si, WEXITED | WNOHANG, NULL),
+		   0);
+	CHECK(si.si_pid == 0);
+
+	close(gate[1]);
+	/* Readable once a zombie, not hung up. */
+	CHECK(revents(fd, -1) == (POLLIN | POLLRDNORM));
+	CHECK(fdinfo_pid(fd, "Pid:") == pid);
+	EXPECT_OK("open zombie", close(pidfd_open(pid, 0)));
+	EXPECT_VAL("waitid WNOWAIT", syscall(SYS_waitid, P_PIDFD, fd, &si, WEXITED | WNOWAIT, NULL),
+		   0);
+	CHECK(si.si_pid == pid && si.si_code == CLD_EXITED && si.si_status == 7);
+	memset(&si, 0, sizeof si);
+	EXPECT_VAL("waitid nonblocking, exited",
+		   syscall(SYS_waitid, P_PIDFD, nb, &si, WEXITED, NULL), 0);
+	CHECK(si.si_pid == pid && si.si_code == CLD_EXITED && si.si_status == 7);
+
+	/* Reaped: hung up too, and the pid is gone. */
+	CHECK(revents(fd, 0) == (POLLIN | POLLRDNORM | POLLHUP));
+	CHECK(fdinfo_pid(fd, "Pid:") == -1);
+	CHECK(fdinfo_pid(fd, "NSpid:") == -1);
+	EXPECT_ERR("open reaped", pidfd_open(pid, 0), ESRCH);
+	EXPECT_ERR("waitid reaped", syscall(SYS_waitid, P_PIDFD, fd, &si, WEXITED, NULL), ECHILD);
+	close(nb);
+	close(fd);
+
+	printf("-- waitid errors\n");
+	int self = pidfd_open(getpid(), 0);
+	EXPECT_ERR("waitid self", syscall(SYS_waitid, P_PIDFD, self, &si, WEXITED, NULL), ECHILD);
+	EXPECT_ERR("waitid not a pidfd", syscall(SYS_waitid, P_PIDFD, 0, &si, WEXITED, NULL), EBADF);
+	EXPECT_ERR("waitid closed fd", syscall(SYS_waitid, P_PIDFD, 999, &si, WEXITED, NULL), EBADF);
+	EXPECT_ERR("waitid -1", syscall(SYS_waitid, P_PIDFD, -1, &si, WEXITED, NULL), EINVAL);
+	EXPECT_ERR("waitid no options", syscall(SYS_waitid, P_PIDFD, self, &si, 0, NULL), EINVAL);
+	close(self);
+}
+
+/* A raw clone3 whose child, on its own stack, exits at once (a thread
+ * cannot return through libc's wrapper). */
+static long clone3_exit_child(struct clone_args *args)
+{
+	long ret;
+	register long size asm("rsi") = sizeof *args;
+	register long a asm("rdi") = (long)args;
+	asm volatile("syscall\n\t"
+		     "test %%rax, %%rax\n\t"
+		     "jnz 1f\n\t"
+		     "mov $60, %%eax\n\t"
+		     "xor %%edi, %%edi\n\t"
+		     "syscall\n"
+		     "1:"
+		     : "=a"(ret)
+		     : "0"(SYS_clone3), "r"(a), "r"(size)
+		     : "rcx", "r11", "memory");
+	return ret;
+}
+
+static char thread_stack[65536] __attribute__((aligned(16)));
+
+static void test_clone_pidfd(void)
+{
+	printf("-- CLONE_PIDFD\n");
+	int pidfd = -1;
+	EXPECT_ERR("clone PIDFD|PARENT_SETTID",
+		   syscall(SYS_clone, CLONE_PIDFD | CLONE_PARENT_SETTID | SIGCHLD, NULL, &pidfd, NULL,
+			   0),
+		   EINVAL);
+	EXPECT_ERR("clone PIDFD bad pointer",
+		   syscall(SYS_clone, CLONE_PIDFD | SIGCHLD, NULL, BAD_PTR, NULL, 0), EFAULT);
+	/* The fault came before any child existed. */
+	EXPECT_ERR("no child made", waitpid(-1, NULL, WNOHANG), ECHILD);
+
+	long pid = syscall(SYS_clone, CLONE_PIDFD | SIGCHLD, NULL, &pidfd, NULL, 0);
+	if (pid == 0)
+		_exit(pidfd == -1 ? 3 : 4); /* the child's copy was taken first */
+	CHECK(pid > 0 && pidfd >= 0);
+	CHECK(fcntl(pidfd, F_GETFD) == FD_CLOEXEC);
+	CHECK(fd_link_is(pidfd, "anon_inode:[pidfd]"));
+	CHECK(fdinfo_pid(pidfd, "Pid:") == pid);
+	CHECK(revents(pidfd, -1) == (POLLIN | POLLRDNORM));
+	siginfo_t si = {0};
+	EXPECT_VAL("waitid clone's pidfd", syscall(SYS_waitid, P_PIDFD, pidfd, &si, WEXITED, NULL),
+		   0);
+	CHECK(si.si_pid == pid && si.si_status == 3);
+	close(pidfd);
+
+	struct clone_args args = {0};
+	int ptid = 0;
+	pidfd = -1;
+	args.flags = CLONE_PIDFD | CLONE_PARENT_SETTID;
+	args.exit_signal = SIGCHLD;
+	args.pidfd = (uintptr_t)&pidfd;
+	args.parent_tid = (uintptr_t)&pidfd;
+	EXPECT_ERR("clone3 pidfd and parent_tid at one place", syscall(SYS_clone3, &args, sizeof args),
+		   EINVAL);
+	args.parent_tid = (uintptr_t)&ptid;
+	pid = syscall(SYS_clone3, &args, sizeof args);
+	if (pid == 0)
+		_exit(5);
+	CHECK(pid > 0 && ptid == pid && pidfd >= 0);
+	CHECK(fcntl(pidfd, F_GETFL) == O_RDWR);
+	EXPECT_VAL("waitid clone3's pidfd", syscall(SYS_waitid, P_PIDFD, pidfd, &si, WEXITED, NULL),
+		   0);
+	CHECK(si.si_pid == pid && si.si_status == 5);
+	close(pidfd);
+
+	args.flags = CLONE_PIDFD;
+	args.pidfd = (uintptr_t)BAD_PTR;
+	EXPECT_ERR("clone3 bad pidfd pointer", syscall(SYS_clone3, &args, sizeof args), EFAULT);
+
+	/* A thread's CLONE_PIDFD is a thread pidfd. */
+	struct clone_args targs = {0};
+	pidfd = -1;
+	targs.flags = CLONE_PIDFD | CLONE_THREAD | CLONE_SIGHAND | CLONE_VM;
+	targs.pidfd = (uintptr_t)&pidfd;
+	targs.stack = (uintptr_t)thread_stack;
+	targs.stack_size = sizeof thread_stack;
+	long tid = clone3_exit_child(&targs);
+	CHECK(tid > 0 && pidfd >= 0);
+	CHECK(fcntl(pidfd, F_GETFL) == (O_RDWR | O_EXCL));
+	CHECK(released(pidfd) == (POLLIN | POLLRDNORM | POLLHUP));
+	close(pidfd);
+}
+
+int main(void)
+{
+	conformance_init();
+	test_open();
+	test_child_life();
+	test_clone_pidfd();
+	return conformance_done();
+}
