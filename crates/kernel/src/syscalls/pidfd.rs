@@ -148,8 +148,9 @@ fn sys_pidfd_send_signal(task: &mut Task, args: &SyscallArgs) -> SyscallResult {
         return Ok(0);
     }
     let queued = info.is_some();
+    // kill's siginfo, whatever the scope.
+    let info = info.unwrap_or_else(|| sender_info(task, signo, SI_USER));
     let result = if scope == Scope::Thread {
-        let info = info.unwrap_or_else(|| sender_info(task, signo, SI_TKILL));
         // A leader's thread that ended while its process lives takes the
         // signal as Linux's zombie leader does: nowhere.
         match pidfd.thread_handle() {
@@ -157,10 +158,7 @@ fn sys_pidfd_send_signal(task: &mut Task, args: &SyscallArgs) -> SyscallResult {
             None => Ok(()),
         }
     } else {
-        signal::send(
-            group,
-            info.unwrap_or_else(|| sender_info(task, signo, SI_USER)),
-        )
+        signal::send(group, info)
     };
     // A program's own siginfo is refused at the queue limit; kill's goes
     // without it.
