@@ -199,14 +199,14 @@ fn sys_pidfd_getfd(task: &mut Task, args: &SyscallArgs) -> SyscallResult {
     }
     let file = task.fds().get(fd)?;
     let pidfd = PidFd::of(&file)?;
-    if pidfd.state(&task.kernel.tree) == ProcessState::Reaped {
-        return Err(Errno::ESRCH);
+    // A task that ended, reaped or not, has no files left to take from:
+    // ESRCH (Linux's __pidfd_fget for a PF_EXITING task).
+    let view = match pidfd.state(&task.kernel.tree) {
+        ProcessState::Running => task.kernel.vfs.task_views().get(pidfd.tid()),
+        ProcessState::Exited | ProcessState::Reaped => None,
     }
-    // A thread that ended has no files left to take from.
-    let view = task.kernel.vfs.task_views().get(pidfd.tid());
-    if !Arc::ptr_eq(pidfd.group(), &task.thread_group)
-        && let Some(view) = &view
-    {
+    .ok_or(Errno::ESRCH)?;
+    if !Arc::ptr_eq(pidfd.group(), &task.thread_group) {
         // ptrace_may_access(PTRACE_MODE_ATTACH_REALCREDS).
         let may_attach = task.creds.may_read_state_of(&view.creds)
             && (view.dumpable || task.creds.has_cap(CAP_SYS_PTRACE));
@@ -214,8 +214,6 @@ fn sys_pidfd_getfd(task: &mut Task, args: &SyscallArgs) -> SyscallResult {
             return Err(Errno::EPERM);
         }
     }
-    let (taken, _) = view
-        .and_then(|view| view.fd(target_fd))
-        .ok_or(Errno::EBADF)?;
+    let (taken, _) = view.fd(target_fd).ok_or(Errno::EBADF)?;
     install_cloexec(task, taken)
 }
