@@ -3,6 +3,7 @@
  * EPERM without CAP_SYS_ADMIN; namespace clone flags are EPERM without
  * CAP_SYS_ADMIN. */
 #include "conformance.h"
+#include "clone3_thread.h"
 #include <linux/futex.h>
 #include <linux/sched.h>
 #include <sched.h>
@@ -39,25 +40,6 @@ static int child_got(long pid, pid_t want)
 		return 0;
 	int status;
 	return waitpid(pid, &status, 0) == pid && WIFEXITED(status) && WEXITSTATUS(status) == 0;
-}
-
-/* A raw clone3 of a thread that exits at once. */
-static long clone3_exit_thread(struct clone_args *args)
-{
-	long ret;
-	register long size asm("rsi") = sizeof *args;
-	register long a asm("rdi") = (long)args;
-	asm volatile("syscall\n\t"
-		     "test %%rax, %%rax\n\t"
-		     "jnz 1f\n\t"
-		     "mov $60, %%eax\n\t"
-		     "xor %%edi, %%edi\n\t"
-		     "syscall\n"
-		     "1:"
-		     : "=a"(ret)
-		     : "0"(SYS_clone3), "r"(a), "r"(size)
-		     : "rcx", "r11", "memory");
-	return ret;
 }
 
 static char thread_stack[65536] __attribute__((aligned(16)));
@@ -98,7 +80,7 @@ int main(void)
 	targs.set_tid = (uintptr_t)&want;
 	targs.set_tid_size = 1;
 	thread_tid_word = 1;
-	long tid = clone3_exit_thread(&targs);
+	long tid = clone3_exit_child(&targs);
 	CHECK(tid == want);
 	while (tid > 0 && thread_tid_word != 0)
 		syscall(SYS_futex, &thread_tid_word, FUTEX_WAIT, 1, NULL, NULL, 0);

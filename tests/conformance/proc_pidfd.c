@@ -3,6 +3,7 @@
  * (running, zombie, reaped), thread pidfds (PIDFD_THREAD), CLONE_PIDFD
  * through clone and clone3, and waitid(P_PIDFD). */
 #include "conformance.h"
+#include "clone3_thread.h"
 #include <fcntl.h>
 #include <linux/sched.h>
 #include <poll.h>
@@ -211,26 +212,6 @@ static void test_child_life(void)
 	EXPECT_ERR("waitid -1", syscall(SYS_waitid, P_PIDFD, -1, &si, WEXITED, NULL), EINVAL);
 	EXPECT_ERR("waitid no options", syscall(SYS_waitid, P_PIDFD, self, &si, 0, NULL), EINVAL);
 	close(self);
-}
-
-/* A raw clone3 whose child, on its own stack, exits at once (a thread
- * cannot return through libc's wrapper). */
-static long clone3_exit_child(struct clone_args *args)
-{
-	long ret;
-	register long size asm("rsi") = sizeof *args;
-	register long a asm("rdi") = (long)args;
-	asm volatile("syscall\n\t"
-		     "test %%rax, %%rax\n\t"
-		     "jnz 1f\n\t"
-		     "mov $60, %%eax\n\t"
-		     "xor %%edi, %%edi\n\t"
-		     "syscall\n"
-		     "1:"
-		     : "=a"(ret)
-		     : "0"(SYS_clone3), "r"(a), "r"(size)
-		     : "rcx", "r11", "memory");
-	return ret;
 }
 
 static char thread_stack[65536] __attribute__((aligned(16)));

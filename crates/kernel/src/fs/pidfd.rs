@@ -133,12 +133,12 @@ impl FileOps for PidFd {
     }
 
     fn add_poll_waiter(&self, waiter: &Arc<TaskHandle>) -> bool {
-        self.group.add_exit_waiter(waiter);
+        self.group.exit_waiters.add(waiter);
         true
     }
 
     fn remove_poll_waiter(&self, waiter: &Arc<TaskHandle>) {
-        self.group.remove_exit_waiter(waiter);
+        self.group.exit_waiters.remove(waiter);
     }
 
     fn anon_name(&self) -> Option<&'static str> {

@@ -589,7 +589,7 @@ impl ProcessTree {
             e.zombie = Some(status);
             e.last_view = last_view;
             // Its pidfds poll readable from now on.
-            e.group.wake_exit_waiters();
+            e.group.exit_waiters.wake();
             (e.ppid, std::mem::take(&mut e.children))
         };
         // Orphans go to the nearest live subreaper ancestor, else init.
@@ -632,7 +632,7 @@ impl ProcessTree {
         if auto_reap(&parent.group) {
             parent.children.remove(&pid);
             if let Some(e) = st.procs.remove(&pid) {
-                e.group.wake_exit_waiters();
+                e.group.exit_waiters.wake();
             }
         }
         Some(notify)
@@ -685,7 +685,7 @@ impl ProcessTree {
             if let Some(status) = e.zombie {
                 if !peek {
                     if let Some(e) = st.procs.remove(&pid) {
-                        e.group.wake_exit_waiters();
+                        e.group.exit_waiters.wake();
                     }
                     if let Some(p) = st.procs.get_mut(&caller) {
                         p.children.remove(&pid);
