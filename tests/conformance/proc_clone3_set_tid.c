@@ -1,4 +1,5 @@
-/* clone3's set_tid: a child (or thread) with the pid asked for, EEXIST for
+/* clone3's set_tid: a child (or thread) with the pid asked for (and a
+ * pidfd of an earlier process with that pid does not name it), EEXIST for
  * a pid in use, EINVAL for bad sizes and out-of-range pids, EFAULT, and
  * EPERM without CAP_SYS_ADMIN; namespace clone flags are EPERM without
  * CAP_SYS_ADMIN. */
@@ -6,6 +7,7 @@
 #include "clone3_thread.h"
 #include <linux/futex.h>
 #include <linux/sched.h>
+#include <poll.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdint.h>
@@ -69,6 +71,37 @@ int main(void)
 	EXPECT_ERR("33 levels", clone3_set_tid(two, 33, 0), EINVAL);
 	EXPECT_ERR("bad pointer", clone3_set_tid(BAD_PTR, 1, 0), EFAULT);
 	EXPECT_ERR("size without pointer", clone3_set_tid(NULL, 1, 0), EINVAL);
+
+	/* A pidfd names its process, not its pid: a newer child given the
+	 * same pid is not what it names. */
+	int gate[2];
+	CHECK(pipe(gate) == 0);
+	pid_t first = fork();
+	if (first == 0)
+		_exit(0);
+	int pidfd = syscall(SYS_pidfd_open, first, 0);
+	CHECK(pidfd >= 0 && waitpid(first, NULL, 0) == first);
+	pid_t again = first;
+	long second = clone3_set_tid(&again, 1, 0);
+	if (second == 0) {
+		char c;
+		close(gate[1]);
+		read(gate[0], &c, 1);
+		_exit(0);
+	}
+	CHECK(second == first);
+	EXPECT_ERR("old pidfd, signal", syscall(SYS_pidfd_send_signal, pidfd, 0, NULL, 0), ESRCH);
+	siginfo_t si;
+	EXPECT_ERR("old pidfd, waitid",
+		   syscall(SYS_waitid, 3 /* P_PIDFD */, pidfd, &si, WEXITED | WNOHANG, NULL),
+		   ECHILD);
+	EXPECT_ERR("old pidfd, getfd", syscall(SYS_pidfd_getfd, pidfd, 0, 0), ESRCH);
+	struct pollfd p = {.fd = pidfd, .events = POLLIN};
+	CHECK(poll(&p, 1, 0) == 1 && p.revents == (POLLIN | POLLHUP));
+	close(gate[1]);
+	CHECK(waitpid(second, NULL, 0) == second);
+	close(gate[0]);
+	close(pidfd);
 
 	/* A thread gets the tid asked for too. */
 	want = free_pid();
