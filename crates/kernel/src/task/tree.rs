@@ -150,12 +150,16 @@ struct TreeState {
 }
 
 impl TreeState {
+    /// Whether a task has `id` (or is being made with it).
+    fn task_has(&self, id: i32) -> bool {
+        self.procs.contains_key(&id) || self.thread_ids.contains(&id) || self.reserved.contains(&id)
+    }
+
     /// What `id` names, zombies included.
     fn users(&self, id: i32) -> PidUsers {
-        let process = self.procs.contains_key(&id);
         PidUsers {
-            thread: process || self.thread_ids.contains(&id) || self.reserved.contains(&id),
-            process,
+            thread: self.task_has(id),
+            process: self.procs.contains_key(&id),
             group: self.procs.values().any(|e| e.pgid == id),
             session: self.procs.values().any(|e| e.sid == id),
         }
@@ -192,7 +196,7 @@ impl ProcessTree {
                 let mut pid = st.last_pid;
                 loop {
                     pid = if pid >= PID_MAX { 2 } else { pid + 1 };
-                    if !st.users(pid).thread {
+                    if !st.task_has(pid) {
                         break;
                     }
                 }
