@@ -1,7 +1,7 @@
 /* pidfds: pidfd_open(2) flags and errors, the file (its /proc/self/fd link,
  * fdinfo, fstat, close-on-exec), poll readiness through a child's life
  * (running, zombie, reaped), thread pidfds (PIDFD_THREAD), CLONE_PIDFD
- * through clone and clone3, and waitid(P_PIDFD). */
+ * through clone and clone3, waitid(P_PIDFD), and PIDFD_GET_INFO. */
 #include "conformance.h"
 #include "clone3_thread.h"
 #include <fcntl.h>
@@ -10,6 +10,7 @@
 #include <pthread.h>
 #include <signal.h>
 #include <stdint.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 
@@ -27,6 +28,20 @@ static int pidfd_open(pid_t pid, unsigned flags)
 {
 	return syscall(SYS_pidfd_open, pid, flags);
 }
+
+/* struct pidfd_info (Linux 6.16) and PIDFD_GET_INFO. */
+struct pidfd_info {
+	uint64_t mask, cgroupid;
+	uint32_t pid, tgid, ppid, ruid, rgid, euid, egid, suid, sgid, fsuid, fsgid;
+	int32_t exit_code;
+	uint32_t coredump_mask, spare;
+	uint64_t supported_mask;
+};
+#define GET_INFO_OF_SIZE(n) _IOWR(0xff, 11, char[n])
+#define PIDFD_GET_INFO GET_INFO_OF_SIZE(sizeof(struct pidfd_info))
+#define INFO_PID 1
+#define INFO_CREDS 2
+#define INFO_EXIT 8
 
 /* The revents of a poll for POLLIN on fd, waiting up to timeout ms. */
 static int revents(int fd, int timeout)
@@ -281,11 +296,96 @@ static void test_clone_pidfd(void)
 	close(pidfd);
 }
 
+/* PIDFD_GET_INFO on fd asking for `mask`: the ioctl's result, with the
+ * answer in *info. */
+static int get_info(int fd, uint64_t mask, struct pidfd_info *info)
+{
+	memset(info, 0xee, sizeof *info);
+	info->mask = mask;
+	return ioctl(fd, PIDFD_GET_INFO, info);
+}
+
+static void test_get_info(void)
+{
+	printf("-- PIDFD_GET_INFO\n");
+	int fd = pidfd_open(getpid(), 0);
+	struct pidfd_info info;
+	EXPECT_VAL("self", get_info(fd, 0, &info), 0);
+	CHECK((info.mask & (INFO_PID | INFO_CREDS)) == (INFO_PID | INFO_CREDS));
+	CHECK(!(info.mask & INFO_EXIT));
+	CHECK(info.pid == (uint32_t)getpid() && info.tgid == (uint32_t)getpid());
+	CHECK(info.ppid == (uint32_t)getppid());
+	CHECK(info.ruid == getuid() && info.euid == geteuid() && info.rgid == getgid() &&
+	      info.egid == getegid());
+	EXPECT_VAL("exit asked, running", get_info(fd, INFO_EXIT, &info), 0);
+	CHECK(!(info.mask & INFO_EXIT));
+
+	unsigned char big[200];
+	memset(big, 0xee, sizeof big);
+	memset(big, 0, 8);
+	EXPECT_VAL("a longer struct", ioctl(fd, GET_INFO_OF_SIZE(200), big), 0);
+	int zeros = 1;
+	for (size_t i = 72; i < sizeof big; i++)
+		zeros &= big[i] == 0;
+	CHECK(zeros);
+	memset(big, 0xee, sizeof big);
+	memset(big, 0, 8);
+	EXPECT_VAL("version 0", ioctl(fd, GET_INFO_OF_SIZE(64), big), 0);
+	CHECK(big[64] == 0xee);
+	EXPECT_ERR("shorter than version 0", ioctl(fd, GET_INFO_OF_SIZE(63), big), ENOTTY);
+	EXPECT_ERR("another number", ioctl(fd, _IOWR(0xff, 12, struct pidfd_info), big), ENOTTY);
+	EXPECT_ERR("another type", ioctl(fd, _IOWR(0xfe, 11, struct pidfd_info), big), ENOTTY);
+	EXPECT_ERR("TCGETS", ioctl(fd, TCGETS, big), ENOTTY);
+	EXPECT_ERR("NULL", ioctl(fd, PIDFD_GET_INFO, NULL), EINVAL);
+	EXPECT_ERR("bad pointer", ioctl(fd, PIDFD_GET_INFO, BAD_PTR), EFAULT);
+	close(fd);
+
+	CHECK(pipe(thread_go) == 0);
+	thread_tid = 0;
+	pthread_t t;
+	CHECK(pthread_create(&t, NULL, thread_main, NULL) == 0);
+	while (!thread_tid)
+		usleep(1000);
+	fd = pidfd_open(thread_tid, PIDFD_THREAD);
+	EXPECT_VAL("thread", get_info(fd, 0, &info), 0);
+	CHECK(info.pid == (uint32_t)thread_tid && info.tgid == (uint32_t)getpid());
+	close(thread_go[1]);
+	pthread_join(t, NULL);
+	close(thread_go[0]);
+	close(fd);
+
+	pid_t pid = fork();
+	if (pid == 0)
+		_exit(5);
+	fd = pidfd_open(pid, 0);
+	CHECK(revents(fd, -1) == (POLLIN | POLLRDNORM));
+	/* A zombie's status comes with its reaping. */
+	EXPECT_VAL("zombie", get_info(fd, INFO_EXIT, &info), 0);
+	CHECK(!(info.mask & INFO_EXIT) && info.pid == (uint32_t)pid && info.ppid == (uint32_t)getpid());
+	CHECK(waitpid(pid, NULL, 0) == pid);
+	EXPECT_ERR("reaped", get_info(fd, 0, &info), ESRCH);
+	EXPECT_VAL("reaped, exit asked", get_info(fd, INFO_EXIT, &info), 0);
+	CHECK((info.mask & (INFO_PID | INFO_CREDS | INFO_EXIT)) == INFO_EXIT);
+	CHECK(info.exit_code == 5 << 8 && info.pid == 0 && info.tgid == 0);
+	close(fd);
+
+	pid = fork();
+	if (pid == 0)
+		pause();
+	fd = pidfd_open(pid, 0);
+	kill(pid, SIGKILL);
+	CHECK(waitpid(pid, NULL, 0) == pid);
+	EXPECT_VAL("killed, exit asked", get_info(fd, INFO_EXIT, &info), 0);
+	CHECK(info.exit_code == SIGKILL);
+	close(fd);
+}
+
 int main(void)
 {
 	conformance_init();
 	test_open();
 	test_child_life();
 	test_clone_pidfd();
+	test_get_info();
 	return conformance_done();
 }

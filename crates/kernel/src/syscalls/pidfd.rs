@@ -35,7 +35,8 @@ pub(super) const SYSCALLS: &[Entry] = &[
         sys_pidfd_open,
         &[Arg::Int, Arg::Hex],
         Support::Partial,
-        "pidfs ioctls (PIDFD_GET_INFO, namespaces) are ENOTTY",
+        "PIDFD_GET_INFO has no cgroup id or core-dump information; the namespace ioctls \
+         are ENOTTY",
     ),
     entry(
         SYS_PIDFD_SEND_SIGNAL,

@@ -9,7 +9,6 @@ use abi::sysno::*;
 use super::table::{Arg, Entry, Support, entry};
 use super::{SyscallArgs, SyscallResult};
 use crate::fs::pidfd::PidFd;
-use crate::kernel::ExitStatus;
 use crate::task::{ChildChange, CpuTimes, ProcessState, Reaped, Task, WaitFor, WaitTarget, Wakeup};
 
 // include/uapi/linux/wait.h
@@ -48,10 +47,7 @@ pub(super) const SYSCALLS: &[Entry] = &[
 /// `WIFSTOPPED`, `WIFCONTINUED` encodings).
 fn wait_status(change: ChildChange) -> i32 {
     match change {
-        ChildChange::Exited(ExitStatus::Exited(code)) => i32::from(code) << 8,
-        ChildChange::Exited(ExitStatus::Signaled { signo, core }) => {
-            signo.cast_signed() | if core { 0x80 } else { 0 }
-        }
+        ChildChange::Exited(status) => status.wait_status(),
         ChildChange::Stopped(signo) => (signo.cast_signed() << 8) | 0x7f,
         ChildChange::Continued => 0xffff,
     }
