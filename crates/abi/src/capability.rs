@@ -71,6 +71,8 @@ pub const CAP_SYS_RESOURCE: u32 = 24;
 pub const CAP_MKNOD: u32 = 27;
 /// `CAP_MAC_OVERRIDE`.
 pub const CAP_MAC_OVERRIDE: u32 = 32;
+/// `CAP_CHECKPOINT_RESTORE`.
+pub const CAP_CHECKPOINT_RESTORE: u32 = 40;
 /// `CAP_LAST_CAP` (`CAP_CHECKPOINT_RESTORE` since Linux 5.9).
 pub const CAP_LAST_CAP: u32 = 40;
 

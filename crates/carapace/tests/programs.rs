@@ -344,6 +344,31 @@ print('quick', time.monotonic() - start < 5)\n";
     )
 }
 
+/// pidfds as Python uses them: `os.pidfd_open` polled with `select.poll`
+/// until a subprocess exits, `os.waitid(os.P_PIDFD, ...)`, and
+/// `signal.pidfd_send_signal`.
+fn python3_pidfd(f: &Fixtures, ctx: Run) -> Result<(), Failed> {
+    let program = "import os, select, signal, subprocess\n\
+p = subprocess.Popen(['/bin/sh', '-c', 'read x; exit 3'], stdin=subprocess.PIPE)\n\
+fd = os.pidfd_open(p.pid)\n\
+po = select.poll(); po.register(fd, select.POLLIN)\n\
+print('running', po.poll(0))\n\
+p.stdin.close()\n\
+print('exited', [(f == fd, ev) for f, ev in po.poll(5000)])\n\
+info = os.waitid(os.P_PIDFD, fd, os.WEXITED)\n\
+print('waitid', info.si_pid == p.pid, info.si_code == os.CLD_EXITED, info.si_status)\n\
+p.returncode = info.si_status\n\
+q = subprocess.Popen(['/bin/sleep', '10'])\n\
+signal.pidfd_send_signal(os.pidfd_open(q.pid), signal.SIGTERM)\n\
+print('killed', q.wait() == -signal.SIGTERM)\n";
+    sandboxed_program(
+        f,
+        ctx,
+        &["/usr/bin/python3", "-c", program],
+        "running []\nexited [(True, 1)]\nwaitid True True 3\nkilled True\n",
+    )
+}
+
 /// `make -j2`: three C files compiled in parallel in the sandbox's /tmp,
 /// linked, and the result run.
 fn make_parallel_build(f: &Fixtures, ctx: Run) -> Result<(), Failed> {
@@ -918,6 +943,7 @@ const CASES: &[(&str, Case)] = &[
     ("dev_console_is_stderr", dev_console_is_stderr),
     ("python3_multiprocessing_pool", python3_multiprocessing_pool),
     ("python3_sleep_interrupted", python3_sleep_interrupted),
+    ("python3_pidfd", python3_pidfd),
     ("make_parallel_build", make_parallel_build),
     ("host_env", host_env),
     ("host_cat_stdin_pipe", host_cat_stdin_pipe),

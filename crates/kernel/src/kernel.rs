@@ -77,6 +77,16 @@ pub enum ExitStatus {
 }
 
 impl ExitStatus {
+    /// The `wait` status word (`WIFEXITED` or `WIFSIGNALED` encoding).
+    pub fn wait_status(self) -> i32 {
+        match self {
+            ExitStatus::Exited(code) => i32::from(code) << 8,
+            ExitStatus::Signaled { signo, core } => {
+                signo.cast_signed() | if core { 0x80 } else { 0 }
+            }
+        }
+    }
+
     /// The shell's view: the code, or 128 + the signal.
     pub fn code(self) -> u8 {
         match self {

@@ -1,7 +1,7 @@
 //! The sentry's file systems: hostfs (the host rootfs, read-only), tmpfs
 //! (in sandbox memory), the overlay of the two that is the default rootfs,
 //! devfs, devpts and pseudo-terminals, procfs and sysfs (static parts),
-//! pipes, and the host stdio streams. The mount tree and path walk that tie them together live in
+//! pipes, signalfds and pidfds, and the host stdio streams. The mount tree and path walk that tie them together live in
 //! [`crate::vfs`].
 //!
 //! Only `host` makes host calls with `unsafe`; every other module here is
@@ -15,6 +15,7 @@ pub mod host_stream;
 pub mod hostfs;
 pub mod n_tty;
 pub mod overlay;
+pub mod pidfd;
 pub mod pipe;
 pub(crate) mod proc_pid;
 pub mod procfs;

@@ -23,6 +23,9 @@ pub(crate) fn fd_link_name(file: &File) -> Vec<u8> {
     if let Some(d) = file.dentry() {
         return d.path().to_vec();
     }
+    if let Some(name) = file.ops().anon_name() {
+        return format!("anon_inode:[{name}]").into_bytes();
+    }
     match file.stat() {
         Ok(st) => match st.st_mode & S_IFMT {
             abi::stat::S_IFIFO => format!("pipe:[{}]", st.st_ino).into_bytes(),
@@ -59,11 +62,12 @@ pub(crate) fn fdinfo(file: &File, cloexec: bool, mnt_id: u32) -> Vec<u8> {
     }
     let ino = file.stat().map(|st| st.st_ino).unwrap_or(0);
     format!(
-        "pos:\t{}\nflags:\t0{:o}\nmnt_id:\t{}\nino:\t{}\n",
+        "pos:\t{}\nflags:\t0{:o}\nmnt_id:\t{}\nino:\t{}\n{}",
         file.pos(),
         flags,
         mnt_id,
-        ino
+        ino,
+        file.ops().show_fdinfo()
     )
     .into_bytes()
 }

@@ -2,11 +2,12 @@
 //! vfork(2), execve(2).
 
 use abi::Errno;
+use abi::capability::{CAP_CHECKPOINT_RESTORE, CAP_SYS_ADMIN};
 use abi::sched::{
     CLONE_CLEAR_SIGHAND, CLONE_DETACHED, CLONE_FS, CLONE_INTO_CGROUP, CLONE_NEWCGROUP,
     CLONE_NEWIPC, CLONE_NEWNET, CLONE_NEWNS, CLONE_NEWPID, CLONE_NEWTIME, CLONE_NEWUSER,
-    CLONE_NEWUTS, CLONE_PARENT, CLONE_PIDFD, CLONE_SIGHAND, CLONE_THREAD, CLONE_VFORK, CLONE_VM,
-    CSIGNAL,
+    CLONE_NEWUTS, CLONE_PARENT, CLONE_PARENT_SETTID, CLONE_PIDFD, CLONE_SIGHAND, CLONE_THREAD,
+    CLONE_VFORK, CLONE_VM, CSIGNAL,
 };
 use abi::signal::SIGCHLD;
 use abi::sysno::*;
@@ -14,14 +15,15 @@ use zerocopy::{FromBytes, Immutable, IntoBytes, KnownLayout};
 
 use super::table::{Arg, Entry, Support, entry};
 use super::{SyscallArgs, SyscallResult};
-use crate::task::{CloneArgs, Task};
+use crate::task::{CloneArgs, PID_MAX, Task};
 
-/// The namespace flags: no namespaces are made (EINVAL).
-const NAMESPACE_FLAGS: u64 = CLONE_NEWNS
+/// The namespace flags that need `CAP_SYS_ADMIN` (in the new user
+/// namespace, with `CLONE_NEWUSER`). No namespaces are made: once
+/// permitted they are EINVAL.
+const ADMIN_NAMESPACE_FLAGS: u64 = CLONE_NEWNS
     | CLONE_NEWCGROUP
     | CLONE_NEWUTS
     | CLONE_NEWIPC
-    | CLONE_NEWUSER
     | CLONE_NEWPID
     | CLONE_NEWNET
     | CLONE_NEWTIME;
@@ -43,15 +45,16 @@ pub(super) const SYSCALLS: &[Entry] = &[
         sys_clone,
         &[Arg::Hex, Arg::Ptr, Arg::Ptr, Arg::Ptr, Arg::Hex],
         Support::Partial,
-        "namespace flags and CLONE_PIDFD are EINVAL; CLONE_SIGHAND without CLONE_THREAD \
-         is EINVAL",
+        "namespace flags are EPERM without CAP_SYS_ADMIN, else EINVAL (no namespaces); \
+         CLONE_SIGHAND without CLONE_THREAD is EINVAL",
     ),
     entry(
         SYS_CLONE3,
         sys_clone3,
         &[Arg::Ptr, Arg::Len],
         Support::Partial,
-        "as clone; set_tid and CLONE_INTO_CGROUP are EINVAL",
+        "as clone; set_tid in the sandbox's one pid namespace; CLONE_INTO_CGROUP is \
+         EINVAL (no cgroupfs)",
     ),
     entry(SYS_FORK, sys_fork, &[], Support::Full, ""),
     entry(SYS_VFORK, sys_vfork, &[], Support::Full, ""),
@@ -81,6 +84,7 @@ fn sys_vfork(task: &mut Task, _: &SyscallArgs) -> SyscallResult {
             exit_signal: SIGCHLD,
             ..CloneArgs::default()
         },
+        &[],
     )
 }
 
@@ -103,7 +107,11 @@ fn sys_clone(task: &mut Task, args: &SyscallArgs) -> SyscallResult {
             parent_tid: args.addr(2),
             child_tid: args.addr(3),
             tls: args.u64(4),
+            // clone's CLONE_PIDFD writes where CLONE_PARENT_SETTID would.
+            pidfd: args.addr(2),
+            set_tid: None,
         },
+        &[],
     )
 }
 
@@ -159,6 +167,8 @@ fn sys_clone3(task: &mut Task, args: &SyscallArgs) -> SyscallResult {
     {
         return Err(Errno::EINVAL);
     }
+    let mut set_tid = vec![0i32; usize::try_from(raw.set_tid_size).map_err(|_| Errno::EINVAL)?];
+    task.mm.copy_in(raw.set_tid, set_tid.as_mut_bytes())?;
     let flags = raw.flags;
     if flags & !(CLONE_LEGACY_FLAGS | CLONE_CLEAR_SIGHAND | CLONE_INTO_CGROUP) != 0
         || flags & (CLONE_DETACHED | (CSIGNAL & !CLONE_NEWTIME)) != 0
@@ -168,9 +178,9 @@ fn sys_clone3(task: &mut Task, args: &SyscallArgs) -> SyscallResult {
     {
         return Err(Errno::EINVAL);
     }
-    if raw.set_tid != 0 || flags & CLONE_INTO_CGROUP != 0 {
+    if flags & CLONE_INTO_CGROUP != 0 {
         task.kernel
-            .note("clone3: set_tid and CLONE_INTO_CGROUP are not supported: EINVAL");
+            .note("clone3: CLONE_INTO_CGROUP is not supported (no cgroupfs): EINVAL");
         return Err(Errno::EINVAL);
     }
     let stack = match raw.stack {
@@ -189,13 +199,23 @@ fn sys_clone3(task: &mut Task, args: &SyscallArgs) -> SyscallResult {
             parent_tid: raw.parent_tid,
             child_tid: raw.child_tid,
             tls: raw.tls,
+            pidfd: raw.pidfd,
+            set_tid: None,
         },
+        &set_tid,
     )
 }
 
-/// The checks of Linux's `copy_process`, then the clone itself.
-fn do_clone(task: &mut Task, args: CloneArgs) -> SyscallResult {
+/// The checks of Linux's `kernel_clone` and `copy_process`, then the clone
+/// itself. `set_tid` is `clone3`'s, one pid per namespace level, the
+/// innermost first.
+fn do_clone(task: &mut Task, mut args: CloneArgs, set_tid: &[i32]) -> SyscallResult {
     let flags = args.flags;
+    // The two share clone's pointer; clone3 must not point them together.
+    if flags & CLONE_PIDFD != 0 && flags & CLONE_PARENT_SETTID != 0 && args.pidfd == args.parent_tid
+    {
+        return Err(Errno::EINVAL);
+    }
     if flags & (CLONE_NEWNS | CLONE_FS) == CLONE_NEWNS | CLONE_FS
         || flags & (CLONE_NEWUSER | CLONE_FS) == CLONE_NEWUSER | CLONE_FS
         || (flags & CLONE_THREAD != 0 && flags & CLONE_SIGHAND == 0)
@@ -208,12 +228,19 @@ fn do_clone(task: &mut Task, args: CloneArgs) -> SyscallResult {
     if flags & CLONE_PARENT != 0 && task.thread_group.pid == 1 {
         return Err(Errno::EINVAL);
     }
-    if flags & CLONE_PIDFD != 0 || flags & NAMESPACE_FLAGS != 0 {
+    if flags & ADMIN_NAMESPACE_FLAGS != 0
+        && flags & CLONE_NEWUSER == 0
+        && !task.creds.has_cap(CAP_SYS_ADMIN)
+    {
+        return Err(Errno::EPERM);
+    }
+    if flags & (ADMIN_NAMESPACE_FLAGS | CLONE_NEWUSER) != 0 {
         task.kernel.note(&format!(
-            "clone: flags {flags:#x} need pidfds or namespaces: EINVAL"
+            "clone: flags {flags:#x} ask for namespaces, which are not supported: EINVAL"
         ));
         return Err(Errno::EINVAL);
     }
+    args.set_tid = set_tid_pid(task, set_tid)?;
     if flags & CLONE_THREAD != 0 {
         return task.clone_thread(args);
     }
@@ -225,6 +252,24 @@ fn do_clone(task: &mut Task, args: CloneArgs) -> SyscallResult {
         return Err(Errno::EINVAL);
     }
     task.fork_process(args)
+}
+
+/// The pid `set_tid` asks for in the sandbox's one pid namespace (level
+/// 0), with the checks of Linux's `alloc_pid`: one entry at most, in
+/// range, and `CAP_SYS_ADMIN` or `CAP_CHECKPOINT_RESTORE`.
+fn set_tid_pid(task: &Task, set_tid: &[i32]) -> Result<Option<i32>, Errno> {
+    let pid = match set_tid {
+        [] => return Ok(None),
+        [pid] => *pid,
+        _ => return Err(Errno::EINVAL),
+    };
+    if !(1..PID_MAX).contains(&pid) {
+        return Err(Errno::EINVAL);
+    }
+    if !task.creds.has_cap(CAP_SYS_ADMIN) && !task.creds.has_cap(CAP_CHECKPOINT_RESTORE) {
+        return Err(Errno::EPERM);
+    }
+    Ok(Some(pid))
 }
 
 /// Reads a NULL-terminated array of C strings (argv, envp) from program

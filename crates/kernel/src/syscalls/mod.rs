@@ -14,6 +14,7 @@ mod fork;
 mod fs;
 mod futex;
 mod mmap;
+mod pidfd;
 mod pipe;
 mod poll;
 mod process;

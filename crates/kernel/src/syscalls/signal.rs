@@ -208,7 +208,7 @@ fn sys_rt_sigpending(task: &mut Task, args: &SyscallArgs) -> SyscallResult {
 }
 
 /// Checks a signal number from the program: 0 (a probe) or 1..=64.
-fn signal_number(raw: u64) -> Result<u32, Errno> {
+pub(super) fn signal_number(raw: u64) -> Result<u32, Errno> {
     if raw == 0 || signal::is_valid(raw) {
         u32::try_from(raw).map_err(|_| Errno::EINVAL)
     } else {
@@ -219,14 +219,14 @@ fn signal_number(raw: u64) -> Result<u32, Errno> {
 /// The siginfo of a signal the calling task sends with `code` (`kill`:
 /// SI_USER, `tkill`: SI_TKILL): it names the sender. The sandbox has one
 /// pid namespace, so the sender's pid is the same for every receiver.
-fn sender_info(task: &Task, signo: u32, code: i32) -> SigInfo {
+pub(super) fn sender_info(task: &Task, signo: u32, code: i32) -> SigInfo {
     signal::info_from(signo, code, task.thread_group.pid, task.creds.uid)
 }
 
 /// `check_kill_permission`: whether the caller may signal the process
 /// `pid` (its credentials as its leader last published them), or, for
 /// `SIGCONT`, any process of its own session.
-fn may_kill(task: &Task, signo: u32, pid: i32) -> bool {
+pub(super) fn may_kill(task: &Task, signo: u32, pid: i32) -> bool {
     let Some(target) = task.kernel.vfs.task_views().get(pid) else {
         return true;
     };

@@ -12,8 +12,8 @@ use std::sync::OnceLock;
 use abi::sysno::{SYSCALL_COUNT, SYSCALL_NAMES};
 
 use super::{
-    SyscallArgs, SyscallResult, creds, file, fork, fs, futex, mmap, pipe, poll, process, sched,
-    signal, sys, time, timer, wait,
+    SyscallArgs, SyscallResult, creds, file, fork, fs, futex, mmap, pidfd, pipe, poll, process,
+    sched, signal, sys, time, timer, wait,
 };
 use crate::task::Task;
 
@@ -155,7 +155,7 @@ fn build() -> Vec<Syscall> {
             row.name = name;
         }
     }
-    let areas: [&[Entry]; 15] = [
+    let areas: [&[Entry]; 16] = [
         creds::SYSCALLS,
         file::SYSCALLS,
         timer::SYSCALLS,
@@ -167,6 +167,7 @@ fn build() -> Vec<Syscall> {
         fs::SYSCALLS,
         futex::SYSCALLS,
         mmap::SYSCALLS,
+        pidfd::SYSCALLS,
         process::SYSCALLS,
         signal::SYSCALLS,
         sys::SYSCALLS,

@@ -1,14 +1,15 @@
-//! Waiting for children: wait4(2), waitid(2).
+//! Waiting for children: wait4(2), waitid(2) (`P_PIDFD` included).
 
 use abi::Errno;
+use abi::fcntl::O_NONBLOCK;
 use abi::resource::Rusage;
 use abi::signal::{SIGCHLD, SigInfo};
 use abi::sysno::*;
 
 use super::table::{Arg, Entry, Support, entry};
 use super::{SyscallArgs, SyscallResult};
-use crate::kernel::ExitStatus;
-use crate::task::{ChildChange, CpuTimes, Reaped, Task, WaitFor, WaitTarget, Wakeup};
+use crate::fs::pidfd::PidFd;
+use crate::task::{ChildChange, CpuTimes, ProcessState, Reaped, Task, WaitFor, WaitTarget, Wakeup};
 
 // include/uapi/linux/wait.h
 const WNOHANG: u32 = 0x0000_0001;
@@ -22,6 +23,7 @@ const WCLONE: u32 = 0x8000_0000;
 const P_ALL: u32 = 0;
 const P_PID: u32 = 1;
 const P_PGID: u32 = 2;
+const P_PIDFD: u32 = 3;
 
 /// This area's rows of the syscall table.
 pub(super) const SYSCALLS: &[Entry] = &[
@@ -37,7 +39,7 @@ pub(super) const SYSCALLS: &[Entry] = &[
         sys_waitid,
         &[Arg::Int, Arg::Int, Arg::Ptr, Arg::Hex, Arg::Ptr],
         Support::Partial,
-        "as wait4; P_PIDFD is EINVAL",
+        "as wait4",
     ),
 ];
 
@@ -45,10 +47,7 @@ pub(super) const SYSCALLS: &[Entry] = &[
 /// `WIFSTOPPED`, `WIFCONTINUED` encodings).
 fn wait_status(change: ChildChange) -> i32 {
     match change {
-        ChildChange::Exited(ExitStatus::Exited(code)) => i32::from(code) << 8,
-        ChildChange::Exited(ExitStatus::Signaled { signo, core }) => {
-            signo.cast_signed() | if core { 0x80 } else { 0 }
-        }
+        ChildChange::Exited(status) => status.wait_status(),
         ChildChange::Stopped(signo) => (signo.cast_signed() << 8) | 0x7f,
         ChildChange::Continued => 0xffff,
     }
@@ -148,10 +147,23 @@ fn sys_waitid(task: &mut Task, args: &SyscallArgs) -> SyscallResult {
     {
         return Err(Errno::EINVAL);
     }
+    // A PIDFD_NONBLOCK pidfd makes the wait WNOHANG, failing with EAGAIN
+    // where WNOHANG would find nothing.
+    let mut nonblocking_pidfd = false;
     let target = match idtype {
         P_ALL => WaitTarget::Any,
         P_PID if id > 0 => WaitTarget::Pid(id),
         P_PGID if id >= 0 => WaitTarget::Group(id),
+        P_PIDFD if id >= 0 => {
+            let file = task.fds().get(id)?;
+            let pidfd = PidFd::of(&file)?;
+            // Its pid may name a newer process by now; no child is its.
+            if pidfd.state(&task.kernel.tree) == ProcessState::Reaped {
+                return Err(Errno::ECHILD);
+            }
+            nonblocking_pidfd = file.flags() & O_NONBLOCK != 0;
+            WaitTarget::Pid(pidfd.tid())
+        }
         _ => return Err(Errno::EINVAL),
     };
     let events = WaitFor {
@@ -166,9 +178,12 @@ fn sys_waitid(task: &mut Task, args: &SyscallArgs) -> SyscallResult {
         task,
         target,
         events,
-        options & WNOHANG != 0,
+        options & WNOHANG != 0 || nonblocking_pidfd,
         options & WNOWAIT != 0,
     )?;
+    if reaped.is_none() && nonblocking_pidfd && options & WNOHANG == 0 {
+        return Err(Errno::EAGAIN);
+    }
     if infop != 0 {
         // waitid reports no CPU times in the siginfo.
         let info = reaped.as_ref().map_or_else(SigInfo::default, |r| {

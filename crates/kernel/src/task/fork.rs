@@ -13,7 +13,8 @@ use std::sync::{Arc, Mutex};
 
 use abi::Errno;
 use abi::sched::{
-    CLONE_CLEAR_SIGHAND, CLONE_FILES, CLONE_FS, CLONE_PARENT, CLONE_SETTLS, CLONE_VFORK, CLONE_VM,
+    CLONE_CLEAR_SIGHAND, CLONE_FILES, CLONE_FS, CLONE_PARENT, CLONE_PIDFD, CLONE_SETTLS,
+    CLONE_THREAD, CLONE_VFORK, CLONE_VM,
 };
 use platform::{PlatformError, ThreadTicket};
 
@@ -39,6 +40,10 @@ pub struct CloneArgs {
     pub child_tid: u64,
     /// `CLONE_SETTLS`'s new `fs_base`.
     pub tls: u64,
+    /// Where `CLONE_PIDFD` writes the child's pidfd (parent memory).
+    pub pidfd: u64,
+    /// `clone3`'s `set_tid`: the pid the child must get, already checked.
+    pub set_tid: Option<i32>,
 }
 
 /// Lets a `vfork` parent go on once the child execs or exits.
@@ -77,20 +82,45 @@ impl Task {
     /// runs out.
     pub fn fork_process(&mut self, args: CloneArgs) -> Result<u64, Errno> {
         let kernel = Arc::clone(&self.kernel);
-        let pid = kernel.tree.alloc_pid(kernel.pids_limit)?;
-        let memory = if args.flags & CLONE_VM != 0 {
-            let ticket = self.mm.address_space().new_thread().map_err(|err| {
-                kernel.note(&format!("clone: cannot make a thread: {err}"));
-                Errno::EAGAIN
-            })?;
-            ChildMemory::Shared(Arc::clone(&self.mm), ticket)
-        } else {
-            ChildMemory::Forked(self.mm.fork()?)
-        };
+        let pid = kernel.tree.alloc_pid(kernel.pids_limit, args.set_tid)?;
         let group = self.thread_group.fork(pid);
         if args.flags & CLONE_CLEAR_SIGHAND != 0 {
             group.reset_caught_actions();
         }
+        let (fs, fds) = self.clone_fs_files(args.flags);
+        // The pidfd is written after the memory is copied, so the child's
+        // copy does not hold it, and before a platform thread is made, so
+        // a fault leaves nothing behind.
+        let forked = if args.flags & CLONE_VM == 0 {
+            match self.mm.fork() {
+                Ok(forked) => Some(forked),
+                Err(err) => {
+                    kernel.tree.discard(pid);
+                    return Err(err);
+                }
+            }
+        } else {
+            None
+        };
+        let pidfd = match self.install_clone_pidfd(&args, &group, pid) {
+            Ok(pidfd) => pidfd,
+            Err(err) => {
+                kernel.tree.discard(pid);
+                return Err(err);
+            }
+        };
+        let memory = match forked {
+            Some(forked) => ChildMemory::Forked(forked),
+            None => match self.mm.address_space().new_thread() {
+                Ok(ticket) => ChildMemory::Shared(Arc::clone(&self.mm), ticket),
+                Err(err) => {
+                    kernel.note(&format!("clone: cannot make a thread: {err}"));
+                    kernel.tree.discard(pid);
+                    self.remove_clone_pidfd(pidfd);
+                    return Err(Errno::EAGAIN);
+                }
+            },
+        };
         // A CLONE_PARENT child is its parent's sibling, and its parent
         // gets the signal it gets for the caller (copy_process).
         let (parent, parent_thread, exit_signal) = if args.flags & CLONE_PARENT != 0 {
@@ -104,7 +134,6 @@ impl Task {
             .tree
             .add_child(parent, parent_thread, Arc::clone(&group), exit_signal);
 
-        let (fs, fds) = self.clone_fs_files(args.flags);
         let regs = self.clone_regs(&args);
         let vfork = (args.flags & CLONE_VFORK != 0).then(|| {
             Arc::new(VforkDone {
@@ -131,6 +160,7 @@ impl Task {
         if let Err(err) = started {
             kernel.note(&format!("fork: cannot start pid {pid}: {err}"));
             kernel.tree.discard(pid);
+            self.remove_clone_pidfd(pidfd);
             return Err(Errno::EAGAIN);
         }
         if args.flags & abi::sched::CLONE_PARENT_SETTID != 0 {
@@ -274,17 +304,25 @@ impl Task {
     /// another thread.
     pub fn clone_thread(&mut self, args: CloneArgs) -> Result<u64, Errno> {
         let kernel = Arc::clone(&self.kernel);
-        let tid = kernel.tree.alloc_tid(kernel.pids_limit)?;
+        let tid = kernel.tree.alloc_tid(kernel.pids_limit, args.set_tid)?;
+        let regs = self.clone_regs(&args);
+        let (fs, fds) = self.clone_fs_files(args.flags);
+        let pidfd = match self.install_clone_pidfd(&args, &self.thread_group, tid) {
+            Ok(pidfd) => pidfd,
+            Err(err) => {
+                kernel.tree.free_tid(tid);
+                return Err(err);
+            }
+        };
         let ticket = match self.mm.address_space().new_thread() {
             Ok(ticket) => ticket,
             Err(err) => {
                 kernel.note(&format!("clone: cannot make a thread: {err}"));
                 kernel.tree.free_tid(tid);
+                self.remove_clone_pidfd(pidfd);
                 return Err(Errno::EAGAIN);
             }
         };
-        let regs = self.clone_regs(&args);
-        let (fs, fds) = self.clone_fs_files(args.flags);
         if args.flags & abi::sched::CLONE_PARENT_SETTID != 0 {
             let _ = self.mm.write_obj(args.parent_tid, &tid);
         }
@@ -340,6 +378,7 @@ impl Task {
         if let Err(err) = started {
             kernel.note(&format!("clone: cannot start thread {tid}: {err}"));
             kernel.tree.free_tid(tid);
+            self.remove_clone_pidfd(pidfd);
             return Err(Errno::EAGAIN);
         }
         Ok(u64::from(tid.unsigned_abs()))
@@ -402,6 +441,41 @@ pub(crate) fn exit_process(mut task: Task, status: ExitStatus) {
 }
 
 impl Task {
+    /// `CLONE_PIDFD`: opens a pidfd for the new task `tid` of `group` (a
+    /// thread pidfd under `CLONE_THREAD`) in the caller's fd table, after
+    /// the child's copy of it was taken, and writes its number to
+    /// `args.pidfd`. Returns the fd. A fault fails the clone with EFAULT
+    /// before the child runs, as in Linux's `copy_process`.
+    fn install_clone_pidfd(
+        &self,
+        args: &CloneArgs,
+        group: &Arc<ThreadGroup>,
+        tid: i32,
+    ) -> Result<Option<i32>, Errno> {
+        if args.flags & CLONE_PIDFD == 0 {
+            return Ok(None);
+        }
+        let thread = args.flags & CLONE_THREAD != 0;
+        let file = crate::fs::pidfd::new_pidfd(Arc::clone(group), tid, thread, 0);
+        let limit = self
+            .thread_group
+            .limit(abi::resource::RLIMIT_NOFILE)
+            .rlim_cur;
+        let fd = self.fds().alloc(file, true, 0, limit)?;
+        if let Err(err) = self.mm.write_obj(args.pidfd, &fd) {
+            self.remove_clone_pidfd(Some(fd));
+            return Err(err);
+        }
+        Ok(Some(fd))
+    }
+
+    /// Closes the `CLONE_PIDFD` pidfd of a clone that failed.
+    fn remove_clone_pidfd(&self, fd: Option<i32>) {
+        if let Some(fd) = fd {
+            let _ = self.fds().remove(fd);
+        }
+    }
+
     /// The registers a `clone` child starts with: the parent's, returning
     /// 0, on the new stack and TLS if given.
     fn clone_regs(&self, args: &CloneArgs) -> platform::Registers {

@@ -28,7 +28,9 @@ use platform::{Context, Event, Interrupter, Registers};
 pub use creds::Credentials;
 pub use fork::{CloneArgs, VforkDone, run_init};
 pub use proc_view::{ProcessView, TaskView, TaskViews, tid_of};
-pub use tree::{ChildChange, PidUsers, ProcessTree, Reaped, WaitFor, WaitTarget};
+pub use tree::{
+    ChildChange, PID_MAX, PidUsers, ProcessState, ProcessTree, Reaped, WaitFor, WaitTarget,
+};
 
 use crate::kernel::{ExitStatus, Kernel, KernelError};
 use crate::mm::{FaultError, FaultSignal, MemoryManager};
@@ -86,9 +88,44 @@ pub struct ThreadGroup {
     /// Whether one of `cpu_timers` is armed, read without the lock.
     cpu_timers_armed: std::sync::atomic::AtomicBool,
     /// Tasks waiting for any signal sent to the process or its threads
-    /// (signalfd readers and pollers). A leaf lock.
-    signal_waiters: Mutex<Vec<Arc<TaskHandle>>>,
+    /// (signalfd readers and pollers).
+    signal_waiters: Waiters,
+    /// A number no other process of this sandbox has had, since pids are
+    /// reused: a pidfd's inode number.
+    pub serial: u64,
+    /// Tasks polling a pidfd of the process or of one of its threads,
+    /// woken when a thread ends, the process exits or it is reaped.
+    pub exit_waiters: Waiters,
 }
+
+/// Tasks to wake when something happens. A leaf lock.
+#[derive(Debug, Default)]
+pub struct Waiters(Mutex<Vec<Arc<TaskHandle>>>);
+
+impl Waiters {
+    /// Queues `waiter`.
+    pub fn add(&self, waiter: &Arc<TaskHandle>) {
+        lock(&self.0).push(Arc::clone(waiter));
+    }
+
+    /// Removes a waiter [`Waiters::add`] queued.
+    pub fn remove(&self, waiter: &Arc<TaskHandle>) {
+        let mut waiters = lock(&self.0);
+        if let Some(at) = waiters.iter().position(|w| Arc::ptr_eq(w, waiter)) {
+            waiters.swap_remove(at);
+        }
+    }
+
+    /// Wakes every queued task (each removes itself once it stops waiting).
+    pub fn wake(&self) {
+        for waiter in lock(&self.0).iter() {
+            waiter.wake();
+        }
+    }
+}
+
+/// The next [`ThreadGroup::serial`].
+static NEXT_SERIAL: AtomicU64 = AtomicU64::new(1);
 
 impl ThreadGroup {
     /// The sandbox's first process: pid 1.
@@ -135,7 +172,9 @@ impl ThreadGroup {
             reaped_children_cpu: Mutex::default(),
             cpu_timers: Mutex::default(),
             cpu_timers_armed: std::sync::atomic::AtomicBool::new(false),
-            signal_waiters: Mutex::default(),
+            signal_waiters: Waiters::default(),
+            serial: NEXT_SERIAL.fetch_add(1, Ordering::Relaxed),
+            exit_waiters: Waiters::default(),
         })
     }
 
@@ -275,22 +314,17 @@ impl ThreadGroup {
     /// Queues `waiter` to be woken by the next signal sent to the process
     /// or one of its threads.
     pub fn add_signal_waiter(&self, waiter: &Arc<TaskHandle>) {
-        lock(&self.signal_waiters).push(Arc::clone(waiter));
+        self.signal_waiters.add(waiter);
     }
 
     /// Removes a waiter [`ThreadGroup::add_signal_waiter`] queued.
     pub fn remove_signal_waiter(&self, waiter: &Arc<TaskHandle>) {
-        let mut waiters = lock(&self.signal_waiters);
-        if let Some(at) = waiters.iter().position(|w| Arc::ptr_eq(w, waiter)) {
-            waiters.swap_remove(at);
-        }
+        self.signal_waiters.remove(waiter);
     }
 
     /// Wakes the tasks waiting for a signal (a signal was queued).
     pub fn wake_signal_waiters(&self) {
-        for waiter in lock(&self.signal_waiters).iter() {
-            waiter.wake();
-        }
+        self.signal_waiters.wake();
     }
 
     /// Whether ITIMER_VIRTUAL or ITIMER_PROF is armed.
@@ -1168,6 +1202,7 @@ impl Task {
         // joiner never sees it among the live threads (/proc/self/task).
         let remaining = self.thread_group.remove_thread(self.tid, status);
         self.thread_group.retarget_shared_signals();
+        self.thread_group.exit_waiters.wake();
         // Its children pass to a live sibling before its joiners wake too,
         // so a joiner's __WNOTHREAD wait finds them.
         if remaining > 0

@@ -35,6 +35,9 @@ pub struct TaskView {
     fds: Weak<Mutex<FdTable>>,
     /// The credentials as of the last publication.
     pub creds: Credentials,
+    /// Whether the task is dumpable (`PR_GET_DUMPABLE`), as of the last
+    /// publication.
+    pub dumpable: bool,
     /// `PR_SET_NAME`'s name, empty if never set.
     comm: Vec<u8>,
     /// The executable as resolved when the task published after loading it.
@@ -314,6 +317,7 @@ impl Task {
             fs: Arc::downgrade(&self.fs),
             fds: Arc::downgrade(&self.fds),
             creds: self.creds.clone(),
+            dumpable: self.dumpable,
             comm: self.comm.clone(),
             exe,
             exe_path,

@@ -14,7 +14,7 @@ use super::{CpuTimes, TaskHandle, TaskView, ThreadGroup};
 use crate::kernel::ExitStatus;
 
 /// The highest pid (`/proc/sys/kernel/pid_max`'s default on 64-bit).
-pub(super) const PID_MAX: i32 = 4_194_304;
+pub const PID_MAX: i32 = 4_194_304;
 
 /// What `wait4`'s pid argument selects.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -66,6 +66,17 @@ pub struct WaitFor {
     pub clones: bool,
     /// Only children of this thread (`__WNOTHREAD`), not of its siblings.
     pub thread: Option<i32>,
+}
+
+/// Where a process is in its life, as a pidfd sees it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ProcessState {
+    /// It has live threads.
+    Running,
+    /// A zombie: it exited and waits to be reaped.
+    Exited,
+    /// Reaped: nothing of it is left but the pidfds.
+    Reaped,
 }
 
 /// One process's place in the tree.
@@ -133,7 +144,26 @@ struct TreeState {
     procs: BTreeMap<i32, Entry>,
     /// Tids of threads that are not their process's leader.
     thread_ids: BTreeSet<i32>,
+    /// Pids given to processes being created, until they join the tree.
+    reserved: BTreeSet<i32>,
     last_pid: i32,
+}
+
+impl TreeState {
+    /// Whether a task has `id` (or is being made with it).
+    fn task_has(&self, id: i32) -> bool {
+        self.procs.contains_key(&id) || self.thread_ids.contains(&id) || self.reserved.contains(&id)
+    }
+
+    /// What `id` names, zombies included.
+    fn users(&self, id: i32) -> PidUsers {
+        PidUsers {
+            thread: self.task_has(id),
+            process: self.procs.contains_key(&id),
+            group: self.procs.values().any(|e| e.pgid == id),
+            session: self.procs.values().any(|e| e.sid == id),
+        }
+    }
 }
 
 impl ProcessTree {
@@ -148,26 +178,43 @@ impl ProcessTree {
         st.procs.insert(group.pid, Entry::new(group, 0, 1, 1));
     }
 
-    /// A free pid for a new process, or EAGAIN when `limit` tasks exist.
-    pub fn alloc_pid(&self, limit: usize) -> Result<i32, Errno> {
+    /// A free pid for a new process, or EAGAIN when `limit` tasks exist;
+    /// reserved until [`ProcessTree::add_child`] or
+    /// [`ProcessTree::discard`]. `wanted` is `clone3`'s `set_tid`, already
+    /// checked to be in range: that pid, or EEXIST while anything still
+    /// has it (Linux's `alloc_pid` asks the pid allocator for exactly it,
+    /// leaving its cursor alone).
+    pub fn alloc_pid(&self, limit: usize, wanted: Option<i32>) -> Result<i32, Errno> {
         let mut st = self.lock();
-        if st.procs.len() + st.thread_ids.len() >= limit {
+        if st.procs.len() + st.thread_ids.len() + st.reserved.len() >= limit {
             return Err(Errno::EAGAIN);
         }
-        let mut pid = st.last_pid;
-        loop {
-            pid = if pid >= PID_MAX { 2 } else { pid + 1 };
-            if !st.procs.contains_key(&pid) && !st.thread_ids.contains(&pid) {
+        let pid = match wanted {
+            Some(pid) if st.users(pid).any() => return Err(Errno::EEXIST),
+            Some(pid) => pid,
+            None => {
+                let mut pid = st.last_pid;
+                loop {
+                    pid = if pid >= PID_MAX { 2 } else { pid + 1 };
+                    if !st.task_has(pid) {
+                        break;
+                    }
+                }
                 st.last_pid = pid;
-                return Ok(pid);
+                pid
             }
-        }
+        };
+        st.reserved.insert(pid);
+        Ok(pid)
     }
 
-    /// A free tid for a new thread, reserved until [`ProcessTree::free_tid`].
-    pub fn alloc_tid(&self, limit: usize) -> Result<i32, Errno> {
-        let tid = self.alloc_pid(limit)?;
-        self.lock().thread_ids.insert(tid);
+    /// A free tid for a new thread (`wanted`: as for
+    /// [`ProcessTree::alloc_pid`]), reserved until [`ProcessTree::free_tid`].
+    pub fn alloc_tid(&self, limit: usize, wanted: Option<i32>) -> Result<i32, Errno> {
+        let tid = self.alloc_pid(limit, wanted)?;
+        let mut st = self.lock();
+        st.reserved.remove(&tid);
+        st.thread_ids.insert(tid);
         Ok(tid)
     }
 
@@ -187,14 +234,44 @@ impl ProcessTree {
 
     /// What `id` names, zombies included.
     pub fn pid_users(&self, id: i32) -> PidUsers {
-        let st = self.lock();
-        let process = st.procs.contains_key(&id);
-        PidUsers {
-            thread: process || st.thread_ids.contains(&id),
-            process,
-            group: st.procs.values().any(|e| e.pgid == id),
-            session: st.procs.values().any(|e| e.sid == id),
+        self.lock().users(id)
+    }
+
+    /// Where `group` is in its life: the tree holds it until it is reaped
+    /// (a later process with its pid is another group).
+    pub fn process_state(&self, group: &Arc<ThreadGroup>) -> ProcessState {
+        match self.lock().procs.get(&group.pid) {
+            Some(e) if Arc::ptr_eq(&e.group, group) => {
+                if e.zombie.is_some() {
+                    ProcessState::Exited
+                } else {
+                    ProcessState::Running
+                }
+            }
+            _ => ProcessState::Reaped,
         }
+    }
+
+    /// The process `pidfd_open(tid)` names: the one `tid` leads, zombie or
+    /// not, or (`thread`, `PIDFD_THREAD`) the one with a thread `tid`.
+    /// ENOENT for a thread that leads no process without `thread`, ESRCH
+    /// when no task has the id (Linux 6.15's `pidfd_prepare`).
+    pub fn pidfd_target(&self, tid: i32, thread: bool) -> Result<Arc<ThreadGroup>, Errno> {
+        let st = self.lock();
+        if let Some(e) = st.procs.get(&tid) {
+            return Ok(Arc::clone(&e.group));
+        }
+        if !st.thread_ids.contains(&tid) {
+            return Err(Errno::ESRCH);
+        }
+        if !thread {
+            return Err(Errno::ENOENT);
+        }
+        st.procs
+            .values()
+            .find(|e| e.zombie.is_none() && e.group.thread(tid).is_some())
+            .map(|e| Arc::clone(&e.group))
+            .ok_or(Errno::ESRCH)
     }
 
     /// The process that has a thread `tid`.
@@ -221,6 +298,7 @@ impl ProcessTree {
         let mut st = self.lock();
         let (pgid, sid) = st.procs.get(&parent).map_or((1, 1), |p| (p.pgid, p.sid));
         let pid = group.pid;
+        st.reserved.remove(&pid);
         st.procs.insert(
             pid,
             Entry {
@@ -234,9 +312,11 @@ impl ProcessTree {
         }
     }
 
-    /// Removes a child that never ran (its creation failed).
+    /// Removes a child that never ran (its creation failed), or releases
+    /// its reserved pid.
     pub fn discard(&self, pid: i32) {
         let mut st = self.lock();
+        st.reserved.remove(&pid);
         if let Some(e) = st.procs.remove(&pid)
             && let Some(p) = st.procs.get_mut(&e.ppid)
         {
@@ -512,6 +592,8 @@ impl ProcessTree {
             let e = st.procs.get_mut(&pid)?;
             e.zombie = Some(status);
             e.last_view = last_view;
+            // Its pidfds poll readable from now on.
+            e.group.exit_waiters.wake();
             (e.ppid, std::mem::take(&mut e.children))
         };
         // Orphans go to the nearest live subreaper ancestor, else init.
@@ -553,7 +635,9 @@ impl ProcessTree {
         wake_all(&mut parent.waiters);
         if auto_reap(&parent.group) {
             parent.children.remove(&pid);
-            st.procs.remove(&pid);
+            if let Some(e) = st.procs.remove(&pid) {
+                e.group.exit_waiters.wake();
+            }
         }
         Some(notify)
     }
@@ -604,7 +688,9 @@ impl ProcessTree {
             let cpu = e.group.cpu_times() + e.group.children_cpu_times();
             if let Some(status) = e.zombie {
                 if !peek {
-                    st.procs.remove(&pid);
+                    if let Some(e) = st.procs.remove(&pid) {
+                        e.group.exit_waiters.wake();
+                    }
                     if let Some(p) = st.procs.get_mut(&caller) {
                         p.children.remove(&pid);
                         // wait_task_zombie: the parent inherits what its

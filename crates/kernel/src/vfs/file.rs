@@ -172,6 +172,18 @@ pub trait FileOps: Send + Sync + std::fmt::Debug {
         let _ = waiter;
     }
 
+    /// The name an anonymous-inode file shows as in `/proc/[pid]/fd`
+    /// (`anon_inode:[name]`).
+    fn anon_name(&self) -> Option<&'static str> {
+        None
+    }
+
+    /// Lines the file adds to `/proc/[pid]/fdinfo/N` (Linux's
+    /// `show_fdinfo`), each ending in a newline.
+    fn show_fdinfo(&self) -> String {
+        String::new()
+    }
+
     /// The file as its own type, for the calls that act only on one kind
     /// of file (`signalfd4` changing a signalfd's mask, the terminal ioctls
     /// that need the calling task).
