@@ -32,9 +32,9 @@ use crate::task::Task;
 use abi::xattr::{XATTR_CREATE, XATTR_LIST_MAX, XATTR_NAME_MAX, XATTR_REPLACE, XATTR_SIZE_MAX};
 
 use crate::vfs::{
-    Access, Dentry, File, Last, MAY_EXEC, MAY_WRITE, NewNode, SetAttr, SetTime, XattrMode,
-    chmod_attr, chown_attr, getxattr, init_owner, inode_permission, listxattr, may_create,
-    may_delete, removexattr, setattr, setxattr, utimes_attr, xattr_permission,
+    Access, Dentry, File, Last, MAY_EXEC, MAY_WRITE, NewNode, SetAttr, SetTime, WriteCount,
+    XattrMode, chmod_attr, chown_attr, getxattr, init_owner, inode_permission, listxattr,
+    may_create, may_delete, removexattr, setattr, setxattr, utimes_attr, xattr_permission,
 };
 
 /// `MAY_READ`.
@@ -1068,7 +1068,9 @@ fn sys_truncate(task: &mut Task, args: &SyscallArgs) -> SyscallResult {
         return Err(Errno::EROFS);
     }
     let access = Access::fs(&task.creds);
-    access.check(&d.stat()?, MAY_WRITE)?;
+    let st = d.stat()?;
+    access.check(&st, MAY_WRITE)?;
+    let _writer = WriteCount::writer((st.st_dev, st.st_ino))?;
     let attr = SetAttr {
         size: Some(len),
         kill_suid: !access.capable(CAP_FSETID),

@@ -9,6 +9,7 @@ mod open;
 mod ops;
 mod path;
 mod perm;
+mod write_access;
 
 use std::sync::Arc;
 
@@ -27,6 +28,7 @@ pub(crate) use ops::{
 pub use path::{Last, Parent};
 pub use perm::Access;
 pub(crate) use perm::{MAY_EXEC, MAY_WRITE, inode_permission};
+pub(crate) use write_access::WriteCount;
 
 use crate::task::Credentials;
 
