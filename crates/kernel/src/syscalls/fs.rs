@@ -912,8 +912,7 @@ fn do_renameat2(
 /// Implements Linux `renameat2(2)`.
 ///
 /// `RENAME_WHITEOUT` gives `EINVAL` after its `EPERM` check (as on
-/// overlayfs); renaming a directory that has contents in the overlay's
-/// lower layer gives `EXDEV` (as overlayfs without `redirect_dir`).
+/// overlayfs).
 fn sys_renameat2(task: &mut Task, args: &SyscallArgs) -> SyscallResult {
     do_renameat2(
         task,
@@ -1368,8 +1367,7 @@ fn sys_lremovexattr(task: &mut Task, args: &SyscallArgs) -> SyscallResult {
 
 const RO: &str = "";
 const MKNOD: &str = "FIFOs and sockets cannot be opened yet (ENXIO)";
-const RENAME: &str =
-    "RENAME_WHITEOUT gives EINVAL; overlay directories with lower contents give EXDEV";
+const RENAME: &str = "RENAME_WHITEOUT gives EINVAL";
 const XATTR: &str = "user/trusted/security namespaces; lower overlay files show no host attributes";
 
 /// This area's rows of the syscall table.
