@@ -295,8 +295,9 @@ impl MappingSet {
     /// whole file pages in `[start, end)` before its program runs on: after
     /// truncation to `start` (`even_private`: private copies too, so a
     /// touch beyond the new end of file raises `SIGBUS`) or a hole punch
-    /// (shared mappings only, which then see the hole; the partial pages at
-    /// its edges were zeroed in place).
+    /// (the file's own pages, which shared mappings and the pages private
+    /// ones have not written map, so they then see the hole; private
+    /// copies stay; the partial pages at its edges were zeroed in place).
     pub fn invalidate(self: &Arc<MappingSet>, start: u64, end: u64, even_private: bool) {
         let start = start.div_ceil(PAGE).saturating_mul(PAGE);
         let end = end & !(PAGE - 1);

@@ -29,6 +29,10 @@ pub(super) struct Pma {
     /// (after `fork`), so a write must copy them first. Such pages are
     /// mapped read-only whatever the VMA allows.
     pub(super) cow: bool,
+    /// The pages are the mapped file's own (its page cache's), which a
+    /// private mapping maps copy-on-write until it writes them: a hole
+    /// punched in the file takes them away from private mappings too.
+    pub(super) file: bool,
 }
 
 impl Segment for Pma {
@@ -36,11 +40,14 @@ impl Segment for Pma {
         Pma {
             offset: self.offset + offset,
             cow: self.cow,
+            file: self.file,
         }
     }
 
     fn can_merge(&self, len: u64, right: &Self) -> bool {
-        self.cow == right.cow && self.offset.checked_add(len) == Some(right.offset)
+        self.cow == right.cow
+            && self.file == right.file
+            && self.offset.checked_add(len) == Some(right.offset)
     }
 }
 
