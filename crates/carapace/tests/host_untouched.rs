@@ -309,6 +309,24 @@ fn shell_writes(user: User) -> Result<(), Failed> {
     })
 }
 
+/// Directories of the rootfs rename within the sandbox, their contents
+/// following them (across parents and more than once); the canary does not
+/// change.
+fn dir_renames(user: User) -> Result<(), Failed> {
+    unchanged_after("dir-renames", user, |canary| {
+        let script = "/bin/busybox mv /tree/a /tree/moved && /bin/busybox cat /tree/moved/b/leaf; \
+                      /bin/busybox ls /tree; \
+                      /bin/busybox mv /tree/moved/b /data/b && /bin/busybox cat /data/b/leaf; \
+                      echo new > /data/b/new && /bin/busybox ls /data/b; \
+                      /bin/busybox mv /data/sub /empty/sub && /bin/busybox wc -c < /empty/sub/nested.bin; \
+                      /bin/busybox mv /data /data2 && /bin/busybox ls /data2; \
+                      /bin/busybox ls /data 2>&1; /bin/busybox cat /data2/b/new";
+        let want = "leaf\nmoved\nleaf\nleaf\nnew\n256\nb\nescape_link\nfile.txt\nprivate\n\
+                    ls: /data: No such file or directory\nnew\n";
+        run_script(canary, user, script, want)
+    })
+}
+
 /// One applet per run, each in a fresh sandbox: every one succeeds.
 const APPLET_ATTEMPTS: &[&[&str]] = &[
     &["rm", "/data/file.txt"],
@@ -464,6 +482,7 @@ const CASES: &[(&str, Case)] = &[
     ("shell_writes", shell_writes),
     ("applet_writes", applet_writes),
     ("escape_attempts", escape_attempts),
+    ("dir_renames", dir_renames),
     ("reads_stay_inside", reads_stay_inside),
     (
         "host_root_writes_stay_in_sandbox",

@@ -444,6 +444,59 @@ fn cp_a_and_diff(f: &Fixtures, ctx: Run) -> Result<(), Failed> {
     sandboxed_script(f, ctx, script, "same\n")
 }
 
+/// Directories of the host rootfs (the overlay's lower layer) rename like
+/// any directory: their contents follow them to the new name (overlayfs's
+/// `redirect_dir`), the old name is gone, and `renameat2`'s flags work;
+/// the host never changes (only the sandbox sees it).
+fn rename_lower_directories(f: &Fixtures, ctx: Run) -> Result<(), Failed> {
+    let script = r#"set -e
+cd /usr/share/doc
+p=$(for d in *; do if [ -n "$(find "$d" -mindepth 2 -type f | head -1)" ]; then echo "$d"; break; fi; done)
+q=$(ls | grep -v -x "$p" | head -1)
+tree() { (cd "$1" && find . | sort && find . -type f -exec md5sum {} + | sort) | md5sum; }
+before=$(tree "$p")
+mv "$p" renamed-dir
+test ! -e "$p" && echo "old name gone"
+test "$(tree renamed-dir)" = "$before" && echo "tree follows"
+ls | grep -c -x renamed-dir
+ls | grep -c -x "$p" || true
+sub=$(cd renamed-dir && find . -mindepth 1 -maxdepth 1 -type d | head -1)
+echo below > "renamed-dir/$sub/added"
+cat "renamed-dir/$sub/added"
+mkdir "$p" && test -z "$(ls -A "$p")" && echo "a new directory at the old name is empty"
+rmdir "$p"
+rmdir renamed-dir 2>&1 | sed 's/.*: //'
+mv renamed-dir /tmp/moved-away
+mv "/tmp/moved-away/$sub" /tmp/moved-away/sub-renamed
+cat /tmp/moved-away/sub-renamed/added
+mv /tmp/moved-away/sub-renamed "/tmp/moved-away/$sub"
+mv /tmp/moved-away "$p"
+rm "$p/$sub/added"
+test "$(tree "$p")" = "$before" && echo "back in place"
+python3 -c '
+import ctypes, os, sys
+libc = ctypes.CDLL(None, use_errno=True)
+p, q = sys.argv[1], sys.argv[2]
+lp, lq = sorted(os.listdir(p)), sorted(os.listdir(q))
+def rename(a, b, flags):
+    r = libc.renameat2(-100, a.encode(), -100, b.encode(), flags)
+    return "ok" if r == 0 else os.strerror(ctypes.get_errno())
+print("RENAME_NOREPLACE:", rename(p, q, 1))
+print("RENAME_EXCHANGE:", rename(p, q, 2))
+print("swapped:", sorted(os.listdir(p)) == lq and sorted(os.listdir(q)) == lp)
+print("RENAME_EXCHANGE back:", rename(p, q, 2))
+print("restored:", sorted(os.listdir(p)) == lp and sorted(os.listdir(q)) == lq)
+print("onto a non-empty one:", rename(p, q, 0))
+' "$p" "$q"
+"#;
+    let want = "old name gone\ntree follows\n1\n0\nbelow\n\
+                a new directory at the old name is empty\nDirectory not empty\nbelow\n\
+                back in place\nRENAME_NOREPLACE: File exists\nRENAME_EXCHANGE: ok\n\
+                swapped: True\nRENAME_EXCHANGE back: ok\nrestored: True\n\
+                onto a non-empty one: Directory not empty\n";
+    sandboxed_script(f, ctx, script, want)
+}
+
 fn find_counts_files(f: &Fixtures, ctx: Run) -> Result<(), Failed> {
     // Directory order is the filesystem's business: compare counts.
     // /usr/share/polkit-1 holds a directory private to its user, which root
@@ -938,6 +991,7 @@ const CASES: &[(&str, Case)] = &[
     ("sqlite3_database", sqlite3_database),
     ("python3_venv", python3_venv),
     ("cp_a_and_diff", cp_a_and_diff),
+    ("rename_lower_directories", rename_lower_directories),
     ("find_counts_files", find_counts_files),
     ("ls_proc_fd_and_dev", ls_proc_fd_and_dev),
     ("dev_console_is_stderr", dev_console_is_stderr),

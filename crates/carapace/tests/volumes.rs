@@ -136,6 +136,74 @@ int main(int argc, char **argv)
 }
 "#;
 
+/// A program that makes `O_TMPFILE` files in the directory `argv[1]` and
+/// names some of them (`linkat` with `AT_EMPTY_PATH` and through
+/// `/proc/self/fd`); `argv[2]` is a read-only directory. Prints what it saw.
+const TMPFILE_PROGRAM: &str = r#"
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static void result(const char *what, int r)
+{
+	printf("%s: %s\n", what, r < 0 ? strerrorname_np(errno) : "ok");
+}
+
+int main(int argc, char **argv)
+{
+	if (argc != 3)
+		return 1;
+	umask(022);
+	int dir = open(argv[1], O_PATH | O_DIRECTORY);
+	int fd = openat(dir, ".", O_TMPFILE | O_RDWR, 0640);
+	result("O_TMPFILE", fd);
+	result("write", write(fd, "unnamed", 7) == 7 ? 0 : -1);
+	struct stat st;
+	fstat(fd, &st);
+	printf("nlink %lu size %ld mode %o\n", (unsigned long)st.st_nlink, (long)st.st_size,
+	       st.st_mode & 07777);
+	char proc[64], buf[16] = {0};
+	snprintf(proc, sizeof proc, "/proc/self/fd/%d", fd);
+	int again = open(proc, O_RDONLY);
+	result("reopen through /proc", again);
+	result("read the reopened", pread(again, buf, sizeof buf - 1, 0) == 7 ? 0 : -1);
+	printf("read %s\n", buf);
+	result("write to the read-only reopen", write(again, "x", 1));
+	close(again);
+	result("linkat AT_EMPTY_PATH", linkat(fd, "", dir, "named", AT_EMPTY_PATH));
+	result("linkat again", linkat(fd, "", dir, "named2", AT_EMPTY_PATH));
+	result("linkat onto a name", linkat(fd, "", dir, "named", AT_EMPTY_PATH));
+	fstat(fd, &st);
+	printf("nlink %lu\n", (unsigned long)st.st_nlink);
+	result("unlink named2", unlinkat(dir, "named2", 0));
+	close(fd);
+
+	fd = openat(dir, ".", O_TMPFILE | O_WRONLY, 0600);
+	result("O_TMPFILE O_WRONLY", fd);
+	result("write", write(fd, "proc", 4) == 4 ? 0 : -1);
+	result("read a write-only one", read(fd, buf, 1));
+	result("ftruncate", ftruncate(fd, 2));
+	snprintf(proc, sizeof proc, "/proc/self/fd/%d", fd);
+	result("linkat through /proc", linkat(AT_FDCWD, proc, dir, "viaproc", AT_SYMLINK_FOLLOW));
+	close(fd);
+
+	fd = openat(dir, ".", O_TMPFILE | O_RDWR | O_EXCL, 0600);
+	result("O_TMPFILE|O_EXCL", fd);
+	result("linkat of O_EXCL", linkat(fd, "", dir, "excl", AT_EMPTY_PATH));
+	close(fd);
+	fd = openat(dir, ".", O_TMPFILE | O_RDWR, 0600);
+	result("an unlinked one", fd);
+	close(fd);
+	result("O_TMPFILE read-only", openat(dir, ".", O_TMPFILE | O_RDONLY, 0600));
+	result("O_TMPFILE on a read-only volume", open(argv[2], O_TMPFILE | O_RDWR, 0600));
+	return 0;
+}
+"#;
+
 /// Builds `source` (C) into a static binary at `out`.
 fn build_c(source: &str, out: &Path) {
     let src = out.with_extension("c");
@@ -404,6 +472,89 @@ print(sorted(os.listxattr("{lower}")))
             );
             assert_eq!(host_xattrs(&vol.join("f")), ["user.new"], "{platform}");
             assert_eq!(host_xattrs(&lower), ["user.low"], "{platform}");
+        }
+    }
+
+    /// `O_TMPFILE` in a read-write volume is the host's own: unnamed until
+    /// linked, and only what is linked appears on the host. The program's
+    /// native run on a host directory is the oracle for what it prints.
+    #[test]
+    fn tmpfiles_in_a_read_write_volume() {
+        let top = TempDir::new("tmpfile");
+        let bin = top.path().join("bin");
+        let native = top.path().join("native");
+        let ro = top.path().join("ro");
+        for d in [&bin, &native, &ro] {
+            fs::create_dir(d).unwrap();
+        }
+        build_c(TMPFILE_PROGRAM, &bin.join("tmpfile"));
+        // Natively there is no read-only mount to aim at (`/proc/self`
+        // refuses otherwise), so that line is checked apart.
+        let expected = {
+            let mut cmd = clean_command(bin.join("tmpfile"));
+            cmd.arg(&native).arg("/proc/self");
+            run(&mut cmd, None, timeout()).expect("run natively")
+        };
+        assert_eq!(
+            expected.status,
+            Status::Exited(0),
+            "{}",
+            expected.describe()
+        );
+        let names = |dir: &Path| {
+            let mut names: Vec<_> = fs::read_dir(dir)
+                .unwrap()
+                .map(|e| e.unwrap().file_name().into_string().unwrap())
+                .collect();
+            names.sort();
+            names
+        };
+        assert_eq!(names(&native), ["named", "viaproc"]);
+        let strip_ro = |s: &str| -> String {
+            s.lines()
+                .filter(|l| !l.starts_with("O_TMPFILE on a read-only volume"))
+                .map(|l| format!("{l}\n"))
+                .collect()
+        };
+        for platform in PLATFORMS {
+            let vol = top.path().join(format!("vol-{platform}"));
+            fs::create_dir(&vol).unwrap();
+            let mut cmd = clean_command(carapace_bin());
+            cmd.arg(format!("--platform={platform}"))
+                .arg(format!("--volume={}:/mnt/vol", vol.display()))
+                .arg(format!("--volume={}:/mnt/bin:ro", bin.display()))
+                .arg(format!("--volume={}:/mnt/ro:ro", ro.display()))
+                .args(["do", "--", "/mnt/bin/tmpfile", "/mnt/vol", "/mnt/ro"]);
+            let out = run(&mut cmd, None, timeout()).expect("run carapace");
+            assert_eq!(
+                out.status,
+                Status::Exited(0),
+                "{platform}: {}",
+                out.describe()
+            );
+            assert_eq!(
+                strip_ro(&out.stdout_str()),
+                strip_ro(&expected.stdout_str()),
+                "{platform}: {}",
+                out.describe()
+            );
+            assert!(
+                out.stdout_str()
+                    .contains("O_TMPFILE on a read-only volume: EROFS\n"),
+                "{platform}: {}",
+                out.describe()
+            );
+            assert_eq!(names(&vol), ["named", "viaproc"], "{platform}");
+            assert_eq!(
+                fs::read(vol.join("named")).unwrap(),
+                b"unnamed",
+                "{platform}"
+            );
+            assert_eq!(fs::read(vol.join("viaproc")).unwrap(), b"pr", "{platform}");
+            let md = fs::metadata(vol.join("named")).unwrap();
+            assert_eq!(md.mode() & 0o7777, 0o640, "{platform}");
+            assert_eq!(md.nlink(), 1, "{platform}");
+            assert!(names(&ro).is_empty(), "{platform}");
         }
     }
 

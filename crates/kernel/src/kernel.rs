@@ -241,7 +241,7 @@ impl Kernel {
                     errno,
                 }
             })?;
-        let thread_group = ThreadGroup::new_init(image.exe_path);
+        let thread_group = ThreadGroup::new_init(image.exe_path, exe);
         let task = Task::new(
             Arc::clone(&kernel),
             thread_group,

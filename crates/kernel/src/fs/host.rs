@@ -441,12 +441,14 @@ pub(crate) fn renameat2(
     .map(drop)
 }
 
-/// `linkat(old_dir, old, new_dir, new, 0)` (a final symlink is not followed).
+/// `linkat(old_dir, old, new_dir, new, flags)`: `0` (a final symlink is
+/// not followed) or `AT_EMPTY_PATH` (`old_dir` is the file to link).
 pub(crate) fn linkat(
     old_dir: BorrowedFd<'_>,
     old: &[u8],
     new_dir: BorrowedFd<'_>,
     new: &[u8],
+    flags: i32,
 ) -> Result<(), Errno> {
     let old = c_name(old)?;
     let new = c_name(new)?;
@@ -458,7 +460,7 @@ pub(crate) fn linkat(
                 old.as_ptr(),
                 new_dir.as_raw_fd(),
                 new.as_ptr(),
-                0,
+                flags,
             )
         })
     })

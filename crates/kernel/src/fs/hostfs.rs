@@ -51,9 +51,11 @@ use crate::vfs::{DirEntry, File, FileOps, dir_seek, generic_seek};
 /// A host file or directory, as the path walk found it.
 #[derive(Clone, Debug)]
 pub struct HostNode {
-    /// The `O_PATH | O_NOFOLLOW` fd.
+    /// The `O_PATH | O_NOFOLLOW` fd; for an `O_TMPFILE` file, its
+    /// `O_RDWR` fd.
     pub(crate) fd: Arc<OwnedFd>,
-    /// The directory it was found in (`None` for the rootfs itself).
+    /// The directory it was found in (`None` for the rootfs itself and
+    /// for `O_TMPFILE` files).
     parent: Option<Arc<OwnedFd>>,
     /// Its name in `parent`.
     name: Vec<u8>,
@@ -169,6 +171,13 @@ impl HostNode {
         let flags = mode | libc::O_NOFOLLOW | libc::O_NOCTTY | libc::O_NONBLOCK;
         let fd = match &self.parent {
             Some(parent) => host::openat(parent.as_fd(), &self.name, flags),
+            // No name to open it by: its own fd, open for reading and
+            // writing, serves (the description checks the access mode).
+            None if self.is_unnamed() => self
+                .fd
+                .as_fd()
+                .try_clone_to_owned()
+                .map_err(|e| host_errno(&e)),
             None => Err(Errno::EISDIR),
         }
         .map_err(lookup_errno)?;
@@ -304,6 +313,43 @@ impl HostNode {
         Ok(node)
     }
 
+    /// An unnamed regular file in this directory of a writable volume
+    /// (`O_TMPFILE`, permission checks done) with `new.mode`'s permission
+    /// bits, which `linkat` may name unless `linkable` is false. A host
+    /// file system without `O_TMPFILE` gives `EOPNOTSUPP`.
+    pub(crate) fn tmpfile(&self, new: &NewNode<'_>, linkable: bool) -> Result<HostNode, Errno> {
+        if !self.writable {
+            return Err(Errno::EROFS);
+        }
+        let perm = new.mode & abi::stat::S_IALLUGO;
+        let excl = if linkable { 0 } else { libc::O_EXCL };
+        // The file is opened for reading and writing whatever the program
+        // asked for: this fd is the only way to it, for every later open.
+        let flags = libc::O_TMPFILE | libc::O_RDWR | excl | libc::O_NOCTTY | libc::O_NONBLOCK;
+        let fd = match host::openat_mode(self.fd.as_fd(), b".", flags, perm) {
+            // A kernel without O_TMPFILE sees O_DIRECTORY | O_RDWR.
+            Err(Errno::EISDIR) => return Err(Errno::EOPNOTSUPP),
+            other => other?,
+        };
+        let mut stat = host::fstat(fd.as_fd())?;
+        if stat.st_mode & abi::stat::S_IALLUGO != perm {
+            host::fchmod_path_fd(fd.as_fd(), perm)?;
+            stat = host::fstat(fd.as_fd())?;
+        }
+        Ok(HostNode {
+            fd: Arc::new(fd),
+            parent: None,
+            name: Vec::new(),
+            stat,
+            writable: true,
+        })
+    }
+
+    /// An `O_TMPFILE` file: a regular file with no directory to find it in.
+    fn is_unnamed(&self) -> bool {
+        self.parent.is_none() && self.stat.st_mode & S_IFMT == S_IFREG
+    }
+
     /// Removes `name` (a directory if `is_dir`) from this directory of a
     /// writable volume.
     pub(crate) fn remove(&self, name: &[u8], is_dir: bool) -> Result<(), Errno> {
@@ -340,6 +386,16 @@ impl HostNode {
             return Err(Errno::EROFS);
         }
         let Some(parent) = &self.parent else {
+            if self.is_unnamed() {
+                // The host refuses an `O_EXCL` one (`ENOENT`), as Linux does.
+                return host::linkat(
+                    self.fd.as_fd(),
+                    b"",
+                    dir.fd.as_fd(),
+                    name,
+                    libc::AT_EMPTY_PATH,
+                );
+            }
             return Err(Errno::EPERM);
         };
         let now = host::openat(parent.as_fd(), &self.name, libc::O_PATH | libc::O_NOFOLLOW)?;
@@ -348,7 +404,7 @@ impl HostNode {
             // Renamed on the host since the lookup.
             return Err(Errno::ENOENT);
         }
-        host::linkat(parent.as_fd(), &self.name, dir.fd.as_fd(), name)
+        host::linkat(parent.as_fd(), &self.name, dir.fd.as_fd(), name, 0)
     }
 
     /// Applies `attr` to the node on a writable volume (checks done).

@@ -12,10 +12,12 @@
 //! (lazily, with their lower mode, owner and times), then the node itself
 //! (data, mode, owner, times, symlink target). Removing a lower name leaves a
 //! whiteout; a directory made where a whiteout was is opaque. Renaming a
-//! directory that has lower contents gives `EXDEV`, as Linux does without
-//! `redirect_dir`; `mv` then copies. Nothing here writes to the host: the
-//! lower layer is reached only through `HostNode` lookups, reads and
-//! listings.
+//! directory that has lower contents works as overlayfs's `redirect_dir`
+//! makes it: the directory alone is copied up and moved, it records a
+//! **redirect** to the lower directory it stands for (whose entries then
+//! show through it under its new name, and under any later one), and its
+//! old name gets a whiteout. Nothing here writes to the host: the lower
+//! layer is reached only through `HostNode` lookups, reads and listings.
 //!
 //! **Inode numbers**: a node from the lower layer reports the lower file's
 //! `st_dev`/`st_ino`, before and after copy-up (the upper inode records it as
@@ -60,6 +62,10 @@ pub struct Overlay {
     lower_root: HostNode,
     lower_dev: u64,
     cache: Mutex<HashMap<(u64, u64), Weak<OvlInode>>>,
+    /// Renamed directories' redirects: by upper inode number, the upper
+    /// directory and the lower one whose entries show through it
+    /// (overlayfs keeps this in the `trusted.overlay.redirect` xattr).
+    redirects: Mutex<HashMap<u64, (Weak<Inode>, HostNode)>>,
 }
 
 /// A node of the overlay: its lower node, its upper inode, or both.
@@ -92,6 +98,7 @@ impl Overlay {
             lower_dev: st.st_dev,
             lower_root: lower.clone(),
             cache: Mutex::new(HashMap::new()),
+            redirects: Mutex::new(HashMap::new()),
         });
         Ok(Arc::new(OvlInode {
             ovl,
@@ -126,6 +133,38 @@ impl Overlay {
 
     fn whiteout(&self) -> Result<Arc<Inode>, Errno> {
         self.upper.new_inode(S_IFCHR, 0, 0, 0, None)
+    }
+
+    /// The lower directory the renamed upper directory `upper` stands for.
+    fn redirect(&self, upper: &Arc<Inode>) -> Option<HostNode> {
+        let redirects = lock(&self.redirects);
+        let (dir, lower) = redirects.get(&upper.ino())?;
+        // The weak reference keeps the allocation, so an equal pointer is
+        // this very inode, not a later one with its number.
+        std::ptr::eq(dir.as_ptr(), Arc::as_ptr(upper)).then(|| lower.clone())
+    }
+
+    /// What a directory `moved` to a new name needs there: a redirect to
+    /// the lower directory it had (`lower`), else, if the lower layer has
+    /// the new name (`over_lower`), to be opaque. Not a directory: nothing.
+    fn moved_dir(&self, moved: &Arc<Inode>, lower: Option<&HostNode>, over_lower: bool) {
+        if !moved.is_dir() {
+            return;
+        }
+        match lower {
+            Some(lower) => self.set_redirect(moved, lower),
+            None if over_lower => moved.set_opaque(),
+            None => {}
+        }
+    }
+
+    /// Records that the upper directory `upper` stands for `lower`.
+    fn set_redirect(&self, upper: &Arc<Inode>, lower: &HostNode) {
+        let mut redirects = lock(&self.redirects);
+        if redirects.len() > 4096 {
+            redirects.retain(|_, (dir, _)| dir.strong_count() > 0);
+        }
+        redirects.insert(upper.ino(), (Arc::downgrade(upper), lower.clone()));
     }
 }
 
@@ -268,9 +307,11 @@ impl OvlInode {
                 Ok(c) if c.is_whiteout() => return Err(Errno::ENOENT),
                 Ok(c) => {
                     let lower = if c.is_dir() && !c.opaque() {
-                        self.lower_child(name)
-                            .ok()
-                            .filter(|l| l.stat.st_mode & S_IFMT == S_IFDIR)
+                        self.ovl.redirect(&c).or_else(|| {
+                            self.lower_child(name)
+                                .ok()
+                                .filter(|l| l.stat.st_mode & S_IFMT == S_IFDIR)
+                        })
                     } else {
                         None
                     };
@@ -627,16 +668,6 @@ pub fn rename(
         // Two names of one file: nothing to do.
         return Ok(());
     }
-    if src.kind == S_IFDIR && src.lower.is_some() {
-        return Err(Errno::EXDEV);
-    }
-    if exchange
-        && let Some(d) = &dst
-        && d.kind == S_IFDIR
-        && d.lower.is_some()
-    {
-        return Err(Errno::EXDEV);
-    }
     let old_path = child_path(old_dir_path, old_name);
     let new_path = child_path(new_dir_path, new_name);
     let src_up = src.copy_up(&tree, &old_path, true)?;
@@ -653,12 +684,9 @@ pub fn rename(
         let b = new_parent.detach(&tree, new_name)?;
         old_parent.attach(&tree, old_name, &b)?;
         new_parent.attach(&tree, new_name, &a)?;
-        if a.is_dir() && dst_lower_has {
-            a.set_opaque();
-        }
-        if dst_up.is_dir() && src_lower_has {
-            dst_up.set_opaque();
-        }
+        let dst_lower = dst.as_ref().and_then(|d| d.lower.as_ref());
+        old_dir.ovl.moved_dir(&a, src.lower.as_ref(), dst_lower_has);
+        old_dir.ovl.moved_dir(&dst_up, dst_lower, src_lower_has);
         return Ok(());
     }
     if new_parent.lookup(new_name).is_ok() {
@@ -670,9 +698,9 @@ pub fn rename(
         let wh = old_dir.ovl.whiteout()?;
         old_parent.add_new(&tree, old_name, &wh)?;
     }
-    if moved.is_dir() && dst_lower_has {
-        moved.set_opaque();
-    }
+    old_dir
+        .ovl
+        .moved_dir(&moved, src.lower.as_ref(), dst_lower_has);
     let _ = src_up;
     Ok(())
 }

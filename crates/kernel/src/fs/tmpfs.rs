@@ -873,6 +873,15 @@ impl Inode {
         self.mappings.invalidate(start, end, truncation);
     }
 
+    /// Whether `file_offset` (inside the file) lies in a hole: a page
+    /// never written or punched since.
+    pub fn is_hole(&self, file_offset: u64) -> bool {
+        match &self.state().body {
+            Body::Reg(p) => file_offset < p.size && !p.cache.contains(file_offset / PAGE),
+            _ => false,
+        }
+    }
+
     /// The MemoryFile page holding `file_offset` (page-aligned) for a
     /// shared mapping, with a reference for it; a hole gets a zeroed page,
     /// charged to the budget.
@@ -1048,6 +1057,10 @@ impl Mappable for TmpfsMapping {
         // The file's pages come from its file system's allocator, which
         // draws on the same MemoryFile.
         self.inode.shared_page(file_offset).map(Some)
+    }
+
+    fn is_hole(&self, file_offset: u64) -> bool {
+        self.inode.is_hole(file_offset)
     }
 
     fn mapping_set(&self) -> Option<Arc<MappingSet>> {

@@ -151,23 +151,22 @@ impl MemoryManager {
                 .find_prev(page)
                 .map_or(start, |(_, e, _)| e.max(start));
             let run_end = st.pmas.find_next(page).map_or(end, |(s, _, _)| s.min(end));
-            if let Err(err) = self.back(st, run_start, run_end, vma_start, vma) {
-                // Fall back to the one page the caller needs: memory, or a
-                // full file system for a file's hole, may have run out for
-                // the window but not for it.
-                if run_end - run_start > PAGE {
-                    self.back(st, page, page + PAGE, vma_start, vma)?;
-                } else {
-                    return Err(err);
-                }
-            }
+            // The page the caller needs first, a hole of the file filled;
+            // then its neighbours, where a file's holes are left to their
+            // own faults (Linux's fault-around maps only the pages a file
+            // has). Memory, or a full file system, may run out for the
+            // neighbours but not for the page: they then stay unbacked.
+            self.back(st, page, page + PAGE, vma_start, vma, true)?;
+            let _ = self.back(st, run_start, run_end, vma_start, vma, false);
         }
         Ok((start, end))
     }
 
     /// Backs every unbacked page of `[start, end)` (inside the VMA that
     /// starts at `vma_start`, and inside its file data) with fresh
-    /// MemoryFile pages: zeros, or the file's contents zero-padded.
+    /// MemoryFile pages: zeros, or the file's contents zero-padded; a file
+    /// with a page cache lends its own pages, and its holes are filled
+    /// (allocated) only if `fill_holes`, else left unbacked.
     pub(super) fn back(
         &self,
         st: &mut MmState,
@@ -175,9 +174,10 @@ impl MemoryManager {
         end: u64,
         vma_start: u64,
         vma: &Vma,
+        fill_holes: bool,
     ) -> Result<(), BackError> {
         for (gs, ge) in range::gaps(&st.pmas, start, end) {
-            if self.back_cached(st, gs, ge, vma_start, vma)? {
+            if self.back_cached(st, gs, ge, vma_start, vma, fill_holes)? {
                 continue;
             }
             let len = ge - gs;
@@ -193,7 +193,15 @@ impl MemoryManager {
                 self.allocator.dec_ref(offset, len);
                 return Err(BackError::Bus);
             }
-            st.pmas.insert(gs, ge, Pma { offset, cow: false });
+            st.pmas.insert(
+                gs,
+                ge,
+                Pma {
+                    offset,
+                    cow: false,
+                    file: false,
+                },
+            );
         }
         Ok(())
     }
@@ -201,8 +209,9 @@ impl MemoryManager {
     /// Backs `[start, end)` of a file mapping with the file's own
     /// MemoryFile pages (its page cache): a shared mapping writes them, a
     /// private one maps them copy-on-write, so that it sees the file's
-    /// changes until it writes the page, as on Linux. Returns false for a
-    /// file without such pages, whose mappings get copies.
+    /// changes until it writes the page, as on Linux. Holes are skipped
+    /// unless `fill_holes`. Returns false for a file without such pages,
+    /// whose mappings get copies.
     fn back_cached(
         &self,
         st: &mut MmState,
@@ -210,6 +219,7 @@ impl MemoryManager {
         end: u64,
         vma_start: u64,
         vma: &Vma,
+        fill_holes: bool,
     ) -> Result<bool, BackError> {
         let writable = vma.shared && vma.max_perms.write;
         let mut at = start;
@@ -217,6 +227,10 @@ impl MemoryManager {
             let Some((file, file_offset)) = vma.file_at(at - vma_start) else {
                 return Ok(false);
             };
+            if !fill_holes && file.is_hole(file_offset) {
+                at += PAGE;
+                continue;
+            }
             let offset = match file.shared_page(&self.allocator, file_offset, writable) {
                 Ok(Some(offset)) => offset,
                 Ok(None) if at == start => return Ok(false),
@@ -230,6 +244,7 @@ impl MemoryManager {
                 Pma {
                     offset,
                     cow: !vma.shared,
+                    file: true,
                 },
             );
             at += PAGE;
@@ -264,8 +279,15 @@ impl MemoryManager {
             new
         };
         st.pmas.remove(page, page + PAGE);
-        st.pmas
-            .insert(page, page + PAGE, Pma { offset, cow: false });
+        st.pmas.insert(
+            page,
+            page + PAGE,
+            Pma {
+                offset,
+                cow: false,
+                file: false,
+            },
+        );
         Ok(())
     }
 
@@ -323,10 +345,11 @@ impl MemoryManager {
             let data_end = Self::data_end(vs, ve, &vma).map_err(|_| Errno::EFAULT)?;
             let e2 = e.min(data_end);
             if s < e2 {
-                self.back(st, s, e2, vs, &vma).map_err(|err| match err {
-                    BackError::OutOfMemory => Errno::ENOMEM,
-                    BackError::Bus => Errno::EFAULT,
-                })?;
+                self.back(st, s, e2, vs, &vma, true)
+                    .map_err(|err| match err {
+                        BackError::OutOfMemory => Errno::ENOMEM,
+                        BackError::Bus => Errno::EFAULT,
+                    })?;
                 if let Err(err) = self.map_backed(st, s, e2, &vma, true) {
                     st.platform_error.get_or_insert(err);
                     self.platform_failed

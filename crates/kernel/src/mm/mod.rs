@@ -81,6 +81,13 @@ pub trait Mappable: Send + Sync + Debug {
     ) -> Result<Option<u64>, Errno> {
         Ok(None)
     }
+    /// Whether the page holding `file_offset` is a hole of the file's page
+    /// cache (see [`Mappable::shared_page`]): a fault maps such a page only
+    /// when it is the one touched, which fills it, as on Linux, whose
+    /// fault-around maps only the pages a file has.
+    fn is_hole(&self, _file_offset: u64) -> bool {
+        false
+    }
     /// The memory managers mapping the file, for a file that can shrink
     /// under its mappings.
     fn mapping_set(&self) -> Option<Arc<MappingSet>> {
@@ -322,24 +329,38 @@ impl MemoryManager {
             let Some(set) = inv.set.upgrade() else {
                 continue;
             };
-            let hits: Vec<(u64, u64)> = st
+            let hits: Vec<(u64, u64, bool)> = st
                 .vmas
                 .iter()
                 .filter_map(|(s, e, v)| {
-                    if !v.shared && !inv.even_private {
-                        return None;
-                    }
                     let (file, offset) = v.file_at(0)?;
                     if !file.mapping_set().is_some_and(|vs| Arc::ptr_eq(&vs, &set)) {
                         return None;
                     }
                     let lo = inv.start.max(offset);
                     let hi = inv.end.min(offset.saturating_add(e - s));
-                    (lo < hi).then(|| (s + (lo - offset), s + (hi - offset)))
+                    let everything = v.shared || inv.even_private;
+                    (lo < hi).then(|| (s + (lo - offset), s + (hi - offset), everything))
                 })
                 .collect();
-            for (start, end) in hits {
-                self.release(st, start, end);
+            for (start, end, everything) in hits {
+                if everything {
+                    self.release(st, start, end);
+                    continue;
+                }
+                // A hole punched under a private mapping takes the file's
+                // pages it maps; its own copies stay (Linux's zap without
+                // `even_cows`).
+                let file_pages: Vec<(u64, u64)> = st
+                    .pmas
+                    .overlapping(start, end)
+                    .into_iter()
+                    .filter(|(_, _, pma)| pma.file)
+                    .map(|(s, e, _)| (s.max(start), e.min(end)))
+                    .collect();
+                for (s, e) in file_pages {
+                    self.release(st, s, e);
+                }
             }
         }
     }
@@ -1276,7 +1297,7 @@ impl MemoryManager {
             if shared && !wipe {
                 let data_end = Self::data_end(vs, ve, &vma).unwrap_or(vs);
                 if vs < data_end {
-                    self.back(&mut st, vs, data_end, vs, &vma)
+                    self.back(&mut st, vs, data_end, vs, &vma, false)
                         .map_err(|_| Errno::ENOMEM)?;
                 }
             }
@@ -1294,6 +1315,7 @@ impl MemoryManager {
                     Pma {
                         offset,
                         cow: !shared,
+                        file: pma.file,
                     },
                 );
             }

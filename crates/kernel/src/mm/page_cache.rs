@@ -181,10 +181,10 @@ impl PageCache {
             .range(first_full..last_full.max(first_full))
             .map(|(&i, &o)| (i, o))
             .collect();
-        for &(index, offset) in &doomed {
+        for &(index, _) in &doomed {
             self.pages.remove(&index);
-            self.allocator.dec_ref(offset, PAGE);
         }
+        release_pages(&self.allocator, doomed.iter().map(|&(_, o)| o));
         // The edges: within one page, or the tail of the first partial page
         // and the head of the last.
         let head_end = end.min(first_full * PAGE);
@@ -205,9 +205,27 @@ impl PageCache {
 
 impl Drop for PageCache {
     fn drop(&mut self) {
-        for &offset in self.pages.values() {
-            self.allocator.dec_ref(offset, PAGE);
-        }
+        release_pages(&self.allocator, self.pages.values().copied());
+    }
+}
+
+/// Drops a reference to each of the pages at `offsets`, a run of
+/// consecutive ones at a time: a file's pages are mostly consecutive in
+/// the MemoryFile, and each run freed costs the host one hole punch.
+fn release_pages(allocator: &MemoryAllocator, offsets: impl IntoIterator<Item = u64>) {
+    let mut run: Option<(u64, u64)> = None;
+    for offset in offsets {
+        run = match run {
+            Some((start, end)) if end == offset => Some((start, end + PAGE)),
+            Some((start, end)) => {
+                allocator.dec_ref(start, end - start);
+                Some((offset, offset + PAGE))
+            }
+            None => Some((offset, offset + PAGE)),
+        };
+    }
+    if let Some((start, end)) = run {
+        allocator.dec_ref(start, end - start);
     }
 }
 
@@ -295,8 +313,9 @@ impl MappingSet {
     /// whole file pages in `[start, end)` before its program runs on: after
     /// truncation to `start` (`even_private`: private copies too, so a
     /// touch beyond the new end of file raises `SIGBUS`) or a hole punch
-    /// (shared mappings only, which then see the hole; the partial pages at
-    /// its edges were zeroed in place).
+    /// (the file's own pages, which shared mappings and the pages private
+    /// ones have not written map, so they then see the hole; private
+    /// copies stay; the partial pages at its edges were zeroed in place).
     pub fn invalidate(self: &Arc<MappingSet>, start: u64, end: u64, even_private: bool) {
         let start = start.div_ceil(PAGE).saturating_mul(PAGE);
         let end = end & !(PAGE - 1);

@@ -4,11 +4,20 @@
 //! addresses is backed by a contiguous range of the MemoryFile. The allocator
 //! hands out MemoryFile ranges and counts references to every page, so that
 //! copy-on-write across `fork` can later share a range between two address
-//! spaces; a range whose count drops to zero is hole-punched and reused.
+//! spaces; a range whose count drops to zero is freed for reuse.
+//!
+//! Freed ranges first stay resident, up to [`WARM_MAX`] bytes (the warm
+//! pool): handing one out again costs a `memset` in the sentry, where a
+//! range given back to the host costs a hole punch now and a host page
+//! fault (with the host clearing the page) at its next use. That is what a
+//! file rewritten or a short process replaced would otherwise pay for
+//! every page. Past the bound, and before the allocator would run out,
+//! freed ranges are hole-punched, so the host gets memory back.
 //!
 //! Invariant: every range the allocator hands out reads as zeros (it was
-//! never written, or it was hole-punched when freed), so anonymous memory
-//! needs no explicit zeroing.
+//! never written, it was hole-punched when freed, or it was zeroed when
+//! taken from the warm pool), so anonymous memory needs no explicit
+//! zeroing and nothing leaks from one owner to the next.
 //!
 //! Lock order: a `MemoryManager`'s state lock, then [`MemoryAllocator`]'s
 //! (a leaf lock).
@@ -29,6 +38,10 @@ pub(super) struct Pma {
     /// (after `fork`), so a write must copy them first. Such pages are
     /// mapped read-only whatever the VMA allows.
     pub(super) cow: bool,
+    /// The pages are the mapped file's own (its page cache's), which a
+    /// private mapping maps copy-on-write until it writes them: a hole
+    /// punched in the file takes them away from private mappings too.
+    pub(super) file: bool,
 }
 
 impl Segment for Pma {
@@ -36,13 +49,20 @@ impl Segment for Pma {
         Pma {
             offset: self.offset + offset,
             cow: self.cow,
+            file: self.file,
         }
     }
 
     fn can_merge(&self, len: u64, right: &Self) -> bool {
-        self.cow == right.cow && self.offset.checked_add(len) == Some(right.offset)
+        self.cow == right.cow
+            && self.file == right.file
+            && self.offset.checked_add(len) == Some(right.offset)
     }
 }
+
+/// The most freed bytes kept resident for reuse (see the module docs):
+/// enough for a few MiB of churn, small next to what a sandbox uses.
+const WARM_MAX: u64 = 8 << 20;
 
 /// A reference count over a MemoryFile range.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -73,6 +93,11 @@ pub struct MemoryAllocator {
 struct AllocState {
     /// Freed (hole-punched) ranges below `bump`.
     free: RangeMap<()>,
+    /// Freed ranges still resident, holding their last owner's data until
+    /// they are handed out again (zeroed then).
+    warm: RangeMap<()>,
+    /// The bytes in `warm`.
+    warm_bytes: u64,
     /// Allocated ranges and their reference counts.
     refs: RangeMap<Refs>,
     /// Everything at or above this offset has never been handed out.
@@ -139,30 +164,78 @@ impl MemoryAllocator {
     pub(super) fn allocate(&self, len: u64) -> Result<u64, Errno> {
         debug_assert!(len > 0 && len.is_multiple_of(abi::PAGE_SIZE));
         let mut st = self.lock();
-        let fit = st
-            .free
-            .iter()
-            .find(|(s, e, _)| e - s >= len)
-            .map(|(s, _, _)| s);
-        let offset = match fit {
+        let warm = first_fit(&st.warm, len);
+        let offset = match warm {
             Some(start) => {
-                st.free.remove(start, start + len);
+                st.warm.remove(start, start + len);
+                st.warm_bytes -= len;
                 start
             }
-            None => {
-                let start = st.bump;
-                let end = start.checked_add(len).ok_or(Errno::ENOMEM)?;
-                if end > self.file.size() {
-                    return Err(Errno::ENOMEM);
+            None => match self.allocate_cold(&mut st, len) {
+                Ok(start) => start,
+                // The warm pool may hold what is missing, in pieces.
+                Err(_) if st.warm_bytes > 0 => {
+                    self.cool(&mut st);
+                    self.allocate_cold(&mut st, len)?
                 }
-                st.bump = end;
-                start
-            }
+                Err(err) => return Err(err),
+            },
         };
         st.refs.insert(offset, offset + len, Refs(1));
         st.allocated += len;
         st.peak = st.peak.max(st.allocated);
+        drop(st);
+        if warm.is_some() {
+            // Ours alone now: zeroed outside the lock.
+            self.file.zero(offset, len);
+        }
         Ok(offset)
+    }
+
+    /// A range of `len` bytes that reads as zeros: from the free list, else
+    /// from the bump region.
+    fn allocate_cold(&self, st: &mut AllocState, len: u64) -> Result<u64, Errno> {
+        if let Some(start) = first_fit(&st.free, len) {
+            st.free.remove(start, start + len);
+            return Ok(start);
+        }
+        let start = st.bump;
+        let end = start.checked_add(len).ok_or(Errno::ENOMEM)?;
+        if end > self.file.size() {
+            return Err(Errno::ENOMEM);
+        }
+        st.bump = end;
+        Ok(start)
+    }
+
+    /// Gives every warm range back to the host.
+    fn cool(&self, st: &mut AllocState) {
+        for (start, end, ()) in std::mem::take(&mut st.warm).iter() {
+            self.punch(st, start, end);
+        }
+        st.warm_bytes = 0;
+        Self::lower_bump(st);
+    }
+
+    /// Hole-punches the freed range `[start, end)` into the free list.
+    fn punch(&self, st: &mut AllocState, start: u64, end: u64) {
+        // Punching releases the pages and makes the range read as zeros.
+        // Should the host refuse, zeroing by hand keeps the invariant that
+        // free ranges hold nothing of their last owner's.
+        if self.file.free(start, end - start).is_err() {
+            self.file.zero(start, end - start);
+        }
+        st.free.insert(start, end, ());
+    }
+
+    /// Gives the top of the free list back to the bump region.
+    fn lower_bump(st: &mut AllocState) {
+        if let Some((start, end, _)) = st.free.find_prev(st.bump)
+            && end == st.bump
+        {
+            st.free.remove(start, end);
+            st.bump = start;
+        }
     }
 
     /// Adds a reference to every page of `[offset, offset + len)`, which must
@@ -174,8 +247,6 @@ impl MemoryAllocator {
             .update(offset, offset + len, |r| r.0 = r.0.saturating_add(1));
     }
 
-    /// Drops a reference to every page of `[offset, offset + len)`; pages
-    /// left with none are hole-punched and become free.
     /// Whether the page at `offset` has exactly one reference: a
     /// copy-on-write page nobody else shares any more can simply be written.
     pub(super) fn is_exclusive(&self, offset: u64) -> bool {
@@ -185,6 +256,8 @@ impl MemoryAllocator {
             .is_some_and(|(_, _, r)| r.0 == 1)
     }
 
+    /// Drops a reference to every page of `[offset, offset + len)`; pages
+    /// left with none are freed (into the warm pool while it has room).
     pub(super) fn dec_ref(&self, offset: u64, len: u64) {
         let mut st = self.lock();
         st.refs
@@ -199,22 +272,20 @@ impl MemoryAllocator {
         for (start, end) in dead {
             st.refs.remove(start, end);
             st.allocated -= end - start;
-            // Punching releases the pages and makes the range read as zeros.
-            // Should the host refuse, zeroing by hand keeps the invariant
-            // that free ranges hold nothing of their last owner's.
-            if self.file.free(start, end - start).is_err() {
-                self.file.zero(start, end - start);
+            if st.warm_bytes + (end - start) <= WARM_MAX {
+                st.warm.insert(start, end, ());
+                st.warm_bytes += end - start;
+            } else {
+                self.punch(&mut st, start, end);
             }
-            st.free.insert(start, end, ());
         }
-        // Give the top of the free list back to the bump region.
-        if let Some((start, end, _)) = st.free.find_prev(st.bump)
-            && end == st.bump
-        {
-            st.free.remove(start, end);
-            st.bump = start;
-        }
+        Self::lower_bump(&mut st);
     }
+}
+
+/// The start of the first range of `map` at least `len` bytes long.
+fn first_fit(map: &RangeMap<()>, len: u64) -> Option<u64> {
+    map.iter().find(|(s, e, _)| e - s >= len).map(|(s, _, _)| s)
 }
 
 #[cfg(test)]
@@ -242,6 +313,29 @@ mod tests {
         let mut buf = [0xffu8; 6];
         a.file().read(z, &mut buf);
         assert_eq!(buf, [0; 6], "a reused range reads as zeros");
+    }
+
+    #[test]
+    fn the_warm_pool_is_zeroed_on_reuse_and_cooled_before_running_out() {
+        let a = allocator(8 * PAGE);
+        let x = a.allocate(2 * PAGE).unwrap();
+        a.file().write(x + PAGE, b"secret");
+        a.dec_ref(x, 2 * PAGE);
+        assert_eq!(a.lock().warm_bytes, 2 * PAGE, "kept resident");
+        let y = a.allocate(PAGE).unwrap();
+        let z = a.allocate(PAGE).unwrap();
+        let mut buf = [0xffu8; 6];
+        a.file().read(x + PAGE, &mut buf);
+        assert_eq!((y, z, buf), (x, x + PAGE, [0; 6]), "reused, zeroed");
+        // Warm pages too few for a range, below a bump region too small
+        // for it: cooling them (back to the host and the bump region)
+        // makes room.
+        let w = a.allocate(2 * PAGE).unwrap();
+        a.dec_ref(x, 2 * PAGE);
+        a.dec_ref(w, 2 * PAGE);
+        assert_eq!(a.lock().warm_bytes, 4 * PAGE);
+        assert_eq!(a.allocate(6 * PAGE), Ok(0));
+        assert_eq!(a.lock().warm_bytes, 0);
     }
 
     #[test]

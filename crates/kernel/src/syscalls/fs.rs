@@ -32,9 +32,9 @@ use crate::task::Task;
 use abi::xattr::{XATTR_CREATE, XATTR_LIST_MAX, XATTR_NAME_MAX, XATTR_REPLACE, XATTR_SIZE_MAX};
 
 use crate::vfs::{
-    Access, Dentry, File, Last, MAY_EXEC, MAY_WRITE, NewNode, SetAttr, SetTime, XattrMode,
-    chmod_attr, chown_attr, getxattr, init_owner, inode_permission, listxattr, may_create,
-    may_delete, removexattr, setattr, setxattr, utimes_attr, xattr_permission,
+    Access, Dentry, File, Last, MAY_EXEC, MAY_WRITE, NewNode, SetAttr, SetTime, WriteCount,
+    XattrMode, chmod_attr, chown_attr, getxattr, init_owner, inode_permission, listxattr,
+    may_create, may_delete, removexattr, setattr, setxattr, utimes_attr, xattr_permission,
 };
 
 /// `MAY_READ`.
@@ -912,8 +912,7 @@ fn do_renameat2(
 /// Implements Linux `renameat2(2)`.
 ///
 /// `RENAME_WHITEOUT` gives `EINVAL` after its `EPERM` check (as on
-/// overlayfs); renaming a directory that has contents in the overlay's
-/// lower layer gives `EXDEV` (as overlayfs without `redirect_dir`).
+/// overlayfs).
 fn sys_renameat2(task: &mut Task, args: &SyscallArgs) -> SyscallResult {
     do_renameat2(
         task,
@@ -1068,7 +1067,9 @@ fn sys_truncate(task: &mut Task, args: &SyscallArgs) -> SyscallResult {
         return Err(Errno::EROFS);
     }
     let access = Access::fs(&task.creds);
-    access.check(&d.stat()?, MAY_WRITE)?;
+    let st = d.stat()?;
+    access.check(&st, MAY_WRITE)?;
+    let _writer = WriteCount::writer((st.st_dev, st.st_ino))?;
     let attr = SetAttr {
         size: Some(len),
         kill_suid: !access.capable(CAP_FSETID),
@@ -1366,8 +1367,7 @@ fn sys_lremovexattr(task: &mut Task, args: &SyscallArgs) -> SyscallResult {
 
 const RO: &str = "";
 const MKNOD: &str = "FIFOs and sockets cannot be opened yet (ENXIO)";
-const RENAME: &str =
-    "RENAME_WHITEOUT gives EINVAL; overlay directories with lower contents give EXDEV";
+const RENAME: &str = "RENAME_WHITEOUT gives EINVAL";
 const XATTR: &str = "user/trusted/security namespaces; lower overlay files show no host attributes";
 
 /// This area's rows of the syscall table.

@@ -133,6 +133,7 @@ impl Task {
             .membarrier_registered
             .store(0, std::sync::atomic::Ordering::SeqCst);
         *lock(&self.thread_group.exe_path) = exe_path;
+        *lock(&self.thread_group.exe_file) = Some(exe);
         kernel.tree.mark_execed(self.thread_group.pid);
         self.release_vfork_parent();
         Ok(())

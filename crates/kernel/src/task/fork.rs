@@ -397,6 +397,9 @@ pub(crate) fn exit_process(mut task: Task, status: ExitStatus) {
     task.thread_group.delete_timers(&kernel.timers);
     let mm = Arc::clone(&task.mm);
     let last_view = task.view();
+    // The program may be written again once it no longer runs (Linux
+    // drops `mm->exe_file` in exit_mm, before the parent hears).
+    drop(lock(&task.thread_group.exe_file).take());
     drop(task);
     // Memory shared with another process (`CLONE_VM`) outlives this one,
     // but its platform thread here must not.

@@ -55,6 +55,10 @@ pub struct ThreadGroup {
     pub limits: Mutex<[Rlimit; RLIM_NLIMITS as usize]>,
     /// The path the program was executed as (for /proc/self/exe). A leaf lock.
     pub exe_path: Mutex<Vec<u8>>,
+    /// The program's file as `execve` opened it (Linux's `mm->exe_file`):
+    /// while the process lives, it cannot be opened for writing. A leaf
+    /// lock.
+    pub exe_file: Mutex<Option<Arc<crate::vfs::File>>>,
     /// The live threads, by tid. A leaf lock.
     threads: Mutex<std::collections::BTreeMap<i32, Arc<TaskHandle>>>,
     /// Set once the whole group is ending (`exit_group`, a fatal signal):
@@ -129,8 +133,15 @@ static NEXT_SERIAL: AtomicU64 = AtomicU64::new(1);
 
 impl ThreadGroup {
     /// The sandbox's first process: pid 1.
-    pub fn new_init(exe_path: Vec<u8>) -> Arc<ThreadGroup> {
-        ThreadGroup::new(1, SignalActions::default(), default_limits(), exe_path, 0)
+    pub fn new_init(exe_path: Vec<u8>, exe_file: Arc<crate::vfs::File>) -> Arc<ThreadGroup> {
+        ThreadGroup::new(
+            1,
+            SignalActions::default(),
+            default_limits(),
+            exe_path,
+            Some(exe_file),
+            0,
+        )
     }
 
     /// A forked child of `self` with pid `pid`: it inherits the signal
@@ -142,6 +153,7 @@ impl ThreadGroup {
             lock(&self.actions).clone(),
             *lock(&self.limits),
             lock(&self.exe_path).clone(),
+            lock(&self.exe_file).clone(),
             self.membarrier_registered.load(Ordering::SeqCst),
         )
     }
@@ -152,6 +164,7 @@ impl ThreadGroup {
         actions: SignalActions,
         limits: [Rlimit; RLIM_NLIMITS as usize],
         exe_path: Vec<u8>,
+        exe_file: Option<Arc<crate::vfs::File>>,
         membarrier_registered: u32,
     ) -> Arc<ThreadGroup> {
         Arc::new(ThreadGroup {
@@ -159,6 +172,7 @@ impl ThreadGroup {
             actions: Mutex::new(actions),
             limits: Mutex::new(limits),
             exe_path: Mutex::new(exe_path),
+            exe_file: Mutex::new(exe_file),
             threads: Mutex::default(),
             group_exit: Mutex::new(None),
             all_done: Condvar::new(),

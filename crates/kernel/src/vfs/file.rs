@@ -13,6 +13,7 @@ use abi::stat::{S_IFDIR, S_IFMT, Stat, Statfs, Statx};
 
 use super::dentry::Dentry;
 use super::lock::{self, InodeKey};
+use super::write_access::WriteCount;
 use crate::mm::{MemoryManager, MmapBacking};
 
 /// The most one read or write moves through the sentry's buffer at a time.
@@ -275,6 +276,9 @@ pub struct File {
     owner: Mutex<FOwnerEx>,
     /// `F_SETSIG`'s signal (0: `SIGIO`).
     owner_signal: AtomicU32,
+    /// The part of its inode's write count a regular file opened for
+    /// writing, or opened to be executed, holds.
+    write_count: OnceLock<WriteCount>,
 }
 
 impl Drop for File {
@@ -302,7 +306,13 @@ impl File {
             locked_inode: OnceLock::new(),
             owner: Mutex::new(FOwnerEx::default()),
             owner_signal: AtomicU32::new(0),
+            write_count: OnceLock::new(),
         })
+    }
+
+    /// Keeps `count` until the description's last reference goes.
+    pub(crate) fn hold_write_count(&self, count: WriteCount) {
+        let _ = self.write_count.set(count);
     }
 
     /// The inode identity locks on this file are kept under:

@@ -9,6 +9,7 @@ mod open;
 mod ops;
 mod path;
 mod perm;
+mod write_access;
 
 use std::sync::Arc;
 
@@ -27,6 +28,7 @@ pub(crate) use ops::{
 pub use path::{Last, Parent};
 pub use perm::Access;
 pub(crate) use perm::{MAY_EXEC, MAY_WRITE, inode_permission};
+pub(crate) use write_access::WriteCount;
 
 use crate::task::Credentials;
 
@@ -352,13 +354,22 @@ mod tests {
         // A lower directory can be emptied and removed.
         let (dir, name) = parent(&fs, b"/etc/carapace-no-such-dir");
         assert_eq!(remove(&dir, &name, true).err(), Some(Errno::ENOENT));
-        // Renaming a lower directory is EXDEV; a lower file works.
+        // A lower directory renames with its contents, upper and lower;
+        // the host's stays.
         let (etc_parent, etc) = parent(&fs, b"/etc");
         let (tmp_parent, new) = parent(&fs, b"/tmp/etc2");
-        assert_eq!(
-            rename(&etc_parent, &etc, &tmp_parent, &new, false, false).err(),
-            Some(Errno::EXDEV)
-        );
+        rename(&etc_parent, &etc, &tmp_parent, &new, false, false).unwrap();
+        assert_eq!(read_file(&fs, b"/tmp/etc2/passwd").unwrap(), b"changed\n");
+        let group = std::fs::read("/etc/group").unwrap();
+        assert_eq!(read_file(&fs, b"/tmp/etc2/group").unwrap(), group);
+        assert_eq!(read_file(&fs, b"/etc/group").err(), Some(Errno::ENOENT));
+        let (tmp_parent, new) = parent(&fs, b"/tmp/etc2");
+        let (etc_parent, etc) = parent(&fs, b"/etc");
+        rename(&tmp_parent, &new, &etc_parent, &etc, false, false).unwrap();
+        assert_eq!(read_file(&fs, b"/etc/group").unwrap(), group);
+        assert!(std::path::Path::new("/etc/group").exists());
+        assert!(!std::path::Path::new("/tmp/etc2").exists());
+        // A lower file renames too.
         let (sdir, sname) = parent(&fs, b"/etc/passwd");
         let (ddir, dname) = parent(&fs, b"/tmp/passwd2");
         rename(&sdir, &sname, &ddir, &dname, false, false).unwrap();

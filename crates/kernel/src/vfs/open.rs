@@ -18,6 +18,7 @@ use super::mount::Vfs;
 use super::ops::{self, NewNode, SetAttr, init_owner, may_create};
 use super::path::{Last, Lookup};
 use super::perm::{Access, MAY_EXEC, MAY_READ, MAY_WRITE, inode_permission};
+use super::write_access::WriteCount;
 use crate::fs::devfs::{DevDirOps, DevFileOps, DevKind};
 use crate::fs::devpts::{PtsDirOps, PtsNode};
 use crate::fs::hostfs::HostFileOps;
@@ -231,6 +232,13 @@ pub(crate) fn open_dentry(
     // CAP_FSETID keeps set-id bits through writes and truncation.
     let privileged = access.capable(abi::capability::CAP_FSETID);
     let writing = fmode_write || truncate;
+    // Taken before any truncation, so a running program is never changed.
+    let write_count = if kind == S_IFREG && writing {
+        let st = dentry.cached_stat();
+        Some(WriteCount::writer((st.st_dev, st.st_ino))?)
+    } else {
+        None
+    };
     let ops: Box<dyn FileOps> = match &dentry.node {
         Node::Host(h) if kind == S_IFREG => {
             let mut mode = match flags & O_ACCMODE {
@@ -286,7 +294,12 @@ pub(crate) fn open_dentry(
         Node::Proc(p) => p.open()?,
         Node::OpenFile(file) => return reopen(file, flags),
     };
-    Ok(File::new(ops, status, Some(dentry)))
+    let file = File::new(ops, status, Some(dentry));
+    // `O_RDONLY | O_TRUNC` wrote only while truncating.
+    if let Some(count) = write_count.filter(|_| fmode_write) {
+        file.hold_write_count(count);
+    }
+    Ok(file)
 }
 
 /// Opens the devfs device `kind` found at `dentry`: the terminal devices
@@ -343,19 +356,24 @@ fn truncate_attr(privileged: bool) -> SetAttr {
     }
 }
 
-/// `open_exec`: a regular file the caller may execute, opened for reading.
+/// `open_exec`: a regular file the caller may execute, opened for reading;
+/// the file cannot be opened for writing while the description lives.
 pub(crate) fn open_exec(access: &Access<'_>, dentry: Arc<Dentry>) -> Result<Arc<File>, Errno> {
     if dentry.file_type() != S_IFREG {
         return Err(Errno::EACCES);
     }
-    access.check(&dentry.cached_stat(), MAY_EXEC)?;
+    let st = dentry.cached_stat();
+    access.check(&st, MAY_EXEC)?;
+    let count = WriteCount::execution((st.st_dev, st.st_ino))?;
     let ops: Box<dyn FileOps> = match &dentry.node {
         Node::Host(h) => Box::new(HostFileOps(h.open_regular(&dentry.path)?)),
         Node::Tmpfs(i) => Box::new(TmpfsFileOps::new(Arc::clone(i), &dentry.path, false)),
         Node::Ovl(o) => Box::new(OvlFileOps::open(Arc::clone(o), &dentry.path)?),
         _ => return Err(Errno::EACCES),
     };
-    Ok(File::new(ops, O_RDONLY | O_LARGEFILE, Some(dentry)))
+    let file = File::new(ops, O_RDONLY | O_LARGEFILE, Some(dentry));
+    file.hold_write_count(count);
+    Ok(file)
 }
 
 /// Whether `flags` ask for write access (`O_WRONLY`, `O_RDWR` or `O_TRUNC`).

@@ -144,6 +144,11 @@ pub(crate) fn tmpfile(
             }
             (Node::Ovl(node), up.ino())
         }
+        Node::Host(d) => {
+            let node = d.tmpfile(&new, linkable)?;
+            let ino = node.stat.st_ino;
+            (Node::Host(node), ino)
+        }
         _ => return Err(Errno::EOPNOTSUPP),
     };
     let mut path = dir.child_path(format!("#{ino}").as_bytes());
