@@ -187,8 +187,13 @@ static void test_child_life(void)
 	CHECK(revents(fd, 30) == 0);
 
 	siginfo_t si;
+	/* waitid writes its siginfo, zeros, even when it fails. */
+	memset(&si, 0xff, sizeof si);
 	EXPECT_ERR("waitid nonblocking pidfd", syscall(SYS_waitid, P_PIDFD, nb, &si, WEXITED, NULL),
 		   EAGAIN);
+	CHECK(si.si_pid == 0 && si.si_signo == 0);
+	EXPECT_ERR("waitid nonblocking pidfd, bad siginfo",
+		   syscall(SYS_waitid, P_PIDFD, nb, BAD_PTR, WEXITED, NULL), EFAULT);
 	memset(&si, 0xff, sizeof si);
 	EXPECT_VAL("waitid nonblocking WNOHANG",
 		   syscall(SYS_waitid, P_PIDFD, nb, &si, WEXITED | WNOHANG, NULL), 0);
@@ -225,6 +230,16 @@ static void test_child_life(void)
 	EXPECT_ERR("waitid not a pidfd", syscall(SYS_waitid, P_PIDFD, 0, &si, WEXITED, NULL), EBADF);
 	EXPECT_ERR("waitid closed fd", syscall(SYS_waitid, P_PIDFD, 999, &si, WEXITED, NULL), EBADF);
 	EXPECT_ERR("waitid -1", syscall(SYS_waitid, P_PIDFD, -1, &si, WEXITED, NULL), EINVAL);
+	EXPECT_ERR("waitid self, bad siginfo",
+		   syscall(SYS_waitid, P_PIDFD, self, BAD_PTR, WEXITED, NULL), EFAULT);
+	EXPECT_ERR("waitid not a pidfd, bad siginfo",
+		   syscall(SYS_waitid, P_PIDFD, 0, BAD_PTR, WEXITED, NULL), EFAULT);
+	EXPECT_ERR("waitid -1, bad siginfo", syscall(SYS_waitid, P_PIDFD, -1, BAD_PTR, WEXITED, NULL),
+		   EFAULT);
+	memset(&si, 0xff, sizeof si);
+	EXPECT_ERR("waitid self, siginfo", syscall(SYS_waitid, P_PIDFD, self, &si, WEXITED, NULL),
+		   ECHILD);
+	CHECK(si.si_signo == 0 && si.si_pid == 0);
 	EXPECT_ERR("waitid no options", syscall(SYS_waitid, P_PIDFD, self, &si, 0, NULL), EINVAL);
 	close(self);
 }

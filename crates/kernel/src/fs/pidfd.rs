@@ -1,9 +1,8 @@
 //! pidfd: a file that names one process, or with `PIDFD_THREAD` one
 //! thread (`kernel/pid.c`, `fs/pidfs.c`). `pidfd_open(2)` and
 //! `CLONE_PIDFD` make them; `pidfd_send_signal(2)`, `pidfd_getfd(2)` and
-//! `waitid(P_PIDFD)` act through them; `poll` reports the exit.
-//!
-//! `PIDFD_GET_INFO` reports the ids, credentials and exit status.
+//! `waitid(P_PIDFD)` act through them; `poll` reports the exit, and the
+//! `PIDFD_GET_INFO` ioctl the ids, credentials and exit status.
 //!
 //! Like Linux's `struct pid`, a pidfd names the process it was made for,
 //! never a later one that gets its pid: it holds the [`ThreadGroup`] and
@@ -18,7 +17,6 @@ use abi::Errno;
 use abi::fcntl::{O_EXCL, O_RDWR};
 use abi::poll::{POLLHUP, POLLIN, POLLRDNORM};
 use abi::stat::Stat;
-
 use zerocopy::{Immutable, IntoBytes};
 
 use crate::kernel::Kernel;

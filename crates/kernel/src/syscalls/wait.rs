@@ -138,9 +138,38 @@ fn child_rusage(cpu: CpuTimes) -> Rusage {
     }
 }
 
-/// Implements Linux `waitid(2)`.
+/// Implements Linux `waitid(2)`. As in Linux, the siginfo is written
+/// whatever the wait's outcome (zeros when it reports no child, errors
+/// included), and a fault there is the result.
 fn sys_waitid(task: &mut Task, args: &SyscallArgs) -> SyscallResult {
-    let (idtype, id, infop, options) = (args.u32(0), args.i32(1), args.addr(2), args.u32(3));
+    let (infop, rusage) = (args.addr(2), args.addr(4));
+    let reaped = kernel_waitid(task, args);
+    if let Ok(Some(r)) = &reaped
+        && rusage != 0
+    {
+        task.mm.write_obj(rusage, &child_rusage(r.cpu))?;
+    }
+    if infop != 0 {
+        // waitid reports no CPU times in the siginfo.
+        let info = match &reaped {
+            Ok(Some(r)) => crate::signal::child_info(
+                SIGCHLD,
+                r.change,
+                r.pid,
+                r.uid.unwrap_or(task.creds.uid),
+                r.cpu,
+            ),
+            _ => SigInfo::default(),
+        };
+        task.mm.write_obj(infop, &info)?;
+    }
+    reaped.map(|_| 0)
+}
+
+/// The wait `waitid` asks for (Linux's `kernel_waitid`): the child it
+/// reports, if any.
+fn kernel_waitid(task: &Task, args: &SyscallArgs) -> Result<Option<Reaped>, Errno> {
+    let (idtype, id, options) = (args.u32(0), args.i32(1), args.u32(3));
     if options & !(WNOHANG | WEXITED | WUNTRACED | WCONTINUED | WNOWAIT | WNOTHREAD | WCLONE | WALL)
         != 0
         || options & (WEXITED | WUNTRACED | WCONTINUED) == 0
@@ -184,22 +213,5 @@ fn sys_waitid(task: &mut Task, args: &SyscallArgs) -> SyscallResult {
     if reaped.is_none() && nonblocking_pidfd && options & WNOHANG == 0 {
         return Err(Errno::EAGAIN);
     }
-    if infop != 0 {
-        // waitid reports no CPU times in the siginfo.
-        let info = reaped.as_ref().map_or_else(SigInfo::default, |r| {
-            crate::signal::child_info(
-                SIGCHLD,
-                r.change,
-                r.pid,
-                r.uid.unwrap_or(task.creds.uid),
-                r.cpu,
-            )
-        });
-        task.mm.write_obj(infop, &info)?;
-    }
-    if args.addr(4) != 0 {
-        let cpu = reaped.as_ref().map_or_else(CpuTimes::default, |r| r.cpu);
-        task.mm.write_obj(args.addr(4), &child_rusage(cpu))?;
-    }
-    Ok(0)
+    Ok(reaped)
 }
