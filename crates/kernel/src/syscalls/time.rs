@@ -13,7 +13,7 @@ use abi::time::{
 use super::table::{Arg, Entry, Support, entry};
 use super::{SyscallArgs, SyscallResult};
 use crate::host;
-use crate::task::Task;
+use crate::task::{Task, Wakeup};
 
 /// This area's rows of the syscall table.
 pub(super) const SYSCALLS: &[Entry] = &[
@@ -50,8 +50,8 @@ pub(super) const SYSCALLS: &[Entry] = &[
         SYS_CLOCK_NANOSLEEP,
         sys_clock_nanosleep,
         &[Arg::Int, Arg::Hex, Arg::Ptr, Arg::Ptr],
-        Support::Partial,
-        "CLOCK_PROCESS_CPUTIME_ID sleeps are measured in wall time",
+        Support::Full,
+        "",
     ),
 ];
 
@@ -204,49 +204,138 @@ pub(super) fn read_timespec(task: &Task, addr: u64) -> Result<Duration, Errno> {
     duration_from_timespec(task.mm.read_obj(addr)?)
 }
 
-/// Sleeps for `duration`; on interruption writes the time left to
-/// `rem_addr` (if not NULL) and fails with EINTR.
-fn sleep_relative(task: &Task, duration: Duration, rem_addr: u64) -> SyscallResult {
-    let start = Instant::now();
-    let deadline = start
-        .checked_add(duration)
-        .unwrap_or(start + Duration::from_secs(1 << 40));
-    match task.sleep_until(deadline) {
-        Ok(()) => Ok(0),
-        Err(errno) => {
-            if rem_addr != 0 {
-                let left = deadline.saturating_duration_since(Instant::now());
-                task.mm.write_obj(rem_addr, &timespec_from_duration(left))?;
-            }
-            Err(errno)
+/// Where a sleep ends: an instant, or a reading of a CPU-time clock.
+#[derive(Clone, Copy, Debug)]
+enum SleepEnd {
+    At(Instant),
+    /// A CPU-time clock's id (see [`cpu_clock`]) and the reading to wait for.
+    Cpu(i32, Duration),
+}
+
+/// How often a sleep on a CPU-time clock reads the clock again: it
+/// advances while other threads run, and nothing wakes the sleeper when it
+/// passes a reading.
+const CPU_SLEEP_RECHECK: Duration = Duration::from_millis(5);
+
+impl SleepEnd {
+    /// The time left; zero once the end has passed, or once the process or
+    /// thread whose clock it is has gone.
+    fn left(self, task: &Task) -> Duration {
+        match self {
+            SleepEnd::At(at) => at.saturating_duration_since(Instant::now()),
+            SleepEnd::Cpu(clock, at) => match cpu_clock(task, clock) {
+                Ok(Some(now)) => at.saturating_sub(now),
+                _ => Duration::ZERO,
+            },
         }
     }
+}
+
+/// Sleeps until `end`; `false` if a signal (or a kill) interrupted first.
+fn sleep_to(task: &Task, end: SleepEnd) -> bool {
+    task.prepare_to_block();
+    loop {
+        let left = end.left(task);
+        if left.is_zero() {
+            return true;
+        }
+        let wake = match end {
+            SleepEnd::At(at) => at,
+            SleepEnd::Cpu(..) => Instant::now() + left.min(CPU_SLEEP_RECHECK),
+        };
+        match task.block(Some(wake)) {
+            Wakeup::Killed | Wakeup::Interrupted => return false,
+            // Nobody wakes a sleeper on purpose; a stray wake-up changes nothing.
+            Wakeup::Woken => task.prepare_to_block(),
+            Wakeup::TimedOut => {}
+        }
+    }
+}
+
+/// A relative sleep (nanosleep, clock_nanosleep without TIMER_ABSTIME)
+/// until `end`. Interrupted, it writes the time left to `rem_addr` (unless
+/// NULL) and leaves the rest to `restart_syscall(2)`, as Linux's
+/// `hrtimer_nanosleep_restart` does: a stop or a signal without a handler
+/// does not start the sleep over; a handler gets EINTR.
+fn sleep_relative(task: &mut Task, end: SleepEnd, rem_addr: u64) -> SyscallResult {
+    if sleep_to(task, end) {
+        return Ok(0);
+    }
+    let left = end.left(task);
+    if left.is_zero() {
+        return Ok(0);
+    }
+    if rem_addr != 0 {
+        task.mm.write_obj(rem_addr, &timespec_from_duration(left))?;
+    }
+    Err(task.set_restart_block(move |task| sleep_relative(task, end, rem_addr)))
+}
+
+/// The instant `duration` from now (far in the future if that overflows).
+pub(super) fn instant_after(duration: Duration) -> Instant {
+    let now = Instant::now();
+    now.checked_add(duration)
+        .unwrap_or(now + Duration::from_secs(1 << 40))
 }
 
 /// Implements Linux `nanosleep(2)`.
 fn sys_nanosleep(task: &mut Task, args: &SyscallArgs) -> SyscallResult {
     let req = read_timespec(task, args.addr(0))?;
-    sleep_relative(task, req, args.addr(1))
+    sleep_relative(task, SleepEnd::At(instant_after(req)), args.addr(1))
 }
 
-/// Implements Linux `clock_nanosleep(2)`.
+/// Implements Linux `clock_nanosleep(2)`. A sleep on a CPU-time clock
+/// (the process's, or any process's or another thread's from
+/// `clock_getcpuclockid(3)`) lasts until that clock reaches the time, read
+/// every few milliseconds. An absolute sleep that a signal without a
+/// handler interrupts restarts as it was called.
 fn sys_clock_nanosleep(task: &mut Task, args: &SyscallArgs) -> SyscallResult {
-    let clock = clock_id(args.i32(0))?;
-    // Clocks without an nsleep method (the thread CPU clock, the raw and
-    // coarse ones) give EOPNOTSUPP, as do the alarm clocks without an RTC
-    // alarm device, which the sandbox has not.
-    if !matches!(
-        clock,
-        CLOCK_REALTIME | CLOCK_MONOTONIC | CLOCK_BOOTTIME | CLOCK_TAI | CLOCK_PROCESS_CPUTIME_ID
-    ) {
-        return Err(Errno::ENOTSUP);
+    let raw = args.i32(0);
+    let cpu = raw < 0 || u32::try_from(raw) == Ok(CLOCK_PROCESS_CPUTIME_ID);
+    if !cpu {
+        // Clocks without an nsleep method (the thread CPU clock, the raw
+        // and coarse ones) give EOPNOTSUPP, as do the alarm clocks without
+        // an RTC alarm device, which the sandbox has not.
+        let clock = clock_id(raw)?;
+        if !matches!(
+            clock,
+            CLOCK_REALTIME | CLOCK_MONOTONIC | CLOCK_BOOTTIME | CLOCK_TAI
+        ) {
+            return Err(Errno::ENOTSUP);
+        }
+    } else if raw < 0 && raw & CPUCLOCK_WHICH_MASK == CPUCLOCK_MAX {
+        return Err(Errno::EINVAL);
     }
     let req = read_timespec(task, args.addr(2))?;
-    if args.u32(1) & TIMER_ABSTIME != 0 {
-        let now = host::clock_gettime(clock)?;
-        let left = req.saturating_sub(duration_from_timespec(now)?);
-        // An absolute sleep is never shortened into a rem value.
-        return sleep_relative(task, left, 0);
+    let absolute = args.u32(1) & TIMER_ABSTIME != 0;
+    let end = if cpu {
+        // A thread cannot sleep on its own clock, which stops while it sleeps.
+        let pid = !(raw >> 3);
+        if raw < 0 && raw & CPUCLOCK_PERTHREAD_MASK != 0 && (pid == 0 || pid == task.tid) {
+            return Err(Errno::EINVAL);
+        }
+        let now = cpu_clock(task, raw)?.unwrap_or_default();
+        SleepEnd::Cpu(
+            raw,
+            if absolute {
+                req
+            } else {
+                now.saturating_add(req)
+            },
+        )
+    } else if absolute {
+        let now = duration_from_timespec(host::clock_gettime(clock_id(raw)?)?)?;
+        SleepEnd::At(instant_after(req.saturating_sub(now)))
+    } else {
+        SleepEnd::At(instant_after(req))
+    };
+    if !absolute {
+        return sleep_relative(task, end, args.addr(3));
     }
-    sleep_relative(task, req, args.addr(3))
+    // An absolute sleep leaves rem alone, and restarts as it was called.
+    if sleep_to(task, end) {
+        Ok(0)
+    } else {
+        Err(Errno::ERESTARTNOHAND)
+    }
 }

@@ -847,6 +847,20 @@ pub enum Wakeup {
     Interrupted,
 }
 
+/// The rest of a syscall that a signal interrupted, for
+/// `restart_syscall(2)` to finish (Linux's `struct restart_block`): a
+/// relative sleep goes on with the time it had left, not its whole timeout.
+pub struct RestartBlock(Box<RestartFn>);
+
+/// What a [`RestartBlock`] runs: the syscall's rest, as a handler.
+type RestartFn = dyn FnOnce(&mut Task) -> Result<u64, Errno>;
+
+impl std::fmt::Debug for RestartBlock {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("RestartBlock")
+    }
+}
+
 /// A program thread, and the host thread's means of running it.
 #[derive(Debug)]
 pub struct Task {
@@ -879,6 +893,9 @@ pub struct Task {
     /// A restart code the last syscall returned, settled when signals are
     /// handled before returning to the program.
     syscall_restart: Option<Errno>,
+    /// What `restart_syscall(2)` runs: the rest of the last syscall that
+    /// returned ERESTART_RESTARTBLOCK, until a handler returns or exec.
+    restart_block: Option<RestartBlock>,
     /// The mask `rt_sigsuspend` replaced, restored by the handler's frame.
     pub saved_mask: Option<u64>,
     /// `sched_setscheduler`'s policy and priority (recorded, not applied).
@@ -946,6 +963,7 @@ impl Task {
             exit_status: None,
             vfork_parent: None,
             syscall_restart: None,
+            restart_block: None,
             saved_mask: None,
             sched_policy: (abi::sched::SCHED_NORMAL, 0),
             nice: 0,
@@ -1098,19 +1116,26 @@ impl Task {
         self.handle.block(deadline)
     }
 
-    /// Sleeps until `deadline`, or until the task is killed.
+    /// Keeps `rest` for `restart_syscall(2)` and returns the code that
+    /// has the syscall restarted through it when no handler runs (with
+    /// one, the syscall fails with EINTR).
+    pub fn set_restart_block(
+        &mut self,
+        rest: impl FnOnce(&mut Task) -> Result<u64, Errno> + 'static,
+    ) -> Errno {
+        self.restart_block = Some(RestartBlock(Box::new(rest)));
+        Errno::ERESTART_RESTARTBLOCK
+    }
+
+    /// Runs the rest of the interrupted syscall (`restart_syscall(2)`).
     ///
     /// # Errors
-    /// `EINTR` if the task was killed before the deadline.
-    pub fn sleep_until(&self, deadline: Instant) -> Result<(), Errno> {
-        self.prepare_to_block();
-        loop {
-            match self.block(Some(deadline)) {
-                Wakeup::TimedOut => return Ok(()),
-                Wakeup::Killed | Wakeup::Interrupted => return Err(Errno::EINTR),
-                // Nobody wakes a sleeper on purpose; a stray wake-up changes nothing.
-                Wakeup::Woken => self.prepare_to_block(),
-            }
+    /// EINTR if there is nothing to restart (Linux's
+    /// `do_no_restart_syscall`), else the syscall's own.
+    pub fn run_restart_block(&mut self) -> Result<u64, Errno> {
+        match self.restart_block.take() {
+            Some(RestartBlock(rest)) => rest(self),
+            None => Err(Errno::EINTR),
         }
     }
 
