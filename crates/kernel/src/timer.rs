@@ -262,15 +262,6 @@ pub fn fire(target: &TimerTarget, info: abi::signal::SigInfo) {
     }
 }
 
-/// Whether a POSIX timer on `clock` is a CPU timer ([`CpuTimers`]), not
-/// one of the timer queue's.
-pub fn is_cpu_clock(clock: u32) -> bool {
-    matches!(
-        clock,
-        abi::time::CLOCK_PROCESS_CPUTIME_ID | abi::time::CLOCK_THREAD_CPUTIME_ID
-    )
-}
-
 /// The CPU-time clock a CPU timer counts.
 #[derive(Clone, Debug)]
 pub enum CpuClock {

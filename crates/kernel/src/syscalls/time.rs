@@ -1,19 +1,21 @@
 //! Clocks and sleeping: clock_gettime(2), clock_getres(2), gettimeofday(2),
 //! time(2), nanosleep(2), clock_nanosleep(2).
 
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use abi::Errno;
 use abi::sysno::*;
 use abi::time::{
-    CLOCK_BOOTTIME, CLOCK_MONOTONIC, CLOCK_PROCESS_CPUTIME_ID, CLOCK_REALTIME, CLOCK_TAI,
-    CLOCK_THREAD_CPUTIME_ID, NSEC_PER_SEC, TIMER_ABSTIME, Timespec, Timeval, Timezone,
+    CLOCK_BOOTTIME, CLOCK_MONOTONIC, CLOCK_MONOTONIC_COARSE, CLOCK_PROCESS_CPUTIME_ID,
+    CLOCK_REALTIME, CLOCK_TAI, CLOCK_THREAD_CPUTIME_ID, NSEC_PER_SEC, TIMER_ABSTIME, Timespec,
+    Timeval, Timezone,
 };
 
 use super::table::{Arg, Entry, Support, entry};
 use super::{SyscallArgs, SyscallResult};
 use crate::host;
-use crate::task::{Task, Wakeup};
+use crate::task::{Task, ThreadGroup, Wakeup};
 
 /// This area's rows of the syscall table.
 pub(super) const SYSCALLS: &[Entry] = &[
@@ -28,8 +30,8 @@ pub(super) const SYSCALLS: &[Entry] = &[
         SYS_CLOCK_GETRES,
         sys_clock_getres,
         &[Arg::Int, Arg::Ptr],
-        Support::Partial,
-        "every CPU-time clock reports 1 ns, where Linux gives a tick for PROF and VIRT ones",
+        Support::Full,
+        "",
     ),
     entry(
         SYS_GETTIMEOFDAY,
@@ -67,10 +69,27 @@ fn clock_id(raw: i32) -> Result<u32, Errno> {
 
 // include/linux/posix-timers_types.h: a CPU clock id is
 // `~pid << 3 | perthread << 2 | which`.
-const CPUCLOCK_VIRT: i32 = 1;
-const CPUCLOCK_WHICH_MASK: i32 = 3;
-const CPUCLOCK_PERTHREAD_MASK: i32 = 4;
-const CPUCLOCK_MAX: i32 = 3;
+pub(super) const CPUCLOCK_VIRT: i32 = 1;
+const CPUCLOCK_SCHED: i32 = 2;
+pub(super) const CPUCLOCK_WHICH_MASK: i32 = 3;
+pub(super) const CPUCLOCK_PERTHREAD_MASK: i32 = 4;
+pub(super) const CPUCLOCK_MAX: i32 = 3;
+// include/linux/posix-timers.h: negative ids ending in CLOCKFD name a
+// dynamic clock by file descriptor (`/dev/ptp*`, which the sandbox has not).
+const CLOCKFD: i32 = 3;
+const CLOCKFD_MASK: i32 = 7;
+
+/// The process `pid` whose CPU clock a program names: a zombie's clock
+/// still reads, until it is reaped.
+///
+/// # Errors
+/// EINVAL if there is no such process.
+pub(super) fn clock_process(task: &Task, pid: i32) -> Result<Arc<ThreadGroup>, Errno> {
+    let tree = &task.kernel.tree;
+    tree.group(pid)
+        .or_else(|| tree.zombie(pid).map(|(group, _)| group))
+        .ok_or(Errno::EINVAL)
+}
 
 /// The value of a CPU-time clock, from the sentry's accounting
 /// (`CpuTimes`): CLOCK_PROCESS_CPUTIME_ID, CLOCK_THREAD_CPUTIME_ID, and
@@ -98,8 +117,7 @@ fn cpu_clock(task: &Task, raw: i32) -> Result<Option<Duration>, Errno> {
             } else if pid == 0 || pid == task.thread_group.pid {
                 task.process_cpu_times()
             } else {
-                let group = task.kernel.tree.group(pid).ok_or(Errno::EINVAL)?;
-                group.cpu_times()
+                clock_process(task, pid)?.cpu_times()
             };
             (times, which)
         }
@@ -121,11 +139,27 @@ fn sys_clock_gettime(task: &mut Task, args: &SyscallArgs) -> SyscallResult {
     Ok(0)
 }
 
+/// The resolution Linux gives the PROF and VIRT CPU clocks,
+/// `(NSEC_PER_SEC + HZ - 1) / HZ`, with the host's HZ found from the
+/// resolution of its coarse clocks (a tick).
+fn cpu_tick() -> Result<Duration, Errno> {
+    const NSEC: u64 = 1_000_000_000;
+    let coarse = host::clock_getres(CLOCK_MONOTONIC_COARSE)?;
+    let tick = u64::try_from(coarse.tv_nsec).unwrap_or(0).clamp(1, NSEC);
+    let hz = (NSEC + tick / 2) / tick;
+    Ok(Duration::from_nanos(NSEC.div_ceil(hz)))
+}
+
 /// Implements Linux `clock_getres(2)`; a NULL `res` only checks the clock.
+/// The scheduler CPU clocks are exact (1 ns); PROF and VIRT ones tick.
 fn sys_clock_getres(task: &mut Task, args: &SyscallArgs) -> SyscallResult {
-    let res = match cpu_clock(task, args.i32(0))? {
+    let raw = args.i32(0);
+    let res = match cpu_clock(task, raw)? {
+        Some(_) if raw < 0 && raw & CPUCLOCK_WHICH_MASK != CPUCLOCK_SCHED => {
+            timespec_from_duration(cpu_tick()?)
+        }
         Some(_) => timespec_from_duration(Duration::from_nanos(1)),
-        None => host::clock_getres(clock_id(args.i32(0))?)?,
+        None => host::clock_getres(clock_id(raw)?)?,
     };
     if args.addr(1) != 0 {
         task.mm.write_obj(args.addr(1), &res)?;
@@ -292,6 +326,10 @@ fn sys_nanosleep(task: &mut Task, args: &SyscallArgs) -> SyscallResult {
 fn sys_clock_nanosleep(task: &mut Task, args: &SyscallArgs) -> SyscallResult {
     let raw = args.i32(0);
     let cpu = raw < 0 || u32::try_from(raw) == Ok(CLOCK_PROCESS_CPUTIME_ID);
+    if raw < 0 && raw & CLOCKFD_MASK == CLOCKFD {
+        // A dynamic clock has no nsleep method.
+        return Err(Errno::ENOTSUP);
+    }
     if !cpu {
         // Clocks without an nsleep method (the thread CPU clock, the raw
         // and coarse ones) give EOPNOTSUPP, as do the alarm clocks without
@@ -303,8 +341,6 @@ fn sys_clock_nanosleep(task: &mut Task, args: &SyscallArgs) -> SyscallResult {
         ) {
             return Err(Errno::ENOTSUP);
         }
-    } else if raw < 0 && raw & CPUCLOCK_WHICH_MASK == CPUCLOCK_MAX {
-        return Err(Errno::EINVAL);
     }
     let req = read_timespec(task, args.addr(2))?;
     let absolute = args.u32(1) & TIMER_ABSTIME != 0;

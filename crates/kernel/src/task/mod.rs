@@ -62,9 +62,8 @@ pub struct ThreadGroup {
     all_done: Condvar,
     /// The ITIMER_REAL (and `alarm`) timer, once used. A leaf lock.
     pub itimer_real: Mutex<Option<u64>>,
-    /// POSIX timers by the id the program knows, with their queue id and
-    /// clock. A leaf lock.
-    pub posix_timers: Mutex<std::collections::BTreeMap<i32, (u64, u32)>>,
+    /// POSIX timers by the id the program knows. A leaf lock.
+    pub posix_timers: Mutex<std::collections::BTreeMap<i32, PosixTimer>>,
     /// The stopping signal while the group is stopped (job control). A
     /// leaf lock.
     stopped: Mutex<Option<u32>>,
@@ -374,18 +373,8 @@ impl ThreadGroup {
 
     /// Deletes the process's POSIX timers (`execve` does).
     pub fn delete_posix_timers(&self, timers: &crate::timer::TimerQueue) {
-        for (id, clock) in std::mem::take(&mut *lock(&self.posix_timers)).into_values() {
-            self.delete_posix_timer(timers, id, clock);
-        }
-    }
-
-    /// Deletes the POSIX timer `id` on `clock` from where it lives: the
-    /// process's CPU timers or the timer queue.
-    pub fn delete_posix_timer(&self, timers: &crate::timer::TimerQueue, id: u64, clock: u32) {
-        if crate::timer::is_cpu_clock(clock) {
-            lock(&self.cpu_timers).delete(id);
-        } else {
-            timers.delete(id);
+        for timer in std::mem::take(&mut *lock(&self.posix_timers)).into_values() {
+            timer.delete(timers);
         }
     }
 
@@ -845,6 +834,34 @@ pub enum Wakeup {
     /// A signal arrived that the task must handle: the syscall returns a
     /// restart code (or EINTR).
     Interrupted,
+}
+
+/// A POSIX timer (`timer_create(2)`): where it lives.
+#[derive(Clone, Debug)]
+pub struct PosixTimer {
+    /// Its id in the timer queue, or in `cpu`'s CPU timers.
+    pub id: u64,
+    /// The clock it was created on (CLOCK_PROCESS_CPUTIME_ID or
+    /// CLOCK_THREAD_CPUTIME_ID for every CPU clock).
+    pub clock: u32,
+    /// For a timer on a CPU clock, the process whose CPU timers hold it:
+    /// the owner's, or the process whose clock it counts, whose threads
+    /// check it as they run.
+    pub cpu: Option<std::sync::Weak<ThreadGroup>>,
+}
+
+impl PosixTimer {
+    /// Deletes the timer from where it lives.
+    pub fn delete(&self, timers: &crate::timer::TimerQueue) {
+        match &self.cpu {
+            Some(holder) => {
+                if let Some(holder) = holder.upgrade() {
+                    lock(&holder.cpu_timers).delete(self.id);
+                }
+            }
+            None => timers.delete(self.id),
+        }
+    }
 }
 
 /// The rest of a syscall that a signal interrupted, for
