@@ -108,8 +108,8 @@ pub(super) const SYSCALLS: &[Entry] = &[
         SYS_RT_SIGQUEUEINFO,
         sys_rt_sigqueueinfo,
         &[Arg::Int, Arg::Signal, Arg::Ptr],
-        Support::Partial,
-        "RLIMIT_SIGPENDING counts per process, not per user",
+        Support::Full,
+        "",
     ),
     entry(
         SYS_RT_TGSIGQUEUEINFO,

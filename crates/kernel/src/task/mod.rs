@@ -87,12 +87,22 @@ pub struct ThreadGroup {
     /// Tasks waiting for any signal sent to the process or its threads
     /// (signalfd readers and pollers). A leaf lock.
     signal_waiters: Mutex<Vec<Arc<TaskHandle>>>,
+    /// The signal count of the process's real user, which the signals
+    /// queued for it are charged to. A leaf lock.
+    signal_user: Mutex<Arc<signal::UserSignals>>,
 }
 
 impl ThreadGroup {
-    /// The sandbox's first process: pid 1.
-    pub fn new_init(exe_path: Vec<u8>) -> Arc<ThreadGroup> {
-        ThreadGroup::new(1, SignalActions::default(), default_limits(), exe_path, 0)
+    /// The sandbox's first process: pid 1, of the user `signal_user` counts.
+    pub fn new_init(exe_path: Vec<u8>, signal_user: Arc<signal::UserSignals>) -> Arc<ThreadGroup> {
+        ThreadGroup::new(
+            1,
+            SignalActions::default(),
+            default_limits(),
+            exe_path,
+            0,
+            signal_user,
+        )
     }
 
     /// A forked child of `self` with pid `pid`: it inherits the signal
@@ -105,6 +115,7 @@ impl ThreadGroup {
             *lock(&self.limits),
             lock(&self.exe_path).clone(),
             self.membarrier_registered.load(Ordering::SeqCst),
+            self.signal_user(),
         )
     }
 
@@ -115,6 +126,7 @@ impl ThreadGroup {
         limits: [Rlimit; RLIM_NLIMITS as usize],
         exe_path: Vec<u8>,
         membarrier_registered: u32,
+        signal_user: Arc<signal::UserSignals>,
     ) -> Arc<ThreadGroup> {
         Arc::new(ThreadGroup {
             pid,
@@ -135,7 +147,19 @@ impl ThreadGroup {
             cpu_timers: Mutex::default(),
             cpu_timers_armed: std::sync::atomic::AtomicBool::new(false),
             signal_waiters: Mutex::default(),
+            signal_user: Mutex::new(signal_user),
         })
+    }
+
+    /// The signal count of the process's real user.
+    pub fn signal_user(&self) -> Arc<signal::UserSignals> {
+        Arc::clone(&lock(&self.signal_user))
+    }
+
+    /// Charges the signals queued for the process from now on to `user`
+    /// (its real uid changed).
+    pub fn set_signal_user(&self, user: Arc<signal::UserSignals>) {
+        *lock(&self.signal_user) = user;
     }
 
     /// Resets every caught signal to its default action; ignored ones stay
