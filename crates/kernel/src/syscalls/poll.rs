@@ -197,19 +197,22 @@ fn poll_restartable(
     }
 }
 
-/// Writes the time left until `deadline` back to the timeout at `addr` of
-/// select, pselect6 or ppoll (as `user`'s type), whatever the call
-/// returns, unless there is no timeout or it was zero. If that fails, a
-/// call that would restart fails with EINTR instead, since it would start
-/// its whole timeout over (Linux's `poll_select_finish`).
-fn write_back_timeout<T: IntoBytes + Immutable>(
-    task: &Task,
+/// Runs `wait` until the deadline `timeout` (`None`: forever) sets, then
+/// writes the time left back to the timeout at `addr` of select, pselect6
+/// or ppoll (as `user`'s type), whatever the call returns, unless there is
+/// no timeout or it was zero. If that fails, a call that would restart
+/// fails with EINTR instead, since it would start its whole timeout over
+/// (Linux's `poll_select_finish`).
+fn with_timeout_written_back<T: IntoBytes + Immutable>(
+    task: &mut Task,
     addr: u64,
-    timeout: Option<(Duration, Instant)>,
-    result: SyscallResult,
+    timeout: Option<Duration>,
     user: fn(Duration) -> T,
+    wait: impl FnOnce(&mut Task, Option<Instant>) -> SyscallResult,
 ) -> SyscallResult {
-    let Some((timeout, deadline)) = timeout else {
+    let deadline = timeout.map(instant_after);
+    let result = wait(task, deadline);
+    let (Some(timeout), Some(deadline)) = (timeout, deadline) else {
         return result;
     };
     if timeout.is_zero() {
@@ -270,14 +273,12 @@ fn sys_ppoll(task: &mut Task, args: &SyscallArgs) -> SyscallResult {
     let timeout = read_timeout(task, args.addr(2))?;
     let mask = read_sigmask(task, args.addr(3), args.u64(4))?;
     let (fds, nfds) = (args.addr(0), args.u64(1));
-    let deadline = timeout.map(instant_after);
-    let result = with_sigmask(task, mask, |task| do_poll(task, fds, nfds, deadline));
-    write_back_timeout(
+    with_timeout_written_back(
         task,
         args.addr(2),
-        timeout.zip(deadline),
-        result,
+        timeout,
         timespec_from_duration,
+        |task, deadline| with_sigmask(task, mask, |task| do_poll(task, fds, nfds, deadline)),
     )
 }
 
@@ -362,19 +363,13 @@ fn sys_select(task: &mut Task, args: &SyscallArgs) -> SyscallResult {
             })?)
         }
     };
-    let deadline = timeout.map(instant_after);
-    let result = do_select(
-        task,
-        args.i32(0),
-        [args.addr(1), args.addr(2), args.addr(3)],
-        deadline,
-    );
-    write_back_timeout(
+    let (nfds, sets) = (args.i32(0), [args.addr(1), args.addr(2), args.addr(3)]);
+    with_timeout_written_back(
         task,
         args.addr(4),
-        timeout.zip(deadline),
-        result,
+        timeout,
         timeval_from_duration,
+        |task, deadline| do_select(task, nfds, sets, deadline),
     )
 }
 
@@ -390,13 +385,11 @@ fn sys_pselect6(task: &mut Task, args: &SyscallArgs) -> SyscallResult {
         }
     };
     let (nfds, sets) = (args.i32(0), [args.addr(1), args.addr(2), args.addr(3)]);
-    let deadline = timeout.map(instant_after);
-    let result = with_sigmask(task, mask, |task| do_select(task, nfds, sets, deadline));
-    write_back_timeout(
+    with_timeout_written_back(
         task,
         args.addr(4),
-        timeout.zip(deadline),
-        result,
+        timeout,
         timespec_from_duration,
+        |task, deadline| with_sigmask(task, mask, |task| do_select(task, nfds, sets, deadline)),
     )
 }
