@@ -5,7 +5,8 @@
  * (EAGAIN), kill still succeeds without the siginfo (si_pid 0), standard
  * signals still queue, and taking a signal frees a slot for everyone, as
  * do the end of a thread with signals pending and the reaping (not the
- * exit) of a process with some.
+ * exit) of a process with some. A POSIX timer holds a place for its
+ * signal while it lives.
  * Runs as a user of its own when it can (as root), so that no other
  * process's signals count.
  */
@@ -15,6 +16,7 @@
 #include <signal.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
+#include <time.h>
 
 #define LIMIT 16
 
@@ -167,6 +169,34 @@ static void test(void)
 	EXPECT_VAL("the thread queued", thread_filled, LIMIT);
 	EXPECT_VAL("an ended thread's signals count no more", fill(getpid()), LIMIT);
 	EXPECT_VAL("taken at last", take_all(SIGRTMIN), LIMIT);
+
+	/* Each POSIX timer holds a place for its signal while it lives. */
+	struct sigevent ev;
+	memset(&ev, 0, sizeof ev);
+	ev.sigev_notify = SIGEV_SIGNAL;
+	ev.sigev_signo = SIGRTMIN + 2;
+	timer_t timers[LIMIT];
+	int made = 0;
+	for (int i = 0; i < LIMIT; i++)
+		made += timer_create(CLOCK_MONOTONIC, &ev, &timers[i]) == 0;
+	EXPECT_VAL("timers made up to the limit", made, LIMIT);
+	timer_t extra;
+	EXPECT_ERR("one timer more", timer_create(CLOCK_MONOTONIC, &ev, &extra), EAGAIN);
+	EXPECT_ERR("no room for sigqueue", queue_to(getpid(), SIGRTMIN), EAGAIN);
+	/* The timer's signal still comes, in the place its timer holds. */
+	struct itimerspec its = {{0, 0}, {0, 10000000}};
+	EXPECT_VAL("timer_settime", timer_settime(timers[0], 0, &its, NULL), 0);
+	sigemptyset(&one);
+	sigaddset(&one, SIGRTMIN + 2);
+	EXPECT_VAL("the timer's signal", sigwaitinfo(&one, &si), SIGRTMIN + 2);
+	CHECK(si.si_code == SI_TIMER);
+	EXPECT_VAL("timer_delete", timer_delete(timers[0]), 0);
+	EXPECT_VAL("a deleted timer's place is free", fill(getpid()), 1);
+	EXPECT_VAL("taken", take_all(SIGRTMIN), 1);
+	for (int i = 1; i < LIMIT; i++)
+		timer_delete(timers[i]);
+	EXPECT_VAL("all free again", fill(getpid()), LIMIT);
+	EXPECT_VAL("taken", take_all(SIGRTMIN), LIMIT);
 }
 
 int main(void)

@@ -123,10 +123,11 @@ impl UserSignals {
     }
 }
 
-/// One queued signal's place in its user's count, given back when the
-/// signal is taken or dropped.
+/// One place in a user's count, given back when dropped: a queued
+/// signal's, or a POSIX timer's, which Linux reserves for the timer's
+/// signal when it makes the timer.
 #[derive(Debug)]
-struct Charge(Arc<UserSignals>);
+pub struct Charge(Arc<UserSignals>);
 
 impl Charge {
     /// Counts one more signal for `user`: the charge and whether the
@@ -135,6 +136,22 @@ impl Charge {
         let count = user.queued.fetch_add(1, Ordering::SeqCst).saturating_add(1);
         (Charge(Arc::clone(user)), count <= limit)
     }
+
+    /// A place in `user`'s count for a POSIX timer's signal, if the count
+    /// stays within `limit`.
+    pub fn reserve(user: &Arc<UserSignals>, limit: u64) -> Option<Charge> {
+        let (charge, within) = Charge::take(user, limit);
+        within.then_some(charge)
+    }
+}
+
+/// Whether a signal takes a place in its user's count when queued.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Accounting {
+    /// It does (and may find none, past RLIMIT_SIGPENDING).
+    Counted,
+    /// A POSIX timer's signal: its timer holds its place.
+    Reserved,
 }
 
 impl Drop for Charge {
@@ -166,11 +183,12 @@ impl SignalUsers {
     }
 }
 
-/// A queued signal: its siginfo and its place in its user's count.
+/// A queued signal: its siginfo and its place in its user's count (none
+/// for a POSIX timer's, whose timer holds it).
 #[derive(Debug)]
 struct Queued {
     info: SigInfo,
-    _charge: Charge,
+    _charge: Option<Charge>,
 }
 
 /// Signals sent and not yet taken (Linux's `struct sigpending`): one per
@@ -195,7 +213,8 @@ impl PendingSignals {
         self.mask.load(Ordering::SeqCst)
     }
 
-    /// Queues `info`, charged to the receiver's user `user`. A standard
+    /// Queues `info`, charged to the receiver's user `user` unless it is
+    /// a POSIX timer's (`None`). A standard
     /// signal already pending is not queued again (they coalesce);
     /// real-time signals queue, each with its siginfo, while the user has
     /// at most `limit` signals queued (the receiver's RLIMIT_SIGPENDING).
@@ -208,7 +227,7 @@ impl PendingSignals {
     pub fn enqueue(
         &self,
         info: SigInfo,
-        user: &Arc<UserSignals>,
+        user: Option<&Arc<UserSignals>>,
         limit: u64,
     ) -> Result<(), QueueFull> {
         let signo = info.si_signo.cast_unsigned();
@@ -220,7 +239,13 @@ impl PendingSignals {
         // Standard signals from kill and the kernel always find room, and
         // count all the same.
         let overrides = signo < sig::SIGRTMIN && info.si_code >= 0;
-        let (charge, within) = Charge::take(user, limit);
+        let (charge, within) = match user {
+            Some(user) => {
+                let (charge, within) = Charge::take(user, limit);
+                (Some(charge), within)
+            }
+            None => (None, true),
+        };
         if overrides || within {
             queue.push_back(Queued {
                 info,
@@ -427,10 +452,22 @@ const STOP_SIGNALS: u64 = sig::sigmask(sig::SIGSTOP)
 /// # Errors
 /// [`QueueFull`] for a program-queued real-time signal past the limit.
 pub fn send(group: &ThreadGroup, info: SigInfo) -> Result<(), QueueFull> {
+    send_accounted(group, info, Accounting::Counted)
+}
+
+/// [`send`], with the signal counted for its user as `accounting` says.
+///
+/// # Errors
+/// As [`send`].
+pub fn send_accounted(
+    group: &ThreadGroup,
+    info: SigInfo,
+    accounting: Accounting,
+) -> Result<(), QueueFull> {
     let Some(thread) = group.thread_for_signal(info.si_signo.cast_unsigned()) else {
         return Ok(());
     };
-    deliver(group, &thread, info, true)
+    deliver(group, &thread, info, true, accounting)
 }
 
 /// Sends the signal `info` describes to one thread of `group` (`tgkill`).
@@ -442,7 +479,21 @@ pub fn send_to_thread(
     thread: &Arc<TaskHandle>,
     info: SigInfo,
 ) -> Result<(), QueueFull> {
-    deliver(group, thread, info, false)
+    deliver(group, thread, info, false, Accounting::Counted)
+}
+
+/// [`send_to_thread`], with the signal counted for its user as
+/// `accounting` says.
+///
+/// # Errors
+/// As [`send`].
+pub fn send_to_thread_accounted(
+    group: &ThreadGroup,
+    thread: &Arc<TaskHandle>,
+    info: SigInfo,
+    accounting: Accounting,
+) -> Result<(), QueueFull> {
+    deliver(group, thread, info, false, accounting)
 }
 
 fn deliver(
@@ -450,6 +501,7 @@ fn deliver(
     thread: &Arc<TaskHandle>,
     info: SigInfo,
     shared: bool,
+    accounting: Accounting,
 ) -> Result<(), QueueFull> {
     let signo = info.si_signo.cast_unsigned();
     if signo == sig::SIGCONT {
@@ -466,7 +518,9 @@ fn deliver(
         if info.si_code == sig::SI_TIMER && pending.merge_timer(&info) {
             return Ok(());
         }
-        pending.enqueue(info, &group.signal_user(), limit)?;
+        let user = group.signal_user();
+        let user = (accounting == Accounting::Counted).then_some(&user);
+        pending.enqueue(info, user, limit)?;
         if shared {
             // The thread chosen for it takes it (complete_signal).
             thread.claim_shared_signals();

@@ -20,6 +20,7 @@ use super::time::{
 };
 use super::{SyscallArgs, SyscallResult};
 use crate::host;
+use crate::signal::Charge;
 use crate::task::{CpuTimes, PosixTimer, Task, TaskHandle, ThreadGroup, lock};
 use crate::timer::{CpuClock, ITIMER_KEYS, TimerSetting, TimerTarget};
 
@@ -283,6 +284,13 @@ fn sys_timer_create(task: &mut Task, args: &SyscallArgs) -> SyscallResult {
         },
         addr => task.mm.read_obj(addr)?,
     };
+    // The timer's signal has its place in the user's count from now on.
+    let limit = task
+        .thread_group
+        .limit(abi::resource::RLIMIT_SIGPENDING)
+        .rlim_cur;
+    let reserved = Charge::reserve(&task.thread_group.signal_user(), limit).ok_or(Errno::EAGAIN)?;
+    let reserved = Arc::new(reserved);
     let signo = u32::try_from(event.signo).unwrap_or(0);
     let group = Arc::downgrade(&task.thread_group);
     let target = match event.notify {
@@ -308,11 +316,13 @@ fn sys_timer_create(task: &mut Task, args: &SyscallArgs) -> SyscallResult {
                 id: lock(&holder.cpu_timers).create(cpu_clock, target, signo, posix),
                 clock,
                 cpu: Some(Arc::downgrade(&holder)),
+                reserved,
             },
             None => PosixTimer {
                 id: task.kernel.timers.create(target, signo, Some(posix)),
                 clock,
                 cpu: None,
+                reserved,
             },
         };
         timers.insert(timer_id, timer.clone());

@@ -872,6 +872,10 @@ pub struct PosixTimer {
     /// the owner's, or the process whose clock it counts, whose threads
     /// check it as they run.
     pub cpu: Option<std::sync::Weak<ThreadGroup>>,
+    /// The place in its user's signal count that the timer's signal
+    /// takes, held as long as the timer lives (Linux's preallocated
+    /// sigqueue).
+    pub reserved: Arc<signal::Charge>,
 }
 
 impl PosixTimer {
