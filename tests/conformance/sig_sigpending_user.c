@@ -204,8 +204,11 @@ int main(void)
 	conformance_init();
 	pid_t pid = fork();
 	if (pid == 0) {
-		if (getuid() == 0 && setresgid(54321, 54321, 54321) == 0)
-			if (setresuid(54321, 54321, 54321) != 0)
+		/* A uid no other process has, not even another run of this
+		 * program (the runs of the suite overlap). */
+		uid_t own = 100000 + getpid();
+		if (getuid() == 0 && setresgid(own, own, own) == 0)
+			if (setresuid(own, own, own) != 0)
 				printf("setresuid failed\n");
 		test();
 		_exit(conformance_failures ? 1 : 0);
