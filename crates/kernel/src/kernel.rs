@@ -151,6 +151,8 @@ pub struct Kernel {
     pub timers: Arc<crate::timer::TimerQueue>,
     /// Processes: parents, children, groups, zombies.
     pub tree: ProcessTree,
+    /// The signals queued for each user, which RLIMIT_SIGPENDING bounds.
+    pub signal_users: crate::signal::SignalUsers,
     /// The most processes the sandbox may hold (`--pids-limit`).
     pub pids_limit: usize,
     /// Every live task, so a signal to the sandbox can reach them all.
@@ -198,6 +200,7 @@ impl Kernel {
             futexes: FutexTable::default(),
             timers: Arc::default(),
             tree: ProcessTree::default(),
+            signal_users: crate::signal::SignalUsers::default(),
             pids_limit,
             tasks: Mutex::new(Vec::new()),
         });
@@ -241,7 +244,8 @@ impl Kernel {
                     errno,
                 }
             })?;
-        let thread_group = ThreadGroup::new_init(image.exe_path, exe);
+        let thread_group =
+            ThreadGroup::new_init(image.exe_path, exe, kernel.signal_users.get(creds.uid));
         let task = Task::new(
             Arc::clone(&kernel),
             thread_group,

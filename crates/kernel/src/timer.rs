@@ -13,6 +13,7 @@ use std::collections::{BinaryHeap, HashMap};
 use std::sync::{Arc, Condvar, Mutex, Weak};
 use std::time::{Duration, Instant};
 
+use crate::signal::Accounting;
 use crate::task::{CpuTimes, TaskHandle, ThreadGroup, lock};
 
 /// Where an expiring timer's signal goes.
@@ -241,16 +242,21 @@ fn signal_info(signo: u32, posix: Option<(i32, u64)>, overrun: u64) -> abi::sign
 /// Sends a timer's signal described by `info` to `target`.
 pub fn fire(target: &TimerTarget, info: abi::signal::SigInfo) {
     // A timer's signal never waits for queue room: a standard one always
-    // finds it, and a real-time one past the limit is an overrun.
+    // finds it, and a POSIX timer's has the place its timer reserved.
+    let accounting = if info.si_code == abi::signal::SI_TIMER {
+        Accounting::Reserved
+    } else {
+        Accounting::Counted
+    };
     match target {
         TimerTarget::Process(group) => {
             if let Some(group) = group.upgrade() {
-                let _ = crate::signal::send(&group, info);
+                let _ = crate::signal::send_accounted(&group, info, accounting);
             }
         }
         TimerTarget::Thread(group, thread) => {
             if let (Some(group), Some(thread)) = (group.upgrade(), thread.upgrade()) {
-                let _ = crate::signal::send_to_thread(&group, &thread, info);
+                let _ = crate::signal::send_to_thread_accounted(&group, &thread, info, accounting);
             }
         }
         TimerTarget::CpuCheck(group) => {
@@ -260,15 +266,6 @@ pub fn fire(target: &TimerTarget, info: abi::signal::SigInfo) {
         }
         TimerTarget::None => {}
     }
-}
-
-/// Whether a POSIX timer on `clock` is a CPU timer ([`CpuTimers`]), not
-/// one of the timer queue's.
-pub fn is_cpu_clock(clock: u32) -> bool {
-    matches!(
-        clock,
-        abi::time::CLOCK_PROCESS_CPUTIME_ID | abi::time::CLOCK_THREAD_CPUTIME_ID
-    )
 }
 
 /// The CPU-time clock a CPU timer counts.

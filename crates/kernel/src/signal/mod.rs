@@ -6,9 +6,9 @@
 //! names its sender) for a handler or a waiter, or discard it. Handlers run when the task next returns to the program
 //! (`task/signals.rs` builds the frames).
 
-use std::collections::VecDeque;
+use std::collections::{HashMap, VecDeque};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, Weak};
 
 use abi::signal::{self as sig, SigAction, SigInfo};
 
@@ -108,6 +108,89 @@ pub fn next_signal(ready: u64) -> Option<u32> {
     (pick != 0).then(|| pick.trailing_zeros() + 1)
 }
 
+/// The number of signals queued for one real user across the sandbox,
+/// which its receivers' RLIMIT_SIGPENDING bounds (the `sigpending` count
+/// of Linux's per-user `ucounts`). Each queued signal holds a [`Charge`].
+#[derive(Debug, Default)]
+pub struct UserSignals {
+    queued: AtomicU64,
+}
+
+impl UserSignals {
+    /// How many signals are queued for the user now.
+    pub fn queued(&self) -> u64 {
+        self.queued.load(Ordering::SeqCst)
+    }
+}
+
+/// One place in a user's count, given back when dropped: a queued
+/// signal's, or a POSIX timer's, which Linux reserves for the timer's
+/// signal when it makes the timer.
+#[derive(Debug)]
+pub struct Charge(Arc<UserSignals>);
+
+impl Charge {
+    /// Counts one more signal for `user`: the charge and whether the
+    /// count stays within `limit`.
+    fn take(user: &Arc<UserSignals>, limit: u64) -> (Charge, bool) {
+        let count = user.queued.fetch_add(1, Ordering::SeqCst).saturating_add(1);
+        (Charge(Arc::clone(user)), count <= limit)
+    }
+
+    /// A place in `user`'s count for a POSIX timer's signal, if the count
+    /// stays within `limit`.
+    pub fn reserve(user: &Arc<UserSignals>, limit: u64) -> Option<Charge> {
+        let (charge, within) = Charge::take(user, limit);
+        within.then_some(charge)
+    }
+}
+
+/// Whether a signal takes a place in its user's count when queued.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Accounting {
+    /// It does (and may find none, past RLIMIT_SIGPENDING).
+    Counted,
+    /// A POSIX timer's signal: its timer holds its place.
+    Reserved,
+}
+
+impl Drop for Charge {
+    fn drop(&mut self) {
+        self.0.queued.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
+/// Every user's [`UserSignals`], by real uid. A user's count lives as long
+/// as a process of that user or a signal charged to it.
+#[derive(Debug, Default)]
+pub struct SignalUsers {
+    users: Mutex<HashMap<u32, Weak<UserSignals>>>,
+}
+
+impl SignalUsers {
+    /// The count of the user `uid`.
+    pub fn get(&self, uid: u32) -> Arc<UserSignals> {
+        let mut users = lock(&self.users);
+        if let Some(user) = users.get(&uid).and_then(Weak::upgrade) {
+            return user;
+        }
+        // Users nobody counts any more go, so that a program changing its
+        // uid again and again cannot grow the map.
+        users.retain(|_, user| user.strong_count() > 0);
+        let user = Arc::new(UserSignals::default());
+        users.insert(uid, Arc::downgrade(&user));
+        user
+    }
+}
+
+/// A queued signal: its siginfo and its place in its user's count (none
+/// for a POSIX timer's, whose timer holds it).
+#[derive(Debug)]
+struct Queued {
+    info: SigInfo,
+    _charge: Option<Charge>,
+}
+
 /// Signals sent and not yet taken (Linux's `struct sigpending`): one per
 /// thread, and one per process for process-directed signals. The bitmask
 /// can be read without the lock; the queue holds each signal's siginfo, in
@@ -117,7 +200,7 @@ pub struct PendingSignals {
     /// The signals with at least one queued entry, or whose siginfo was
     /// lost to the queue limit.
     mask: AtomicU64,
-    queue: Mutex<VecDeque<SigInfo>>,
+    queue: Mutex<VecDeque<Queued>>,
 }
 
 /// Why [`PendingSignals::enqueue`] did not queue a real-time signal.
@@ -130,26 +213,44 @@ impl PendingSignals {
         self.mask.load(Ordering::SeqCst)
     }
 
-    /// Queues `info`. A standard signal already pending is not queued
-    /// again (they coalesce); real-time signals queue, each with its
-    /// siginfo, up to `limit` entries (`RLIMIT_SIGPENDING`). Past it, a
-    /// real-time signal a program queued with its own siginfo is refused,
-    /// and any other signal stays pending without its siginfo, as in
-    /// Linux's `__send_signal_locked`.
+    /// Queues `info`, charged to the receiver's user `user` unless it is
+    /// a POSIX timer's (`None`). A standard
+    /// signal already pending is not queued again (they coalesce);
+    /// real-time signals queue, each with its siginfo, while the user has
+    /// at most `limit` signals queued (the receiver's RLIMIT_SIGPENDING).
+    /// Past it, a real-time signal a program queued with its own siginfo is
+    /// refused, and any other signal stays pending without its siginfo, as
+    /// in Linux's `__send_signal_locked`.
     ///
     /// # Errors
     /// [`QueueFull`] when the signal was refused.
-    pub fn enqueue(&self, info: SigInfo, limit: u64) -> Result<(), QueueFull> {
+    pub fn enqueue(
+        &self,
+        info: SigInfo,
+        user: Option<&Arc<UserSignals>>,
+        limit: u64,
+    ) -> Result<(), QueueFull> {
         let signo = info.si_signo.cast_unsigned();
         let bit = sig::sigmask(signo);
         let mut queue = lock(&self.queue);
         if signo < sig::SIGRTMIN && self.mask() & bit != 0 {
             return Ok(());
         }
-        // Standard signals from kill and the kernel always find room.
+        // Standard signals from kill and the kernel always find room, and
+        // count all the same.
         let overrides = signo < sig::SIGRTMIN && info.si_code >= 0;
-        if overrides || (queue.len() as u64) < limit {
-            queue.push_back(info);
+        let (charge, within) = match user {
+            Some(user) => {
+                let (charge, within) = Charge::take(user, limit);
+                (Some(charge), within)
+            }
+            None => (None, true),
+        };
+        if overrides || within {
+            queue.push_back(Queued {
+                info,
+                _charge: charge,
+            });
         } else if signo >= sig::SIGRTMIN && info.si_code != sig::SI_USER {
             return Err(QueueFull);
         }
@@ -164,7 +265,7 @@ impl PendingSignals {
     fn merge_timer(&self, info: &SigInfo) -> bool {
         let id = info.fields[0] & 0xffff_ffff;
         let mut queue = lock(&self.queue);
-        let Some(pending) = queue.iter_mut().find(|i| {
+        let Some(pending) = queue.iter_mut().map(|q| &mut q.info).find(|i| {
             i.si_signo == info.si_signo
                 && i.si_code == sig::SI_TIMER
                 && i.fields[0] & 0xffff_ffff == id
@@ -189,13 +290,19 @@ impl PendingSignals {
         }
         let at = queue
             .iter()
-            .position(|i| i.si_signo.cast_unsigned() == signo);
-        let info = at.and_then(|at| queue.remove(at)).unwrap_or(SigInfo {
-            si_signo: signo.cast_signed(),
-            si_code: sig::SI_USER,
-            ..SigInfo::default()
-        });
-        if !queue.iter().any(|i| i.si_signo.cast_unsigned() == signo) {
+            .position(|q| q.info.si_signo.cast_unsigned() == signo);
+        let info = at.and_then(|at| queue.remove(at)).map_or(
+            SigInfo {
+                si_signo: signo.cast_signed(),
+                si_code: sig::SI_USER,
+                ..SigInfo::default()
+            },
+            |q| q.info,
+        );
+        if !queue
+            .iter()
+            .any(|q| q.info.si_signo.cast_unsigned() == signo)
+        {
             self.mask.fetch_and(!bit, Ordering::SeqCst);
         }
         Some(info)
@@ -207,13 +314,16 @@ impl PendingSignals {
         let mut queue = lock(&self.queue);
         let Some(at) = queue
             .iter()
-            .position(|i| i.si_code == sig::SI_TIMER && i.fields[0] & 0xffff_ffff == id)
+            .position(|q| q.info.si_code == sig::SI_TIMER && q.info.fields[0] & 0xffff_ffff == id)
         else {
             return;
         };
-        let signo = queue[at].si_signo.cast_unsigned();
+        let signo = queue[at].info.si_signo.cast_unsigned();
         queue.remove(at);
-        if !queue.iter().any(|i| i.si_signo.cast_unsigned() == signo) {
+        if !queue
+            .iter()
+            .any(|q| q.info.si_signo.cast_unsigned() == signo)
+        {
             self.mask.fetch_and(!sig::sigmask(signo), Ordering::SeqCst);
         }
     }
@@ -221,7 +331,7 @@ impl PendingSignals {
     /// Drops every pending signal of `set`.
     pub fn discard(&self, set: u64) {
         let mut queue = lock(&self.queue);
-        queue.retain(|i| sig::sigmask(i.si_signo.cast_unsigned()) & set == 0);
+        queue.retain(|q| sig::sigmask(q.info.si_signo.cast_unsigned()) & set == 0);
         self.mask.fetch_and(!set, Ordering::SeqCst);
     }
 }
@@ -342,10 +452,22 @@ const STOP_SIGNALS: u64 = sig::sigmask(sig::SIGSTOP)
 /// # Errors
 /// [`QueueFull`] for a program-queued real-time signal past the limit.
 pub fn send(group: &ThreadGroup, info: SigInfo) -> Result<(), QueueFull> {
+    send_accounted(group, info, Accounting::Counted)
+}
+
+/// [`send`], with the signal counted for its user as `accounting` says.
+///
+/// # Errors
+/// As [`send`].
+pub fn send_accounted(
+    group: &ThreadGroup,
+    info: SigInfo,
+    accounting: Accounting,
+) -> Result<(), QueueFull> {
     let Some(thread) = group.thread_for_signal(info.si_signo.cast_unsigned()) else {
         return Ok(());
     };
-    deliver(group, &thread, info, true)
+    deliver(group, &thread, info, true, accounting)
 }
 
 /// Sends the signal `info` describes to one thread of `group` (`tgkill`).
@@ -357,7 +479,21 @@ pub fn send_to_thread(
     thread: &Arc<TaskHandle>,
     info: SigInfo,
 ) -> Result<(), QueueFull> {
-    deliver(group, thread, info, false)
+    deliver(group, thread, info, false, Accounting::Counted)
+}
+
+/// [`send_to_thread`], with the signal counted for its user as
+/// `accounting` says.
+///
+/// # Errors
+/// As [`send`].
+pub fn send_to_thread_accounted(
+    group: &ThreadGroup,
+    thread: &Arc<TaskHandle>,
+    info: SigInfo,
+    accounting: Accounting,
+) -> Result<(), QueueFull> {
+    deliver(group, thread, info, false, accounting)
 }
 
 fn deliver(
@@ -365,6 +501,7 @@ fn deliver(
     thread: &Arc<TaskHandle>,
     info: SigInfo,
     shared: bool,
+    accounting: Accounting,
 ) -> Result<(), QueueFull> {
     let signo = info.si_signo.cast_unsigned();
     if signo == sig::SIGCONT {
@@ -381,7 +518,9 @@ fn deliver(
         if info.si_code == sig::SI_TIMER && pending.merge_timer(&info) {
             return Ok(());
         }
-        pending.enqueue(info, limit)?;
+        let user = group.signal_user();
+        let user = (accounting == Accounting::Counted).then_some(&user);
+        pending.enqueue(info, user, limit)?;
         if shared {
             // The thread chosen for it takes it (complete_signal).
             thread.claim_shared_signals();

@@ -171,15 +171,21 @@ fn sys_getresgid(task: &mut Task, args: &SyscallArgs) -> SyscallResult {
 
 /// Applies `change` to the task's credentials (`commit_creds`): a process
 /// whose effective or file-system ids change stops being dumpable, so that
-/// what it had as its old self cannot be read through /proc or ptrace.
+/// what it had as its old self cannot be read through /proc or ptrace;
+/// signals queued for it from now on count for its new real user.
 fn change_ids(
     task: &mut Task,
     change: impl FnOnce(&mut Credentials) -> Result<(), Errno>,
 ) -> SyscallResult {
     let before = ids_that_guard_dumping(&task.creds);
+    let uid = task.creds.uid;
     change(&mut task.creds)?;
     if ids_that_guard_dumping(&task.creds) != before {
         task.dumpable = false;
+    }
+    if task.creds.uid != uid {
+        let user = task.kernel.signal_users.get(task.creds.uid);
+        task.thread_group.set_signal_user(user);
     }
     Ok(0)
 }

@@ -8,7 +8,7 @@ use abi::sysno::{SYS_FUTEX, SYS_GET_ROBUST_LIST, SYS_SET_ROBUST_LIST};
 use abi::time::{CLOCK_MONOTONIC, CLOCK_REALTIME};
 
 use super::table::{Arg, Entry, Support, entry};
-use super::time::{duration_from_timespec, read_timespec};
+use super::time::{duration_from_timespec, instant_after, read_timespec};
 use super::{SyscallArgs, SyscallResult};
 use crate::futex::{
     self, FUTEX_OWNER_DIED, FUTEX_TID_MASK, FUTEX_WAITERS, FutexKey, PiAttempt, Waiter,
@@ -123,7 +123,7 @@ fn sys_futex(task: &mut Task, args: &SyscallArgs) -> SyscallResult {
             if bitset == 0 {
                 return Err(Errno::EINVAL);
             }
-            futex_wait(task, key(addr)?, addr, val, bitset, deadline)
+            futex_wait_restartable(task, private, addr, val, bitset, deadline)
         }
         FUTEX_WAKE | FUTEX_WAKE_BITSET => {
             let bitset = if cmd == FUTEX_WAKE {
@@ -229,10 +229,7 @@ fn deadline_of(wait: Duration, absolute: bool, clock: u32) -> Result<Instant, Er
     if absolute {
         wait = wait.saturating_sub(duration_from_timespec(host::clock_gettime(clock)?)?);
     }
-    let now = Instant::now();
-    Ok(now
-        .checked_add(wait)
-        .unwrap_or(now + Duration::from_secs(1 << 40)))
+    Ok(instant_after(wait))
 }
 
 /// A waiter for the calling task (see [`Waiter::new`]).
@@ -301,6 +298,28 @@ fn futex_wait(
         };
     }
     Ok(0)
+}
+
+/// FUTEX_WAIT and FUTEX_WAIT_BITSET. A wait with a timeout that a signal
+/// interrupts goes on through `restart_syscall(2)` until the same deadline
+/// when no handler runs, and fails with EINTR when one does, even under
+/// SA_RESTART (Linux's `futex_wait_restart`); one without a timeout
+/// restarts whole under SA_RESTART.
+fn futex_wait_restartable(
+    task: &mut Task,
+    private: bool,
+    addr: u64,
+    val: u32,
+    bitset: u32,
+    deadline: Option<Instant>,
+) -> SyscallResult {
+    let key = futex::key(&task.mm, addr, private)?;
+    match (futex_wait(task, key, addr, val, bitset, deadline), deadline) {
+        (Err(Errno::ERESTARTSYS), Some(deadline)) => Err(task.set_restart_block(move |task| {
+            futex_wait_restartable(task, private, addr, val, bitset, Some(deadline))
+        })),
+        (result, _) => result,
+    }
 }
 
 /// `FUTEX_WAKE_OP`: applies the encoded operation to the word at `addr2` in

@@ -4,6 +4,11 @@
 //! The task queues itself on every file that can notify, checks readiness,
 //! and blocks until one wakes it, the timeout passes, or it is killed. Files
 //! that cannot notify (host streams) are re-checked every few milliseconds.
+//!
+//! A signal ends the wait; when no handler runs the call restarts with the
+//! time it had left, not its whole timeout: poll through its restart block
+//! (Linux's `do_restart_poll`), select, pselect6 and ppoll because they
+//! write the time left back to their timeout (`poll_select_finish`).
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -15,9 +20,13 @@ use abi::poll::{
 };
 use abi::sysno::*;
 use abi::time::Timeval;
+use zerocopy::{Immutable, IntoBytes};
 
 use super::table::{Arg, Entry, Support, entry};
-use super::time::{duration_from_timeval, read_timespec};
+use super::time::{
+    duration_from_timespec, instant_after, read_timespec, timespec_from_duration,
+    timeval_from_duration,
+};
 use super::{SyscallArgs, SyscallResult};
 use crate::task::{Task, Wakeup};
 use crate::vfs::File;
@@ -112,16 +121,8 @@ fn wait_ready(
     }
 }
 
-fn deadline_after(timeout: Option<Duration>) -> Option<Instant> {
-    let now = Instant::now();
-    timeout.map(|t| {
-        now.checked_add(t)
-            .unwrap_or(now + Duration::from_secs(1 << 40))
-    })
-}
-
-/// The worker of poll and ppoll.
-fn do_poll(task: &Task, fds_addr: u64, nfds: u64, timeout: Option<Duration>) -> SyscallResult {
+/// The worker of poll and ppoll: waits until `deadline` (`None`: forever).
+fn do_poll(task: &Task, fds_addr: u64, nfds: u64, deadline: Option<Instant>) -> SyscallResult {
     let limit = task
         .thread_group
         .limit(abi::resource::RLIMIT_NOFILE)
@@ -157,7 +158,7 @@ fn do_poll(task: &Task, fds_addr: u64, nfds: u64, timeout: Option<Duration>) -> 
     let deadline = if invalid.iter().any(|&b| b) {
         Some(Instant::now())
     } else {
-        deadline_after(timeout)
+        deadline
     };
     let ready = wait_ready(task, &watched, deadline)?;
     let mut n = 0u64;
@@ -173,9 +174,55 @@ fn do_poll(task: &Task, fds_addr: u64, nfds: u64, timeout: Option<Duration>) -> 
 
 /// Implements Linux `poll(2)`.
 fn sys_poll(task: &mut Task, args: &SyscallArgs) -> SyscallResult {
-    let ms = args.i32(2);
-    let timeout = u64::try_from(ms).ok().map(Duration::from_millis);
-    do_poll(task, args.addr(0), args.u64(1), timeout)
+    let deadline = u64::try_from(args.i32(2))
+        .ok()
+        .map(|ms| instant_after(Duration::from_millis(ms)));
+    poll_restartable(task, args.addr(0), args.u64(1), deadline)
+}
+
+/// poll until `deadline`, which a signal without a handler does not move:
+/// the call goes on through `restart_syscall(2)` (a handler gets EINTR).
+fn poll_restartable(
+    task: &mut Task,
+    fds_addr: u64,
+    nfds: u64,
+    deadline: Option<Instant>,
+) -> SyscallResult {
+    match do_poll(task, fds_addr, nfds, deadline) {
+        Err(Errno::ERESTARTNOHAND) => {
+            Err(task
+                .set_restart_block(move |task| poll_restartable(task, fds_addr, nfds, deadline)))
+        }
+        result => result,
+    }
+}
+
+/// Runs `wait` until the deadline `timeout` (`None`: forever) sets, then
+/// writes the time left back to the timeout at `addr` of select, pselect6
+/// or ppoll (as `user`'s type), whatever the call returns, unless there is
+/// no timeout or it was zero. If that fails, a call that would restart
+/// fails with EINTR instead, since it would start its whole timeout over
+/// (Linux's `poll_select_finish`).
+fn with_timeout_written_back<T: IntoBytes + Immutable>(
+    task: &mut Task,
+    addr: u64,
+    timeout: Option<Duration>,
+    user: fn(Duration) -> T,
+    wait: impl FnOnce(&mut Task, Option<Instant>) -> SyscallResult,
+) -> SyscallResult {
+    let deadline = timeout.map(instant_after);
+    let result = wait(task, deadline);
+    let (Some(timeout), Some(deadline)) = (timeout, deadline) else {
+        return result;
+    };
+    if timeout.is_zero() {
+        return result;
+    }
+    let left = deadline.saturating_duration_since(Instant::now());
+    match task.mm.write_obj(addr, &user(left)) {
+        Err(_) if result == Err(Errno::ERESTARTNOHAND) => Err(Errno::EINTR),
+        _ => result,
+    }
 }
 
 /// Reads a relative `timespec` timeout (NULL: forever).
@@ -226,11 +273,18 @@ fn sys_ppoll(task: &mut Task, args: &SyscallArgs) -> SyscallResult {
     let timeout = read_timeout(task, args.addr(2))?;
     let mask = read_sigmask(task, args.addr(3), args.u64(4))?;
     let (fds, nfds) = (args.addr(0), args.u64(1));
-    with_sigmask(task, mask, |task| do_poll(task, fds, nfds, timeout))
+    with_timeout_written_back(
+        task,
+        args.addr(2),
+        timeout,
+        timespec_from_duration,
+        |task, deadline| with_sigmask(task, mask, |task| do_poll(task, fds, nfds, deadline)),
+    )
 }
 
-/// The worker of select and pselect6: `fd_set`s of `nfds` bits.
-fn do_select(task: &Task, nfds: i32, sets: [u64; 3], timeout: Option<Duration>) -> SyscallResult {
+/// The worker of select and pselect6: `fd_set`s of `nfds` bits, waited
+/// on until `deadline` (`None`: forever).
+fn do_select(task: &Task, nfds: i32, sets: [u64; 3], deadline: Option<Instant>) -> SyscallResult {
     let limit = task
         .thread_group
         .limit(abi::resource::RLIMIT_NOFILE)
@@ -272,7 +326,7 @@ fn do_select(task: &Task, nfds: i32, sets: [u64; 3], timeout: Option<Duration>) 
         });
         fds.push(fd);
     }
-    let ready = wait_ready(task, &watched, deadline_after(timeout))?;
+    let ready = wait_ready(task, &watched, deadline)?;
     let mut out = [vec![0u8; bytes], vec![0u8; bytes], vec![0u8; bytes]];
     let mut n = 0u64;
     for (&fd, &r) in fds.iter().zip(&ready) {
@@ -296,21 +350,26 @@ fn do_select(task: &Task, nfds: i32, sets: [u64; 3], timeout: Option<Duration>) 
     Ok(n)
 }
 
-/// Implements Linux `select(2)`. The timeout is not updated with the time
-/// left (Linux does; portable programs do not rely on it).
+/// Implements Linux `select(2)`. Microseconds past a second carry into
+/// the seconds, as Linux's `kern_select` takes them.
 fn sys_select(task: &mut Task, args: &SyscallArgs) -> SyscallResult {
     let timeout = match args.addr(4) {
         0 => None,
         addr => {
             let tv: Timeval = task.mm.read_obj(addr)?;
-            Some(duration_from_timeval(tv)?)
+            Some(duration_from_timespec(abi::time::Timespec {
+                tv_sec: tv.tv_sec.saturating_add(tv.tv_usec / 1_000_000),
+                tv_nsec: (tv.tv_usec % 1_000_000) * 1000,
+            })?)
         }
     };
-    do_select(
+    let (nfds, sets) = (args.i32(0), [args.addr(1), args.addr(2), args.addr(3)]);
+    with_timeout_written_back(
         task,
-        args.i32(0),
-        [args.addr(1), args.addr(2), args.addr(3)],
+        args.addr(4),
         timeout,
+        timeval_from_duration,
+        |task, deadline| do_select(task, nfds, sets, deadline),
     )
 }
 
@@ -326,5 +385,11 @@ fn sys_pselect6(task: &mut Task, args: &SyscallArgs) -> SyscallResult {
         }
     };
     let (nfds, sets) = (args.i32(0), [args.addr(1), args.addr(2), args.addr(3)]);
-    with_sigmask(task, mask, |task| do_select(task, nfds, sets, timeout))
+    with_timeout_written_back(
+        task,
+        args.addr(4),
+        timeout,
+        timespec_from_duration,
+        |task, deadline| with_sigmask(task, mask, |task| do_select(task, nfds, sets, deadline)),
+    )
 }

@@ -2,7 +2,7 @@
 //! (rt_sigaction(2), rt_sigprocmask(2), rt_sigpending(2), sigaltstack(2)),
 //! sending (kill(2), tkill(2), tgkill(2), rt_sigqueueinfo(2)), waiting
 //! (rt_sigsuspend(2), pause(2), rt_sigtimedwait(2)), signalfd(2),
-//! signalfd4(2) and rt_sigreturn(2).
+//! signalfd4(2), rt_sigreturn(2) and restart_syscall(2).
 //! Frames are built and delivered by `task/signals.rs`.
 
 use abi::Errno;
@@ -84,6 +84,13 @@ pub(super) const SYSCALLS: &[Entry] = &[
     ),
     entry(SYS_RT_SIGRETURN, sys_rt_sigreturn, &[], Support::Full, ""),
     entry(
+        SYS_RESTART_SYSCALL,
+        sys_restart_syscall,
+        &[],
+        Support::Full,
+        "",
+    ),
+    entry(
         SYS_RT_SIGSUSPEND,
         sys_rt_sigsuspend,
         &[Arg::Ptr, Arg::Len],
@@ -101,8 +108,8 @@ pub(super) const SYSCALLS: &[Entry] = &[
         SYS_RT_SIGQUEUEINFO,
         sys_rt_sigqueueinfo,
         &[Arg::Int, Arg::Signal, Arg::Ptr],
-        Support::Partial,
-        "RLIMIT_SIGPENDING counts per process, not per user",
+        Support::Full,
+        "",
     ),
     entry(
         SYS_RT_TGSIGQUEUEINFO,
@@ -367,6 +374,12 @@ fn sys_rt_sigreturn(task: &mut Task, _: &SyscallArgs) -> SyscallResult {
     }
 }
 
+/// Implements Linux `restart_syscall(2)`: finishes the syscall a signal
+/// interrupted with ERESTART_RESTARTBLOCK when no handler ran.
+fn sys_restart_syscall(task: &mut Task, _: &SyscallArgs) -> SyscallResult {
+    task.run_restart_block()
+}
+
 /// Blocks until a signal needs handling (or the task is killed).
 fn wait_for_signal(task: &Task) -> SyscallResult {
     let handle = task.handle();
@@ -418,14 +431,9 @@ fn sys_rt_sigtimedwait(task: &mut Task, args: &SyscallArgs) -> SyscallResult {
     let set = set & !UNBLOCKABLE;
     let deadline = match args.addr(2) {
         0 => None,
-        addr => {
-            let wait = super::time::read_timespec(task, addr)?;
-            let now = std::time::Instant::now();
-            Some(
-                now.checked_add(wait)
-                    .unwrap_or(now + std::time::Duration::from_secs(1 << 40)),
-            )
-        }
+        addr => Some(super::time::instant_after(super::time::read_timespec(
+            task, addr,
+        )?)),
     };
     let handle = task.handle();
     handle.set_awaited(set);

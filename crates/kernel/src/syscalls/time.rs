@@ -1,19 +1,21 @@
 //! Clocks and sleeping: clock_gettime(2), clock_getres(2), gettimeofday(2),
 //! time(2), nanosleep(2), clock_nanosleep(2).
 
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use abi::Errno;
 use abi::sysno::*;
 use abi::time::{
-    CLOCK_BOOTTIME, CLOCK_MONOTONIC, CLOCK_PROCESS_CPUTIME_ID, CLOCK_REALTIME, CLOCK_TAI,
-    CLOCK_THREAD_CPUTIME_ID, NSEC_PER_SEC, TIMER_ABSTIME, Timespec, Timeval, Timezone,
+    CLOCK_BOOTTIME, CLOCK_MONOTONIC, CLOCK_MONOTONIC_COARSE, CLOCK_PROCESS_CPUTIME_ID,
+    CLOCK_REALTIME, CLOCK_TAI, CLOCK_THREAD_CPUTIME_ID, NSEC_PER_SEC, TIMER_ABSTIME, Timespec,
+    Timeval, Timezone,
 };
 
 use super::table::{Arg, Entry, Support, entry};
 use super::{SyscallArgs, SyscallResult};
 use crate::host;
-use crate::task::Task;
+use crate::task::{Task, ThreadGroup, Wakeup};
 
 /// This area's rows of the syscall table.
 pub(super) const SYSCALLS: &[Entry] = &[
@@ -28,8 +30,8 @@ pub(super) const SYSCALLS: &[Entry] = &[
         SYS_CLOCK_GETRES,
         sys_clock_getres,
         &[Arg::Int, Arg::Ptr],
-        Support::Partial,
-        "every CPU-time clock reports 1 ns, where Linux gives a tick for PROF and VIRT ones",
+        Support::Full,
+        "",
     ),
     entry(
         SYS_GETTIMEOFDAY,
@@ -50,8 +52,8 @@ pub(super) const SYSCALLS: &[Entry] = &[
         SYS_CLOCK_NANOSLEEP,
         sys_clock_nanosleep,
         &[Arg::Int, Arg::Hex, Arg::Ptr, Arg::Ptr],
-        Support::Partial,
-        "CLOCK_PROCESS_CPUTIME_ID sleeps are measured in wall time",
+        Support::Full,
+        "",
     ),
 ];
 
@@ -67,10 +69,27 @@ fn clock_id(raw: i32) -> Result<u32, Errno> {
 
 // include/linux/posix-timers_types.h: a CPU clock id is
 // `~pid << 3 | perthread << 2 | which`.
-const CPUCLOCK_VIRT: i32 = 1;
-const CPUCLOCK_WHICH_MASK: i32 = 3;
-const CPUCLOCK_PERTHREAD_MASK: i32 = 4;
-const CPUCLOCK_MAX: i32 = 3;
+pub(super) const CPUCLOCK_VIRT: i32 = 1;
+const CPUCLOCK_SCHED: i32 = 2;
+pub(super) const CPUCLOCK_WHICH_MASK: i32 = 3;
+pub(super) const CPUCLOCK_PERTHREAD_MASK: i32 = 4;
+pub(super) const CPUCLOCK_MAX: i32 = 3;
+// include/linux/posix-timers.h: negative ids ending in CLOCKFD name a
+// dynamic clock by file descriptor (`/dev/ptp*`, which the sandbox has not).
+const CLOCKFD: i32 = 3;
+const CLOCKFD_MASK: i32 = 7;
+
+/// The process `pid` whose CPU clock a program names: a zombie's clock
+/// still reads, until it is reaped.
+///
+/// # Errors
+/// EINVAL if there is no such process.
+pub(super) fn clock_process(task: &Task, pid: i32) -> Result<Arc<ThreadGroup>, Errno> {
+    let tree = &task.kernel.tree;
+    tree.group(pid)
+        .or_else(|| tree.zombie(pid).map(|(group, _)| group))
+        .ok_or(Errno::EINVAL)
+}
 
 /// The value of a CPU-time clock, from the sentry's accounting
 /// (`CpuTimes`): CLOCK_PROCESS_CPUTIME_ID, CLOCK_THREAD_CPUTIME_ID, and
@@ -98,8 +117,7 @@ fn cpu_clock(task: &Task, raw: i32) -> Result<Option<Duration>, Errno> {
             } else if pid == 0 || pid == task.thread_group.pid {
                 task.process_cpu_times()
             } else {
-                let group = task.kernel.tree.group(pid).ok_or(Errno::EINVAL)?;
-                group.cpu_times()
+                clock_process(task, pid)?.cpu_times()
             };
             (times, which)
         }
@@ -121,11 +139,27 @@ fn sys_clock_gettime(task: &mut Task, args: &SyscallArgs) -> SyscallResult {
     Ok(0)
 }
 
+/// The resolution Linux gives the PROF and VIRT CPU clocks,
+/// `(NSEC_PER_SEC + HZ - 1) / HZ`, with the host's HZ found from the
+/// resolution of its coarse clocks (a tick).
+fn cpu_tick() -> Result<Duration, Errno> {
+    const NSEC: u64 = 1_000_000_000;
+    let coarse = host::clock_getres(CLOCK_MONOTONIC_COARSE)?;
+    let tick = u64::try_from(coarse.tv_nsec).unwrap_or(0).clamp(1, NSEC);
+    let hz = (NSEC + tick / 2) / tick;
+    Ok(Duration::from_nanos(NSEC.div_ceil(hz)))
+}
+
 /// Implements Linux `clock_getres(2)`; a NULL `res` only checks the clock.
+/// The scheduler CPU clocks are exact (1 ns); PROF and VIRT ones tick.
 fn sys_clock_getres(task: &mut Task, args: &SyscallArgs) -> SyscallResult {
-    let res = match cpu_clock(task, args.i32(0))? {
+    let raw = args.i32(0);
+    let res = match cpu_clock(task, raw)? {
+        Some(_) if raw < 0 && raw & CPUCLOCK_WHICH_MASK != CPUCLOCK_SCHED => {
+            timespec_from_duration(cpu_tick()?)
+        }
         Some(_) => timespec_from_duration(Duration::from_nanos(1)),
-        None => host::clock_getres(clock_id(args.i32(0))?)?,
+        None => host::clock_getres(clock_id(raw)?)?,
     };
     if args.addr(1) != 0 {
         task.mm.write_obj(args.addr(1), &res)?;
@@ -204,49 +238,140 @@ pub(super) fn read_timespec(task: &Task, addr: u64) -> Result<Duration, Errno> {
     duration_from_timespec(task.mm.read_obj(addr)?)
 }
 
-/// Sleeps for `duration`; on interruption writes the time left to
-/// `rem_addr` (if not NULL) and fails with EINTR.
-fn sleep_relative(task: &Task, duration: Duration, rem_addr: u64) -> SyscallResult {
-    let start = Instant::now();
-    let deadline = start
-        .checked_add(duration)
-        .unwrap_or(start + Duration::from_secs(1 << 40));
-    match task.sleep_until(deadline) {
-        Ok(()) => Ok(0),
-        Err(errno) => {
-            if rem_addr != 0 {
-                let left = deadline.saturating_duration_since(Instant::now());
-                task.mm.write_obj(rem_addr, &timespec_from_duration(left))?;
-            }
-            Err(errno)
+/// Where a sleep ends: an instant, or a reading of a CPU-time clock.
+#[derive(Clone, Copy, Debug)]
+enum SleepEnd {
+    At(Instant),
+    /// A CPU-time clock's id (see [`cpu_clock`]) and the reading to wait for.
+    Cpu(i32, Duration),
+}
+
+/// How often a sleep on a CPU-time clock reads the clock again: it
+/// advances while other threads run, and nothing wakes the sleeper when it
+/// passes a reading.
+const CPU_SLEEP_RECHECK: Duration = Duration::from_millis(5);
+
+impl SleepEnd {
+    /// The time left; zero once the end has passed, or once the process or
+    /// thread whose clock it is has gone.
+    fn left(self, task: &Task) -> Duration {
+        match self {
+            SleepEnd::At(at) => at.saturating_duration_since(Instant::now()),
+            SleepEnd::Cpu(clock, at) => match cpu_clock(task, clock) {
+                Ok(Some(now)) => at.saturating_sub(now),
+                _ => Duration::ZERO,
+            },
         }
     }
+}
+
+/// Sleeps until `end`; `false` if a signal (or a kill) interrupted first.
+fn sleep_to(task: &Task, end: SleepEnd) -> bool {
+    task.prepare_to_block();
+    loop {
+        let left = end.left(task);
+        if left.is_zero() {
+            return true;
+        }
+        let wake = match end {
+            SleepEnd::At(at) => at,
+            SleepEnd::Cpu(..) => Instant::now() + left.min(CPU_SLEEP_RECHECK),
+        };
+        match task.block(Some(wake)) {
+            Wakeup::Killed | Wakeup::Interrupted => return false,
+            // Nobody wakes a sleeper on purpose; a stray wake-up changes nothing.
+            Wakeup::Woken => task.prepare_to_block(),
+            Wakeup::TimedOut => {}
+        }
+    }
+}
+
+/// A relative sleep (nanosleep, clock_nanosleep without TIMER_ABSTIME)
+/// until `end`. Interrupted, it writes the time left to `rem_addr` (unless
+/// NULL) and leaves the rest to `restart_syscall(2)`, as Linux's
+/// `hrtimer_nanosleep_restart` does: a stop or a signal without a handler
+/// does not start the sleep over; a handler gets EINTR.
+fn sleep_relative(task: &mut Task, end: SleepEnd, rem_addr: u64) -> SyscallResult {
+    if sleep_to(task, end) {
+        return Ok(0);
+    }
+    let left = end.left(task);
+    if left.is_zero() {
+        return Ok(0);
+    }
+    if rem_addr != 0 {
+        task.mm.write_obj(rem_addr, &timespec_from_duration(left))?;
+    }
+    Err(task.set_restart_block(move |task| sleep_relative(task, end, rem_addr)))
+}
+
+/// The instant `duration` from now (far in the future if that overflows).
+pub(super) fn instant_after(duration: Duration) -> Instant {
+    let now = Instant::now();
+    now.checked_add(duration)
+        .unwrap_or(now + Duration::from_secs(1 << 40))
 }
 
 /// Implements Linux `nanosleep(2)`.
 fn sys_nanosleep(task: &mut Task, args: &SyscallArgs) -> SyscallResult {
     let req = read_timespec(task, args.addr(0))?;
-    sleep_relative(task, req, args.addr(1))
+    sleep_relative(task, SleepEnd::At(instant_after(req)), args.addr(1))
 }
 
-/// Implements Linux `clock_nanosleep(2)`.
+/// Implements Linux `clock_nanosleep(2)`. A sleep on a CPU-time clock
+/// (the process's, or any process's or another thread's from
+/// `clock_getcpuclockid(3)`) lasts until that clock reaches the time, read
+/// every few milliseconds. An absolute sleep that a signal without a
+/// handler interrupts restarts as it was called.
 fn sys_clock_nanosleep(task: &mut Task, args: &SyscallArgs) -> SyscallResult {
-    let clock = clock_id(args.i32(0))?;
-    // Clocks without an nsleep method (the thread CPU clock, the raw and
-    // coarse ones) give EOPNOTSUPP, as do the alarm clocks without an RTC
-    // alarm device, which the sandbox has not.
-    if !matches!(
-        clock,
-        CLOCK_REALTIME | CLOCK_MONOTONIC | CLOCK_BOOTTIME | CLOCK_TAI | CLOCK_PROCESS_CPUTIME_ID
-    ) {
+    let raw = args.i32(0);
+    let cpu = raw < 0 || u32::try_from(raw) == Ok(CLOCK_PROCESS_CPUTIME_ID);
+    if raw < 0 && raw & CLOCKFD_MASK == CLOCKFD {
+        // A dynamic clock has no nsleep method.
         return Err(Errno::ENOTSUP);
     }
-    let req = read_timespec(task, args.addr(2))?;
-    if args.u32(1) & TIMER_ABSTIME != 0 {
-        let now = host::clock_gettime(clock)?;
-        let left = req.saturating_sub(duration_from_timespec(now)?);
-        // An absolute sleep is never shortened into a rem value.
-        return sleep_relative(task, left, 0);
+    if !cpu {
+        // Clocks without an nsleep method (the thread CPU clock, the raw
+        // and coarse ones) give EOPNOTSUPP, as do the alarm clocks without
+        // an RTC alarm device, which the sandbox has not.
+        let clock = clock_id(raw)?;
+        if !matches!(
+            clock,
+            CLOCK_REALTIME | CLOCK_MONOTONIC | CLOCK_BOOTTIME | CLOCK_TAI
+        ) {
+            return Err(Errno::ENOTSUP);
+        }
     }
-    sleep_relative(task, req, args.addr(3))
+    let req = read_timespec(task, args.addr(2))?;
+    let absolute = args.u32(1) & TIMER_ABSTIME != 0;
+    let end = if cpu {
+        // A thread cannot sleep on its own clock, which stops while it sleeps.
+        let pid = !(raw >> 3);
+        if raw < 0 && raw & CPUCLOCK_PERTHREAD_MASK != 0 && (pid == 0 || pid == task.tid) {
+            return Err(Errno::EINVAL);
+        }
+        let now = cpu_clock(task, raw)?.unwrap_or_default();
+        SleepEnd::Cpu(
+            raw,
+            if absolute {
+                req
+            } else {
+                now.saturating_add(req)
+            },
+        )
+    } else if absolute {
+        let now = duration_from_timespec(host::clock_gettime(clock_id(raw)?)?)?;
+        SleepEnd::At(instant_after(req.saturating_sub(now)))
+    } else {
+        SleepEnd::At(instant_after(req))
+    };
+    if !absolute {
+        return sleep_relative(task, end, args.addr(3));
+    }
+    // An absolute sleep leaves rem alone, and restarts as it was called.
+    if sleep_to(task, end) {
+        Ok(0)
+    } else {
+        Err(Errno::ERESTARTNOHAND)
+    }
 }

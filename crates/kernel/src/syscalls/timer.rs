@@ -15,12 +15,14 @@ use abi::time::{
 
 use super::table::{Arg, Entry, Support, entry};
 use super::time::{
+    CPUCLOCK_MAX, CPUCLOCK_PERTHREAD_MASK, CPUCLOCK_VIRT, CPUCLOCK_WHICH_MASK, clock_process,
     duration_from_timespec, duration_from_timeval, timespec_from_duration, timeval_from_duration,
 };
 use super::{SyscallArgs, SyscallResult};
 use crate::host;
-use crate::task::{Task, lock};
-use crate::timer::{CpuClock, ITIMER_KEYS, TimerSetting, TimerTarget, is_cpu_clock};
+use crate::signal::Charge;
+use crate::task::{CpuTimes, PosixTimer, Task, TaskHandle, ThreadGroup, lock};
+use crate::timer::{CpuClock, ITIMER_KEYS, TimerSetting, TimerTarget};
 
 const ITIMER_REAL: u32 = 0;
 const ITIMER_VIRTUAL: u32 = 1;
@@ -51,8 +53,8 @@ pub(super) const SYSCALLS: &[Entry] = &[
         sys_timer_create,
         &[Arg::Int, Arg::Ptr, Arg::Ptr],
         Support::Partial,
-        "REALTIME, MONOTONIC, BOOTTIME and the calling process's and thread's CPU clocks \
-         (not other processes' by id); SIGEV_SIGNAL, SIGEV_NONE and SIGEV_THREAD_ID",
+        "REALTIME, MONOTONIC, BOOTTIME and the CPU clocks of any process and of the \
+         caller's threads; SIGEV_SIGNAL, SIGEV_NONE and SIGEV_THREAD_ID",
     ),
     entry(
         SYS_TIMER_SETTIME,
@@ -262,11 +264,12 @@ struct SigEvent {
 const _: () = assert!(size_of::<SigEvent>() == 64);
 
 /// Implements Linux `timer_create(2)`. A timer on a CPU clock counts the
-/// CPU time the sentry accounts (`CpuTimes`).
+/// CPU time the sentry accounts (`CpuTimes`); one on another process's
+/// clock lives with that process's CPU timers and signals the caller.
 fn sys_timer_create(task: &mut Task, args: &SyscallArgs) -> SyscallResult {
     let cpu_clock = cpu_timer_clock(task, args.i32(0))?;
     let clock = match &cpu_clock {
-        Some(CpuClock::Thread(_)) => CLOCK_THREAD_CPUTIME_ID,
+        Some((CpuClock::Thread(_), _)) => CLOCK_THREAD_CPUTIME_ID,
         Some(_) => CLOCK_PROCESS_CPUTIME_ID,
         None => match args.u32(0) {
             clock @ (CLOCK_REALTIME | CLOCK_MONOTONIC | CLOCK_BOOTTIME) => clock,
@@ -281,6 +284,13 @@ fn sys_timer_create(task: &mut Task, args: &SyscallArgs) -> SyscallResult {
         },
         addr => task.mm.read_obj(addr)?,
     };
+    // The timer's signal has its place in the user's count from now on.
+    let limit = task
+        .thread_group
+        .limit(abi::resource::RLIMIT_SIGPENDING)
+        .rlim_cur;
+    let reserved = Charge::reserve(&task.thread_group.signal_user(), limit).ok_or(Errno::EAGAIN)?;
+    let reserved = Arc::new(reserved);
     let signo = u32::try_from(event.signo).unwrap_or(0);
     let group = Arc::downgrade(&task.thread_group);
     let target = match event.notify {
@@ -292,7 +302,7 @@ fn sys_timer_create(task: &mut Task, args: &SyscallArgs) -> SyscallResult {
         }
         _ => return Err(Errno::EINVAL),
     };
-    let (timer_id, id) = {
+    let (timer_id, timer) = {
         let mut timers = lock(&task.thread_group.posix_timers);
         let timer_id = (0..).find(|n| !timers.contains_key(n)).unwrap_or(0);
         // Without a sigevent, the value is the timer's id.
@@ -301,73 +311,97 @@ fn sys_timer_create(task: &mut Task, args: &SyscallArgs) -> SyscallResult {
             _ => event.value,
         };
         let posix = (timer_id, value);
-        let id = match cpu_clock {
-            Some(cpu_clock) => {
-                lock(&task.thread_group.cpu_timers).create(cpu_clock, target, signo, posix)
-            }
-            None => task.kernel.timers.create(target, signo, Some(posix)),
+        let timer = match cpu_clock {
+            Some((cpu_clock, holder)) => PosixTimer {
+                id: lock(&holder.cpu_timers).create(cpu_clock, target, signo, posix),
+                clock,
+                cpu: Some(Arc::downgrade(&holder)),
+                reserved,
+            },
+            None => PosixTimer {
+                id: task.kernel.timers.create(target, signo, Some(posix)),
+                clock,
+                cpu: None,
+                reserved,
+            },
         };
-        timers.insert(timer_id, (id, clock));
-        (timer_id, id)
+        timers.insert(timer_id, timer.clone());
+        (timer_id, timer)
     };
     if let Err(errno) = task.mm.write_obj(args.addr(2), &timer_id) {
         lock(&task.thread_group.posix_timers).remove(&timer_id);
-        task.thread_group
-            .delete_posix_timer(&task.kernel.timers, id, clock);
+        timer.delete(&task.kernel.timers);
         return Err(errno);
     }
     Ok(0)
 }
 
-/// The CPU clock a timer on clock id `raw` counts, or `None` for the
-/// other clocks: CLOCK_PROCESS_CPUTIME_ID and CLOCK_THREAD_CPUTIME_ID, or
-/// the ids of the caller's own process and thread clocks
-/// (`~pid << 3 | perthread << 2 | which`, pid 0 for "mine"), which glibc
-/// passes for them.
+/// The CPU clock a timer on clock id `raw` counts and the process whose
+/// CPU timers hold it, or `None` for the other clocks:
+/// CLOCK_PROCESS_CPUTIME_ID and CLOCK_THREAD_CPUTIME_ID, or the clocks
+/// `clock_getcpuclockid(3)` and `pthread_getcpuclockid(3)` name
+/// (`~pid << 3 | perthread << 2 | which`, pid 0 for "mine"): any
+/// process's (a zombie's too), or a thread's of the caller's process.
 ///
 /// # Errors
-/// EINVAL for another process's or thread's clock, which the sandbox's
-/// timers do not count.
-fn cpu_timer_clock(task: &Task, raw: i32) -> Result<Option<CpuClock>, Errno> {
-    // include/linux/posix-timers_types.h
-    const CPUCLOCK_VIRT: i32 = 1;
-    const CPUCLOCK_WHICH_MASK: i32 = 3;
-    const CPUCLOCK_PERTHREAD_MASK: i32 = 4;
-    let thread = || CpuClock::Thread(Arc::downgrade(&task.handle()));
+/// EINVAL for a clock of no such process or thread, or a bad `which`.
+fn cpu_timer_clock(task: &Task, raw: i32) -> Result<Option<(CpuClock, Arc<ThreadGroup>)>, Errno> {
+    let own = Arc::clone(&task.thread_group);
+    let thread = |handle: Arc<TaskHandle>| CpuClock::Thread(Arc::downgrade(&handle));
     match u32::try_from(raw) {
-        Ok(CLOCK_PROCESS_CPUTIME_ID) => Ok(Some(CpuClock::Process)),
-        Ok(CLOCK_THREAD_CPUTIME_ID) => Ok(Some(thread())),
+        Ok(CLOCK_PROCESS_CPUTIME_ID) => Ok(Some((CpuClock::Process, own))),
+        Ok(CLOCK_THREAD_CPUTIME_ID) => Ok(Some((thread(task.handle()), own))),
         Ok(_) => Ok(None),
         Err(_) => {
             let (which, pid) = (raw & CPUCLOCK_WHICH_MASK, !(raw >> 3));
-            if which == CPUCLOCK_WHICH_MASK {
+            if which == CPUCLOCK_MAX {
                 return Err(Errno::EINVAL);
             }
             if raw & CPUCLOCK_PERTHREAD_MASK != 0 {
                 // Thread timers count the thread's whole CPU time.
-                return (pid == 0 || pid == task.tid)
-                    .then(thread)
-                    .map(Some)
-                    .ok_or(Errno::EINVAL);
+                let handle = if pid == 0 || pid == task.tid {
+                    task.handle()
+                } else {
+                    own.thread(pid).ok_or(Errno::EINVAL)?
+                };
+                return Ok(Some((thread(handle), own)));
             }
-            if pid != 0 && pid != task.thread_group.pid {
-                return Err(Errno::EINVAL);
-            }
-            Ok(Some(if which == CPUCLOCK_VIRT {
+            let holder = if pid == 0 || pid == own.pid {
+                own
+            } else {
+                clock_process(task, pid)?
+            };
+            let clock = if which == CPUCLOCK_VIRT {
                 CpuClock::ProcessUser
             } else {
                 CpuClock::Process
-            }))
+            };
+            Ok(Some((clock, holder)))
         }
     }
 }
 
-/// The queue id and clock of the process's POSIX timer `timer_id`.
-fn posix_timer(task: &Task, timer_id: i32) -> Result<(u64, u32), Errno> {
+/// The process's POSIX timer `timer_id`.
+fn posix_timer(task: &Task, timer_id: i32) -> Result<PosixTimer, Errno> {
     lock(&task.thread_group.posix_timers)
         .get(&timer_id)
-        .copied()
+        .cloned()
         .ok_or(Errno::EINVAL)
+}
+
+/// The process holding the CPU timer `holder` names, and its CPU time
+/// now (up to date for the caller's own process).
+fn cpu_holder(
+    task: &Task,
+    holder: &std::sync::Weak<ThreadGroup>,
+) -> Result<(Arc<ThreadGroup>, CpuTimes), Errno> {
+    let group = holder.upgrade().ok_or(Errno::EINVAL)?;
+    let now = if Arc::ptr_eq(&group, &task.thread_group) {
+        task.process_cpu_times()
+    } else {
+        group.cpu_times()
+    };
+    Ok((group, now))
 }
 
 fn write_itimerspec(task: &Task, addr: u64, setting: TimerSetting) -> Result<(), Errno> {
@@ -382,7 +416,7 @@ fn write_itimerspec(task: &Task, addr: u64, setting: TimerSetting) -> Result<(),
 /// pending is dropped. Linux (since 6.13) drops it when it would be taken,
 /// so until then its bit still shows in `sigpending`; here it goes at once.
 fn sys_timer_settime(task: &mut Task, args: &SyscallArgs) -> SyscallResult {
-    let (id, clock) = posix_timer(task, args.i32(0))?;
+    let timer = posix_timer(task, args.i32(0))?;
     let flags = args.u32(1);
     if flags & !TIMER_ABSTIME != 0 {
         return Err(Errno::EINVAL);
@@ -393,22 +427,22 @@ fn sys_timer_settime(task: &mut Task, args: &SyscallArgs) -> SyscallResult {
         duration_from_timespec(new.it_interval)?,
     );
     task.thread_group.discard_timer_signal(args.i32(0));
-    let old = if is_cpu_clock(clock) {
-        let now = task.process_cpu_times();
-        let group = Arc::downgrade(&task.thread_group);
-        let mut cpu = lock(&task.thread_group.cpu_timers);
+    let id = timer.id;
+    let old = if let Some(holder) = &timer.cpu {
+        let (holder, now) = cpu_holder(task, holder)?;
+        let mut cpu = lock(&holder.cpu_timers);
         if flags & TIMER_ABSTIME != 0 && !value.is_zero() {
             let clock_now = cpu.clock_now(id, now).unwrap_or_default();
             // An absolute time already past fires at once.
             value = value.saturating_sub(clock_now).max(Duration::from_nanos(1));
         }
-        let old = cpu.set(id, &group, now, value, interval);
+        let old = cpu.set(id, &Arc::downgrade(&holder), now, value, interval);
         drop(cpu);
-        task.thread_group.check_cpu_timers(&task.kernel.timers, now);
+        holder.check_cpu_timers(&task.kernel.timers, now);
         old
     } else {
         if flags & TIMER_ABSTIME != 0 && !value.is_zero() {
-            let now = duration_from_timespec(host::clock_gettime(clock)?)?;
+            let now = duration_from_timespec(host::clock_gettime(timer.clock)?)?;
             // An absolute time already past fires at once.
             value = value.saturating_sub(now).max(Duration::from_nanos(1));
         }
@@ -423,13 +457,12 @@ fn sys_timer_settime(task: &mut Task, args: &SyscallArgs) -> SyscallResult {
 
 /// Implements Linux `timer_gettime(2)`.
 fn sys_timer_gettime(task: &mut Task, args: &SyscallArgs) -> SyscallResult {
-    let (id, clock) = posix_timer(task, args.i32(0))?;
-    let setting = if is_cpu_clock(clock) {
-        let now = task.process_cpu_times();
-        let group = Arc::downgrade(&task.thread_group);
-        lock(&task.thread_group.cpu_timers).get(id, &group, now)
+    let timer = posix_timer(task, args.i32(0))?;
+    let setting = if let Some(holder) = &timer.cpu {
+        let (holder, now) = cpu_holder(task, holder)?;
+        lock(&holder.cpu_timers).get(timer.id, &Arc::downgrade(&holder), now)
     } else {
-        task.kernel.timers.get(id)
+        task.kernel.timers.get(timer.id)
     }
     .ok_or(Errno::EINVAL)?;
     write_itimerspec(task, args.addr(1), setting)?;
@@ -438,11 +471,12 @@ fn sys_timer_gettime(task: &mut Task, args: &SyscallArgs) -> SyscallResult {
 
 /// Implements Linux `timer_getoverrun(2)`.
 fn sys_timer_getoverrun(task: &mut Task, args: &SyscallArgs) -> SyscallResult {
-    let (id, clock) = posix_timer(task, args.i32(0))?;
-    let overrun = if is_cpu_clock(clock) {
-        lock(&task.thread_group.cpu_timers).overrun(id)
+    let timer = posix_timer(task, args.i32(0))?;
+    let overrun = if let Some(holder) = &timer.cpu {
+        let (holder, _) = cpu_holder(task, holder)?;
+        lock(&holder.cpu_timers).overrun(timer.id)
     } else {
-        task.kernel.timers.overrun(id)
+        task.kernel.timers.overrun(timer.id)
     }
     .ok_or(Errno::EINVAL)?;
     Ok(overrun.min(i32::MAX as u64))
@@ -451,11 +485,10 @@ fn sys_timer_getoverrun(task: &mut Task, args: &SyscallArgs) -> SyscallResult {
 /// Implements Linux `timer_delete(2)`; a signal of the timer still pending
 /// is dropped.
 fn sys_timer_delete(task: &mut Task, args: &SyscallArgs) -> SyscallResult {
-    let (id, clock) = lock(&task.thread_group.posix_timers)
+    let timer = lock(&task.thread_group.posix_timers)
         .remove(&args.i32(0))
         .ok_or(Errno::EINVAL)?;
     task.thread_group.discard_timer_signal(args.i32(0));
-    task.thread_group
-        .delete_posix_timer(&task.kernel.timers, id, clock);
+    timer.delete(&task.kernel.timers);
     Ok(0)
 }

@@ -125,6 +125,7 @@ impl Task {
             ..StackT::default()
         };
         self.clear_child_tid = 0;
+        self.restart_block = None;
         // The name is the file's (a script's, not its interpreter's).
         self.comm = path.rsplit(|&b| b == b'/').next().unwrap_or(path).to_vec();
         self.thread_group.delete_posix_timers(&kernel.timers);

@@ -68,9 +68,8 @@ pub struct ThreadGroup {
     all_done: Condvar,
     /// The ITIMER_REAL (and `alarm`) timer, once used. A leaf lock.
     pub itimer_real: Mutex<Option<u64>>,
-    /// POSIX timers by the id the program knows, with their queue id and
-    /// clock. A leaf lock.
-    pub posix_timers: Mutex<std::collections::BTreeMap<i32, (u64, u32)>>,
+    /// POSIX timers by the id the program knows. A leaf lock.
+    pub posix_timers: Mutex<std::collections::BTreeMap<i32, PosixTimer>>,
     /// The stopping signal while the group is stopped (job control). A
     /// leaf lock.
     stopped: Mutex<Option<u32>>,
@@ -100,6 +99,9 @@ pub struct ThreadGroup {
     /// Tasks polling a pidfd of the process or of one of its threads,
     /// woken when a thread ends, the process exits or it is reaped.
     pub exit_waiters: Waiters,
+    /// The signal count of the process's real user, which the signals
+    /// queued for it are charged to. A leaf lock.
+    signal_user: Mutex<Arc<signal::UserSignals>>,
 }
 
 /// Tasks to wake when something happens. A leaf lock.
@@ -132,8 +134,12 @@ impl Waiters {
 static NEXT_SERIAL: AtomicU64 = AtomicU64::new(1);
 
 impl ThreadGroup {
-    /// The sandbox's first process: pid 1.
-    pub fn new_init(exe_path: Vec<u8>, exe_file: Arc<crate::vfs::File>) -> Arc<ThreadGroup> {
+    /// The sandbox's first process: pid 1, of the user `signal_user` counts.
+    pub fn new_init(
+        exe_path: Vec<u8>,
+        exe_file: Arc<crate::vfs::File>,
+        signal_user: Arc<signal::UserSignals>,
+    ) -> Arc<ThreadGroup> {
         ThreadGroup::new(
             1,
             SignalActions::default(),
@@ -141,6 +147,7 @@ impl ThreadGroup {
             exe_path,
             Some(exe_file),
             0,
+            signal_user,
         )
     }
 
@@ -155,6 +162,7 @@ impl ThreadGroup {
             lock(&self.exe_path).clone(),
             lock(&self.exe_file).clone(),
             self.membarrier_registered.load(Ordering::SeqCst),
+            self.signal_user(),
         )
     }
 
@@ -166,6 +174,7 @@ impl ThreadGroup {
         exe_path: Vec<u8>,
         exe_file: Option<Arc<crate::vfs::File>>,
         membarrier_registered: u32,
+        signal_user: Arc<signal::UserSignals>,
     ) -> Arc<ThreadGroup> {
         Arc::new(ThreadGroup {
             pid,
@@ -189,7 +198,19 @@ impl ThreadGroup {
             signal_waiters: Waiters::default(),
             serial: NEXT_SERIAL.fetch_add(1, Ordering::Relaxed),
             exit_waiters: Waiters::default(),
+            signal_user: Mutex::new(signal_user),
         })
+    }
+
+    /// The signal count of the process's real user.
+    pub fn signal_user(&self) -> Arc<signal::UserSignals> {
+        Arc::clone(&lock(&self.signal_user))
+    }
+
+    /// Charges the signals queued for the process from now on to `user`
+    /// (its real uid changed).
+    pub fn set_signal_user(&self, user: Arc<signal::UserSignals>) {
+        *lock(&self.signal_user) = user;
     }
 
     /// Resets every caught signal to its default action; ignored ones stay
@@ -422,18 +443,8 @@ impl ThreadGroup {
 
     /// Deletes the process's POSIX timers (`execve` does).
     pub fn delete_posix_timers(&self, timers: &crate::timer::TimerQueue) {
-        for (id, clock) in std::mem::take(&mut *lock(&self.posix_timers)).into_values() {
-            self.delete_posix_timer(timers, id, clock);
-        }
-    }
-
-    /// Deletes the POSIX timer `id` on `clock` from where it lives: the
-    /// process's CPU timers or the timer queue.
-    pub fn delete_posix_timer(&self, timers: &crate::timer::TimerQueue, id: u64, clock: u32) {
-        if crate::timer::is_cpu_clock(clock) {
-            lock(&self.cpu_timers).delete(id);
-        } else {
-            timers.delete(id);
+        for timer in std::mem::take(&mut *lock(&self.posix_timers)).into_values() {
+            timer.delete(timers);
         }
     }
 
@@ -895,6 +906,52 @@ pub enum Wakeup {
     Interrupted,
 }
 
+/// A POSIX timer (`timer_create(2)`): where it lives.
+#[derive(Clone, Debug)]
+pub struct PosixTimer {
+    /// Its id in the timer queue, or in `cpu`'s CPU timers.
+    pub id: u64,
+    /// The clock it was created on (CLOCK_PROCESS_CPUTIME_ID or
+    /// CLOCK_THREAD_CPUTIME_ID for every CPU clock).
+    pub clock: u32,
+    /// For a timer on a CPU clock, the process whose CPU timers hold it:
+    /// the owner's, or the process whose clock it counts, whose threads
+    /// check it as they run.
+    pub cpu: Option<std::sync::Weak<ThreadGroup>>,
+    /// The place in its user's signal count that the timer's signal
+    /// takes, held as long as the timer lives (Linux's preallocated
+    /// sigqueue).
+    pub reserved: Arc<signal::Charge>,
+}
+
+impl PosixTimer {
+    /// Deletes the timer from where it lives.
+    pub fn delete(&self, timers: &crate::timer::TimerQueue) {
+        match &self.cpu {
+            Some(holder) => {
+                if let Some(holder) = holder.upgrade() {
+                    lock(&holder.cpu_timers).delete(self.id);
+                }
+            }
+            None => timers.delete(self.id),
+        }
+    }
+}
+
+/// The rest of a syscall that a signal interrupted, for
+/// `restart_syscall(2)` to finish (Linux's `struct restart_block`): a
+/// relative sleep goes on with the time it had left, not its whole timeout.
+pub struct RestartBlock(Box<RestartFn>);
+
+/// What a [`RestartBlock`] runs: the syscall's rest, as a handler.
+type RestartFn = dyn FnOnce(&mut Task) -> Result<u64, Errno>;
+
+impl std::fmt::Debug for RestartBlock {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("RestartBlock")
+    }
+}
+
 /// A program thread, and the host thread's means of running it.
 #[derive(Debug)]
 pub struct Task {
@@ -927,6 +984,9 @@ pub struct Task {
     /// A restart code the last syscall returned, settled when signals are
     /// handled before returning to the program.
     syscall_restart: Option<Errno>,
+    /// What `restart_syscall(2)` runs: the rest of the last syscall that
+    /// returned ERESTART_RESTARTBLOCK, until a handler returns or exec.
+    restart_block: Option<RestartBlock>,
     /// The mask `rt_sigsuspend` replaced, restored by the handler's frame.
     pub saved_mask: Option<u64>,
     /// `sched_setscheduler`'s policy and priority (recorded, not applied).
@@ -994,6 +1054,7 @@ impl Task {
             exit_status: None,
             vfork_parent: None,
             syscall_restart: None,
+            restart_block: None,
             saved_mask: None,
             sched_policy: (abi::sched::SCHED_NORMAL, 0),
             nice: 0,
@@ -1146,19 +1207,26 @@ impl Task {
         self.handle.block(deadline)
     }
 
-    /// Sleeps until `deadline`, or until the task is killed.
+    /// Keeps `rest` for `restart_syscall(2)` and returns the code that
+    /// has the syscall restarted through it when no handler runs (with
+    /// one, the syscall fails with EINTR).
+    pub fn set_restart_block(
+        &mut self,
+        rest: impl FnOnce(&mut Task) -> Result<u64, Errno> + 'static,
+    ) -> Errno {
+        self.restart_block = Some(RestartBlock(Box::new(rest)));
+        Errno::ERESTART_RESTARTBLOCK
+    }
+
+    /// Runs the rest of the interrupted syscall (`restart_syscall(2)`).
     ///
     /// # Errors
-    /// `EINTR` if the task was killed before the deadline.
-    pub fn sleep_until(&self, deadline: Instant) -> Result<(), Errno> {
-        self.prepare_to_block();
-        loop {
-            match self.block(Some(deadline)) {
-                Wakeup::TimedOut => return Ok(()),
-                Wakeup::Killed | Wakeup::Interrupted => return Err(Errno::EINTR),
-                // Nobody wakes a sleeper on purpose; a stray wake-up changes nothing.
-                Wakeup::Woken => self.prepare_to_block(),
-            }
+    /// EINTR if there is nothing to restart (Linux's
+    /// `do_no_restart_syscall`), else the syscall's own.
+    pub fn run_restart_block(&mut self) -> Result<u64, Errno> {
+        match self.restart_block.take() {
+            Some(RestartBlock(rest)) => rest(self),
+            None => Err(Errno::EINTR),
         }
     }
 

@@ -140,7 +140,9 @@ impl Task {
     /// instruction) or makes it fail with EINTR, by Linux's rules: with no
     /// handler run (`handler` is `None`) every restart code restarts; with
     /// one, ERESTARTSYS restarts only under `SA_RESTART` (the `bool`),
-    /// ERESTARTNOINTR always, the others never.
+    /// ERESTARTNOINTR always, the others never. ERESTART_RESTARTBLOCK
+    /// restarts as `restart_syscall(2)`, which finishes the call from its
+    /// restart block.
     fn finish_interrupted_syscall(&mut self, code: Errno, handler: Option<bool>) {
         let restart = match handler {
             None => true,
@@ -148,7 +150,11 @@ impl Task {
             Some(sa_restart) => code == Errno::ERESTARTSYS && sa_restart,
         };
         if restart {
-            self.regs.rax = self.regs.orig_rax;
+            self.regs.rax = if code == Errno::ERESTART_RESTARTBLOCK {
+                abi::sysno::SYS_RESTART_SYSCALL
+            } else {
+                self.regs.orig_rax
+            };
             self.regs.rip -= 2;
         } else {
             self.regs.rax = Errno::EINTR.as_return();
@@ -318,8 +324,10 @@ impl Task {
         r.eflags = (r.eflags & !FIX_EFLAGS) | (sc.eflags & FIX_EFLAGS);
         r.cs = platform_user_cs();
         r.ss = platform_user_ss();
-        // No syscall restart on the way back.
+        // No syscall restart on the way back, and a later
+        // `restart_syscall` has nothing to finish.
         r.orig_rax = u64::MAX;
+        self.restart_block = None;
         let rax = r.rax;
         self.handle
             .set_signal_mask(frame.uc.uc_sigmask & !UNBLOCKABLE);
