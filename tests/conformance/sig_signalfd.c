@@ -1,7 +1,7 @@
 /* signalfd: reads give signalfd_siginfo records (sender, si_value, SIGCHLD
  * status), several per read, only the mask's signals; poll readiness;
  * SFD_NONBLOCK (EAGAIN) and SFD_CLOEXEC; changing the mask through the
- * fd; a blocked read woken by a child's signal; and the error paths. */
+ * fd; its /proc/self/fd link; a blocked read woken by a child's signal; and the error paths. */
 #define _GNU_SOURCE
 #include "conformance.h"
 
@@ -26,6 +26,10 @@ int main(void)
 	CHECK(fd >= 0);
 	CHECK(fcntl(fd, F_GETFD) == FD_CLOEXEC);
 	CHECK(fcntl(fd, F_GETFL) & O_NONBLOCK);
+	char link[64], target[64] = "";
+	snprintf(link, sizeof link, "/proc/self/fd/%d", fd);
+	CHECK(readlink(link, target, sizeof target - 1) > 0);
+	printf("fd link: %s\n", target);
 	struct signalfd_siginfo si[4];
 	EXPECT_ERR("empty, non-blocking", read(fd, si, sizeof si), EAGAIN);
 	EXPECT_ERR("buffer too small", read(fd, si, sizeof si[0] - 1), EINVAL);

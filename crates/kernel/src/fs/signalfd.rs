@@ -51,6 +51,10 @@ pub fn new_signalfd(mask: u64, flags: u32) -> Arc<File> {
 }
 
 impl FileOps for SignalFd {
+    fn anon_name(&self) -> Option<&'static str> {
+        Some("signalfd")
+    }
+
     /// Reads as many pending signals of the mask as whole records fit,
     /// waiting for the first unless the file is non-blocking.
     fn read(&self, file: &File, buf: &mut [u8], _pos: u64) -> Result<usize, Errno> {
