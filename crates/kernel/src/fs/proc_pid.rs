@@ -374,7 +374,7 @@ pub(crate) fn status(
     let _ = writeln!(s, "THP_enabled:\t1");
     let _ = writeln!(s, "Threads:\t{}", proc.threads.len());
     let sigq_max = proc.limit(abi::resource::RLIMIT_SIGPENDING).rlim_cur;
-    let _ = writeln!(s, "SigQ:\t0/{sigq_max}");
+    let _ = writeln!(s, "SigQ:\t{}/{sigq_max}", proc.user_signals_queued());
     let (blocked, pending) = task
         .handle()
         .map_or((0, 0), |h| (h.signal_mask(), h.pending_signals()));

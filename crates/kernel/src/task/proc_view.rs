@@ -241,6 +241,11 @@ impl ProcessView {
     pub fn limit(&self, resource: u32) -> abi::resource::Rlimit {
         self.group.limit(resource)
     }
+
+    /// The signals queued for the process's real user (`SigQ`'s count).
+    pub fn user_signals_queued(&self) -> u64 {
+        self.group.signal_user().queued()
+    }
 }
 
 /// A task's name: `comm` as `PR_SET_NAME` or `execve` set it, else the
