@@ -1024,9 +1024,10 @@ impl StubThread {
         }
     }
 
-    /// Turns a fast event into a signal frame for the same state: the fast
-    /// entry restores the program's registers and traps at its promote
-    /// point.
+    /// Turns a fast event into a signal frame, for the program's FPU state:
+    /// the fast entry traps at its promote point without restoring
+    /// anything, and [`StubThread::resume`] then writes every general
+    /// register into that frame.
     fn ensure_frame(
         &mut self,
         aspace: &AsInner,

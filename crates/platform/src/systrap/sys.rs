@@ -534,7 +534,7 @@ std::arch::global_asm!(
     "mov $56, %eax",
     "mov ${clone_flags}, %edi",
     "lea {entry_top}(%r13), %rsi",
-    "xor %edx, %edx",
+    "lea {msg_ctid}(%r13), %rdx",
     "lea {msg_ctid}(%r13), %r10",
     "xor %r8d, %r8d",
     "syscall",
@@ -696,6 +696,11 @@ std::arch::global_asm!(
     "mov {msg_flags}(%rbx), %r12d",
     "test ${resume_exit}, %r12d",
     "jnz carapace_systrap_h_exit",
+    "test %r8d, %r8d",
+    "jz carapace_systrap_h_fs",
+    "test ${resume_promote}, %r12d",
+    "jnz carapace_systrap_fast_promote",
+    "carapace_systrap_h_fs:",
     "test ${resume_set_fs}, %r12d",
     "jz carapace_systrap_h_gs",
     "mov {msg_new_fs}(%rbx), %rsi",
@@ -810,7 +815,6 @@ std::arch::global_asm!(
     "mov {fr}+136(%rbx), %rcx",
     "mov %rcx, -144(%rax)",
     "lea -144(%rax), %rsp",
-    "mov %r12d, %eax",
     "mov {fr}+0(%rbx), %r8",
     "mov {fr}+8(%rbx), %r9",
     "mov {fr}+16(%rbx), %r10",
@@ -824,18 +828,18 @@ std::arch::global_asm!(
     "mov {fr}+80(%rbx), %rbp",
     "mov {fr}+96(%rbx), %rdx",
     "mov {fr}+112(%rbx), %rcx",
-    "test ${resume_promote}, %eax",
-    "jnz carapace_systrap_fast_promote",
     "mov {fr}+104(%rbx), %rax",
     "mov {fr}+88(%rbx), %rbx",
     "popfq",
     "ret $128",
-    // Promotion: the same state, but trapping here with a full frame.
+    // Promotion: a fast event becomes a signal frame, for the FPU state
+    // that only a frame holds (the fast path never touches it). The thread
+    // traps right here, before it restores anything or touches the
+    // program's stack (which may be unmapped or copy-on-write there): the
+    // frame's general registers are the stub's, and the sentry writes every
+    // one of them when it resumes the frame.
     "carapace_systrap_fast_promote:",
-    "mov {fr}+104(%rbx), %rax",
-    "mov {fr}+88(%rbx), %rbx",
-    "popfq",
-    "lea 136(%rsp), %rsp",
+    "movl ${state_running}, {msg_state}(%rbx)",
     "carapace_systrap_promote:",
     "int3",
     "ud2",
