@@ -258,7 +258,7 @@ impl SystrapPlatform {
             epoch,
             fsgsbase: sys::has_fsgsbase(),
             next_id: AtomicU64::new(1),
-            cpus: sys::allowed_cpus(),
+            cpus: sys::allowed_cpus().unwrap_or_default(),
             next_cpu: AtomicUsize::new(0),
             patch: patching_enabled(),
             traps: Arc::new(Mutex::new(patch::TrapTable::default())),
