@@ -626,7 +626,13 @@ impl AsInner {
         let Some(program) = self.program() else {
             return;
         };
-        if !patch::patch_site(&self.traps, &self.memory, program.as_ref(), ret, nr) {
+        // Holding the slots keeps a new thread from starting meanwhile; the
+        // calling thread (stopped in the sentry) is the only one when only
+        // one slot is in use (a retiring slot's thread never runs program
+        // code again).
+        let slots = self.slots.lock().unwrap_or_else(PoisonError::into_inner);
+        let alone = slots.next - slots.retiring.len() as u64 <= 1;
+        if !patch::patch_site(&self.traps, &self.memory, program.as_ref(), ret, nr, alone) {
             if skip.len() >= NOT_PATCHABLE_MAX {
                 skip.clear();
             }
