@@ -858,8 +858,9 @@ impl AddressSpace for SystrapAddressSpace {
     }
 
     fn new_thread(&self) -> Result<crate::ThreadTicket, PlatformError> {
-        // A context's stub thread is cloned by the syscall thread on its
-        // first switch into this address space: nothing to prepare here.
+        // A context's stub thread is cloned by the syscall thread when the
+        // context first uses this address space (its first switch, or the
+        // FPU state a new task inherits): nothing to prepare here.
         Ok(crate::ThreadTicket(0))
     }
     fn as_any(&self) -> &dyn Any {
@@ -1579,7 +1580,7 @@ impl Context for SystrapContext {
         _aspace: &dyn AddressSpace,
         _ticket: crate::ThreadTicket,
     ) -> Result<(), PlatformError> {
-        // The stub thread is made on the first switch (see `new_thread`).
+        // The stub thread is made on first use (see `new_thread`).
         Ok(())
     }
     fn interrupter(&self) -> Interrupter {
