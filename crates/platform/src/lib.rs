@@ -15,6 +15,7 @@
 #![warn(missing_docs)]
 #![deny(unsafe_code)]
 
+mod host;
 mod memory_file;
 pub mod ptrace;
 mod registers;

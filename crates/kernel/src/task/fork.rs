@@ -155,6 +155,7 @@ impl Task {
             cpus: self.cpus.clone(),
             args,
             vfork: vfork.clone(),
+            fpu: self.fpu_state_for_child(),
         };
         let started = start_task_thread(pid, move |ready| run_child(child, memory, ready));
         if let Err(err) = started {
@@ -209,6 +210,8 @@ struct ChildSpec {
     cpus: Vec<usize>,
     args: CloneArgs,
     vfork: Option<Arc<VforkDone>>,
+    /// The parent's FPU/SSE/AVX state, which the child starts with.
+    fpu: Option<Vec<u8>>,
 }
 
 /// The child's host thread: build the task, tell the parent, run it, and
@@ -220,7 +223,7 @@ fn run_child(
 ) {
     let kernel = Arc::clone(&spec.kernel);
     let setup = || -> Result<Task, PlatformError> {
-        let (mm, context) = match memory {
+        let (mm, mut context) = match memory {
             ChildMemory::Forked(forked) => {
                 let aspace = kernel.platform.new_address_space()?;
                 let context = kernel.platform.new_context()?;
@@ -232,6 +235,9 @@ fn run_child(
                 (mm, context)
             }
         };
+        if let Some(fpu) = &spec.fpu {
+            context.set_fpu_state(mm.address_space().as_ref(), fpu)?;
+        }
         let mut task = Task::new(
             Arc::clone(&kernel),
             spec.group,
@@ -332,12 +338,16 @@ impl Task {
         let mask = self.handle.signal_mask();
         let cpus = self.cpus.clone();
         let (comm, dumpable) = (self.comm.clone(), self.dumpable);
+        let fpu = self.fpu_state_for_child();
         let thread_kernel = Arc::clone(&kernel);
         let started = start_task_thread(tid, move |ready_tx| {
             let kernel = thread_kernel;
             let setup = || -> Result<Task, PlatformError> {
                 let mut context = kernel.platform.new_context()?;
                 context.adopt_thread(mm.address_space().as_ref(), ticket)?;
+                if let Some(fpu) = &fpu {
+                    context.set_fpu_state(mm.address_space().as_ref(), fpu)?;
+                }
                 let mut task = Task::new(
                     Arc::clone(&kernel),
                     group,
@@ -476,6 +486,20 @@ impl Task {
     fn remove_clone_pidfd(&self, fd: Option<i32>) {
         if let Some(fd) = fd {
             let _ = self.fds().remove(fd);
+        }
+    }
+
+    /// The FPU/SSE/AVX state a new thread or process starts with: this
+    /// task's (Linux's fpu_clone copies it). `None` if the platform cannot
+    /// read it; the child then starts from the initial state.
+    fn fpu_state_for_child(&mut self) -> Option<Vec<u8>> {
+        match self.context.fpu_state(self.mm.address_space().as_ref()) {
+            Ok(state) => Some(state),
+            Err(err) => {
+                self.kernel
+                    .note(&format!("clone: cannot read the FPU state: {err}"));
+                None
+            }
         }
     }
 

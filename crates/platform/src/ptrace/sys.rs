@@ -8,11 +8,13 @@
 
 use std::io;
 use std::mem::MaybeUninit;
-use std::os::fd::{AsRawFd, BorrowedFd, FromRawFd, OwnedFd, RawFd};
+use std::os::fd::{BorrowedFd, OwnedFd, RawFd};
 
 use abi::signal::SigInfo;
 
 use crate::Registers;
+use crate::host::{self, cvt};
+pub(super) use crate::host::{allowed_cpus, kill_process, pin_to_cpu, tgkill};
 
 // include/uapi/linux/ptrace.h and arch/x86/include/uapi/asm/ptrace-abi.h
 pub(super) const PTRACE_CONT: u64 = 7;
@@ -39,15 +41,6 @@ pub(super) const AUDIT_ARCH_X86_64: u32 = 0xc000_003e;
 
 /// The `user_fpregs_struct` (`fxsave` layout) size.
 pub(super) const FXSAVE_SIZE: usize = 512;
-
-/// Turns a raw syscall's "-1 and errno" result into a `Result`.
-fn cvt(ret: libc::c_long) -> io::Result<libc::c_long> {
-    if ret == -1 {
-        Err(io::Error::last_os_error())
-    } else {
-        Ok(ret)
-    }
-}
 
 /// One ptrace request whose result is only success or failure.
 fn ptrace(request: u64, tid: i32, addr: u64, data: u64) -> io::Result<()> {
@@ -240,46 +233,10 @@ pub(super) fn wait(tid: i32) -> io::Result<WaitStatus> {
     })
 }
 
-/// `tgkill(tgid, tid, signo)`.
-pub(super) fn tgkill(tgid: i32, tid: i32, signo: i32) -> io::Result<()> {
-    // SAFETY: tgkill takes no pointers.
-    cvt(unsafe { libc::syscall(libc::SYS_tgkill, tgid, tid, signo) }).map(drop)
-}
-
-/// `kill(pid, SIGKILL)`.
-pub(super) fn kill_process(pid: i32) {
-    // SAFETY: kill takes no pointers; failure (already gone) is harmless.
-    unsafe { libc::kill(pid, libc::SIGKILL) };
-}
-
 /// The calling thread's host tid.
 pub(super) fn gettid() -> i32 {
     // SAFETY: gettid cannot fail.
     unsafe { libc::gettid() }
-}
-
-/// Pins thread `tid` (0: the caller) to `cpu`.
-pub(super) fn pin_to_cpu(tid: i32, cpu: usize) -> io::Result<()> {
-    // SAFETY: an all-zero cpu_set_t is a valid empty set.
-    let mut set: libc::cpu_set_t = unsafe { std::mem::zeroed() };
-    // SAFETY: CPU_SET bounds-checks `cpu` against the set's size.
-    unsafe { libc::CPU_SET(cpu, &mut set) };
-    // SAFETY: sched_setaffinity reads one cpu_set_t of the size we pass.
-    cvt(unsafe { libc::sched_setaffinity(tid, size_of::<libc::cpu_set_t>(), &set) }.into())
-        .map(drop)
-}
-
-/// The CPUs the calling thread may run on.
-pub(super) fn allowed_cpus() -> io::Result<Vec<usize>> {
-    // SAFETY: an all-zero cpu_set_t is a valid empty set.
-    let mut set: libc::cpu_set_t = unsafe { std::mem::zeroed() };
-    // SAFETY: sched_getaffinity writes one cpu_set_t of the size we pass.
-    cvt(unsafe { libc::sched_getaffinity(0, size_of::<libc::cpu_set_t>(), &mut set) }.into())?;
-    let count = usize::try_from(libc::CPU_SETSIZE).unwrap_or(0);
-    // SAFETY: CPU_ISSET reads the set in bounds (cpu < CPU_SETSIZE).
-    Ok((0..count)
-        .filter(|&cpu| unsafe { libc::CPU_ISSET(cpu, &set) })
-        .collect())
 }
 
 // The stub: position-independent code with no libc and no stack. Entered
@@ -362,10 +319,6 @@ unsafe extern "C" {
     static carapace_stub_syscall: u8;
     static carapace_stub_clone: u8;
     static carapace_stub_end: u8;
-    /// glibc's offset of the thread's rseq area from the thread pointer.
-    static __rseq_offset: isize;
-    /// glibc's size of the registered rseq area (0 if none was registered).
-    static __rseq_size: u32;
 }
 
 /// The offset of the injected-syscall instruction within the stub page.
@@ -389,198 +342,46 @@ fn stub_len() -> u64 {
     end as u64 - start as u64
 }
 
-/// Forks the stub master: a single-threaded child that forks stubs on request.
-/// Returns the sentry's end of the request socket.
+/// Forks the stub master (see [`crate::host`]): each stub it forks keeps
+/// only `memory_fd` and runs the stub code at `stub_base`.
 ///
 /// Must be called while the calling process is single-threaded (a forked
 /// child of a multi-threaded process may only make async-signal-safe calls).
 pub(super) fn fork_stub_master(memory_fd: RawFd, stub_base: u64) -> io::Result<OwnedFd> {
     debug_assert!(stub_len() <= 4096);
-    let mut socks = [0; 2];
-    // SAFETY: socketpair writes two fds to `socks`.
-    cvt(unsafe {
-        libc::socketpair(
-            libc::AF_UNIX,
-            libc::SOCK_SEQPACKET | libc::SOCK_CLOEXEC,
-            0,
-            socks.as_mut_ptr(),
-        )
-    }
-    .into())?;
-    // SAFETY: both fds were just created and are owned by nobody else.
-    #[allow(clippy::multiple_unsafe_ops_per_block)]
-    let (sentry_end, master_end) = unsafe {
-        (
-            OwnedFd::from_raw_fd(socks[0]),
-            OwnedFd::from_raw_fd(socks[1]),
-        )
-    };
-    // SAFETY: the caller guarantees the process is single-threaded, so the
-    // child may run arbitrary code.
-    let pid = cvt(unsafe { libc::fork() }.into())?;
-    if pid == 0 {
-        drop(sentry_end);
-        stub_master_main(master_end.as_raw_fd(), memory_fd, stub_base);
-    }
-    drop(master_end);
-    Ok(sentry_end)
+    host::fork_stub_master(&[memory_fd], move |_, _| stub_main(memory_fd, stub_base))
 }
 
 /// Asks the stub master for a new stub and returns its pid.
 pub(super) fn request_stub(master: BorrowedFd<'_>) -> io::Result<i32> {
-    let request = [1u8];
-    // SAFETY: send reads one byte from `request`.
-    cvt(unsafe {
-        libc::send(
-            master.as_raw_fd(),
-            request.as_ptr().cast(),
-            1,
-            libc::MSG_NOSIGNAL,
-        )
-    } as libc::c_long)?;
-    let mut reply = [0u8; 4];
-    // SAFETY: recv writes at most 4 bytes to `reply`.
-    let n = cvt(
-        unsafe { libc::recv(master.as_raw_fd(), reply.as_mut_ptr().cast(), 4, 0) } as libc::c_long,
-    )?;
-    let pid = i32::from_ne_bytes(reply);
-    if n != 4 || pid <= 0 {
-        return Err(io::Error::other(format!(
-            "stub master could not fork a stub (reply {pid})"
-        )));
-    }
-    Ok(pid)
-}
-
-/// The stub master's loop: for each request byte, fork a stub and reply with
-/// its pid (or -errno). Never returns.
-// JUSTIFICATION: a forked child's whole life is raw syscalls on its own
-// state; one block with one argument reads better than a dozen.
-#[allow(clippy::multiple_unsafe_ops_per_block)]
-fn stub_master_main(sock: RawFd, memory_fd: RawFd, stub_base: u64) -> ! {
-    // SAFETY: plain syscalls on values we own, in a single-threaded child;
-    // failures are reported through the socket or end the master, whose
-    // death the sentry sees as a failed request.
-    unsafe {
-        libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL);
-        // Stubs must hold no more privilege than the sentry that traces
-        // them (which drops every capability), or ptrace refuses to attach.
-        libc::prctl(libc::PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
-        drop_capabilities();
-        // Stubs are reaped automatically: the master never waits.
-        libc::signal(libc::SIGCHLD, libc::SIG_IGN);
-        libc::signal(libc::SIGINT, libc::SIG_IGN);
-        libc::signal(libc::SIGTERM, libc::SIG_IGN);
-        let (low, high) = if sock < memory_fd {
-            (sock, memory_fd)
-        } else {
-            (memory_fd, sock)
-        };
-        close_all_but(low, high);
-        loop {
-            let mut request = [0u8; 1];
-            let n = libc::recv(sock, request.as_mut_ptr().cast(), 1, 0);
-            if n <= 0 {
-                libc::_exit(0);
-            }
-            let pid = libc::fork();
-            if pid == 0 {
-                stub_main(sock, memory_fd, stub_base);
-            }
-            let reply = if pid < 0 {
-                -*libc::__errno_location()
-            } else {
-                pid
-            };
-            let bytes = reply.to_ne_bytes();
-            libc::send(sock, bytes.as_ptr().cast(), 4, libc::MSG_NOSIGNAL);
-        }
-    }
-}
-
-/// Clears every capability of the calling process.
-///
-/// # Safety
-/// Only for the freshly forked stub master.
-unsafe fn drop_capabilities() {
-    // struct __user_cap_header_struct and two __user_cap_data_struct (v3).
-    const LINUX_CAPABILITY_VERSION_3: u32 = 0x2008_0522;
-    let header: [u32; 2] = [LINUX_CAPABILITY_VERSION_3, 0];
-    let data = [0u32; 6];
-    // SAFETY: capset reads the header and the two data structs.
-    unsafe { libc::syscall(libc::SYS_capset, header.as_ptr(), data.as_ptr()) };
-}
-
-/// Closes every fd except `low` and `high` (`low < high`).
-///
-/// # Safety
-/// Only for a freshly forked child that owns no Rust objects holding fds it
-/// still uses.
-#[allow(clippy::multiple_unsafe_ops_per_block)]
-unsafe fn close_all_but(low: RawFd, high: RawFd) {
-    let (low, high) = (low.unsigned_abs(), high.unsigned_abs());
-    // SAFETY: close_range takes no pointers; the caller vouches for the fds.
-    unsafe {
-        if low > 0 {
-            libc::syscall(libc::SYS_close_range, 0u32, low - 1, 0u32);
-        }
-        if high > low + 1 {
-            libc::syscall(libc::SYS_close_range, low + 1, high - 1, 0u32);
-        }
-        libc::syscall(libc::SYS_close_range, high + 1, u32::MAX, 0u32);
-    }
+    host::send_stub_request(master, 0, None)?;
+    host::stub_reply(master)
 }
 
 /// A new stub, in the child of the master: shed everything but the
 /// MemoryFile fd, then run the stub code, which never returns.
-// JUSTIFICATION: as for the stub master.
-#[allow(clippy::multiple_unsafe_ops_per_block)]
-fn stub_main(sock: RawFd, memory_fd: RawFd, stub_base: u64) -> ! {
-    // SAFETY: a single-threaded child setting up its own state; nothing
-    // here returns to Rust code that could observe it.
+fn stub_main(memory_fd: RawFd, stub_base: u64) -> ! {
+    // SAFETY: a freshly forked, single-threaded stub that owns no Rust
+    // objects holding fds.
+    unsafe { host::close_all_but(&[memory_fd]) };
+    // SAFETY: as above.
+    unsafe { host::stub_prelude() };
+    let mut none = MaybeUninit::<libc::sigset_t>::zeroed();
+    // SAFETY: sigemptyset and sigprocmask read and write the set we own.
+    #[allow(clippy::multiple_unsafe_ops_per_block)]
     unsafe {
-        libc::close(sock);
-        close_all_but(memory_fd, memory_fd + 1);
-        libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL);
-        // Terminal signals to the caller's process group must not reach stubs.
-        libc::setsid();
-        for signo in 1..=64 {
-            libc::signal(signo, libc::SIG_DFL);
-        }
-        let mut all = MaybeUninit::<libc::sigset_t>::zeroed();
-        libc::sigemptyset(all.as_mut_ptr());
-        libc::sigprocmask(libc::SIG_SETMASK, all.as_ptr(), std::ptr::null_mut());
-        // The kernel writes the rseq area on preemption; once the stub unmaps
-        // the sentry's memory that write would fault and kill the stub.
-        if __rseq_size > 0 {
-            let thread_pointer: u64;
-            std::arch::asm!("mov {}, fs:0", out(reg) thread_pointer);
-            let area = thread_pointer.wrapping_add_signed(__rseq_offset as i64);
-            const RSEQ_FLAG_UNREGISTER: u64 = 1;
-            const RSEQ_SIG: u64 = 0x5305_3053;
-            libc::syscall(
-                libc::SYS_rseq,
-                area,
-                u64::from(__rseq_size).max(32),
-                RSEQ_FLAG_UNREGISTER,
-                RSEQ_SIG,
-            );
-        }
-        // Run a copy of the stub code (the original lives in the sentry's
-        // text, which the stub is about to unmap).
-        let page = libc::mmap(
-            std::ptr::null_mut(),
+        libc::sigemptyset(none.as_mut_ptr());
+        libc::sigprocmask(libc::SIG_SETMASK, none.as_ptr(), std::ptr::null_mut());
+    }
+    // SAFETY: the stub code is position-independent and never returns; its
+    // set-up is done.
+    unsafe {
+        host::run_stub_code(
+            &raw const carapace_stub_start,
+            stub_len(),
             4096,
-            libc::PROT_READ | libc::PROT_WRITE | libc::PROT_EXEC,
-            libc::MAP_PRIVATE | libc::MAP_ANONYMOUS,
-            -1,
+            stub_base,
             0,
-        );
-        if page == libc::MAP_FAILED {
-            libc::_exit(127);
-        }
-        let len = usize::try_from(stub_len()).unwrap_or(0);
-        std::ptr::copy_nonoverlapping(&raw const carapace_stub_start, page.cast::<u8>(), len);
-        std::arch::asm!("jmp {entry}", entry = in(reg) page, in("rdi") stub_base, options(noreturn));
+        )
     }
 }

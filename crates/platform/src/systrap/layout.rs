@@ -79,15 +79,19 @@ pub(super) const TRAP_FALLBACK: u64 = 40;
 const _: () = assert!(TRAP_ADDR >> 16 == 6 && (TRAP_ADDR + TRAP_SIZE - 1) >> 16 == 6);
 
 /// `clone` flags of a program thread: a thread of the stub, whose tid the
-/// kernel writes to and clears (with a futex wake) in its message page.
+/// kernel writes in its message page before `clone` returns and clears
+/// (with a futex wake) when it exits. `CLONE_PARENT_SETTID`, not
+/// `CLONE_CHILD_SETTID`: the latter writes the tid only once the new thread
+/// first runs, and on a busy host a thread that has not run yet would look
+/// as if it had already exited.
 pub(super) const THREAD_CLONE_FLAGS: u32 = 0x0001_0000 // CLONE_THREAD
     | 0x0000_0100 // CLONE_VM
     | 0x0000_0200 // CLONE_FS
     | 0x0000_0400 // CLONE_FILES
     | 0x0000_0800 // CLONE_SIGHAND
     | 0x0004_0000 // CLONE_SYSVSEM
-    | 0x0020_0000 // CLONE_CHILD_CLEARTID
-    | 0x0100_0000; // CLONE_CHILD_SETTID
+    | 0x0010_0000 // CLONE_PARENT_SETTID
+    | 0x0020_0000; // CLONE_CHILD_CLEARTID
 
 // The command page (written by the sentry only).
 /// Request sequence number (futex word): bumped for each request.
@@ -149,7 +153,8 @@ pub(super) const MSG_STATE: u64 = 0x00;
 pub(super) const MSG_STUB_SLEEP: u64 = 0x04;
 /// The CPU the stub thread last reported from.
 pub(super) const MSG_STUB_CPU: u64 = 0x08;
-/// The thread's tid, set by the kernel at clone and cleared at exit.
+/// The thread's tid, set by the kernel before `clone` returns and cleared
+/// at exit.
 pub(super) const MSG_CTID: u64 = 0x0c;
 /// The signal number of the event.
 pub(super) const MSG_SIGNO: u64 = 0x10;
@@ -199,9 +204,10 @@ pub(super) const RESUME_SET_FS: u32 = 1;
 pub(super) const RESUME_SET_GS: u32 = 2;
 /// Resume flag: end the thread.
 pub(super) const RESUME_EXIT: u32 = 4;
-/// Resume flag (fast events): restore the program's registers and trap
-/// with `int3` at the promote point, so that the sentry gets a full signal
-/// frame (with the FPU state) for the same state.
+/// Resume flag (fast events): trap with `int3` at the promote point at
+/// once, so that the sentry gets a signal frame holding the program's FPU
+/// state (the frame's general registers are the stub's; the sentry writes
+/// all of them when it resumes the frame).
 pub(super) const RESUME_PROMOTE: u32 = 8;
 
 // The kernel's signal frame (arch/x86/include/uapi/asm/ucontext.h,

@@ -6,10 +6,19 @@
 //! registers in the slot's message page and waits for the sentry, as the
 //! signal handler does but without a signal.
 //!
-//! - A site is patched on its first trap, only if its 7 bytes lie in one
-//!   aligned 8-byte word (so one atomic compare-and-swap rewrites it for
-//!   every thread at once), and only in a private executable mapping (the
-//!   memory manager checks that, and breaks copy-on-write first).
+//! - A site is patched on its first trap, only in a private executable
+//!   mapping (the memory manager checks that, and breaks copy-on-write
+//!   first). Other threads of the address space may be executing the site
+//!   as it changes, so the rewrite must be atomic for them: a site whose 7
+//!   bytes lie in one aligned 8-byte word is rewritten with one
+//!   compare-and-swap. A site that straddles two words would need two
+//!   writes, and a thread fetching the site between them would execute
+//!   half of each sequence (the old `mov` opcode with the new address
+//!   bytes as its immediate, then garbage): it is patched only while the
+//!   trapping thread is the address space's only one, which is stopped in
+//!   the sentry (single-threaded programs, and multi-threaded ones before
+//!   their second thread). Six of eight alignments straddle, so without
+//!   this most sites of common binaries would stay on the trapped path.
 //! - A thread that had executed the `mov` when the site was patched then
 //!   fetches the jump's third address byte (0x06, invalid in 64-bit mode)
 //!   where the `syscall` was: the sentry turns that `SIGILL` into the
@@ -107,14 +116,17 @@ pub(super) fn in_table(addr: u64) -> bool {
 }
 
 /// Tries to patch the site of the syscall `nr` that trapped with its
-/// return address at `ret`. Returns whether the site is (now) patched; a
-/// `false` is final for this site as long as its code stays the same.
+/// return address at `ret`; `alone` says that no other thread can execute
+/// program code of this address space until the patch is done (which a
+/// site straddling two words needs). Returns whether the site is (now)
+/// patched; the caller takes a `false` as final for this site.
 pub(super) fn patch_site(
     table: &std::sync::Mutex<TrapTable>,
     memory: &StubMemory,
     program: &dyn ProgramMemory,
     ret: u64,
     nr: u64,
+    alone: bool,
 ) -> bool {
     let Ok(nr) = u32::try_from(nr) else {
         return false;
@@ -122,20 +134,22 @@ pub(super) fn patch_site(
     let Some(site) = ret.checked_sub(SITE_LEN) else {
         return false;
     };
-    if in_table(ret) || site % 8 > 1 {
-        return false;
-    }
     let word_at = site & !7;
-    let mut word = [0u8; 8];
-    if !program.read_code(word_at, &mut word) {
+    let at = usize::try_from(site - word_at).expect("below 8");
+    let straddles = at + 7 > 8;
+    if in_table(ret) || (straddles && !alone) {
         return false;
     }
-    let at = usize::try_from(site - word_at).expect("0 or 1");
+    let mut words = [0u8; 16];
+    let words = &mut words[..if straddles { 16 } else { 8 }];
+    if !program.read_code(word_at, words) {
+        return false;
+    }
     let mut expected = [0u8; 7];
     expected[0] = MOV_EAX;
     expected[1..5].copy_from_slice(&nr.to_le_bytes());
     expected[5..7].copy_from_slice(&SYSCALL);
-    if word[at..at + 7] != expected {
+    if words[at..at + 7] != expected {
         return false;
     }
     let trap = {
@@ -147,11 +161,27 @@ pub(super) fn patch_site(
             None => return false,
         }
     };
-    let mut new = word;
+    let mut new = [0u8; 16];
+    let new = &mut new[..words.len()];
+    new.copy_from_slice(words);
     new[at..at + 3].copy_from_slice(&JMP_ABS);
     let trap32 = u32::try_from(trap).expect("the table is below 4 GiB");
     new[at + 3..at + 7].copy_from_slice(&trap32.to_le_bytes());
-    program.patch_code(word_at, u64::from_le_bytes(word), u64::from_le_bytes(new))
+    let word = |bytes: &[u8], i: usize| {
+        u64::from_le_bytes(bytes[8 * i..8 * i + 8].try_into().expect("8 bytes"))
+    };
+    for i in 0..words.len() / 8 {
+        let addr = word_at + 8 * i as u64;
+        if !program.patch_code(addr, word(words, i), word(new, i)) {
+            // The code changed under us (another writer): put back what
+            // was patched, so that no half-written site stays.
+            for j in 0..i {
+                program.patch_code(word_at + 8 * j as u64, word(new, j), word(words, j));
+            }
+            return false;
+        }
+    }
+    true
 }
 
 /// Whether the `SIGILL` at `rip` is a thread that ran into a site patched

@@ -15,6 +15,9 @@ use std::ptr::NonNull;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
 
+use crate::host::{self, cvt};
+pub(super) use crate::host::{allowed_cpus, kill_process, pin_to_cpu, stub_reply, tgkill};
+
 use super::layout::{
     CHUNK_ADDR, CHUNK_SIZE, CMD_ADDR, CMD_ARGS, CMD_FPROG_SYS, CMD_FPROG_THREAD, CMD_FSGSBASE,
     CMD_ONE, CMD_OP, CMD_SPIN_TICKS, CMD_YIELD_TICKS, CODE_ADDR, CODE_SIZE, MSG_CTID, MSG_FLAGS,
@@ -24,15 +27,6 @@ use super::layout::{
     SLOT_ALTSTACK_OFF, SLOT_ENTRY_STACK_TOP, SLOT_SIZE, STATE_EVENT, STATE_RESUME, STATE_RUNNING,
     THREAD_CLONE_FLAGS,
 };
-
-/// Turns a raw call's "-1 and errno" result into a `Result`.
-fn cvt(ret: libc::c_long) -> io::Result<libc::c_long> {
-    if ret == -1 {
-        Err(io::Error::last_os_error())
-    } else {
-        Ok(ret)
-    }
-}
 
 /// The stub memory file: a sparse memfd whose chunks are the stubs' shared
 /// pages, and the sentry's one mapping of it.
@@ -285,49 +279,11 @@ pub(super) fn pidfd_open(pid: i32) -> io::Result<OwnedFd> {
     Ok(unsafe { OwnedFd::from_raw_fd(fd) })
 }
 
-/// `tgkill(tgid, tid, signo)`.
-pub(super) fn tgkill(tgid: i32, tid: i32, signo: i32) -> io::Result<()> {
-    // SAFETY: tgkill takes no pointers.
-    cvt(unsafe { libc::syscall(libc::SYS_tgkill, tgid, tid, signo) }).map(drop)
-}
-
-/// `kill(pid, SIGKILL)`.
-pub(super) fn kill_process(pid: i32) {
-    // SAFETY: kill takes no pointers; failure (already gone) is harmless.
-    unsafe { libc::kill(pid, libc::SIGKILL) };
-}
-
 /// The CPU the calling thread runs on (`u32::MAX` if unknown).
 pub(super) fn current_cpu() -> u32 {
     // SAFETY: sched_getcpu takes no arguments (glibc reads rseq or the vDSO).
     let cpu = unsafe { libc::sched_getcpu() };
     u32::try_from(cpu).unwrap_or(u32::MAX)
-}
-
-/// Pins thread `tid` (0: the caller) to `cpu`.
-pub(super) fn pin_to_cpu(tid: i32, cpu: usize) -> io::Result<()> {
-    // SAFETY: an all-zero cpu_set_t is a valid empty set.
-    let mut set: libc::cpu_set_t = unsafe { std::mem::zeroed() };
-    // SAFETY: CPU_SET bounds-checks `cpu` against the set's size.
-    unsafe { libc::CPU_SET(cpu, &mut set) };
-    // SAFETY: sched_setaffinity reads one cpu_set_t of the size we pass.
-    cvt(unsafe { libc::sched_setaffinity(tid, size_of::<libc::cpu_set_t>(), &set) }.into())
-        .map(drop)
-}
-
-/// The CPUs the calling thread may run on.
-pub(super) fn allowed_cpus() -> Vec<usize> {
-    // SAFETY: an all-zero cpu_set_t is a valid empty set.
-    let mut set: libc::cpu_set_t = unsafe { std::mem::zeroed() };
-    // SAFETY: sched_getaffinity writes one cpu_set_t of the size we pass.
-    if unsafe { libc::sched_getaffinity(0, size_of::<libc::cpu_set_t>(), &mut set) } != 0 {
-        return Vec::new();
-    }
-    let count = usize::try_from(libc::CPU_SETSIZE).unwrap_or(0);
-    // SAFETY: CPU_ISSET reads the set in bounds (cpu < CPU_SETSIZE).
-    (0..count)
-        .filter(|&cpu| unsafe { libc::CPU_ISSET(cpu, &set) })
-        .collect()
 }
 
 /// Gives the CPU to other runnable threads, if any.
@@ -534,7 +490,7 @@ std::arch::global_asm!(
     "mov $56, %eax",
     "mov ${clone_flags}, %edi",
     "lea {entry_top}(%r13), %rsi",
-    "xor %edx, %edx",
+    "lea {msg_ctid}(%r13), %rdx",
     "lea {msg_ctid}(%r13), %r10",
     "xor %r8d, %r8d",
     "syscall",
@@ -696,6 +652,11 @@ std::arch::global_asm!(
     "mov {msg_flags}(%rbx), %r12d",
     "test ${resume_exit}, %r12d",
     "jnz carapace_systrap_h_exit",
+    "test %r8d, %r8d",
+    "jz carapace_systrap_h_fs",
+    "test ${resume_promote}, %r12d",
+    "jnz carapace_systrap_fast_promote",
+    "carapace_systrap_h_fs:",
     "test ${resume_set_fs}, %r12d",
     "jz carapace_systrap_h_gs",
     "mov {msg_new_fs}(%rbx), %rsi",
@@ -810,7 +771,6 @@ std::arch::global_asm!(
     "mov {fr}+136(%rbx), %rcx",
     "mov %rcx, -144(%rax)",
     "lea -144(%rax), %rsp",
-    "mov %r12d, %eax",
     "mov {fr}+0(%rbx), %r8",
     "mov {fr}+8(%rbx), %r9",
     "mov {fr}+16(%rbx), %r10",
@@ -824,18 +784,18 @@ std::arch::global_asm!(
     "mov {fr}+80(%rbx), %rbp",
     "mov {fr}+96(%rbx), %rdx",
     "mov {fr}+112(%rbx), %rcx",
-    "test ${resume_promote}, %eax",
-    "jnz carapace_systrap_fast_promote",
     "mov {fr}+104(%rbx), %rax",
     "mov {fr}+88(%rbx), %rbx",
     "popfq",
     "ret $128",
-    // Promotion: the same state, but trapping here with a full frame.
+    // Promotion: a fast event becomes a signal frame, for the FPU state
+    // that only a frame holds (the fast path never touches it). The thread
+    // traps right here, before it restores anything or touches the
+    // program's stack (which may be unmapped or copy-on-write there): the
+    // frame's general registers are the stub's, and the sentry writes every
+    // one of them when it resumes the frame.
     "carapace_systrap_fast_promote:",
-    "mov {fr}+104(%rbx), %rax",
-    "mov {fr}+88(%rbx), %rbx",
-    "popfq",
-    "lea 136(%rsp), %rsp",
+    "movl ${state_running}, {msg_state}(%rbx)",
     "carapace_systrap_promote:",
     "int3",
     "ud2",
@@ -920,10 +880,6 @@ unsafe extern "C" {
     static carapace_systrap_fast_check: u8;
     static carapace_systrap_fast_fallback: u8;
     static carapace_systrap_promote: u8;
-    /// glibc's offset of the thread's rseq area from the thread pointer.
-    static __rseq_offset: isize;
-    /// glibc's size of the registered rseq area (0 if none was registered).
-    static __rseq_size: u32;
 }
 
 /// The offset of `sym` within the stub code.
@@ -960,41 +916,27 @@ pub(super) fn code_len() -> u64 {
     code_offset(&raw const carapace_systrap_end)
 }
 
-/// Forks the stub master: a single-threaded child that forks stubs on
-/// request. Returns the sentry's end of the request socket.
+/// Forks the stub master (see [`crate::host`]): each stub it forks keeps
+/// the fds in `keep` (the MemoryFile's and the stub memory file's, which
+/// is `keep[1]`), gets its request's eventfd as `event_fd`, and runs the
+/// stub code on the chunk at the request's offset.
 ///
 /// Must be called while the calling process is single-threaded (a forked
 /// child of a multi-threaded process may only make async-signal-safe calls).
 pub(super) fn fork_stub_master(keep: [RawFd; 2], event_fd: RawFd) -> io::Result<OwnedFd> {
     assert!(code_len() <= CODE_SIZE, "stub code outgrew its pages");
-    let mut socks = [0; 2];
-    // SAFETY: socketpair writes two fds to `socks`.
-    cvt(unsafe {
-        libc::socketpair(
-            libc::AF_UNIX,
-            libc::SOCK_SEQPACKET | libc::SOCK_CLOEXEC,
-            0,
-            socks.as_mut_ptr(),
-        )
-    }
-    .into())?;
-    // SAFETY: both fds were just created and are owned by nobody else.
-    #[allow(clippy::multiple_unsafe_ops_per_block)]
-    let (sentry_end, master_end) = unsafe {
-        (
-            OwnedFd::from_raw_fd(socks[0]),
-            OwnedFd::from_raw_fd(socks[1]),
-        )
-    };
-    // SAFETY: the caller guarantees the process is single-threaded, so the
-    // child may run arbitrary code.
-    let pid = cvt(unsafe { libc::fork() }.into())?;
-    if pid == 0 {
-        drop(sentry_end);
-        stub_master_main(master_end.as_raw_fd(), keep, event_fd);
-    }
-    drop(master_end);
-    Ok(sentry_end)
+    host::fork_stub_master(&keep, move |chunk, events| {
+        // SAFETY: dup2 and close_all_but on fds of this freshly forked,
+        // single-threaded stub, which owns no Rust objects holding fds.
+        #[allow(clippy::multiple_unsafe_ops_per_block)]
+        unsafe {
+            if events.is_none_or(|events| libc::dup2(events, event_fd) < 0) {
+                libc::_exit(126);
+            }
+            host::close_all_but(&[keep[0], keep[1], event_fd]);
+        }
+        stub_main(keep[1], chunk);
+    })
 }
 
 /// Asks the stub master for a stub on chunk offset `chunk`, handing it
@@ -1005,166 +947,7 @@ pub(super) fn send_stub_request(
     chunk: u64,
     events: BorrowedFd<'_>,
 ) -> io::Result<()> {
-    let mut payload = chunk.to_ne_bytes();
-    let mut iov = libc::iovec {
-        iov_base: payload.as_mut_ptr().cast(),
-        iov_len: payload.len(),
-    };
-    // Room for one SCM_RIGHTS message with one fd, 8-aligned.
-    let mut control = [0u64; 4];
-    // SAFETY: CMSG_SPACE is arithmetic.
-    let space = unsafe { libc::CMSG_SPACE(4) } as usize;
-    assert!(space <= size_of_val(&control));
-    // SAFETY: an all-zero msghdr is valid; we fill the fields we use.
-    let mut msg: libc::msghdr = unsafe { std::mem::zeroed() };
-    msg.msg_iov = &raw mut iov;
-    msg.msg_iovlen = 1;
-    msg.msg_control = control.as_mut_ptr().cast();
-    msg.msg_controllen = space;
-    // SAFETY: msg_control points to `space` bytes we own, so the first
-    // header fits; we write one fd into its data.
-    #[allow(clippy::multiple_unsafe_ops_per_block)]
-    unsafe {
-        let cmsg = libc::CMSG_FIRSTHDR(&raw const msg);
-        (*cmsg).cmsg_level = libc::SOL_SOCKET;
-        (*cmsg).cmsg_type = libc::SCM_RIGHTS;
-        (*cmsg).cmsg_len = libc::CMSG_LEN(4) as usize;
-        std::ptr::write_unaligned(libc::CMSG_DATA(cmsg).cast::<RawFd>(), events.as_raw_fd());
-    }
-    // SAFETY: sendmsg reads the header, the iovec and the control data above.
-    let sent = unsafe { libc::sendmsg(master.as_raw_fd(), &raw const msg, libc::MSG_NOSIGNAL) };
-    cvt(sent as libc::c_long).map(drop)
-}
-
-/// Reads the master's answer to the oldest request not yet answered: the
-/// new stub's pid.
-pub(super) fn stub_reply(master: BorrowedFd<'_>) -> io::Result<i32> {
-    let mut reply = [0u8; 4];
-    // SAFETY: recv writes at most 4 bytes to `reply`.
-    let n = cvt(
-        unsafe { libc::recv(master.as_raw_fd(), reply.as_mut_ptr().cast(), 4, 0) } as libc::c_long,
-    )?;
-    let pid = i32::from_ne_bytes(reply);
-    if n != 4 || pid <= 0 {
-        return Err(io::Error::other(format!(
-            "stub master could not fork a stub (reply {pid})"
-        )));
-    }
-    Ok(pid)
-}
-
-/// Receives one request in the master: the chunk offset and the eventfd.
-///
-/// # Safety
-/// Only in the stub master.
-unsafe fn receive_request(sock: RawFd) -> Option<(u64, RawFd)> {
-    let mut payload = [0u8; 8];
-    let mut iov = libc::iovec {
-        iov_base: payload.as_mut_ptr().cast(),
-        iov_len: payload.len(),
-    };
-    let mut control = [0u64; 4];
-    // SAFETY: an all-zero msghdr is valid.
-    let mut msg: libc::msghdr = unsafe { std::mem::zeroed() };
-    msg.msg_iov = &raw mut iov;
-    msg.msg_iovlen = 1;
-    msg.msg_control = control.as_mut_ptr().cast();
-    msg.msg_controllen = size_of_val(&control);
-    // SAFETY: recvmsg writes into the buffers described by `msg`.
-    let n = unsafe { libc::recvmsg(sock, &raw mut msg, 0) };
-    if n != 8 {
-        return None;
-    }
-    // SAFETY: the kernel filled msg_control; CMSG_FIRSTHDR checks its length.
-    let cmsg = unsafe { libc::CMSG_FIRSTHDR(&raw const msg) };
-    if cmsg.is_null() {
-        return None;
-    }
-    // SAFETY: `cmsg` points to a header inside `control`; an SCM_RIGHTS
-    // message carries at least one fd in its data.
-    #[allow(clippy::multiple_unsafe_ops_per_block)]
-    let fd = unsafe {
-        if (*cmsg).cmsg_type != libc::SCM_RIGHTS {
-            return None;
-        }
-        std::ptr::read_unaligned(libc::CMSG_DATA(cmsg).cast::<RawFd>())
-    };
-    Some((u64::from_ne_bytes(payload), fd))
-}
-
-/// The stub master's loop: for each request, fork a stub and reply with its
-/// pid (or -errno). Never returns.
-// JUSTIFICATION: a forked child's whole life is raw syscalls on its own
-// state; one block with one argument reads better than a dozen.
-#[allow(clippy::multiple_unsafe_ops_per_block)]
-fn stub_master_main(sock: RawFd, keep: [RawFd; 2], event_fd: RawFd) -> ! {
-    // SAFETY: plain syscalls on values we own, in a single-threaded child;
-    // failures are reported through the socket or end the master, whose
-    // death the sentry sees as a failed request.
-    unsafe {
-        libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL);
-        // seccomp filters without CAP_SYS_ADMIN need no_new_privs.
-        libc::prctl(libc::PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
-        drop_capabilities();
-        libc::signal(libc::SIGCHLD, libc::SIG_IGN);
-        libc::signal(libc::SIGINT, libc::SIG_IGN);
-        libc::signal(libc::SIGTERM, libc::SIG_IGN);
-        close_all_but(&[sock, keep[0], keep[1]]);
-        loop {
-            let Some((chunk, events)) = receive_request(sock) else {
-                libc::_exit(0);
-            };
-            let pid = libc::fork();
-            if pid == 0 {
-                libc::close(sock);
-                if libc::dup2(events, event_fd) < 0 {
-                    libc::_exit(126);
-                }
-                close_all_but(&[keep[0], keep[1], event_fd]);
-                stub_main(keep[1], chunk);
-            }
-            libc::close(events);
-            let reply = if pid < 0 {
-                -*libc::__errno_location()
-            } else {
-                pid
-            };
-            let bytes = reply.to_ne_bytes();
-            libc::send(sock, bytes.as_ptr().cast(), 4, libc::MSG_NOSIGNAL);
-        }
-    }
-}
-
-/// Clears every capability of the calling process.
-///
-/// # Safety
-/// Only for the freshly forked stub master.
-unsafe fn drop_capabilities() {
-    const LINUX_CAPABILITY_VERSION_3: u32 = 0x2008_0522;
-    let header: [u32; 2] = [LINUX_CAPABILITY_VERSION_3, 0];
-    let data = [0u32; 6];
-    // SAFETY: capset reads the header and the two data structs.
-    unsafe { libc::syscall(libc::SYS_capset, header.as_ptr(), data.as_ptr()) };
-}
-
-/// Closes every fd except those in `keep`.
-///
-/// # Safety
-/// Only for a freshly forked child that owns no Rust objects holding fds it
-/// still uses.
-unsafe fn close_all_but(keep: &[RawFd]) {
-    let mut keep: Vec<u32> = keep.iter().map(|fd| fd.unsigned_abs()).collect();
-    keep.sort_unstable();
-    let mut next = 0u32;
-    for fd in keep {
-        if fd > next {
-            // SAFETY: close_range takes no pointers; the caller vouches for the fds.
-            unsafe { libc::syscall(libc::SYS_close_range, next, fd - 1, 0u32) };
-        }
-        next = fd + 1;
-    }
-    // SAFETY: as above.
-    unsafe { libc::syscall(libc::SYS_close_range, next, u32::MAX, 0u32) };
+    host::send_stub_request(master, chunk, Some(events))
 }
 
 /// `SA_RESTORER` (`arch/x86/include/uapi/asm/signal.h`): x86-64 requires it.
@@ -1194,69 +977,39 @@ pub(super) const HANDLED_SIGNALS: [i32; 7] = [
 /// A new stub, in the child of the master: install the handlers (which
 /// point into the code pages the stub code is about to map), block every
 /// signal in what becomes the syscall thread, and run the stub code.
-// JUSTIFICATION: as for the stub master.
-#[allow(clippy::multiple_unsafe_ops_per_block)]
 fn stub_main(stub_fd: RawFd, chunk: u64) -> ! {
-    // SAFETY: a single-threaded child setting up its own state; nothing
-    // here returns to Rust code that could observe it.
+    // SAFETY: a freshly forked, single-threaded stub.
+    unsafe { host::stub_prelude() };
+    let action = KernelSigaction {
+        handler: CODE_ADDR + code_offset(&raw const carapace_systrap_handler),
+        flags: (libc::SA_SIGINFO | libc::SA_ONSTACK | SA_RESTORER) as u64,
+        restorer: CODE_ADDR + code_offset(&raw const carapace_systrap_restorer),
+        mask: u64::MAX,
+    };
+    for signo in HANDLED_SIGNALS {
+        // SAFETY: rt_sigaction reads the kernel sigaction above; the handler
+        // points into the code pages the stub code is about to map.
+        if unsafe { libc::syscall(libc::SYS_rt_sigaction, signo, &raw const action, 0, 8) } != 0 {
+            // SAFETY: _exit ends this child only.
+            unsafe { libc::_exit(125) };
+        }
+    }
+    let mut all = MaybeUninit::<libc::sigset_t>::zeroed();
+    // SAFETY: sigfillset and sigprocmask read and write the set we own.
+    #[allow(clippy::multiple_unsafe_ops_per_block)]
     unsafe {
-        libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL);
-        // Terminal signals to the caller's process group must not reach stubs.
-        libc::setsid();
-        for signo in 1..=64 {
-            libc::signal(signo, libc::SIG_DFL);
-        }
-        let action = KernelSigaction {
-            handler: CODE_ADDR + code_offset(&raw const carapace_systrap_handler),
-            flags: (libc::SA_SIGINFO | libc::SA_ONSTACK | SA_RESTORER) as u64,
-            restorer: CODE_ADDR + code_offset(&raw const carapace_systrap_restorer),
-            mask: u64::MAX,
-        };
-        for signo in HANDLED_SIGNALS {
-            if libc::syscall(libc::SYS_rt_sigaction, signo, &raw const action, 0, 8) != 0 {
-                libc::_exit(125);
-            }
-        }
-        let mut all = MaybeUninit::<libc::sigset_t>::zeroed();
         libc::sigfillset(all.as_mut_ptr());
         libc::sigprocmask(libc::SIG_SETMASK, all.as_ptr(), std::ptr::null_mut());
-        // The kernel writes the rseq area on preemption; once the stub unmaps
-        // the sentry's memory that write would fault and kill the stub.
-        if __rseq_size > 0 {
-            let thread_pointer: u64;
-            std::arch::asm!("mov {}, fs:0", out(reg) thread_pointer);
-            let area = thread_pointer.wrapping_add_signed(__rseq_offset as i64);
-            const RSEQ_FLAG_UNREGISTER: u64 = 1;
-            const RSEQ_SIG: u64 = 0x5305_3053;
-            libc::syscall(
-                libc::SYS_rseq,
-                area,
-                u64::from(__rseq_size).max(32),
-                RSEQ_FLAG_UNREGISTER,
-                RSEQ_SIG,
-            );
-        }
-        // Run a copy of the stub code (the original lives in the sentry's
-        // text, which the stub is about to unmap).
-        let page = libc::mmap(
-            std::ptr::null_mut(),
-            usize::try_from(CODE_SIZE).unwrap_or(8192),
-            libc::PROT_READ | libc::PROT_WRITE | libc::PROT_EXEC,
-            libc::MAP_PRIVATE | libc::MAP_ANONYMOUS,
-            -1,
-            0,
-        );
-        if page == libc::MAP_FAILED {
-            libc::_exit(127);
-        }
-        let len = usize::try_from(code_len()).unwrap_or(0);
-        std::ptr::copy_nonoverlapping(&raw const carapace_systrap_start, page.cast::<u8>(), len);
-        std::arch::asm!(
-            "jmp {entry}",
-            entry = in(reg) page,
-            in("rdi") i64::from(stub_fd),
-            in("rsi") chunk,
-            options(noreturn)
-        );
+    }
+    // SAFETY: the stub code is position-independent and never returns; its
+    // set-up is done.
+    unsafe {
+        host::run_stub_code(
+            &raw const carapace_systrap_start,
+            code_len(),
+            CODE_SIZE,
+            u64::from(stub_fd.unsigned_abs()),
+            chunk,
+        )
     }
 }
