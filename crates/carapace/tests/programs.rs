@@ -674,7 +674,7 @@ fn busybox_sandbox_view(f: &Fixtures, ctx: Run) -> Result<(), Failed> {
     expect_status(&out, 0, "carapace do")?;
     expect_stdout(
         &out,
-        "fd\nfull\nnull\nptmx\npts\nrandom\nshm\nstderr\nstdin\nstdout\ntty\nurandom\nzero\n",
+        "console\nfd\nfull\nnull\nptmx\npts\nrandom\nshm\nstderr\nstdin\nstdout\ntty\nurandom\nzero\n",
     )?;
     let out = f.sandboxed(ctx, &[BUSYBOX, "ls", "-A", "/proc", "/sys", "/run"], None)?;
     expect_status(&out, 0, "carapace do")?;

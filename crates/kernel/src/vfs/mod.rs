@@ -548,6 +548,7 @@ mod tests {
             true
         })
         .unwrap();
-        assert_eq!(count, 15);
+        // `.`, `..`, 8 devices, 4 links, `pts` and `shm`.
+        assert_eq!(count, 16);
     }
 }
