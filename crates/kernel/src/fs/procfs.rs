@@ -512,7 +512,7 @@ impl ProcNode {
             }
             Place::Entry(_, PidEntry::Exe | PidEntry::Cwd | PidEntry::Root)
             | Place::Fd(_, _, false) => match self.magic_target()? {
-                MagicTarget::Dentry(d) => Ok(d.path().to_vec()),
+                MagicTarget::Dentry(d) => Ok(d.display_path()),
                 MagicTarget::File(_, name) => Ok(name),
             },
             _ => Err(Errno::EINVAL),

@@ -1,14 +1,29 @@
-//! Dentries: a resolved location in the view (its canonical path) and the
-//! node of the file system there.
+//! Dentries (`fs/dcache.c`): the nodes of the view's name tree, each
+//! with its parent and its name in it, so a dentry follows renames and
+//! knows when it was removed.
 //!
-//! Dentries are values, made fresh by each walk and kept only by whoever
-//! holds them (a working directory, an open file); there is no cache to
-//! keep coherent with the host.
+//! Only dentries something holds (a working directory, an open file, a
+//! mapping, the walk in progress, a child of one of those) exist: a
+//! directory keeps its children weakly and a dentry leaves its parent's
+//! table when it is dropped. A lookup always asks the file system and
+//! reuses the cached dentry only if it still names the same node
+//! (`d_revalidate`), so the cache never answers for the host.
+//!
+//! The tree changes only through [`d_move`] and [`d_delete`], after the
+//! file system made the change; [`RENAME_SEQ`] counts the moves (Linux's
+//! `rename_lock`), so a confined walk can tell that a `..` it took may have
+//! left its root.
+//!
+//! Lock order: a directory's `children` lock, then a dentry's `link`
+//! lock; both are leaves, and no `Arc<Dentry>` is dropped while one is
+//! held (its `Drop` takes its parent's `children` lock).
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError, Weak};
 
 use abi::Errno;
 use abi::stat::{S_IFDIR, S_IFLNK, S_IFMT, Stat, Statfs, Statx};
-
-use std::sync::Arc;
 
 use super::file::statx_from_stat;
 use super::mount::MountId;
@@ -44,21 +59,352 @@ pub(crate) enum Node {
     OpenFile(Arc<super::File>),
 }
 
-/// A resolved location in the sandbox's view.
+/// Counts renames (Linux's `rename_lock` sequence): a confined walk that
+/// sees it change after a `..` fails with `EAGAIN`.
+pub(crate) static RENAME_SEQ: AtomicU64 = AtomicU64::new(0);
+
+/// Counts changes to the tree (moves and removals): a lookup that raced
+/// one looks again rather than caching what it found before it.
+static TREE_SEQ: AtomicU64 = AtomicU64::new(0);
+
+/// The longest chain of parents followed. Renames check ancestry under the
+/// view's rename lock, so no cycle forms; this bounds the walk regardless.
+const MAX_DEPTH: usize = 4096;
+
+/// How many times a lookup retries when the tree changed under it before
+/// it settles for a dentry left out of the cache.
+const LOOKUP_RETRIES: usize = 8;
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// Where a dentry is in the tree.
 #[derive(Debug)]
+struct Link {
+    /// The directory it is in; `None` for the view's root and for a
+    /// dentry outside the tree.
+    parent: Option<Arc<Dentry>>,
+    /// Its name there (`/` for the root).
+    name: Vec<u8>,
+    /// Removed, or replaced by a rename, since it was looked up
+    /// (`d_unlinked`).
+    unlinked: bool,
+}
+
+/// A node of the view's name tree: what is there, and where it is now.
 pub struct Dentry {
-    /// The canonical absolute path (no symlinks, `.` or `..`).
-    pub(crate) path: Vec<u8>,
     /// What is there.
     pub(crate) node: Node,
     /// The mount it is on.
     pub(crate) mount: MountId,
+    /// Its parent and name, which renames change.
+    link: Mutex<Link>,
+    /// The cached children of a directory, by name; each entry's parent is
+    /// this dentry.
+    children: Mutex<HashMap<Vec<u8>, Weak<Dentry>>>,
+}
+
+impl std::fmt::Debug for Dentry {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Dentry")
+            .field("path", &String::from_utf8_lossy(&self.path()))
+            .field("node", &self.node)
+            .field("mount", &self.mount)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Drop for Dentry {
+    fn drop(&mut self) {
+        let me: *const Dentry = self;
+        let link = self.link.get_mut().unwrap_or_else(PoisonError::into_inner);
+        if let Some(parent) = &link.parent {
+            let mut children = lock(&parent.children);
+            if children
+                .get(&link.name)
+                .is_some_and(|w| std::ptr::eq(w.as_ptr(), me))
+            {
+                children.remove(&link.name);
+            }
+        }
+    }
+}
+
+impl Node {
+    /// Whether the file system's dentries are cached: the ones whose names
+    /// change (the others' never do).
+    fn cached(&self) -> bool {
+        matches!(self, Node::Host(_) | Node::Tmpfs(_) | Node::Ovl(_))
+    }
+
+    /// Whether a cached dentry's node is still what a fresh lookup found.
+    fn same_as(&self, fresh: &Node) -> bool {
+        match (self, fresh) {
+            (Node::Host(a), Node::Host(b)) => a.same_as(b),
+            (Node::Tmpfs(a), Node::Tmpfs(b)) => Arc::ptr_eq(a, b),
+            (Node::Ovl(a), Node::Ovl(b)) => a.key() == b.key(),
+            _ => false,
+        }
+    }
+
+    /// Whether a cached dentry's node is the same file as what a fresh
+    /// lookup found, if perhaps through another handle.
+    fn same_file(&self, fresh: &Node) -> bool {
+        match (self, fresh) {
+            (Node::Host(a), Node::Host(b)) => a.key() == b.key(),
+            _ => self.same_as(fresh),
+        }
+    }
 }
 
 impl Dentry {
-    /// The canonical absolute path in the view.
-    pub fn path(&self) -> &[u8] {
-        &self.path
+    fn make(
+        parent: Option<Arc<Dentry>>,
+        name: Vec<u8>,
+        node: Node,
+        mount: MountId,
+        unlinked: bool,
+    ) -> Arc<Dentry> {
+        Arc::new(Dentry {
+            node,
+            mount,
+            link: Mutex::new(Link {
+                parent,
+                name,
+                unlinked,
+            }),
+            children: Mutex::default(),
+        })
+    }
+
+    /// The root of the view.
+    pub(crate) fn root(node: Node, mount: MountId) -> Arc<Dentry> {
+        Dentry::make(None, b"/".to_vec(), node, mount, false)
+    }
+
+    /// A dentry outside the tree, known by `name` (an open file with no
+    /// place in the view, reached through a magic link).
+    pub(crate) fn detached(name: Vec<u8>, node: Node, mount: MountId) -> Arc<Dentry> {
+        Dentry::make(None, name, node, mount, false)
+    }
+
+    /// The child `name` of `parent`, not cached: a mount's root, a node of
+    /// a file system whose names never change.
+    pub(crate) fn child_of(
+        parent: &Arc<Dentry>,
+        name: &[u8],
+        node: Node,
+        mount: MountId,
+    ) -> Arc<Dentry> {
+        Dentry::make(Some(Arc::clone(parent)), name.to_vec(), node, mount, false)
+    }
+
+    /// An unnamed file made in `dir` (`O_TMPFILE`): unlinked from the
+    /// start, known as `dir/name`.
+    pub(crate) fn unnamed(dir: &Arc<Dentry>, name: &[u8], node: Node) -> Arc<Dentry> {
+        Dentry::make(Some(Arc::clone(dir)), name.to_vec(), node, dir.mount, true)
+    }
+
+    /// `d_lookup` and `d_add`: the dentry of the child `name` of this
+    /// directory, which the file system just found to be `find()`. The
+    /// cached dentry is kept if it names that node; another one there is
+    /// stale (changed on the host) and leaves the cache unlinked.
+    pub(crate) fn child(
+        self: &Arc<Dentry>,
+        name: &[u8],
+        mount: MountId,
+        find: impl Fn() -> Result<Node, Errno>,
+    ) -> Result<Arc<Dentry>, Errno> {
+        for _ in 0..LOOKUP_RETRIES {
+            let seq = TREE_SEQ.load(Ordering::SeqCst);
+            let node = match find() {
+                Ok(node) => node,
+                Err(e) => {
+                    if e == Errno::ENOENT {
+                        self.forget_host_child(name);
+                    }
+                    return Err(e);
+                }
+            };
+            // If the tree changed meanwhile, look again.
+            if let Ok(d) = self.hash(name, node, mount, Some(seq)) {
+                return Ok(d);
+            }
+        }
+        Ok(Dentry::child_of(self, name, find()?, mount))
+    }
+
+    /// `d_add` of a node this directory's file system just made as `name`.
+    pub(crate) fn add(self: &Arc<Dentry>, name: &[u8], node: Node) -> Arc<Dentry> {
+        match self.hash(name, node, self.mount, None) {
+            Ok(d) => d,
+            Err(node) => Dentry::child_of(self, name, node, self.mount),
+        }
+    }
+
+    /// Caches `node` as the child `name`, unless the tree changed since
+    /// `seq` (then the node comes back). A cached dentry that names the
+    /// same node is kept; another one there is stale (changed on the
+    /// host) and leaves the cache, unlinked if it was another file.
+    fn hash(
+        self: &Arc<Dentry>,
+        name: &[u8],
+        node: Node,
+        mount: MountId,
+        seq: Option<u64>,
+    ) -> Result<Arc<Dentry>, Node> {
+        if !node.cached() {
+            return Ok(Dentry::child_of(self, name, node, mount));
+        }
+        let mut children = lock(&self.children);
+        if seq.is_some_and(|seq| TREE_SEQ.load(Ordering::SeqCst) != seq) {
+            return Err(node);
+        }
+        let old = children.get(name).and_then(Weak::upgrade);
+        if let Some(old) = &old {
+            if old.node.same_as(&node) {
+                return Ok(Arc::clone(old));
+            }
+            // The same file found again through a fresh handle was not
+            // removed; another one was.
+            lock(&old.link).unlinked = !old.node.same_file(&node);
+        }
+        let fresh = Dentry::make(Some(Arc::clone(self)), name.to_vec(), node, mount, false);
+        children.insert(name.to_vec(), Arc::downgrade(&fresh));
+        // `old` is dropped once the table is unlocked: a drop takes the lock.
+        drop(children);
+        drop(old);
+        Ok(fresh)
+    }
+
+    /// A host name found missing: changed on the host behind the sentry,
+    /// so its cached dentry is unlinked. (The sentry's own file systems
+    /// change only through [`d_delete`] and [`d_move`].)
+    fn forget_host_child(&self, name: &[u8]) {
+        let gone = {
+            let mut children = lock(&self.children);
+            match children.get(name).and_then(Weak::upgrade) {
+                Some(d) if matches!(d.node, Node::Host(_)) => {
+                    children.remove(name);
+                    Some(d)
+                }
+                other => {
+                    drop(children);
+                    drop(other);
+                    return;
+                }
+            }
+        };
+        if let Some(d) = &gone {
+            lock(&d.link).unlinked = true;
+        }
+    }
+
+    /// The directory it is in (`None` at the root of its tree).
+    pub(crate) fn parent(&self) -> Option<Arc<Dentry>> {
+        lock(&self.link).parent.clone()
+    }
+
+    /// Whether it was removed, or replaced by a rename (`d_unlinked`).
+    pub fn unlinked(&self) -> bool {
+        lock(&self.link).unlinked
+    }
+
+    /// Whether `ancestor` is this dentry or above it.
+    pub(crate) fn is_within(&self, ancestor: &Dentry) -> bool {
+        if std::ptr::eq(self, ancestor) {
+            return true;
+        }
+        let mut next = self.parent();
+        for _ in 0..MAX_DEPTH {
+            let Some(d) = next else {
+                return false;
+            };
+            if std::ptr::eq(Arc::as_ptr(&d), ancestor) {
+                return true;
+            }
+            next = d.parent();
+        }
+        false
+    }
+
+    /// The names from the root of the tree (or of the dentry's mount, if
+    /// `in_mount`) down to it; `Err` with its name for a dentry outside
+    /// the tree.
+    fn names(&self, in_mount: bool) -> Result<Vec<Vec<u8>>, Vec<u8>> {
+        let (parent, name) = {
+            let link = lock(&self.link);
+            (link.parent.clone(), link.name.clone())
+        };
+        let Some(parent) = parent else {
+            return if matches!(self.node, Node::OpenFile(_)) {
+                Err(name)
+            } else {
+                Ok(Vec::new())
+            };
+        };
+        if in_mount && parent.mount != self.mount {
+            return Ok(vec![name]);
+        }
+        let mut names = vec![name];
+        let mut next = Some(parent);
+        for _ in 0..MAX_DEPTH {
+            let Some(d) = next else {
+                break;
+            };
+            let (up, name) = {
+                let link = lock(&d.link);
+                (link.parent.clone(), link.name.clone())
+            };
+            match &up {
+                Some(p) if in_mount && p.mount != d.mount => {
+                    names.push(name);
+                    break;
+                }
+                Some(_) => names.push(name),
+                None => {}
+            }
+            next = up;
+        }
+        names.reverse();
+        Ok(names)
+    }
+
+    fn join(names: Result<Vec<Vec<u8>>, Vec<u8>>) -> Vec<u8> {
+        match names {
+            Ok(names) if names.is_empty() => b"/".to_vec(),
+            Ok(names) => {
+                let mut path = Vec::new();
+                for n in names {
+                    path.push(b'/');
+                    path.extend_from_slice(&n);
+                }
+                path
+            }
+            Err(name) => name,
+        }
+    }
+
+    /// Its absolute path in the view now (`d_path`, without the
+    /// " (deleted)" mark).
+    pub fn path(&self) -> Vec<u8> {
+        Dentry::join(self.names(false))
+    }
+
+    /// Its path below its mount's root (what the overlay copies up along).
+    pub(crate) fn mount_path(&self) -> Vec<u8> {
+        Dentry::join(self.names(true))
+    }
+
+    /// What `/proc/[pid]/fd/N`, `cwd` and `maps` show: the path, marked
+    /// " (deleted)" once it was removed.
+    pub fn display_path(&self) -> Vec<u8> {
+        let mut path = self.path();
+        if self.unlinked() {
+            path.extend_from_slice(b" (deleted)");
+        }
+        path
     }
 
     /// The status as of the lookup (cheap; the type never changes).
@@ -153,22 +499,77 @@ impl Dentry {
             _ => true,
         }
     }
+}
 
-    /// The canonical path of the child `name`.
-    pub(crate) fn child_path(&self, name: &[u8]) -> Vec<u8> {
-        let mut path = self.path.clone();
-        if path != b"/" {
-            path.push(b'/');
-        }
-        path.extend_from_slice(name);
-        path
+/// The name an open file or a mapping goes by in `/proc/[pid]/maps`: its
+/// dentry's path when asked, so it follows renames.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct FileName(Option<Arc<Dentry>>);
+
+impl FileName {
+    /// The name of what `dentry` names.
+    pub(crate) fn of(dentry: &Arc<Dentry>) -> FileName {
+        FileName(Some(Arc::clone(dentry)))
     }
 
-    /// The canonical path of the parent (the root's is the root).
-    pub(crate) fn parent_path(&self) -> &[u8] {
-        match self.path.iter().rposition(|&b| b == b'/') {
-            Some(0) | None => b"/",
-            Some(i) => &self.path[..i],
+    /// The name now (empty for a file with none).
+    pub(crate) fn get(&self) -> String {
+        self.0.as_ref().map_or_else(String::new, |d| {
+            String::from_utf8_lossy(&d.display_path()).into_owned()
+        })
+    }
+}
+
+/// `d_delete`: `name` was removed from `dir`; its dentry, if cached, is
+/// unlinked and leaves the cache.
+pub(crate) fn d_delete(dir: &Dentry, name: &[u8]) {
+    TREE_SEQ.fetch_add(1, Ordering::SeqCst);
+    let gone = lock(&dir.children).remove(name).and_then(|w| w.upgrade());
+    if let Some(d) = &gone {
+        lock(&d.link).unlinked = true;
+    }
+}
+
+/// `d_move`: `old_dir/old_name` was renamed to `new_dir/new_name` (or the
+/// two exchanged); the cached dentries follow, and one the rename replaced
+/// is unlinked.
+///
+/// Precondition: the caller holds the view's rename lock (so no other
+/// move runs, and the file system's rename checked ancestry under it).
+pub(crate) fn d_move(
+    old_dir: &Arc<Dentry>,
+    old_name: &[u8],
+    new_dir: &Arc<Dentry>,
+    new_name: &[u8],
+    exchange: bool,
+) {
+    RENAME_SEQ.fetch_add(1, Ordering::SeqCst);
+    TREE_SEQ.fetch_add(1, Ordering::SeqCst);
+    let src = lock(&old_dir.children)
+        .remove(old_name)
+        .and_then(|w| w.upgrade());
+    let dst = lock(&new_dir.children)
+        .remove(new_name)
+        .and_then(|w| w.upgrade());
+    // The parents replaced are dropped last, with no lock held.
+    let mut old_parents = Vec::new();
+    if let Some(s) = &src {
+        let mut link = lock(&s.link);
+        old_parents.push(link.parent.replace(Arc::clone(new_dir)));
+        link.name = new_name.to_vec();
+        drop(link);
+        lock(&new_dir.children).insert(new_name.to_vec(), Arc::downgrade(s));
+    }
+    if let Some(d) = &dst {
+        let mut link = lock(&d.link);
+        if exchange {
+            old_parents.push(link.parent.replace(Arc::clone(old_dir)));
+            link.name = old_name.to_vec();
+            drop(link);
+            lock(&old_dir.children).insert(old_name.to_vec(), Arc::downgrade(d));
+        } else {
+            link.unlinked = true;
         }
     }
+    RENAME_SEQ.fetch_add(1, Ordering::SeqCst);
 }

@@ -7,14 +7,19 @@
 //! met before the last component (or as the last, when following) is read
 //! and its target spliced in front of the rest of the path: absolute targets
 //! restart at the walk's root, relative ones at the link's directory. At most
-//! `MAXSYMLINKS` are followed per walk. `..` goes to the canonical parent and
-//! stays put at the walk's root, so no path, link or `..` chain leaves the
-//! view.
+//! `MAXSYMLINKS` are followed per walk. `..` goes to the directory's parent
+//! dentry (`follow_dotdot`: a mount's root goes up to the directory its
+//! mount point is in) and stays put at the walk's root and at the view's,
+//! so no path, link or `..` chain leaves the view.
 //!
 //! `openat2(2)`'s `RESOLVE_*` flags narrow the walk: `IN_ROOT` makes the
 //! starting directory the root; `BENEATH` refuses (`EXDEV`) absolute paths,
 //! absolute links and `..` above the start; `NO_SYMLINKS` refuses every link
-//! (`ELOOP`); `NO_XDEV` refuses crossing a mount (`EXDEV`).
+//! (`ELOOP`); `NO_XDEV` refuses crossing a mount (`EXDEV`). A confined walk
+//! (`IN_ROOT`, `BENEATH`) that takes a `..` while a rename happened since it
+//! began fails with `EAGAIN`, as the rename may have moved it above its
+//! root, and what it resolves must lie under its root (`EXDEV`), as Linux's
+//! `handle_dots` and `complete_walk` check.
 //!
 //! procfs's magic links (`/proc/[pid]/{exe,cwd,root,fd/N}`) are not read
 //! and spliced: the walk jumps to what they name, as Linux's
@@ -29,7 +34,9 @@ use abi::fcntl::{
     RESOLVE_NO_SYMLINKS, RESOLVE_NO_XDEV,
 };
 
-use super::dentry::{Dentry, Node};
+use std::sync::atomic::Ordering;
+
+use super::dentry::{Dentry, Node, RENAME_SEQ};
 use super::mount::Vfs;
 use super::perm::{Access, MAY_EXEC};
 use crate::fs::devfs;
@@ -68,14 +75,15 @@ enum End {
 
 /// One path walk.
 pub(crate) struct Lookup<'a> {
-    /// The view, for mount points and `..` (which re-walks the canonical
-    /// parent path from its root).
+    /// The view, for mount points.
     vfs: &'a Vfs,
     /// Where absolute paths start and `..` stops.
     root: Arc<Dentry>,
     access: &'a Access<'a>,
     resolve: u64,
     links: u32,
+    /// [`RENAME_SEQ`] when the walk began.
+    rename_seq: u64,
 }
 
 impl<'a> Lookup<'a> {
@@ -93,6 +101,7 @@ impl<'a> Lookup<'a> {
             access,
             resolve,
             links: 0,
+            rename_seq: RENAME_SEQ.load(Ordering::SeqCst),
         }
     }
 
@@ -105,7 +114,7 @@ impl<'a> Lookup<'a> {
         follow: bool,
     ) -> Result<Arc<Dentry>, Errno> {
         match self.walk_inner(start, path, follow, false)? {
-            End::Resolved(d) => Ok(d),
+            End::Resolved(d) => self.complete(d),
             End::Parent(_) => Err(Errno::ENOENT),
         }
     }
@@ -118,9 +127,21 @@ impl<'a> Lookup<'a> {
         path: &[u8],
     ) -> Result<Parent, Errno> {
         match self.walk_inner(start, path, false, true)? {
-            End::Parent(p) => Ok(p),
+            End::Parent(p) => {
+                self.complete(Arc::clone(&p.dir))?;
+                Ok(p)
+            }
             End::Resolved(_) => Err(Errno::ENOENT),
         }
+    }
+
+    /// `complete_walk`'s last check of a confined walk: what it reached is
+    /// under its root.
+    fn complete(&self, d: Arc<Dentry>) -> Result<Arc<Dentry>, Errno> {
+        if Lookup::confined(self.resolve) && !d.is_within(&self.root) {
+            return Err(Errno::EXDEV);
+        }
+        Ok(d)
     }
 
     /// Counts one symlink followed: `ELOOP` past `MAXSYMLINKS` or under
@@ -268,43 +289,32 @@ impl<'a> Lookup<'a> {
             self.count_link()?;
             Ok(match target? {
                 MagicTarget::Dentry(d) => d,
-                MagicTarget::File(file, name) => Arc::new(Dentry {
-                    path: name,
-                    node: Node::OpenFile(file),
-                    mount: link.mount,
-                }),
+                MagicTarget::File(file, name) => {
+                    Dentry::detached(name, Node::OpenFile(file), link.mount)
+                }
             })
         })())
     }
 
-    /// `..` from `cur`: its canonical parent, or `cur` at the walk's root.
+    /// `..` from `cur` (`follow_dotdot`): its parent, or `cur` itself at
+    /// the walk's root and at the view's.
     fn dotdot(&self, cur: &Arc<Dentry>) -> Result<Arc<Dentry>, Errno> {
-        if cur.path == self.root.path {
+        if Arc::ptr_eq(cur, &self.root) {
             if self.beneath() {
                 return Err(Errno::EXDEV);
             }
             return Ok(Arc::clone(cur));
         }
-        let parent = self.canonical(cur.parent_path())?;
+        let Some(parent) = cur.parent() else {
+            return Ok(Arc::clone(cur));
+        };
         if self.resolve & RESOLVE_NO_XDEV != 0 && parent.mount != cur.mount {
             return Err(Errno::EXDEV);
         }
-        Ok(parent)
-    }
-
-    /// Re-walks a canonical path from the view's root, without permission
-    /// checks or symlinks (it has none, unless the host changed it; then
-    /// `ENOENT`).
-    fn canonical(&self, path: &[u8]) -> Result<Arc<Dentry>, Errno> {
-        let mut cur = Arc::clone(self.vfs.root());
-        for name in path.split(|&b| b == b'/').filter(|c| !c.is_empty()) {
-            let next = lookup_child(self.vfs, &cur, name)?;
-            if !next.is_dir() {
-                return Err(Errno::ENOENT);
-            }
-            cur = next;
+        if Lookup::confined(self.resolve) && RENAME_SEQ.load(Ordering::SeqCst) != self.rename_seq {
+            return Err(Errno::EAGAIN);
         }
-        Ok(cur)
+        Ok(parent)
     }
 
     /// The child `name` of the directory `dir`.
@@ -324,7 +334,8 @@ impl<'a> Lookup<'a> {
 }
 
 /// Looks up the child `name` (not `.` or `..`) of the directory `dir`: a
-/// mount point's root, or what `dir`'s file system has there.
+/// mount point's root, or what `dir`'s file system has there. A removed
+/// directory has no children (`IS_DEADDIR`).
 pub(crate) fn lookup_child(
     vfs: &Vfs,
     dir: &Arc<Dentry>,
@@ -333,29 +344,28 @@ pub(crate) fn lookup_child(
     if name.len() > NAME_MAX {
         return Err(Errno::ENAMETOOLONG);
     }
-    let path = dir.child_path(name);
-    if let Some(root) = vfs.mount_root(&path) {
-        return Ok(Arc::new(root));
+    if let Some(root) = vfs.mount_root(dir, name) {
+        return Ok(root);
     }
-    let node = match &dir.node {
-        Node::Host(h) => Node::Host(h.lookup(name)?),
-        Node::Tmpfs(i) => Node::Tmpfs(i.lookup(name)?),
-        Node::Ovl(o) => Node::Ovl(o.lookup(name)?),
-        Node::DevDir => match devfs::link_target(name) {
-            Some(_) => Node::DevLink(name.to_vec()),
-            None => Node::Device(devfs::lookup(name)?),
-        },
-        Node::Pts(PtsNode::Root) => Node::Pts(vfs.devpts().lookup(name)?),
-        Node::Proc(p) => Node::Proc(p.lookup(name)?),
-        Node::Device(_) | Node::DevLink(_) | Node::Pts(_) | Node::OpenFile(_) => {
-            return Err(Errno::ENOTDIR);
-        }
-    };
-    Ok(Arc::new(Dentry {
-        path,
-        node,
-        mount: dir.mount,
-    }))
+    if dir.is_dir() && dir.unlinked() {
+        return Err(Errno::ENOENT);
+    }
+    dir.child(name, dir.mount, || {
+        Ok(match &dir.node {
+            Node::Host(h) => Node::Host(h.lookup(name)?),
+            Node::Tmpfs(i) => Node::Tmpfs(i.lookup(name)?),
+            Node::Ovl(o) => Node::Ovl(o.lookup(name)?),
+            Node::DevDir => match devfs::link_target(name) {
+                Some(_) => Node::DevLink(name.to_vec()),
+                None => Node::Device(devfs::lookup(name)?),
+            },
+            Node::Pts(PtsNode::Root) => Node::Pts(vfs.devpts().lookup(name)?),
+            Node::Proc(p) => Node::Proc(p.lookup(name)?),
+            Node::Device(_) | Node::DevLink(_) | Node::Pts(_) | Node::OpenFile(_) => {
+                return Err(Errno::ENOTDIR);
+            }
+        })
+    })
 }
 
 #[cfg(test)]
@@ -420,8 +430,7 @@ mod tests {
         let access = Access::kernel();
         let root = Arc::clone(t.vfs.root());
         let mut l = Lookup::new(&t.vfs, Arc::clone(&root), &access, 0);
-        l.walk(&root, path.as_bytes(), follow)
-            .map(|d| d.path.clone())
+        l.walk(&root, path.as_bytes(), follow).map(|d| d.path())
     }
 
     #[test]
@@ -485,8 +494,8 @@ mod tests {
         let mut l = Lookup::new(&t.vfs, Arc::clone(&root), &access, 0);
         let p = l.walk_parent(&root, b"/abs/new/").unwrap();
         assert_eq!(
-            (p.dir.path.as_slice(), p.last, p.trailing_slash),
-            (&b"/a/b"[..], Last::Norm(b"new".to_vec()), true)
+            (p.dir.path(), p.last, p.trailing_slash),
+            (b"/a/b".to_vec(), Last::Norm(b"new".to_vec()), true)
         );
         assert_eq!(l.walk_parent(&root, b"/").unwrap().last, Last::Root);
         assert_eq!(l.walk_parent(&root, b"a/..").unwrap().last, Last::DotDot);
@@ -505,14 +514,14 @@ mod tests {
         let start = lookup_child(&t.vfs, t.vfs.root(), b"a").unwrap();
         let mut l = Lookup::new(&t.vfs, Arc::clone(&start), &access, RESOLVE_BENEATH);
         assert_eq!(
-            l.walk(&start, b"b/file", true).map(|d| d.path.clone()),
+            l.walk(&start, b"b/file", true).map(|d| d.path()),
             Ok(b"/a/b/file".to_vec())
         );
         assert_eq!(l.walk(&start, b"../a", true).err(), Some(Errno::EXDEV));
         assert_eq!(l.walk(&start, b"/a", true).err(), Some(Errno::EXDEV));
         let mut l = Lookup::new(&t.vfs, Arc::clone(&start), &access, RESOLVE_IN_ROOT);
         assert_eq!(
-            l.walk(&start, b"../../b", true).map(|d| d.path.clone()),
+            l.walk(&start, b"../../b", true).map(|d| d.path()),
             Ok(b"/a/b".to_vec())
         );
         let root = Arc::clone(t.vfs.root());

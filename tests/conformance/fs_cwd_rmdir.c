@@ -1,0 +1,136 @@
+/*
+ * A removed working directory (and an open removed directory): getcwd
+ * gives ENOENT, /proc/self/cwd says " (deleted)", no name can be made or
+ * listed in it (IS_DEADDIR), "." still opens and ".." still leads to its
+ * last parent. Run in a scratch directory under /tmp, /var/tmp and
+ * /dev/shm.
+ */
+#include "conformance.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+
+static char base[64];
+
+static void show(const char *label, const char *path)
+{
+	size_t n = strlen(base);
+	if (strncmp(path, base, n) == 0)
+		printf("%s: B%s\n", label, path + n);
+	else
+		printf("%s: %s\n", label, path);
+}
+
+static void show_cwd(const char *label)
+{
+	char buf[4096];
+	long r = syscall(SYS_getcwd, buf, sizeof buf);
+	if (r < 0)
+		printf("%s: getcwd %s\n", label, errno_name(errno));
+	else
+		show(label, buf);
+}
+
+static void show_link(const char *label, const char *link)
+{
+	char buf[4096];
+	ssize_t n = readlink(link, buf, sizeof buf - 1);
+	if (n < 0) {
+		printf("%s: readlink %s\n", label, errno_name(errno));
+		return;
+	}
+	buf[n] = 0;
+	show(label, buf);
+}
+
+static char *at(const char *rel)
+{
+	static char buf[4][256];
+	static int i;
+	char *p = buf[i++ % 4];
+	snprintf(p, 256, "%s/%s", base, rel);
+	return p;
+}
+
+static int fd_is(int fd, const char *path)
+{
+	struct stat x, y;
+	if (fstat(fd, &x) || stat(path, &y))
+		return 0;
+	return x.st_dev == y.st_dev && x.st_ino == y.st_ino;
+}
+
+static void run(const char *where)
+{
+	snprintf(base, sizeof base, "%s/dentry-XXXXXX", where);
+	if (!mkdtemp(base)) {
+		printf("%s: no scratch directory: %s\n", where, errno_name(errno));
+		conformance_failures++;
+		return;
+	}
+	printf("--- in %s\n", where);
+	EXPECT_OK("mkdir a", mkdir(at("a"), 0755));
+	EXPECT_OK("mkdir a/b", mkdir(at("a/b"), 0755));
+	EXPECT_OK("chdir a/b", chdir(at("a/b")));
+	int dfd = EXPECT_OK("open a/b", open(at("a/b"), O_RDONLY | O_DIRECTORY));
+	EXPECT_OK("rmdir a/b", rmdir(at("a/b")));
+	show_cwd("cwd");
+	char buf[4096];
+	EXPECT_ERR("glibc getcwd", getcwd(buf, sizeof buf) ? 0 : -1, ENOENT);
+	show_link("/proc/self/cwd", "/proc/self/cwd");
+	char link[64];
+	snprintf(link, sizeof link, "/proc/self/fd/%d", dfd);
+	show_link("dir fd link", link);
+	struct stat st;
+	EXPECT_OK("stat .", stat(".", &st));
+	CHECK(S_ISDIR(st.st_mode));
+	CHECK(st.st_nlink == 0);
+	int dot = EXPECT_OK("open .", open(".", O_RDONLY | O_DIRECTORY));
+	char dents[1024];
+	EXPECT_ERR("getdents in it", syscall(SYS_getdents64, dot, dents, sizeof dents), ENOENT);
+	close(dot);
+	EXPECT_ERR("create x in it", open("x", O_CREAT | O_WRONLY, 0644), ENOENT);
+	EXPECT_ERR("create ./x in it", openat(AT_FDCWD, "./x", O_CREAT | O_WRONLY, 0644), ENOENT);
+	EXPECT_ERR("mkdir in it", mkdir("d", 0755), ENOENT);
+	EXPECT_ERR("symlink in it", symlink("t", "l"), ENOENT);
+	EXPECT_ERR("openat dfd x O_CREAT", openat(dfd, "x", O_CREAT | O_WRONLY, 0644), ENOENT);
+	EXPECT_ERR("stat a name in it", stat("nothing", &st), ENOENT);
+	/* Its old name is free: a new directory there is another one. */
+	EXPECT_OK("mkdir a/b again", mkdir(at("a/b"), 0755));
+	int fd = EXPECT_OK("create a/b/f", open(at("a/b/f"), O_CREAT | O_WRONLY, 0644));
+	close(fd);
+	EXPECT_ERR("f is not in the removed cwd", stat("f", &st), ENOENT);
+	show_cwd("cwd with a twin at its old name");
+	int up = EXPECT_OK("openat dfd ..", openat(dfd, "..", O_RDONLY | O_DIRECTORY));
+	CHECK(fd_is(up, at("a")));
+	close(up);
+	EXPECT_OK("chdir ..", chdir(".."));
+	show_cwd("cwd after ..");
+	EXPECT_OK("b/f relative", stat("b/f", &st));
+	close(dfd);
+
+	/* A removed directory's parent renamed: ".." follows it. */
+	EXPECT_OK("mkdir a/c", mkdir(at("a/c"), 0755));
+	EXPECT_OK("chdir a/c", chdir(at("a/c")));
+	EXPECT_OK("rmdir a/c", rmdir(at("a/c")));
+	EXPECT_OK("rename a z", rename(at("a"), at("z")));
+	show_link("/proc/self/cwd", "/proc/self/cwd");
+	EXPECT_OK("chdir ..", chdir(".."));
+	show_cwd("cwd after ..");
+
+	EXPECT_OK("chdir /", chdir("/"));
+	unlink(at("z/b/f"));
+	rmdir(at("z/b"));
+	rmdir(at("z"));
+	EXPECT_OK("scratch directory removed", rmdir(base));
+}
+
+int main(void)
+{
+	conformance_init();
+	run("/tmp");
+	run("/var/tmp");
+	run("/dev/shm");
+	return conformance_done();
+}
