@@ -239,7 +239,7 @@ impl Dentry {
     pub(crate) fn add(self: &Arc<Dentry>, name: &[u8], node: Node) -> Arc<Dentry> {
         match self.hash(name, node, self.mount, None) {
             Ok(d) => d,
-            Err(node) => Dentry::child_of(self, name, node, self.mount),
+            Err(node) => Dentry::child_of(self, name, *node, self.mount),
         }
     }
 
@@ -253,13 +253,13 @@ impl Dentry {
         node: Node,
         mount: MountId,
         seq: Option<u64>,
-    ) -> Result<Arc<Dentry>, Node> {
+    ) -> Result<Arc<Dentry>, Box<Node>> {
         if !node.cached() {
             return Ok(Dentry::child_of(self, name, node, mount));
         }
         let mut children = lock(&self.children);
         if seq.is_some_and(|seq| TREE_SEQ.load(Ordering::SeqCst) != seq) {
-            return Err(node);
+            return Err(Box::new(node));
         }
         let old = children.get(name).and_then(Weak::upgrade);
         if let Some(old) = &old {
@@ -333,42 +333,32 @@ impl Dentry {
     /// `in_mount`) down to it; `Err` with its name for a dentry outside
     /// the tree.
     fn names(&self, in_mount: bool) -> Result<Vec<Vec<u8>>, Vec<u8>> {
-        let (parent, name) = {
-            let link = lock(&self.link);
-            (link.parent.clone(), link.name.clone())
-        };
-        let Some(parent) = parent else {
-            return if matches!(self.node, Node::OpenFile(_)) {
-                Err(name)
-            } else {
-                Ok(Vec::new())
-            };
-        };
-        if in_mount && parent.mount != self.mount {
-            return Ok(vec![name]);
+        let (mut up, mut name) = self.link_parts();
+        if up.is_none() && matches!(self.node, Node::OpenFile(_)) {
+            return Err(name);
         }
-        let mut names = vec![name];
-        let mut next = Some(parent);
+        let mut names = Vec::new();
+        let mut mount = self.mount;
         for _ in 0..MAX_DEPTH {
-            let Some(d) = next else {
+            let Some(parent) = up else {
                 break;
             };
-            let (up, name) = {
-                let link = lock(&d.link);
-                (link.parent.clone(), link.name.clone())
-            };
-            match &up {
-                Some(p) if in_mount && p.mount != d.mount => {
-                    names.push(name);
-                    break;
-                }
-                Some(_) => names.push(name),
-                None => {}
+            if in_mount && parent.mount != mount {
+                // The last one reached is its mount's root.
+                break;
             }
-            next = up;
+            names.push(name);
+            (up, name) = parent.link_parts();
+            mount = parent.mount;
         }
         names.reverse();
         Ok(names)
+    }
+
+    /// Its parent and name.
+    fn link_parts(&self) -> (Option<Arc<Dentry>>, Vec<u8>) {
+        let link = lock(&self.link);
+        (link.parent.clone(), link.name.clone())
     }
 
     fn join(names: Result<Vec<Vec<u8>>, Vec<u8>>) -> Vec<u8> {
@@ -572,4 +562,89 @@ pub(crate) fn d_move(
         }
     }
     RENAME_SEQ.fetch_add(1, Ordering::SeqCst);
+}
+
+#[cfg(test)]
+mod tests {
+    use std::os::fd::OwnedFd;
+
+    use super::*;
+    use crate::vfs::path::lookup_child;
+    use crate::vfs::{Vfs, VfsOptions};
+
+    fn overlay() -> Arc<Vfs> {
+        let fd: OwnedFd = std::fs::File::open("/").unwrap().into();
+        let options = VfsOptions {
+            overlay: true,
+            memory_limit: 8 << 20,
+        };
+        Vfs::with_options(fd, options).unwrap()
+    }
+
+    fn mkdir(dir: &Arc<Dentry>, name: &[u8]) -> Arc<Dentry> {
+        let new = crate::vfs::NewNode {
+            mode: S_IFDIR | 0o755,
+            uid: 0,
+            gid: 0,
+            rdev: 0,
+            target: None,
+        };
+        crate::vfs::create(dir, name, new).unwrap()
+    }
+
+    #[test]
+    fn lookups_share_one_dentry_and_drops_leave_the_cache() {
+        let vfs = overlay();
+        let tmp = lookup_child(&vfs, vfs.root(), b"tmp").unwrap();
+        let dir = mkdir(&tmp, b"carapace-dentry-cache");
+        let a = mkdir(&dir, b"a");
+        let again = lookup_child(&vfs, &dir, b"a").unwrap();
+        assert!(Arc::ptr_eq(&a, &again));
+        assert_eq!(lock(&dir.children).len(), 1);
+        drop((a, again));
+        assert!(lock(&dir.children).is_empty());
+        let fresh = lookup_child(&vfs, &dir, b"a").unwrap();
+        assert_eq!(fresh.path(), b"/tmp/carapace-dentry-cache/a");
+        assert_eq!(fresh.mount_path(), fresh.path());
+    }
+
+    #[test]
+    fn renames_move_dentries_and_removals_unlink_them() {
+        let vfs = overlay();
+        let tmp = lookup_child(&vfs, vfs.root(), b"tmp").unwrap();
+        let dir = mkdir(&tmp, b"carapace-dentry-move");
+        let a = mkdir(&dir, b"a");
+        let b = mkdir(&a, b"b");
+        crate::vfs::rename(&dir, b"a", &dir, b"c", false, false).unwrap();
+        assert_eq!(b.path(), b"/tmp/carapace-dentry-move/c/b");
+        assert!(Arc::ptr_eq(&lookup_child(&vfs, &dir, b"c").unwrap(), &a));
+        assert_eq!(lookup_child(&vfs, &dir, b"a").err(), Some(Errno::ENOENT));
+        // Replaced by a rename: unlinked.
+        let d = mkdir(&dir, b"d");
+        crate::vfs::rename(&a, b"b", &dir, b"d", false, false).unwrap();
+        assert!(d.unlinked());
+        assert_eq!(d.display_path(), b"/tmp/carapace-dentry-move/d (deleted)");
+        assert_eq!(b.path(), b"/tmp/carapace-dentry-move/d");
+        assert!(Arc::ptr_eq(&b.parent().unwrap(), &dir));
+        crate::vfs::remove(&dir, b"d", true).unwrap();
+        assert!(b.unlinked());
+        assert_eq!(lookup_child(&vfs, &b, b"x").err(), Some(Errno::ENOENT));
+        assert!(b.is_within(&tmp) && !tmp.is_within(&b));
+    }
+
+    #[test]
+    fn mount_roots_hang_below_their_mount_points() {
+        let vfs = overlay();
+        let shm = crate::vfs::path::lookup_child(
+            &vfs,
+            &lookup_child(&vfs, vfs.root(), b"dev").unwrap(),
+            b"shm",
+        )
+        .unwrap();
+        assert_eq!(shm.path(), b"/dev/shm");
+        assert_eq!(shm.mount_path(), b"/");
+        let x = mkdir(&shm, b"carapace-dentry-x");
+        assert_eq!(x.mount_path(), b"/carapace-dentry-x");
+        assert_eq!(x.path(), b"/dev/shm/carapace-dentry-x");
+    }
 }

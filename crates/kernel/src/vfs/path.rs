@@ -412,14 +412,19 @@ mod tests {
         symlink("nope", dir.join("dangling")).unwrap();
         symlink("b/file", dir.join("a/filelink")).unwrap();
         let fd: OwnedFd = std::fs::File::open(&dir).unwrap().into();
-        let vfs = Vfs::with_options(
-            fd,
-            crate::vfs::VfsOptions {
-                overlay: false,
-                ..Default::default()
-            },
-        )
-        .unwrap();
+        // The same directory, writable, at /vol.
+        let volume = crate::vfs::Volume {
+            fd: std::fs::File::open(&dir).unwrap().into(),
+            guest: b"/vol".to_vec(),
+            read_only: false,
+        };
+        let options = crate::vfs::VfsOptions {
+            overlay: false,
+            ..Default::default()
+        };
+        let file = platform::MemoryFile::new(options.memory_limit).unwrap();
+        let pages = crate::mm::MemoryAllocator::new(Arc::new(file));
+        let vfs = Vfs::with_volumes(fd, options, vec![volume], pages).unwrap();
         Tree {
             _dir: TempDir(dir),
             vfs,
@@ -529,5 +534,78 @@ mod tests {
         assert_eq!(l.walk(&root, b"abs", true).err(), Some(Errno::ELOOP));
         let mut l = Lookup::new(&t.vfs, Arc::clone(&root), &access, RESOLVE_NO_XDEV);
         assert_eq!(l.walk(&root, b"dev/null", true).err(), Some(Errno::EXDEV));
+    }
+
+    #[test]
+    fn confined_dotdot_after_a_rename_is_eagain() {
+        let t = tree();
+        let access = Access::kernel();
+        let vol = lookup_child(&t.vfs, t.vfs.root(), b"vol").unwrap();
+        let a = lookup_child(&t.vfs, &vol, b"a").unwrap();
+        let rename = |from: &[u8], to: &[u8]| {
+            crate::vfs::rename(&vol, from, &vol, to, false, false).unwrap();
+        };
+        for resolve in [RESOLVE_BENEATH, RESOLVE_IN_ROOT] {
+            let mut l = Lookup::new(&t.vfs, Arc::clone(&a), &access, resolve);
+            assert_eq!(
+                l.walk(&a, b"b/..", true).map(|d| d.path()),
+                Ok(b"/vol/a".to_vec())
+            );
+            let mut l = Lookup::new(&t.vfs, Arc::clone(&a), &access, resolve);
+            rename(b"loop1", b"loop3");
+            assert_eq!(
+                l.walk(&a, b"b/file", true).map(|d| d.path()),
+                Ok(b"/vol/a/b/file".to_vec())
+            );
+            assert_eq!(l.walk(&a, b"b/..", true).err(), Some(Errno::EAGAIN));
+            rename(b"loop3", b"loop1");
+        }
+        // An unconfined walk does not care.
+        let mut l = Lookup::new(&t.vfs, Arc::clone(t.vfs.root()), &access, 0);
+        rename(b"loop1", b"loop3");
+        assert_eq!(
+            l.walk(&a, b"b/..", true).map(|d| d.path()),
+            Ok(b"/vol/a".to_vec())
+        );
+    }
+
+    #[test]
+    fn a_cwd_follows_a_rename_on_a_volume() {
+        let t = tree();
+        let access = Access::kernel();
+        let root = Arc::clone(t.vfs.root());
+        let vol = lookup_child(&t.vfs, &root, b"vol").unwrap();
+        let a = lookup_child(&t.vfs, &vol, b"a").unwrap();
+        let b = lookup_child(&t.vfs, &a, b"b").unwrap();
+        drop(a);
+        crate::vfs::rename(&vol, b"a", &vol, b"z", false, false).unwrap();
+        assert_eq!(b.path(), b"/vol/z/b");
+        let mut l = Lookup::new(&t.vfs, Arc::clone(&root), &access, 0);
+        let up = l.walk(&b, b"../..", true).unwrap();
+        assert!(Arc::ptr_eq(&up, &vol));
+        assert_eq!(
+            l.walk(&b, b"file", true).map(|d| d.path()),
+            Ok(b"/vol/z/b/file".to_vec())
+        );
+        let again = l.walk(&root, b"/vol/z/b", true).unwrap();
+        assert!(Arc::ptr_eq(&again, &b));
+        // A file renamed on the volume while a dentry holds it is opened
+        // by its new name, and the old dentry follows.
+        let held = l.walk(&b, b"file", true).unwrap();
+        crate::vfs::rename(&b, b"file", &b, b"file2", false, false).unwrap();
+        assert_eq!(held.path(), b"/vol/z/b/file2");
+        let f = l.walk(&b, b"file2", true).unwrap();
+        assert!(!held.unlinked());
+        let creds = crate::task::Credentials::new(0, 0, vec![]);
+        let file = super::super::open::open_dentry(
+            &Access::fs(&creds),
+            &t.vfs,
+            f,
+            abi::fcntl::O_RDONLY,
+            false,
+        )
+        .unwrap();
+        let mut buf = [0u8; 4];
+        assert_eq!(file.read_at(&mut buf, 0), Ok(4));
     }
 }
