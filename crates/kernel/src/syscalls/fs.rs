@@ -474,7 +474,8 @@ fn sys_faccessat2(task: &mut Task, args: &SyscallArgs) -> SyscallResult {
 // ---------------------------------------------------------------------------
 // the working directory
 
-/// Implements Linux `getcwd(2)`: `ENOENT` once the directory was removed.
+/// Implements Linux `getcwd(2)`: `ENOENT` once the directory was removed,
+/// `ENAMETOOLONG` for a path longer than a page.
 fn sys_getcwd(task: &mut Task, args: &SyscallArgs) -> SyscallResult {
     let cwd = Arc::clone(task.fs().cwd());
     if cwd.unlinked() {
@@ -482,6 +483,9 @@ fn sys_getcwd(task: &mut Task, args: &SyscallArgs) -> SyscallResult {
     }
     let mut path = cwd.path();
     path.push(0);
+    if path.len() as u64 > abi::PAGE_SIZE {
+        return Err(Errno::ENAMETOOLONG);
+    }
     if (path.len() as u64) > args.u64(1) {
         return Err(Errno::ERANGE);
     }

@@ -67,8 +67,9 @@ pub(crate) static RENAME_SEQ: AtomicU64 = AtomicU64::new(0);
 /// one looks again rather than caching what it found before it.
 static TREE_SEQ: AtomicU64 = AtomicU64::new(0);
 
-/// The longest chain of parents followed. Renames check ancestry under the
-/// view's rename lock, so no cycle forms; this bounds the walk regardless.
+/// The most names a path is made of: more give a path longer than
+/// `PATH_MAX` anyway (a program can make deeper directories by walking
+/// down relative paths; their paths are cut at the top).
 const MAX_DEPTH: usize = 4096;
 
 /// How many times a lookup retries when the tree changed under it before
@@ -116,17 +117,32 @@ impl std::fmt::Debug for Dentry {
 }
 
 impl Drop for Dentry {
+    /// Leaves the parent's table, and drops a chain of parents nothing
+    /// else holds one by one rather than recursively, as a program can
+    /// make a chain of directories of any depth.
     fn drop(&mut self) {
-        let me: *const Dentry = self;
+        let mut me: *const Dentry = self;
         let link = self.link.get_mut().unwrap_or_else(PoisonError::into_inner);
-        if let Some(parent) = &link.parent {
-            let mut children = lock(&parent.children);
-            if children
-                .get(&link.name)
-                .is_some_and(|w| std::ptr::eq(w.as_ptr(), me))
+        let mut parent = link.parent.take();
+        let mut name = std::mem::take(&mut link.name);
+        while let Some(p) = parent {
             {
-                children.remove(&link.name);
+                let mut children = lock(&p.children);
+                if children
+                    .get(&name)
+                    .is_some_and(|w| std::ptr::eq(w.as_ptr(), me))
+                {
+                    children.remove(&name);
+                }
             }
+            me = Arc::as_ptr(&p);
+            let Some(mut last) = Arc::into_inner(p) else {
+                break;
+            };
+            let link = last.link.get_mut().unwrap_or_else(PoisonError::into_inner);
+            parent = link.parent.take();
+            name = std::mem::take(&mut link.name);
+            // `last` is dropped here with no parent left to recurse into.
         }
     }
 }
@@ -311,16 +327,15 @@ impl Dentry {
         lock(&self.link).unlinked
     }
 
-    /// Whether `ancestor` is this dentry or above it.
+    /// Whether `ancestor` is this dentry or above it (`d_ancestor`). Not
+    /// bounded: the answer must be exact for renames to keep the tree
+    /// free of cycles, which it is.
     pub(crate) fn is_within(&self, ancestor: &Dentry) -> bool {
         if std::ptr::eq(self, ancestor) {
             return true;
         }
         let mut next = self.parent();
-        for _ in 0..MAX_DEPTH {
-            let Some(d) = next else {
-                return false;
-            };
+        while let Some(d) = next {
             if std::ptr::eq(Arc::as_ptr(&d), ancestor) {
                 return true;
             }

@@ -1,0 +1,68 @@
+/*
+ * A working directory deeper than PATH_MAX, reached by walking down one
+ * relative name at a time: getcwd and /proc/self/cwd give ENAMETOOLONG,
+ * relative lookups and ".." still work, and leaving it at once (the
+ * kernel then drops the whole chain of directories) is fine.
+ */
+#include "conformance.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+
+#define DEPTH 3000
+
+static int depth_reached(int want)
+{
+	for (int i = 0; i < want; i++) {
+		if (mkdir("d", 0755) && errno != EEXIST)
+			return i;
+		if (chdir("d"))
+			return i;
+	}
+	return want;
+}
+
+static void run(const char *where)
+{
+	char base[64];
+	snprintf(base, sizeof base, "%s/dentry-XXXXXX", where);
+	if (!mkdtemp(base)) {
+		printf("%s: no scratch directory: %s\n", where, errno_name(errno));
+		conformance_failures++;
+		return;
+	}
+	printf("--- in %s\n", where);
+	EXPECT_OK("chdir to the scratch directory", chdir(base));
+	EXPECT_VAL("directories made and entered", depth_reached(DEPTH), DEPTH);
+	char buf[4096];
+	EXPECT_ERR("getcwd", syscall(SYS_getcwd, buf, sizeof buf), ENAMETOOLONG);
+	EXPECT_ERR("readlink /proc/self/cwd", readlink("/proc/self/cwd", buf, sizeof buf),
+		   ENAMETOOLONG);
+	int fd = EXPECT_OK("create a file here", open("f", O_CREAT | O_WRONLY, 0644));
+	close(fd);
+	struct stat st;
+	EXPECT_OK("stat ../d/f", stat("../d/f", &st));
+	EXPECT_OK("unlink f", unlink("f"));
+	/* Letting go of the whole chain at once. */
+	EXPECT_OK("chdir back to the top by its absolute path", chdir(base));
+	EXPECT_OK("getcwd at the top", syscall(SYS_getcwd, buf, sizeof buf));
+	EXPECT_VAL("down again", depth_reached(DEPTH), DEPTH);
+	int removed = 0;
+	for (int i = 0; i < DEPTH; i++) {
+		if (chdir("..") || rmdir("d"))
+			break;
+		removed++;
+	}
+	EXPECT_VAL("directories left and removed", removed, DEPTH);
+	EXPECT_OK("getcwd back at the top", syscall(SYS_getcwd, buf, sizeof buf));
+	EXPECT_OK("chdir /", chdir("/"));
+	EXPECT_OK("scratch directory removed", rmdir(base));
+}
+
+int main(void)
+{
+	conformance_init();
+	run("/tmp");
+	run("/dev/shm");
+	return conformance_done();
+}
