@@ -9,14 +9,16 @@
 #include <fcntl.h>
 #include <sys/stat.h>
 
-#define DEPTH 3000
+/* 300 names of 20 bytes: a path of over 6000 bytes. */
+#define DEPTH 300
+#define NAME "dddddddddddddddddddd"
 
 static int depth_reached(int want)
 {
 	for (int i = 0; i < want; i++) {
-		if (mkdir("d", 0755) && errno != EEXIST)
+		if (mkdir(NAME, 0755) && errno != EEXIST)
 			return i;
-		if (chdir("d"))
+		if (chdir(NAME))
 			return i;
 	}
 	return want;
@@ -41,7 +43,7 @@ static void run(const char *where)
 	int fd = EXPECT_OK("create a file here", open("f", O_CREAT | O_WRONLY, 0644));
 	close(fd);
 	struct stat st;
-	EXPECT_OK("stat ../d/f", stat("../d/f", &st));
+	EXPECT_OK("stat ../" NAME "/f", stat("../" NAME "/f", &st));
 	EXPECT_OK("unlink f", unlink("f"));
 	/* Letting go of the whole chain at once. */
 	EXPECT_OK("chdir back to the top by its absolute path", chdir(base));
@@ -49,7 +51,7 @@ static void run(const char *where)
 	EXPECT_VAL("down again", depth_reached(DEPTH), DEPTH);
 	int removed = 0;
 	for (int i = 0; i < DEPTH; i++) {
-		if (chdir("..") || rmdir("d"))
+		if (chdir("..") || rmdir(NAME))
 			break;
 		removed++;
 	}
