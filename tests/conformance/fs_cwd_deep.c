@@ -4,7 +4,7 @@
  * relative lookups and ".." still work, and leaving it at once (the
  * kernel then drops the whole chain of directories) is fine.
  */
-#include "conformance.h"
+#include "scratch.h"
 
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -26,13 +26,8 @@ static int depth_reached(int want)
 
 static void run(const char *where)
 {
-	char base[64];
-	snprintf(base, sizeof base, "%s/dentry-XXXXXX", where);
-	if (!mkdtemp(base)) {
-		printf("%s: no scratch directory: %s\n", where, errno_name(errno));
-		conformance_failures++;
+	if (!scratch_make(where))
 		return;
-	}
 	printf("--- in %s\n", where);
 	EXPECT_OK("chdir to the scratch directory", chdir(base));
 	EXPECT_VAL("directories made and entered", depth_reached(DEPTH), DEPTH);

@@ -5,63 +5,13 @@
  * renamed by this process or by a child. Run in a scratch directory under
  * /tmp, /var/tmp and /dev/shm.
  */
-#include "conformance.h"
+#include "scratch.h"
 
 #include <fcntl.h>
-#include <ftw.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 
-static char base[64];
-
 /* Prints `path` with the scratch directory shown as "B". */
-static void show(const char *label, const char *path)
-{
-	size_t n = strlen(base);
-	if (strncmp(path, base, n) == 0)
-		printf("%s: B%s\n", label, path + n);
-	else
-		printf("%s: %s\n", label, path);
-}
-
-static void show_cwd(const char *label)
-{
-	char buf[4096];
-	long r = syscall(SYS_getcwd, buf, sizeof buf);
-	if (r < 0)
-		printf("%s: getcwd %s\n", label, errno_name(errno));
-	else
-		show(label, buf);
-}
-
-static void show_link(const char *label, const char *link)
-{
-	char buf[4096];
-	ssize_t n = readlink(link, buf, sizeof buf - 1);
-	if (n < 0) {
-		printf("%s: readlink %s\n", label, errno_name(errno));
-		return;
-	}
-	buf[n] = 0;
-	show(label, buf);
-}
-
-static void show_fd(const char *label, int fd)
-{
-	char link[64];
-	snprintf(link, sizeof link, "/proc/self/fd/%d", fd);
-	show_link(label, link);
-}
-
-static char *at(const char *rel)
-{
-	static char buf[4][256];
-	static int i;
-	char *p = buf[i++ % 4];
-	snprintf(p, 256, "%s/%s", base, rel);
-	return p;
-}
-
 static int same_ino(const char *a, const char *b)
 {
 	struct stat x, y;
@@ -70,29 +20,10 @@ static int same_ino(const char *a, const char *b)
 	return x.st_dev == y.st_dev && x.st_ino == y.st_ino;
 }
 
-static int fd_is(int fd, const char *path)
-{
-	struct stat x, y;
-	if (fstat(fd, &x) || stat(path, &y))
-		return 0;
-	return x.st_dev == y.st_dev && x.st_ino == y.st_ino;
-}
-
-static int rm_one(const char *path, const struct stat *st, int type, struct FTW *ftw)
-{
-	(void)st;
-	(void)ftw;
-	return type == FTW_DP ? rmdir(path) : unlink(path);
-}
-
 static void run(const char *where)
 {
-	snprintf(base, sizeof base, "%s/dentry-XXXXXX", where);
-	if (!mkdtemp(base)) {
-		printf("%s: no scratch directory: %s\n", where, errno_name(errno));
-		conformance_failures++;
+	if (!scratch_make(where))
 		return;
-	}
 	printf("--- in %s\n", where);
 	EXPECT_OK("mkdir a", mkdir(at("a"), 0755));
 	EXPECT_OK("mkdir a/b", mkdir(at("a/b"), 0755));
@@ -177,7 +108,7 @@ static void run(const char *where)
 	EXPECT_ERR("moving a directory below itself", rename(at("z"), at("z/e2/deep/z")), EINVAL);
 
 	EXPECT_OK("chdir /", chdir("/"));
-	EXPECT_OK("scratch directory removed", nftw(base, rm_one, 16, FTW_DEPTH | FTW_PHYS));
+	EXPECT_OK("scratch directory removed", scratch_remove());
 }
 
 int main(void)

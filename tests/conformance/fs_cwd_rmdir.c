@@ -5,70 +5,16 @@
  * last parent. Run in a scratch directory under /tmp, /var/tmp and
  * /dev/shm.
  */
-#include "conformance.h"
+#include "scratch.h"
 
 #include <dirent.h>
 #include <fcntl.h>
 #include <sys/stat.h>
 
-static char base[64];
-
-static void show(const char *label, const char *path)
-{
-	size_t n = strlen(base);
-	if (strncmp(path, base, n) == 0)
-		printf("%s: B%s\n", label, path + n);
-	else
-		printf("%s: %s\n", label, path);
-}
-
-static void show_cwd(const char *label)
-{
-	char buf[4096];
-	long r = syscall(SYS_getcwd, buf, sizeof buf);
-	if (r < 0)
-		printf("%s: getcwd %s\n", label, errno_name(errno));
-	else
-		show(label, buf);
-}
-
-static void show_link(const char *label, const char *link)
-{
-	char buf[4096];
-	ssize_t n = readlink(link, buf, sizeof buf - 1);
-	if (n < 0) {
-		printf("%s: readlink %s\n", label, errno_name(errno));
-		return;
-	}
-	buf[n] = 0;
-	show(label, buf);
-}
-
-static char *at(const char *rel)
-{
-	static char buf[4][256];
-	static int i;
-	char *p = buf[i++ % 4];
-	snprintf(p, 256, "%s/%s", base, rel);
-	return p;
-}
-
-static int fd_is(int fd, const char *path)
-{
-	struct stat x, y;
-	if (fstat(fd, &x) || stat(path, &y))
-		return 0;
-	return x.st_dev == y.st_dev && x.st_ino == y.st_ino;
-}
-
 static void run(const char *where)
 {
-	snprintf(base, sizeof base, "%s/dentry-XXXXXX", where);
-	if (!mkdtemp(base)) {
-		printf("%s: no scratch directory: %s\n", where, errno_name(errno));
-		conformance_failures++;
+	if (!scratch_make(where))
 		return;
-	}
 	printf("--- in %s\n", where);
 	EXPECT_OK("mkdir a", mkdir(at("a"), 0755));
 	EXPECT_OK("mkdir a/b", mkdir(at("a/b"), 0755));
@@ -79,9 +25,7 @@ static void run(const char *where)
 	char buf[4096];
 	EXPECT_ERR("glibc getcwd", getcwd(buf, sizeof buf) ? 0 : -1, ENOENT);
 	show_link("/proc/self/cwd", "/proc/self/cwd");
-	char link[64];
-	snprintf(link, sizeof link, "/proc/self/fd/%d", dfd);
-	show_link("dir fd link", link);
+	show_fd("dir fd link", dfd);
 	struct stat st;
 	EXPECT_OK("stat .", stat(".", &st));
 	CHECK(S_ISDIR(st.st_mode));
@@ -120,10 +64,7 @@ static void run(const char *where)
 	show_cwd("cwd after ..");
 
 	EXPECT_OK("chdir /", chdir("/"));
-	unlink(at("z/b/f"));
-	rmdir(at("z/b"));
-	rmdir(at("z"));
-	EXPECT_OK("scratch directory removed", rmdir(base));
+	EXPECT_OK("scratch directory removed", scratch_remove());
 }
 
 int main(void)

@@ -5,36 +5,11 @@
  * " (deleted)" (d_path). Run in a scratch directory under /tmp, /var/tmp
  * and /dev/shm.
  */
-#include "conformance.h"
+#include "scratch.h"
 
 #include <fcntl.h>
-#include <ftw.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
-
-static char base[64];
-
-static void show(const char *label, const char *path)
-{
-	const char *hit = strstr(path, base);
-	if (hit)
-		printf("%s: B%s\n", label, hit + strlen(base));
-	else
-		printf("%s: %s\n", label, path);
-}
-
-static void show_fd(const char *label, int fd)
-{
-	char link[64], buf[4096];
-	snprintf(link, sizeof link, "/proc/self/fd/%d", fd);
-	ssize_t n = readlink(link, buf, sizeof buf - 1);
-	if (n < 0) {
-		printf("%s: readlink %s\n", label, errno_name(errno));
-		return;
-	}
-	buf[n] = 0;
-	show(label, buf);
-}
 
 /* The name /proc/self/maps gives the mapping at `addr`. */
 static void show_map(const char *label, void *addr)
@@ -55,15 +30,6 @@ static void show_map(const char *label, void *addr)
 		fclose(f);
 }
 
-static char *at(const char *rel)
-{
-	static char buf[4][256];
-	static int i;
-	char *p = buf[i++ % 4];
-	snprintf(p, 256, "%s/%s", base, rel);
-	return p;
-}
-
 static int make(const char *rel)
 {
 	int fd = open(at(rel), O_CREAT | O_RDWR | O_TRUNC, 0644);
@@ -74,21 +40,10 @@ static int make(const char *rel)
 	return fd;
 }
 
-static int rm_one(const char *path, const struct stat *st, int type, struct FTW *ftw)
-{
-	(void)st;
-	(void)ftw;
-	return type == FTW_DP ? rmdir(path) : unlink(path);
-}
-
 static void run(const char *where)
 {
-	snprintf(base, sizeof base, "%s/dentry-XXXXXX", where);
-	if (!mkdtemp(base)) {
-		printf("%s: no scratch directory: %s\n", where, errno_name(errno));
-		conformance_failures++;
+	if (!scratch_make(where))
 		return;
-	}
 	printf("--- in %s\n", where);
 
 	int f = EXPECT_OK("make f", make("f"));
@@ -139,7 +94,7 @@ static void run(const char *where)
 	close(k);
 	close(k2);
 	close(m);
-	EXPECT_OK("scratch directory removed", nftw(base, rm_one, 16, FTW_DEPTH | FTW_PHYS));
+	EXPECT_OK("scratch directory removed", scratch_remove());
 }
 
 int main(void)
