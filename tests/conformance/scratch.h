@@ -101,4 +101,21 @@ static inline int scratch_remove(void)
 	return nftw(base, scratch_rm_one, 16, FTW_DEPTH | FTW_PHYS);
 }
 
+/* Runs `run` in a fresh scratch directory under /tmp (a real file system
+ * natively, the overlay in the sandbox), /var/tmp (the same) and /dev/shm
+ * (tmpfs in both); `run` ends in "/" with the directory removed. */
+static inline int scratch_everywhere(void (*run)(void))
+{
+	static const char *const places[] = {"/tmp", "/var/tmp", "/dev/shm"};
+	for (size_t i = 0; i < sizeof places / sizeof places[0]; i++) {
+		if (!scratch_make(places[i]))
+			continue;
+		printf("--- in %s\n", places[i]);
+		run();
+		EXPECT_OK("back in /", chdir("/"));
+		EXPECT_OK("scratch directory removed", scratch_remove());
+	}
+	return conformance_done();
+}
+
 #endif
