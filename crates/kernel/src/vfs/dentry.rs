@@ -9,18 +9,21 @@
 //! reuses the cached dentry only if it still names the same node
 //! (`d_revalidate`), so the cache never answers for the host.
 //!
-//! The tree changes only through [`d_move`] and [`d_delete`], after the
-//! file system made the change; [`RENAME_SEQ`] counts the moves (Linux's
-//! `rename_lock`), so a confined walk can tell that a `..` it took may have
-//! left its root.
+//! The tree changes only through [`d_move`] and [`d_delete`] (and
+//! [`Dentry::add`] of a new name), right after the file system made the
+//! change and under the directories' names locks, which lookups hold
+//! shared; [`RENAME_SEQ`] counts the moves (Linux's `rename_lock`), so a
+//! confined walk can tell that a `..` it took may have left its root.
 //!
-//! Lock order: a directory's `children` lock, then a dentry's `link`
-//! lock; both are leaves, and no `Arc<Dentry>` is dropped while one is
-//! held (its `Drop` takes its parent's `children` lock).
+//! Lock order: the view's rename lock, then directories' names locks (a
+//! rename takes its two; nothing else holds more than one), then the file
+//! systems' locks; a directory's `children` lock, then a dentry's `link`
+//! lock, are leaves, and no `Arc<Dentry>` is dropped while one is held
+//! (its `Drop` takes its parent's `children` lock).
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError, Weak};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError, RwLock, RwLockWriteGuard, Weak};
 
 use abi::Errno;
 use abi::stat::{S_IFDIR, S_IFLNK, S_IFMT, Stat, Statfs, Statx};
@@ -63,21 +66,18 @@ pub(crate) enum Node {
 /// sees it change after a `..` fails with `EAGAIN`.
 pub(crate) static RENAME_SEQ: AtomicU64 = AtomicU64::new(0);
 
-/// Counts changes to the tree (moves and removals): a lookup that raced
-/// one looks again rather than caching what it found before it.
-static TREE_SEQ: AtomicU64 = AtomicU64::new(0);
-
 /// The most names a path is made of: more give a path longer than
 /// `PATH_MAX` anyway (a program can make deeper directories by walking
 /// down relative paths; their paths are cut at the top).
 const MAX_DEPTH: usize = 4096;
 
-/// How many times a lookup retries when the tree changed under it before
-/// it settles for a dentry left out of the cache.
-const LOOKUP_RETRIES: usize = 8;
-
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// Takes a directory's names lock exclusively, to change its names.
+pub(crate) fn lock_names(dir: &Dentry) -> RwLockWriteGuard<'_, ()> {
+    dir.names.write().unwrap_or_else(PoisonError::into_inner)
 }
 
 /// Where a dentry is in the tree.
@@ -101,6 +101,12 @@ pub struct Dentry {
     pub(crate) mount: MountId,
     /// Its parent and name, which renames change.
     link: Mutex<Link>,
+    /// A directory's names lock (Linux's `i_rwsem`): held shared by a
+    /// lookup from asking the file system to caching the answer, and
+    /// exclusively by a change to the names (from the file system's change
+    /// to the dentries'), so the cache never keeps what a change made
+    /// stale.
+    names: RwLock<()>,
     /// The cached children of a directory, by name; each entry's parent is
     /// this dentry.
     children: Mutex<HashMap<Vec<u8>, Weak<Dentry>>>,
@@ -190,6 +196,7 @@ impl Dentry {
                 name,
                 unlinked,
             }),
+            names: RwLock::default(),
             children: Mutex::default(),
         })
     }
@@ -223,64 +230,45 @@ impl Dentry {
     }
 
     /// `d_lookup` and `d_add`: the dentry of the child `name` of this
-    /// directory, which the file system just found to be `find()`. The
-    /// cached dentry is kept if it names that node; another one there is
-    /// stale (changed on the host) and leaves the cache unlinked.
+    /// directory, which the file system finds to be `find()`. The cached
+    /// dentry is kept if it names that node; another one there is stale
+    /// (changed on the host) and leaves the cache.
     pub(crate) fn child(
         self: &Arc<Dentry>,
         name: &[u8],
         mount: MountId,
-        find: impl Fn() -> Result<Node, Errno>,
+        find: impl FnOnce() -> Result<Node, Errno>,
     ) -> Result<Arc<Dentry>, Errno> {
-        for _ in 0..LOOKUP_RETRIES {
-            let seq = TREE_SEQ.load(Ordering::SeqCst);
-            let node = match find() {
-                Ok(node) => node,
-                Err(e) => {
-                    if e == Errno::ENOENT {
-                        self.forget_host_child(name);
-                    }
-                    return Err(e);
+        let _names = self.names.read().unwrap_or_else(PoisonError::into_inner);
+        match find() {
+            Ok(node) => Ok(self.hash(name, node, mount)),
+            Err(e) => {
+                if e == Errno::ENOENT {
+                    self.forget_host_child(name);
                 }
-            };
-            // If the tree changed meanwhile, look again.
-            if let Ok(d) = self.hash(name, node, mount, Some(seq)) {
-                return Ok(d);
+                Err(e)
             }
         }
-        Ok(Dentry::child_of(self, name, find()?, mount))
     }
 
-    /// `d_add` of a node this directory's file system just made as `name`.
+    /// `d_add` of a node this directory's file system just made as `name`
+    /// (the caller holds the names lock).
     pub(crate) fn add(self: &Arc<Dentry>, name: &[u8], node: Node) -> Arc<Dentry> {
-        match self.hash(name, node, self.mount, None) {
-            Ok(d) => d,
-            Err(node) => Dentry::child_of(self, name, *node, self.mount),
-        }
+        self.hash(name, node, self.mount)
     }
 
-    /// Caches `node` as the child `name`, unless the tree changed since
-    /// `seq` (then the node comes back). A cached dentry that names the
+    /// Caches `node` as the child `name`. A cached dentry that names the
     /// same node is kept; another one there is stale (changed on the
     /// host) and leaves the cache, unlinked if it was another file.
-    fn hash(
-        self: &Arc<Dentry>,
-        name: &[u8],
-        node: Node,
-        mount: MountId,
-        seq: Option<u64>,
-    ) -> Result<Arc<Dentry>, Box<Node>> {
+    fn hash(self: &Arc<Dentry>, name: &[u8], node: Node, mount: MountId) -> Arc<Dentry> {
         if !node.cached() {
-            return Ok(Dentry::child_of(self, name, node, mount));
+            return Dentry::child_of(self, name, node, mount);
         }
         let mut children = lock(&self.children);
-        if seq.is_some_and(|seq| TREE_SEQ.load(Ordering::SeqCst) != seq) {
-            return Err(Box::new(node));
-        }
         let old = children.get(name).and_then(Weak::upgrade);
         if let Some(old) = &old {
             if old.node.same_as(&node) {
-                return Ok(Arc::clone(old));
+                return Arc::clone(old);
             }
             // The same file found again through a fresh handle was not
             // removed; another one was.
@@ -291,7 +279,7 @@ impl Dentry {
         // `old` is dropped once the table is unlocked: a drop takes the lock.
         drop(children);
         drop(old);
-        Ok(fresh)
+        fresh
     }
 
     /// A host name found missing: changed on the host behind the sentry,
@@ -526,9 +514,8 @@ impl FileName {
 }
 
 /// `d_delete`: `name` was removed from `dir`; its dentry, if cached, is
-/// unlinked and leaves the cache.
+/// unlinked and leaves the cache. The caller holds `dir`'s names lock.
 pub(crate) fn d_delete(dir: &Dentry, name: &[u8]) {
-    TREE_SEQ.fetch_add(1, Ordering::SeqCst);
     let gone = lock(&dir.children).remove(name).and_then(|w| w.upgrade());
     if let Some(d) = &gone {
         lock(&d.link).unlinked = true;
@@ -540,7 +527,8 @@ pub(crate) fn d_delete(dir: &Dentry, name: &[u8]) {
 /// is unlinked.
 ///
 /// Precondition: the caller holds the view's rename lock (so no other
-/// move runs, and the file system's rename checked ancestry under it).
+/// move runs, and ancestry was checked under it) and both directories'
+/// names locks.
 pub(crate) fn d_move(
     old_dir: &Arc<Dentry>,
     old_name: &[u8],
@@ -549,7 +537,6 @@ pub(crate) fn d_move(
     exchange: bool,
 ) {
     RENAME_SEQ.fetch_add(1, Ordering::SeqCst);
-    TREE_SEQ.fetch_add(1, Ordering::SeqCst);
     let src = lock(&old_dir.children)
         .remove(old_name)
         .and_then(|w| w.upgrade());

@@ -16,7 +16,7 @@ use abi::xattr::{
     XATTR_SECURITY_PREFIX, XATTR_SYSTEM_PREFIX, XATTR_TRUSTED_PREFIX, XATTR_USER_PREFIX,
 };
 
-use super::dentry::{Dentry, Node, d_delete, d_move};
+use super::dentry::{Dentry, Node, d_delete, d_move, lock_names};
 use super::perm::{Access, MAY_EXEC, MAY_READ, MAY_WRITE};
 use crate::fs::devpts::PtsNode;
 pub(crate) use crate::fs::overlay::NewNode;
@@ -99,6 +99,7 @@ pub(crate) fn create(
     name: &[u8],
     new: NewNode<'_>,
 ) -> Result<Arc<Dentry>, Errno> {
+    let _names = lock_names(dir);
     let node = match &dir.node {
         Node::Tmpfs(d) => {
             let fs = Arc::clone(d.fs());
@@ -179,6 +180,7 @@ pub(crate) fn link(target: &Dentry, dir: &Dentry, name: &[u8]) -> Result<(), Err
 
 /// Removes `name` (a directory if `is_dir`) from `dir` (checks done).
 pub(crate) fn remove(dir: &Dentry, name: &[u8], is_dir: bool) -> Result<(), Errno> {
+    let _names = lock_names(dir);
     fs_remove(dir, name, is_dir)?;
     d_delete(dir, name);
     Ok(())
@@ -217,6 +219,8 @@ pub(crate) fn rename(
     exchange: bool,
     noreplace: bool,
 ) -> Result<(), Errno> {
+    let _old_names = lock_names(old_dir);
+    let _new_names = (!Arc::ptr_eq(old_dir, new_dir)).then(|| lock_names(new_dir));
     fs_rename(old_dir, old_name, new_dir, new_name, exchange, noreplace)?;
     d_move(old_dir, old_name, new_dir, new_name, exchange);
     Ok(())
