@@ -377,7 +377,7 @@ mod tests {
     use crate::vfs::Vfs;
 
     struct Tree {
-        _dir: TempDir,
+        dir: TempDir,
         vfs: Arc<crate::vfs::Vfs>,
     }
 
@@ -426,7 +426,7 @@ mod tests {
         let pages = crate::mm::MemoryAllocator::new(Arc::new(file));
         let vfs = Vfs::with_volumes(fd, options, vec![volume], pages).unwrap();
         Tree {
-            _dir: TempDir(dir),
+            dir: TempDir(dir),
             vfs,
         }
     }
@@ -567,6 +567,26 @@ mod tests {
             l.walk(&a, b"b/..", true).map(|d| d.path()),
             Ok(b"/vol/a".to_vec())
         );
+    }
+
+    #[test]
+    fn changes_on_the_host_show_at_the_next_lookup() {
+        let t = tree();
+        let vol = lookup_child(&t.vfs, t.vfs.root(), b"vol").unwrap();
+        let b = lookup_child(&t.vfs, &lookup_child(&t.vfs, &vol, b"a").unwrap(), b"b").unwrap();
+        let held = lookup_child(&t.vfs, &b, b"file").unwrap();
+        let host = t.dir.0.join("a/b");
+        std::fs::rename(host.join("file"), host.join("moved")).unwrap();
+        // Not seen until looked up again, as on a network file system.
+        assert!(!held.unlinked());
+        assert_eq!(lookup_child(&t.vfs, &b, b"file").err(), Some(Errno::ENOENT));
+        assert!(held.unlinked());
+        std::fs::write(host.join("file"), b"new").unwrap();
+        let fresh = lookup_child(&t.vfs, &b, b"file").unwrap();
+        assert!(!Arc::ptr_eq(&fresh, &held) && !fresh.unlinked());
+        // The same file found again is the same dentry.
+        let again = lookup_child(&t.vfs, &b, b"file").unwrap();
+        assert!(Arc::ptr_eq(&fresh, &again));
     }
 
     #[test]
