@@ -240,6 +240,7 @@ pub(crate) fn open_dentry(
             if truncate {
                 mode |= libc::O_TRUNC;
             }
+            let h = dentry.host_node_now(h);
             Box::new(HostFileOps(h.open_file(FileName::of(&dentry), mode)?))
         }
         Node::Host(h) if kind == S_IFDIR => Box::new(h.open_dir(vfs.mounts_in(&dentry))?),
@@ -352,7 +353,11 @@ pub(crate) fn open_exec(access: &Access<'_>, dentry: Arc<Dentry>) -> Result<Arc<
     }
     access.check(&dentry.cached_stat(), MAY_EXEC)?;
     let ops: Box<dyn FileOps> = match &dentry.node {
-        Node::Host(h) => Box::new(HostFileOps(h.open_regular(FileName::of(&dentry))?)),
+        Node::Host(h) => Box::new(HostFileOps(
+            dentry
+                .host_node_now(h)
+                .open_regular(FileName::of(&dentry))?,
+        )),
         Node::Tmpfs(i) => Box::new(TmpfsFileOps::new(
             Arc::clone(i),
             FileName::of(&dentry),

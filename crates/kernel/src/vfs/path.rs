@@ -616,7 +616,16 @@ mod tests {
         assert_eq!(held.path(), b"/vol/z/b/file2");
         let f = l.walk(&b, b"file2", true).unwrap();
         assert!(!held.unlinked());
+        // The held one opens too (an O_PATH fd reopened through /proc).
         let creds = crate::task::Credentials::new(0, 0, vec![]);
+        super::super::open::open_dentry(
+            &Access::fs(&creds),
+            &t.vfs,
+            held,
+            abi::fcntl::O_RDONLY,
+            false,
+        )
+        .unwrap();
         let file = super::super::open::open_dentry(
             &Access::fs(&creds),
             &t.vfs,
