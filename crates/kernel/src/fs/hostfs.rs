@@ -75,6 +75,14 @@ impl HostNode {
         (self.stat.st_dev, self.stat.st_ino)
     }
 
+    /// Whether the node was found as `name` in `dir` (so it reopens there).
+    pub(crate) fn found_as(&self, dir: &HostNode, name: &[u8]) -> bool {
+        self.parent
+            .as_ref()
+            .is_some_and(|p| Arc::ptr_eq(p, &dir.fd))
+            && self.name == name
+    }
+
     /// Whether `other` is this node through the same handle: the same
     /// file and, for anything but a directory (which is reached through
     /// its own fd), the same directory and name to reopen it by.

@@ -313,11 +313,12 @@ impl Dentry {
     /// The host node `h` (this dentry's) as its directory has it under its
     /// name now: a host file reopens by directory and name, which a rename
     /// by the sandbox changes for the dentry but not for the node found
-    /// before. `h` itself if it is not there any more.
+    /// before. `h` itself if it was found there, or is not there any more.
     pub(crate) fn host_node_now(&self, h: &HostNode) -> HostNode {
         let (parent, name) = self.link_parts();
         if let Some(parent) = parent
             && let Node::Host(dir) = &parent.node
+            && !h.found_as(dir, &name)
             && let Ok(now) = dir.lookup(&name)
             && now.key() == h.key()
         {
