@@ -46,7 +46,7 @@ use super::tmpfs::{SetAttr, SetTime, XattrMode};
 use crate::mm::{
     Mappable, MappingSet, MemoryAllocator, MemoryManager, MmapBacking, PageCache, chunk_in_page,
 };
-use crate::vfs::{DirEntry, File, FileOps, dir_seek, generic_seek};
+use crate::vfs::{DirEntry, File, FileName, FileOps, dir_seek, generic_seek};
 
 /// A host file or directory, as the path walk found it.
 #[derive(Clone, Debug)]
@@ -72,6 +72,31 @@ fn lookup_errno(e: Errno) -> Errno {
 }
 
 impl HostNode {
+    /// The host (device, inode).
+    pub(crate) fn key(&self) -> (u64, u64) {
+        (self.stat.st_dev, self.stat.st_ino)
+    }
+
+    /// Whether the node was found as `name` in `dir` (so it reopens there).
+    pub(crate) fn found_as(&self, dir: &HostNode, name: &[u8]) -> bool {
+        self.parent
+            .as_ref()
+            .is_some_and(|p| Arc::ptr_eq(p, &dir.fd))
+            && self.name == name
+    }
+
+    /// Whether `other` is this node through the same handle: the same
+    /// file and, for anything but a directory (which is reached through
+    /// its own fd), the same directory and name to reopen it by.
+    pub(crate) fn same_as(&self, other: &HostNode) -> bool {
+        let same_place = match (&self.parent, &other.parent) {
+            (Some(a), Some(b)) => Arc::ptr_eq(a, b) && self.name == other.name,
+            (None, None) => true,
+            _ => false,
+        };
+        self.key() == other.key() && (self.stat.st_mode & S_IFMT == S_IFDIR || same_place)
+    }
+
     /// The rootfs directory `fd`.
     pub(crate) fn root(fd: OwnedFd) -> Result<HostNode, Errno> {
         let stat = host::fstat(fd.as_fd())?;
@@ -134,16 +159,16 @@ impl HostNode {
         host::readlink(self.fd.as_fd())
     }
 
-    /// Opens the regular file for reading; `path` names it in the view
-    /// (for /proc/[pid]/maps).
-    pub(crate) fn open_regular(&self, path: &[u8]) -> Result<Arc<HostFile>, Errno> {
-        self.open_file(path, libc::O_RDONLY)
+    /// Opens the regular file for reading; `name` is what
+    /// /proc/[pid]/maps calls it.
+    pub(crate) fn open_regular(&self, name: FileName) -> Result<Arc<HostFile>, Errno> {
+        self.open_file(name, libc::O_RDONLY)
     }
 
     /// Opens the regular file with the host access mode `mode` (`O_RDONLY`,
     /// `O_WRONLY` or `O_RDWR`, plus `O_TRUNC`); anything but `O_RDONLY`
     /// needs a writable volume (`EROFS`).
-    pub(crate) fn open_file(&self, path: &[u8], mode: i32) -> Result<Arc<HostFile>, Errno> {
+    pub(crate) fn open_file(&self, name: FileName, mode: i32) -> Result<Arc<HostFile>, Errno> {
         if mode != libc::O_RDONLY && !self.writable {
             return Err(Errno::EROFS);
         }
@@ -152,7 +177,7 @@ impl HostNode {
             fd,
             dev: stat.st_dev,
             ino: stat.st_ino,
-            path: String::from_utf8_lossy(path).into_owned(),
+            name,
             writable: self.writable,
             opened_for_writing: mode & libc::O_ACCMODE != libc::O_RDONLY,
         });
@@ -414,7 +439,7 @@ impl HostNode {
         }
         let fd = self.fd.as_fd();
         if let Some(size) = attr.size {
-            HostFileOps(self.open_file(b"", libc::O_WRONLY)?).truncate(size)?;
+            HostFileOps(self.open_file(FileName::default(), libc::O_WRONLY)?).truncate(size)?;
         }
         if attr.uid.is_some() || attr.gid.is_some() {
             host::fchown_path_fd(
@@ -461,7 +486,7 @@ pub struct HostFile {
     fd: OwnedFd,
     dev: u64,
     ino: u64,
-    path: String,
+    name: FileName,
     /// On a writable volume.
     writable: bool,
     /// The host fd may be written (`O_WRONLY` or `O_RDWR`).
@@ -784,7 +809,7 @@ impl Mappable for HostFile {
     }
 
     fn identity(&self) -> (u64, u64, String) {
-        (self.dev, self.ino, self.path.clone())
+        (self.dev, self.ino, self.name.get())
     }
 }
 
@@ -1003,14 +1028,16 @@ mod tests {
         let root = HostNode::root(root).unwrap();
         let etc = root.lookup(b"etc").unwrap();
         let passwd = etc.lookup(b"passwd").unwrap();
-        let file = passwd.open_regular(b"/etc/passwd").unwrap();
+        let file = passwd.open_regular(FileName::default()).unwrap();
         assert!(file.size().unwrap() > 0);
-        assert_eq!(file.identity().2, "/etc/passwd");
         let dir = etc.open_dir(Vec::new()).unwrap();
         let names: Vec<Vec<u8>> = dir.dirents().unwrap().into_iter().map(|e| e.name).collect();
         assert!(names.contains(&b"passwd".to_vec()));
         assert!(names.contains(&b"..".to_vec()));
-        assert_eq!(etc.open_regular(b"/etc").err(), Some(Errno::ENOENT));
+        assert_eq!(
+            etc.open_regular(FileName::default()).err(),
+            Some(Errno::ENOENT)
+        );
     }
 
     #[test]
@@ -1029,7 +1056,7 @@ mod tests {
         let file = volume
             .lookup(b"data")
             .unwrap()
-            .open_file(b"/data", libc::O_RDWR)
+            .open_file(FileName::default(), libc::O_RDWR)
             .unwrap();
         let mapping = HostMapping {
             cache: HostCache::of(&file),

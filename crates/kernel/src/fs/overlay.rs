@@ -45,7 +45,7 @@ use super::tmpfs::{
     self, FsShared, Inode, SetAttr, SpaceLimit, TmpfsMapping, TreeGuard, XattrMode,
 };
 use crate::mm::{Mappable, MemoryManager, MmapBacking};
-use crate::vfs::{DirEntry, File, FileOps, dir_seek, generic_seek};
+use crate::vfs::{DirEntry, File, FileName, FileOps, dir_seek, generic_seek};
 
 /// Added to upper-only inode numbers so they do not meet lower ones.
 pub const UPPER_INO_BASE: u64 = 1 << 40;
@@ -203,6 +203,18 @@ impl OvlInode {
             upper: Mutex::new(upper),
             kind,
         })
+    }
+
+    /// The identity the node reports, stable across copy-up: the upper
+    /// inode's (which records its lower origin), else the lower node's.
+    pub fn key(&self) -> (u64, u64) {
+        match self.upper() {
+            Some(u) => {
+                let st = u.stat();
+                (st.st_dev, st.st_ino)
+            }
+            None => self.lower.as_ref().map_or((0, 0), HostNode::key),
+        }
     }
 
     /// The lower (host) node, if the node has one.
@@ -483,7 +495,7 @@ impl OvlInode {
 /// Copies a lower file's bytes into `inode`, leaving all-zero blocks as
 /// holes.
 fn copy_data(lower: &HostNode, inode: &Arc<Inode>) -> Result<(), Errno> {
-    let file = lower.open_regular(b"")?;
+    let file = lower.open_regular(FileName::default())?;
     let size = file.size()?;
     let mut buf = vec![0u8; 1 << 16];
     let mut off = 0u64;
@@ -738,16 +750,16 @@ pub fn copy_up_for_write(
 #[derive(Debug)]
 pub struct OvlFileOps {
     node: Arc<OvlInode>,
-    path: Vec<u8>,
+    name: FileName,
     lower: OnceLock<Arc<HostFile>>,
 }
 
 impl OvlFileOps {
-    /// Opens `node` (found at `path`) for reading.
-    pub fn open(node: Arc<OvlInode>, path: &[u8]) -> Result<OvlFileOps, Errno> {
+    /// Opens `node` (called `name`) for reading.
+    pub(crate) fn open(node: Arc<OvlInode>, name: FileName) -> Result<OvlFileOps, Errno> {
         let ops = OvlFileOps {
             node,
-            path: path.to_vec(),
+            name,
             lower: OnceLock::new(),
         };
         if ops.node.upper().is_none() {
@@ -761,7 +773,7 @@ impl OvlFileOps {
             return Ok(f);
         }
         let lower = self.node.lower.as_ref().ok_or(Errno::ENOENT)?;
-        let f = lower.open_regular(&self.path)?;
+        let f = lower.open_regular(self.name.clone())?;
         Ok(self.lower.get_or_init(|| f))
     }
 
@@ -812,7 +824,7 @@ impl FileOps for OvlFileOps {
 
     fn mmap_backing(&self) -> Result<MmapBacking, Errno> {
         let m: Arc<dyn Mappable> = match self.node.upper() {
-            Some(u) => TmpfsMapping::new(u, &self.path),
+            Some(u) => TmpfsMapping::new(u, self.name.clone()),
             None => Arc::clone(self.lower_file()?) as Arc<dyn Mappable>,
         };
         Ok(MmapBacking::File(m))

@@ -21,7 +21,7 @@ const MAX_ARGS: u64 = 4 << 20;
 /// place in the view.
 pub(crate) fn fd_link_name(file: &File) -> Vec<u8> {
     if let Some(d) = file.dentry() {
-        return d.path().to_vec();
+        return d.display_path();
     }
     if let Some(name) = file.ops().anon_name() {
         return format!("anon_inode:[{name}]").into_bytes();

@@ -512,7 +512,14 @@ impl ProcNode {
             }
             Place::Entry(_, PidEntry::Exe | PidEntry::Cwd | PidEntry::Root)
             | Place::Fd(_, _, false) => match self.magic_target()? {
-                MagicTarget::Dentry(d) => Ok(d.path().to_vec()),
+                MagicTarget::Dentry(d) => {
+                    // `do_proc_readlink` builds the path in a PATH_MAX buffer.
+                    let path = d.display_path();
+                    if path.len() >= abi::fcntl::PATH_MAX {
+                        return Err(Errno::ENAMETOOLONG);
+                    }
+                    Ok(path)
+                }
                 MagicTarget::File(_, name) => Ok(name),
             },
             _ => Err(Errno::EINVAL),

@@ -28,7 +28,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use crate::mm::{Mappable, MappingSet, MemoryAllocator, MemoryManager, MmapBacking, PageCache};
-use crate::vfs::{DirEntry, File, FileOps, MAX_LFS_FILESIZE, dir_seek, generic_seek};
+use crate::vfs::{DirEntry, File, FileName, FileOps, MAX_LFS_FILESIZE, dir_seek, generic_seek};
 use abi::Errno;
 use abi::falloc::{FALLOC_FL_KEEP_SIZE, FALLOC_FL_PUNCH_HOLE};
 use abi::fcntl::{DT_BLK, DT_CHR, DT_DIR, DT_FIFO, DT_LNK, DT_REG, DT_SOCK, DT_UNKNOWN};
@@ -1025,16 +1025,13 @@ pub(crate) fn kill_suid(mode: &mut u32) {
 #[derive(Debug)]
 pub struct TmpfsMapping {
     inode: Arc<Inode>,
-    path: String,
+    name: FileName,
 }
 
 impl TmpfsMapping {
-    /// A mapping source for `inode`, named `path` in `/proc/[pid]/maps`.
-    pub fn new(inode: Arc<Inode>, path: &[u8]) -> Arc<TmpfsMapping> {
-        Arc::new(TmpfsMapping {
-            inode,
-            path: String::from_utf8_lossy(path).into_owned(),
-        })
+    /// A mapping source for `inode`, called `name` in `/proc/[pid]/maps`.
+    pub(crate) fn new(inode: Arc<Inode>, name: FileName) -> Arc<TmpfsMapping> {
+        Arc::new(TmpfsMapping { inode, name })
     }
 }
 
@@ -1045,7 +1042,7 @@ impl Mappable for TmpfsMapping {
 
     fn identity(&self) -> (u64, u64, String) {
         let st = self.inode.stat();
-        (st.st_dev, st.st_ino, self.path.clone())
+        (st.st_dev, st.st_ino, self.name.get())
     }
 
     fn shared_page(
@@ -1077,18 +1074,18 @@ impl Mappable for TmpfsMapping {
 #[derive(Debug)]
 pub struct TmpfsFileOps {
     inode: Arc<Inode>,
-    path: Vec<u8>,
+    name: FileName,
     /// Whether the opener may keep set-id bits on write (`CAP_FSETID`).
     privileged: bool,
 }
 
 impl TmpfsFileOps {
-    /// Operations on `inode`, opened at `path` by a task that is (or is not)
-    /// privileged.
-    pub fn new(inode: Arc<Inode>, path: &[u8], privileged: bool) -> TmpfsFileOps {
+    /// Operations on `inode`, opened as `name` by a task that is (or is
+    /// not) privileged.
+    pub(crate) fn new(inode: Arc<Inode>, name: FileName, privileged: bool) -> TmpfsFileOps {
         TmpfsFileOps {
             inode,
-            path: path.to_vec(),
+            name,
             privileged,
         }
     }
@@ -1149,7 +1146,7 @@ impl FileOps for TmpfsFileOps {
 
     fn mmap_backing(&self) -> Result<MmapBacking, Errno> {
         Ok(MmapBacking::File(
-            TmpfsMapping::new(Arc::clone(&self.inode), &self.path) as Arc<dyn Mappable>,
+            TmpfsMapping::new(Arc::clone(&self.inode), self.name.clone()) as Arc<dyn Mappable>,
         ))
     }
 

@@ -474,10 +474,18 @@ fn sys_faccessat2(task: &mut Task, args: &SyscallArgs) -> SyscallResult {
 // ---------------------------------------------------------------------------
 // the working directory
 
-/// Implements Linux `getcwd(2)`.
+/// Implements Linux `getcwd(2)`: `ENOENT` once the directory was removed,
+/// `ENAMETOOLONG` for a path longer than a page.
 fn sys_getcwd(task: &mut Task, args: &SyscallArgs) -> SyscallResult {
-    let mut path = task.fs().cwd().path().to_vec();
+    let cwd = Arc::clone(task.fs().cwd());
+    if cwd.unlinked() {
+        return Err(Errno::ENOENT);
+    }
+    let mut path = cwd.path();
     path.push(0);
+    if path.len() as u64 > abi::PAGE_SIZE {
+        return Err(Errno::ENAMETOOLONG);
+    }
     if (path.len() as u64) > args.u64(1) {
         return Err(Errno::ERANGE);
     }
@@ -546,7 +554,7 @@ fn create_at(
 /// `name` in `dir`.
 fn make_node(
     task: &Task,
-    dir: &Dentry,
+    dir: &Arc<Dentry>,
     name: &[u8],
     mode: u32,
     rdev: u64,
@@ -780,12 +788,6 @@ fn sys_rmdir(task: &mut Task, args: &SyscallArgs) -> SyscallResult {
     remove_at(task, AT_FDCWD, args.addr(0), true)
 }
 
-/// Whether the canonical path `inner` is `outer` or below it.
-fn is_within(inner: &[u8], outer: &[u8]) -> bool {
-    inner == outer
-        || (inner.starts_with(outer) && (outer == b"/" || inner.get(outer.len()) == Some(&b'/')))
-}
-
 fn do_renameat2(
     task: &mut Task,
     olddfd: i32,
@@ -829,6 +831,8 @@ fn do_renameat2(
     if old_parent.dir.read_only() {
         return Err(Errno::EROFS);
     }
+    let vfs = Arc::clone(fs.vfs());
+    let _rename = vfs.lock_rename();
     let src = fs.lookup_child(&old_parent.dir, old_name)?;
     if !src.is_dir() && old_parent.trailing_slash {
         return Err(Errno::ENOTDIR);
@@ -855,12 +859,12 @@ fn do_renameat2(
         return Err(Errno::ENOTDIR);
     }
     // The source may not move below itself, nor the target be above the source.
-    if src.is_dir() && is_within(&new_parent.dir.path, &src.path) {
+    if src.is_dir() && new_parent.dir.is_within(&src) {
         return Err(Errno::EINVAL);
     }
     if let Some(d) = &dst
         && d.is_dir()
-        && is_within(&old_parent.dir.path, &d.path)
+        && old_parent.dir.is_within(d)
     {
         return Err(if exchange {
             Errno::EINVAL
@@ -883,7 +887,7 @@ fn do_renameat2(
         }
         None => may_create(&access, &new_parent.dir)?,
     }
-    if old_parent.dir.path != new_parent.dir.path {
+    if !Arc::ptr_eq(&old_parent.dir, &new_parent.dir) {
         if src_dir {
             access.check(&sst, MAY_WRITE)?;
         }

@@ -1,14 +1,32 @@
-//! Dentries: a resolved location in the view (its canonical path) and the
-//! node of the file system there.
+//! Dentries (`fs/dcache.c`): the nodes of the view's name tree, each
+//! with its parent and its name in it, so a dentry follows renames and
+//! knows when it was removed.
 //!
-//! Dentries are values, made fresh by each walk and kept only by whoever
-//! holds them (a working directory, an open file); there is no cache to
-//! keep coherent with the host.
+//! Only dentries something holds (a working directory, an open file, a
+//! mapping, the walk in progress, a child of one of those) exist: a
+//! directory keeps its children weakly and a dentry leaves its parent's
+//! table when it is dropped. A lookup always asks the file system and
+//! reuses the cached dentry only if it still names the same node
+//! (`d_revalidate`), so the cache never answers for the host.
+//!
+//! The tree changes only through [`d_move`] and [`d_delete`] (and
+//! [`Dentry::add`] of a new name), right after the file system made the
+//! change and under the directories' names locks, which lookups hold
+//! shared; [`RENAME_SEQ`] counts the moves (Linux's `rename_lock`), so a
+//! confined walk can tell that a `..` it took may have left its root.
+//!
+//! Lock order: the view's rename lock, then directories' names locks (a
+//! rename takes its two; nothing else holds more than one), then the file
+//! systems' locks; a directory's `children` lock, then a dentry's `link`
+//! lock, are leaves, and no `Arc<Dentry>` is dropped while one is held
+//! (its `Drop` takes its parent's `children` lock).
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError, RwLock, RwLockWriteGuard, Weak};
 
 use abi::Errno;
 use abi::stat::{S_IFDIR, S_IFLNK, S_IFMT, Stat, Statfs, Statx};
-
-use std::sync::Arc;
 
 use super::file::statx_from_stat;
 use super::mount::MountId;
@@ -44,21 +62,359 @@ pub(crate) enum Node {
     OpenFile(Arc<super::File>),
 }
 
-/// A resolved location in the sandbox's view.
+/// Counts renames (Linux's `rename_lock` sequence): a confined walk that
+/// sees it change after a `..` fails with `EAGAIN`.
+pub(crate) static RENAME_SEQ: AtomicU64 = AtomicU64::new(0);
+
+/// The most names a path is made of: more give a path longer than
+/// `PATH_MAX` anyway (a program can make deeper directories by walking
+/// down relative paths; their paths are cut at the top).
+const MAX_DEPTH: usize = 4096;
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// Takes a directory's names lock exclusively, to change its names.
+pub(crate) fn lock_names(dir: &Dentry) -> RwLockWriteGuard<'_, ()> {
+    dir.names.write().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// Where a dentry is in the tree.
 #[derive(Debug)]
+struct Link {
+    /// The directory it is in; `None` for the view's root and for a
+    /// dentry outside the tree.
+    parent: Option<Arc<Dentry>>,
+    /// Its name there (`/` for the root).
+    name: Vec<u8>,
+    /// Removed, or replaced by a rename, since it was looked up
+    /// (`d_unlinked`).
+    unlinked: bool,
+}
+
+/// A node of the view's name tree: what is there, and where it is now.
 pub struct Dentry {
-    /// The canonical absolute path (no symlinks, `.` or `..`).
-    pub(crate) path: Vec<u8>,
     /// What is there.
     pub(crate) node: Node,
     /// The mount it is on.
     pub(crate) mount: MountId,
+    /// Its parent and name, which renames change.
+    link: Mutex<Link>,
+    /// A directory's names lock (Linux's `i_rwsem`): held shared by a
+    /// lookup from asking the file system to caching the answer, and
+    /// exclusively by a change to the names (from the file system's change
+    /// to the dentries'), so the cache never keeps what a change made
+    /// stale.
+    names: RwLock<()>,
+    /// The cached children of a directory, by name; each entry's parent is
+    /// this dentry.
+    children: Mutex<HashMap<Vec<u8>, Weak<Dentry>>>,
+}
+
+impl std::fmt::Debug for Dentry {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Dentry")
+            .field("path", &String::from_utf8_lossy(&self.path()))
+            .field("node", &self.node)
+            .field("mount", &self.mount)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Drop for Dentry {
+    /// Leaves the parent's table, and drops a chain of parents nothing
+    /// else holds one by one rather than recursively, as a program can
+    /// make a chain of directories of any depth.
+    fn drop(&mut self) {
+        let mut me: *const Dentry = self;
+        let link = self.link.get_mut().unwrap_or_else(PoisonError::into_inner);
+        let mut parent = link.parent.take();
+        let mut name = std::mem::take(&mut link.name);
+        while let Some(p) = parent {
+            {
+                let mut children = lock(&p.children);
+                if children
+                    .get(&name)
+                    .is_some_and(|w| std::ptr::eq(w.as_ptr(), me))
+                {
+                    children.remove(&name);
+                }
+            }
+            me = Arc::as_ptr(&p);
+            let Some(mut last) = Arc::into_inner(p) else {
+                break;
+            };
+            let link = last.link.get_mut().unwrap_or_else(PoisonError::into_inner);
+            parent = link.parent.take();
+            name = std::mem::take(&mut link.name);
+            // `last` is dropped here with no parent left to recurse into.
+        }
+    }
+}
+
+impl Node {
+    /// Whether the file system's dentries are cached: the ones whose names
+    /// change (the others' never do).
+    fn cached(&self) -> bool {
+        matches!(self, Node::Host(_) | Node::Tmpfs(_) | Node::Ovl(_))
+    }
+
+    /// Whether a cached dentry's node is still what a fresh lookup found.
+    fn same_as(&self, fresh: &Node) -> bool {
+        match (self, fresh) {
+            (Node::Host(a), Node::Host(b)) => a.same_as(b),
+            (Node::Tmpfs(a), Node::Tmpfs(b)) => Arc::ptr_eq(a, b),
+            (Node::Ovl(a), Node::Ovl(b)) => a.key() == b.key(),
+            _ => false,
+        }
+    }
+
+    /// Whether a cached dentry's node is the same file as what a fresh
+    /// lookup found, if perhaps through another handle.
+    fn same_file(&self, fresh: &Node) -> bool {
+        match (self, fresh) {
+            (Node::Host(a), Node::Host(b)) => a.key() == b.key(),
+            _ => self.same_as(fresh),
+        }
+    }
 }
 
 impl Dentry {
-    /// The canonical absolute path in the view.
-    pub fn path(&self) -> &[u8] {
-        &self.path
+    fn make(
+        parent: Option<Arc<Dentry>>,
+        name: Vec<u8>,
+        node: Node,
+        mount: MountId,
+        unlinked: bool,
+    ) -> Arc<Dentry> {
+        Arc::new(Dentry {
+            node,
+            mount,
+            link: Mutex::new(Link {
+                parent,
+                name,
+                unlinked,
+            }),
+            names: RwLock::default(),
+            children: Mutex::default(),
+        })
+    }
+
+    /// The root of the view.
+    pub(crate) fn root(node: Node, mount: MountId) -> Arc<Dentry> {
+        Dentry::make(None, b"/".to_vec(), node, mount, false)
+    }
+
+    /// A dentry outside the tree, known by `name` (an open file with no
+    /// place in the view, reached through a magic link).
+    pub(crate) fn detached(name: Vec<u8>, node: Node, mount: MountId) -> Arc<Dentry> {
+        Dentry::make(None, name, node, mount, false)
+    }
+
+    /// The child `name` of `parent`, not cached: a mount's root, a node of
+    /// a file system whose names never change.
+    pub(crate) fn child_of(
+        parent: &Arc<Dentry>,
+        name: &[u8],
+        node: Node,
+        mount: MountId,
+    ) -> Arc<Dentry> {
+        Dentry::make(Some(Arc::clone(parent)), name.to_vec(), node, mount, false)
+    }
+
+    /// An unnamed file made in `dir` (`O_TMPFILE`): unlinked from the
+    /// start, known as `dir/name`.
+    pub(crate) fn unnamed(dir: &Arc<Dentry>, name: &[u8], node: Node) -> Arc<Dentry> {
+        Dentry::make(Some(Arc::clone(dir)), name.to_vec(), node, dir.mount, true)
+    }
+
+    /// `d_lookup` and `d_add`: the dentry of the child `name` of this
+    /// directory, which the file system finds to be `find()`. The cached
+    /// dentry is kept if it names that node; another one there is stale
+    /// (changed on the host) and leaves the cache.
+    pub(crate) fn child(
+        self: &Arc<Dentry>,
+        name: &[u8],
+        mount: MountId,
+        find: impl FnOnce() -> Result<Node, Errno>,
+    ) -> Result<Arc<Dentry>, Errno> {
+        let _names = self.names.read().unwrap_or_else(PoisonError::into_inner);
+        match find() {
+            Ok(node) => Ok(self.hash(name, node, mount)),
+            Err(e) => {
+                if e == Errno::ENOENT {
+                    self.forget_host_child(name);
+                }
+                Err(e)
+            }
+        }
+    }
+
+    /// `d_add` of a node this directory's file system just made as `name`
+    /// (the caller holds the names lock).
+    pub(crate) fn add(self: &Arc<Dentry>, name: &[u8], node: Node) -> Arc<Dentry> {
+        self.hash(name, node, self.mount)
+    }
+
+    /// Caches `node` as the child `name`. A cached dentry that names the
+    /// same node is kept; another one there is stale (changed on the
+    /// host) and leaves the cache, unlinked if it was another file.
+    fn hash(self: &Arc<Dentry>, name: &[u8], node: Node, mount: MountId) -> Arc<Dentry> {
+        if !node.cached() {
+            return Dentry::child_of(self, name, node, mount);
+        }
+        let mut children = lock(&self.children);
+        let old = children.get(name).and_then(Weak::upgrade);
+        if let Some(old) = &old {
+            if old.node.same_as(&node) {
+                return Arc::clone(old);
+            }
+            // The same file found again through a fresh handle was not
+            // removed; another one was.
+            lock(&old.link).unlinked = !old.node.same_file(&node);
+        }
+        let fresh = Dentry::make(Some(Arc::clone(self)), name.to_vec(), node, mount, false);
+        children.insert(name.to_vec(), Arc::downgrade(&fresh));
+        // `old` is dropped once the table is unlocked: a drop takes the lock.
+        drop(children);
+        drop(old);
+        fresh
+    }
+
+    /// A host name found missing: changed on the host behind the sentry,
+    /// so its cached dentry is unlinked. (The sentry's own file systems
+    /// change only through [`d_delete`] and [`d_move`].)
+    fn forget_host_child(&self, name: &[u8]) {
+        let gone = {
+            let mut children = lock(&self.children);
+            match children.get(name).and_then(Weak::upgrade) {
+                Some(d) if matches!(d.node, Node::Host(_)) => {
+                    children.remove(name);
+                    Some(d)
+                }
+                other => {
+                    drop(children);
+                    drop(other);
+                    return;
+                }
+            }
+        };
+        if let Some(d) = &gone {
+            lock(&d.link).unlinked = true;
+        }
+    }
+
+    /// The directory it is in (`None` at the root of its tree).
+    pub(crate) fn parent(&self) -> Option<Arc<Dentry>> {
+        lock(&self.link).parent.clone()
+    }
+
+    /// The host node `h` (this dentry's) as its directory has it under its
+    /// name now: a host file reopens by directory and name, which a rename
+    /// by the sandbox changes for the dentry but not for the node found
+    /// before. `h` itself if it was found there, or is not there any more.
+    pub(crate) fn host_node_now(&self, h: &HostNode) -> HostNode {
+        let (parent, name) = self.link_parts();
+        if let Some(parent) = parent
+            && let Node::Host(dir) = &parent.node
+            && !h.found_as(dir, &name)
+            && let Ok(now) = dir.lookup(&name)
+            && now.key() == h.key()
+        {
+            return now;
+        }
+        h.clone()
+    }
+
+    /// Whether it was removed, or replaced by a rename (`d_unlinked`).
+    pub fn unlinked(&self) -> bool {
+        lock(&self.link).unlinked
+    }
+
+    /// Whether `ancestor` is this dentry or above it (`d_ancestor`). Not
+    /// bounded: the answer must be exact for renames to keep the tree
+    /// free of cycles, which it is.
+    pub(crate) fn is_within(&self, ancestor: &Dentry) -> bool {
+        if std::ptr::eq(self, ancestor) {
+            return true;
+        }
+        let mut next = self.parent();
+        while let Some(d) = next {
+            if std::ptr::eq(Arc::as_ptr(&d), ancestor) {
+                return true;
+            }
+            next = d.parent();
+        }
+        false
+    }
+
+    /// The names from the root of the tree (or of the dentry's mount, if
+    /// `in_mount`) down to it; `Err` with its name for a dentry outside
+    /// the tree.
+    fn names(&self, in_mount: bool) -> Result<Vec<Vec<u8>>, Vec<u8>> {
+        let (mut up, mut name) = self.link_parts();
+        if up.is_none() && matches!(self.node, Node::OpenFile(_)) {
+            return Err(name);
+        }
+        let mut names = Vec::new();
+        let mut mount = self.mount;
+        for _ in 0..MAX_DEPTH {
+            let Some(parent) = up else {
+                break;
+            };
+            if in_mount && parent.mount != mount {
+                // The last one reached is its mount's root.
+                break;
+            }
+            names.push(name);
+            (up, name) = parent.link_parts();
+            mount = parent.mount;
+        }
+        names.reverse();
+        Ok(names)
+    }
+
+    /// Its parent and name.
+    fn link_parts(&self) -> (Option<Arc<Dentry>>, Vec<u8>) {
+        let link = lock(&self.link);
+        (link.parent.clone(), link.name.clone())
+    }
+
+    fn join(names: Result<Vec<Vec<u8>>, Vec<u8>>) -> Vec<u8> {
+        match names {
+            Ok(names) if names.is_empty() => b"/".to_vec(),
+            Ok(names) => {
+                let mut path = Vec::new();
+                for n in names {
+                    path.push(b'/');
+                    path.extend_from_slice(&n);
+                }
+                path
+            }
+            Err(name) => name,
+        }
+    }
+
+    /// Its absolute path in the view now (`d_path`, without the
+    /// " (deleted)" mark).
+    pub fn path(&self) -> Vec<u8> {
+        Dentry::join(self.names(false))
+    }
+
+    /// Its path below its mount's root (what the overlay copies up along).
+    pub(crate) fn mount_path(&self) -> Vec<u8> {
+        Dentry::join(self.names(true))
+    }
+
+    /// What `/proc/[pid]/fd/N`, `cwd` and `maps` show: the path, marked
+    /// " (deleted)" once it was removed.
+    pub fn display_path(&self) -> Vec<u8> {
+        let mut path = self.path();
+        if self.unlinked() {
+            path.extend_from_slice(b" (deleted)");
+        }
+        path
     }
 
     /// The status as of the lookup (cheap; the type never changes).
@@ -153,22 +509,161 @@ impl Dentry {
             _ => true,
         }
     }
+}
 
-    /// The canonical path of the child `name`.
-    pub(crate) fn child_path(&self, name: &[u8]) -> Vec<u8> {
-        let mut path = self.path.clone();
-        if path != b"/" {
-            path.push(b'/');
-        }
-        path.extend_from_slice(name);
-        path
+/// The name an open file or a mapping goes by in `/proc/[pid]/maps`: its
+/// dentry's path when asked, so it follows renames.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct FileName(Option<Arc<Dentry>>);
+
+impl FileName {
+    /// The name of what `dentry` names.
+    pub(crate) fn of(dentry: &Arc<Dentry>) -> FileName {
+        FileName(Some(Arc::clone(dentry)))
     }
 
-    /// The canonical path of the parent (the root's is the root).
-    pub(crate) fn parent_path(&self) -> &[u8] {
-        match self.path.iter().rposition(|&b| b == b'/') {
-            Some(0) | None => b"/",
-            Some(i) => &self.path[..i],
+    /// The name now (empty for a file with none).
+    pub(crate) fn get(&self) -> String {
+        self.0.as_ref().map_or_else(String::new, |d| {
+            String::from_utf8_lossy(&d.display_path()).into_owned()
+        })
+    }
+}
+
+/// `d_delete`: `name` was removed from `dir`; its dentry, if cached, is
+/// unlinked and leaves the cache. The caller holds `dir`'s names lock.
+pub(crate) fn d_delete(dir: &Dentry, name: &[u8]) {
+    let gone = lock(&dir.children).remove(name).and_then(|w| w.upgrade());
+    if let Some(d) = &gone {
+        lock(&d.link).unlinked = true;
+    }
+}
+
+/// `d_move`: `old_dir/old_name` was renamed to `new_dir/new_name` (or the
+/// two exchanged); the cached dentries follow, and one the rename replaced
+/// is unlinked.
+///
+/// Precondition: the caller holds the view's rename lock (so no other
+/// move runs, and ancestry was checked under it) and both directories'
+/// names locks.
+pub(crate) fn d_move(
+    old_dir: &Arc<Dentry>,
+    old_name: &[u8],
+    new_dir: &Arc<Dentry>,
+    new_name: &[u8],
+    exchange: bool,
+) {
+    RENAME_SEQ.fetch_add(1, Ordering::SeqCst);
+    let src = lock(&old_dir.children)
+        .remove(old_name)
+        .and_then(|w| w.upgrade());
+    let dst = lock(&new_dir.children)
+        .remove(new_name)
+        .and_then(|w| w.upgrade());
+    // The parents replaced are dropped last, with no lock held.
+    let mut old_parents = Vec::new();
+    if let Some(s) = &src {
+        let mut link = lock(&s.link);
+        old_parents.push(link.parent.replace(Arc::clone(new_dir)));
+        link.name = new_name.to_vec();
+        drop(link);
+        lock(&new_dir.children).insert(new_name.to_vec(), Arc::downgrade(s));
+    }
+    if let Some(d) = &dst {
+        let mut link = lock(&d.link);
+        if exchange {
+            old_parents.push(link.parent.replace(Arc::clone(old_dir)));
+            link.name = old_name.to_vec();
+            drop(link);
+            lock(&old_dir.children).insert(old_name.to_vec(), Arc::downgrade(d));
+        } else {
+            link.unlinked = true;
         }
+    }
+    RENAME_SEQ.fetch_add(1, Ordering::SeqCst);
+}
+
+#[cfg(test)]
+mod tests {
+    use std::os::fd::OwnedFd;
+
+    use super::*;
+    use crate::vfs::path::lookup_child;
+    use crate::vfs::{Vfs, VfsOptions};
+
+    fn overlay() -> Arc<Vfs> {
+        let fd: OwnedFd = std::fs::File::open("/").unwrap().into();
+        let options = VfsOptions {
+            overlay: true,
+            memory_limit: 8 << 20,
+        };
+        Vfs::with_options(fd, options).unwrap()
+    }
+
+    fn mkdir(dir: &Arc<Dentry>, name: &[u8]) -> Arc<Dentry> {
+        let new = crate::vfs::NewNode {
+            mode: S_IFDIR | 0o755,
+            uid: 0,
+            gid: 0,
+            rdev: 0,
+            target: None,
+        };
+        crate::vfs::create(dir, name, new).unwrap()
+    }
+
+    #[test]
+    fn lookups_share_one_dentry_and_drops_leave_the_cache() {
+        let vfs = overlay();
+        let tmp = lookup_child(&vfs, vfs.root(), b"tmp").unwrap();
+        let dir = mkdir(&tmp, b"carapace-dentry-cache");
+        let a = mkdir(&dir, b"a");
+        let again = lookup_child(&vfs, &dir, b"a").unwrap();
+        assert!(Arc::ptr_eq(&a, &again));
+        assert_eq!(lock(&dir.children).len(), 1);
+        drop((a, again));
+        assert!(lock(&dir.children).is_empty());
+        let fresh = lookup_child(&vfs, &dir, b"a").unwrap();
+        assert_eq!(fresh.path(), b"/tmp/carapace-dentry-cache/a");
+        assert_eq!(fresh.mount_path(), fresh.path());
+    }
+
+    #[test]
+    fn renames_move_dentries_and_removals_unlink_them() {
+        let vfs = overlay();
+        let tmp = lookup_child(&vfs, vfs.root(), b"tmp").unwrap();
+        let dir = mkdir(&tmp, b"carapace-dentry-move");
+        let a = mkdir(&dir, b"a");
+        let b = mkdir(&a, b"b");
+        crate::vfs::rename(&dir, b"a", &dir, b"c", false, false).unwrap();
+        assert_eq!(b.path(), b"/tmp/carapace-dentry-move/c/b");
+        assert!(Arc::ptr_eq(&lookup_child(&vfs, &dir, b"c").unwrap(), &a));
+        assert_eq!(lookup_child(&vfs, &dir, b"a").err(), Some(Errno::ENOENT));
+        // Replaced by a rename: unlinked.
+        let d = mkdir(&dir, b"d");
+        crate::vfs::rename(&a, b"b", &dir, b"d", false, false).unwrap();
+        assert!(d.unlinked());
+        assert_eq!(d.display_path(), b"/tmp/carapace-dentry-move/d (deleted)");
+        assert_eq!(b.path(), b"/tmp/carapace-dentry-move/d");
+        assert!(Arc::ptr_eq(&b.parent().unwrap(), &dir));
+        crate::vfs::remove(&dir, b"d", true).unwrap();
+        assert!(b.unlinked());
+        assert_eq!(lookup_child(&vfs, &b, b"x").err(), Some(Errno::ENOENT));
+        assert!(b.is_within(&tmp) && !tmp.is_within(&b));
+    }
+
+    #[test]
+    fn mount_roots_hang_below_their_mount_points() {
+        let vfs = overlay();
+        let shm = crate::vfs::path::lookup_child(
+            &vfs,
+            &lookup_child(&vfs, vfs.root(), b"dev").unwrap(),
+            b"shm",
+        )
+        .unwrap();
+        assert_eq!(shm.path(), b"/dev/shm");
+        assert_eq!(shm.mount_path(), b"/");
+        let x = mkdir(&shm, b"carapace-dentry-x");
+        assert_eq!(x.mount_path(), b"/carapace-dentry-x");
+        assert_eq!(x.path(), b"/dev/shm/carapace-dentry-x");
     }
 }

@@ -597,6 +597,14 @@ impl File {
         if self.is_path() {
             return Err(Errno::EBADF);
         }
+        // A removed directory lists nothing (`iterate_dir`'s `IS_DEADDIR`).
+        if self
+            .dentry
+            .as_ref()
+            .is_some_and(|d| d.is_dir() && d.unlinked())
+        {
+            return Err(Errno::ENOENT);
+        }
         let mut pos = lock(&self.pos);
         let entries = {
             let mut cache = lock(&self.dir_cache);

@@ -16,6 +16,7 @@ use std::sync::Arc;
 use abi::Errno;
 
 pub use dentry::Dentry;
+pub(crate) use dentry::FileName;
 pub use fd_table::FdTable;
 pub use file::{DirEntry, File, FileOps};
 pub(crate) use file::{IO_CHUNK, MAX_LFS_FILESIZE, dir_seek, generic_seek};

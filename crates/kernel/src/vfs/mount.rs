@@ -38,22 +38,29 @@ pub(crate) const ROOT_MOUNT: MountId = 0;
 /// devpts' mount.
 const DEVPTS_MOUNT: MountId = 6;
 
-/// What is mounted at a mount point.
-#[derive(Debug)]
-enum MountRoot {
-    Dev,
-    DevPts,
-    Tmpfs(Arc<Inode>),
-    Proc(ProcNode),
-    Host(HostNode),
-}
-
+/// A mount: its root dentry, whose parent is the directory the mount point
+/// is in, so `..` and paths cross it as Linux's `follow_dotdot` and
+/// `d_path` do.
 #[derive(Debug)]
 struct MountPoint {
+    /// The path it was mounted at (for `/proc/mounts`).
     path: Vec<u8>,
     id: MountId,
-    root: MountRoot,
+    /// The directory the mount point is in, and the mount point's name.
+    parent: Arc<Dentry>,
+    name: Vec<u8>,
+    root: Arc<Dentry>,
     /// `/proc/mounts` fields: source, type, options.
+    source: &'static str,
+    fstype: &'static str,
+    options: &'static str,
+}
+
+/// A mount to attach.
+struct NewMount {
+    path: &'static [u8],
+    id: MountId,
+    node: Node,
     source: &'static str,
     fstype: &'static str,
     options: &'static str,
@@ -122,6 +129,9 @@ pub struct Vfs {
     ttys: Mutex<BTreeMap<i32, ControllingTty>>,
     /// The sandbox's console: what opening `/dev/console` gives.
     console: Mutex<Option<Arc<File>>>,
+    /// Serializes renames (`s_vfs_rename_mutex`), so the check that a
+    /// directory does not move below itself still holds when it moves.
+    rename_lock: Mutex<()>,
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -174,11 +184,7 @@ impl Vfs {
         } else {
             Node::Host(host)
         };
-        let root = Arc::new(Dentry {
-            path: b"/".to_vec(),
-            node,
-            mount: ROOT_MOUNT,
-        });
+        let root = Dentry::root(node, ROOT_MOUNT);
         let proc = ProcFs::new();
         let tmpfs_root = |minor: u32, flags: i64| -> Result<Arc<Inode>, Errno> {
             let fs = FsShared::new(
@@ -198,51 +204,51 @@ impl Vfs {
         })?;
         let shm = tmpfs_root(0x19, nosuid_nodev)?;
         let proc_root = |path: &[u8]| ProcNode::root(&proc, path).ok_or(Errno::ENOENT);
-        let mounts = vec![
-            MountPoint {
-                path: b"/dev".to_vec(),
+        let fixed = [
+            NewMount {
+                path: b"/dev",
                 id: 1,
-                root: MountRoot::Dev,
+                node: Node::DevDir,
                 source: "devtmpfs",
                 fstype: "devtmpfs",
                 options: "rw,nosuid,mode=755",
             },
-            MountPoint {
-                path: b"/dev/pts".to_vec(),
+            NewMount {
+                path: b"/dev/pts",
                 id: DEVPTS_MOUNT,
-                root: MountRoot::DevPts,
+                node: Node::Pts(PtsNode::Root),
                 source: "devpts",
                 fstype: "devpts",
                 options: "rw,nosuid,noexec,relatime,mode=600,ptmxmode=000",
             },
-            MountPoint {
-                path: b"/dev/shm".to_vec(),
+            NewMount {
+                path: b"/dev/shm",
                 id: 5,
-                root: MountRoot::Tmpfs(shm),
+                node: Node::Tmpfs(shm),
                 source: "tmpfs",
                 fstype: "tmpfs",
                 options: "rw,nosuid,nodev",
             },
-            MountPoint {
-                path: b"/proc".to_vec(),
+            NewMount {
+                path: b"/proc",
                 id: 2,
-                root: MountRoot::Proc(proc_root(b"/proc")?),
+                node: Node::Proc(proc_root(b"/proc")?),
                 source: "proc",
                 fstype: "proc",
                 options: "rw,nosuid,nodev,noexec,relatime",
             },
-            MountPoint {
-                path: b"/sys".to_vec(),
+            NewMount {
+                path: b"/sys",
                 id: 3,
-                root: MountRoot::Proc(proc_root(b"/sys")?),
+                node: Node::Proc(proc_root(b"/sys")?),
                 source: "sysfs",
                 fstype: "sysfs",
                 options: "ro,nosuid,nodev,noexec,relatime",
             },
-            MountPoint {
-                path: b"/run".to_vec(),
+            NewMount {
+                path: b"/run",
                 id: 4,
-                root: MountRoot::Tmpfs(run),
+                node: Node::Tmpfs(run),
                 source: "tmpfs",
                 fstype: "tmpfs",
                 options: "rw,nosuid,nodev,mode=755",
@@ -250,13 +256,27 @@ impl Vfs {
         ];
         let mut vfs = Vfs {
             root,
-            mounts,
+            mounts: Vec::new(),
             proc,
             space,
             devpts: DevPts::new(),
             ttys: Mutex::default(),
             console: Mutex::default(),
+            rename_lock: Mutex::default(),
         };
+        for m in fixed {
+            // Their parents are the root and /dev, which are there.
+            let (parent_path, name) = split_last(m.path);
+            let parent = vfs.walk_mounted(parent_path)?;
+            vfs.attach(
+                &parent,
+                name,
+                m.path.to_vec(),
+                m.id,
+                m.node,
+                (m.source, m.fstype, m.options),
+            );
+        }
         for (i, volume) in volumes.into_iter().enumerate() {
             let id = DEVPTS_MOUNT + 1 + MountId::try_from(i).map_err(|_| Errno::EINVAL)?;
             vfs.add_volume(volume, id)?;
@@ -269,6 +289,7 @@ impl Vfs {
             devpts,
             ttys,
             console,
+            rename_lock,
         } = vfs;
         let (root_source, root_type, root_options) = if options.overlay {
             (
@@ -302,13 +323,7 @@ impl Vfs {
                 .map(|p| p.id)
                 .next_back()
                 .unwrap_or(ROOT_MOUNT);
-            let dev = match &m.root {
-                MountRoot::Dev => crate::fs::devfs::dir_stat().st_dev,
-                MountRoot::DevPts => crate::fs::devpts::DEVPTS_DEV,
-                MountRoot::Tmpfs(i) => i.stat().st_dev,
-                MountRoot::Proc(p) => p.stat().st_dev,
-                MountRoot::Host(h) => h.stat.st_dev,
-            };
+            let dev = m.root.cached_stat().st_dev;
             info.push_str(&format!(
                 "{} {} {}:{} / {path} {} - {} {} {}\n",
                 m.id + 1,
@@ -330,6 +345,7 @@ impl Vfs {
             devpts,
             ttys,
             console,
+            rename_lock,
         }))
     }
 
@@ -338,45 +354,94 @@ impl Vfs {
     fn add_volume(&mut self, volume: Volume, id: MountId) -> Result<(), Errno> {
         let parts = guest_components(&volume.guest)?;
         let root = HostNode::volume(volume.fd, volume.read_only)?;
-        let mut cur = Arc::clone(&self.root);
-        for (i, name) in parts.iter().enumerate() {
-            let last = i + 1 == parts.len();
-            let next = match super::path::lookup_child(self, &cur, name) {
-                Ok(d) => d,
-                Err(Errno::ENOENT) if matches!(cur.node, Node::Ovl(_) | Node::Tmpfs(_)) => {
-                    let st = cur.stat()?;
-                    let new = super::ops::NewNode {
-                        mode: S_IFDIR | 0o755,
-                        uid: st.st_uid,
-                        gid: st.st_gid,
-                        rdev: 0,
-                        target: None,
-                    };
-                    super::ops::create(&cur, name, new)?
-                }
-                // The mount point itself may be missing: it shows in its
-                // parent's listing all the same.
-                Err(Errno::ENOENT) if last => break,
-                Err(e) => return Err(e),
-            };
-            if !next.is_dir() {
-                return Err(Errno::ENOTDIR);
-            }
-            cur = next;
+        let (name, parents) = parts.split_last().ok_or(Errno::EINVAL)?;
+        let mut dir = Arc::clone(&self.root);
+        for part in parents {
+            dir = self.make_dir(&dir, part)?.ok_or(Errno::ENOENT)?;
         }
-        self.mounts.push(MountPoint {
-            path: volume.guest,
+        // The mount point itself may be missing: it shows in its parent's
+        // listing all the same.
+        self.make_dir(&dir, name)?;
+        let options = if volume.read_only {
+            "ro,nosuid,nodev,relatime"
+        } else {
+            "rw,nosuid,nodev,relatime"
+        };
+        self.attach(
+            &dir,
+            name,
+            volume.guest.clone(),
             id,
-            root: MountRoot::Host(root),
-            source: "volume",
-            fstype: "bind",
-            options: if volume.read_only {
-                "ro,nosuid,nodev,relatime"
-            } else {
-                "rw,nosuid,nodev,relatime"
-            },
-        });
+            Node::Host(root),
+            ("volume", "bind", options),
+        );
         Ok(())
+    }
+
+    /// The directory `name` in `dir`, made (`drwxr-xr-x`, owned as `dir`)
+    /// if it is missing and `dir` is in memory; `None` if it is missing
+    /// and cannot be made.
+    fn make_dir(&self, dir: &Arc<Dentry>, name: &[u8]) -> Result<Option<Arc<Dentry>>, Errno> {
+        let found = match super::path::lookup_child(self, dir, name) {
+            Ok(d) => d,
+            Err(Errno::ENOENT) if matches!(dir.node, Node::Ovl(_) | Node::Tmpfs(_)) => {
+                let st = dir.stat()?;
+                let new = super::ops::NewNode {
+                    mode: S_IFDIR | 0o755,
+                    uid: st.st_uid,
+                    gid: st.st_gid,
+                    rdev: 0,
+                    target: None,
+                };
+                super::ops::create(dir, name, new)?
+            }
+            Err(Errno::ENOENT) => return Ok(None),
+            Err(e) => return Err(e),
+        };
+        if !found.is_dir() {
+            return Err(Errno::ENOTDIR);
+        }
+        Ok(Some(found))
+    }
+
+    /// The directory at `path` (absolute, canonical, made of mount roots
+    /// and directories that exist), for attaching a mount to.
+    fn walk_mounted(&self, path: &[u8]) -> Result<Arc<Dentry>, Errno> {
+        let mut cur = Arc::clone(&self.root);
+        for name in path.split(|&b| b == b'/').filter(|c| !c.is_empty()) {
+            cur = super::path::lookup_child(self, &cur, name)?;
+        }
+        Ok(cur)
+    }
+
+    /// Attaches a mount of `node` as mount `id` at `name` in `parent` (its
+    /// mount point's path is `path`).
+    fn attach(
+        &mut self,
+        parent: &Arc<Dentry>,
+        name: &[u8],
+        path: Vec<u8>,
+        id: MountId,
+        node: Node,
+        (source, fstype, options): (&'static str, &'static str, &'static str),
+    ) {
+        let root = Dentry::child_of(parent, name, node, id);
+        self.mounts.push(MountPoint {
+            path,
+            id,
+            parent: Arc::clone(parent),
+            name: name.to_vec(),
+            root,
+            source,
+            fstype,
+            options,
+        });
+    }
+
+    /// Takes the rename lock: held from the checks of a rename to the move
+    /// of its dentries.
+    pub(crate) fn lock_rename(&self) -> MutexGuard<'_, ()> {
+        lock(&self.rename_lock)
     }
 
     /// The root of the view.
@@ -437,11 +502,12 @@ impl Vfs {
 
     /// The dentry of the slave node of `pty`, `/dev/pts/N`.
     pub(crate) fn pts_dentry(&self, pty: Arc<Pty>) -> Arc<Dentry> {
-        Arc::new(Dentry {
-            path: format!("/dev/pts/{}", pty.index()).into_bytes(),
-            node: Node::Pts(PtsNode::Slave(pty)),
-            mount: DEVPTS_MOUNT,
-        })
+        let name = pty.index().to_string().into_bytes();
+        let node = Node::Pts(PtsNode::Slave(pty));
+        match self.mounts.iter().find(|m| m.id == DEVPTS_MOUNT) {
+            Some(m) => Dentry::child_of(&m.root, &name, node, DEVPTS_MOUNT),
+            None => Dentry::detached(name, node, DEVPTS_MOUNT),
+        }
     }
 
     /// Whether the mount `id` ignores set-user-ID and set-group-ID bits
@@ -453,40 +519,34 @@ impl Vfs {
             .is_some_and(|m| m.options.split(',').any(|o| o == "nosuid"))
     }
 
-    /// The root of the mount at `path`, if `path` is a mount point.
-    pub(crate) fn mount_root(&self, path: &[u8]) -> Option<Dentry> {
-        // The last mount at a path hides the ones before it.
-        let m = self.mounts.iter().rev().find(|m| m.path == path)?;
-        let node = match &m.root {
-            MountRoot::Dev => Node::DevDir,
-            MountRoot::DevPts => Node::Pts(PtsNode::Root),
-            MountRoot::Tmpfs(inode) => Node::Tmpfs(Arc::clone(inode)),
-            MountRoot::Proc(p) => Node::Proc(p.clone()),
-            MountRoot::Host(h) => Node::Host(h.clone()),
-        };
-        Some(Dentry {
-            path: path.to_vec(),
-            node,
-            mount: m.id,
-        })
+    /// The root of the mount at `name` in `dir`, if that is a mount point.
+    pub(crate) fn mount_root(&self, dir: &Arc<Dentry>, name: &[u8]) -> Option<Arc<Dentry>> {
+        // The last mount at a place hides the ones before it.
+        self.mounts
+            .iter()
+            .rev()
+            .find(|m| Arc::ptr_eq(&m.parent, dir) && m.name == name)
+            .map(|m| Arc::clone(&m.root))
     }
 
     /// The mount points directly inside the directory `dir`: (name, inode of
     /// the mounted root), to merge into its listing.
-    pub(crate) fn mounts_in(&self, dir: &[u8]) -> Vec<(Vec<u8>, u64)> {
+    pub(crate) fn mounts_in(&self, dir: &Arc<Dentry>) -> Vec<(Vec<u8>, u64)> {
         let mut names: Vec<(Vec<u8>, u64)> = Vec::new();
         for m in &self.mounts {
-            let path = &m.path;
-            let Some(i) = path.iter().rposition(|&b| b == b'/') else {
-                continue;
-            };
-            let parent: &[u8] = if i == 0 { b"/" } else { &path[..i] };
-            let name = &path[i + 1..];
-            if parent == dir && !names.iter().any(|(n, _)| n == name) {
-                names.push((name.to_vec(), 1));
+            if Arc::ptr_eq(&m.parent, dir) && !names.iter().any(|(n, _)| *n == m.name) {
+                names.push((m.name.clone(), 1));
             }
         }
         names
+    }
+}
+
+/// The directory part and the last name of an absolute path.
+fn split_last(path: &[u8]) -> (&[u8], &[u8]) {
+    match path.iter().rposition(|&b| b == b'/') {
+        Some(i) => (&path[..i], &path[i + 1..]),
+        None => (b"", path),
     }
 }
 
@@ -521,9 +581,13 @@ mod tests {
     fn mount_points() {
         let fd: OwnedFd = std::fs::File::open("/").unwrap().into();
         let vfs = Vfs::new(fd).unwrap();
-        assert!(vfs.mount_root(b"/dev").is_some());
-        assert!(vfs.mount_root(b"/dev/null").is_none());
-        let names: Vec<Vec<u8>> = vfs.mounts_in(b"/").into_iter().map(|m| m.0).collect();
+        let dev = vfs.mount_root(vfs.root(), b"dev").unwrap();
+        assert_eq!(dev.path(), b"/dev");
+        assert!(vfs.mount_root(&dev, b"null").is_none());
+        let pts = vfs.mount_root(&dev, b"pts").unwrap();
+        assert_eq!(pts.path(), b"/dev/pts");
+        assert!(Arc::ptr_eq(&pts.parent().unwrap(), &dev));
+        let names: Vec<Vec<u8>> = vfs.mounts_in(vfs.root()).into_iter().map(|m| m.0).collect();
         assert_eq!(
             names,
             [
@@ -534,9 +598,10 @@ mod tests {
             ]
         );
         assert_eq!(
-            vfs.mounts_in(b"/dev"),
+            vfs.mounts_in(&dev),
             [(b"pts".to_vec(), 1), (b"shm".to_vec(), 1)]
         );
-        assert!(vfs.mounts_in(b"/etc").is_empty());
+        let etc = crate::vfs::path::lookup_child(&vfs, vfs.root(), b"etc").unwrap();
+        assert!(vfs.mounts_in(&etc).is_empty());
     }
 }

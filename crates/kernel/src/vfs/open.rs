@@ -12,7 +12,7 @@ use abi::stat::{
     S_IALLUGO, S_IFBLK, S_IFCHR, S_IFDIR, S_IFIFO, S_IFLNK, S_IFREG, S_IFSOCK, Stat, Statfs, Statx,
 };
 
-use super::dentry::{Dentry, Node};
+use super::dentry::{Dentry, FileName, Node};
 use super::file::{File, FileOps};
 use super::mount::Vfs;
 use super::ops::{self, NewNode, SetAttr, init_owner, may_create};
@@ -249,32 +249,37 @@ pub(crate) fn open_dentry(
             if truncate {
                 mode |= libc::O_TRUNC;
             }
-            Box::new(HostFileOps(h.open_file(&dentry.path, mode)?))
+            let h = dentry.host_node_now(h);
+            Box::new(HostFileOps(h.open_file(FileName::of(&dentry), mode)?))
         }
-        Node::Host(h) if kind == S_IFDIR => Box::new(h.open_dir(vfs.mounts_in(&dentry.path))?),
+        Node::Host(h) if kind == S_IFDIR => Box::new(h.open_dir(vfs.mounts_in(&dentry))?),
         Node::Host(_) => return Err(Errno::ENXIO),
         Node::Tmpfs(i) if kind == S_IFREG => {
             if truncate {
                 ops::setattr(&dentry, &truncate_attr(privileged))?;
             }
-            Box::new(TmpfsFileOps::new(Arc::clone(i), &dentry.path, privileged))
+            Box::new(TmpfsFileOps::new(
+                Arc::clone(i),
+                FileName::of(&dentry),
+                privileged,
+            ))
         }
         Node::Tmpfs(i) if kind == S_IFDIR => {
-            Box::new(TmpfsDirOps::new(Arc::clone(i), vfs.mounts_in(&dentry.path)))
+            Box::new(TmpfsDirOps::new(Arc::clone(i), vfs.mounts_in(&dentry)))
         }
         Node::Ovl(o) if kind == S_IFREG => {
             if writing {
-                let up = overlay::copy_up_for_write(o, &dentry.path, truncate)?;
+                let up = overlay::copy_up_for_write(o, &dentry.mount_path(), truncate)?;
                 if truncate {
                     up.setattr(&truncate_attr(privileged))?;
                 }
-                Box::new(TmpfsFileOps::new(up, &dentry.path, privileged))
+                Box::new(TmpfsFileOps::new(up, FileName::of(&dentry), privileged))
             } else {
-                Box::new(OvlFileOps::open(Arc::clone(o), &dentry.path)?)
+                Box::new(OvlFileOps::open(Arc::clone(o), FileName::of(&dentry))?)
             }
         }
         Node::Ovl(o) if kind == S_IFDIR => {
-            Box::new(OvlDirOps::new(Arc::clone(o), vfs.mounts_in(&dentry.path)))
+            Box::new(OvlDirOps::new(Arc::clone(o), vfs.mounts_in(&dentry)))
         }
         Node::Tmpfs(_) | Node::Ovl(_) => {
             let rdev = dentry.cached_stat().st_rdev;
@@ -366,9 +371,17 @@ pub(crate) fn open_exec(access: &Access<'_>, dentry: Arc<Dentry>) -> Result<Arc<
     access.check(&st, MAY_EXEC)?;
     let count = WriteCount::execution((st.st_dev, st.st_ino))?;
     let ops: Box<dyn FileOps> = match &dentry.node {
-        Node::Host(h) => Box::new(HostFileOps(h.open_regular(&dentry.path)?)),
-        Node::Tmpfs(i) => Box::new(TmpfsFileOps::new(Arc::clone(i), &dentry.path, false)),
-        Node::Ovl(o) => Box::new(OvlFileOps::open(Arc::clone(o), &dentry.path)?),
+        Node::Host(h) => Box::new(HostFileOps(
+            dentry
+                .host_node_now(h)
+                .open_regular(FileName::of(&dentry))?,
+        )),
+        Node::Tmpfs(i) => Box::new(TmpfsFileOps::new(
+            Arc::clone(i),
+            FileName::of(&dentry),
+            false,
+        )),
+        Node::Ovl(o) => Box::new(OvlFileOps::open(Arc::clone(o), FileName::of(&dentry))?),
         _ => return Err(Errno::EACCES),
     };
     let file = File::new(ops, O_RDONLY | O_LARGEFILE, Some(dentry));

@@ -16,7 +16,7 @@ use abi::xattr::{
     XATTR_SECURITY_PREFIX, XATTR_SYSTEM_PREFIX, XATTR_TRUSTED_PREFIX, XATTR_USER_PREFIX,
 };
 
-use super::dentry::{Dentry, Node};
+use super::dentry::{Dentry, Node, d_delete, d_move, lock_names};
 use super::perm::{Access, MAY_EXEC, MAY_READ, MAY_WRITE};
 use crate::fs::devpts::PtsNode;
 pub(crate) use crate::fs::overlay::NewNode;
@@ -94,7 +94,12 @@ pub(crate) fn init_owner(access: &Access<'_>, dir: &Stat, mode: u32) -> (u32, u3
 }
 
 /// Makes `name` in the directory `dir` (checks done); `EEXIST` if taken.
-pub(crate) fn create(dir: &Dentry, name: &[u8], new: NewNode<'_>) -> Result<Arc<Dentry>, Errno> {
+pub(crate) fn create(
+    dir: &Arc<Dentry>,
+    name: &[u8],
+    new: NewNode<'_>,
+) -> Result<Arc<Dentry>, Errno> {
+    let _names = lock_names(dir);
     let node = match &dir.node {
         Node::Tmpfs(d) => {
             let fs = Arc::clone(d.fs());
@@ -108,21 +113,17 @@ pub(crate) fn create(dir: &Dentry, name: &[u8], new: NewNode<'_>) -> Result<Arc<
             d.add_new(&tree, name, &inode)?;
             Node::Tmpfs(inode)
         }
-        Node::Ovl(d) => Node::Ovl(overlay::create(d, &dir.path, name, new)?),
+        Node::Ovl(d) => Node::Ovl(overlay::create(d, &dir.mount_path(), name, new)?),
         Node::Host(d) => Node::Host(d.create(name, &new)?),
         _ => return Err(Errno::EROFS),
     };
-    Ok(Arc::new(Dentry {
-        path: dir.child_path(name),
-        node,
-        mount: dir.mount,
-    }))
+    Ok(dir.add(name, node))
 }
 
 /// An unnamed regular file in `dir` (`O_TMPFILE`); `linkable` unless
 /// `O_EXCL` was given.
 pub(crate) fn tmpfile(
-    dir: &Dentry,
+    dir: &Arc<Dentry>,
     new: NewNode<'_>,
     linkable: bool,
 ) -> Result<Arc<Dentry>, Errno> {
@@ -137,7 +138,7 @@ pub(crate) fn tmpfile(
             (Node::Tmpfs(inode), ino)
         }
         Node::Ovl(d) => {
-            let node = overlay::tmpfile(d, &dir.path, new)?;
+            let node = overlay::tmpfile(d, &dir.mount_path(), new)?;
             let up = node.upper().ok_or(Errno::EIO)?;
             if linkable {
                 up.set_linkable();
@@ -151,13 +152,7 @@ pub(crate) fn tmpfile(
         }
         _ => return Err(Errno::EOPNOTSUPP),
     };
-    let mut path = dir.child_path(format!("#{ino}").as_bytes());
-    path.extend_from_slice(b" (deleted)");
-    Ok(Arc::new(Dentry {
-        path,
-        node,
-        mount: dir.mount,
-    }))
+    Ok(Dentry::unnamed(dir, format!("#{ino}").as_bytes(), node))
 }
 
 /// Links `target` as `name` in `dir` (checks done).
@@ -179,7 +174,9 @@ pub(crate) fn link(target: &Dentry, dir: &Dentry, name: &[u8]) -> Result<(), Err
             }
             d.link(&tree, name, t)
         }
-        (Node::Ovl(t), Node::Ovl(d)) => overlay::link(t, &target.path, d, &dir.path, name),
+        (Node::Ovl(t), Node::Ovl(d)) => {
+            overlay::link(t, &target.mount_path(), d, &dir.mount_path(), name)
+        }
         (Node::Host(t), Node::Host(d)) => t.link(d, name),
         _ if dir.read_only() => Err(Errno::EROFS),
         _ => Err(Errno::EXDEV),
@@ -188,6 +185,14 @@ pub(crate) fn link(target: &Dentry, dir: &Dentry, name: &[u8]) -> Result<(), Err
 
 /// Removes `name` (a directory if `is_dir`) from `dir` (checks done).
 pub(crate) fn remove(dir: &Dentry, name: &[u8], is_dir: bool) -> Result<(), Errno> {
+    let _names = lock_names(dir);
+    fs_remove(dir, name, is_dir)?;
+    d_delete(dir, name);
+    Ok(())
+}
+
+/// The file system's part of [`remove`].
+fn fs_remove(dir: &Dentry, name: &[u8], is_dir: bool) -> Result<(), Errno> {
     match &dir.node {
         Node::Tmpfs(d) => {
             let tree = d.fs().lock_tree();
@@ -199,15 +204,35 @@ pub(crate) fn remove(dir: &Dentry, name: &[u8], is_dir: bool) -> Result<(), Errn
             }
             d.unlink(&tree, name, false).map(|_| ())
         }
-        Node::Ovl(d) => overlay::remove(d, &dir.path, name, is_dir),
+        Node::Ovl(d) => overlay::remove(d, &dir.mount_path(), name, is_dir),
         Node::Host(d) => d.remove(name, is_dir),
         _ => Err(Errno::EROFS),
     }
 }
 
 /// Renames `old_dir/old_name` to `new_dir/new_name` (permission checks
-/// done; both directories on one mount).
+/// done; both directories on one mount), and moves the dentries.
+///
+/// Precondition: the caller holds the view's rename lock
+/// ([`super::Vfs::lock_rename`]) and checked under it that neither name
+/// is above the other's directory.
 pub(crate) fn rename(
+    old_dir: &Arc<Dentry>,
+    old_name: &[u8],
+    new_dir: &Arc<Dentry>,
+    new_name: &[u8],
+    exchange: bool,
+    noreplace: bool,
+) -> Result<(), Errno> {
+    let _old_names = lock_names(old_dir);
+    let _new_names = (!Arc::ptr_eq(old_dir, new_dir)).then(|| lock_names(new_dir));
+    fs_rename(old_dir, old_name, new_dir, new_name, exchange, noreplace)?;
+    d_move(old_dir, old_name, new_dir, new_name, exchange);
+    Ok(())
+}
+
+/// The file system's part of [`rename`].
+fn fs_rename(
     old_dir: &Dentry,
     old_name: &[u8],
     new_dir: &Dentry,
@@ -255,10 +280,10 @@ pub(crate) fn rename(
         }
         (Node::Ovl(od), Node::Ovl(nd)) => overlay::rename(
             od,
-            &old_dir.path,
+            &old_dir.mount_path(),
             old_name,
             nd,
-            &new_dir.path,
+            &new_dir.mount_path(),
             new_name,
             exchange,
             noreplace,
@@ -282,7 +307,7 @@ pub(crate) fn rename(
 pub(crate) fn setattr(dentry: &Dentry, attr: &SetAttr) -> Result<(), Errno> {
     match &dentry.node {
         Node::Tmpfs(i) => i.setattr(attr),
-        Node::Ovl(o) => overlay::setattr(o, &dentry.path, attr),
+        Node::Ovl(o) => overlay::setattr(o, &dentry.mount_path(), attr),
         Node::Host(h) => h.setattr(attr),
         Node::Pts(PtsNode::Slave(p)) => p.setattr(attr),
         _ => Err(Errno::EROFS),
@@ -432,7 +457,7 @@ pub(crate) fn setxattr(
     match &dentry.node {
         Node::Tmpfs(i) => i.setxattr(name, value, mode),
         Node::Ovl(o) => {
-            let up = overlay::copy_up_for_write(o, &dentry.path, false)
+            let up = overlay::copy_up_for_write(o, &dentry.mount_path(), false)
                 .or_else(|_| o.upper().ok_or(Errno::ENOENT))?;
             up.setxattr(name, value, mode)
         }
@@ -453,7 +478,7 @@ pub(crate) fn removexattr(dentry: &Dentry, name: &[u8]) -> Result<(), Errno> {
             if o.upper().is_none() && o.lower().is_some_and(|l| l.getxattr(name).is_err()) {
                 return Err(Errno::ENODATA);
             }
-            overlay::copy_up_for_write(o, &dentry.path, false)?.removexattr(name)
+            overlay::copy_up_for_write(o, &dentry.mount_path(), false)?.removexattr(name)
         }
         Node::Host(h) => h.set_xattr(name, None, XattrMode::Any),
         _ => Err(Errno::EROFS),

@@ -7,14 +7,19 @@
 //! met before the last component (or as the last, when following) is read
 //! and its target spliced in front of the rest of the path: absolute targets
 //! restart at the walk's root, relative ones at the link's directory. At most
-//! `MAXSYMLINKS` are followed per walk. `..` goes to the canonical parent and
-//! stays put at the walk's root, so no path, link or `..` chain leaves the
-//! view.
+//! `MAXSYMLINKS` are followed per walk. `..` goes to the directory's parent
+//! dentry (`follow_dotdot`: a mount's root goes up to the directory its
+//! mount point is in) and stays put at the walk's root and at the view's,
+//! so no path, link or `..` chain leaves the view.
 //!
 //! `openat2(2)`'s `RESOLVE_*` flags narrow the walk: `IN_ROOT` makes the
 //! starting directory the root; `BENEATH` refuses (`EXDEV`) absolute paths,
 //! absolute links and `..` above the start; `NO_SYMLINKS` refuses every link
-//! (`ELOOP`); `NO_XDEV` refuses crossing a mount (`EXDEV`).
+//! (`ELOOP`); `NO_XDEV` refuses crossing a mount (`EXDEV`). A confined walk
+//! (`IN_ROOT`, `BENEATH`) that takes a `..` while a rename happened since it
+//! began fails with `EAGAIN`, as the rename may have moved it above its
+//! root, and what it resolves must lie under its root (`EXDEV`), as Linux's
+//! `handle_dots` and `complete_walk` check.
 //!
 //! procfs's magic links (`/proc/[pid]/{exe,cwd,root,fd/N}`) are not read
 //! and spliced: the walk jumps to what they name, as Linux's
@@ -29,7 +34,9 @@ use abi::fcntl::{
     RESOLVE_NO_SYMLINKS, RESOLVE_NO_XDEV,
 };
 
-use super::dentry::{Dentry, Node};
+use std::sync::atomic::Ordering;
+
+use super::dentry::{Dentry, Node, RENAME_SEQ};
 use super::mount::Vfs;
 use super::perm::{Access, MAY_EXEC};
 use crate::fs::devfs;
@@ -68,14 +75,15 @@ enum End {
 
 /// One path walk.
 pub(crate) struct Lookup<'a> {
-    /// The view, for mount points and `..` (which re-walks the canonical
-    /// parent path from its root).
+    /// The view, for mount points.
     vfs: &'a Vfs,
     /// Where absolute paths start and `..` stops.
     root: Arc<Dentry>,
     access: &'a Access<'a>,
     resolve: u64,
     links: u32,
+    /// [`RENAME_SEQ`] when the walk began.
+    rename_seq: u64,
 }
 
 impl<'a> Lookup<'a> {
@@ -93,6 +101,7 @@ impl<'a> Lookup<'a> {
             access,
             resolve,
             links: 0,
+            rename_seq: RENAME_SEQ.load(Ordering::SeqCst),
         }
     }
 
@@ -105,7 +114,7 @@ impl<'a> Lookup<'a> {
         follow: bool,
     ) -> Result<Arc<Dentry>, Errno> {
         match self.walk_inner(start, path, follow, false)? {
-            End::Resolved(d) => Ok(d),
+            End::Resolved(d) => self.complete(d),
             End::Parent(_) => Err(Errno::ENOENT),
         }
     }
@@ -118,9 +127,21 @@ impl<'a> Lookup<'a> {
         path: &[u8],
     ) -> Result<Parent, Errno> {
         match self.walk_inner(start, path, false, true)? {
-            End::Parent(p) => Ok(p),
+            End::Parent(p) => {
+                self.complete(Arc::clone(&p.dir))?;
+                Ok(p)
+            }
             End::Resolved(_) => Err(Errno::ENOENT),
         }
+    }
+
+    /// `complete_walk`'s last check of a confined walk: what it reached is
+    /// under its root.
+    fn complete(&self, d: Arc<Dentry>) -> Result<Arc<Dentry>, Errno> {
+        if Lookup::confined(self.resolve) && !d.is_within(&self.root) {
+            return Err(Errno::EXDEV);
+        }
+        Ok(d)
     }
 
     /// Counts one symlink followed: `ELOOP` past `MAXSYMLINKS` or under
@@ -268,43 +289,32 @@ impl<'a> Lookup<'a> {
             self.count_link()?;
             Ok(match target? {
                 MagicTarget::Dentry(d) => d,
-                MagicTarget::File(file, name) => Arc::new(Dentry {
-                    path: name,
-                    node: Node::OpenFile(file),
-                    mount: link.mount,
-                }),
+                MagicTarget::File(file, name) => {
+                    Dentry::detached(name, Node::OpenFile(file), link.mount)
+                }
             })
         })())
     }
 
-    /// `..` from `cur`: its canonical parent, or `cur` at the walk's root.
+    /// `..` from `cur` (`follow_dotdot`): its parent, or `cur` itself at
+    /// the walk's root and at the view's.
     fn dotdot(&self, cur: &Arc<Dentry>) -> Result<Arc<Dentry>, Errno> {
-        if cur.path == self.root.path {
+        if Arc::ptr_eq(cur, &self.root) {
             if self.beneath() {
                 return Err(Errno::EXDEV);
             }
             return Ok(Arc::clone(cur));
         }
-        let parent = self.canonical(cur.parent_path())?;
+        let Some(parent) = cur.parent() else {
+            return Ok(Arc::clone(cur));
+        };
         if self.resolve & RESOLVE_NO_XDEV != 0 && parent.mount != cur.mount {
             return Err(Errno::EXDEV);
         }
-        Ok(parent)
-    }
-
-    /// Re-walks a canonical path from the view's root, without permission
-    /// checks or symlinks (it has none, unless the host changed it; then
-    /// `ENOENT`).
-    fn canonical(&self, path: &[u8]) -> Result<Arc<Dentry>, Errno> {
-        let mut cur = Arc::clone(self.vfs.root());
-        for name in path.split(|&b| b == b'/').filter(|c| !c.is_empty()) {
-            let next = lookup_child(self.vfs, &cur, name)?;
-            if !next.is_dir() {
-                return Err(Errno::ENOENT);
-            }
-            cur = next;
+        if Lookup::confined(self.resolve) && RENAME_SEQ.load(Ordering::SeqCst) != self.rename_seq {
+            return Err(Errno::EAGAIN);
         }
-        Ok(cur)
+        Ok(parent)
     }
 
     /// The child `name` of the directory `dir`.
@@ -324,7 +334,8 @@ impl<'a> Lookup<'a> {
 }
 
 /// Looks up the child `name` (not `.` or `..`) of the directory `dir`: a
-/// mount point's root, or what `dir`'s file system has there.
+/// mount point's root, or what `dir`'s file system has there. A removed
+/// directory has no children (`IS_DEADDIR`).
 pub(crate) fn lookup_child(
     vfs: &Vfs,
     dir: &Arc<Dentry>,
@@ -333,29 +344,28 @@ pub(crate) fn lookup_child(
     if name.len() > NAME_MAX {
         return Err(Errno::ENAMETOOLONG);
     }
-    let path = dir.child_path(name);
-    if let Some(root) = vfs.mount_root(&path) {
-        return Ok(Arc::new(root));
+    if let Some(root) = vfs.mount_root(dir, name) {
+        return Ok(root);
     }
-    let node = match &dir.node {
-        Node::Host(h) => Node::Host(h.lookup(name)?),
-        Node::Tmpfs(i) => Node::Tmpfs(i.lookup(name)?),
-        Node::Ovl(o) => Node::Ovl(o.lookup(name)?),
-        Node::DevDir => match devfs::link_target(name) {
-            Some(_) => Node::DevLink(name.to_vec()),
-            None => Node::Device(devfs::lookup(name)?),
-        },
-        Node::Pts(PtsNode::Root) => Node::Pts(vfs.devpts().lookup(name)?),
-        Node::Proc(p) => Node::Proc(p.lookup(name)?),
-        Node::Device(_) | Node::DevLink(_) | Node::Pts(_) | Node::OpenFile(_) => {
-            return Err(Errno::ENOTDIR);
-        }
-    };
-    Ok(Arc::new(Dentry {
-        path,
-        node,
-        mount: dir.mount,
-    }))
+    if dir.is_dir() && dir.unlinked() {
+        return Err(Errno::ENOENT);
+    }
+    dir.child(name, dir.mount, || {
+        Ok(match &dir.node {
+            Node::Host(h) => Node::Host(h.lookup(name)?),
+            Node::Tmpfs(i) => Node::Tmpfs(i.lookup(name)?),
+            Node::Ovl(o) => Node::Ovl(o.lookup(name)?),
+            Node::DevDir => match devfs::link_target(name) {
+                Some(_) => Node::DevLink(name.to_vec()),
+                None => Node::Device(devfs::lookup(name)?),
+            },
+            Node::Pts(PtsNode::Root) => Node::Pts(vfs.devpts().lookup(name)?),
+            Node::Proc(p) => Node::Proc(p.lookup(name)?),
+            Node::Device(_) | Node::DevLink(_) | Node::Pts(_) | Node::OpenFile(_) => {
+                return Err(Errno::ENOTDIR);
+            }
+        })
+    })
 }
 
 #[cfg(test)]
@@ -367,7 +377,7 @@ mod tests {
     use crate::vfs::Vfs;
 
     struct Tree {
-        _dir: TempDir,
+        dir: TempDir,
         vfs: Arc<crate::vfs::Vfs>,
     }
 
@@ -402,16 +412,21 @@ mod tests {
         symlink("nope", dir.join("dangling")).unwrap();
         symlink("b/file", dir.join("a/filelink")).unwrap();
         let fd: OwnedFd = std::fs::File::open(&dir).unwrap().into();
-        let vfs = Vfs::with_options(
-            fd,
-            crate::vfs::VfsOptions {
-                overlay: false,
-                ..Default::default()
-            },
-        )
-        .unwrap();
+        // The same directory, writable, at /vol.
+        let volume = crate::vfs::Volume {
+            fd: std::fs::File::open(&dir).unwrap().into(),
+            guest: b"/vol".to_vec(),
+            read_only: false,
+        };
+        let options = crate::vfs::VfsOptions {
+            overlay: false,
+            ..Default::default()
+        };
+        let file = platform::MemoryFile::new(options.memory_limit).unwrap();
+        let pages = crate::mm::MemoryAllocator::new(Arc::new(file));
+        let vfs = Vfs::with_volumes(fd, options, vec![volume], pages).unwrap();
         Tree {
-            _dir: TempDir(dir),
+            dir: TempDir(dir),
             vfs,
         }
     }
@@ -420,8 +435,7 @@ mod tests {
         let access = Access::kernel();
         let root = Arc::clone(t.vfs.root());
         let mut l = Lookup::new(&t.vfs, Arc::clone(&root), &access, 0);
-        l.walk(&root, path.as_bytes(), follow)
-            .map(|d| d.path.clone())
+        l.walk(&root, path.as_bytes(), follow).map(|d| d.path())
     }
 
     #[test]
@@ -485,8 +499,8 @@ mod tests {
         let mut l = Lookup::new(&t.vfs, Arc::clone(&root), &access, 0);
         let p = l.walk_parent(&root, b"/abs/new/").unwrap();
         assert_eq!(
-            (p.dir.path.as_slice(), p.last, p.trailing_slash),
-            (&b"/a/b"[..], Last::Norm(b"new".to_vec()), true)
+            (p.dir.path(), p.last, p.trailing_slash),
+            (b"/a/b".to_vec(), Last::Norm(b"new".to_vec()), true)
         );
         assert_eq!(l.walk_parent(&root, b"/").unwrap().last, Last::Root);
         assert_eq!(l.walk_parent(&root, b"a/..").unwrap().last, Last::DotDot);
@@ -505,14 +519,14 @@ mod tests {
         let start = lookup_child(&t.vfs, t.vfs.root(), b"a").unwrap();
         let mut l = Lookup::new(&t.vfs, Arc::clone(&start), &access, RESOLVE_BENEATH);
         assert_eq!(
-            l.walk(&start, b"b/file", true).map(|d| d.path.clone()),
+            l.walk(&start, b"b/file", true).map(|d| d.path()),
             Ok(b"/a/b/file".to_vec())
         );
         assert_eq!(l.walk(&start, b"../a", true).err(), Some(Errno::EXDEV));
         assert_eq!(l.walk(&start, b"/a", true).err(), Some(Errno::EXDEV));
         let mut l = Lookup::new(&t.vfs, Arc::clone(&start), &access, RESOLVE_IN_ROOT);
         assert_eq!(
-            l.walk(&start, b"../../b", true).map(|d| d.path.clone()),
+            l.walk(&start, b"../../b", true).map(|d| d.path()),
             Ok(b"/a/b".to_vec())
         );
         let root = Arc::clone(t.vfs.root());
@@ -520,5 +534,107 @@ mod tests {
         assert_eq!(l.walk(&root, b"abs", true).err(), Some(Errno::ELOOP));
         let mut l = Lookup::new(&t.vfs, Arc::clone(&root), &access, RESOLVE_NO_XDEV);
         assert_eq!(l.walk(&root, b"dev/null", true).err(), Some(Errno::EXDEV));
+    }
+
+    #[test]
+    fn confined_dotdot_after_a_rename_is_eagain() {
+        let t = tree();
+        let access = Access::kernel();
+        let vol = lookup_child(&t.vfs, t.vfs.root(), b"vol").unwrap();
+        let a = lookup_child(&t.vfs, &vol, b"a").unwrap();
+        let rename = |from: &[u8], to: &[u8]| {
+            crate::vfs::rename(&vol, from, &vol, to, false, false).unwrap();
+        };
+        for resolve in [RESOLVE_BENEATH, RESOLVE_IN_ROOT] {
+            let mut l = Lookup::new(&t.vfs, Arc::clone(&a), &access, resolve);
+            assert_eq!(
+                l.walk(&a, b"b/..", true).map(|d| d.path()),
+                Ok(b"/vol/a".to_vec())
+            );
+            let mut l = Lookup::new(&t.vfs, Arc::clone(&a), &access, resolve);
+            rename(b"loop1", b"loop3");
+            assert_eq!(
+                l.walk(&a, b"b/file", true).map(|d| d.path()),
+                Ok(b"/vol/a/b/file".to_vec())
+            );
+            assert_eq!(l.walk(&a, b"b/..", true).err(), Some(Errno::EAGAIN));
+            rename(b"loop3", b"loop1");
+        }
+        // An unconfined walk does not care.
+        let mut l = Lookup::new(&t.vfs, Arc::clone(t.vfs.root()), &access, 0);
+        rename(b"loop1", b"loop3");
+        assert_eq!(
+            l.walk(&a, b"b/..", true).map(|d| d.path()),
+            Ok(b"/vol/a".to_vec())
+        );
+    }
+
+    #[test]
+    fn changes_on_the_host_show_at_the_next_lookup() {
+        let t = tree();
+        let vol = lookup_child(&t.vfs, t.vfs.root(), b"vol").unwrap();
+        let b = lookup_child(&t.vfs, &lookup_child(&t.vfs, &vol, b"a").unwrap(), b"b").unwrap();
+        let held = lookup_child(&t.vfs, &b, b"file").unwrap();
+        let host = t.dir.0.join("a/b");
+        std::fs::rename(host.join("file"), host.join("moved")).unwrap();
+        // Not seen until looked up again, as on a network file system.
+        assert!(!held.unlinked());
+        assert_eq!(lookup_child(&t.vfs, &b, b"file").err(), Some(Errno::ENOENT));
+        assert!(held.unlinked());
+        std::fs::write(host.join("file"), b"new").unwrap();
+        let fresh = lookup_child(&t.vfs, &b, b"file").unwrap();
+        assert!(!Arc::ptr_eq(&fresh, &held) && !fresh.unlinked());
+        // The same file found again is the same dentry.
+        let again = lookup_child(&t.vfs, &b, b"file").unwrap();
+        assert!(Arc::ptr_eq(&fresh, &again));
+    }
+
+    #[test]
+    fn a_cwd_follows_a_rename_on_a_volume() {
+        let t = tree();
+        let access = Access::kernel();
+        let root = Arc::clone(t.vfs.root());
+        let vol = lookup_child(&t.vfs, &root, b"vol").unwrap();
+        let a = lookup_child(&t.vfs, &vol, b"a").unwrap();
+        let b = lookup_child(&t.vfs, &a, b"b").unwrap();
+        drop(a);
+        crate::vfs::rename(&vol, b"a", &vol, b"z", false, false).unwrap();
+        assert_eq!(b.path(), b"/vol/z/b");
+        let mut l = Lookup::new(&t.vfs, Arc::clone(&root), &access, 0);
+        let up = l.walk(&b, b"../..", true).unwrap();
+        assert!(Arc::ptr_eq(&up, &vol));
+        assert_eq!(
+            l.walk(&b, b"file", true).map(|d| d.path()),
+            Ok(b"/vol/z/b/file".to_vec())
+        );
+        let again = l.walk(&root, b"/vol/z/b", true).unwrap();
+        assert!(Arc::ptr_eq(&again, &b));
+        // A file renamed on the volume while a dentry holds it is opened
+        // by its new name, and the old dentry follows.
+        let held = l.walk(&b, b"file", true).unwrap();
+        crate::vfs::rename(&b, b"file", &b, b"file2", false, false).unwrap();
+        assert_eq!(held.path(), b"/vol/z/b/file2");
+        let f = l.walk(&b, b"file2", true).unwrap();
+        assert!(!held.unlinked());
+        // The held one opens too (an O_PATH fd reopened through /proc).
+        let creds = crate::task::Credentials::new(0, 0, vec![]);
+        super::super::open::open_dentry(
+            &Access::fs(&creds),
+            &t.vfs,
+            held,
+            abi::fcntl::O_RDONLY,
+            false,
+        )
+        .unwrap();
+        let file = super::super::open::open_dentry(
+            &Access::fs(&creds),
+            &t.vfs,
+            f,
+            abi::fcntl::O_RDONLY,
+            false,
+        )
+        .unwrap();
+        let mut buf = [0u8; 4];
+        assert_eq!(file.read_at(&mut buf, 0), Ok(4));
     }
 }
