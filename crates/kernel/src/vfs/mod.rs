@@ -223,9 +223,31 @@ pub fn open_executable(
     creds: &Credentials,
     path: &[u8],
 ) -> Result<Arc<File>, Errno> {
+    open_executable_at(fs, creds, None, path, true)
+}
+
+/// Opens `path` from `start` (the cwd if `None`) for execution, as
+/// [`open_executable`] does, following a final symlink only if `follow`
+/// (`ELOOP` on one otherwise, as `execveat`'s `AT_SYMLINK_NOFOLLOW` gives).
+pub fn open_executable_at(
+    fs: &FsContext,
+    creds: &Credentials,
+    start: Option<&Arc<Dentry>>,
+    path: &[u8],
+    follow: bool,
+) -> Result<Arc<File>, Errno> {
     let access = Access::fs(creds);
-    let dentry = fs.resolve(&access, None, path, true)?;
+    let dentry = fs.resolve(&access, start, path, follow)?;
     open::open_exec(&access, dentry)
+}
+
+/// Opens the file `dentry` names afresh for execution (`execveat` with
+/// `AT_EMPTY_PATH`), with [`open_executable`]'s checks.
+pub fn open_executable_dentry(
+    creds: &Credentials,
+    dentry: Arc<Dentry>,
+) -> Result<Arc<File>, Errno> {
+    open::open_exec(&Access::fs(creds), dentry)
 }
 
 #[cfg(test)]
