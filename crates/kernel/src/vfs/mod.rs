@@ -198,6 +198,37 @@ impl FsContext {
         open::open_dentry(&access, &self.vfs, dentry, flags, true)
     }
 
+    /// A new memfd (`memfd_create`): a regular file of mode `mode` owned
+    /// by `creds`' fs ids, on the internal tmpfs and in no directory, whose
+    /// path is `/memfd:NAME (deleted)`, open for reading and writing.
+    pub fn open_memfd(
+        &self,
+        creds: &Credentials,
+        name: &[u8],
+        mode: u32,
+        seals: u32,
+    ) -> Result<Arc<File>, Errno> {
+        let inode = self.vfs.memfd_fs().new_inode(
+            abi::stat::S_IFREG | mode,
+            creds.fsuid,
+            creds.fsgid,
+            0,
+            None,
+        )?;
+        inode.make_tmpfile();
+        inode.init_seals(seals);
+        let mut path = b"/memfd:".to_vec();
+        path.extend_from_slice(name);
+        path.extend_from_slice(b" (deleted)");
+        let dentry = Arc::new(Dentry {
+            path,
+            node: dentry::Node::Tmpfs(inode),
+            mount: mount::MEMFD_MOUNT,
+        });
+        let flags = abi::fcntl::O_RDWR | abi::fcntl::O_LARGEFILE;
+        open::open_dentry(&Access::fs(creds), &self.vfs, dentry, flags, true)
+    }
+
     /// Opens an already resolved dentry with `flags` (for `O_PATH` re-opens
     /// and `AT_EMPTY_PATH`).
     pub fn open_dentry(

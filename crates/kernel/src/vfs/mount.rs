@@ -38,6 +38,10 @@ pub(crate) const ROOT_MOUNT: MountId = 0;
 /// devpts' mount.
 const DEVPTS_MOUNT: MountId = 6;
 
+/// The internal tmpfs holding memfds (Linux's `shm_mnt`): mounted nowhere
+/// in the view, its id is past any volume's.
+pub(crate) const MEMFD_MOUNT: MountId = 1 << 20;
+
 /// What is mounted at a mount point.
 #[derive(Debug)]
 enum MountRoot {
@@ -118,6 +122,9 @@ pub struct Vfs {
     proc: Arc<ProcFs>,
     space: Arc<SpaceLimit>,
     devpts: Arc<DevPts>,
+    /// The tmpfs of `memfd_create`'s files, in the same budget as the
+    /// others.
+    memfd: Arc<FsShared>,
     /// The controlling terminal of each session that has one, by session id.
     ttys: Mutex<BTreeMap<i32, ControllingTty>>,
     /// The sandbox's console: what opening `/dev/console` gives.
@@ -197,6 +204,12 @@ impl Vfs {
             ..tmpfs::SetAttr::default()
         })?;
         let shm = tmpfs_root(0x19, nosuid_nodev)?;
+        let memfd = FsShared::new(
+            abi::stat::makedev(0, 0x1),
+            abi::stat::TMPFS_MAGIC,
+            0,
+            Arc::clone(&space),
+        );
         let proc_root = |path: &[u8]| ProcNode::root(&proc, path).ok_or(Errno::ENOENT);
         let mounts = vec![
             MountPoint {
@@ -254,6 +267,7 @@ impl Vfs {
             proc,
             space,
             devpts: DevPts::new(),
+            memfd,
             ttys: Mutex::default(),
             console: Mutex::default(),
         };
@@ -267,6 +281,7 @@ impl Vfs {
             proc,
             space,
             devpts,
+            memfd,
             ttys,
             console,
         } = vfs;
@@ -328,6 +343,7 @@ impl Vfs {
             proc,
             space,
             devpts,
+            memfd,
             ttys,
             console,
         }))
@@ -442,6 +458,11 @@ impl Vfs {
             node: Node::Pts(PtsNode::Slave(pty)),
             mount: DEVPTS_MOUNT,
         })
+    }
+
+    /// The tmpfs memfds live on.
+    pub(crate) fn memfd_fs(&self) -> &Arc<FsShared> {
+        &self.memfd
     }
 
     /// Whether the mount `id` ignores set-user-ID and set-group-ID bits
