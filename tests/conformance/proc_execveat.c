@@ -16,6 +16,8 @@
 #endif
 
 static char self[PATH_MAX];
+/* What the new program's /proc/self/exe should name. */
+static const char *want_exe = self;
 
 /* The program after the exec: argv[2] is the AT_EXECFN it expects,
  * argv[3] the comm. */
@@ -45,7 +47,8 @@ static int run(int dirfd, const char *path, int flags, const char *execfn, const
 {
 	pid_t pid = fork();
 	if (pid == 0) {
-		char *argv[] = {"renamed", "child", (char *)execfn, self, (char *)comm, NULL};
+		char *argv[] = {"renamed", "child", (char *)execfn, (char *)want_exe, (char *)comm,
+				NULL};
 		char *envp[] = {NULL};
 		syscall(SYS_execveat, dirfd, path, argv, envp, flags);
 		_exit(100 + errno);
@@ -104,6 +107,21 @@ int main(int argc, char **argv)
 	fd = open(self, O_RDONLY | O_CLOEXEC);
 	snprintf(execfn, sizeof(execfn), "/dev/fd/%d", fd);
 	EXPECT_VAL("AT_EMPTY_PATH O_CLOEXEC fd", run(fd, "", AT_EMPTY_PATH, execfn, comm), 42);
+	close(fd);
+
+	/* A copy in a memfd: the name is the memfd's. */
+	fd = syscall(SYS_memfd_create, "prog", 0);
+	CHECK(fd >= 0);
+	int src = open(self, O_RDONLY);
+	char chunk[65536];
+	ssize_t got;
+	while ((got = read(src, chunk, sizeof(chunk))) > 0)
+		CHECK(write(fd, chunk, got) == got);
+	close(src);
+	snprintf(execfn, sizeof(execfn), "/dev/fd/%d", fd);
+	want_exe = "/memfd:prog (deleted)";
+	EXPECT_VAL("memfd", run(fd, "", AT_EMPTY_PATH, execfn, "memfd:prog"), 42);
+	want_exe = self;
 	close(fd);
 
 	/* Errors. */

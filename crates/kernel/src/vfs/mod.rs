@@ -220,13 +220,21 @@ impl FsContext {
         let mut path = b"/memfd:".to_vec();
         path.extend_from_slice(name);
         path.extend_from_slice(b" (deleted)");
+        let privileged = Access::fs(creds).capable(abi::capability::CAP_FSETID);
+        let ops = crate::fs::tmpfs::TmpfsFileOps::new(Arc::clone(&inode), &path, privileged);
         let dentry = Arc::new(Dentry {
             path,
             node: dentry::Node::Tmpfs(inode),
             mount: mount::MEMFD_MOUNT,
         });
-        let flags = abi::fcntl::O_RDWR | abi::fcntl::O_LARGEFILE;
-        open::open_dentry(&Access::fs(creds), &self.vfs, dentry, flags, true)
+        // Like Linux's alloc_file_pseudo, the description takes no write
+        // count: the file can be executed while it stays open (fexecve of
+        // the memfd just written), unlike a file opened for writing.
+        Ok(File::new(
+            Box::new(ops),
+            abi::fcntl::O_RDWR | abi::fcntl::O_LARGEFILE,
+            Some(dentry),
+        ))
     }
 
     /// Opens an already resolved dentry with `flags` (for `O_PATH` re-opens
