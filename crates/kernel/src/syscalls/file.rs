@@ -1063,7 +1063,7 @@ pub(super) const SYSCALLS: &[Entry] = &[
         sys_fcntl,
         &[Arg::Fd, Arg::Int, Arg::Hex],
         Support::Partial,
-        "record and OFD locks are the sandbox's own; F_SETOWN(_EX)/F_SETSIG stored but no SIGIO is sent; no leases, notify or seals",
+        "record and OFD locks are the sandbox's own; F_SETOWN(_EX)/F_SETSIG stored but no SIGIO is sent; no leases or notify; seals on tmpfs files and memfds, F_SEAL_WRITE without EBUSY for existing writable shared mappings",
     ),
     entry(
         SYS_FLOCK,
