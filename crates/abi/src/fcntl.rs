@@ -57,6 +57,19 @@ pub const F_SETPIPE_SZ: u32 = F_LINUX_SPECIFIC_BASE + 7;
 pub const F_GETPIPE_SZ: u32 = F_LINUX_SPECIFIC_BASE + 8;
 pub const F_ADD_SEALS: u32 = F_LINUX_SPECIFIC_BASE + 9;
 pub const F_GET_SEALS: u32 = F_LINUX_SPECIFIC_BASE + 10;
+pub const F_SEAL_SEAL: u32 = 0x0001;
+pub const F_SEAL_SHRINK: u32 = 0x0002;
+pub const F_SEAL_GROW: u32 = 0x0004;
+pub const F_SEAL_WRITE: u32 = 0x0008;
+pub const F_SEAL_FUTURE_WRITE: u32 = 0x0010;
+pub const F_SEAL_EXEC: u32 = 0x0020;
+
+// include/uapi/linux/memfd.h
+pub const MFD_CLOEXEC: u32 = 0x0001;
+pub const MFD_ALLOW_SEALING: u32 = 0x0002;
+pub const MFD_HUGETLB: u32 = 0x0004;
+pub const MFD_NOEXEC_SEAL: u32 = 0x0008;
+pub const MFD_EXEC: u32 = 0x0010;
 
 /// `dirfd` meaning "the current working directory".
 pub const AT_FDCWD: i32 = -100;

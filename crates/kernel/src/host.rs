@@ -7,6 +7,14 @@
 use abi::Errno;
 use abi::time::Timespec;
 
+/// The host CPU the calling thread runs on (`sched_getcpu`), or 0 if
+/// the host cannot tell.
+pub(crate) fn current_cpu() -> usize {
+    // SAFETY: sched_getcpu takes no arguments (glibc reads rseq or the vDSO).
+    let cpu = unsafe { libc::sched_getcpu() };
+    usize::try_from(cpu).unwrap_or(0)
+}
+
 /// The host's `clock_gettime(clock)`; EINVAL for a clock the host rejects.
 pub(crate) fn clock_gettime(clock: u32) -> Result<Timespec, Errno> {
     let mut ts = libc::timespec {

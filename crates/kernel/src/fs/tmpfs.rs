@@ -31,7 +31,10 @@ use crate::mm::{Mappable, MappingSet, MemoryAllocator, MemoryManager, MmapBackin
 use crate::vfs::{DirEntry, File, FileName, FileOps, MAX_LFS_FILESIZE, dir_seek, generic_seek};
 use abi::Errno;
 use abi::falloc::{FALLOC_FL_KEEP_SIZE, FALLOC_FL_PUNCH_HOLE};
-use abi::fcntl::{DT_BLK, DT_CHR, DT_DIR, DT_FIFO, DT_LNK, DT_REG, DT_SOCK, DT_UNKNOWN};
+use abi::fcntl::{
+    DT_BLK, DT_CHR, DT_DIR, DT_FIFO, DT_LNK, DT_REG, DT_SOCK, DT_UNKNOWN, F_SEAL_EXEC,
+    F_SEAL_FUTURE_WRITE, F_SEAL_GROW, F_SEAL_SEAL, F_SEAL_SHRINK, F_SEAL_WRITE,
+};
 use abi::stat::{
     S_IFBLK, S_IFCHR, S_IFDIR, S_IFIFO, S_IFLNK, S_IFMT, S_IFREG, S_IFSOCK, S_ISGID, S_ISUID,
     S_IXGRP, Stat, Statfs,
@@ -235,6 +238,7 @@ impl FsShared {
                 origin: None,
                 linkable: false,
                 charged: INODE_COST + extra,
+                seals: F_SEAL_SEAL,
                 body,
             }),
         }))
@@ -280,6 +284,9 @@ struct State {
     linkable: bool,
     /// Bytes charged to the budget besides data pages.
     charged: u64,
+    /// `F_SEAL_*` bits (`shmem_inode_info.seals`): `F_SEAL_SEAL` unless a
+    /// memfd was made to allow sealing.
+    seals: u32,
     body: Body,
 }
 
@@ -764,7 +771,7 @@ impl Inode {
             return Err(Errno::EFBIG);
         }
         let len = (buf.len() as u64).min(MAX_LFS_FILESIZE - pos);
-        let len = usize::try_from(len).unwrap_or(0);
+        let len = usize::try_from(sealed_write_len(s.seals, p.size, pos, len)?).unwrap_or(0);
         let space = &self.fs.space;
         let done = p.cache.write(
             pos,
@@ -793,6 +800,33 @@ impl Inode {
             Body::Reg(p) => p.size,
             _ => 0,
         }
+    }
+
+    /// The file's `F_SEAL_*` bits.
+    pub fn seals(&self) -> u32 {
+        self.state().seals
+    }
+
+    /// Sets the seals of a new memfd (`memfd_create`'s `MFD_ALLOW_SEALING`
+    /// and `MFD_NOEXEC_SEAL`).
+    pub fn init_seals(&self, seals: u32) {
+        self.state().seals = seals;
+    }
+
+    /// `F_ADD_SEALS` (`memfd_add_seals`): `EPERM` once `F_SEAL_SEAL` is
+    /// set. `F_SEAL_EXEC` on an executable file seals writes too, so it is
+    /// write-xor-execute from then on.
+    pub fn add_seals(&self, seals: u32) -> Result<(), Errno> {
+        let mut s = self.state();
+        if s.seals & F_SEAL_SEAL != 0 {
+            return Err(Errno::EPERM);
+        }
+        let mut seals = seals;
+        if seals & F_SEAL_EXEC != 0 && s.mode & 0o111 != 0 {
+            seals |= F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE | F_SEAL_FUTURE_WRITE;
+        }
+        s.seals |= seals;
+        Ok(())
     }
 
     /// `SEEK_DATA` (`data`) or `SEEK_HOLE` from `offset`.
@@ -830,6 +864,12 @@ impl Inode {
         };
         let end = offset.checked_add(len).ok_or(Errno::EFBIG)?;
         let t = now();
+        if mode & FALLOC_FL_PUNCH_HOLE != 0 && s.seals & (F_SEAL_WRITE | F_SEAL_FUTURE_WRITE) != 0 {
+            return Err(Errno::EPERM);
+        }
+        if mode & FALLOC_FL_PUNCH_HOLE == 0 && s.seals & F_SEAL_GROW != 0 && end > p.size {
+            return Err(Errno::EPERM);
+        }
         if mode & FALLOC_FL_PUNCH_HOLE != 0 {
             self.punch(p, offset, end, false);
             s.mtime = t;
@@ -913,10 +953,21 @@ impl Inode {
         let mut s = self.state();
         let s = &mut *s;
         let t = now();
+        if let Some(mode) = attr.mode
+            && s.seals & F_SEAL_EXEC != 0
+            && (s.mode ^ mode) & 0o111 != 0
+        {
+            return Err(Errno::EPERM);
+        }
         if let Some(size) = attr.size {
             let Body::Reg(p) = &mut s.body else {
                 return Err(Errno::EINVAL);
             };
+            if (size < p.size && s.seals & F_SEAL_SHRINK != 0)
+                || (size > p.size && s.seals & F_SEAL_GROW != 0)
+            {
+                return Err(Errno::EPERM);
+            }
             if size != p.size {
                 if size < p.size {
                     self.punch(p, size, u64::MAX, true);
@@ -1013,6 +1064,25 @@ impl Inode {
 
 /// `should_remove_suid`: clear set-user-id, and set-group-id when the file
 /// is group-executable.
+/// How much of a `len`-byte write at `pos` the seals `seals` let through
+/// on a file of `size` bytes: none under a write seal, and under
+/// `F_SEAL_GROW` what ends within the file (`EPERM` if nothing does).
+fn sealed_write_len(seals: u32, size: u64, pos: u64, len: u64) -> Result<u64, Errno> {
+    if len == 0 {
+        return Ok(0);
+    }
+    if seals & (F_SEAL_WRITE | F_SEAL_FUTURE_WRITE) != 0 {
+        return Err(Errno::EPERM);
+    }
+    if seals & F_SEAL_GROW == 0 {
+        return Ok(len);
+    }
+    if pos >= size {
+        return Err(Errno::EPERM);
+    }
+    Ok(len.min(size - pos))
+}
+
 pub(crate) fn kill_suid(mode: &mut u32) {
     *mode &= !S_ISUID;
     if *mode & (S_ISGID | S_IXGRP) == (S_ISGID | S_IXGRP) {
@@ -1132,6 +1202,14 @@ impl FileOps for TmpfsFileOps {
 
     fn fallocate(&self, mode: u32, offset: u64, len: u64) -> Result<(), Errno> {
         self.inode.fallocate(mode, offset, len)
+    }
+
+    fn seals(&self) -> Result<u32, Errno> {
+        Ok(self.inode.seals())
+    }
+
+    fn add_seals(&self, seals: u32) -> Result<(), Errno> {
+        self.inode.add_seals(seals)
     }
 
     fn ioctl(&self, file: &File, mm: &MemoryManager, cmd: u32, arg: u64) -> Result<u64, Errno> {

@@ -13,12 +13,14 @@ use abi::falloc::{
     FALLOC_FL_SUPPORTED_MASK, FALLOC_FL_UNSHARE_RANGE, FALLOC_FL_ZERO_RANGE,
 };
 use abi::fcntl::{
-    CLOSE_RANGE_CLOEXEC, CLOSE_RANGE_UNSHARE, DIRENT64_NAME_OFFSET, F_DUPFD, F_DUPFD_CLOEXEC,
-    F_GETFD, F_GETFL, F_GETLK, F_GETOWN, F_GETOWN_EX, F_GETSIG, F_OFD_GETLK, F_OFD_SETLK,
-    F_OFD_SETLKW, F_OWNER_PGRP, F_OWNER_PID, F_OWNER_TID, F_RDLCK, F_SETFD, F_SETFL, F_SETLK,
-    F_SETLKW, F_SETOWN, F_SETOWN_EX, F_SETSIG, F_UNLCK, F_WRLCK, FASYNC, FD_CLOEXEC, FOwnerEx,
-    Flock, LOCK_EX, LOCK_MAND, LOCK_NB, LOCK_SH, LOCK_UN, LinuxDirent64Header, O_APPEND, O_CLOEXEC,
-    O_DIRECT, O_NOATIME, O_NONBLOCK, RWF_NOWAIT, RWF_SUPPORTED, SEEK_HOLE,
+    CLOSE_RANGE_CLOEXEC, CLOSE_RANGE_UNSHARE, DIRENT64_NAME_OFFSET, F_ADD_SEALS, F_DUPFD,
+    F_DUPFD_CLOEXEC, F_GET_SEALS, F_GETFD, F_GETFL, F_GETLK, F_GETOWN, F_GETOWN_EX, F_GETSIG,
+    F_OFD_GETLK, F_OFD_SETLK, F_OFD_SETLKW, F_OWNER_PGRP, F_OWNER_PID, F_OWNER_TID, F_RDLCK,
+    F_SEAL_EXEC, F_SEAL_FUTURE_WRITE, F_SEAL_GROW, F_SEAL_SEAL, F_SEAL_SHRINK, F_SEAL_WRITE,
+    F_SETFD, F_SETFL, F_SETLK, F_SETLKW, F_SETOWN, F_SETOWN_EX, F_SETSIG, F_UNLCK, F_WRLCK, FASYNC,
+    FD_CLOEXEC, FOwnerEx, Flock, LOCK_EX, LOCK_MAND, LOCK_NB, LOCK_SH, LOCK_UN,
+    LinuxDirent64Header, O_ACCMODE, O_APPEND, O_CLOEXEC, O_DIRECT, O_NOATIME, O_NONBLOCK, O_RDWR,
+    O_WRONLY, RWF_NOWAIT, RWF_SUPPORTED, SEEK_HOLE,
 };
 use abi::stat::{DIRENT_NAME_OFFSET, LinuxDirentHeader, S_IFDIR, S_IFIFO, S_IFMT, S_IFREG};
 use abi::sysno::*;
@@ -445,6 +447,10 @@ fn sys_dup3(task: &mut Task, args: &SyscallArgs) -> SyscallResult {
     do_dup3(task, args.i32(0), args.u32(1), args.u32(2))
 }
 
+/// `F_ALL_SEALS`: the seals `F_ADD_SEALS` knows.
+const F_ALL_SEALS: u32 =
+    F_SEAL_SEAL | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE | F_SEAL_FUTURE_WRITE | F_SEAL_EXEC;
+
 /// `F_SETFL`'s changeable bits (`SETFL_MASK`).
 const SETFL_MASK: u32 = O_APPEND | O_NONBLOCK | FASYNC | O_DIRECT | O_NOATIME;
 
@@ -452,8 +458,10 @@ const SETFL_MASK: u32 = O_APPEND | O_NONBLOCK | FASYNC | O_DIRECT | O_NOATIME;
 ///
 /// Record locks (`F_SETLK`, OFD locks) are the sentry's own (`vfs::lock`).
 /// `F_SETOWN`/`F_SETOWN_EX`/`F_SETSIG` are stored, but no `SIGIO` is ever
-/// sent. Leases, notify, seals and pipe sizes are `EINVAL`/`EBADF` as on a
-/// file without them.
+/// sent. Leases, notify and pipe sizes are `EINVAL`/`EBADF` as on a
+/// file without them. Seals are tmpfs files' (memfds'); `F_SEAL_WRITE`
+/// does not wait for or refuse (`EBUSY`) writable shared mappings made
+/// before it.
 fn sys_fcntl(task: &mut Task, args: &SyscallArgs) -> SyscallResult {
     let (fd, cmd, arg) = (args.i32(0), args.u32(1), args.u64(2));
     let file = task.fds().get(fd)?;
@@ -479,6 +487,19 @@ fn sys_fcntl(task: &mut Task, args: &SyscallArgs) -> SyscallResult {
             Ok(0)
         }
         F_GETFL => Ok(u64::from(file.flags())),
+        F_GET_SEALS => file.ops().seals().map(u64::from),
+        F_ADD_SEALS => {
+            // memfd_add_seals: the description must be open for writing.
+            if !matches!(file.flags() & O_ACCMODE, O_WRONLY | O_RDWR) {
+                return Err(Errno::EPERM);
+            }
+            let seals = args.u32(2);
+            if seals & !F_ALL_SEALS != 0 {
+                return Err(Errno::EINVAL);
+            }
+            file.ops().add_seals(seals)?;
+            Ok(0)
+        }
         F_SETFL => {
             let flags = args.u32(2);
             if flags & O_NOATIME != 0 && file.flags() & O_NOATIME == 0 {
@@ -1042,7 +1063,7 @@ pub(super) const SYSCALLS: &[Entry] = &[
         sys_fcntl,
         &[Arg::Fd, Arg::Int, Arg::Hex],
         Support::Partial,
-        "record and OFD locks are the sandbox's own; F_SETOWN(_EX)/F_SETSIG stored but no SIGIO is sent; no leases, notify or seals",
+        "record and OFD locks are the sandbox's own; F_SETOWN(_EX)/F_SETSIG stored but no SIGIO is sent; no leases or notify; seals on tmpfs files and memfds, F_SEAL_WRITE without EBUSY for existing writable shared mappings",
     ),
     entry(
         SYS_FLOCK,

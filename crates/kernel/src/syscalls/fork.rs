@@ -1,8 +1,11 @@
 //! Process creation and replacement: clone(2), clone3(2), fork(2),
-//! vfork(2), execve(2).
+//! vfork(2), execve(2), execveat(2).
+
+use std::sync::Arc;
 
 use abi::Errno;
 use abi::capability::{CAP_CHECKPOINT_RESTORE, CAP_SYS_ADMIN};
+use abi::fcntl::{AT_EMPTY_PATH, AT_FDCWD, AT_SYMLINK_NOFOLLOW};
 use abi::sched::{
     CLONE_CLEAR_SIGHAND, CLONE_DETACHED, CLONE_FS, CLONE_INTO_CGROUP, CLONE_NEWCGROUP,
     CLONE_NEWIPC, CLONE_NEWNET, CLONE_NEWNS, CLONE_NEWPID, CLONE_NEWTIME, CLONE_NEWUSER,
@@ -13,9 +16,11 @@ use abi::signal::SIGCHLD;
 use abi::sysno::*;
 use zerocopy::{FromBytes, Immutable, IntoBytes, KnownLayout};
 
+use super::fs::{dirfd_start, read_path};
 use super::table::{Arg, Entry, Support, entry};
 use super::{SyscallArgs, SyscallResult};
-use crate::task::{CloneArgs, PID_MAX, Task};
+use crate::task::{CloneArgs, PID_MAX, Program, Task};
+use crate::vfs;
 
 /// The namespace flags that need `CAP_SYS_ADMIN` (in the new user
 /// namespace, with `CLONE_NEWUSER`). No namespaces are made: once
@@ -64,6 +69,19 @@ pub(super) const SYSCALLS: &[Entry] = &[
         &[Arg::Path, Arg::StrArray, Arg::StrArray],
         Support::Partial,
         "ELF and #! scripts",
+    ),
+    entry(
+        SYS_EXECVEAT,
+        sys_execveat,
+        &[
+            Arg::Fd,
+            Arg::Path,
+            Arg::StrArray,
+            Arg::StrArray,
+            Arg::AtFlags,
+        ],
+        Support::Partial,
+        "as execve",
     ),
 ];
 
@@ -311,7 +329,59 @@ fn sys_execve(task: &mut Task, args: &SyscallArgs) -> SyscallResult {
     if path.is_empty() {
         return Err(Errno::ENOENT);
     }
-    task.execve(&path, argv, &envp)?;
+    let program = Program::open(task, &path)?;
+    task.execve(program, argv, &envp)?;
     // The new program starts with every general register zero.
+    Ok(0)
+}
+
+/// Implements Linux `execveat(2)`: the program is `path` from the
+/// directory `dirfd`, or with `AT_EMPTY_PATH` and an empty path the file
+/// `dirfd` itself (`fexecve(3)`).
+fn sys_execveat(task: &mut Task, args: &SyscallArgs) -> SyscallResult {
+    let dirfd = args.i32(0);
+    let path = read_path(task, args.addr(1))?;
+    let flags = args.u64(4);
+    if flags & !u64::from(AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH) != 0 {
+        return Err(Errno::EINVAL);
+    }
+    let follow = flags & u64::from(AT_SYMLINK_NOFOLLOW) == 0;
+    let empty = path.is_empty();
+    let file = if empty {
+        if flags & u64::from(AT_EMPTY_PATH) == 0 {
+            return Err(Errno::ENOENT);
+        }
+        let dentry = if dirfd == AT_FDCWD {
+            Arc::clone(task.fs().cwd())
+        } else {
+            let file = task.fds().get(dirfd)?;
+            // A pipe or socket has no place to open again.
+            file.dentry().map(Arc::clone).ok_or(Errno::EACCES)?
+        };
+        vfs::open_executable_dentry(&task.creds, dentry)?
+    } else {
+        let start = dirfd_start(task, dirfd, &path)?;
+        vfs::open_executable_at(&task.fs(), &task.creds, start.as_ref(), &path, follow)?
+    };
+    // alloc_bprm: a file found through a directory fd is named by that fd.
+    let by_fd = dirfd != AT_FDCWD && path.first() != Some(&b'/');
+    let name = match (by_fd, empty) {
+        (false, _) => path,
+        (true, true) => format!("/dev/fd/{dirfd}").into_bytes(),
+        (true, false) => {
+            let mut name = format!("/dev/fd/{dirfd}/").into_bytes();
+            name.extend_from_slice(&path);
+            name
+        }
+    };
+    let program = Program {
+        file,
+        name,
+        name_inaccessible: by_fd && task.fds().cloexec(dirfd)?,
+        comm_from_file: by_fd && empty,
+    };
+    let argv = read_string_array(task, args.addr(2))?;
+    let envp = read_string_array(task, args.addr(3))?;
+    task.execve(program, argv, &envp)?;
     Ok(0)
 }

@@ -6,7 +6,9 @@
 //! [`crate::mm::MemoryManager`].
 
 use abi::Errno;
-use abi::fcntl::{O_ACCMODE, O_PATH, O_RDONLY, O_RDWR, O_WRONLY};
+use abi::fcntl::{
+    F_SEAL_FUTURE_WRITE, F_SEAL_WRITE, O_ACCMODE, O_PATH, O_RDONLY, O_RDWR, O_WRONLY,
+};
 use abi::mman::{
     LEGACY_MAP_MASK, MAP_ANONYMOUS, MAP_DROPPABLE, MAP_GROWSDOWN, MAP_HUGETLB, MAP_LOCKED,
     MAP_PRIVATE, MAP_SHARED, MAP_SHARED_VALIDATE, MAP_TYPE, MCL_CURRENT, MCL_FUTURE, MCL_ONFAULT,
@@ -201,6 +203,19 @@ fn sys_mmap(task: &mut Task, args: &SyscallArgs) -> SyscallResult {
             }
             if !readable {
                 return Err(Errno::EACCES);
+            }
+            // memfd_check_seals_mmap: a write-sealed file is never mapped
+            // shared and writable, not even by a later mprotect.
+            if matches!(map_type, MAP_SHARED | MAP_SHARED_VALIDATE)
+                && file
+                    .ops()
+                    .seals()
+                    .is_ok_and(|s| s & (F_SEAL_WRITE | F_SEAL_FUTURE_WRITE) != 0)
+            {
+                if prot & PROT_WRITE != 0 {
+                    return Err(Errno::EPERM);
+                }
+                max_prot &= !PROT_WRITE;
             }
             match file.mmap_backing()? {
                 MmapBacking::Anonymous => None,

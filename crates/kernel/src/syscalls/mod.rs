@@ -13,6 +13,7 @@ mod file;
 mod fork;
 mod fs;
 mod futex;
+mod memfd;
 mod mmap;
 mod pidfd;
 mod pipe;

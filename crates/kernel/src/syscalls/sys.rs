@@ -1,5 +1,5 @@
 //! System identity and scheduling: uname(2), sysinfo(2), getrandom(2),
-//! sched_getaffinity(2), sched_yield(2).
+//! sched_getaffinity(2), sched_yield(2), getcpu(2).
 
 use abi::Errno;
 use abi::sysno::*;
@@ -59,6 +59,13 @@ pub(super) const SYSCALLS: &[Entry] = &[
         "the set is checked and reported back; the platform decides where host threads run",
     ),
     entry(SYS_SCHED_YIELD, sys_sched_yield, &[], Support::Full, ""),
+    entry(
+        SYS_GETCPU,
+        sys_getcpu,
+        &[Arg::Ptr, Arg::Ptr, Arg::Ptr],
+        Support::Full,
+        "the CPU is the one the task's host thread runs on, within its affinity; node 0",
+    ),
 ];
 
 /// Copies `s` into a NUL-padded utsname field.
@@ -193,6 +200,27 @@ fn sys_sched_setaffinity(task: &mut Task, args: &SyscallArgs) -> SyscallResult {
         return Err(Errno::EINVAL);
     }
     task.cpus = cpus;
+    Ok(0)
+}
+
+/// Implements Linux `getcpu(2)`: the CPU the task's host thread runs on
+/// (the first CPU of its affinity if the platform runs it elsewhere, so
+/// the answer agrees with `sched_getaffinity`), on node 0. The third
+/// argument (the old `getcpu_cache`) is ignored, as Linux ignores it.
+fn sys_getcpu(task: &mut Task, args: &SyscallArgs) -> SyscallResult {
+    let host_cpu = host::current_cpu();
+    let cpu = if task.cpus.contains(&host_cpu) {
+        host_cpu
+    } else {
+        task.cpus.first().copied().unwrap_or(0)
+    };
+    if args.addr(0) != 0 {
+        let cpu = u32::try_from(cpu).map_err(|_| Errno::EINVAL)?;
+        task.mm.write_obj(args.addr(0), &cpu)?;
+    }
+    if args.addr(1) != 0 {
+        task.mm.write_obj(args.addr(1), &0u32)?;
+    }
     Ok(0)
 }
 

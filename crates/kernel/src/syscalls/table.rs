@@ -12,8 +12,8 @@ use std::sync::OnceLock;
 use abi::sysno::{SYSCALL_COUNT, SYSCALL_NAMES};
 
 use super::{
-    SyscallArgs, SyscallResult, creds, file, fork, fs, futex, mmap, pidfd, pipe, poll, process,
-    sched, signal, sys, time, timer, wait,
+    SyscallArgs, SyscallResult, creds, file, fork, fs, futex, memfd, mmap, pidfd, pipe, poll,
+    process, sched, signal, sys, time, timer, wait,
 };
 use crate::task::Task;
 
@@ -155,7 +155,7 @@ fn build() -> Vec<Syscall> {
             row.name = name;
         }
     }
-    let areas: [&[Entry]; 16] = [
+    let areas: [&[Entry]; 17] = [
         creds::SYSCALLS,
         file::SYSCALLS,
         timer::SYSCALLS,
@@ -166,6 +166,7 @@ fn build() -> Vec<Syscall> {
         wait::SYSCALLS,
         fs::SYSCALLS,
         futex::SYSCALLS,
+        memfd::SYSCALLS,
         mmap::SYSCALLS,
         pidfd::SYSCALLS,
         process::SYSCALLS,

@@ -20,28 +20,66 @@ const BINPRM_BUF_SIZE: usize = 256;
 /// `BINPRM_MAX_RECURSION`: interpreters of interpreters allowed.
 const MAX_INTERPRETER_DEPTH: usize = 4;
 
+/// The program `execve` runs, opened, and the name it was given (what
+/// Linux keeps in `struct linux_binprm`).
+#[derive(Debug)]
+pub struct Program {
+    /// The file, opened for execution.
+    pub file: Arc<File>,
+    /// `bprm->filename`: the path as given, or `/dev/fd/N[/path]` when a
+    /// directory fd names the file (`execveat`).
+    pub name: Vec<u8>,
+    /// The new program cannot open `name` (the fd it goes through closes
+    /// on exec), so a `#!` script, whose interpreter would open it, fails.
+    pub name_inaccessible: bool,
+    /// The task is named after the file itself rather than `name`'s base
+    /// name (`execveat` of an open file, whose name is only `/dev/fd/N`).
+    pub comm_from_file: bool,
+}
+
+impl Program {
+    /// The program at `path`, as `execve(2)` opens it.
+    ///
+    /// # Errors
+    /// What the lookup gives (ENOENT, EACCES, ENOTDIR, ELOOP, ...).
+    pub fn open(task: &Task, path: &[u8]) -> Result<Program, Errno> {
+        Ok(Program {
+            file: vfs::open_executable(&task.fs(), &task.creds, path)?,
+            name: path.to_vec(),
+            name_inaccessible: false,
+            comm_from_file: false,
+        })
+    }
+}
+
 impl Task {
-    /// Replaces the process's program with `path` run as `argv`/`envp`.
+    /// Replaces the process's program with `program` run as `argv`/`envp`.
     /// `#!` scripts run their interpreter.
     ///
     /// # Errors
-    /// What the lookup gives (ENOENT, EACCES, ENOTDIR, ELOOP, ...), ENOEXEC
-    /// for an unknown format, E2BIG for oversized arguments, ENOMEM when no
+    /// What opening an interpreter gives (ENOENT, EACCES, ENOTDIR, ELOOP,
+    /// ...), ENOENT for a script `program` names inaccessibly, ENOEXEC for
+    /// an unknown format, E2BIG for oversized arguments, ENOMEM when no
     /// address space can be made. The old program is untouched on error.
     pub fn execve(
         &mut self,
-        path: &[u8],
+        program: Program,
         argv: Vec<Vec<u8>>,
         envp: &[Vec<u8>],
     ) -> Result<(), Errno> {
         let fs = self.fs();
+        let path = program.name.as_slice();
         let mut argv = argv;
         let mut exe_path = path.to_vec();
-        let mut exe = vfs::open_executable(&fs, &self.creds, path)?;
+        let mut exe = Arc::clone(&program.file);
         for depth in 0..=MAX_INTERPRETER_DEPTH {
             let Some((interp, arg)) = shebang(&exe)? else {
                 break;
             };
+            // binfmt_script: the interpreter could not open the script.
+            if program.name_inaccessible {
+                return Err(Errno::ENOENT);
+            }
             if depth == MAX_INTERPRETER_DEPTH {
                 return Err(Errno::ELOOP);
             }
@@ -127,7 +165,12 @@ impl Task {
         self.clear_child_tid = 0;
         self.restart_block = None;
         // The name is the file's (a script's, not its interpreter's).
-        self.comm = path.rsplit(|&b| b == b'/').next().unwrap_or(path).to_vec();
+        self.comm = if program.comm_from_file {
+            let dentry_path = program.file.dentry().map(|d| d.path());
+            base_name(dentry_path.as_deref().unwrap_or(path)).to_vec()
+        } else {
+            base_name(path).to_vec()
+        };
         self.thread_group.delete_posix_timers(&kernel.timers);
         self.handle.set_robust_list(0);
         self.thread_group
@@ -195,6 +238,11 @@ fn shebang(file: &Arc<File>) -> Result<Option<Interpreter>, Errno> {
         interp.to_vec(),
         (!arg.is_empty()).then(|| arg.to_vec()),
     )))
+}
+
+/// The last component of `path`.
+fn base_name(path: &[u8]) -> &[u8] {
+    path.rsplit(|&b| b == b'/').next().unwrap_or(path)
 }
 
 fn trim(bytes: &[u8]) -> &[u8] {

@@ -26,6 +26,7 @@ use abi::signal::StackT;
 use platform::{Context, Event, Interrupter, Registers};
 
 pub use creds::Credentials;
+pub use exec::Program;
 pub use fork::{CloneArgs, VforkDone, run_init};
 pub use proc_view::{ProcessView, TaskView, TaskViews, tid_of};
 pub use tree::{

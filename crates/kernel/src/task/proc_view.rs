@@ -329,10 +329,18 @@ impl Task {
         });
     }
 
-    /// The executable's dentry: a new thread's is its leader's and a
-    /// forked child's its parent's (the path may be relative to a cwd since
-    /// left); otherwise the path resolved now.
+    /// The executable's dentry: the file `execve` opened (whose path may
+    /// name no place, as `/dev/fd/N` of an fd since closed does); else a
+    /// new thread's is its leader's and a forked child's its parent's (the
+    /// path may be relative to a cwd since left); otherwise the path
+    /// resolved now.
     fn resolve_exe(&self, exe_path: &[u8]) -> Option<Arc<Dentry>> {
+        if let Some(dentry) = lock(&self.thread_group.exe_file)
+            .as_ref()
+            .and_then(|file| file.dentry().map(Arc::clone))
+        {
+            return Some(dentry);
+        }
         let views = self.kernel.vfs.task_views();
         let pid = self.thread_group.pid;
         let from = if self.tid == pid {

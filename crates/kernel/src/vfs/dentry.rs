@@ -212,6 +212,12 @@ impl Dentry {
         Dentry::make(None, name, node, mount, false)
     }
 
+    /// A file that never had a name in the view (a memfd), known by
+    /// `name` and unlinked from the start.
+    pub(crate) fn anonymous(name: Vec<u8>, node: Node, mount: MountId) -> Arc<Dentry> {
+        Dentry::make(None, name, node, mount, true)
+    }
+
     /// The child `name` of `parent`, not cached: a mount's root, a node of
     /// a file system whose names never change.
     pub(crate) fn child_of(
@@ -354,7 +360,9 @@ impl Dentry {
     /// the tree.
     fn names(&self, in_mount: bool) -> Result<Vec<Vec<u8>>, Vec<u8>> {
         let (mut up, mut name) = self.link_parts();
-        if up.is_none() && matches!(self.node, Node::OpenFile(_)) {
+        // Only the view's root has no parent and is called "/"; the others
+        // (detached and anonymous dentries) are known by their name alone.
+        if up.is_none() && name != b"/" {
             return Err(name);
         }
         let mut names = Vec::new();

@@ -66,6 +66,19 @@ pub trait FileOps: Send + Sync + std::fmt::Debug {
         Err(Errno::EINVAL)
     }
 
+    /// The file's seals (`F_GET_SEALS`); `EINVAL` for a file that cannot
+    /// have any (anything but tmpfs and memfd files).
+    fn seals(&self) -> Result<u32, Errno> {
+        Err(Errno::EINVAL)
+    }
+
+    /// Adds `seals` (`F_ADD_SEALS`; the caller checked the description is
+    /// open for writing and the bits are known).
+    fn add_seals(&self, seals: u32) -> Result<(), Errno> {
+        let _ = seals;
+        Err(Errno::EINVAL)
+    }
+
     /// `fallocate` with a mode the caller validated.
     fn fallocate(&self, mode: u32, offset: u64, len: u64) -> Result<(), Errno> {
         let _ = (mode, offset, len);

@@ -199,6 +199,44 @@ impl FsContext {
         open::open_dentry(&access, &self.vfs, dentry, flags, true)
     }
 
+    /// A new memfd (`memfd_create`): a regular file of mode `mode` owned
+    /// by `creds`' fs ids, on the internal tmpfs and in no directory, whose
+    /// path is `/memfd:NAME (deleted)`, open for reading and writing.
+    pub fn open_memfd(
+        &self,
+        creds: &Credentials,
+        name: &[u8],
+        mode: u32,
+        seals: u32,
+    ) -> Result<Arc<File>, Errno> {
+        let inode = self.vfs.memfd_fs().new_inode(
+            abi::stat::S_IFREG | mode,
+            creds.fsuid,
+            creds.fsgid,
+            0,
+            None,
+        )?;
+        inode.make_tmpfile();
+        inode.init_seals(seals);
+        let mut path = b"/memfd:".to_vec();
+        path.extend_from_slice(name);
+        let privileged = Access::fs(creds).capable(abi::capability::CAP_FSETID);
+        let dentry = Dentry::anonymous(
+            path,
+            dentry::Node::Tmpfs(Arc::clone(&inode)),
+            mount::MEMFD_MOUNT,
+        );
+        let ops = crate::fs::tmpfs::TmpfsFileOps::new(inode, FileName::of(&dentry), privileged);
+        // Like Linux's alloc_file_pseudo, the description takes no write
+        // count: the file can be executed while it stays open (fexecve of
+        // the memfd just written), unlike a file opened for writing.
+        Ok(File::new(
+            Box::new(ops),
+            abi::fcntl::O_RDWR | abi::fcntl::O_LARGEFILE,
+            Some(dentry),
+        ))
+    }
+
     /// Opens an already resolved dentry with `flags` (for `O_PATH` re-opens
     /// and `AT_EMPTY_PATH`).
     pub fn open_dentry(
@@ -224,9 +262,31 @@ pub fn open_executable(
     creds: &Credentials,
     path: &[u8],
 ) -> Result<Arc<File>, Errno> {
+    open_executable_at(fs, creds, None, path, true)
+}
+
+/// Opens `path` from `start` (the cwd if `None`) for execution, as
+/// [`open_executable`] does, following a final symlink only if `follow`
+/// (`ELOOP` on one otherwise, as `execveat`'s `AT_SYMLINK_NOFOLLOW` gives).
+pub fn open_executable_at(
+    fs: &FsContext,
+    creds: &Credentials,
+    start: Option<&Arc<Dentry>>,
+    path: &[u8],
+    follow: bool,
+) -> Result<Arc<File>, Errno> {
     let access = Access::fs(creds);
-    let dentry = fs.resolve(&access, None, path, true)?;
+    let dentry = fs.resolve(&access, start, path, follow)?;
     open::open_exec(&access, dentry)
+}
+
+/// Opens the file `dentry` names afresh for execution (`execveat` with
+/// `AT_EMPTY_PATH`), with [`open_executable`]'s checks.
+pub fn open_executable_dentry(
+    creds: &Credentials,
+    dentry: Arc<Dentry>,
+) -> Result<Arc<File>, Errno> {
+    open::open_exec(&Access::fs(creds), dentry)
 }
 
 #[cfg(test)]

@@ -38,6 +38,10 @@ pub(crate) const ROOT_MOUNT: MountId = 0;
 /// devpts' mount.
 const DEVPTS_MOUNT: MountId = 6;
 
+/// The internal tmpfs holding memfds (Linux's `shm_mnt`): mounted nowhere
+/// in the view, its id is past any volume's.
+pub(crate) const MEMFD_MOUNT: MountId = 1 << 20;
+
 /// A mount: its root dentry, whose parent is the directory the mount point
 /// is in, so `..` and paths cross it as Linux's `follow_dotdot` and
 /// `d_path` do.
@@ -125,6 +129,9 @@ pub struct Vfs {
     proc: Arc<ProcFs>,
     space: Arc<SpaceLimit>,
     devpts: Arc<DevPts>,
+    /// The tmpfs of `memfd_create`'s files, in the same budget as the
+    /// others.
+    memfd: Arc<FsShared>,
     /// The controlling terminal of each session that has one, by session id.
     ttys: Mutex<BTreeMap<i32, ControllingTty>>,
     /// The sandbox's console: what opening `/dev/console` gives.
@@ -203,6 +210,12 @@ impl Vfs {
             ..tmpfs::SetAttr::default()
         })?;
         let shm = tmpfs_root(0x19, nosuid_nodev)?;
+        let memfd = FsShared::new(
+            abi::stat::makedev(0, 0x1),
+            abi::stat::TMPFS_MAGIC,
+            0,
+            Arc::clone(&space),
+        );
         let proc_root = |path: &[u8]| ProcNode::root(&proc, path).ok_or(Errno::ENOENT);
         let fixed = [
             NewMount {
@@ -260,6 +273,7 @@ impl Vfs {
             proc,
             space,
             devpts: DevPts::new(),
+            memfd,
             ttys: Mutex::default(),
             console: Mutex::default(),
             rename_lock: Mutex::default(),
@@ -287,6 +301,7 @@ impl Vfs {
             proc,
             space,
             devpts,
+            memfd,
             ttys,
             console,
             rename_lock,
@@ -343,6 +358,7 @@ impl Vfs {
             proc,
             space,
             devpts,
+            memfd,
             ttys,
             console,
             rename_lock,
@@ -508,6 +524,11 @@ impl Vfs {
             Some(m) => Dentry::child_of(&m.root, &name, node, DEVPTS_MOUNT),
             None => Dentry::detached(name, node, DEVPTS_MOUNT),
         }
+    }
+
+    /// The tmpfs memfds live on.
+    pub(crate) fn memfd_fs(&self) -> &Arc<FsShared> {
+        &self.memfd
     }
 
     /// Whether the mount `id` ignores set-user-ID and set-group-ID bits

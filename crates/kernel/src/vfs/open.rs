@@ -364,6 +364,11 @@ fn truncate_attr(privileged: bool) -> SetAttr {
 /// `open_exec`: a regular file the caller may execute, opened for reading;
 /// the file cannot be opened for writing while the description lives.
 pub(crate) fn open_exec(access: &Access<'_>, dentry: Arc<Dentry>) -> Result<Arc<File>, Errno> {
+    // A symlink is only reached unfollowed (`AT_SYMLINK_NOFOLLOW`, or an
+    // `O_PATH` fd on one), and Linux's open refuses it.
+    if dentry.file_type() == S_IFLNK {
+        return Err(Errno::ELOOP);
+    }
     if dentry.file_type() != S_IFREG {
         return Err(Errno::EACCES);
     }
