@@ -12,7 +12,7 @@ use std::sync::OnceLock;
 use abi::sysno::{SYSCALL_COUNT, SYSCALL_NAMES};
 
 use super::{
-    SyscallArgs, SyscallResult, creds, file, fork, fs, futex, mmap, pidfd, pipe, poll, process,
+    SyscallArgs, SyscallResult, creds, epoll, file, fork, fs, futex, mmap, pidfd, pipe, poll, process,
     sched, signal, sys, time, timer, wait,
 };
 use crate::task::Task;
@@ -155,8 +155,9 @@ fn build() -> Vec<Syscall> {
             row.name = name;
         }
     }
-    let areas: [&[Entry]; 16] = [
+    let areas: [&[Entry]; 17] = [
         creds::SYSCALLS,
+        epoll::SYSCALLS,
         file::SYSCALLS,
         timer::SYSCALLS,
         sched::SYSCALLS,
