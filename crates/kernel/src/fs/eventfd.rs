@@ -33,14 +33,6 @@ struct Counter {
     reads: u64,
 }
 
-impl Counter {
-    fn wake_all(&mut self) {
-        for waiter in self.waiters.drain(..) {
-            waiter.wake();
-        }
-    }
-}
-
 /// A new eventfd with counter `initval` and `EFD_*` flags `flags`
 /// (the caller checked them).
 pub fn new_eventfd(initval: u32, flags: u32) -> Arc<File> {
@@ -69,7 +61,7 @@ impl EventFd {
         loop {
             let mut st = lock(&self.state);
             if step(&mut st).is_some() {
-                st.wake_all();
+                task::wake_all(&mut st.waiters);
                 return Ok(size_of::<u64>());
             }
             if file.flags() & O_NONBLOCK != 0 {
@@ -83,9 +75,7 @@ impl EventFd {
 
 impl FileOps for EventFd {
     fn read(&self, file: &File, buf: &mut [u8], _pos: u64) -> Result<usize, Errno> {
-        let out = buf
-            .get_mut(..size_of::<u64>())
-            .ok_or(Errno::EINVAL)?;
+        let out = buf.get_mut(..size_of::<u64>()).ok_or(Errno::EINVAL)?;
         let mut taken = 0;
         let n = self.transact(file, |st| {
             if st.value == 0 {
@@ -148,17 +138,12 @@ impl FileOps for EventFd {
     }
 
     fn add_poll_waiter(&self, waiter: &Arc<TaskHandle>) -> bool {
-        let mut st = lock(&self.state);
-        if !st.waiters.iter().any(|w| Arc::ptr_eq(w, waiter)) {
-            st.waiters.push(Arc::clone(waiter));
-        }
+        task::enqueue_waiter(&mut lock(&self.state).waiters, waiter);
         true
     }
 
     fn remove_poll_waiter(&self, waiter: &Arc<TaskHandle>) {
-        lock(&self.state)
-            .waiters
-            .retain(|w| !Arc::ptr_eq(w, waiter));
+        task::dequeue_waiter(&mut lock(&self.state).waiters, waiter);
     }
 
     fn poll_generation(&self, events: u32) -> Option<u64> {

@@ -24,7 +24,7 @@ use abi::epoll::{
 use abi::fcntl::O_RDWR;
 use abi::stat::Stat;
 
-use crate::task::{TaskHandle, lock};
+use crate::task::{self, TaskHandle, lock};
 use crate::vfs::{File, FileOps};
 
 /// Flags that change how a registration reports, never reported themselves.
@@ -117,12 +117,6 @@ impl Interest {
         self.prune();
         self.items.iter().position(|item| item.is(file, fd))
     }
-
-    fn wake_all(&mut self) {
-        for waiter in self.waiters.drain(..) {
-            waiter.wake();
-        }
-    }
 }
 
 impl EventPoll {
@@ -139,7 +133,7 @@ impl EventPoll {
             data,
             seen: None,
         });
-        st.wake_all();
+        task::wake_all(&mut st.waiters);
         Ok(())
     }
 
@@ -155,7 +149,7 @@ impl EventPoll {
         item.events = events | EPOLLERR | EPOLLHUP;
         item.data = data;
         item.seen = None;
-        st.wake_all();
+        task::wake_all(&mut st.waiters);
         Ok(())
     }
 
@@ -181,11 +175,14 @@ impl EventPoll {
         }
         let files: Vec<Arc<File>> = {
             let st = lock(&self.state);
-            st.items.iter().filter_map(|item| item.file.upgrade()).collect()
+            st.items
+                .iter()
+                .filter_map(|item| item.file.upgrade())
+                .collect()
         };
-        files.iter().any(|file| {
-            as_epoll(file).is_some_and(|nested| nested.reaches(other, depth + 1))
-        })
+        files
+            .iter()
+            .any(|file| as_epoll(file).is_some_and(|nested| nested.reaches(other, depth + 1)))
     }
 
     /// Takes up to `max` events to report (`max` > 0).
@@ -245,9 +242,7 @@ impl FileOps for EventPoll {
 
     fn add_poll_waiter(&self, waiter: &Arc<TaskHandle>) -> bool {
         let mut st = lock(&self.state);
-        if !st.waiters.iter().any(|w| Arc::ptr_eq(w, waiter)) {
-            st.waiters.push(Arc::clone(waiter));
-        }
+        task::enqueue_waiter(&mut st.waiters, waiter);
         let mut all_notify = true;
         for item in &st.items {
             if let Some(file) = item.file.upgrade() {
@@ -259,7 +254,7 @@ impl FileOps for EventPoll {
 
     fn remove_poll_waiter(&self, waiter: &Arc<TaskHandle>) {
         let mut st = lock(&self.state);
-        st.waiters.retain(|w| !Arc::ptr_eq(w, waiter));
+        task::dequeue_waiter(&mut st.waiters, waiter);
         for item in &st.items {
             if let Some(file) = item.file.upgrade() {
                 file.ops().remove_poll_waiter(waiter);

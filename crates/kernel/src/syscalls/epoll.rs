@@ -14,6 +14,7 @@ use abi::epoll::{
 use abi::stat::{S_IFDIR, S_IFMT, S_IFREG};
 use abi::sysno::*;
 
+use super::fs::install;
 use super::poll::{deadline_after, read_sigmask, read_timeout, wait_on_files, with_sigmask};
 use super::table::{Arg, Entry, Support, entry};
 use super::{SyscallArgs, SyscallResult};
@@ -23,11 +24,15 @@ use crate::task::Task;
 use crate::vfs::File;
 
 /// The most events one wait may ask for (`EP_MAX_EVENTS`).
-const MAX_EVENTS: i32 = i32::MAX / size_of::<EpollEvent>() as i32;
+const MAX_EVENTS: usize = 0x7fff_ffff / size_of::<EpollEvent>();
 
 /// The events an `EPOLLEXCLUSIVE` registration may ask for.
 const EXCLUSIVE_OK_BITS: u32 =
     EPOLLIN | EPOLLOUT | EPOLLERR | EPOLLHUP | EPOLLWAKEUP | EPOLLET | EPOLLEXCLUSIVE;
+
+/// Where the epoll_wait family differs from Linux.
+const ET_NOTE: &str = "edge-triggered registrations of files that do not count their wake-ups \
+     (terminals, host streams, signalfds) report like level-triggered ones";
 
 /// This area's rows of the syscall table.
 pub(super) const SYSCALLS: &[Entry] = &[
@@ -57,41 +62,32 @@ pub(super) const SYSCALLS: &[Entry] = &[
         SYS_EPOLL_CTL,
         sys_epoll_ctl,
         &[Arg::Fd, Arg::Int, Arg::Fd, Arg::Ptr],
-        Support::Full,
-        "",
+        Support::Partial,
+        "EPERM only for regular files and directories; Linux also refuses other files \
+         without a poll operation, such as /dev/null",
     ),
     entry(
         SYS_EPOLL_WAIT,
         sys_epoll_wait,
         &[Arg::Fd, Arg::Ptr, Arg::Int, Arg::Int],
-        Support::Full,
-        "",
+        Support::Partial,
+        ET_NOTE,
     ),
     entry(
         SYS_EPOLL_PWAIT,
         sys_epoll_pwait,
         &[Arg::Fd, Arg::Ptr, Arg::Int, Arg::Int, Arg::Ptr, Arg::Len],
-        Support::Full,
-        "",
+        Support::Partial,
+        ET_NOTE,
     ),
     entry(
         SYS_EPOLL_PWAIT2,
         sys_epoll_pwait2,
         &[Arg::Fd, Arg::Ptr, Arg::Int, Arg::Ptr, Arg::Ptr, Arg::Len],
-        Support::Full,
-        "",
+        Support::Partial,
+        ET_NOTE,
     ),
 ];
-
-/// Installs `file` as a new fd of the task.
-fn install(task: &Task, file: Arc<File>, cloexec: bool) -> SyscallResult {
-    let limit = task
-        .thread_group
-        .limit(abi::resource::RLIMIT_NOFILE)
-        .rlim_cur;
-    let fd = task.fds().alloc(file, cloexec, 0, limit)?;
-    Ok(u64::from(fd.unsigned_abs()))
-}
 
 /// Implements Linux `eventfd(2)`: `eventfd2` without flags.
 fn sys_eventfd(task: &mut Task, args: &SyscallArgs) -> SyscallResult {
@@ -156,12 +152,12 @@ fn sys_epoll_ctl(task: &mut Task, args: &SyscallArgs) -> SyscallResult {
     }
     let ep = as_epoll(&ep_file).ok_or(Errno::EINVAL)?;
     let nested = as_epoll(&target);
-    if op != EPOLL_CTL_DEL && events & EPOLLEXCLUSIVE != 0 {
-        if op == EPOLL_CTL_MOD
-            || (op == EPOLL_CTL_ADD && (nested.is_some() || events & !EXCLUSIVE_OK_BITS != 0))
-        {
-            return Err(Errno::EINVAL);
-        }
+    if op != EPOLL_CTL_DEL
+        && events & EPOLLEXCLUSIVE != 0
+        && (op == EPOLL_CTL_MOD
+            || (op == EPOLL_CTL_ADD && (nested.is_some() || events & !EXCLUSIVE_OK_BITS != 0)))
+    {
+        return Err(Errno::EINVAL);
     }
     match op {
         EPOLL_CTL_ADD => {
@@ -187,10 +183,10 @@ fn do_epoll_wait(
     maxevents: i32,
     timeout: Option<Duration>,
 ) -> SyscallResult {
-    if maxevents <= 0 || maxevents > MAX_EVENTS {
-        return Err(Errno::EINVAL);
-    }
-    let max = usize::try_from(maxevents).map_err(|_| Errno::EINVAL)?;
+    let max = usize::try_from(maxevents)
+        .ok()
+        .filter(|max| (1..=MAX_EVENTS).contains(max))
+        .ok_or(Errno::EINVAL)?;
     let file = task.fds().get(epfd)?;
     let ep = as_epoll(&file).ok_or(Errno::EINVAL)?;
     let events = wait_on_files(task, &[&file], deadline_after(timeout), || {
@@ -205,8 +201,10 @@ fn do_epoll_wait(
             errno
         }
     })?;
-    task.mm
-        .copy_out(events_addr, zerocopy::IntoBytes::as_bytes(events.as_slice()))?;
+    task.mm.copy_out(
+        events_addr,
+        zerocopy::IntoBytes::as_bytes(events.as_slice()),
+    )?;
     Ok(events.len() as u64)
 }
 

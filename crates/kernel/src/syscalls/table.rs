@@ -12,8 +12,8 @@ use std::sync::OnceLock;
 use abi::sysno::{SYSCALL_COUNT, SYSCALL_NAMES};
 
 use super::{
-    SyscallArgs, SyscallResult, creds, epoll, file, fork, fs, futex, mmap, pidfd, pipe, poll, process,
-    sched, signal, sys, time, timer, wait,
+    SyscallArgs, SyscallResult, creds, epoll, file, fork, fs, futex, mmap, pidfd, pipe, poll,
+    process, sched, signal, sys, time, timer, wait,
 };
 use crate::task::Task;
 
