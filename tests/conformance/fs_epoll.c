@@ -92,6 +92,10 @@ int main(void)
     int dir = open("/", O_RDONLY | O_DIRECTORY);
     EXPECT_ERR("ctl regular file", epoll_ctl(ep, EPOLL_CTL_ADD, reg, &ev), EPERM);
     EXPECT_ERR("ctl directory", epoll_ctl(ep, EPOLL_CTL_ADD, dir, &ev), EPERM);
+    int opath = open("/", O_PATH);
+    EXPECT_ERR("ctl O_PATH fd", epoll_ctl(ep, EPOLL_CTL_ADD, opath, &ev), EBADF);
+    EXPECT_ERR("ctl O_PATH epfd", epoll_ctl(opath, EPOLL_CTL_ADD, p[0], &ev), EBADF);
+    close(opath);
     close(reg);
     close(dir);
     EXPECT_OK("ctl ADD", add(ep, p[0], EPOLLIN, 1));

@@ -120,8 +120,17 @@ impl Interest {
 }
 
 impl EventPoll {
-    /// `EPOLL_CTL_ADD` of `file` open as `fd`; EEXIST if it is there.
+    /// `EPOLL_CTL_ADD` of `file` open as `fd`: ELOOP if `file` is an
+    /// instance that would make a loop or nest too deep, EEXIST if it is
+    /// there.
     pub fn insert(&self, file: &Arc<File>, fd: i32, events: u32, data: u64) -> Result<(), Errno> {
+        // Two adds of instances into each other at once must not both pass
+        // the loop check (Linux's epnested_mutex).
+        static NESTING: Mutex<()> = Mutex::new(());
+        let _nesting = as_epoll(file).map(|_| lock(&NESTING));
+        if as_epoll(file).is_some_and(|target| target.reaches(self, 0)) {
+            return Err(Errno::ELOOP);
+        }
         let mut st = lock(&self.state);
         if st.find(file, fd).is_some() {
             return Err(Errno::EEXIST);
@@ -159,12 +168,6 @@ impl EventPoll {
         let i = st.find(file, fd).ok_or(Errno::ENOENT)?;
         st.items.remove(i);
         Ok(())
-    }
-
-    /// Whether adding `target` to this instance would make a loop or nest
-    /// instances deeper than Linux allows (ELOOP).
-    pub fn would_loop(&self, target: &EventPoll) -> bool {
-        target.reaches(self, 0)
     }
 
     /// Whether `other` is this instance or nested in it, or nesting goes

@@ -14,6 +14,7 @@ use abi::epoll::{
 use abi::stat::{S_IFDIR, S_IFMT, S_IFREG};
 use abi::sysno::*;
 
+use super::file::get_file;
 use super::fs::install;
 use super::poll::{deadline_after, read_sigmask, read_timeout, wait_on_files, with_sigmask};
 use super::table::{Arg, Entry, Support, entry};
@@ -140,8 +141,8 @@ fn sys_epoll_ctl(task: &mut Task, args: &SyscallArgs) -> SyscallResult {
     } else {
         task.mm.read_obj::<EpollEvent>(args.addr(3))?
     };
-    let ep_file = task.fds().get(epfd)?;
-    let target = task.fds().get(fd)?;
+    let ep_file = get_file(task, epfd)?;
+    let target = get_file(task, fd)?;
     if !can_poll(&target) {
         return Err(Errno::EPERM);
     }
@@ -151,21 +152,16 @@ fn sys_epoll_ctl(task: &mut Task, args: &SyscallArgs) -> SyscallResult {
         return Err(Errno::EINVAL);
     }
     let ep = as_epoll(&ep_file).ok_or(Errno::EINVAL)?;
-    let nested = as_epoll(&target);
     if op != EPOLL_CTL_DEL
         && events & EPOLLEXCLUSIVE != 0
         && (op == EPOLL_CTL_MOD
-            || (op == EPOLL_CTL_ADD && (nested.is_some() || events & !EXCLUSIVE_OK_BITS != 0)))
+            || (op == EPOLL_CTL_ADD
+                && (as_epoll(&target).is_some() || events & !EXCLUSIVE_OK_BITS != 0)))
     {
         return Err(Errno::EINVAL);
     }
     match op {
-        EPOLL_CTL_ADD => {
-            if nested.is_some_and(|nested| ep.would_loop(nested)) {
-                return Err(Errno::ELOOP);
-            }
-            ep.insert(&target, fd, events, data)?;
-        }
+        EPOLL_CTL_ADD => ep.insert(&target, fd, events, data)?,
         EPOLL_CTL_MOD => ep.modify(&target, fd, events, data)?,
         EPOLL_CTL_DEL => ep.remove(&target, fd)?,
         _ => return Err(Errno::EINVAL),
@@ -187,7 +183,7 @@ fn do_epoll_wait(
         .ok()
         .filter(|max| (1..=MAX_EVENTS).contains(max))
         .ok_or(Errno::EINVAL)?;
-    let file = task.fds().get(epfd)?;
+    let file = get_file(task, epfd)?;
     let ep = as_epoll(&file).ok_or(Errno::EINVAL)?;
     let events = wait_on_files(task, &[&file], deadline_after(timeout), || {
         let events = ep.take_events(max);
