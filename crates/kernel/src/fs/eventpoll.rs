@@ -167,6 +167,17 @@ impl EventPoll {
         let mut st = lock(&self.state);
         let i = st.find(file, fd).ok_or(Errno::ENOENT)?;
         st.items.remove(i);
+        // Tasks waiting on the instance stop waiting on the file too,
+        // unless it is still registered under another fd.
+        let still_watched = st
+            .items
+            .iter()
+            .any(|item| std::ptr::eq(item.file.as_ptr(), Arc::as_ptr(file)));
+        if !still_watched {
+            for waiter in &st.waiters {
+                file.ops().remove_poll_waiter(waiter);
+            }
+        }
         Ok(())
     }
 
