@@ -171,3 +171,42 @@ impl FileOps for EventFd {
         )
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn read(file: &File) -> Result<u64, Errno> {
+        let mut buf = [0u8; 8];
+        file.ops().read(file, &mut buf, 0)?;
+        Ok(u64::from_ne_bytes(buf))
+    }
+
+    fn write(file: &File, value: u64) -> Result<usize, Errno> {
+        file.ops().write(file, &value.to_ne_bytes(), 0)
+    }
+
+    #[test]
+    fn counter_and_semaphore() {
+        let file = new_eventfd(2, EFD_NONBLOCK);
+        assert_eq!(write(&file, 3), Ok(8));
+        assert_eq!(read(&file), Ok(5));
+        assert_eq!(read(&file), Err(Errno::EAGAIN));
+        let sem = new_eventfd(2, EFD_NONBLOCK | EFD_SEMAPHORE);
+        assert_eq!(read(&sem), Ok(1));
+        assert_eq!(read(&sem), Ok(1));
+        assert_eq!(read(&sem), Err(Errno::EAGAIN));
+    }
+
+    #[test]
+    fn limits_and_readiness() {
+        let file = new_eventfd(0, EFD_NONBLOCK);
+        assert_eq!(file.ops().poll_events(&file), POLLOUT);
+        assert_eq!(write(&file, u64::MAX), Err(Errno::EINVAL));
+        assert_eq!(write(&file, u64::MAX - 1), Ok(8));
+        assert_eq!(file.ops().poll_events(&file), POLLIN);
+        assert_eq!(write(&file, 1), Err(Errno::EAGAIN));
+        assert_eq!(file.ops().read(&file, &mut [0u8; 7], 0), Err(Errno::EINVAL));
+        assert_eq!(file.ops().poll_generation(POLLIN), Some(1));
+    }
+}

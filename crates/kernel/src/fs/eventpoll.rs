@@ -298,3 +298,54 @@ impl FileOps for EventPoll {
         Some(self)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use abi::epoll::EPOLLOUT;
+    use abi::fcntl::O_NONBLOCK;
+
+    use super::*;
+    use crate::fs::pipe::new_pipe;
+
+    fn reported(ep: &EventPoll) -> Vec<(u32, u64)> {
+        ep.take_events(8)
+            .into_iter()
+            .map(|e| (e.events, e.data))
+            .collect()
+    }
+
+    #[test]
+    fn level_edge_and_oneshot() {
+        let (r, w) = new_pipe(O_NONBLOCK);
+        let ep = EventPoll::default();
+        ep.insert(&r, 3, EPOLLIN | EPOLLET, 1).unwrap();
+        assert_eq!(ep.insert(&r, 3, EPOLLIN, 1), Err(Errno::EEXIST));
+        assert!(reported(&ep).is_empty());
+        w.ops().write(&w, b"a", 0).unwrap();
+        assert_eq!(reported(&ep), [(EPOLLIN, 1)]);
+        assert!(reported(&ep).is_empty());
+        w.ops().write(&w, b"b", 0).unwrap();
+        assert_eq!(reported(&ep), [(EPOLLIN, 1)]);
+        ep.modify(&r, 3, EPOLLIN | EPOLLONESHOT, 2).unwrap();
+        assert_eq!(reported(&ep), [(EPOLLIN, 2)]);
+        assert!(reported(&ep).is_empty());
+        ep.modify(&r, 3, EPOLLIN, 3).unwrap();
+        assert_eq!(reported(&ep), [(EPOLLIN, 3)]);
+        assert_eq!(reported(&ep), [(EPOLLIN, 3)]);
+        ep.remove(&r, 3).unwrap();
+        assert_eq!(ep.remove(&r, 3), Err(Errno::ENOENT));
+        ep.insert(&w, 4, EPOLLOUT, 4).unwrap();
+        drop(w);
+        assert!(reported(&ep).is_empty(), "gone with its last reference");
+    }
+
+    #[test]
+    fn nesting_loops_are_refused() {
+        let outer = new_epoll(0);
+        let inner = new_epoll(0);
+        let outer_ep = as_epoll(&outer).unwrap();
+        let inner_ep = as_epoll(&inner).unwrap();
+        outer_ep.insert(&inner, 4, EPOLLIN, 0).unwrap();
+        assert_eq!(inner_ep.insert(&outer, 3, EPOLLIN, 0), Err(Errno::ELOOP));
+    }
+}
