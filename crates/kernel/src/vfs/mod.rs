@@ -548,6 +548,6 @@ mod tests {
             true
         })
         .unwrap();
-        assert_eq!(count, 15);
+        assert_eq!(count, 16);
     }
 }
