@@ -16,6 +16,7 @@
 pub mod auxv;
 pub mod capability;
 pub mod elf;
+pub mod epoll;
 pub mod errno;
 pub mod fcntl;
 pub mod mman;

@@ -1,7 +1,7 @@
 //! The sentry's file systems: hostfs (the host rootfs, read-only), tmpfs
 //! (in sandbox memory), the overlay of the two that is the default rootfs,
 //! devfs, devpts and pseudo-terminals, procfs and sysfs (static parts),
-//! pipes, signalfds and pidfds, and the host stdio streams. The mount tree and path walk that tie them together live in
+//! pipes, signalfds, pidfds, eventfds and epoll instances, and the host stdio streams. The mount tree and path walk that tie them together live in
 //! [`crate::vfs`].
 //!
 //! Only `host` makes host calls with `unsafe`; every other module here is
@@ -10,6 +10,8 @@
 pub mod cpuinfo;
 pub mod devfs;
 pub mod devpts;
+pub mod eventfd;
+pub mod eventpoll;
 pub(crate) mod host;
 pub mod host_stream;
 pub mod hostfs;
@@ -41,6 +43,22 @@ pub(crate) fn synthetic_time() -> Timespec {
         }
     })
 }
+
+/// The `Stat` of the one anonymous inode that signalfds, eventfds and
+/// epoll instances share: owner read and write, no file type.
+pub(crate) fn anon_inode_stat() -> abi::stat::Stat {
+    abi::stat::Stat {
+        st_dev: ANON_INODE_DEV,
+        st_ino: 1,
+        st_nlink: 1,
+        st_mode: 0o600,
+        st_blksize: 4096,
+        ..abi::stat::Stat::default()
+    }
+}
+
+/// The device number of anonymous inodes.
+pub(crate) const ANON_INODE_DEV: u64 = 0xe;
 
 /// A `Stat` for a synthetic node.
 pub(crate) fn synthetic_stat(

@@ -40,9 +40,6 @@ fn ioc_size(cmd: u32) -> usize {
 /// `PIDFD_THREAD` (`O_EXCL`): the pidfd names a thread, not its process.
 pub const PIDFD_THREAD: u32 = O_EXCL;
 
-/// The device number pidfds report (an anonymous inode's).
-const ANON_INODE_DEV: u64 = 0xe;
-
 /// `PIDFD_GET_INFO` is `_IOWR(PIDFS_IOCTL_MAGIC, 11, struct pidfd_info)`;
 /// the size in the command is the caller's version of the struct.
 const PIDFS_IOCTL_MAGIC: u32 = 0xff;
@@ -198,7 +195,7 @@ impl FileOps for PidFd {
         // one process compare equal, a thread's differs from its process's.
         let ino = (self.group.serial << 23) | u64::from(self.tid.unsigned_abs());
         Ok(Stat {
-            st_dev: ANON_INODE_DEV,
+            st_dev: super::ANON_INODE_DEV,
             st_ino: ino,
             st_nlink: 1,
             st_mode: 0o700,

@@ -39,6 +39,10 @@ struct PipeState {
     readers: usize,
     writers: usize,
     waiters: Vec<Arc<TaskHandle>>,
+    /// Writes and write-end closes: wake-ups for the read end's pollers.
+    written: u64,
+    /// Reads and read-end closes: wake-ups for the write end's pollers.
+    read: u64,
 }
 
 impl PipeState {
@@ -100,6 +104,7 @@ impl Drop for ReadEnd {
     fn drop(&mut self) {
         let mut st = lock(&self.0.state);
         st.readers -= 1;
+        st.read += 1;
         st.wake_all();
     }
 }
@@ -108,6 +113,7 @@ impl Drop for WriteEnd {
     fn drop(&mut self) {
         let mut st = lock(&self.0.state);
         st.writers -= 1;
+        st.written += 1;
         st.wake_all();
     }
 }
@@ -128,6 +134,7 @@ impl FileOps for ReadEnd {
                 for (dst, src) in buf.iter_mut().zip(st.buf.drain(..n)) {
                     *dst = src;
                 }
+                st.read += 1;
                 st.wake_all();
                 return Ok(n);
             }
@@ -173,6 +180,10 @@ impl FileOps for ReadEnd {
         self.0.remove_waiter(waiter);
     }
 
+    fn poll_generation(&self, _events: u32) -> Option<u64> {
+        Some(lock(&self.0.state).written)
+    }
+
     fn ioctl(&self, _file: &File, mm: &MemoryManager, cmd: u32, arg: u64) -> Result<u64, Errno> {
         if cmd != FIONREAD {
             return Err(Errno::ENOTTY);
@@ -204,6 +215,10 @@ impl FileOps for WriteEnd {
         self.0.remove_waiter(waiter);
     }
 
+    fn poll_generation(&self, _events: u32) -> Option<u64> {
+        Some(lock(&self.0.state).read)
+    }
+
     fn write(&self, file: &File, buf: &[u8], _pos: u64) -> Result<usize, Errno> {
         let mut done = 0;
         while done < buf.len() {
@@ -228,6 +243,7 @@ impl FileOps for WriteEnd {
             if fits {
                 let n = rest.min(room);
                 st.buf.extend(&buf[done..done + n]);
+                st.written += 1;
                 st.wake_all();
                 done += n;
                 continue;
@@ -270,6 +286,8 @@ pub fn new_pipe(flags: u32) -> (Arc<File>, Arc<File>) {
             readers: 1,
             writers: 1,
             waiters: Vec::new(),
+            written: 0,
+            read: 0,
         }),
     });
     let read = File::new(

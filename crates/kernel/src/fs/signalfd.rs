@@ -20,9 +20,6 @@ use zerocopy::IntoBytes;
 use crate::task::{TaskHandle, Wakeup};
 use crate::vfs::{File, FileOps};
 
-/// The device number signalfds report (an anonymous inode's).
-const ANON_INODE_DEV: u64 = 0xe;
-
 /// An open signalfd.
 #[derive(Debug)]
 pub struct SignalFd {
@@ -89,15 +86,7 @@ impl FileOps for SignalFd {
     }
 
     fn stat(&self) -> Result<Stat, Errno> {
-        // An anonymous inode: owner read and write, no file type.
-        Ok(Stat {
-            st_dev: ANON_INODE_DEV,
-            st_ino: 1,
-            st_nlink: 1,
-            st_mode: 0o600,
-            st_blksize: 4096,
-            ..Stat::default()
-        })
+        Ok(super::anon_inode_stat())
     }
 
     fn poll_events(&self, _file: &File) -> u32 {

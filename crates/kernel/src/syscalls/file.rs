@@ -39,7 +39,7 @@ use crate::vfs::lock::{self, InodeKey, Kind, Owner, Request};
 use crate::vfs::{File, IO_CHUNK, MAX_LFS_FILESIZE, chmod_attr, chown_attr};
 
 /// The open file at `fd`, refusing `O_PATH` descriptions (`fdget`, not `fdget_raw`).
-fn get_file(task: &Task, fd: i32) -> Result<Arc<File>, Errno> {
+pub(super) fn get_file(task: &Task, fd: i32) -> Result<Arc<File>, Errno> {
     let file = task.fds().get(fd)?;
     if file.is_path() {
         return Err(Errno::EBADF);

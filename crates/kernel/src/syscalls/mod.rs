@@ -9,6 +9,7 @@
 //! by the task loop, never seen by the program.
 
 mod creds;
+mod epoll;
 mod file;
 mod fork;
 mod fs;

@@ -80,15 +80,8 @@ fn wait_ready(
     watched: &[Watched],
     deadline: Option<Instant>,
 ) -> Result<Vec<u32>, Errno> {
-    let handle = task.handle();
-    loop {
-        handle.prepare_to_block();
-        let mut all_notify = true;
-        for w in watched {
-            if let Some(file) = &w.file {
-                all_notify &= file.ops().add_poll_waiter(&handle);
-            }
-        }
+    let files: Vec<&File> = watched.iter().filter_map(|w| w.file.as_deref()).collect();
+    wait_on_files(task, &files, deadline, || {
         let ready: Vec<u32> = watched
             .iter()
             .map(|w| match &w.file {
@@ -96,7 +89,30 @@ fn wait_ready(
                 Some(file) => file.ops().poll_events(file) & (w.events | POLLERR | POLLHUP),
             })
             .collect();
-        let done = ready.iter().any(|&r| r != 0) || deadline.is_some_and(|d| Instant::now() >= d);
+        let done = ready.iter().any(|&r| r != 0);
+        (ready, done)
+    })
+}
+
+/// Runs `check` until it says it is done or `deadline` passes (`None`:
+/// never), and returns its last answer; between checks, blocks on `files`
+/// until one may have changed. Files that cannot notify are re-checked
+/// every [`RECHECK`]. ERESTARTNOHAND if a signal or a kill interrupts.
+pub(super) fn wait_on_files<T>(
+    task: &Task,
+    files: &[&File],
+    deadline: Option<Instant>,
+    mut check: impl FnMut() -> (T, bool),
+) -> Result<T, Errno> {
+    let handle = task.handle();
+    loop {
+        handle.prepare_to_block();
+        let mut all_notify = true;
+        for file in files {
+            all_notify &= file.ops().add_poll_waiter(&handle);
+        }
+        let (value, ready) = check();
+        let done = ready || deadline.is_some_and(|d| Instant::now() >= d);
         let wakeup = if done {
             Wakeup::Woken
         } else {
@@ -107,13 +123,11 @@ fn wait_ready(
             };
             handle.block(until)
         };
-        for w in watched {
-            if let Some(file) = &w.file {
-                file.ops().remove_poll_waiter(&handle);
-            }
+        for file in files {
+            file.ops().remove_poll_waiter(&handle);
         }
         if done {
-            return Ok(ready);
+            return Ok(value);
         }
         if matches!(wakeup, Wakeup::Killed | Wakeup::Interrupted) {
             return Err(Errno::ERESTARTNOHAND);
@@ -226,7 +240,7 @@ fn with_timeout_written_back<T: IntoBytes + Immutable>(
 }
 
 /// Reads a relative `timespec` timeout (NULL: forever).
-fn read_timeout(task: &Task, addr: u64) -> Result<Option<Duration>, Errno> {
+pub(super) fn read_timeout(task: &Task, addr: u64) -> Result<Option<Duration>, Errno> {
     if addr == 0 {
         return Ok(None);
     }
@@ -234,7 +248,7 @@ fn read_timeout(task: &Task, addr: u64) -> Result<Option<Duration>, Errno> {
 }
 
 /// Reads ppoll's and pselect's signal mask argument (`None`: no mask).
-fn read_sigmask(task: &Task, mask_addr: u64, size: u64) -> Result<Option<u64>, Errno> {
+pub(super) fn read_sigmask(task: &Task, mask_addr: u64, size: u64) -> Result<Option<u64>, Errno> {
     if mask_addr == 0 {
         return Ok(None);
     }
@@ -249,7 +263,7 @@ fn read_sigmask(task: &Task, mask_addr: u64, size: u64) -> Result<Option<u64>, E
 /// the handler's frame to restore (or for the return to the program, when
 /// no handler runs), so a signal the temporary mask let in is handled
 /// before the old mask blocks it again.
-fn with_sigmask(
+pub(super) fn with_sigmask(
     task: &mut Task,
     mask: Option<u64>,
     wait: impl FnOnce(&Task) -> SyscallResult,

@@ -12,8 +12,8 @@ use std::sync::OnceLock;
 use abi::sysno::{SYSCALL_COUNT, SYSCALL_NAMES};
 
 use super::{
-    SyscallArgs, SyscallResult, creds, file, fork, fs, futex, memfd, mmap, pidfd, pipe, poll,
-    process, sched, signal, sys, time, timer, wait,
+    SyscallArgs, SyscallResult, creds, epoll, file, fork, fs, futex, memfd, mmap, pidfd, pipe,
+    poll, process, sched, signal, sys, time, timer, wait,
 };
 use crate::task::Task;
 
@@ -155,8 +155,9 @@ fn build() -> Vec<Syscall> {
             row.name = name;
         }
     }
-    let areas: [&[Entry]; 17] = [
+    let areas: [&[Entry]; 18] = [
         creds::SYSCALLS,
+        epoll::SYSCALLS,
         file::SYSCALLS,
         timer::SYSCALLS,
         sched::SYSCALLS,

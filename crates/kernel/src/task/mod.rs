@@ -593,6 +593,26 @@ pub fn current_kernel() -> Option<Arc<Kernel>> {
     CURRENT_KERNEL.with(|c| c.borrow().clone())
 }
 
+/// Queues `waiter` on a file's poll queue, once.
+pub(crate) fn enqueue_waiter(queue: &mut Vec<Arc<TaskHandle>>, waiter: &Arc<TaskHandle>) {
+    if !queue.iter().any(|w| Arc::ptr_eq(w, waiter)) {
+        queue.push(Arc::clone(waiter));
+    }
+}
+
+/// Takes `waiter` off a queue.
+pub(crate) fn dequeue_waiter(queue: &mut Vec<Arc<TaskHandle>>, waiter: &Arc<TaskHandle>) {
+    queue.retain(|w| !Arc::ptr_eq(w, waiter));
+}
+
+/// Wakes every task of a queue and empties it; they re-check and queue
+/// again if they still wait.
+pub(crate) fn wake_all(queue: &mut Vec<Arc<TaskHandle>>) {
+    for waiter in queue.drain(..) {
+        waiter.wake();
+    }
+}
+
 /// Blocks the calling task on the wait queue `queue` picks out of the
 /// state `guard` holds (locked by `mutex`), until a waker drains the queue,
 /// `deadline` passes, or a signal needs handling: how pipes and terminals

@@ -266,7 +266,10 @@ impl Task {
                 ..StackT::default()
             };
         }
-        let mut mask = old_mask | action.mask;
+        // The handler runs with the mask in force now, which is the
+        // temporary one of sigsuspend, ppoll or epoll_pwait (Linux's
+        // signal_delivered); the frame restores the saved one.
+        let mut mask = self.handle.signal_mask() | action.mask;
         if action.flags & SA_NODEFER == 0 {
             mask |= sigmask(signo);
         }

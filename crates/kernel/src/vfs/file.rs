@@ -181,6 +181,16 @@ pub trait FileOps: Send + Sync + std::fmt::Debug {
         false
     }
 
+    /// A count of the wake-ups that concern a poller of `events`: it
+    /// changes whenever such an event happens (data arrives, the peer
+    /// closes), even if the readiness stays the same. Edge-triggered epoll
+    /// reports a ready file again when it changed. `None` for files that
+    /// do not count.
+    fn poll_generation(&self, events: u32) -> Option<u64> {
+        let _ = events;
+        None
+    }
+
     /// Removes a waiter queued by [`FileOps::add_poll_waiter`].
     fn remove_poll_waiter(&self, waiter: &Arc<crate::task::TaskHandle>) {
         let _ = waiter;
