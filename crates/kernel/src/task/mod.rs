@@ -1305,6 +1305,9 @@ impl Task {
         // joiner never sees it among the live threads (/proc/self/task).
         let remaining = self.thread_group.remove_thread(self.tid, status);
         self.thread_group.retarget_shared_signals();
+        // Its own pending signals go with it (`__exit_signal`), before its
+        // joiners wake, so they find the places those signals held free.
+        self.handle.pending.discard(u64::MAX);
         self.thread_group.exit_waiters.wake();
         // Its children pass to a live sibling before its joiners wake too,
         // so a joiner's __WNOTHREAD wait finds them.
