@@ -1,7 +1,7 @@
 /* signalfd: reads give signalfd_siginfo records (sender, si_value, SIGCHLD
  * status), several per read, only the mask's signals; poll readiness;
  * SFD_NONBLOCK (EAGAIN) and SFD_CLOEXEC; changing the mask through the
- * fd; its /proc/self/fd link; a blocked read woken by a child's signal; and the error paths. */
+ * fd; its /proc/self/fd link and lseek; a blocked read woken by a child's signal; and the error paths. */
 #define _GNU_SOURCE
 #include "conformance.h"
 
@@ -30,6 +30,7 @@ int main(void)
 	snprintf(link, sizeof link, "/proc/self/fd/%d", fd);
 	CHECK(readlink(link, target, sizeof target - 1) > 0);
 	printf("fd link: %s\n", target);
+	EXPECT_VAL("lseek does nothing", lseek(fd, 10, SEEK_SET), 0);
 	struct signalfd_siginfo si[4];
 	EXPECT_ERR("empty, non-blocking", read(fd, si, sizeof si), EAGAIN);
 	EXPECT_ERR("buffer too small", read(fd, si, sizeof si[0] - 1), EINVAL);

@@ -52,6 +52,11 @@ impl FileOps for SignalFd {
         Some("signalfd")
     }
 
+    /// `noop_llseek`: succeeds and leaves the offset where it is.
+    fn seek(&self, _file: &File, pos: u64, _offset: i64, _whence: u32) -> Result<u64, Errno> {
+        Ok(pos)
+    }
+
     /// Reads as many pending signals of the mask as whole records fit,
     /// waiting for the first unless the file is non-blocking.
     fn read(&self, file: &File, buf: &mut [u8], _pos: u64) -> Result<usize, Errno> {
