@@ -15,6 +15,8 @@
 #![warn(missing_docs)]
 #![deny(unsafe_code)]
 
+#[cfg(test)]
+mod contract_tests;
 mod host;
 mod memory_file;
 pub mod ptrace;

@@ -703,57 +703,19 @@ fn store_xstate(tid: i32, area: &[u8]) -> Result<(), PlatformError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    /// `mov eax, 39; syscall; mov rdi, rax; mov eax, 60; syscall; int3`
-    const PROGRAM: &[u8] = &[
-        0xb8, 39, 0, 0, 0, 0x0f, 0x05, 0x48, 0x89, 0xc7, 0xb8, 60, 0, 0, 0, 0x0f, 0x05, 0xcc,
-    ];
-    const CODE: u64 = 0x40_0000;
+    use crate::contract_tests;
 
     #[test]
     fn runs_code_reports_syscalls_and_faults() {
         let memory = MemoryFile::new(1 << 24).unwrap();
-        memory.write(0, PROGRAM);
         let platform = PtracePlatform::new(&memory).unwrap();
-        let aspace = platform.new_address_space().unwrap();
-        let mut context = platform.new_context().unwrap();
-        let mut regs = Registers::new_user(CODE, 0);
-
-        // Nothing is mapped yet: the first instruction fetch faults.
-        match context.switch(aspace.as_ref(), &mut regs).unwrap() {
-            Event::Fault { addr, .. } => assert_eq!(addr, CODE),
-            event => panic!("expected a fault, got {event:?}"),
-        }
-        aspace
-            .map_file(CODE, 0, 4096, Perms::READ_EXECUTE, false)
-            .unwrap();
-
-        let event = context.switch(aspace.as_ref(), &mut regs).unwrap();
-        assert!(matches!(event, Event::Syscall), "{event:?}");
-        assert_eq!(regs.syscall_nr(), 39);
-        regs.rax = 1234;
-
-        let event = context.switch(aspace.as_ref(), &mut regs).unwrap();
-        assert!(matches!(event, Event::Syscall), "{event:?}");
-        assert_eq!((regs.syscall_nr(), regs.rdi), (60, 1234));
-
-        // The host never ran the exit: the stub is still there, at the int3.
-        let event = context.switch(aspace.as_ref(), &mut regs).unwrap();
-        match event {
-            Event::Signal(info) => assert_eq!(info.si_signo, SIGTRAP.cast_signed()),
-            event => panic!("expected SIGTRAP, got {event:?}"),
-        }
+        contract_tests::runs_code_reports_syscalls_and_faults(&memory, &platform);
     }
 
     #[test]
     fn interrupt_before_switch_returns_at_once() {
         let memory = MemoryFile::new(1 << 24).unwrap();
         let platform = PtracePlatform::new(&memory).unwrap();
-        let aspace = platform.new_address_space().unwrap();
-        let mut context = platform.new_context().unwrap();
-        context.interrupter().interrupt();
-        let mut regs = Registers::new_user(CODE, 0);
-        let event = context.switch(aspace.as_ref(), &mut regs).unwrap();
-        assert!(matches!(event, Event::Interrupted), "{event:?}");
+        contract_tests::interrupt_before_switch_returns_at_once(&platform);
     }
 }
