@@ -311,6 +311,14 @@ impl ThreadGroup {
         }
     }
 
+    /// The process was reaped (`release_task`): the signals still pending
+    /// for it no longer count against its user, and its pidfds' pollers
+    /// wake to see it gone.
+    pub fn release(&self) {
+        self.discard_pending(u64::MAX);
+        self.exit_waiters.wake();
+    }
+
     /// Drops the pending signals of `set` from the process and every thread.
     pub fn discard_pending(&self, set: u64) {
         self.shared_pending.discard(set);

@@ -636,7 +636,7 @@ impl ProcessTree {
         if auto_reap(&parent.group) {
             parent.children.remove(&pid);
             if let Some(e) = st.procs.remove(&pid) {
-                e.group.exit_waiters.wake();
+                e.group.release();
             }
         }
         Some(notify)
@@ -689,7 +689,7 @@ impl ProcessTree {
             if let Some(status) = e.zombie {
                 if !peek {
                     if let Some(e) = st.procs.remove(&pid) {
-                        e.group.exit_waiters.wake();
+                        e.group.release();
                     }
                     if let Some(p) = st.procs.get_mut(&caller) {
                         p.children.remove(&pid);
