@@ -29,6 +29,10 @@ int main(void)
 	struct sigaction sa;
 	memset(&sa, 0, sizeof sa);
 	sa.sa_handler = on_chld;
+	/* SA_RESTART: the SIGCHLD of a stop may arrive before the waiter sees
+	 * the stop (Linux signals the parent before waking it), and without
+	 * restart the wait would fail with EINTR at random. */
+	sa.sa_flags = SA_RESTART;
 	sigaction(SIGCHLD, &sa, NULL);
 
 	pid_t child = spin_child();
@@ -55,7 +59,7 @@ int main(void)
 	CHECK(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
 
 	/* SA_NOCLDSTOP: no SIGCHLD for a stop. */
-	sa.sa_flags = SA_NOCLDSTOP;
+	sa.sa_flags = SA_NOCLDSTOP | SA_RESTART;
 	sigaction(SIGCHLD, &sa, NULL);
 	child = spin_child();
 	int before = chld;
