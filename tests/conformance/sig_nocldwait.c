@@ -45,6 +45,9 @@ int main(void)
 	EXPECT_ERR("SA_NOCLDWAIT: waitpid", waitpid(pid, &st, 0), ECHILD);
 
 	sa.sa_handler = on_chld;
+	/* SA_RESTART: the SIGCHLD may land before the child is released, and
+	 * the wait must not fail with EINTR at random. */
+	sa.sa_flags = SA_NOCLDWAIT | SA_RESTART;
 	sigaction(SIGCHLD, &sa, NULL);
 	pid = quick_child(4);
 	EXPECT_ERR("SA_NOCLDWAIT + handler: waitpid", waitpid(pid, &st, 0), ECHILD);
