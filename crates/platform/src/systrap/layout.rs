@@ -221,6 +221,16 @@ pub(super) const UC_STACK: u64 = 16;
 pub(super) const UC_MCONTEXT: u64 = 40;
 /// `uc_sigmask` within the ucontext.
 pub(super) const UC_SIGMASK: u64 = 296;
+/// The ucontext's words.
+pub(super) const UC_WORDS: usize = (UC_SIZE / 8) as usize;
+/// [`UC_STACK`], [`UC_MCONTEXT`] and [`UC_SIGMASK`] in words.
+pub(super) const UC_STACK_WORD: usize = (UC_STACK / 8) as usize;
+pub(super) const UC_MCONTEXT_WORD: usize = (UC_MCONTEXT / 8) as usize;
+pub(super) const UC_SIGMASK_WORD: usize = (UC_SIGMASK / 8) as usize;
+/// The bytes of a siginfo the sentry looks at: signo, errno, code, and the
+/// first two words of the union (the fault address; seccomp's syscall and
+/// arch).
+pub(super) const SIGINFO_USED: usize = 32;
 /// `sizeof(siginfo_t)`.
 pub(super) const SIGINFO_SIZE: u64 = 128;
 /// The sigcontext's words: r8..r15, rdi, rsi, rbp, rbx, rdx, rax, rcx, rsp,

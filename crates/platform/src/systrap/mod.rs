@@ -29,11 +29,12 @@ use layout::{
     MSG_SIGNO, MSG_STATE, MSG_STUB_CPU, MSG_STUB_SLEEP, MSG_UC, OP_CLONE, OP_MMAP, OP_MUNMAP,
     RES_RET, RES_SEQ, RES_SYS_CPU, RES_SYS_SLEEP, RESUME_EXIT, RESUME_SET_FS, RESUME_SET_GS,
     SIGINFO_SIZE, SLOT_ALTSTACK_OFF, SLOT_SIZE, SLOTS_OFF, STATE_EVENT, STATE_RESUME, UC_MCONTEXT,
-    UC_SIGMASK, UC_SIZE, UC_STACK,
+    UC_SIZE,
 };
 use layout::{
     CODE_ADDR, FAST_WORDS, MAX_ADDRESS_SPACES, MSG_FAST_REGS, MSG_MAGIC, MSG_SELF, RESUME_PROMOTE,
-    SLOT_MAGIC, STATE_FAST, TRAP_ADDR, TRAP_FILE_OFF, TRAP_SIZE,
+    SIGINFO_USED, SLOT_MAGIC, STATE_FAST, TRAP_ADDR, TRAP_FILE_OFF, TRAP_SIZE, UC_MCONTEXT_WORD,
+    UC_SIGMASK_WORD, UC_STACK_WORD, UC_WORDS,
 };
 
 /// The signal an [`Interrupter`] sends a running stub thread; its handler
@@ -753,7 +754,7 @@ impl AsInner {
             gone: false,
             fast: false,
             trapped_site: 0,
-            words: [0; MC_WORDS],
+            uc: [0; UC_WORDS],
             handoff: Handoff::default(),
         };
         // The first event is the thread's own `int3`: it only parks it.
@@ -939,8 +940,8 @@ struct StubThread {
     fast: bool,
     /// The return address of the last syscall site found not patchable.
     trapped_site: u64,
-    /// The current signal frame's sigcontext words, as read at the event.
-    words: [u64; MC_WORDS],
+    /// The current signal frame's ucontext words, as read at the event.
+    uc: [u64; UC_WORDS],
     handoff: Handoff,
 }
 
@@ -1133,17 +1134,18 @@ impl StubThread {
             return Err(aspace.stub_error(format!("corrupted signal frame pointer {uc:#x}")));
         }
         self.frame = aspace.base + (uc - CHUNK_ADDR);
-        let mut raw = [0u8; MC_WORDS * 8];
-        m.read(self.frame + UC_MCONTEXT, &mut raw);
-        let mut words = [0u64; MC_WORDS];
-        for (w, b) in words.iter_mut().zip(raw.chunks_exact(8)) {
+        // The whole ucontext at once, and of the siginfo only the fields
+        // looked at: every cache line read here crosses CPUs.
+        let mut raw = [0u8; UC_WORDS * 8];
+        m.read(self.frame, &mut raw);
+        for (w, b) in self.uc.iter_mut().zip(raw.chunks_exact(8)) {
             *w = u64::from_le_bytes(b.try_into().expect("8-byte chunks"));
         }
+        let words = mcontext(&self.uc);
         let mut info_bytes = [0u8; 128];
-        m.read(self.frame + UC_SIZE, &mut info_bytes);
+        m.read(self.frame + UC_SIZE, &mut info_bytes[..SIGINFO_USED]);
         let mut info = SigInfo::read_from_bytes(&info_bytes).expect("128 bytes");
         *regs = regs_from_words(&words, *regs);
-        self.words = words;
         self.fs_base = m.read_u64(self.msg + MSG_FS_BASE);
         self.gs_base = m.read_u64(self.msg + MSG_GS_BASE);
         regs.fs_base = self.fs_base;
@@ -1233,6 +1235,7 @@ impl StubThread {
         let handled = h.released.wrapping_sub(h.arrived);
         h.arrived = now;
         if h.apart {
+
             h.trips = h.trips.saturating_add(1);
             if h.trips == 1 {
                 // The first trip includes the move.
@@ -1284,20 +1287,27 @@ impl StubThread {
         } else {
             // The rest of the frame's words as they were at the event (the
             // frame is in shared memory; what the program wrote since is
-            // not taken).
-            let mut words = self.words;
+            // not taken). Only the words that differ are written: each
+            // line written here is one the stub's `rt_sigreturn` must
+            // fetch back from this CPU.
+            let mut uc = self.uc;
+            let mut words = mcontext(&uc);
             words_from_regs(regs, &mut words);
-            let mut raw = [0u8; MC_WORDS * 8];
-            for (b, w) in raw.chunks_exact_mut(8).zip(words) {
-                b.copy_from_slice(&w.to_le_bytes());
-            }
-            m.write(self.frame + UC_MCONTEXT, &raw);
+            uc[UC_MCONTEXT_WORD..UC_MCONTEXT_WORD + MC_WORDS].copy_from_slice(&words);
             // The host signal mask and signal stack stay the stub's own.
-            m.write_u64(self.frame + UC_SIGMASK, 0);
             let slot = AsInner::slot_addr(self.slot);
-            m.write_u64(self.frame + UC_STACK, slot + SLOT_ALTSTACK_OFF);
-            m.write_u64(self.frame + UC_STACK + 8, 0);
-            m.write_u64(self.frame + UC_STACK + 16, SLOT_SIZE - SLOT_ALTSTACK_OFF);
+            uc[UC_SIGMASK_WORD] = 0;
+            uc[UC_STACK_WORD..UC_STACK_WORD + 3].copy_from_slice(&[
+                slot + SLOT_ALTSTACK_OFF,
+                0,
+                SLOT_SIZE - SLOT_ALTSTACK_OFF,
+            ]);
+            for (i, (new, old)) in uc.iter().zip(self.uc).enumerate() {
+                if *new != old {
+                    m.write_u64(self.frame + 8 * i as u64, *new);
+                }
+            }
+            self.uc = uc;
         }
         let mut flags = 0;
         // A base the kernel would refuse (arch_prctl's EPERM) is not set.
@@ -1373,6 +1383,13 @@ fn regs_from_words(w: &[u64; MC_WORDS], old: Registers) -> Registers {
         ss: (w[18] >> 48) & 0xffff,
         ..old
     }
+}
+
+/// The sigcontext words of a ucontext's words.
+fn mcontext(uc: &[u64; UC_WORDS]) -> [u64; MC_WORDS] {
+    let mut words = [0u64; MC_WORDS];
+    words.copy_from_slice(&uc[UC_MCONTEXT_WORD..UC_MCONTEXT_WORD + MC_WORDS]);
+    words
 }
 
 /// A moving average with weight 1/16 for the new sample.
