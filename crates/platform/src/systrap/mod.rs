@@ -7,9 +7,9 @@ mod sys;
 
 use std::any::Any;
 use std::cell::Cell;
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 use std::os::fd::{AsFd, AsRawFd, OwnedFd};
-use std::sync::atomic::{AtomicBool, AtomicI32, AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI32, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, OnceLock, PoisonError, Weak};
 use std::time::{Duration, Instant};
 
@@ -176,7 +176,6 @@ pub struct SystrapPlatform {
     tuning: std::sync::OnceLock<Tuning>,
     epoch: (Instant, u64),
     fsgsbase: bool,
-    next_id: AtomicU64,
     /// The CPUs the sandbox may use, and the next one to hand out as a home.
     cpus: Vec<usize>,
     next_cpu: AtomicUsize,
@@ -258,7 +257,6 @@ impl SystrapPlatform {
             tuning: std::sync::OnceLock::new(),
             epoch,
             fsgsbase: sys::has_fsgsbase(),
-            next_id: AtomicU64::new(1),
             cpus: sys::allowed_cpus().unwrap_or_default(),
             next_cpu: AtomicUsize::new(0),
             patch: patching_enabled(),
@@ -429,7 +427,6 @@ impl Platform for SystrapPlatform {
             }
         };
         let inner = AsInner {
-            id: self.next_id.fetch_add(1, Ordering::Relaxed),
             pid,
             pidfd,
             events,
@@ -468,7 +465,7 @@ impl Platform for SystrapPlatform {
                 kick: Arc::clone(&kick),
             },
             interrupter: Interrupter::new(pending, kick),
-            threads: HashMap::new(),
+            threads: Vec::new(),
         }))
     }
 
@@ -534,7 +531,6 @@ struct Requests {
 /// An address space's shared state: its stub process and chunk.
 #[derive(Debug)]
 struct AsInner {
-    id: u64,
     pid: i32,
     pidfd: OwnedFd,
     /// Counts the syscall thread's answers; only the stub can write it.
@@ -1413,8 +1409,10 @@ pub struct SystrapContext {
     place: Placement,
     shared: Shared,
     interrupter: Interrupter,
-    /// By address-space id.
-    threads: HashMap<u64, (Weak<AsInner>, StubThread)>,
+    /// One per address space the context ran in, the last one used first:
+    /// a task rarely has more than two (across an exec), and a list scan
+    /// costs less than hashing on every switch.
+    threads: Vec<(Weak<AsInner>, StubThread)>,
 }
 
 impl SystrapContext {
@@ -1426,29 +1424,34 @@ impl SystrapContext {
             .ok_or(PlatformError::WrongThread("not a systrap address space"))
     }
 
-    /// This context's thread in `inner`, created on first use.
-    fn thread(&mut self, inner: &Arc<AsInner>) -> Result<&mut StubThread, PlatformError> {
-        if self.threads.get(&inner.id).is_some_and(|(_, t)| t.gone) {
-            self.threads.remove(&inner.id);
-        }
-        if !self.threads.contains_key(&inner.id) {
-            // Forget threads of address spaces that are gone.
-            self.threads
-                .retain(|_, (aspace, _)| aspace.strong_count() > 0);
-            let thread = inner.spawn_thread(&self.shared, self.place)?;
-            self.threads
-                .insert(inner.id, (Arc::downgrade(inner), thread));
-        }
-        Ok(&mut self.threads.get_mut(&inner.id).expect("just inserted").1)
+    /// Makes this context's thread in `inner` (created on first use) the
+    /// first of `threads`.
+    fn select_thread(&mut self, inner: &Arc<AsInner>) -> Result<(), PlatformError> {
+        let found = self.threads.iter().position(|(aspace, thread)| {
+            !thread.gone && std::ptr::eq(aspace.as_ptr(), Arc::as_ptr(inner))
+        });
+        let at = match found {
+            Some(at) => at,
+            None => {
+                // Forget threads that are gone, and those of address
+                // spaces that are gone.
+                self.threads
+                    .retain(|(aspace, thread)| !thread.gone && aspace.strong_count() > 0);
+                let thread = inner.spawn_thread(&self.shared, self.place)?;
+                self.threads.push((Arc::downgrade(inner), thread));
+                self.threads.len() - 1
+            }
+        };
+        self.threads.swap(0, at);
+        Ok(())
     }
 
     /// This context's thread in `inner`, with a signal frame: a fast event
     /// is promoted first (the FPU state lives only in a frame).
     fn framed_thread(&mut self, inner: &Arc<AsInner>) -> Result<&mut StubThread, PlatformError> {
-        self.thread(inner)?;
-        let place = self.place;
-        let thread = &mut self.threads.get_mut(&inner.id).expect("created above").1;
-        thread.ensure_frame(inner, &self.shared, place)?;
+        self.select_thread(inner)?;
+        let thread = &mut self.threads[0].1;
+        thread.ensure_frame(inner, &self.shared, self.place)?;
         Ok(thread)
     }
 
@@ -1547,13 +1550,13 @@ impl Context for SystrapContext {
         }
         let inner = Arc::clone(Self::aspace(aspace)?);
         let shared_kick = Arc::clone(&self.shared.kick);
-        let thread = self.thread(&inner)?;
+        self.select_thread(&inner)?;
+        let thread = &mut self.threads[0].1;
         shared_kick.tgid.store(inner.pid, Ordering::SeqCst);
         shared_kick.running.store(thread.tid, Ordering::SeqCst);
         let event = if self.shared.pending.load(Ordering::SeqCst) {
             Ok(Event::Interrupted)
         } else {
-            let thread = &mut self.threads.get_mut(&inner.id).expect("created above").1;
             Self::run(&self.shared, self.place, &inner, thread, regs)
         };
         shared_kick.running.store(0, Ordering::SeqCst);
@@ -1607,7 +1610,7 @@ impl Context for SystrapContext {
 
 impl Drop for SystrapContext {
     fn drop(&mut self) {
-        for (aspace, thread) in self.threads.values() {
+        for (aspace, thread) in &self.threads {
             if let Some(inner) = aspace.upgrade() {
                 inner.memory.store(thread.msg + MSG_FLAGS, RESUME_EXIT);
                 thread.release(&inner);
