@@ -34,6 +34,7 @@
 //! Nothing here is `unsafe`: the table is written through the stub memory
 //! file, program code through the kernel's [`ProgramMemory`].
 
+use abi::sysno;
 use std::collections::HashMap;
 
 use super::layout::{
@@ -115,6 +116,21 @@ pub(super) fn in_table(addr: u64) -> bool {
     (TRAP_ADDR..TRAP_ADDR + TRAP_SIZE).contains(&addr)
 }
 
+/// Syscalls whose handling reads or replaces the caller's FPU state (a new
+/// task inherits it; exec resets it; `rt_sigreturn` loads it from the
+/// program's frame). Their sites stay on the trapped path: a fast event has
+/// no FPU state in a frame and would have to be promoted first, one more
+/// round trip than the trap it saved.
+const USES_FPU_STATE: [u64; 7] = [
+    sysno::SYS_RT_SIGRETURN,
+    sysno::SYS_CLONE,
+    sysno::SYS_FORK,
+    sysno::SYS_VFORK,
+    sysno::SYS_EXECVE,
+    sysno::SYS_EXECVEAT,
+    sysno::SYS_CLONE3,
+];
+
 /// Tries to patch the site of the syscall `nr` that trapped with its
 /// return address at `ret`; `alone` says that no other thread can execute
 /// program code of this address space until the patch is done (which a
@@ -128,6 +144,9 @@ pub(super) fn patch_site(
     nr: u64,
     alone: bool,
 ) -> bool {
+    if USES_FPU_STATE.contains(&nr) {
+        return false;
+    }
     let Ok(nr) = u32::try_from(nr) else {
         return false;
     };
