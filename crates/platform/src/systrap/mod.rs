@@ -70,6 +70,8 @@ const WINDOW_MISSES: u32 = 4;
 /// How many spins long the sentry waits for a thread it has just moved to
 /// another CPU (waking an idle CPU costs about 50 µs here).
 const MOVE_SPINS: u64 = 10;
+/// Threads of ended contexts an address space keeps parked for new ones.
+const PARKED_MAX: usize = 8;
 /// How often a sleeping sentry checks that its stub is still alive.
 const LIVENESS_POLL: Duration = Duration::from_millis(100);
 /// How long a stub may ignore an interrupt before the sandbox gives up on it.
@@ -517,6 +519,17 @@ struct SlotPool {
     /// Slots whose thread was told to exit; reusable once the kernel has
     /// cleared the thread's tid in the message page.
     retiring: Vec<u64>,
+    /// Threads of ended contexts, parked in their handler, for the next
+    /// context: a new program thread then costs no `clone` of the stub, no
+    /// filter and no first wake-up of a new host thread.
+    parked: Vec<StubThread>,
+}
+
+impl SlotPool {
+    /// Slots whose thread may run program code.
+    fn in_use(&self) -> u64 {
+        self.next - (self.retiring.len() + self.parked.len()) as u64
+    }
 }
 
 /// The syscall thread's requests.
@@ -655,10 +668,10 @@ impl AsInner {
         };
         // Holding the slots keeps a new thread from starting meanwhile; the
         // calling thread (stopped in the sentry) is the only one when only
-        // one slot is in use (a retiring slot's thread never runs program
-        // code again).
+        // one slot is in use (a retiring or parked slot's thread runs no
+        // program code until a context takes it, under this lock).
         let slots = self.slots.lock().unwrap_or_else(PoisonError::into_inner);
-        let alone = slots.next - slots.retiring.len() as u64 <= 1;
+        let alone = slots.in_use() <= 1;
         if !patch::patch_site(&self.traps, &self.memory, program.as_ref(), ret, nr, alone) {
             if skip.len() >= NOT_PATCHABLE_MAX {
                 skip.clear();
@@ -712,6 +725,47 @@ impl AsInner {
         }
         slots.next += 1;
         Ok(slots.next - 1)
+    }
+
+    /// A program thread for a new context: a parked one if there is one,
+    /// else a new one (see [`AsInner::spawn_thread`]).
+    fn take_thread(&self, shared: &Shared, place: Placement) -> Result<StubThread, PlatformError> {
+        let parked = {
+            let mut slots = self.slots.lock().unwrap_or_else(PoisonError::into_inner);
+            let mut found = None;
+            while let Some(thread) = slots.parked.pop() {
+                // The program can end a parked thread (a forged resume).
+                if self.memory.load(thread.msg + MSG_CTID) != 0 {
+                    found = Some(thread);
+                    break;
+                }
+                slots.retiring.push(thread.slot);
+            }
+            found
+        };
+        let Some(mut thread) = parked else {
+            return self.spawn_thread(shared, place);
+        };
+        if let Some(home) = place.home {
+            let _ = sys::pin_to_cpu(thread.tid, home);
+        }
+        thread.fresh = true;
+        thread.trapped_site = 0;
+        thread.handoff = Handoff::default();
+        Ok(thread)
+    }
+
+    /// Parks the thread of an ended context for the next one, or tells it
+    /// to exit.
+    fn put_thread(&self, thread: StubThread) {
+        let mut slots = self.slots.lock().unwrap_or_else(PoisonError::into_inner);
+        if !thread.gone && slots.parked.len() < PARKED_MAX {
+            slots.parked.push(thread);
+            return;
+        }
+        self.memory.store(thread.msg + MSG_FLAGS, RESUME_EXIT);
+        thread.release(self);
+        slots.retiring.push(thread.slot);
     }
 
     /// Clones a new program thread into a fresh slot and waits until its
@@ -1437,7 +1491,7 @@ impl SystrapContext {
                 // spaces that are gone.
                 self.threads
                     .retain(|(aspace, thread)| !thread.gone && aspace.strong_count() > 0);
-                let thread = inner.spawn_thread(&self.shared, self.place)?;
+                let thread = inner.take_thread(&self.shared, self.place)?;
                 self.threads.push((Arc::downgrade(inner), thread));
                 self.threads.len() - 1
             }
@@ -1610,16 +1664,9 @@ impl Context for SystrapContext {
 
 impl Drop for SystrapContext {
     fn drop(&mut self) {
-        for (aspace, thread) in &self.threads {
+        for (aspace, thread) in self.threads.drain(..) {
             if let Some(inner) = aspace.upgrade() {
-                inner.memory.store(thread.msg + MSG_FLAGS, RESUME_EXIT);
-                thread.release(&inner);
-                inner
-                    .slots
-                    .lock()
-                    .unwrap_or_else(PoisonError::into_inner)
-                    .retiring
-                    .push(thread.slot);
+                inner.put_thread(thread);
             }
         }
     }
