@@ -70,6 +70,9 @@ const WINDOW_MISSES: u32 = 4;
 /// How many spins long the sentry waits for a thread it has just moved to
 /// another CPU (waking an idle CPU costs about 50 µs here).
 const MOVE_SPINS: u64 = 10;
+/// How long a task thread runs where its creator ran before it settles on
+/// a home of its own.
+const SETTLE_AFTER: Duration = Duration::from_millis(2);
 /// Threads of ended contexts an address space keeps parked for new ones.
 const PARKED_MAX: usize = 8;
 /// How often a sleeping sentry checks that its stub is still alive.
@@ -178,9 +181,7 @@ pub struct SystrapPlatform {
     tuning: std::sync::OnceLock<Tuning>,
     epoch: (Instant, u64),
     fsgsbase: bool,
-    /// The CPUs the sandbox may use, and the next one to hand out as a home.
-    cpus: Vec<usize>,
-    next_cpu: AtomicUsize,
+    homes: Arc<Homes>,
     /// Syscall-site patching is on, and its shared trap table.
     patch: bool,
     traps: Arc<Mutex<patch::TrapTable>>,
@@ -196,9 +197,67 @@ fn patching_enabled() -> bool {
 }
 
 thread_local! {
-    /// The calling host thread's home CPU (index into the platform's CPUs),
-    /// once it has one: it and the stub threads it sleeps on run there.
-    static HOME: Cell<Option<usize>> = const { Cell::new(None) };
+    /// The calling host thread's home CPU (index into the platform's CPUs)
+    /// once it has one, and whether it is settled: it and the stub threads
+    /// it sleeps on run there.
+    static HOME: Cell<Option<(usize, bool)>> = const { Cell::new(None) };
+}
+
+/// The CPUs the sandbox may use, and which one the next thread to settle
+/// gets as its home.
+///
+/// A new task thread first stays on the CPU of the task that created it
+/// (it inherits that thread's affinity): a short-lived thread or process
+/// then never wakes or migrates across CPUs (each such wake-up costs about
+/// 50 µs here). One still running after [`SETTLE_AFTER`] settles on
+/// a home handed out in turn, so long-lived tasks spread over the CPUs.
+#[derive(Debug)]
+struct Homes {
+    cpus: Vec<usize>,
+    next: AtomicUsize,
+}
+
+impl Homes {
+    /// The calling thread's placement, and whether it is settled. A thread
+    /// without a home is pinned where it runs, provisionally.
+    fn current(&self) -> (Placement, bool) {
+        let n = self.cpus.len();
+        if n < 2 {
+            return (Placement::default(), true);
+        }
+        let (index, settled) = HOME.with(|home| {
+            if let Some(found) = home.get().filter(|&(i, _)| i < n) {
+                return found;
+            }
+            let cpu = usize::try_from(sys::current_cpu()).unwrap_or(usize::MAX);
+            let index = self.cpus.iter().position(|&c| c == cpu).unwrap_or(0);
+            let _ = sys::pin_to_cpu(0, self.cpus[index]);
+            home.set(Some((index, false)));
+            (index, false)
+        });
+        (self.at(index), settled)
+    }
+
+    /// Gives the calling thread its home, in turn, and pins it there.
+    /// Pinning only makes hand-offs cheaper, so a host that refuses it
+    /// costs speed, not correctness.
+    fn settle(&self) -> Placement {
+        let n = self.cpus.len();
+        if n < 2 {
+            return Placement::default();
+        }
+        let index = self.next.fetch_add(1, Ordering::Relaxed) % n;
+        let _ = sys::pin_to_cpu(0, self.cpus[index]);
+        HOME.with(|home| home.set(Some((index, true))));
+        self.at(index)
+    }
+
+    fn at(&self, index: usize) -> Placement {
+        Placement {
+            home: Some(self.cpus[index]),
+            away: Some(self.cpus[(index + 1) % self.cpus.len()]),
+        }
+    }
 }
 
 /// Where a context's stub thread runs, relative to the context's own thread.
@@ -259,8 +318,10 @@ impl SystrapPlatform {
             tuning: std::sync::OnceLock::new(),
             epoch,
             fsgsbase: sys::has_fsgsbase(),
-            cpus: sys::allowed_cpus().unwrap_or_default(),
-            next_cpu: AtomicUsize::new(0),
+            homes: Arc::new(Homes {
+                cpus: sys::allowed_cpus().unwrap_or_default(),
+                next: AtomicUsize::new(0),
+            }),
             patch: patching_enabled(),
             traps: Arc::new(Mutex::new(patch::TrapTable::default())),
         };
@@ -340,29 +401,6 @@ impl SystrapPlatform {
         Ok((chunk, events, pid))
     }
 
-    /// The calling thread's placement: on first use it gets a home CPU (in
-    /// turn) and is pinned there. Pinning only makes hand-offs cheaper, so
-    /// a host that refuses it costs speed, not correctness.
-    fn placement(&self) -> Placement {
-        let n = self.cpus.len();
-        if n < 2 {
-            return Placement::default();
-        }
-        let index = HOME.with(|home| {
-            if let Some(index) = home.get().filter(|&i| i < n) {
-                return index;
-            }
-            let index = self.next_cpu.fetch_add(1, Ordering::Relaxed) % n;
-            let _ = sys::pin_to_cpu(0, self.cpus[index]);
-            home.set(Some(index));
-            index
-        });
-        Placement {
-            home: Some(self.cpus[index]),
-            away: Some(self.cpus[(index + 1) % n]),
-        }
-    }
-
     fn alloc_chunk(&self) -> Result<u64, PlatformError> {
         let mut pool = self.chunks.lock().unwrap_or_else(PoisonError::into_inner);
         if let Some(chunk) = pool.free.pop() {
@@ -414,7 +452,7 @@ impl Platform for SystrapPlatform {
             .write_u64(base + CMD_SPIN_TICKS, tuning.spin_ticks);
         self.memory
             .write_u64(base + CMD_YIELD_TICKS, tuning.yield_ticks);
-        let place = self.placement();
+        let (place, _) = self.homes.current();
         if let Some(home) = place.home {
             // The syscall thread starts at the creator's home: requests are
             // then same-CPU wake-ups (and it follows other requesters).
@@ -460,8 +498,11 @@ impl Platform for SystrapPlatform {
             running: AtomicI32::new(0),
             tgid: AtomicI32::new(0),
         });
+        let (place, settled) = self.homes.current();
         Ok(Box::new(SystrapContext {
-            place: self.placement(),
+            place,
+            homes: Arc::clone(&self.homes),
+            settle_at: (!settled).then(|| Instant::now() + SETTLE_AFTER),
             shared: Shared {
                 pending: Arc::clone(&pending),
                 kick: Arc::clone(&kick),
@@ -809,7 +850,7 @@ impl AsInner {
         };
         // The first event is the thread's own `int3`: it only parks it.
         let mut scratch = Registers::default();
-        if matches!(thread.wait_event(self, shared, place)?, Waited::Gone) {
+        if !matches!(thread.wait_event(self, shared, place, None)?, Waited::Event) {
             return Err(self.stub_error(format!("new thread {tid} exited")));
         }
         thread.load_event(self, &mut scratch)?;
@@ -956,6 +997,8 @@ enum Waited {
     /// The thread no longer exists: the program made it call the stub's
     /// `exit` (or forged its tid word).
     Gone,
+    /// The context's provisional placement is due to settle.
+    Settle,
 }
 
 /// What one event was, before the sentry acts on it.
@@ -1045,14 +1088,16 @@ impl Default for Handoff {
 }
 
 impl StubThread {
-    /// Waits until the thread's handler publishes an event. Spins only while
-    /// the thread last ran on another CPU, and only briefly; re-sends a
-    /// pending interrupt and checks that the stub lives while it sleeps.
+    /// Waits until the thread's handler publishes an event, or until
+    /// `settle_at` if it sleeps. Spins only while the thread last ran on
+    /// another CPU, and only briefly; re-sends a pending interrupt and
+    /// checks that the stub lives while it sleeps.
     fn wait_event(
         &mut self,
         aspace: &AsInner,
         shared: &Shared,
         place: Placement,
+        settle_at: Option<Instant>,
     ) -> Result<Waited, PlatformError> {
         let m = &aspace.memory;
         let state = self.msg + MSG_STATE;
@@ -1094,9 +1139,16 @@ impl StubThread {
             m.store(self.msg + MSG_SENTRY_SLEEP, 1);
             let seen = m.load(state);
             if !matches!(seen, STATE_EVENT | STATE_FAST) {
-                m.futex_wait(state, seen, LIVENESS_POLL);
+                let now = Instant::now();
+                let timeout = settle_at.map_or(LIVENESS_POLL, |at| {
+                    at.saturating_duration_since(now).min(LIVENESS_POLL)
+                });
+                m.futex_wait(state, seen, timeout);
             }
             m.store(self.msg + MSG_SENTRY_SLEEP, 0);
+            if settle_at.is_some_and(|at| Instant::now() >= at) {
+                return Ok(Waited::Settle);
+            }
             if last_check.elapsed() >= LIVENESS_POLL {
                 last_check = Instant::now();
                 if sys::exited(aspace.pidfd.as_fd()) {
@@ -1135,7 +1187,7 @@ impl StubThread {
         }
         aspace.memory.store(self.msg + MSG_FLAGS, RESUME_PROMOTE);
         self.release(aspace);
-        if matches!(self.wait_event(aspace, shared, place)?, Waited::Gone) {
+        if !matches!(self.wait_event(aspace, shared, place, None)?, Waited::Event) {
             self.gone = true;
             return Err(aspace.stub_error("thread exited while promoted".into()));
         }
@@ -1461,6 +1513,9 @@ fn words_from_regs(r: &Registers, w: &mut [u64; MC_WORDS]) {
 #[derive(Debug)]
 pub struct SystrapContext {
     place: Placement,
+    homes: Arc<Homes>,
+    /// While the placement is provisional: when it settles.
+    settle_at: Option<Instant>,
     shared: Shared,
     interrupter: Interrupter,
     /// One per address space the context ran in, the last one used first:
@@ -1476,6 +1531,19 @@ impl SystrapContext {
             .downcast_ref::<SystrapAddressSpace>()
             .map(|a| &a.inner)
             .ok_or(PlatformError::WrongThread("not a systrap address space"))
+    }
+
+    /// Moves this context's thread, and the stub threads it sleeps on, to
+    /// the home it settles on.
+    fn settle(&mut self) {
+        self.settle_at = None;
+        self.place = self.homes.settle();
+        for (_, thread) in &mut self.threads {
+            if let Some(home) = self.place.home {
+                let _ = sys::pin_to_cpu(thread.tid, home);
+            }
+            thread.handoff = Handoff::default();
+        }
     }
 
     /// Makes this context's thread in `inner` (created on first use) the
@@ -1509,26 +1577,30 @@ impl SystrapContext {
         Ok(thread)
     }
 
-    fn run(
-        shared: &Shared,
-        place: Placement,
-        inner: &AsInner,
-        thread: &mut StubThread,
-        regs: &mut Registers,
-    ) -> Result<Event, PlatformError> {
+    /// Runs the first of `threads` until an event the kernel must see.
+    fn run(&mut self, inner: &AsInner, regs: &mut Registers) -> Result<Event, PlatformError> {
         loop {
-            thread.resume(inner, regs, place);
-            if matches!(thread.wait_event(inner, shared, place)?, Waited::Gone) {
-                thread.gone = true;
-                // The program destroyed its own thread: to the kernel, that
-                // thread was killed.
-                let info = SigInfo {
-                    si_signo: libc::SIGKILL,
-                    si_code: 0x80, // SI_KERNEL
-                    ..SigInfo::default()
-                };
-                return Ok(Event::Signal(info));
+            self.threads[0].1.resume(inner, regs, self.place);
+            loop {
+                let thread = &mut self.threads[0].1;
+                match thread.wait_event(inner, &self.shared, self.place, self.settle_at)? {
+                    Waited::Event => break,
+                    // The program runs on: move it where it will stay.
+                    Waited::Settle => self.settle(),
+                    Waited::Gone => {
+                        thread.gone = true;
+                        // The program destroyed its own thread: to the
+                        // kernel, that thread was killed.
+                        let info = SigInfo {
+                            si_signo: libc::SIGKILL,
+                            si_code: 0x80, // SI_KERNEL
+                            ..SigInfo::default()
+                        };
+                        return Ok(Event::Signal(info));
+                    }
+                }
             }
+            let (thread, shared) = (&mut self.threads[0].1, &self.shared);
             match thread.load_event(inner, regs)? {
                 Raw::Event(Event::Syscall) => {
                     // A raw syscall(2) loop traps at one site that stays
@@ -1603,15 +1675,17 @@ impl Context for SystrapContext {
             return Ok(Event::Interrupted);
         }
         let inner = Arc::clone(Self::aspace(aspace)?);
+        if self.settle_at.is_some_and(|at| Instant::now() >= at) {
+            self.settle();
+        }
         let shared_kick = Arc::clone(&self.shared.kick);
         self.select_thread(&inner)?;
-        let thread = &mut self.threads[0].1;
         shared_kick.tgid.store(inner.pid, Ordering::SeqCst);
-        shared_kick.running.store(thread.tid, Ordering::SeqCst);
+        shared_kick.running.store(self.threads[0].1.tid, Ordering::SeqCst);
         let event = if self.shared.pending.load(Ordering::SeqCst) {
             Ok(Event::Interrupted)
         } else {
-            Self::run(&self.shared, self.place, &inner, thread, regs)
+            self.run(&inner, regs)
         };
         shared_kick.running.store(0, Ordering::SeqCst);
         if matches!(event, Ok(Event::Interrupted)) {
