@@ -798,7 +798,7 @@ impl AsInner {
 
     /// Parks the thread of an ended context for the next one, or tells it
     /// to exit.
-    fn put_thread(&self, thread: StubThread) {
+    fn put_thread(&self, mut thread: StubThread) {
         let mut slots = self.slots.lock().unwrap_or_else(PoisonError::into_inner);
         if !thread.gone && slots.parked.len() < PARKED_MAX {
             slots.parked.push(thread);
@@ -846,6 +846,7 @@ impl AsInner {
             fast: false,
             trapped_site: 0,
             uc: [0; UC_WORDS],
+            sentry_cpu: u32::MAX,
             handoff: Handoff::default(),
         };
         // The first event is the thread's own `int3`: it only parks it.
@@ -1035,6 +1036,8 @@ struct StubThread {
     trapped_site: u64,
     /// The current signal frame's ucontext words, as read at the event.
     uc: [u64; UC_WORDS],
+    /// The sentry CPU last written in the message page.
+    sentry_cpu: u32,
     handoff: Handoff,
 }
 
@@ -1132,7 +1135,7 @@ impl StubThread {
         loop {
             let seen = m.load(state);
             if matches!(seen, STATE_EVENT | STATE_FAST) {
-                m.store(self.msg + MSG_SENTRY_CPU, sys::current_cpu());
+                self.publish_cpu(aspace);
                 self.arrived(aspace, place);
                 return Ok(Waited::Event);
             }
@@ -1145,7 +1148,7 @@ impl StubThread {
                 });
                 m.futex_wait(state, seen, timeout);
             }
-            m.store(self.msg + MSG_SENTRY_SLEEP, 0);
+            m.store_relaxed(self.msg + MSG_SENTRY_SLEEP, 0);
             if settle_at.is_some_and(|at| Instant::now() >= at) {
                 return Ok(Waited::Settle);
             }
@@ -1425,7 +1428,7 @@ impl StubThread {
             self.gs_base = gs;
         }
         self.fresh = false;
-        m.store(self.msg + MSG_FLAGS, flags);
+        m.store_relaxed(self.msg + MSG_FLAGS, flags);
         if self.handoff.apart && !self.handoff.moving && m.load(self.msg + MSG_STUB_SLEEP) != 0 {
             // It gave up spinning: wake it here rather than on the other CPU.
             self.missed(place);
@@ -1434,12 +1437,23 @@ impl StubThread {
         self.handoff.released = sys::rdtsc();
     }
 
-    fn release(&self, aspace: &AsInner) {
+    fn release(&mut self, aspace: &AsInner) {
         let m = &aspace.memory;
-        m.store(self.msg + MSG_SENTRY_CPU, sys::current_cpu());
+        self.publish_cpu(aspace);
         m.store(self.msg + MSG_STATE, STATE_RESUME);
         if m.load(self.msg + MSG_STUB_SLEEP) != 0 {
             m.futex_wake(self.msg + MSG_STATE);
+        }
+    }
+
+    /// Tells the thread which CPU the sentry runs on (it spins only while
+    /// that is another one); written only when it changed, as the thread
+    /// reads the line while it spins.
+    fn publish_cpu(&mut self, aspace: &AsInner) {
+        let cpu = sys::current_cpu();
+        if cpu != self.sentry_cpu {
+            aspace.memory.store_relaxed(self.msg + MSG_SENTRY_CPU, cpu);
+            self.sentry_cpu = cpu;
         }
     }
 

@@ -121,6 +121,13 @@ impl StubMemory {
         self.word(off).store(value, Ordering::SeqCst);
     }
 
+    /// Stores the u32 at `off` without a barrier: for fields a later
+    /// [`StubMemory::store`] publishes. A barrier here would wait for the
+    /// line to come over from the stub's CPU.
+    pub(super) fn store_relaxed(&self, off: u64, value: u32) {
+        self.word(off).store(value, Ordering::Relaxed);
+    }
+
     /// Reads the u64 at `off` (it may be torn if the program races us).
     pub(super) fn read_u64(&self, off: u64) -> u64 {
         let mut b = [0u8; 8];
