@@ -1340,7 +1340,6 @@ impl StubThread {
         let handled = h.released.wrapping_sub(h.arrived);
         h.arrived = now;
         if h.apart {
-
             h.trips = h.trips.saturating_add(1);
             if h.trips == 1 {
                 // The first trip includes the move.
@@ -1695,7 +1694,9 @@ impl Context for SystrapContext {
         let shared_kick = Arc::clone(&self.shared.kick);
         self.select_thread(&inner)?;
         shared_kick.tgid.store(inner.pid, Ordering::SeqCst);
-        shared_kick.running.store(self.threads[0].1.tid, Ordering::SeqCst);
+        shared_kick
+            .running
+            .store(self.threads[0].1.tid, Ordering::SeqCst);
         let event = if self.shared.pending.load(Ordering::SeqCst) {
             Ok(Event::Interrupted)
         } else {
