@@ -156,6 +156,10 @@ impl Task {
         {
             kernel.fatal(&format!("execve: reset the FPU state: {err}"));
         }
+        // Before close-on-exec fds go: a parent that sees one of them close
+        // must find its child exec'd (setpgid's EACCES), as Linux bumps
+        // self_exec_id before do_close_on_exec.
+        kernel.tree.mark_execed(self.thread_group.pid);
         drop(self.fds().remove_cloexec());
         self.thread_group.reset_caught_actions();
         self.altstack = StackT {
@@ -178,7 +182,6 @@ impl Task {
             .store(0, std::sync::atomic::Ordering::SeqCst);
         *lock(&self.thread_group.exe_path) = exe_path;
         *lock(&self.thread_group.exe_file) = Some(exe);
-        kernel.tree.mark_execed(self.thread_group.pid);
         self.release_vfork_parent();
         Ok(())
     }

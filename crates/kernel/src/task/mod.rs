@@ -1166,7 +1166,7 @@ impl Task {
             self.mm.apply_invalidations();
             self.handle
                 .running_since
-                .store(since_boot(), Ordering::SeqCst);
+                .store(since_boot(), Ordering::Release);
             let event = self
                 .context
                 .switch(self.mm.address_space().as_ref(), &mut self.regs);
@@ -1197,12 +1197,18 @@ impl Task {
         }
     }
 
-    /// Adds the program's run that just ended to the user time.
+    /// Adds the program's run that just ended to the user time. Only this
+    /// task's thread writes either field: plain stores do, where locked
+    /// read-modify-writes would cost on every switch.
     fn account_run(&self) {
-        let since = self.handle.running_since.swap(0, Ordering::SeqCst);
-        self.handle
-            .user_ns
-            .fetch_add(since_boot().saturating_sub(since), Ordering::SeqCst);
+        let handle = &self.handle;
+        let since = handle.running_since.load(Ordering::Relaxed);
+        handle.running_since.store(0, Ordering::Release);
+        let user = handle.user_ns.load(Ordering::Relaxed);
+        handle.user_ns.store(
+            user.saturating_add(since_boot().saturating_sub(since)),
+            Ordering::Release,
+        );
     }
 
     /// Reads the task thread's CPU clock into the task's system time.

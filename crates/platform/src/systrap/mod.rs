@@ -987,7 +987,8 @@ struct Shared {
 
 impl Shared {
     fn take_interrupt(&self) -> bool {
-        self.pending.swap(false, Ordering::SeqCst)
+        // A load first: the common case needs no locked instruction.
+        self.pending.load(Ordering::SeqCst) && self.pending.swap(false, Ordering::SeqCst)
     }
 }
 
@@ -1687,22 +1688,25 @@ impl Context for SystrapContext {
         if self.shared.take_interrupt() {
             return Ok(Event::Interrupted);
         }
-        let inner = Arc::clone(Self::aspace(aspace)?);
+        let inner = Self::aspace(aspace)?;
         if self.settle_at.is_some_and(|at| Instant::now() >= at) {
             self.settle();
         }
-        let shared_kick = Arc::clone(&self.shared.kick);
-        self.select_thread(&inner)?;
-        shared_kick.tgid.store(inner.pid, Ordering::SeqCst);
-        shared_kick
-            .running
-            .store(self.threads[0].1.tid, Ordering::SeqCst);
+        self.select_thread(inner)?;
+        // Locked instructions cost here on every round trip: only the
+        // store of `running` must be ordered before the load of `pending`
+        // (the interrupter sets one and reads the other).
+        let kick = &self.shared.kick;
+        if kick.tgid.load(Ordering::Relaxed) != inner.pid {
+            kick.tgid.store(inner.pid, Ordering::Relaxed);
+        }
+        kick.running.store(self.threads[0].1.tid, Ordering::SeqCst);
         let event = if self.shared.pending.load(Ordering::SeqCst) {
             Ok(Event::Interrupted)
         } else {
-            self.run(&inner, regs)
+            self.run(inner, regs)
         };
-        shared_kick.running.store(0, Ordering::SeqCst);
+        self.shared.kick.running.store(0, Ordering::Release);
         if matches!(event, Ok(Event::Interrupted)) {
             self.shared.pending.store(false, Ordering::SeqCst);
         }
