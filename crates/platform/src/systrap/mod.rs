@@ -436,7 +436,18 @@ impl SystrapPlatform {
             m.write_u64(base + fprog + 8, CHUNK_ADDR + at);
         }
         m.store(base + RES_SEQ, u32::MAX);
+        // The stub starts its first program thread in slot 0 at once.
+        init_slot(m, base + SLOTS_OFF, 0);
     }
+}
+
+/// Readies the message page at file offset `msg` of slot `slot` for a new
+/// thread.
+fn init_slot(m: &sys::StubMemory, msg: u64, slot: u64) {
+    m.write(msg, &[0u8; 0x80]);
+    m.store(msg + MSG_SENTRY_CPU, u32::MAX);
+    m.write_u64(msg + MSG_SELF, AsInner::slot_addr(slot));
+    m.write_u64(msg + MSG_MAGIC, u64::from(SLOT_MAGIC));
 }
 
 impl Platform for SystrapPlatform {
@@ -480,7 +491,11 @@ impl Platform for SystrapPlatform {
                 seq: 0,
                 cpu: place.home,
             }),
-            slots: Mutex::new(SlotPool::default()),
+            slots: Mutex::new(SlotPool {
+                next: 1,
+                first: true,
+                ..SlotPool::default()
+            }),
             patch: self.patch,
             traps: Arc::clone(&self.traps),
             program: OnceLock::new(),
@@ -564,6 +579,9 @@ struct SlotPool {
     /// context: a new program thread then costs no `clone` of the stub, no
     /// filter and no first wake-up of a new host thread.
     parked: Vec<StubThread>,
+    /// The stub cloned its first program thread into slot 0 as it started
+    /// (ahead of need, while it was a spare), and no context has taken it.
+    first: bool,
 }
 
 impl SlotPool {
@@ -771,6 +789,21 @@ impl AsInner {
     /// A program thread for a new context: a parked one if there is one,
     /// else a new one (see [`AsInner::spawn_thread`]).
     fn take_thread(&self, shared: &Shared, place: Placement) -> Result<StubThread, PlatformError> {
+        let first = std::mem::take(
+            &mut self
+                .slots
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .first,
+        );
+        if first {
+            // Its tid is in place: the stub reported ready after the clone.
+            let msg = self.msg(0);
+            return match i32::try_from(self.memory.load(msg + MSG_CTID)) {
+                Ok(tid) if tid > 0 => self.adopt_thread(0, tid, shared, place),
+                _ => Err(self.stub_error("its first thread is missing".into())),
+            };
+        }
         let parked = {
             let mut slots = self.slots.lock().unwrap_or_else(PoisonError::into_inner);
             let mut found = None;
@@ -813,12 +846,7 @@ impl AsInner {
     /// handler has entered the sentry's hands.
     fn spawn_thread(&self, shared: &Shared, place: Placement) -> Result<StubThread, PlatformError> {
         let slot = self.alloc_slot()?;
-        let msg = self.msg(slot);
-        self.memory.write(msg, &[0u8; 0x80]);
-        self.memory.store(msg + MSG_SENTRY_CPU, u32::MAX);
-        self.memory.write_u64(msg + MSG_SELF, Self::slot_addr(slot));
-        self.memory
-            .write_u64(msg + MSG_MAGIC, u64::from(SLOT_MAGIC));
+        init_slot(&self.memory, self.msg(slot), slot);
         let ret = self.request(OP_CLONE, [Self::slot_addr(slot), 0, 0, 0, 0, 0])?;
         let tid = match i32::try_from(ret.cast_signed()) {
             Ok(tid) if tid > 0 => tid,
@@ -831,12 +859,24 @@ impl AsInner {
                 return Err(self.stub_error(format!("clone a thread: {:#x}", ret)));
             }
         };
+        self.adopt_thread(slot, tid, shared, place)
+    }
+
+    /// Takes the new thread `tid` in `slot` into the sentry's hands, once
+    /// its handler has parked it.
+    fn adopt_thread(
+        &self,
+        slot: u64,
+        tid: i32,
+        shared: &Shared,
+        place: Placement,
+    ) -> Result<StubThread, PlatformError> {
         if let Some(home) = place.home {
             let _ = sys::pin_to_cpu(tid, home);
         }
         let mut thread = StubThread {
             slot,
-            msg,
+            msg: self.msg(slot),
             tid,
             frame: 0,
             fs_base: 0,

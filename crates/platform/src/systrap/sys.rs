@@ -419,6 +419,15 @@ std::arch::global_asm!(
     "syscall",
     "test %rax, %rax",
     "jnz carapace_systrap_die",
+    // The first program thread, cloned into slot 0 now, while this stub
+    // waits as a spare: the context that takes the stub finds it parked.
+    // Before the ready answer below, so its tid is in place by then.
+    "movabs ${slot0_addr}, %r13",
+    "lea carapace_systrap_first_cloned(%rip), %r14",
+    "jmp carapace_systrap_clone_slot",
+    "carapace_systrap_first_cloned:",
+    "test %rax, %rax",
+    "js carapace_systrap_die",
     "movabs ${cmd_addr}, %rbx",
     "lea {result_off}(%rbx), %rbp",
     "xor %r12d, %r12d",
@@ -494,6 +503,11 @@ std::arch::global_asm!(
     "jmp carapace_systrap_sys_done",
     "carapace_systrap_sys_clone:",
     "mov {cmd_args}(%rbx), %r13",
+    "lea carapace_systrap_sys_done(%rip), %r14",
+    // Clones a program thread into the slot at %r13 (the new thread goes
+    // to its entry), then jumps to %r14 with the result in %rax: there is
+    // no stack to call on.
+    "carapace_systrap_clone_slot:",
     "mov $56, %eax",
     "mov ${clone_flags}, %edi",
     "lea {entry_top}(%r13), %rsi",
@@ -503,6 +517,7 @@ std::arch::global_asm!(
     "syscall",
     "test %rax, %rax",
     "jz carapace_systrap_thread_entry",
+    "jmp *%r14",
     "carapace_systrap_sys_done:",
     "mov %rax, {res_ret_rel}(%rbp)",
     "mov %r12d, {res_seq_rel}(%rbp)",
@@ -840,6 +855,7 @@ std::arch::global_asm!(
     op_clone = const OP_CLONE,
     clone_flags = const THREAD_CLONE_FLAGS,
     entry_top = const SLOT_ENTRY_STACK_TOP,
+    slot0_addr = const super::layout::CHUNK_ADDR + super::layout::SLOTS_OFF,
     msg_ctid = const MSG_CTID,
     altstack_off = const SLOT_ALTSTACK_OFF,
     altstack_size = const SLOT_SIZE - SLOT_ALTSTACK_OFF,
