@@ -53,3 +53,38 @@ pub(crate) fn interrupt_before_switch_returns_at_once(platform: &dyn Platform) {
     let event = context.switch(aspace.as_ref(), &mut regs).unwrap();
     assert!(matches!(event, Event::Interrupted), "{event:?}");
 }
+
+/// `movabs $DATA, %rbx; mov (%rbx), %rax; syscall; mov %rax, (%rbx); int3`
+const READ_THEN_WRITE: &[u8] = &[
+    0x48, 0xbb, 0, 0, 0x50, 0, 0, 0, 0, 0, 0x48, 0x8b, 0x03, 0x0f, 0x05, 0x48, 0x89, 0x03, 0xcc,
+];
+/// Where [`READ_THEN_WRITE`] reads and writes.
+const DATA: u64 = 0x50_0000;
+
+/// A protected page keeps its mapping for reads and faults on a write.
+pub(crate) fn protect_keeps_reads_and_faults_writes(memory: &MemoryFile, platform: &dyn Platform) {
+    memory.write(0, READ_THEN_WRITE);
+    memory.write(4096, &77u64.to_le_bytes());
+    let aspace = platform.new_address_space().unwrap();
+    let mut context = platform.new_context().unwrap();
+    let mut regs = Registers::new_user(CODE, 0);
+    aspace
+        .map_file(CODE, 0, 4096, Perms::READ_EXECUTE, false)
+        .unwrap();
+    aspace
+        .map_file(DATA, 4096, 4096, Perms::READ_WRITE, false)
+        .unwrap();
+    aspace.protect(DATA, 4096, Perms::READ).unwrap();
+
+    let event = context.switch(aspace.as_ref(), &mut regs).unwrap();
+    assert!(matches!(event, Event::Syscall), "{event:?}");
+    assert_eq!(regs.syscall_nr(), 77);
+    regs.rax = 78;
+    match context.switch(aspace.as_ref(), &mut regs).unwrap() {
+        Event::Fault { addr, .. } => assert_eq!(addr, DATA),
+        event => panic!("expected a fault, got {event:?}"),
+    }
+    let mut word = [0u8; 8];
+    memory.read(4096, &mut word);
+    assert_eq!(u64::from_le_bytes(word), 77);
+}

@@ -248,6 +248,15 @@ pub trait AddressSpace: Send + Sync + std::fmt::Debug {
     /// A [`PlatformError`] if the host refused; the sandbox cannot go on.
     fn unmap(&self, addr: u64, len: u64) -> Result<(), PlatformError>;
 
+    /// Gives the pages mapped in `[addr, addr + len)` the permissions
+    /// `perms` (never write: this takes write access away, as for pages
+    /// that become copy-on-write), keeping what they map, so that reads
+    /// do not fault. Page-aligned; the whole range must be mapped.
+    ///
+    /// # Errors
+    /// A [`PlatformError`] if the host refused; the sandbox cannot go on.
+    fn protect(&self, addr: u64, len: u64, perms: Perms) -> Result<(), PlatformError>;
+
     /// Prepares a new thread of this address space for a context that
     /// another host thread will create (the `clone` of a program thread).
     /// Called on the host thread of a context that runs in this address

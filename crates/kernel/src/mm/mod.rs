@@ -1294,6 +1294,10 @@ impl MemoryManager {
             let wipe = vma.wipeonfork;
             let shared = vma.shared;
             let writable = vma.perms.write;
+            let read_only = Perms {
+                write: false,
+                ..vma.perms
+            };
             if shared && !wipe {
                 let data_end = Self::data_end(vs, ve, &vma).unwrap_or(vs);
                 if vs < data_end {
@@ -1321,14 +1325,17 @@ impl MemoryManager {
             }
             if !shared {
                 st.pmas.update(vs, ve, |pma| pma.cow = true);
-                if writable && st.mapped.overlaps(vs, ve) {
-                    if let Err(err) = self.aspace.unmap(vs, ve - vs) {
-                        st.platform_error.get_or_insert(err);
-                        self.platform_failed
-                            .store(true, std::sync::atomic::Ordering::SeqCst);
-                        return Err(Errno::ENOMEM);
+                if writable {
+                    // Write access goes, the mappings stay: neither side of
+                    // the fork faults to read these pages again.
+                    for (s, e) in mapped_runs(&st.mapped, vs, ve) {
+                        if let Err(err) = self.aspace.protect(s, e - s, read_only) {
+                            st.platform_error.get_or_insert(err);
+                            self.platform_failed
+                                .store(true, std::sync::atomic::Ordering::SeqCst);
+                            return Err(Errno::ENOMEM);
+                        }
                     }
-                    st.mapped.remove(vs, ve);
                 }
             }
         }
@@ -1383,6 +1390,19 @@ impl Drop for MemoryManager {
 }
 
 /// Bytes in locked VMAs.
+/// The maximal runs of `mapped` pages within `[start, end)`.
+fn mapped_runs(mapped: &RangeMap<()>, start: u64, end: u64) -> Vec<(u64, u64)> {
+    let mut runs: Vec<(u64, u64)> = Vec::new();
+    for (s, e, ()) in mapped.overlapping(start, end) {
+        let (s, e) = (s.max(start), e.min(end));
+        match runs.last_mut() {
+            Some(last) if last.1 == s => last.1 = e,
+            _ => runs.push((s, e)),
+        }
+    }
+    runs
+}
+
 fn locked_bytes(st: &MmState) -> u64 {
     st.vmas
         .iter()

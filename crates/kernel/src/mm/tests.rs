@@ -52,6 +52,21 @@ impl AddressSpace for FakeAspace {
         Ok(())
     }
 
+    fn protect(&self, addr: u64, len: u64, perms: Perms) -> Result<(), PlatformError> {
+        self.calls
+            .lock()
+            .unwrap()
+            .push(format!("protect {addr:#x}+{len:#x}"));
+        let mut pages = self.pages.lock().unwrap();
+        for i in 0..len / PAGE {
+            let page = pages
+                .get_mut(&(addr + i * PAGE))
+                .expect("protect of an unmapped page");
+            page.1 = perms;
+        }
+        Ok(())
+    }
+
     fn as_any(&self) -> &dyn Any {
         self
     }

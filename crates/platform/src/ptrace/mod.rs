@@ -407,6 +407,12 @@ impl AddressSpace for PtraceAddressSpace {
         self.check_injected("munmap", ret).map(drop)
     }
 
+    fn protect(&self, addr: u64, len: u64, perms: Perms) -> Result<(), PlatformError> {
+        let prot = u64::from(perms.to_prot());
+        let ret = self.with_thread(|t| t.inject(libc::SYS_mprotect, [addr, len, prot, 0, 0, 0]))?;
+        self.check_injected("mprotect", ret).map(drop)
+    }
+
     fn new_thread(&self) -> Result<ThreadTicket, PlatformError> {
         // The calling host thread's stub thread clones a sibling, which
         // waits in pause(2) until its own tracer seizes it.
@@ -710,6 +716,13 @@ mod tests {
         let memory = MemoryFile::new(1 << 24).unwrap();
         let platform = PtracePlatform::new(&memory).unwrap();
         contract_tests::runs_code_reports_syscalls_and_faults(&memory, &platform);
+    }
+
+    #[test]
+    fn protect_keeps_reads_and_faults_writes() {
+        let memory = MemoryFile::new(1 << 24).unwrap();
+        let platform = PtracePlatform::new(&memory).unwrap();
+        contract_tests::protect_keeps_reads_and_faults_writes(&memory, &platform);
     }
 
     #[test]

@@ -41,10 +41,14 @@ const OFF_IP_HI: u32 = 12;
 const fn off_arg_lo(i: u32) -> u32 {
     16 + 8 * i
 }
+const fn off_arg_hi(i: u32) -> u32 {
+    off_arg_lo(i) + 4
+}
 
 // Syscall numbers the stub makes (arch/x86/entry/syscalls/syscall_64.tbl).
 const NR_WRITE: u32 = 1;
 const NR_MMAP: u32 = 9;
+const NR_MPROTECT: u32 = 10;
 const NR_MUNMAP: u32 = 11;
 const NR_RT_SIGPROCMASK: u32 = 14;
 const NR_RT_SIGRETURN: u32 = 15;
@@ -58,6 +62,9 @@ const NR_SECCOMP: u32 = 317;
 
 // The only futex ops the stub uses: shared FUTEX_WAIT and FUTEX_WAKE.
 const FUTEX_WAIT: u32 = 0;
+const PROT_WRITE: u32 = 2;
+const PROT_EXEC: u32 = 4;
+const PROT_READ_EXEC: u32 = 5;
 const FUTEX_WAKE: u32 = 1;
 // arch/x86/include/uapi/asm/prctl.h
 const ARCH_SET_GS: u32 = 0x1001;
@@ -225,6 +232,7 @@ pub(super) fn syscall_thread_filter(memory_fd: u32, event_fd: u32) -> Vec<Insn> 
         .jeq(NR_ARCH_PRCTL, Label("arch_prctl"), Next)
         .jeq(NR_MMAP, Label("mmap"), Next)
         .jeq(NR_MUNMAP, Label("allow"), Next)
+        .jeq(NR_MPROTECT, Label("mprotect"), Next)
         .jeq(NR_CLONE, Label("clone"), Next)
         .jeq(NR_SIGALTSTACK, Label("allow"), Next)
         .jeq(NR_RT_SIGPROCMASK, Label("allow"), Next)
@@ -248,6 +256,13 @@ pub(super) fn syscall_thread_filter(memory_fd: u32, event_fd: u32) -> Vec<Insn> 
         .load(off_arg_lo(3))
         .jeq(MAP_SHARED_FIXED, Label("allow"), Next)
         .jeq(MAP_SHARED_FIXED_POPULATE, Label("allow"), Label("trap"))
+        .label("mprotect")
+        .load(off_arg_hi(2))
+        .jeq(0, Next, Label("trap"))
+        .load(off_arg_lo(2))
+        .jge(PROT_WRITE, Next, Label("allow"))
+        .jeq(PROT_EXEC, Label("allow"), Next)
+        .jeq(PROT_READ_EXEC, Label("allow"), Label("trap"))
         .label("clone")
         .load(off_arg_lo(0))
         .jeq(THREAD_CLONE_FLAGS, Label("allow"), Label("trap"))
@@ -401,6 +416,17 @@ mod tests {
             run(&sys, NR_CLONE, x, ip, [0x11, 0, 0, 0, 0, 0]),
             SECCOMP_RET_TRAP
         );
+        // mprotect may only take write access away, and only the syscall
+        // thread may call it.
+        for prot in [0, 1, 4, 5] {
+            let args = [0x1000, 0x1000, prot, 0, 0, 0];
+            assert_eq!(run(&sys, NR_MPROTECT, x, ip, args), SECCOMP_RET_ALLOW);
+            assert_eq!(stacked(NR_MPROTECT, x, ip, args), SECCOMP_RET_TRAP);
+        }
+        for prot in [2, 3, 6, 7, 8, 1 << 32 | 1] {
+            let args = [0x1000, 0x1000, prot, 0, 0, 0];
+            assert_eq!(run(&sys, NR_MPROTECT, x, ip, args), SECCOMP_RET_TRAP);
+        }
         // Just past the code pages is program code again.
         assert_eq!(
             run(&sys, NR_RT_SIGRETURN, x, CODE_END, [0; 6]),

@@ -131,6 +131,8 @@ pub(super) const OP_MMAP: u64 = 1;
 pub(super) const OP_MUNMAP: u64 = 2;
 /// Clone a program thread into the slot at `args[0]`.
 pub(super) const OP_CLONE: u64 = 3;
+/// `mprotect(args[0], args[1], args[2])`, never adding write access.
+pub(super) const OP_MPROTECT: u64 = 4;
 
 // The result page (written by the syscall thread; the program can write it
 // too, so the sentry only checks answers against what it asked for).

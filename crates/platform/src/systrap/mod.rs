@@ -26,10 +26,10 @@ use layout::{
     CMD_FILTER_THREAD, CMD_FPROG_SYS, CMD_FPROG_THREAD, CMD_FSGSBASE, CMD_ONE, CMD_OP,
     CMD_SENTRY_CPU, CMD_SEQ, CMD_SPIN_TICKS, CMD_YIELD_TICKS, MAX_THREADS, MC_WORDS, MSG_CTID,
     MSG_FLAGS, MSG_FS_BASE, MSG_GS_BASE, MSG_NEW_FS, MSG_NEW_GS, MSG_SENTRY_CPU, MSG_SENTRY_SLEEP,
-    MSG_SIGNO, MSG_STATE, MSG_STUB_CPU, MSG_STUB_SLEEP, MSG_UC, OP_CLONE, OP_MMAP, OP_MUNMAP,
-    RES_RET, RES_SEQ, RES_SYS_CPU, RES_SYS_SLEEP, RESUME_EXIT, RESUME_SET_FS, RESUME_SET_GS,
-    SIGINFO_SIZE, SLOT_ALTSTACK_OFF, SLOT_SIZE, SLOTS_OFF, STATE_EVENT, STATE_RESUME, UC_MCONTEXT,
-    UC_SIZE,
+    MSG_SIGNO, MSG_STATE, MSG_STUB_CPU, MSG_STUB_SLEEP, MSG_UC, OP_CLONE, OP_MMAP, OP_MPROTECT,
+    OP_MUNMAP, RES_RET, RES_SEQ, RES_SYS_CPU, RES_SYS_SLEEP, RESUME_EXIT, RESUME_SET_FS,
+    RESUME_SET_GS, SIGINFO_SIZE, SLOT_ALTSTACK_OFF, SLOT_SIZE, SLOTS_OFF, STATE_EVENT,
+    STATE_RESUME, UC_MCONTEXT, UC_SIZE,
 };
 use layout::{
     CODE_ADDR, FAST_WORDS, MAX_ADDRESS_SPACES, MSG_FAST_REGS, MSG_MAGIC, MSG_SELF, RESUME_PROMOTE,
@@ -982,6 +982,20 @@ impl AddressSpace for SystrapAddressSpace {
         Ok(())
     }
 
+    fn protect(&self, addr: u64, len: u64, perms: Perms) -> Result<(), PlatformError> {
+        self.check_range(addr, len)?;
+        let prot = u64::from(perms.to_prot());
+        let ret = self
+            .inner
+            .request(OP_MPROTECT, [addr, len, prot, 0, 0, 0])?;
+        if ret != 0 {
+            return Err(self
+                .inner
+                .stub_error(format!("mprotect at {addr:#x}: {ret:#x}")));
+        }
+        Ok(())
+    }
+
     fn wants_program_memory(&self) -> bool {
         self.inner.patch && self.inner.program.get().is_none()
     }
@@ -1881,6 +1895,13 @@ mod tests {
         context.reset_fpu_state(aspace.as_ref()).unwrap();
         let fpu = context.fpu_state(aspace.as_ref()).unwrap();
         assert_eq!(u16::from_le_bytes([fpu[0], fpu[1]]), 0x037f);
+    }
+
+    #[test]
+    fn protect_keeps_reads_and_faults_writes() {
+        let memory = MemoryFile::new(1 << 24).unwrap();
+        let platform = SystrapPlatform::new(&memory).unwrap();
+        contract_tests::protect_keeps_reads_and_faults_writes(&memory, &platform);
     }
 
     #[test]
