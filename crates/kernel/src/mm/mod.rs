@@ -544,19 +544,38 @@ impl MemoryManager {
             return true;
         }
         let mut ok = true;
-        for (s, e, ()) in st.mapped.overlapping(start, end) {
-            let (s, e) = (s.max(start), e.min(end));
+        for (s, e) in mapped_runs(&st.mapped, start, end) {
             if let Err(err) = self.aspace.unmap(s, e - s) {
                 ok = false;
-                st.platform_error.get_or_insert(err);
-                self.platform_failed
-                    .store(true, std::sync::atomic::Ordering::SeqCst);
+                self.platform_failure(st, err);
             }
         }
         if ok {
             st.mapped.remove(start, end);
         }
         ok
+    }
+
+    /// Gives the pages mapped in `[start, end)` the permissions `perms`,
+    /// which have no write access, keeping them mapped. Returns false if
+    /// the platform failed (recorded for the next fault or switch).
+    fn protect_platform(&self, st: &mut MmState, start: u64, end: u64, perms: Perms) -> bool {
+        let mut ok = true;
+        for (s, e) in mapped_runs(&st.mapped, start, end) {
+            if let Err(err) = self.aspace.protect(s, e - s, perms) {
+                ok = false;
+                self.platform_failure(st, err);
+            }
+        }
+        ok
+    }
+
+    /// Records a platform failure: the address space no longer matches the
+    /// VMAs, and the sandbox cannot go on.
+    fn platform_failure(&self, st: &mut MmState, err: PlatformError) {
+        st.platform_error.get_or_insert(err);
+        self.platform_failed
+            .store(true, std::sync::atomic::Ordering::SeqCst);
     }
 
     /// Drops the backing of `[start, end)` (the VMAs stay): the pages read
@@ -667,7 +686,15 @@ impl MemoryManager {
             let e = e.min(end);
             if v.perms != perms {
                 st.vmas.update(at, e, |v| v.perms = perms);
-                self.unmap_platform(&mut st, at, e);
+                // Access taken away stays mapped (ld.so's RELRO pages are
+                // not read again through faults); write access comes back
+                // only through a fault, which knows whether the page is
+                // still shared copy-on-write.
+                if perms.write {
+                    self.unmap_platform(&mut st, at, e);
+                } else {
+                    self.protect_platform(&mut st, at, e, perms);
+                }
             }
             at = e;
         }
@@ -1325,17 +1352,10 @@ impl MemoryManager {
             }
             if !shared {
                 st.pmas.update(vs, ve, |pma| pma.cow = true);
-                if writable {
-                    // Write access goes, the mappings stay: neither side of
-                    // the fork faults to read these pages again.
-                    for (s, e) in mapped_runs(&st.mapped, vs, ve) {
-                        if let Err(err) = self.aspace.protect(s, e - s, read_only) {
-                            st.platform_error.get_or_insert(err);
-                            self.platform_failed
-                                .store(true, std::sync::atomic::Ordering::SeqCst);
-                            return Err(Errno::ENOMEM);
-                        }
-                    }
+                // Write access goes, the mappings stay: neither side of the
+                // fork faults to read these pages again.
+                if writable && !self.protect_platform(&mut st, vs, ve, read_only) {
+                    return Err(Errno::ENOMEM);
                 }
             }
         }
