@@ -10,7 +10,6 @@ use abi::Errno;
 use abi::epoll::{EFD_NONBLOCK, EFD_SEMAPHORE};
 use abi::fcntl::{O_NONBLOCK, O_RDWR};
 use abi::poll::{POLLERR, POLLIN, POLLOUT};
-use abi::stat::Stat;
 
 use crate::task::{self, TaskHandle, lock};
 use crate::vfs::{File, FileOps};
@@ -109,18 +108,7 @@ impl FileOps for EventFd {
         })
     }
 
-    fn positioned(&self) -> bool {
-        false
-    }
-
-    /// `noop_llseek`: succeeds and leaves the offset where it is.
-    fn seek(&self, _file: &File, pos: u64, _offset: i64, _whence: u32) -> Result<u64, Errno> {
-        Ok(pos)
-    }
-
-    fn stat(&self) -> Result<Stat, Errno> {
-        Ok(super::anon_inode_stat())
-    }
+    super::anon_inode_ops!();
 
     fn poll_events(&self, _file: &File) -> u32 {
         let value = lock(&self.state).value;

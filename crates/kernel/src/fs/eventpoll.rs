@@ -22,7 +22,6 @@ use abi::epoll::{
     EpollEvent,
 };
 use abi::fcntl::O_RDWR;
-use abi::stat::Stat;
 
 use crate::task::{self, TaskHandle, lock};
 use crate::vfs::{File, FileOps};
@@ -230,18 +229,7 @@ impl EventPoll {
 }
 
 impl FileOps for EventPoll {
-    fn positioned(&self) -> bool {
-        false
-    }
-
-    /// `noop_llseek`: succeeds and leaves the offset where it is.
-    fn seek(&self, _file: &File, pos: u64, _offset: i64, _whence: u32) -> Result<u64, Errno> {
-        Ok(pos)
-    }
-
-    fn stat(&self) -> Result<Stat, Errno> {
-        Ok(super::anon_inode_stat())
-    }
+    super::anon_inode_ops!();
 
     fn poll_events(&self, _file: &File) -> u32 {
         let mut st = lock(&self.state);

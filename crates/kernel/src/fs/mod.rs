@@ -57,6 +57,33 @@ pub(crate) fn anon_inode_stat() -> abi::stat::Stat {
     }
 }
 
+/// The [`crate::vfs::FileOps`] methods every anonymous-inode file
+/// (signalfd, eventfd, epoll) shares: a stream without a position that
+/// `lseek` leaves alone (Linux's `noop_llseek`), and the one anonymous
+/// inode's `stat`.
+macro_rules! anon_inode_ops {
+    () => {
+        fn positioned(&self) -> bool {
+            false
+        }
+
+        fn seek(
+            &self,
+            _file: &crate::vfs::File,
+            pos: u64,
+            _offset: i64,
+            _whence: u32,
+        ) -> Result<u64, abi::Errno> {
+            Ok(pos)
+        }
+
+        fn stat(&self) -> Result<abi::stat::Stat, abi::Errno> {
+            Ok(crate::fs::anon_inode_stat())
+        }
+    };
+}
+pub(crate) use anon_inode_ops;
+
 /// The device number of anonymous inodes.
 pub(crate) const ANON_INODE_DEV: u64 = 0xe;
 

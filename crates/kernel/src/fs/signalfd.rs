@@ -14,7 +14,6 @@ use abi::Errno;
 use abi::fcntl::{O_NONBLOCK, O_RDWR};
 use abi::poll::{POLLIN, POLLRDNORM};
 use abi::signal::{self as sig, SigInfo, SignalfdSiginfo};
-use abi::stat::Stat;
 use zerocopy::IntoBytes;
 
 use crate::task::{TaskHandle, Wakeup};
@@ -52,11 +51,6 @@ impl FileOps for SignalFd {
         Some("signalfd")
     }
 
-    /// `noop_llseek`: succeeds and leaves the offset where it is.
-    fn seek(&self, _file: &File, pos: u64, _offset: i64, _whence: u32) -> Result<u64, Errno> {
-        Ok(pos)
-    }
-
     /// Reads as many pending signals of the mask as whole records fit,
     /// waiting for the first unless the file is non-blocking.
     fn read(&self, file: &File, buf: &mut [u8], _pos: u64) -> Result<usize, Errno> {
@@ -86,13 +80,7 @@ impl FileOps for SignalFd {
         Ok(done)
     }
 
-    fn positioned(&self) -> bool {
-        false
-    }
-
-    fn stat(&self) -> Result<Stat, Errno> {
-        Ok(super::anon_inode_stat())
-    }
+    super::anon_inode_ops!();
 
     fn poll_events(&self, _file: &File) -> u32 {
         let ready = crate::task::current()
