@@ -1,7 +1,7 @@
 //! Tests of the platform contract that every platform must pass: each
 //! platform's own test module runs them against a fresh instance.
 
-use crate::{Event, MemoryFile, Perms, Platform, Registers};
+use crate::{Event, MapChange, MemoryFile, Perms, Platform, Registers};
 
 /// `mov eax, 39; syscall; mov rdi, rax; mov eax, 60; syscall; int3`
 const PROGRAM: &[u8] = &[
@@ -87,4 +87,45 @@ pub(crate) fn protect_keeps_reads_and_faults_writes(memory: &MemoryFile, platfor
     let mut word = [0u8; 8];
     memory.read(4096, &mut word);
     assert_eq!(u64::from_le_bytes(word), 77);
+}
+
+/// `apply` makes its changes in order, however many there are: a page
+/// mapped over and over maps what the last change says, and a protect at
+/// the end keeps reads and faults writes.
+pub(crate) fn apply_makes_changes_in_order(memory: &MemoryFile, platform: &dyn Platform) {
+    memory.write(0, READ_THEN_WRITE);
+    memory.write(4096, &77u64.to_le_bytes());
+    memory.write(8192, &99u64.to_le_bytes());
+    let aspace = platform.new_address_space().unwrap();
+    let mut context = platform.new_context().unwrap();
+    let mut regs = Registers::new_user(CODE, 0);
+    let map = |addr, offset, perms| MapChange::Map {
+        addr,
+        offset,
+        len: 4096,
+        perms,
+        populate: false,
+    };
+    let mut changes = vec![map(CODE, 0, Perms::READ_EXECUTE)];
+    // More changes than one request of any platform carries.
+    changes.extend((0..300).map(|_| map(DATA, 8192, Perms::READ_WRITE)));
+    changes.push(MapChange::Unmap {
+        addr: DATA,
+        len: 4096,
+    });
+    changes.push(map(DATA, 4096, Perms::READ_WRITE));
+    changes.push(MapChange::Protect {
+        addr: DATA,
+        len: 4096,
+        perms: Perms::READ,
+    });
+    aspace.apply(&changes).unwrap();
+
+    let event = context.switch(aspace.as_ref(), &mut regs).unwrap();
+    assert!(matches!(event, Event::Syscall), "{event:?}");
+    assert_eq!(regs.syscall_nr(), 77);
+    match context.switch(aspace.as_ref(), &mut regs).unwrap() {
+        Event::Fault { addr, .. } => assert_eq!(addr, DATA),
+        event => panic!("expected a fault, got {event:?}"),
+    }
 }

@@ -6,7 +6,8 @@
 //! when the thread needs the kernel: a syscall, a fault, a signal, or an
 //! interruption requested through an [`Interrupter`]. Every byte of program
 //! memory lives in the [`MemoryFile`]; an address space is only a cache of the
-//! sentry's VMA tree, filled with [`AddressSpace::map_file`] on faults.
+//! sentry's VMA tree, filled with [`AddressSpace::map_file`] (or many changes
+//! at once with [`AddressSpace::apply`]) on faults.
 //!
 //! This crate knows registers, traps and mappings, nothing about files or
 //! processes. It is the contract gVisor's platforms implement: address spaces,
@@ -220,6 +221,41 @@ pub trait Platform: Send + Sync + std::fmt::Debug {
     fn host_syscalls(&self) -> SyscallAllowlist;
 }
 
+/// One change to an address space's host mappings, for
+/// [`AddressSpace::apply`]: the arguments of the call it stands for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum MapChange {
+    /// [`AddressSpace::map_file`].
+    Map {
+        /// Where in the address space.
+        addr: u64,
+        /// Where in the MemoryFile.
+        offset: u64,
+        /// How many bytes.
+        len: u64,
+        /// The mapping's permissions.
+        perms: Perms,
+        /// Pre-fault the range.
+        populate: bool,
+    },
+    /// [`AddressSpace::unmap`].
+    Unmap {
+        /// Where in the address space.
+        addr: u64,
+        /// How many bytes.
+        len: u64,
+    },
+    /// [`AddressSpace::protect`].
+    Protect {
+        /// Where in the address space.
+        addr: u64,
+        /// How many bytes.
+        len: u64,
+        /// The new permissions, without write.
+        perms: Perms,
+    },
+}
+
 /// A program's address space as the host sees it: a cache of the sentry's
 /// VMA tree, filled on faults.
 pub trait AddressSpace: Send + Sync + std::fmt::Debug {
@@ -256,6 +292,31 @@ pub trait AddressSpace: Send + Sync + std::fmt::Debug {
     /// # Errors
     /// A [`PlatformError`] if the host refused; the sandbox cannot go on.
     fn protect(&self, addr: u64, len: u64, perms: Perms) -> Result<(), PlatformError>;
+
+    /// Makes `changes` in order, as the calls to [`AddressSpace::map_file`],
+    /// [`AddressSpace::unmap`] and [`AddressSpace::protect`] they stand
+    /// for would, with the same preconditions. A platform whose every
+    /// change is a round trip to the stub sends many at once.
+    ///
+    /// # Errors
+    /// A [`PlatformError`] if the host refused one; the changes before it
+    /// may have been made, and the sandbox cannot go on.
+    fn apply(&self, changes: &[MapChange]) -> Result<(), PlatformError> {
+        for change in changes {
+            match *change {
+                MapChange::Map {
+                    addr,
+                    offset,
+                    len,
+                    perms,
+                    populate,
+                } => self.map_file(addr, offset, len, perms, populate)?,
+                MapChange::Unmap { addr, len } => self.unmap(addr, len)?,
+                MapChange::Protect { addr, len, perms } => self.protect(addr, len, perms)?,
+            }
+        }
+        Ok(())
+    }
 
     /// Prepares a new thread of this address space for a context that
     /// another host thread will create (the `clone` of a program thread).

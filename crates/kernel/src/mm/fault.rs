@@ -4,15 +4,49 @@
 
 use abi::Errno;
 use abi::signal::{BUS_ADRERR, SEGV_ACCERR, SEGV_MAPERR, SIGBUS, SIGKILL, SIGSEGV};
-use platform::{Access, Perms};
+use platform::{Access, MapChange, Perms};
 
 use super::pma::Pma;
 use super::vma::{STACK_GUARD_GAP, Vma};
 use super::{FaultError, FaultSignal, MemoryManager, MmState, PAGE, page_down, page_up, range};
 
 /// How much a fault maps around the faulting page: an aligned window, since
-/// each fault costs a trap and (under ptrace) an injected `mmap`.
+/// each fault costs a trap and a round trip to the platform.
 pub(super) const FAULT_AROUND: u64 = 64 << 10;
+
+/// The most one fault of a sequential run maps. A fault on the page just
+/// past the last fault's window maps twice that window from there on, as
+/// Linux's readahead ramps up: a program filling a large buffer takes one
+/// fault per growing window rather than one per 64 KiB (gVisor maps whole
+/// 2 MiB ranges of private anonymous memory on every fault). Pages mapped
+/// ahead cost no host memory until the program touches them.
+pub(super) const FAULT_AROUND_MAX: u64 = 2 << 20;
+
+/// The last fault's window, to tell a sequential run of faults.
+#[derive(Clone, Copy, Debug, Default)]
+pub(super) struct FaultRun {
+    /// One past the last window.
+    next: u64,
+    /// The last window's length.
+    len: u64,
+}
+
+impl FaultRun {
+    /// The window for a fault at `page`: `(start, len)`, before clipping
+    /// to the VMA.
+    fn window(self, page: u64) -> (u64, u64) {
+        if self.len != 0 && page == self.next {
+            (page, (self.len * 2).min(FAULT_AROUND_MAX))
+        } else {
+            aligned_window(page)
+        }
+    }
+}
+
+/// The aligned [`FAULT_AROUND`] window around `page`.
+pub(super) fn aligned_window(page: u64) -> (u64, u64) {
+    (page & !(FAULT_AROUND - 1), FAULT_AROUND)
+}
 
 /// Why pages could not be backed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -82,10 +116,15 @@ impl MemoryManager {
                 .map_backed(&mut st, page, page + PAGE, &vma, false)
                 .map_err(FaultError::Platform);
         }
-        let window = match self.back_around(&mut st, page, vma_start, vma_end, &vma) {
+        let (base, len) = st.fault_run.window(page);
+        let window = match self.back_around(&mut st, page, (base, len), vma_start, vma_end, &vma) {
             Ok(window) => window,
             Err(BackError::Bus) => return Err(signal(SIGBUS, BUS_ADRERR)),
             Err(BackError::OutOfMemory) => return Err(signal(SIGKILL, 0)),
+        };
+        st.fault_run = FaultRun {
+            next: window.1,
+            len,
         };
         self.map_backed(&mut st, window.0, window.1, &vma, false)
             .map_err(FaultError::Platform)
@@ -127,13 +166,14 @@ impl MemoryManager {
         Ok(vma_start.saturating_add(in_file).min(vma_end))
     }
 
-    /// Backs the unbacked pages around `page` (in the fault-around window,
-    /// not crossing already-backed pages). Returns the window, clipped to
-    /// the VMA and the file's data.
+    /// Backs the unbacked pages around `page` (in the window `(base, len)`
+    /// that holds it, not crossing already-backed pages). Returns the
+    /// window, clipped to the VMA and the file's data.
     pub(super) fn back_around(
         &self,
         st: &mut MmState,
         page: u64,
+        (base, len): (u64, u64),
         vma_start: u64,
         vma_end: u64,
         vma: &Vma,
@@ -142,9 +182,8 @@ impl MemoryManager {
         if page >= data_end {
             return Err(BackError::Bus);
         }
-        let base = page & !(FAULT_AROUND - 1);
         let start = base.max(vma_start);
-        let end = base.saturating_add(FAULT_AROUND).min(data_end);
+        let end = base.saturating_add(len).min(data_end);
         if st.pmas.find(page).is_none() {
             let run_start = st
                 .pmas
@@ -293,7 +332,7 @@ impl MemoryManager {
 
     /// Maps the backed pages of `[start, end)` (inside one VMA) into the
     /// platform with the VMA's permissions (without write for pages still
-    /// shared copy-on-write).
+    /// shared copy-on-write), in one [`platform::AddressSpace::apply`].
     pub(super) fn map_backed(
         &self,
         st: &mut MmState,
@@ -305,18 +344,33 @@ impl MemoryManager {
         if !vma.accessible() {
             return Ok(());
         }
-        for (ps, pe, pma) in st.pmas.overlapping(start, end) {
-            let (s, e) = (ps.max(start), pe.min(end));
-            let offset = pma.offset + (s - ps);
-            let perms = if pma.cow {
-                Perms {
-                    write: false,
-                    ..vma.perms
-                }
-            } else {
-                vma.perms
-            };
-            self.aspace.map_file(s, offset, e - s, perms, populate)?;
+        let maps: Vec<(u64, u64, MapChange)> = st
+            .pmas
+            .overlapping(start, end)
+            .into_iter()
+            .map(|(ps, pe, pma)| {
+                let (s, e) = (ps.max(start), pe.min(end));
+                let perms = if pma.cow {
+                    Perms {
+                        write: false,
+                        ..vma.perms
+                    }
+                } else {
+                    vma.perms
+                };
+                let map = MapChange::Map {
+                    addr: s,
+                    offset: pma.offset + (s - ps),
+                    len: e - s,
+                    perms,
+                    populate,
+                };
+                (s, e, map)
+            })
+            .collect();
+        let changes: Vec<MapChange> = maps.iter().map(|&(_, _, map)| map).collect();
+        self.aspace.apply(&changes)?;
+        for (s, e, _) in maps {
             st.mapped.remove(s, e);
             st.mapped.insert(s, e, ());
         }

@@ -16,7 +16,7 @@
 use abi::Errno;
 use abi::uio::{Iovec, MAX_RW_COUNT, UIO_MAXIOV};
 
-use super::{MemoryManager, MmState, PAGE, page_down};
+use super::{MemoryManager, MmState, PAGE, fault, page_down};
 
 impl MemoryManager {
     /// The MemoryFile offset backing `addr`, and how many bytes from there
@@ -43,8 +43,15 @@ impl MemoryManager {
             return Err(Errno::EFAULT);
         }
         if st.pmas.find(page).is_none() {
-            self.back_around(st, page, vma_start, vma_end, &vma)
-                .map_err(|_| Errno::EFAULT)?;
+            self.back_around(
+                st,
+                page,
+                fault::aligned_window(page),
+                vma_start,
+                vma_end,
+                &vma,
+            )
+            .map_err(|_| Errno::EFAULT)?;
         }
         if write && st.pmas.find(page).is_some_and(|(_, _, pma)| pma.cow) {
             self.break_cow(st, page, &vma).map_err(|_| Errno::EFAULT)?;

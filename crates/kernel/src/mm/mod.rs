@@ -30,7 +30,7 @@ use abi::mman::{
     MAP_TYPE, MREMAP_DONTUNMAP, MREMAP_FIXED, MREMAP_MAYMOVE, PROT_EXEC, PROT_GROWSDOWN,
     PROT_GROWSUP, PROT_READ, PROT_SEM, PROT_WRITE,
 };
-use platform::{AddressSpace, MemoryFile, Perms, PlatformError};
+use platform::{AddressSpace, MapChange, MemoryFile, Perms, PlatformError};
 use zerocopy::{FromBytes, Immutable, IntoBytes};
 
 pub use page_cache::{MappingSet, PageCache, chunk_in_page};
@@ -249,6 +249,8 @@ struct MmState {
     /// put the argument and environment strings (for `/proc/[pid]/cmdline`
     /// and `environ`).
     arg_bounds: [u64; 4],
+    /// The last fault's window (sequential faults map more).
+    fault_run: fault::FaultRun,
 }
 
 impl MemoryManager {
@@ -280,6 +282,7 @@ impl MemoryManager {
                 lock_future: false,
                 platform_error: None,
                 arg_bounds: [0; 4],
+                fault_run: fault::FaultRun::default(),
             }),
         }
     }
@@ -543,31 +546,38 @@ impl MemoryManager {
         if start >= end {
             return true;
         }
-        let mut ok = true;
-        for (s, e) in mapped_runs(&st.mapped, start, end) {
-            if let Err(err) = self.aspace.unmap(s, e - s) {
-                ok = false;
-                self.platform_failure(st, err);
-            }
+        let changes: Vec<MapChange> = mapped_runs(&st.mapped, start, end)
+            .into_iter()
+            .map(|(addr, e)| MapChange::Unmap {
+                addr,
+                len: e - addr,
+            })
+            .collect();
+        if let Err(err) = self.aspace.apply(&changes) {
+            self.platform_failure(st, err);
+            return false;
         }
-        if ok {
-            st.mapped.remove(start, end);
-        }
-        ok
+        st.mapped.remove(start, end);
+        true
     }
 
     /// Gives the pages mapped in `[start, end)` the permissions `perms`,
     /// which have no write access, keeping them mapped. Returns false if
     /// the platform failed (recorded for the next fault or switch).
     fn protect_platform(&self, st: &mut MmState, start: u64, end: u64, perms: Perms) -> bool {
-        let mut ok = true;
-        for (s, e) in mapped_runs(&st.mapped, start, end) {
-            if let Err(err) = self.aspace.protect(s, e - s, perms) {
-                ok = false;
-                self.platform_failure(st, err);
-            }
+        let changes: Vec<MapChange> = mapped_runs(&st.mapped, start, end)
+            .into_iter()
+            .map(|(addr, e)| MapChange::Protect {
+                addr,
+                len: e - addr,
+                perms,
+            })
+            .collect();
+        if let Err(err) = self.aspace.apply(&changes) {
+            self.platform_failure(st, err);
+            return false;
         }
-        ok
+        true
     }
 
     /// Records a platform failure: the address space no longer matches the
@@ -1382,6 +1392,7 @@ impl MemoryManager {
                 lock_future: false,
                 platform_error: None,
                 arg_bounds: forked.arg_bounds,
+                fault_run: fault::FaultRun::default(),
             }),
         }
     }

@@ -285,6 +285,46 @@ fn faults_map_a_window_and_signal_correctly() {
 const FAULT_AROUND_PAGES: u64 = fault::FAULT_AROUND / PAGE;
 
 #[test]
+fn sequential_faults_map_growing_windows() {
+    let (mm, aspace) = mm();
+    // The buffer's end is not window-aligned, and a read-only mapping
+    // follows it.
+    let len = 4 * fault::FAULT_AROUND_MAX + 3 * PAGE;
+    let a = mm
+        .mmap(anon(0x4000_0000, len, RW, MAP_PRIVATE | MAP_FIXED))
+        .unwrap();
+    let next = mm
+        .mmap(anon(
+            a + len,
+            FAULT_AROUND_MAX_PAGES * PAGE,
+            PROT_READ,
+            MAP_PRIVATE | MAP_FIXED,
+        ))
+        .unwrap();
+    let mapped = || aspace.pages.lock().unwrap().len() as u64;
+    // Each fault just past the last window maps twice as much, up to the
+    // cap and the VMA's end; the windows tile the buffer without gaps.
+    let (mut at, mut window, mut total, mut faults) = (a, FAULT_AROUND_PAGES, 0, 0);
+    while at < a + len {
+        mm.fault(at + 8, WRITE).unwrap();
+        let pages = window.min((a + len - at) / PAGE);
+        total += pages;
+        faults += 1;
+        assert_eq!(mapped(), total, "fault at {:#x}", at - a);
+        at += pages * PAGE;
+        window = (window * 2).min(FAULT_AROUND_MAX_PAGES);
+    }
+    assert_eq!(total, len / PAGE);
+    assert_eq!(faults, 9, "16, 32, ... 512 pages, then 512, 512, 512, 3");
+    assert!(aspace.pages.lock().unwrap().keys().all(|&p| p < next));
+    // A fault elsewhere starts over with one aligned window.
+    mm.fault(next + 20 * PAGE, READ).unwrap();
+    assert_eq!(mapped(), total + FAULT_AROUND_PAGES);
+}
+
+const FAULT_AROUND_MAX_PAGES: u64 = fault::FAULT_AROUND_MAX / PAGE;
+
+#[test]
 fn private_file_mappings_copy_and_pad_and_sigbus_past_eof() {
     let (mm, _) = mm();
     let data: Vec<u8> = (0..PAGE as usize + 100).map(|i| (i % 251) as u8).collect();

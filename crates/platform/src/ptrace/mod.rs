@@ -726,6 +726,13 @@ mod tests {
     }
 
     #[test]
+    fn apply_makes_changes_in_order() {
+        let memory = MemoryFile::new(1 << 24).unwrap();
+        let platform = PtracePlatform::new(&memory).unwrap();
+        contract_tests::apply_makes_changes_in_order(&memory, &platform);
+    }
+
+    #[test]
     fn interrupt_before_switch_returns_at_once() {
         let memory = MemoryFile::new(1 << 24).unwrap();
         let platform = PtracePlatform::new(&memory).unwrap();

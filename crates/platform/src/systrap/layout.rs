@@ -13,6 +13,7 @@
 //!             │   +0x2000 signal stack: the kernel writes the signal frame here
 //! SLOTS_ADDR  ┼ CHUNK_ADDR + 0x10000
 //!             │ result page (read/write): the syscall thread's answers
+//!             │ batch pages (read-only in the stub): a request's host calls
 //!             │ command page (read-only in the stub): requests, filters
 //! CHUNK_ADDR  ┴ 0x7fff_f000_0000 = max_user_address
 //! ```
@@ -33,8 +34,19 @@ pub(super) const CODE_END: u64 = TASK_SIZE;
 pub(super) const CHUNK_ADDR: u64 = 0x7fff_f000_0000;
 /// The command page, read-only in the stub.
 pub(super) const CMD_ADDR: u64 = CHUNK_ADDR;
+/// The batch pages, after the command page: the host calls of an
+/// [`OP_BATCH`] request, [`BATCH_ENTRY`] bytes each.
+pub(super) const BATCH_OFF: u64 = 0x1000;
+/// One batch entry: the syscall number, its six arguments, and the return
+/// value that means success (the address for `mmap`, else 0).
+pub(super) const BATCH_ENTRY: u64 = 64;
+/// The most entries one request carries.
+pub(super) const BATCH_MAX: usize = 128;
+/// The bytes from the command page's start that the stub maps read-only.
+pub(super) const CMD_READ_ONLY: u64 = BATCH_OFF + BATCH_MAX as u64 * BATCH_ENTRY;
 /// The result page.
-pub(super) const RESULT_OFF: u64 = 0x1000;
+pub(super) const RESULT_OFF: u64 = CMD_READ_ONLY;
+const _: () = assert!(RESULT_OFF.is_multiple_of(0x1000) && RESULT_OFF + 0x1000 <= SLOTS_OFF);
 /// The first slot's offset in the chunk.
 pub(super) const SLOTS_OFF: u64 = 0x1_0000;
 /// One slot: a message page, an entry stack page and the signal stack.
@@ -96,7 +108,7 @@ pub(super) const THREAD_CLONE_FLAGS: u32 = 0x0001_0000 // CLONE_THREAD
 // The command page (written by the sentry only).
 /// Request sequence number (futex word): bumped for each request.
 pub(super) const CMD_SEQ: u64 = 0x00;
-/// Request: [`OP_MMAP`], [`OP_MUNMAP`] or [`OP_CLONE`].
+/// Request: [`OP_BATCH`] or [`OP_CLONE`].
 pub(super) const CMD_OP: u64 = 0x08;
 /// Request arguments, six u64.
 pub(super) const CMD_ARGS: u64 = 0x10;
@@ -125,22 +137,23 @@ pub(super) const CMD_FILTER_THREAD: u64 = 0x800;
 /// Room for each filter, in instructions.
 pub(super) const CMD_FILTER_MAX: usize = 0x600 / 8;
 
-/// `mmap(args[0..6])`.
-pub(super) const OP_MMAP: u64 = 1;
-/// `munmap(args[0], args[1])`.
-pub(super) const OP_MUNMAP: u64 = 2;
+/// Make the host calls of the first `args[0]` batch entries in order,
+/// stopping at the first that fails (the syscall thread's filter allows
+/// only `mmap` of the MemoryFile, `munmap`, and `mprotect` without write).
+pub(super) const OP_BATCH: u64 = 1;
 /// Clone a program thread into the slot at `args[0]`.
 pub(super) const OP_CLONE: u64 = 3;
-/// `mprotect(args[0], args[1], args[2])`, never adding write access.
-pub(super) const OP_MPROTECT: u64 = 4;
 
 // The result page (written by the syscall thread; the program can write it
 // too, so the sentry only checks answers against what it asked for).
 /// The sequence number of the last request done (futex word); `u32::MAX`
 /// until the stub is ready.
 pub(super) const RES_SEQ: u64 = RESULT_OFF;
-/// The last request's return value.
+/// The last request's return value: for [`OP_BATCH`], 0, or what the
+/// failed call returned.
 pub(super) const RES_RET: u64 = RESULT_OFF + 0x08;
+/// For a failed [`OP_BATCH`], the failed entry's index.
+pub(super) const RES_FAILED: u64 = RESULT_OFF + 0x10;
 /// Set while the syscall thread sleeps on [`CMD_SEQ`].
 pub(super) const RES_SYS_SLEEP: u64 = RESULT_OFF + 0x40;
 /// The CPU the syscall thread last reported from (a hint: the program can

@@ -18,18 +18,18 @@ use abi::signal::{SEGV_ACCERR, SEGV_MAPERR, SigInfo};
 use zerocopy::FromBytes;
 
 use crate::{
-    Access, AddressSpace, Context, Event, Interrupter, Kick, MemoryFile, Perms, Platform,
-    PlatformError, ProgramMemory, Registers, SyscallAllowlist,
+    Access, AddressSpace, Context, Event, Interrupter, Kick, MapChange, MemoryFile, Perms,
+    Platform, PlatformError, ProgramMemory, Registers, SyscallAllowlist,
 };
 use layout::{
-    CHUNK_ADDR, CHUNK_SIZE, CMD_ARGS, CMD_EVENT_FD, CMD_FILTER_MAX, CMD_FILTER_SYS,
-    CMD_FILTER_THREAD, CMD_FPROG_SYS, CMD_FPROG_THREAD, CMD_FSGSBASE, CMD_ONE, CMD_OP,
-    CMD_SENTRY_CPU, CMD_SEQ, CMD_SPIN_TICKS, CMD_YIELD_TICKS, MAX_THREADS, MC_WORDS, MSG_CTID,
-    MSG_FLAGS, MSG_FS_BASE, MSG_GS_BASE, MSG_NEW_FS, MSG_NEW_GS, MSG_SENTRY_CPU, MSG_SENTRY_SLEEP,
-    MSG_SIGNO, MSG_STATE, MSG_STUB_CPU, MSG_STUB_SLEEP, MSG_UC, OP_CLONE, OP_MMAP, OP_MPROTECT,
-    OP_MUNMAP, RES_RET, RES_SEQ, RES_SYS_CPU, RES_SYS_SLEEP, RESUME_EXIT, RESUME_SET_FS,
-    RESUME_SET_GS, SIGINFO_SIZE, SLOT_ALTSTACK_OFF, SLOT_SIZE, SLOTS_OFF, STATE_EVENT,
-    STATE_RESUME, UC_MCONTEXT, UC_SIZE,
+    BATCH_ENTRY, BATCH_MAX, BATCH_OFF, CHUNK_ADDR, CHUNK_SIZE, CMD_ARGS, CMD_EVENT_FD,
+    CMD_FILTER_MAX, CMD_FILTER_SYS, CMD_FILTER_THREAD, CMD_FPROG_SYS, CMD_FPROG_THREAD,
+    CMD_FSGSBASE, CMD_ONE, CMD_OP, CMD_SENTRY_CPU, CMD_SEQ, CMD_SPIN_TICKS, CMD_YIELD_TICKS,
+    MAX_THREADS, MC_WORDS, MSG_CTID, MSG_FLAGS, MSG_FS_BASE, MSG_GS_BASE, MSG_NEW_FS, MSG_NEW_GS,
+    MSG_SENTRY_CPU, MSG_SENTRY_SLEEP, MSG_SIGNO, MSG_STATE, MSG_STUB_CPU, MSG_STUB_SLEEP, MSG_UC,
+    OP_BATCH, OP_CLONE, RES_FAILED, RES_RET, RES_SEQ, RES_SYS_CPU, RES_SYS_SLEEP, RESUME_EXIT,
+    RESUME_SET_FS, RESUME_SET_GS, SIGINFO_SIZE, SLOT_ALTSTACK_OFF, SLOT_SIZE, SLOTS_OFF,
+    STATE_EVENT, STATE_RESUME, UC_MCONTEXT, UC_SIZE,
 };
 use layout::{
     CODE_ADDR, FAST_WORDS, MAX_ADDRESS_SPACES, MSG_FAST_REGS, MSG_MAGIC, MSG_SELF, RESUME_PROMOTE,
@@ -81,6 +81,21 @@ const LIVENESS_POLL: Duration = Duration::from_millis(100);
 const INTERRUPT_PATIENCE: Duration = Duration::from_secs(2);
 /// How long a new stub may take to get ready.
 const STARTUP_PATIENCE: Duration = Duration::from_secs(10);
+
+/// Words of one batch entry.
+const BATCH_WORDS: usize = (BATCH_ENTRY / 8) as usize;
+// The host calls a batch makes (arch/x86/entry/syscalls/syscall_64.tbl).
+const NR_MMAP: u64 = 9;
+const NR_MPROTECT: u64 = 10;
+const NR_MUNMAP: u64 = 11;
+
+/// What a failed batch call returned, in words.
+fn batch_failure(ret: u64) -> String {
+    match Errno::from_return(ret) {
+        Some(errno) => errno.to_string(),
+        None => format!("returned {ret:#x}"),
+    }
+}
 
 /// `SYS_SECCOMP`: the `si_code` of a seccomp `SIGSYS`.
 const SYS_SECCOMP: i32 = 1;
@@ -668,10 +683,21 @@ impl AsInner {
         }
     }
 
-    /// Has the syscall thread run request `op` with `args`; returns its result.
-    fn request(&self, op: u64, args: [u64; 6]) -> Result<u64, PlatformError> {
+    /// Has the syscall thread run request `op` with `args`, after writing
+    /// `batch` to the batch pages; returns its result.
+    fn request(
+        &self,
+        op: u64,
+        args: [u64; 6],
+        batch: &[[u64; BATCH_WORDS]],
+    ) -> Result<u64, PlatformError> {
         let mut requests = self.requests.lock().unwrap_or_else(PoisonError::into_inner);
         let m = &self.memory;
+        let mut raw = [0u8; BATCH_MAX * BATCH_WORDS * 8];
+        for (word, b) in batch.iter().flatten().zip(raw.chunks_exact_mut(8)) {
+            b.copy_from_slice(&word.to_le_bytes());
+        }
+        m.write(self.base + BATCH_OFF, &raw[..batch.len() * BATCH_WORDS * 8]);
         for (i, arg) in (0u64..).zip(args) {
             m.write_u64(self.base + CMD_ARGS + 8 * i, arg);
         }
@@ -847,7 +873,7 @@ impl AsInner {
     fn spawn_thread(&self, shared: &Shared, place: Placement) -> Result<StubThread, PlatformError> {
         let slot = self.alloc_slot()?;
         init_slot(&self.memory, self.msg(slot), slot);
-        let ret = self.request(OP_CLONE, [Self::slot_addr(slot), 0, 0, 0, 0, 0])?;
+        let ret = self.request(OP_CLONE, [Self::slot_addr(slot), 0, 0, 0, 0, 0], &[])?;
         let tid = match i32::try_from(ret.cast_signed()) {
             Ok(tid) if tid > 0 => tid,
             _ => {
@@ -923,6 +949,47 @@ pub struct SystrapAddressSpace {
 }
 
 impl SystrapAddressSpace {
+    /// The batch entry of `change`: its host call and the return value
+    /// that means success.
+    fn batch_entry(&self, change: &MapChange) -> Result<[u64; BATCH_WORDS], PlatformError> {
+        Ok(match *change {
+            MapChange::Map {
+                addr,
+                offset,
+                len,
+                perms,
+                populate,
+            } => {
+                self.check_range(addr, len)?;
+                let mut flags = libc::MAP_SHARED | libc::MAP_FIXED;
+                if populate {
+                    flags |= libc::MAP_POPULATE;
+                }
+                let flags = u64::from(flags.cast_unsigned());
+                let prot = u64::from(perms.to_prot());
+                let fd = self.inner.memory_fd;
+                [NR_MMAP, addr, len, prot, flags, fd, offset, addr]
+            }
+            MapChange::Unmap { addr, len } => {
+                self.check_range(addr, len)?;
+                [NR_MUNMAP, addr, len, 0, 0, 0, 0, 0]
+            }
+            MapChange::Protect { addr, len, perms } => {
+                self.check_range(addr, len)?;
+                [
+                    NR_MPROTECT,
+                    addr,
+                    len,
+                    u64::from(perms.to_prot()),
+                    0,
+                    0,
+                    0,
+                    0,
+                ]
+            }
+        })
+    }
+
     fn check_range(&self, addr: u64, len: u64) -> Result<(), PlatformError> {
         if self.inner.patch && addr < TRAP_ADDR + TRAP_SIZE && addr + len > TRAP_ADDR {
             return Err(self.inner.stub_error(format!(
@@ -947,51 +1014,43 @@ impl AddressSpace for SystrapAddressSpace {
         perms: Perms,
         populate: bool,
     ) -> Result<(), PlatformError> {
-        self.check_range(addr, len)?;
-        let mut flags = libc::MAP_SHARED | libc::MAP_FIXED;
-        if populate {
-            flags |= libc::MAP_POPULATE;
-        }
-        let args = [
+        self.apply(&[MapChange::Map {
             addr,
-            len,
-            u64::from(perms.to_prot()),
-            u64::from(flags.cast_unsigned()),
-            self.inner.memory_fd,
             offset,
-        ];
-        let ret = self.inner.request(OP_MMAP, args)?;
-        if ret != addr {
-            let what = match Errno::from_return(ret) {
-                Some(errno) => format!("mmap at {addr:#x}: {errno}"),
-                None => format!("mmap at {addr:#x} landed at {ret:#x}"),
-            };
-            return Err(self.inner.stub_error(what));
-        }
-        Ok(())
+            len,
+            perms,
+            populate,
+        }])
     }
 
     fn unmap(&self, addr: u64, len: u64) -> Result<(), PlatformError> {
-        self.check_range(addr, len)?;
-        let ret = self.inner.request(OP_MUNMAP, [addr, len, 0, 0, 0, 0])?;
-        if ret != 0 {
-            return Err(self
-                .inner
-                .stub_error(format!("munmap at {addr:#x}: {ret:#x}")));
-        }
-        Ok(())
+        self.apply(&[MapChange::Unmap { addr, len }])
     }
 
     fn protect(&self, addr: u64, len: u64, perms: Perms) -> Result<(), PlatformError> {
-        self.check_range(addr, len)?;
-        let prot = u64::from(perms.to_prot());
-        let ret = self
-            .inner
-            .request(OP_MPROTECT, [addr, len, prot, 0, 0, 0])?;
-        if ret != 0 {
-            return Err(self
+        self.apply(&[MapChange::Protect { addr, len, perms }])
+    }
+
+    /// One request per [`BATCH_MAX`] changes: the syscall thread makes them
+    /// in order and stops at the first the host refuses.
+    fn apply(&self, changes: &[MapChange]) -> Result<(), PlatformError> {
+        for part in changes.chunks(BATCH_MAX) {
+            let mut batch = [[0u64; BATCH_WORDS]; BATCH_MAX];
+            for (entry, change) in batch.iter_mut().zip(part) {
+                *entry = self.batch_entry(change)?;
+            }
+            let n = part.len();
+            let ret = self
                 .inner
-                .stub_error(format!("mprotect at {addr:#x}: {ret:#x}")));
+                .request(OP_BATCH, [n as u64, 0, 0, 0, 0, 0], &batch[..n])?;
+            if ret != 0 {
+                let failed = self.inner.memory.read_u64(self.inner.base + RES_FAILED);
+                let what = match usize::try_from(failed).ok().and_then(|i| part.get(i)) {
+                    Some(change) => format!("{change:?}: {}", batch_failure(ret)),
+                    None => format!("a batch of {n} changes: {}", batch_failure(ret)),
+                };
+                return Err(self.inner.stub_error(what));
+            }
         }
         Ok(())
     }
@@ -1902,6 +1961,13 @@ mod tests {
         let memory = MemoryFile::new(1 << 24).unwrap();
         let platform = SystrapPlatform::new(&memory).unwrap();
         contract_tests::protect_keeps_reads_and_faults_writes(&memory, &platform);
+    }
+
+    #[test]
+    fn apply_makes_changes_in_order() {
+        let memory = MemoryFile::new(1 << 24).unwrap();
+        let platform = SystrapPlatform::new(&memory).unwrap();
+        contract_tests::apply_makes_changes_in_order(&memory, &platform);
     }
 
     #[test]
