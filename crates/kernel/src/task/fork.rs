@@ -269,12 +269,19 @@ fn run_child(
             return;
         }
     };
-    kernel.register(task.handle());
-    // The child joins its group before the parent returns from fork, so a
-    // signal sent right away finds a thread to take it.
-    task.thread_group.add_thread(task.tid, task.handle());
+    announce(&kernel, &task);
     let _ = ready.send(Ok(()));
     finish(&kernel, task);
+}
+
+/// Makes a new task known before its creator returns from `clone`, as
+/// Linux's `copy_process` does: it joins its thread group (so a signal or
+/// an `exit_group` right away reaches it), and its view is published (so
+/// `kill`, `capget`, pidfds and `/proc` find its pid at once).
+fn announce(kernel: &Kernel, task: &Task) {
+    kernel.register(task.handle());
+    task.thread_group.add_thread(task.tid, task.handle());
+    task.publish_view();
 }
 
 /// Runs `task` on this host thread to its end; the last thread of a
@@ -373,10 +380,7 @@ impl Task {
             };
             match setup() {
                 Ok(task) => {
-                    kernel.register(task.handle());
-                    // The thread joins its group before the parent returns,
-                    // so an exit_group right after clone reaches it.
-                    task.thread_group.add_thread(task.tid, task.handle());
+                    announce(&kernel, &task);
                     let _ = ready_tx.send(Ok(()));
                     finish(&kernel, task);
                 }
