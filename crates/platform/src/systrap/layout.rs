@@ -199,10 +199,32 @@ pub(super) const MSG_MAGIC: u64 = 0x38;
 pub(super) const SLOT_MAGIC: u32 = 0x5ca7_7a9e;
 /// A fast event's registers, in sigcontext order (r8..r15, rdi, rsi, rbp,
 /// rbx, rdx, rax, rcx, rsp, rip, eflags): written by the fast entry, read
-/// and rewritten by the sentry.
+/// and rewritten by the sentry, loaded by the fast return.
 pub(super) const MSG_FAST_REGS: u64 = 0x80;
 /// The registers of a fast event.
 pub(super) const FAST_WORDS: usize = 18;
+/// A signal's registers: the handler copies the frame's sigcontext words
+/// here (those of a fast event, then cs/gs/fs/ss and the error code), so
+/// that the sentry reads these three lines rather than the frame's seven
+/// (each line it reads crosses CPUs, and the kernel must take it back to
+/// write the next frame). The sentry rewrites the words it changes, and
+/// the handler copies them back into the frame on resume. Apart from
+/// [`MSG_FAST_REGS`]: the fast return, which reloads those, can fault on
+/// the program's stack, and that fault's frame lands here.
+pub(super) const MSG_FRAME_REGS: u64 = 0x140;
+/// The sigcontext words the handler copies out of a signal frame.
+pub(super) const FRAME_WORDS: usize = 20;
+/// The sigcontext words the handler copies back: through cs/gs/fs/ss
+/// (`rt_sigreturn` ignores the rest).
+pub(super) const RESTORE_WORDS: usize = 19;
+/// After the frame's registers: the siginfo from byte 8 on (`si_code`,
+/// then the union's first two words: the fault address; seccomp's syscall
+/// and arch).
+pub(super) const MSG_SIGINFO: u64 = MSG_FRAME_REGS + FRAME_WORDS as u64 * 8;
+/// The siginfo words at [`MSG_SIGINFO`].
+pub(super) const SIGINFO_WORDS: usize = 3;
+const _: () = assert!(MSG_FAST_REGS + FAST_WORDS as u64 * 8 <= MSG_FRAME_REGS);
+const _: () = assert!(MSG_SIGINFO + SIGINFO_WORDS as u64 * 8 <= MSG_FRAME_REGS + 3 * 64);
 
 /// The thread runs program code.
 pub(super) const STATE_RUNNING: u32 = 0;
@@ -230,24 +252,9 @@ pub(super) const RESUME_PROMOTE: u32 = 8;
 // siginfo info; }`.
 /// `sizeof(struct ucontext)`.
 pub(super) const UC_SIZE: u64 = 304;
-/// `uc_stack` within the ucontext.
-pub(super) const UC_STACK: u64 = 16;
 /// `uc_mcontext` (the `struct sigcontext` general registers) within the ucontext.
 pub(super) const UC_MCONTEXT: u64 = 40;
 /// `uc_sigmask` within the ucontext.
 pub(super) const UC_SIGMASK: u64 = 296;
-/// The ucontext's words.
-pub(super) const UC_WORDS: usize = (UC_SIZE / 8) as usize;
-/// [`UC_STACK`], [`UC_MCONTEXT`] and [`UC_SIGMASK`] in words.
-pub(super) const UC_STACK_WORD: usize = (UC_STACK / 8) as usize;
-pub(super) const UC_MCONTEXT_WORD: usize = (UC_MCONTEXT / 8) as usize;
-pub(super) const UC_SIGMASK_WORD: usize = (UC_SIGMASK / 8) as usize;
-/// The bytes of a siginfo the sentry looks at: signo, errno, code, and the
-/// first two words of the union (the fault address; seccomp's syscall and
-/// arch).
-pub(super) const SIGINFO_USED: usize = 32;
 /// `sizeof(siginfo_t)`.
 pub(super) const SIGINFO_SIZE: u64 = 128;
-/// The sigcontext's words: r8..r15, rdi, rsi, rbp, rbx, rdx, rax, rcx, rsp,
-/// rip, eflags, cs/gs/fs/ss, err, trapno, oldmask, cr2, fpstate.
-pub(super) const MC_WORDS: usize = 24;

@@ -25,16 +25,16 @@ use layout::{
     BATCH_ENTRY, BATCH_MAX, BATCH_OFF, CHUNK_ADDR, CHUNK_SIZE, CMD_ARGS, CMD_EVENT_FD,
     CMD_FILTER_MAX, CMD_FILTER_SYS, CMD_FILTER_THREAD, CMD_FPROG_SYS, CMD_FPROG_THREAD,
     CMD_FSGSBASE, CMD_ONE, CMD_OP, CMD_SENTRY_CPU, CMD_SEQ, CMD_SPIN_TICKS, CMD_YIELD_TICKS,
-    MAX_THREADS, MC_WORDS, MSG_CTID, MSG_FLAGS, MSG_FS_BASE, MSG_GS_BASE, MSG_NEW_FS, MSG_NEW_GS,
+    MAX_THREADS, MSG_CTID, MSG_FLAGS, MSG_FS_BASE, MSG_GS_BASE, MSG_NEW_FS, MSG_NEW_GS,
     MSG_SENTRY_CPU, MSG_SENTRY_SLEEP, MSG_SIGNO, MSG_STATE, MSG_STUB_CPU, MSG_STUB_SLEEP, MSG_UC,
     OP_BATCH, OP_CLONE, RES_FAILED, RES_RET, RES_SEQ, RES_SYS_CPU, RES_SYS_SLEEP, RESUME_EXIT,
     RESUME_SET_FS, RESUME_SET_GS, SIGINFO_SIZE, SLOT_ALTSTACK_OFF, SLOT_SIZE, SLOTS_OFF,
     STATE_EVENT, STATE_RESUME, UC_MCONTEXT, UC_SIZE,
 };
 use layout::{
-    CODE_ADDR, FAST_WORDS, MAX_ADDRESS_SPACES, MSG_FAST_REGS, MSG_MAGIC, MSG_SELF, RESUME_PROMOTE,
-    SIGINFO_USED, SLOT_MAGIC, STATE_FAST, TRAP_ADDR, TRAP_FILE_OFF, TRAP_SIZE, UC_MCONTEXT_WORD,
-    UC_SIGMASK_WORD, UC_STACK_WORD, UC_WORDS,
+    CODE_ADDR, FAST_WORDS, FRAME_WORDS, MAX_ADDRESS_SPACES, MSG_FAST_REGS, MSG_FRAME_REGS,
+    MSG_MAGIC, MSG_SELF, RESTORE_WORDS, RESUME_PROMOTE, SIGINFO_WORDS, SLOT_MAGIC, STATE_FAST,
+    TRAP_ADDR, TRAP_FILE_OFF, TRAP_SIZE,
 };
 
 /// The signal an [`Interrupter`] sends a running stub thread; its handler
@@ -911,7 +911,7 @@ impl AsInner {
             gone: false,
             fast: false,
             trapped_site: 0,
-            uc: [0; UC_WORDS],
+            words: [0; FRAME_WORDS],
             sentry_cpu: u32::MAX,
             handoff: Handoff::default(),
         };
@@ -1148,8 +1148,8 @@ struct StubThread {
     fast: bool,
     /// The return address of the last syscall site found not patchable.
     trapped_site: u64,
-    /// The current signal frame's ucontext words, as read at the event.
-    uc: [u64; UC_WORDS],
+    /// The register words in the message page, as read at the event.
+    words: [u64; FRAME_WORDS],
     /// The sentry CPU last written in the message page.
     sentry_cpu: u32,
     handoff: Handoff,
@@ -1325,17 +1325,11 @@ impl StubThread {
     fn load_event(&mut self, aspace: &AsInner, regs: &mut Registers) -> Result<Raw, PlatformError> {
         let m = &aspace.memory;
         if m.load(self.msg + MSG_STATE) == STATE_FAST {
-            // A patched site: the registers are in the message page; fs and
-            // gs are as the sentry last knew them.
+            // A patched site: fs and gs are as the sentry last knew them.
             self.fast = true;
-            let mut raw = [0u8; FAST_WORDS * 8];
-            m.read(self.msg + MSG_FAST_REGS, &mut raw);
-            let mut words = [0u64; MC_WORDS];
-            for (w, b) in words.iter_mut().zip(raw.chunks_exact(8)) {
-                *w = u64::from_le_bytes(b.try_into().expect("8-byte chunks"));
-            }
-            words[18] = USER_CS | (USER_SS << 48);
-            *regs = regs_from_words(&words, *regs);
+            self.read_words(aspace);
+            self.words[18] = USER_CS | (USER_SS << 48);
+            *regs = regs_from_words(&self.words, *regs);
             regs.fs_base = self.fs_base;
             regs.gs_base = aspace.program_gs(self.slot, self.gs_base);
             regs.orig_rax = regs.rax;
@@ -1353,18 +1347,15 @@ impl StubThread {
             return Err(aspace.stub_error(format!("corrupted signal frame pointer {uc:#x}")));
         }
         self.frame = aspace.base + (uc - CHUNK_ADDR);
-        // The whole ucontext at once, and of the siginfo only the fields
-        // looked at: every cache line read here crosses CPUs.
-        let mut raw = [0u8; UC_WORDS * 8];
-        m.read(self.frame, &mut raw);
-        for (w, b) in self.uc.iter_mut().zip(raw.chunks_exact(8)) {
-            *w = u64::from_le_bytes(b.try_into().expect("8-byte chunks"));
-        }
-        let words = mcontext(&self.uc);
+        // The handler copied the frame's registers and the siginfo's words
+        // to the message page: the sentry never reads the frame's lines.
+        let siginfo = self.read_words(aspace);
         let mut info_bytes = [0u8; 128];
-        m.read(self.frame + UC_SIZE, &mut info_bytes[..SIGINFO_USED]);
+        for (b, w) in info_bytes[8..].chunks_exact_mut(8).zip(siginfo) {
+            b.copy_from_slice(&w.to_le_bytes());
+        }
         let mut info = SigInfo::read_from_bytes(&info_bytes).expect("128 bytes");
-        *regs = regs_from_words(&words, *regs);
+        *regs = regs_from_words(&self.words, *regs);
         self.fs_base = m.read_u64(self.msg + MSG_FS_BASE);
         self.gs_base = m.read_u64(self.msg + MSG_GS_BASE);
         regs.fs_base = self.fs_base;
@@ -1399,7 +1390,7 @@ impl StubThread {
         }
         if signo == libc::SIGSEGV && matches!(info.si_code, SEGV_MAPERR | SEGV_ACCERR) {
             // The page-fault error code: bit 1 write, bit 4 instruction fetch.
-            let err = words[19];
+            let err = self.words[19];
             let write = err & 2 != 0;
             let access = Access {
                 read: !write,
@@ -1491,42 +1482,46 @@ impl StubThread {
         }
     }
 
-    /// Writes `regs` into the parked frame and releases the thread.
+    /// Where the current event's registers are in the message page.
+    fn regs_at(&self) -> u64 {
+        self.msg
+            + if self.fast {
+                MSG_FAST_REGS
+            } else {
+                MSG_FRAME_REGS
+            }
+    }
+
+    /// Reads the current event's register words into `self.words`, and
+    /// returns the siginfo words after them (meaningless for a fast event).
+    fn read_words(&mut self, aspace: &AsInner) -> [u64; SIGINFO_WORDS] {
+        let mut raw = [0u8; (FRAME_WORDS + SIGINFO_WORDS) * 8];
+        aspace.memory.read(self.regs_at(), &mut raw);
+        let mut words = raw
+            .chunks_exact(8)
+            .map(|b| u64::from_le_bytes(b.try_into().expect("8-byte chunks")));
+        for w in &mut self.words {
+            *w = words.next().unwrap_or(0);
+        }
+        std::array::from_fn(|_| words.next().unwrap_or(0))
+    }
+
+    /// Writes `regs` into the message page (the handler copies them into
+    /// its frame) and releases the thread.
     fn resume(&mut self, aspace: &AsInner, regs: &Registers, place: Placement) {
         let m = &aspace.memory;
-        if self.fast {
-            let mut words = [0u64; MC_WORDS];
-            words_from_regs(regs, &mut words);
-            let mut raw = [0u8; FAST_WORDS * 8];
-            for (b, w) in raw.chunks_exact_mut(8).zip(words) {
-                b.copy_from_slice(&w.to_le_bytes());
+        // Only the words that changed (usually rax): each line written here
+        // is one the stub must fetch back from this CPU.
+        let mut words = self.words;
+        words_from_regs(regs, &mut words);
+        let restored = if self.fast { FAST_WORDS } else { RESTORE_WORDS };
+        let at = self.regs_at();
+        for (i, (new, old)) in (0u64..).zip(words.iter().zip(self.words).take(restored)) {
+            if *new != old {
+                m.write_u64(at + 8 * i, *new);
             }
-            m.write(self.msg + MSG_FAST_REGS, &raw);
-        } else {
-            // The rest of the frame's words as they were at the event (the
-            // frame is in shared memory; what the program wrote since is
-            // not taken). Only the words that differ are written: each
-            // line written here is one the stub's `rt_sigreturn` must
-            // fetch back from this CPU.
-            let mut uc = self.uc;
-            let mut words = mcontext(&uc);
-            words_from_regs(regs, &mut words);
-            uc[UC_MCONTEXT_WORD..UC_MCONTEXT_WORD + MC_WORDS].copy_from_slice(&words);
-            // The host signal mask and signal stack stay the stub's own.
-            let slot = AsInner::slot_addr(self.slot);
-            uc[UC_SIGMASK_WORD] = 0;
-            uc[UC_STACK_WORD..UC_STACK_WORD + 3].copy_from_slice(&[
-                slot + SLOT_ALTSTACK_OFF,
-                0,
-                SLOT_SIZE - SLOT_ALTSTACK_OFF,
-            ]);
-            for (i, (new, old)) in uc.iter().zip(self.uc).enumerate() {
-                if *new != old {
-                    m.write_u64(self.frame + 8 * i as u64, *new);
-                }
-            }
-            self.uc = uc;
         }
+        self.words = words;
         let mut flags = 0;
         // A base the kernel would refuse (arch_prctl's EPERM) is not set.
         if (self.fresh || regs.fs_base != self.fs_base) && regs.fs_base < abi::TASK_SIZE {
@@ -1586,9 +1581,9 @@ impl StubThread {
 const USER_CS: u64 = 0x33;
 const USER_SS: u64 = 0x2b;
 
-/// The registers of a sigcontext's words; `old` supplies what the frame
-/// does not hold.
-fn regs_from_words(w: &[u64; MC_WORDS], old: Registers) -> Registers {
+/// The registers of the message page's words; `old` supplies what they do
+/// not hold.
+fn regs_from_words(w: &[u64; FRAME_WORDS], old: Registers) -> Registers {
     Registers {
         r8: w[0],
         r9: w[1],
@@ -1614,20 +1609,13 @@ fn regs_from_words(w: &[u64; MC_WORDS], old: Registers) -> Registers {
     }
 }
 
-/// The sigcontext words of a ucontext's words.
-fn mcontext(uc: &[u64; UC_WORDS]) -> [u64; MC_WORDS] {
-    let mut words = [0u64; MC_WORDS];
-    words.copy_from_slice(&uc[UC_MCONTEXT_WORD..UC_MCONTEXT_WORD + MC_WORDS]);
-    words
-}
-
 /// A moving average with weight 1/16 for the new sample.
 fn average(avg: u64, sample: u64) -> u64 {
     avg - avg / 16 + sample / 16
 }
 
-/// Writes `regs` into a sigcontext's words, keeping the rest of the frame.
-fn words_from_regs(r: &Registers, w: &mut [u64; MC_WORDS]) {
+/// Writes `regs` into the message page's words, keeping the rest.
+fn words_from_regs(r: &Registers, w: &mut [u64; FRAME_WORDS]) {
     let gp = [
         r.r8, r.r9, r.r10, r.r11, r.r12, r.r13, r.r14, r.r15, r.rdi, r.rsi, r.rbp, r.rbx, r.rdx,
         r.rax, r.rcx, r.rsp, r.rip, r.eflags,
