@@ -691,6 +691,9 @@ impl AsInner {
         args: [u64; 6],
         batch: &[[u64; BATCH_WORDS]],
     ) -> Result<u64, PlatformError> {
+        if batch.len() > BATCH_MAX {
+            return Err(self.stub_error(format!("a batch of {} calls", batch.len())));
+        }
         let mut requests = self.requests.lock().unwrap_or_else(PoisonError::into_inner);
         let m = &self.memory;
         let mut raw = [0u8; BATCH_MAX * BATCH_WORDS * 8];
