@@ -209,3 +209,72 @@ fn writing_to_a_closed_stdout_pipe_dies_of_sigpipe() {
         );
     }
 }
+
+/// Makes `cmd`'s process start with SIGHUP, SIGINT and SIGUSR1 ignored and
+/// SIGUSR2 blocked, as `nohup` or a shell's background job would.
+fn with_signals_ignored_and_blocked(cmd: &mut std::process::Command) {
+    let hook = || {
+        for signo in [libc::SIGHUP, libc::SIGINT, libc::SIGUSR1] {
+            // SAFETY: signal takes no pointers; SIG_IGN is a valid action.
+            unsafe { libc::signal(signo, libc::SIG_IGN) };
+        }
+        // SAFETY: an all-zero sigset_t is a valid value to start from.
+        let mut set: libc::sigset_t = unsafe { std::mem::zeroed() };
+        // SAFETY: sigemptyset and sigaddset write the set we own.
+        unsafe { libc::sigemptyset(&mut set) };
+        // SAFETY: as above.
+        unsafe { libc::sigaddset(&mut set, libc::SIGUSR2) };
+        // SAFETY: sigprocmask reads the set we own.
+        unsafe { libc::sigprocmask(libc::SIG_BLOCK, &set, std::ptr::null_mut()) };
+        Ok(())
+    };
+    // SAFETY: the hook runs in the child between fork and exec and calls
+    // only async-signal-safe functions (signal, sigprocmask).
+    unsafe { std::os::unix::process::CommandExt::pre_exec(cmd, hook) };
+}
+
+#[test]
+fn the_program_inherits_ignored_and_blocked_signals() {
+    // execve keeps SIG_IGN and the mask: what a program started by carapace
+    // sees is what it would see started directly. Only the standard
+    // signals but SIGPIPE are compared (the Rust runtime ignores SIGPIPE
+    // before main, and libc may use the first real-time ones).
+    let status = ["/bin/grep", "-E", "^Sig(Ign|Blk)", "/proc/self/status"];
+    let sets = |text: &str| -> (u64, u64) {
+        let field = |name: &str| {
+            text.lines()
+                .find_map(|l| l.strip_prefix(name))
+                .and_then(|v| u64::from_str_radix(v.trim(), 16).ok())
+                .unwrap_or(u64::MAX)
+        };
+        let standard = 0x7fff_ffff & !(1 << (libc::SIGPIPE - 1));
+        (field("SigIgn:") & standard, field("SigBlk:") & standard)
+    };
+    let bit = |signo: i32| 1u64 << (signo - 1);
+    let want = (
+        bit(libc::SIGHUP) | bit(libc::SIGINT) | bit(libc::SIGUSR1),
+        bit(libc::SIGUSR2),
+    );
+    let mut native = clean_command(status[0]);
+    native.args(&status[1..]);
+    with_signals_ignored_and_blocked(&mut native);
+    let out = run(&mut native, None, timeout()).expect("run natively");
+    assert_eq!(
+        sets(&out.stdout_str()),
+        want,
+        "natively: {}",
+        out.describe()
+    );
+    for platform in PLATFORMS {
+        let mut cmd = clean_command(carapace_bin());
+        cmd.args(["--platform", platform, "do", "--"]).args(status);
+        with_signals_ignored_and_blocked(&mut cmd);
+        let out = run(&mut cmd, None, timeout()).expect("run carapace");
+        assert_eq!(
+            sets(&out.stdout_str()),
+            want,
+            "{platform}: {}",
+            out.describe()
+        );
+    }
+}

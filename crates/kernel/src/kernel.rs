@@ -60,6 +60,19 @@ pub struct KernelConfig {
     /// Whether the program's stdin is a terminal: it becomes the sandbox's
     /// controlling terminal (`/dev/tty`).
     pub stdin_is_tty: bool,
+    /// The signals ignored and blocked where carapace was started (bit
+    /// `signo - 1`): the program starts with them, as `execve` keeps both
+    /// (`nohup`, and a shell's background jobs, rely on it).
+    pub inherited_signals: InheritedSignals,
+}
+
+/// See [`KernelConfig::inherited_signals`].
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct InheritedSignals {
+    /// Signals whose action is `SIG_IGN`.
+    pub ignored: u64,
+    /// The signal mask.
+    pub blocked: u64,
 }
 
 /// How the program ended.
@@ -184,6 +197,7 @@ impl Kernel {
             vfs_options,
             volumes,
             stdin_is_tty,
+            inherited_signals,
         } = config;
         let allocator = crate::mm::MemoryAllocator::for_file(&memory_file);
         let vfs = Vfs::with_volumes(rootfs, vfs_options, volumes, Arc::clone(&allocator))
@@ -244,8 +258,15 @@ impl Kernel {
                     errno,
                 }
             })?;
-        let thread_group =
-            ThreadGroup::new_init(image.exe_path, exe, kernel.signal_users.get(creds.uid));
+        // SIGKILL and SIGSTOP can be neither ignored nor blocked.
+        let unstoppable =
+            abi::signal::sigmask(abi::signal::SIGKILL) | abi::signal::sigmask(abi::signal::SIGSTOP);
+        let thread_group = ThreadGroup::new_init(
+            image.exe_path,
+            exe,
+            kernel.signal_users.get(creds.uid),
+            inherited_signals.ignored & !unstoppable,
+        );
         let task = Task::new(
             Arc::clone(&kernel),
             thread_group,
@@ -256,6 +277,8 @@ impl Kernel {
             context,
             image.regs,
         );
+        task.handle()
+            .set_signal_mask(inherited_signals.blocked & !unstoppable);
         kernel.register(task.handle());
         kernel.tree.add_init(Arc::clone(&task.thread_group));
         Ok((kernel, task))

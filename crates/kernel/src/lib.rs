@@ -29,5 +29,5 @@ pub mod task;
 pub mod timer;
 pub mod vfs;
 
-pub use kernel::{ExitStatus, Kernel, KernelConfig, KernelError};
+pub use kernel::{ExitStatus, InheritedSignals, Kernel, KernelConfig, KernelError};
 pub use log::DebugLog;

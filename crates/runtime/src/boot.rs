@@ -104,6 +104,7 @@ impl BootError {
 /// # Errors
 /// A [`RunError`] if the sandbox process could not be started or waited for.
 pub fn run(config: SandboxConfig) -> Result<u8, RunError> {
+    let inherited_signals = sys::inherited_signals();
     let (uid, gid, groups) = sys::identity();
     let capabilities = sys::capabilities();
     let rootless = uid != 0;
@@ -129,6 +130,7 @@ pub fn run(config: SandboxConfig) -> Result<u8, RunError> {
             capabilities,
             hostname,
             cpus,
+            inherited_signals,
         };
         let code = sandbox_main(&config, sync_read, identity);
         // The sandbox process is a copy of the CLI: it must never return
@@ -189,6 +191,8 @@ struct Identity {
     capabilities: (u64, u64, u64),
     hostname: String,
     cpus: Vec<usize>,
+    /// The signals ignored and blocked where carapace was started.
+    inherited_signals: (u64, u64),
 }
 
 /// The sandbox process: boots, runs the program and returns the exit status.
@@ -281,6 +285,10 @@ fn boot(config: &SandboxConfig, identity: Identity) -> Result<ExitStatus, BootEr
         vfs_options: vfs_options(config),
         volumes,
         stdin_is_tty: sys::is_terminal(0),
+        inherited_signals: kernel::InheritedSignals {
+            ignored: identity.inherited_signals.0,
+            blocked: identity.inherited_signals.1,
+        },
     })?;
     let signalled = Arc::clone(&kernel);
     std::thread::spawn(move || {

@@ -311,6 +311,35 @@ fn sigset(signals: &[i32]) -> libc::sigset_t {
     set
 }
 
+/// The signals the calling thread ignores and blocks, bit `signo - 1`,
+/// as a program `execve`d from here would start with them. Not SIGPIPE:
+/// the Rust runtime ignores it before `main`, so whether the caller did is
+/// lost.
+pub(crate) fn inherited_signals() -> (u64, u64) {
+    let (mut ignored, mut blocked) = (0u64, 0u64);
+    // SAFETY: an all-zero sigset_t is a valid value to start from.
+    let mut mask: libc::sigset_t = unsafe { std::mem::zeroed() };
+    // SAFETY: pthread_sigmask with no new set only writes the set we own.
+    let have_mask =
+        unsafe { libc::pthread_sigmask(libc::SIG_SETMASK, std::ptr::null(), &mut mask) } == 0;
+    for signo in 1..=64 {
+        // SAFETY: an all-zero sigaction is a valid value to be written over.
+        let mut action: libc::sigaction = unsafe { std::mem::zeroed() };
+        // SAFETY: sigaction with no new action only writes the struct we
+        // own; a number libc reserves is an error, and counts as default.
+        let ok = unsafe { libc::sigaction(signo, std::ptr::null(), &mut action) } == 0;
+        let bit = 1u64 << (signo - 1);
+        if ok && action.sa_sigaction == libc::SIG_IGN && signo != libc::SIGPIPE {
+            ignored |= bit;
+        }
+        // SAFETY: sigismember reads the set we own.
+        if have_mask && unsafe { libc::sigismember(&mask, signo) } == 1 {
+            blocked |= bit;
+        }
+    }
+    (ignored, blocked)
+}
+
 /// Blocks `signals` in the calling thread (and the threads it creates) and
 /// gives them a no-op handler: PID 1 of a namespace only receives signals
 /// from its parent namespace that it handles.

@@ -70,6 +70,19 @@ impl Default for SignalActions {
 }
 
 impl SignalActions {
+    /// The default actions, but `SIG_IGN` for the signals in `ignored` (bit
+    /// `signo - 1`): what a program starts with after `execve` from a
+    /// process that ignored them.
+    pub fn ignoring(ignored: u64) -> SignalActions {
+        let mut actions = SignalActions::default();
+        for (bit, action) in actions.actions.iter_mut().enumerate() {
+            if ignored & (1 << bit) != 0 {
+                action.handler = sig::SIG_IGN;
+            }
+        }
+        actions
+    }
+
     /// The action of `signo` (1..=64).
     pub fn get(&self, signo: u32) -> SigAction {
         self.actions[index(signo)]

@@ -140,10 +140,11 @@ impl ThreadGroup {
         exe_path: Vec<u8>,
         exe_file: Arc<crate::vfs::File>,
         signal_user: Arc<signal::UserSignals>,
+        ignored: u64,
     ) -> Arc<ThreadGroup> {
         ThreadGroup::new(
             1,
-            SignalActions::default(),
+            SignalActions::ignoring(ignored),
             default_limits(),
             exe_path,
             Some(exe_file),
