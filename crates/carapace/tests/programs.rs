@@ -43,6 +43,10 @@ struct Fixtures {
     segv: Result<PathBuf, String>,
     /// A mode-0644 shell script.
     not_executable: PathBuf,
+    /// An executable `#!/bin/sh` script printing `$0` and its arguments,
+    /// one run through `/usr/bin/env sh`, and one whose interpreter is
+    /// missing.
+    scripts: [PathBuf; 3],
     /// Lines for `sort`.
     sort_input: PathBuf,
 }
@@ -55,6 +59,20 @@ impl Fixtures {
             b"#!/bin/sh\necho should not run\n",
             0o644,
         )?;
+        let body = b"echo \"$0 $#: $*\"\n";
+        let scripts = [
+            scratch.write(
+                "script.sh",
+                &[b"#!/bin/sh\n".as_slice(), body].concat(),
+                0o755,
+            )?,
+            scratch.write(
+                "env-script.sh",
+                &[b"#!/usr/bin/env sh\n".as_slice(), body].concat(),
+                0o755,
+            )?,
+            scratch.write("orphan-script.sh", b"#!/nonexistent/sh\n", 0o755)?,
+        ];
         let sort_input = scratch.write(
             "sort-input.txt",
             b"pear\napple\nfig\nbanana\napple\n",
@@ -91,6 +109,7 @@ impl Fixtures {
             scratch,
             segv,
             not_executable,
+            scripts,
             sort_input,
         })
     }
@@ -870,6 +889,19 @@ fn not_executable(f: &Fixtures, ctx: Run) -> Result<(), Failed> {
     expect_status(&out, 126, "carapace do")
 }
 
+fn scripts_run_their_interpreter(f: &Fixtures, ctx: Run) -> Result<(), Failed> {
+    // The command itself may be a `#!` script, as with execve.
+    for script in &f.scripts[..2] {
+        let path = script.to_str().expect("scratch paths are UTF-8");
+        f.same_as_native(ctx, &[path, "a", "b c"], None, identity)?;
+    }
+    // A missing interpreter is "not found", as a shell reports it.
+    let path = f.scripts[2].to_str().expect("scratch paths are UTF-8");
+    let out = f.sandboxed(ctx, &[path], None)?;
+    expect_status(&out, 127, "carapace do")?;
+    expect_stderr_contains(&out, path)
+}
+
 // ---- the CLI ----
 
 fn platforms_command(f: &Fixtures, ctx: Run) -> Result<(), Failed> {
@@ -1043,6 +1075,10 @@ const CASES: &[(&str, Case)] = &[
     ("exit_status_sigsegv", exit_status_sigsegv),
     ("missing_command", missing_command),
     ("not_executable", not_executable),
+    (
+        "scripts_run_their_interpreter",
+        scripts_run_their_interpreter,
+    ),
     ("strace_flag", strace_flag),
 ];
 

@@ -251,19 +251,25 @@ impl Kernel {
             kernel.platform.min_user_address(),
             kernel.platform.max_user_address(),
         ));
-        let image =
-            loader::load(&mm, &fs, &creds, &exe, &exe_path, &argv, &envp).map_err(|errno| {
-                KernelError::NotExecutable {
-                    path: lossy(&command),
-                    errno,
-                }
-            })?;
+        // A `#!` script runs its interpreter, as it would through execve.
+        let program = crate::task::interpret(&fs, &creds, exe, &exe_path, argv, false)
+            .map_err(|errno| exec_error(&command, errno))?;
+        let image = loader::load(
+            &mm,
+            &fs,
+            &creds,
+            &program.exe,
+            &exe_path,
+            &program.argv,
+            &envp,
+        )
+        .map_err(|errno| exec_error(&command, errno))?;
         // SIGKILL and SIGSTOP can be neither ignored nor blocked.
         let unstoppable =
             abi::signal::sigmask(abi::signal::SIGKILL) | abi::signal::sigmask(abi::signal::SIGSTOP);
         let thread_group = ThreadGroup::new_init(
-            image.exe_path,
-            exe,
+            program.exe_path,
+            program.exe,
             kernel.signal_users.get(creds.uid),
             inherited_signals.ignored & !unstoppable,
         );
@@ -352,6 +358,24 @@ impl Kernel {
 /// Finds `command` as `execvp(3)` does: as a path if it has a slash, else in
 /// each `PATH` entry in turn. EACCES from an entry is remembered and reported
 /// if no later entry works.
+/// Why `command` cannot start, as a shell tells it: not found (127) for
+/// what names no file (the command's, its `#!` interpreter's or its ELF
+/// interpreter's), else not executable (126).
+fn exec_error(command: &[u8], errno: Errno) -> KernelError {
+    match errno {
+        Errno::ENOENT | Errno::ENOTDIR | Errno::ENAMETOOLONG | Errno::ELOOP => {
+            KernelError::NotFound {
+                path: lossy(command),
+                errno,
+            }
+        }
+        errno => KernelError::NotExecutable {
+            path: lossy(command),
+            errno,
+        },
+    }
+}
+
 fn find_command(
     fs: &FsContext,
     creds: &Credentials,
@@ -365,18 +389,7 @@ fn find_command(
             errno: Errno::ENOENT,
         });
     }
-    let classify = |errno: Errno| match errno {
-        Errno::ENOENT | Errno::ENOTDIR | Errno::ENAMETOOLONG | Errno::ELOOP => {
-            KernelError::NotFound {
-                path: lossy(command),
-                errno,
-            }
-        }
-        errno => KernelError::NotExecutable {
-            path: lossy(command),
-            errno,
-        },
-    };
+    let classify = |errno| exec_error(command, errno);
     if command.contains(&b'/') {
         return vfs::open_executable(fs, creds, command)
             .map(|f| (f, command.to_vec()))

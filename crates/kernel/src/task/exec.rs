@@ -52,6 +52,63 @@ impl Program {
     }
 }
 
+/// The binary that runs a program, after its `#!` lines: see [`interpret`].
+#[derive(Debug)]
+pub(crate) struct Interpreted {
+    /// The binary, opened for execution.
+    pub(crate) exe: Arc<File>,
+    /// Its path.
+    pub(crate) exe_path: Vec<u8>,
+    /// The argv it gets.
+    pub(crate) argv: Vec<Vec<u8>>,
+}
+
+/// Follows `#!` lines from `exe`, named `name` and run as `argv`, to the
+/// binary that runs it, as Linux's binfmt_script does: each interpreter
+/// gets [interpreter, its optional argument, the script's path, argv[1..]]
+/// (the script's own argv[0] is dropped). `name_inaccessible`: the
+/// interpreter could not open `name` (see [`Program`]).
+///
+/// # Errors
+/// ENOENT for a script whose name is inaccessible, ELOOP past
+/// `BINPRM_MAX_RECURSION` interpreters, ENOEXEC for a malformed `#!` line,
+/// and what opening an interpreter gives (ENOENT, EACCES, ...).
+pub(crate) fn interpret(
+    fs: &vfs::FsContext,
+    creds: &super::Credentials,
+    exe: Arc<File>,
+    name: &[u8],
+    argv: Vec<Vec<u8>>,
+    name_inaccessible: bool,
+) -> Result<Interpreted, Errno> {
+    let mut found = Interpreted {
+        exe,
+        exe_path: name.to_vec(),
+        argv,
+    };
+    for depth in 0..=MAX_INTERPRETER_DEPTH {
+        let Some((interp, arg)) = shebang(&found.exe)? else {
+            break;
+        };
+        if name_inaccessible {
+            return Err(Errno::ENOENT);
+        }
+        if depth == MAX_INTERPRETER_DEPTH {
+            return Err(Errno::ELOOP);
+        }
+        let mut argv = vec![interp.clone()];
+        argv.extend(arg);
+        argv.push(found.exe_path);
+        argv.extend(std::mem::take(&mut found.argv).into_iter().skip(1));
+        found = Interpreted {
+            exe: vfs::open_executable(fs, creds, &interp)?,
+            exe_path: interp,
+            argv,
+        };
+    }
+    Ok(found)
+}
+
 impl Task {
     /// Replaces the process's program with `program` run as `argv`/`envp`.
     /// `#!` scripts run their interpreter.
@@ -69,30 +126,18 @@ impl Task {
     ) -> Result<(), Errno> {
         let fs = self.fs();
         let path = program.name.as_slice();
-        let mut argv = argv;
-        let mut exe_path = path.to_vec();
-        let mut exe = Arc::clone(&program.file);
-        for depth in 0..=MAX_INTERPRETER_DEPTH {
-            let Some((interp, arg)) = shebang(&exe)? else {
-                break;
-            };
-            // binfmt_script: the interpreter could not open the script.
-            if program.name_inaccessible {
-                return Err(Errno::ENOENT);
-            }
-            if depth == MAX_INTERPRETER_DEPTH {
-                return Err(Errno::ELOOP);
-            }
-            // The interpreter gets [interp, optional arg, script path,
-            // argv[1..]]: the script's own argv[0] is dropped.
-            let mut new_argv = vec![interp.clone()];
-            new_argv.extend(arg);
-            new_argv.push(exe_path.clone());
-            new_argv.extend(argv.into_iter().skip(1));
-            argv = new_argv;
-            exe = vfs::open_executable(&fs, &self.creds, &interp)?;
-            exe_path = interp;
-        }
+        let Interpreted {
+            exe,
+            exe_path,
+            argv,
+        } = interpret(
+            &fs,
+            &self.creds,
+            Arc::clone(&program.file),
+            path,
+            argv,
+            program.name_inaccessible,
+        )?;
 
         let kernel = Arc::clone(&self.kernel);
         let aspace = kernel.platform.new_address_space().map_err(|err| {

@@ -27,6 +27,7 @@ use platform::{Context, Event, Interrupter, Registers};
 
 pub use creds::Credentials;
 pub use exec::Program;
+pub(crate) use exec::interpret;
 pub use fork::{CloneArgs, VforkDone, run_init};
 pub use proc_view::{ProcessView, TaskView, TaskViews, tid_of};
 pub use tree::{
