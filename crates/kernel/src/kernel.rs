@@ -355,9 +355,6 @@ impl Kernel {
     }
 }
 
-/// Finds `command` as `execvp(3)` does: as a path if it has a slash, else in
-/// each `PATH` entry in turn. EACCES from an entry is remembered and reported
-/// if no later entry works.
 /// Why `command` cannot start, as a shell tells it: not found (127) for
 /// what names no file (the command's, its `#!` interpreter's or its ELF
 /// interpreter's), else not executable (126).
@@ -376,6 +373,9 @@ fn exec_error(command: &[u8], errno: Errno) -> KernelError {
     }
 }
 
+/// Finds `command` as `execvp(3)` does: as a path if it has a slash, else in
+/// each `PATH` entry in turn. EACCES from an entry is remembered and reported
+/// if no later entry works.
 fn find_command(
     fs: &FsContext,
     creds: &Credentials,

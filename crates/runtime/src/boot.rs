@@ -192,7 +192,7 @@ struct Identity {
     hostname: String,
     cpus: Vec<usize>,
     /// The signals ignored and blocked where carapace was started.
-    inherited_signals: (u64, u64),
+    inherited_signals: kernel::InheritedSignals,
 }
 
 /// The sandbox process: boots, runs the program and returns the exit status.
@@ -285,10 +285,7 @@ fn boot(config: &SandboxConfig, identity: Identity) -> Result<ExitStatus, BootEr
         vfs_options: vfs_options(config),
         volumes,
         stdin_is_tty: sys::is_terminal(0),
-        inherited_signals: kernel::InheritedSignals {
-            ignored: identity.inherited_signals.0,
-            blocked: identity.inherited_signals.1,
-        },
+        inherited_signals: identity.inherited_signals,
     })?;
     let signalled = Arc::clone(&kernel);
     std::thread::spawn(move || {

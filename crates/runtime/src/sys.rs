@@ -315,8 +315,8 @@ fn sigset(signals: &[i32]) -> libc::sigset_t {
 /// as a program `execve`d from here would start with them. Not SIGPIPE:
 /// the Rust runtime ignores it before `main`, so whether the caller did is
 /// lost.
-pub(crate) fn inherited_signals() -> (u64, u64) {
-    let (mut ignored, mut blocked) = (0u64, 0u64);
+pub(crate) fn inherited_signals() -> kernel::InheritedSignals {
+    let mut inherited = kernel::InheritedSignals::default();
     // SAFETY: an all-zero sigset_t is a valid value to start from.
     let mut mask: libc::sigset_t = unsafe { std::mem::zeroed() };
     // SAFETY: pthread_sigmask with no new set only writes the set we own.
@@ -330,14 +330,14 @@ pub(crate) fn inherited_signals() -> (u64, u64) {
         let ok = unsafe { libc::sigaction(signo, std::ptr::null(), &mut action) } == 0;
         let bit = 1u64 << (signo - 1);
         if ok && action.sa_sigaction == libc::SIG_IGN && signo != libc::SIGPIPE {
-            ignored |= bit;
+            inherited.ignored |= bit;
         }
         // SAFETY: sigismember reads the set we own.
         if have_mask && unsafe { libc::sigismember(&mask, signo) } == 1 {
-            blocked |= bit;
+            inherited.blocked |= bit;
         }
     }
-    (ignored, blocked)
+    inherited
 }
 
 /// Blocks `signals` in the calling thread (and the threads it creates) and

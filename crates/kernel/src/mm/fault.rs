@@ -344,7 +344,7 @@ impl MemoryManager {
         if !vma.accessible() {
             return Ok(());
         }
-        let maps: Vec<(u64, u64, MapChange)> = st
+        let changes: Vec<MapChange> = st
             .pmas
             .overlapping(start, end)
             .into_iter()
@@ -358,21 +358,21 @@ impl MemoryManager {
                 } else {
                     vma.perms
                 };
-                let map = MapChange::Map {
+                MapChange::Map {
                     addr: s,
                     offset: pma.offset + (s - ps),
                     len: e - s,
                     perms,
                     populate,
-                };
-                (s, e, map)
+                }
             })
             .collect();
-        let changes: Vec<MapChange> = maps.iter().map(|&(_, _, map)| map).collect();
         self.aspace.apply(&changes)?;
-        for (s, e, _) in maps {
-            st.mapped.remove(s, e);
-            st.mapped.insert(s, e, ());
+        for change in changes {
+            if let MapChange::Map { addr, len, .. } = change {
+                st.mapped.remove(addr, addr + len);
+                st.mapped.insert(addr, addr + len, ());
+            }
         }
         Ok(())
     }

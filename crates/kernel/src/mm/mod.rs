@@ -546,15 +546,7 @@ impl MemoryManager {
         if start >= end {
             return true;
         }
-        let changes: Vec<MapChange> = mapped_runs(&st.mapped, start, end)
-            .into_iter()
-            .map(|(addr, e)| MapChange::Unmap {
-                addr,
-                len: e - addr,
-            })
-            .collect();
-        if let Err(err) = self.aspace.apply(&changes) {
-            self.platform_failure(st, err);
+        if !self.apply_to_runs(st, start, end, |addr, len| MapChange::Unmap { addr, len }) {
             return false;
         }
         st.mapped.remove(start, end);
@@ -565,13 +557,26 @@ impl MemoryManager {
     /// which have no write access, keeping them mapped. Returns false if
     /// the platform failed (recorded for the next fault or switch).
     fn protect_platform(&self, st: &mut MmState, start: u64, end: u64, perms: Perms) -> bool {
+        self.apply_to_runs(st, start, end, |addr, len| MapChange::Protect {
+            addr,
+            len,
+            perms,
+        })
+    }
+
+    /// Makes `change(addr, len)` of every run of mapped pages in `[start,
+    /// end)`, in one platform call. Returns false if the platform failed
+    /// (recorded).
+    fn apply_to_runs(
+        &self,
+        st: &mut MmState,
+        start: u64,
+        end: u64,
+        change: impl Fn(u64, u64) -> MapChange,
+    ) -> bool {
         let changes: Vec<MapChange> = mapped_runs(&st.mapped, start, end)
             .into_iter()
-            .map(|(addr, e)| MapChange::Protect {
-                addr,
-                len: e - addr,
-                perms,
-            })
+            .map(|(s, e)| change(s, e - s))
             .collect();
         if let Err(err) = self.aspace.apply(&changes) {
             self.platform_failure(st, err);
@@ -1420,7 +1425,6 @@ impl Drop for MemoryManager {
     }
 }
 
-/// Bytes in locked VMAs.
 /// The maximal runs of `mapped` pages within `[start, end)`.
 fn mapped_runs(mapped: &RangeMap<()>, start: u64, end: u64) -> Vec<(u64, u64)> {
     let mut runs: Vec<(u64, u64)> = Vec::new();
@@ -1434,6 +1438,7 @@ fn mapped_runs(mapped: &RangeMap<()>, start: u64, end: u64) -> Vec<(u64, u64)> {
     runs
 }
 
+/// Bytes in locked VMAs.
 fn locked_bytes(st: &MmState) -> u64 {
     st.vmas
         .iter()

@@ -90,6 +90,7 @@ pub(crate) fn interpret(
         let Some((interp, arg)) = shebang(&found.exe)? else {
             break;
         };
+        // binfmt_script: the interpreter could not open the script.
         if name_inaccessible {
             return Err(Errno::ENOENT);
         }

@@ -696,11 +696,9 @@ impl AsInner {
         }
         let mut requests = self.requests.lock().unwrap_or_else(PoisonError::into_inner);
         let m = &self.memory;
-        let mut raw = [0u8; BATCH_MAX * BATCH_WORDS * 8];
-        for (word, b) in batch.iter().flatten().zip(raw.chunks_exact_mut(8)) {
-            b.copy_from_slice(&word.to_le_bytes());
+        for (i, word) in (0u64..).zip(batch.iter().flatten()) {
+            m.write_u64(self.base + BATCH_OFF + 8 * i, *word);
         }
-        m.write(self.base + BATCH_OFF, &raw[..batch.len() * BATCH_WORDS * 8]);
         for (i, arg) in (0u64..).zip(args) {
             m.write_u64(self.base + CMD_ARGS + 8 * i, arg);
         }
@@ -1038,14 +1036,14 @@ impl AddressSpace for SystrapAddressSpace {
     /// in order and stops at the first the host refuses.
     fn apply(&self, changes: &[MapChange]) -> Result<(), PlatformError> {
         for part in changes.chunks(BATCH_MAX) {
-            let mut batch = [[0u64; BATCH_WORDS]; BATCH_MAX];
-            for (entry, change) in batch.iter_mut().zip(part) {
-                *entry = self.batch_entry(change)?;
-            }
+            let batch = part
+                .iter()
+                .map(|change| self.batch_entry(change))
+                .collect::<Result<Vec<_>, _>>()?;
             let n = part.len();
             let ret = self
                 .inner
-                .request(OP_BATCH, [n as u64, 0, 0, 0, 0, 0], &batch[..n])?;
+                .request(OP_BATCH, [n as u64, 0, 0, 0, 0, 0], &batch)?;
             if ret != 0 {
                 let failed = self.inner.memory.read_u64(self.inner.base + RES_FAILED);
                 let what = match usize::try_from(failed).ok().and_then(|i| part.get(i)) {
@@ -1502,7 +1500,7 @@ impl StubThread {
         aspace.memory.read(self.regs_at(), &mut raw);
         let mut words = raw
             .chunks_exact(8)
-            .map(|b| u64::from_le_bytes(b.try_into().expect("8-byte chunks")));
+            .map(|b| u64::from_le_bytes(b.try_into().unwrap_or_default()));
         for w in &mut self.words {
             *w = words.next().unwrap_or(0);
         }
