@@ -247,6 +247,10 @@ pub(super) const RESUME_EXIT: u32 = 4;
 /// all of them when it resumes the frame).
 pub(super) const RESUME_PROMOTE: u32 = 8;
 
+/// Resume flag (signal events): return through `rt_sigreturn`, which
+/// delivers a signal where the handler's own `iretq` would fault.
+pub(super) const RESUME_SIGRETURN: u32 = 16;
+
 // The kernel's signal frame (arch/x86/include/uapi/asm/ucontext.h,
 // sigcontext.h): `struct rt_sigframe { pretcode; struct ucontext uc; struct
 // siginfo info; }`.

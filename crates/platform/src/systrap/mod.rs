@@ -28,8 +28,8 @@ use layout::{
     MAX_THREADS, MSG_CTID, MSG_FLAGS, MSG_FS_BASE, MSG_GS_BASE, MSG_NEW_FS, MSG_NEW_GS,
     MSG_SENTRY_CPU, MSG_SENTRY_SLEEP, MSG_SIGNO, MSG_STATE, MSG_STUB_CPU, MSG_STUB_SLEEP, MSG_UC,
     OP_BATCH, OP_CLONE, RES_FAILED, RES_RET, RES_SEQ, RES_SYS_CPU, RES_SYS_SLEEP, RESUME_EXIT,
-    RESUME_SET_FS, RESUME_SET_GS, SIGINFO_SIZE, SLOT_ALTSTACK_OFF, SLOT_SIZE, SLOTS_OFF,
-    STATE_EVENT, STATE_RESUME, UC_MCONTEXT, UC_SIZE,
+    RESUME_SET_FS, RESUME_SET_GS, RESUME_SIGRETURN, SIGINFO_SIZE, SLOT_ALTSTACK_OFF, SLOT_SIZE,
+    SLOTS_OFF, STATE_EVENT, STATE_RESUME, UC_MCONTEXT, UC_SIZE,
 };
 use layout::{
     CODE_ADDR, FAST_WORDS, FRAME_WORDS, MAX_ADDRESS_SPACES, MSG_FAST_REGS, MSG_FRAME_REGS,
@@ -1513,6 +1513,7 @@ impl StubThread {
         let m = &aspace.memory;
         // Only the words that changed (usually rax): each line written here
         // is one the stub must fetch back from this CPU.
+        let event_flags = self.words[17];
         let mut words = self.words;
         words_from_regs(regs, &mut words);
         let restored = if self.fast { FAST_WORDS } else { RESTORE_WORDS };
@@ -1537,6 +1538,9 @@ impl StubThread {
             self.gs_base = gs;
         }
         self.fresh = false;
+        if !self.fast && needs_sigreturn(regs, event_flags) {
+            flags |= RESUME_SIGRETURN;
+        }
         m.store_relaxed(self.msg + MSG_FLAGS, flags);
         if self.handoff.apart && !self.handoff.moving && m.load(self.msg + MSG_STUB_SLEEP) != 0 {
             // It gave up spinning: wake it here rather than on the other CPU.
@@ -1581,6 +1585,16 @@ impl StubThread {
 /// The user code and stack selectors of x86-64 Linux (`__USER_CS`, `__USER_DS`).
 const USER_CS: u64 = 0x33;
 const USER_SS: u64 = 0x2b;
+
+/// Whether a signal event must return through `rt_sigreturn` rather than
+/// the handler's `iretq`: `iretq` faults in the handler on a rip or rsp
+/// outside the user range, where the kernel's return delivers the program
+/// a signal, and on the NT flag (the handler runs with the flags of the
+/// event, which a program may set with `popf`).
+fn needs_sigreturn(regs: &Registers, event_flags: u64) -> bool {
+    const NT: u64 = 1 << 14;
+    regs.rip >= abi::TASK_SIZE || regs.rsp >= abi::TASK_SIZE || event_flags & NT != 0
+}
 
 /// The registers of the message page's words; `old` supplies what they do
 /// not hold.

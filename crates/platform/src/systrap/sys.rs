@@ -700,19 +700,9 @@ std::arch::global_asm!(
     "test ${resume_exit}, %r12d",
     "jnz carapace_systrap_h_exit",
     "test %r8d, %r8d",
-    "jz carapace_systrap_h_restore",
+    "jz carapace_systrap_h_fs",
     "test ${resume_promote}, %r12d",
     "jnz carapace_systrap_fast_promote",
-    "jmp carapace_systrap_h_fs",
-    // The registers back into the frame (above the return address), and
-    // the stub's own signal mask, whatever the program wrote there.
-    "carapace_systrap_h_restore:",
-    "lea 8(%rsp), %rdx",
-    ".irp i, 0, 8, 16, 24, 32, 40, 48, 56, 64, 72, 80, 88, 96, 104, 112, 120, 128, 136, 144",
-    "mov {msg_frame_regs}+\\i(%rbx), %rax",
-    "mov %rax, {uc_mcontext}+\\i(%rdx)",
-    ".endr",
-    "movq $0, {uc_sigmask}(%rdx)",
     "carapace_systrap_h_fs:",
     "test ${resume_set_fs}, %r12d",
     "jz carapace_systrap_h_gs",
@@ -740,6 +730,55 @@ std::arch::global_asm!(
     "carapace_systrap_h_return:",
     "test %r8d, %r8d",
     "jnz carapace_systrap_fast_return",
+    // Back from a signal without rt_sigreturn, which costs about 0.7 µs
+    // here, a third of a round trip: the handler loads the frame's FPU
+    // state itself (the kernel reset it for the handler), and `iretq`
+    // restores rip, rsp and the flags at once from the handler's stack,
+    // as the kernel's own return would, without touching the program's
+    // stack. The mask needs no restoring: the handler blocks nothing. The
+    // sentry asks for rt_sigreturn when `iretq` would fault where the
+    // kernel delivers a signal (rip or rsp outside the user range, the
+    // NT flag set in the handler's flags), and an FPU area the kernel did
+    // not write in the xsave format takes it too.
+    "test ${resume_sigreturn}, %r12d",
+    "jnz carapace_systrap_h_sigreturn",
+    "mov {uc_fpstate}+8(%rsp), %rsi",
+    "cmpl ${fp_xstate_magic1}, {fx_sw_bytes}(%rsi)",
+    "jne carapace_systrap_h_sigreturn",
+    "mov {fx_sw_bytes}+8(%rsi), %eax",
+    "mov {fx_sw_bytes}+12(%rsi), %edx",
+    "xrstor64 (%rsi)",
+    "movl ${state_running}, {msg_state}(%rbx)",
+    "pushq ${user_ss}",
+    "pushq {msg_frame_regs}+120(%rbx)",
+    "pushq {msg_frame_regs}+136(%rbx)",
+    "pushq ${user_cs}",
+    "pushq {msg_frame_regs}+128(%rbx)",
+    "mov {msg_frame_regs}+0(%rbx), %r8",
+    "mov {msg_frame_regs}+8(%rbx), %r9",
+    "mov {msg_frame_regs}+16(%rbx), %r10",
+    "mov {msg_frame_regs}+24(%rbx), %r11",
+    "mov {msg_frame_regs}+32(%rbx), %r12",
+    "mov {msg_frame_regs}+40(%rbx), %r13",
+    "mov {msg_frame_regs}+48(%rbx), %r14",
+    "mov {msg_frame_regs}+56(%rbx), %r15",
+    "mov {msg_frame_regs}+64(%rbx), %rdi",
+    "mov {msg_frame_regs}+72(%rbx), %rsi",
+    "mov {msg_frame_regs}+80(%rbx), %rbp",
+    "mov {msg_frame_regs}+96(%rbx), %rdx",
+    "mov {msg_frame_regs}+104(%rbx), %rax",
+    "mov {msg_frame_regs}+112(%rbx), %rcx",
+    "mov {msg_frame_regs}+88(%rbx), %rbx",
+    "iretq",
+    // The registers back into the frame (above the return address), and
+    // the stub's own signal mask, whatever the program wrote there.
+    "carapace_systrap_h_sigreturn:",
+    "lea 8(%rsp), %rdx",
+    ".irp i, 0, 8, 16, 24, 32, 40, 48, 56, 64, 72, 80, 88, 96, 104, 112, 120, 128, 136, 144",
+    "mov {msg_frame_regs}+\\i(%rbx), %rax",
+    "mov %rax, {uc_mcontext}+\\i(%rdx)",
+    ".endr",
+    "movq $0, {uc_sigmask}(%rdx)",
     "movl ${state_running}, {msg_state}(%rbx)",
     // %rsp back to the frame (past pretcode), as rt_sigreturn expects.
     "add $8, %rsp",
@@ -932,6 +971,12 @@ std::arch::global_asm!(
     trap_size = const super::layout::TRAP_SIZE,
     trap_file_off = const super::layout::TRAP_FILE_OFF,
     uc_rip = const super::layout::UC_MCONTEXT + 16 * 8,
+    uc_fpstate = const super::layout::UC_MCONTEXT + 23 * 8,
+    fx_sw_bytes = const abi::signal::FX_SW_BYTES_OFFSET,
+    fp_xstate_magic1 = const abi::signal::FP_XSTATE_MAGIC1,
+    resume_sigreturn = const super::layout::RESUME_SIGRETURN,
+    user_cs = const super::USER_CS,
+    user_ss = const super::USER_SS,
     interrupt = const super::INTERRUPT_SIGNAL,
     options(att_syntax),
 );
