@@ -237,6 +237,18 @@ impl OvlInode {
         self.kind
     }
 
+    /// The status without asking the host: the upper inode's, else the
+    /// lower node's as of its lookup (the sandbox never changes the lower
+    /// layer). What a path walk checks the permissions of, one fstat per
+    /// directory less.
+    pub fn cached_stat(&self) -> Stat {
+        match (self.upper(), &self.lower) {
+            (Some(u), _) => u.stat(),
+            (None, Some(l)) => l.stat,
+            (None, None) => Stat::default(),
+        }
+    }
+
     /// The current status.
     pub fn stat(&self) -> Result<Stat, Errno> {
         if let Some(u) = self.upper() {

@@ -20,7 +20,7 @@ use abi::stat::{S_IFDIR, S_ISVTX};
 use platform::MemoryFile;
 
 use super::File;
-use super::dentry::{Dentry, Node};
+use super::dentry::{Dentry, Node, RecentDentries};
 use crate::fs::devpts::{DevPts, PtsNode};
 use crate::fs::hostfs::HostNode;
 use crate::fs::overlay::Overlay;
@@ -139,6 +139,8 @@ pub struct Vfs {
     /// Serializes renames (`s_vfs_rename_mutex`), so the check that a
     /// directory does not move below itself still holds when it moves.
     rename_lock: Mutex<()>,
+    /// The rootfs's dentries used last, kept cached.
+    pub(crate) recent: RecentDentries,
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -277,6 +279,7 @@ impl Vfs {
             ttys: Mutex::default(),
             console: Mutex::default(),
             rename_lock: Mutex::default(),
+            recent: RecentDentries::default(),
         };
         for m in fixed {
             // Their parents are the root and /dev, which are there.
@@ -305,6 +308,7 @@ impl Vfs {
             ttys,
             console,
             rename_lock,
+            recent,
         } = vfs;
         let (root_source, root_type, root_options) = if options.overlay {
             (
@@ -362,6 +366,7 @@ impl Vfs {
             ttys,
             console,
             rename_lock,
+            recent,
         }))
     }
 

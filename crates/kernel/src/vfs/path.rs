@@ -350,7 +350,7 @@ pub(crate) fn lookup_child(
     if dir.is_dir() && dir.unlinked() {
         return Err(Errno::ENOENT);
     }
-    dir.child(name, dir.mount, || {
+    let child = dir.child(name, dir.mount, || {
         Ok(match &dir.node {
             Node::Host(h) => Node::Host(h.lookup(name)?),
             Node::Tmpfs(i) => Node::Tmpfs(i.lookup(name)?),
@@ -365,7 +365,9 @@ pub(crate) fn lookup_child(
                 return Err(Errno::ENOTDIR);
             }
         })
-    })
+    })?;
+    vfs.recent.keep(&child);
+    Ok(child)
 }
 
 #[cfg(test)]
