@@ -468,6 +468,25 @@ fn git_init_add_commit(f: &Fixtures, ctx: Run) -> Result<(), Failed> {
     sandboxed_script(f, ctx, script, " M a\nsecond\nfirst\na\nd/b\n")
 }
 
+/// A removed file's memory goes back to the overlay's budget, even right
+/// after its name was looked up (the view keeps recently used names cached):
+/// 6 MB files made, looked up and removed (by `rm`, and by a rename over
+/// them) again and again fit an 8 MB overlay.
+fn removed_files_free_overlay_space(f: &Fixtures, ctx: Run) -> Result<(), Failed> {
+    let script = "cd /tmp && for i in 1 2 3 4; do \
+                    head -c 6000000 /dev/zero > big && test -s big && rm big || exit 1; \
+                    head -c 6000000 /dev/zero > big && test -s big && echo $i > small \
+                    && mv small big && test -s big && rm big || exit 2; \
+                  done && echo freed";
+    let mut cmd = f.carapace(
+        ctx,
+        &["do", "--overlay-size=8M", "--", "/bin/sh", "-c", script],
+    );
+    let out = run(&mut cmd, None)?;
+    expect_status(&out, 0, "files made and removed in an 8 MB overlay")?;
+    expect_stdout(&out, "freed\n")
+}
+
 fn tar_create_extract(f: &Fixtures, ctx: Run) -> Result<(), Failed> {
     let script = "cd \"$(mktemp -d)\" && tar czf inc.tgz -C /usr/include linux && mkdir x \
                   && tar xzf inc.tgz -C x && diff -r --no-dereference /usr/include/linux x/linux \
@@ -1055,6 +1074,10 @@ const CASES: &[(&str, Case)] = &[
     ("gcc_compiles_and_runs", gcc_compiles_and_runs),
     ("git_init_add_commit", git_init_add_commit),
     ("tar_create_extract", tar_create_extract),
+    (
+        "removed_files_free_overlay_space",
+        removed_files_free_overlay_space,
+    ),
     ("sqlite3_database", sqlite3_database),
     ("python3_venv", python3_venv),
     ("cp_a_and_diff", cp_a_and_diff),

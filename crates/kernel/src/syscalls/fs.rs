@@ -766,7 +766,9 @@ fn remove_at(task: &mut Task, dirfd: i32, path_addr: u64, dir: bool) -> SyscallR
         });
     }
     may_delete(&access, &parent.dir, &victim, dir)?;
-    crate::vfs::remove(&parent.dir, &name, dir).map(|()| 0)
+    crate::vfs::remove(&parent.dir, &name, dir)?;
+    fs.forget_removed(&victim);
+    Ok(0)
 }
 
 /// Implements Linux `unlinkat(2)`.
@@ -909,8 +911,11 @@ fn do_renameat2(
         new_name,
         exchange,
         noreplace,
-    )
-    .map(|()| 0)
+    )?;
+    if let (Some(replaced), false) = (&dst, exchange) {
+        fs.forget_removed(replaced);
+    }
+    Ok(0)
 }
 
 /// Implements Linux `renameat2(2)`.

@@ -3,11 +3,12 @@
 //! knows when it was removed.
 //!
 //! Only dentries something holds (a working directory, an open file, a
-//! mapping, the walk in progress, a child of one of those) exist: a
-//! directory keeps its children weakly and a dentry leaves its parent's
-//! table when it is dropped. A lookup always asks the file system and
-//! reuses the cached dentry only if it still names the same node
-//! (`d_revalidate`), so the cache never answers for the host.
+//! mapping, the walk in progress, a child of one of those, the view's
+//! [`RecentDentries`]) exist: a directory keeps its children weakly and a
+//! dentry leaves its parent's table when it is dropped. On the overlay
+//! rootfs, which only the sandbox changes, a cached name is the answer; on
+//! a host file system a lookup always asks the host and reuses the cached
+//! dentry only if it still names the same node (`d_revalidate`).
 //!
 //! The tree changes only through [`d_move`] and [`d_delete`] (and
 //! [`Dentry::add`] of a new name), right after the file system made the
@@ -570,18 +571,38 @@ impl RecentDentries {
         let evicted = {
             let mut ring = lock(&self.ring);
             let (next, slots) = &mut *ring;
-            let at = *next;
-            *next = (at + 1) % RECENT_DENTRIES;
-            match slots.get_mut(at) {
-                Some(slot) => Some(std::mem::replace(slot, Arc::clone(dentry))),
-                None => {
-                    slots.push(Arc::clone(dentry));
-                    None
-                }
+            if slots.len() < RECENT_DENTRIES {
+                slots.push(Arc::clone(dentry));
+                None
+            } else {
+                let at = *next % RECENT_DENTRIES;
+                *next = at + 1;
+                Some(std::mem::replace(&mut slots[at], Arc::clone(dentry)))
             }
         };
         // Dropped unlocked: a dentry's drop takes its parent's table lock.
         drop(evicted);
+    }
+
+    /// Stops keeping `dentry`, which was removed.
+    pub(crate) fn forget(&self, dentry: &Arc<Dentry>) {
+        let mut forgotten = Vec::new();
+        {
+            let mut ring = lock(&self.ring);
+            let (next, slots) = &mut *ring;
+            let mut at = 0;
+            while at < slots.len() {
+                if Arc::ptr_eq(&slots[at], dentry) {
+                    forgotten.push(slots.swap_remove(at));
+                } else {
+                    at += 1;
+                }
+            }
+            if *next >= slots.len() {
+                *next = 0;
+            }
+        }
+        drop(forgotten);
     }
 }
 

@@ -142,6 +142,13 @@ impl FsContext {
         path::lookup_child(&self.vfs, dir, name)
     }
 
+    /// `dentry` was removed (by unlink, rmdir, or a rename over it): the
+    /// view stops keeping it among the recent dentries, so that its file's
+    /// memory goes once nothing else holds it, as on Linux.
+    pub fn forget_removed(&self, dentry: &Arc<Dentry>) {
+        self.vfs.recent.forget(dentry);
+    }
+
     /// Opens `path` (non-empty) from `start` (the cwd if `None`) with open
     /// `flags` already validated as `build_open_flags` does, under the
     /// `RESOLVE_*` bits `resolve`; a file `O_CREAT` makes gets `mode` less
