@@ -278,3 +278,56 @@ fn the_program_inherits_ignored_and_blocked_signals() {
         );
     }
 }
+
+#[test]
+fn a_program_may_open_more_files_than_the_callers_soft_limit() {
+    // Each file the program opens is a host fd of the sentry's. Started
+    // with the usual soft limit of 1024, the sentry raises its own to the
+    // hard one, so the program's own limit (raised to 4096 here) is what
+    // counts, up to what the host allows at all.
+    let mut host = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
+    // SAFETY: getrlimit writes one `struct rlimit` to the pointer.
+    let got = unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &raw mut host) };
+    assert_eq!(got, 0, "getrlimit");
+    let files = host.rlim_max.saturating_sub(200).min(3000);
+    let script = format!(
+        "import os, resource\n\
+         resource.setrlimit(resource.RLIMIT_NOFILE, (4096, 4096))\n\
+         fds = [os.open('/etc/passwd', os.O_RDONLY) for _ in range({files})]\n\
+         print(len(fds))\n"
+    );
+    for platform in PLATFORMS {
+        let mut cmd = clean_command(carapace_bin());
+        cmd.args([
+            "--platform",
+            platform,
+            "do",
+            "--",
+            "/usr/bin/python3",
+            "-c",
+            &script,
+        ]);
+        let soft_1024 = move || {
+            let limit = libc::rlimit {
+                rlim_cur: host.rlim_max.min(1024),
+                rlim_max: host.rlim_max,
+            };
+            // SAFETY: setrlimit reads one `struct rlimit` we own.
+            unsafe { libc::setrlimit(libc::RLIMIT_NOFILE, &raw const limit) };
+            Ok(())
+        };
+        // SAFETY: the hook runs in the child between fork and exec and
+        // calls only setrlimit, which is async-signal-safe.
+        unsafe { std::os::unix::process::CommandExt::pre_exec(&mut cmd, soft_1024) };
+        let out = run(&mut cmd, None, timeout()).expect("run carapace");
+        assert_eq!(
+            out.stdout_str().trim(),
+            files.to_string(),
+            "{platform}: {}",
+            out.describe()
+        );
+    }
+}

@@ -223,7 +223,10 @@ fn boot(config: &SandboxConfig, identity: Identity) -> Result<ExitStatus, BootEr
     sys::mount(None, "/", None, libc::MS_REC | libc::MS_PRIVATE, None)
         .map_err(BootError::PrivateMounts)?;
 
-    // Step 2: what the sandbox needs from the host.
+    // Step 2: what the sandbox needs from the host. Every host fd counts
+    // against the sentry's own fd limit: raise it as far as the host lets
+    // us (a failure leaves the limit as it was, which still works).
+    let _ = sys::raise_fd_limit();
     let rootfs = open_rootfs(config)?;
     let volumes = open_volumes(config)?;
     let stdio = [0, 1, 2].map(sys::dup_if_open);

@@ -143,6 +143,22 @@ pub(crate) fn allowed_cpus() -> Vec<usize> {
         .collect()
 }
 
+/// Raises the soft `RLIMIT_NOFILE` to the hard one: each file the program
+/// opens, and each name the view keeps cached, is a host fd of the
+/// sentry's, and the program's own limit (524 288 at most) is far above the
+/// host's usual soft 1024.
+pub(crate) fn raise_fd_limit() -> io::Result<()> {
+    let mut limit = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
+    // SAFETY: getrlimit writes one `struct rlimit` to the pointer.
+    cvt(unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &raw mut limit) }.into())?;
+    limit.rlim_cur = limit.rlim_max;
+    // SAFETY: setrlimit reads one `struct rlimit` from the pointer.
+    cvt(unsafe { libc::setrlimit(libc::RLIMIT_NOFILE, &raw const limit) }.into()).map(drop)
+}
+
 /// `prctl(PR_SET_PDEATHSIG, SIGKILL)`.
 pub(crate) fn die_with_parent() -> io::Result<()> {
     // SAFETY: prctl with integer arguments only.
