@@ -300,6 +300,9 @@ fn run_once(
         prepared.stdout,
         files,
         timeout,
+        // Native runs report ru_maxrss and carapace its own figure: only
+        // other sandboxes need their tree's memory sampled.
+        column.is_compare(),
     )
     .map_err(|e| format!("{e:#}"))?;
     let stderr = std::fs::read_to_string(&err).unwrap_or_default();

@@ -65,6 +65,7 @@ pub(crate) fn run(
     stdout: Stdout,
     files: Files<'_>,
     timeout: Duration,
+    sample_memory: bool,
 ) -> anyhow::Result<Result<Outcome, Failure>> {
     if argv.is_empty() {
         bail!("empty command");
@@ -90,15 +91,20 @@ pub(crate) fn run(
         .with_context(|| format!("start {}", launcher.display()))?;
     let pid = libc::pid_t::try_from(child.id()).expect("pids fit in pid_t");
 
-    // The watchdog enforces the timeout and samples the tree's memory.
+    // The watchdog enforces the timeout and, if asked, samples the tree's
+    // memory. A sample reads every process's smaps_rollup, which walks its
+    // page tables under its mmap lock: a cost the command shares (a mapping
+    // change waits for it), so only commands that report no memory of
+    // their own are sampled.
     let (done, wait_done) = mpsc::channel::<()>();
+    let every = if sample_memory { SAMPLE_EVERY } else { timeout };
     let watchdog = std::thread::spawn(move || {
         let deadline = Instant::now() + timeout;
         let mut peak_pss_kib = 0;
         loop {
             let left = deadline.saturating_duration_since(Instant::now());
-            match wait_done.recv_timeout(left.min(SAMPLE_EVERY)) {
-                Err(mpsc::RecvTimeoutError::Timeout) if left <= SAMPLE_EVERY => {
+            match wait_done.recv_timeout(left.min(every)) {
+                Err(mpsc::RecvTimeoutError::Timeout) if left <= every => {
                     sys::kill_group(pid);
                     return (true, peak_pss_kib);
                 }
@@ -268,6 +274,7 @@ mod tests {
             Stdout::Capture,
             files,
             Duration::from_secs(30),
+            true,
         )
         .unwrap()
         .unwrap();
@@ -275,23 +282,27 @@ mod tests {
         assert!(o.maxrss_kib > 0 && o.wall > Duration::ZERO);
         assert_eq!(std::fs::read_to_string(&out).unwrap(), "hi\n");
 
-        // 64 MiB held for half a second shows in the sampled tree PSS.
+        // 64 MiB held for half a second shows in the sampled tree PSS, and
+        // nothing is sampled when not asked for.
         let argv = [
             "python3",
             "-c",
             "import time; b = bytearray(64 << 20); time.sleep(0.5)",
         ]
         .map(OsString::from);
-        let o = run(
-            &launcher,
-            &argv,
-            Stdout::Capture,
-            files,
-            Duration::from_secs(30),
-        )
-        .unwrap()
-        .unwrap();
-        assert!(o.peak_pss_kib > 60 << 10, "{o:?}");
+        for sample in [true, false] {
+            let o = run(
+                &launcher,
+                &argv,
+                Stdout::Capture,
+                files,
+                Duration::from_secs(30),
+                sample,
+            )
+            .unwrap()
+            .unwrap();
+            assert_eq!(o.peak_pss_kib > 60 << 10, sample, "{o:?}");
+        }
 
         let argv = ["sleep", "10"].map(OsString::from);
         let r = run(
@@ -300,6 +311,7 @@ mod tests {
             Stdout::Discard,
             files,
             Duration::from_millis(100),
+            false,
         )
         .unwrap();
         assert!(matches!(r, Err(Failure::TimedOut)));
@@ -311,6 +323,7 @@ mod tests {
             Stdout::Discard,
             files,
             Duration::from_secs(30),
+            true,
         )
         .unwrap();
         assert!(matches!(r, Err(Failure::CannotStart(_))));
