@@ -89,6 +89,45 @@ pub(crate) fn protect_keeps_reads_and_faults_writes(memory: &MemoryFile, platfor
     assert_eq!(u64::from_le_bytes(word), 77);
 }
 
+/// A change that maps one page of the MemoryFile.
+fn map_page(addr: u64, offset: u64, perms: Perms) -> MapChange {
+    MapChange::Map {
+        addr,
+        offset,
+        len: 4096,
+        perms,
+        populate: false,
+    }
+}
+
+/// A prefault changes no byte of the pages it covers, alone in a call or
+/// after the mapping that made them.
+pub(crate) fn prefault_keeps_contents(memory: &MemoryFile, platform: &dyn Platform) {
+    memory.write(0, READ_THEN_WRITE);
+    memory.write(8192, &99u64.to_le_bytes());
+    let aspace = platform.new_address_space().unwrap();
+    let mut context = platform.new_context().unwrap();
+    let mut regs = Registers::new_user(CODE, 0);
+    let prefault = MapChange::Prefault {
+        addr: DATA,
+        len: 4096,
+    };
+    aspace
+        .apply(&[
+            map_page(CODE, 0, Perms::READ_EXECUTE),
+            map_page(DATA, 8192, Perms::READ_WRITE),
+            prefault,
+        ])
+        .unwrap();
+    aspace.apply(&[prefault]).unwrap();
+    let event = context.switch(aspace.as_ref(), &mut regs).unwrap();
+    assert!(matches!(event, Event::Syscall), "{event:?}");
+    assert_eq!(regs.syscall_nr(), 99);
+    let mut word = [0u8; 8];
+    memory.read(8192, &mut word);
+    assert_eq!(u64::from_le_bytes(word), 99);
+}
+
 /// `apply` makes its changes in order, however many there are: a page
 /// mapped over and over maps what the last change says, and a protect at
 /// the end keeps reads and faults writes.
@@ -99,21 +138,14 @@ pub(crate) fn apply_makes_changes_in_order(memory: &MemoryFile, platform: &dyn P
     let aspace = platform.new_address_space().unwrap();
     let mut context = platform.new_context().unwrap();
     let mut regs = Registers::new_user(CODE, 0);
-    let map = |addr, offset, perms| MapChange::Map {
-        addr,
-        offset,
-        len: 4096,
-        perms,
-        populate: false,
-    };
-    let mut changes = vec![map(CODE, 0, Perms::READ_EXECUTE)];
+    let mut changes = vec![map_page(CODE, 0, Perms::READ_EXECUTE)];
     // More changes than one request of any platform carries.
-    changes.extend((0..300).map(|_| map(DATA, 8192, Perms::READ_WRITE)));
+    changes.extend((0..300).map(|_| map_page(DATA, 8192, Perms::READ_WRITE)));
     changes.push(MapChange::Unmap {
         addr: DATA,
         len: 4096,
     });
-    changes.push(map(DATA, 4096, Perms::READ_WRITE));
+    changes.push(map_page(DATA, 4096, Perms::READ_WRITE));
     changes.push(MapChange::Protect {
         addr: DATA,
         len: 4096,

@@ -221,8 +221,35 @@ pub trait Platform: Send + Sync + std::fmt::Debug {
     fn host_syscalls(&self) -> SyscallAllowlist;
 }
 
+/// Makes `changes` one call at a time: [`AddressSpace::apply`] for a
+/// platform that has no cheaper way, ignoring prefaults.
+///
+/// # Errors
+/// The first change's [`PlatformError`]; the ones before it were made.
+pub fn apply_each<A: AddressSpace + ?Sized>(
+    aspace: &A,
+    changes: &[MapChange],
+) -> Result<(), PlatformError> {
+    for change in changes {
+        match *change {
+            MapChange::Map {
+                addr,
+                offset,
+                len,
+                perms,
+                populate,
+            } => aspace.map_file(addr, offset, len, perms, populate)?,
+            MapChange::Unmap { addr, len } => aspace.unmap(addr, len)?,
+            MapChange::Protect { addr, len, perms } => aspace.protect(addr, len, perms)?,
+            MapChange::Prefault { .. } => {}
+        }
+    }
+    Ok(())
+}
+
 /// One change to an address space's host mappings, for
-/// [`AddressSpace::apply`]: the arguments of the call it stands for.
+/// [`AddressSpace::apply`]: the arguments of the call it stands for, or a
+/// hint ([`MapChange::Prefault`]).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum MapChange {
     /// [`AddressSpace::map_file`].
@@ -253,6 +280,17 @@ pub enum MapChange {
         len: u64,
         /// The new permissions, without write.
         perms: Perms,
+    },
+    /// A hint: the program is about to write the pages of this range,
+    /// mapped writable by the changes before it. A platform may fault them
+    /// in meanwhile, alongside the program (a page's first touch is the
+    /// host's costliest work on a fresh MemoryFile page); one that cannot
+    /// ignores it.
+    Prefault {
+        /// Where in the address space.
+        addr: u64,
+        /// How many bytes.
+        len: u64,
     },
 }
 
@@ -296,26 +334,14 @@ pub trait AddressSpace: Send + Sync + std::fmt::Debug {
     /// Makes `changes` in order, as the calls to [`AddressSpace::map_file`],
     /// [`AddressSpace::unmap`] and [`AddressSpace::protect`] they stand
     /// for would, with the same preconditions. A platform whose every
-    /// change is a round trip to the stub sends many at once.
+    /// change is a round trip to the stub sends many at once. A
+    /// [`MapChange::Prefault`] is a hint the default ignores.
     ///
     /// # Errors
     /// A [`PlatformError`] if the host refused one; the changes before it
     /// may have been made, and the sandbox cannot go on.
     fn apply(&self, changes: &[MapChange]) -> Result<(), PlatformError> {
-        for change in changes {
-            match *change {
-                MapChange::Map {
-                    addr,
-                    offset,
-                    len,
-                    perms,
-                    populate,
-                } => self.map_file(addr, offset, len, perms, populate)?,
-                MapChange::Unmap { addr, len } => self.unmap(addr, len)?,
-                MapChange::Protect { addr, len, perms } => self.protect(addr, len, perms)?,
-            }
-        }
-        Ok(())
+        apply_each(self, changes)
     }
 
     /// Prepares a new thread of this address space for a context that

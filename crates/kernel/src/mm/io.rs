@@ -57,7 +57,8 @@ impl MemoryManager {
             self.break_cow(st, page, &vma).map_err(|_| Errno::EFAULT)?;
             // The platform may map the old page: map the new one instead.
             if st.mapped.find(page).is_some()
-                && let Err(err) = self.map_backed(st, page, page + PAGE, &vma, false)
+                && let Err(err) =
+                    self.map_backed(st, page, page + PAGE, &vma, fault::Touch::OnFault)
             {
                 st.platform_error.get_or_insert(err);
                 self.platform_failed

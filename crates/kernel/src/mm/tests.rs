@@ -8,7 +8,7 @@ use std::sync::{Arc, Mutex};
 
 use abi::mman::*;
 use abi::signal::{BUS_ADRERR, SEGV_ACCERR, SEGV_MAPERR, SIGBUS, SIGSEGV};
-use platform::{Access, AddressSpace, MemoryFile, Perms, PlatformError};
+use platform::{Access, AddressSpace, MapChange, MemoryFile, Perms, PlatformError};
 
 use super::*;
 
@@ -20,9 +20,20 @@ const MAX: u64 = 0x10_0000_0000;
 struct FakeAspace {
     calls: Mutex<Vec<String>>,
     pages: Mutex<std::collections::BTreeMap<u64, (u64, Perms)>>,
+    /// The prefaults asked for, as (address, length).
+    prefaults: Mutex<Vec<(u64, u64)>>,
 }
 
 impl AddressSpace for FakeAspace {
+    fn apply(&self, changes: &[MapChange]) -> Result<(), PlatformError> {
+        for change in changes {
+            if let MapChange::Prefault { addr, len } = *change {
+                self.prefaults.lock().unwrap().push((addr, len));
+            }
+        }
+        platform::apply_each(self, changes)
+    }
+
     fn map_file(
         &self,
         addr: u64,
@@ -316,6 +327,16 @@ fn sequential_faults_map_growing_windows() {
     }
     assert_eq!(total, len / PAGE);
     assert_eq!(faults, 9, "16, 32, ... 512 pages, then 512, 512, 512, 3");
+    // The second half of each window of 128 pages or more is faulted in
+    // ahead of the program.
+    let prefaults = aspace.prefaults.lock().unwrap().clone();
+    let halves: Vec<u64> = prefaults.iter().map(|&(_, len)| len / PAGE).collect();
+    assert_eq!(halves, [64, 128, 256, 256, 256]);
+    assert!(
+        prefaults
+            .iter()
+            .all(|&(at, n)| at >= a && at + n <= a + len)
+    );
     assert!(aspace.pages.lock().unwrap().keys().all(|&p| p < next));
     // A fault elsewhere starts over with one aligned window.
     mm.fault(next + 20 * PAGE, READ).unwrap();

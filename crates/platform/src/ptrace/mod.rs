@@ -733,6 +733,13 @@ mod tests {
     }
 
     #[test]
+    fn prefault_keeps_contents() {
+        let memory = MemoryFile::new(1 << 24).unwrap();
+        let platform = PtracePlatform::new(&memory).unwrap();
+        contract_tests::prefault_keeps_contents(&memory, &platform);
+    }
+
+    #[test]
     fn interrupt_before_switch_returns_at_once() {
         let memory = MemoryFile::new(1 << 24).unwrap();
         let platform = PtracePlatform::new(&memory).unwrap();

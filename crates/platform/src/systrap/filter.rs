@@ -16,7 +16,7 @@
 //!
 //! Nothing here is `unsafe`: a filter is only bytes until the stub installs it.
 
-use super::layout::{CODE_ADDR, CODE_END, THREAD_CLONE_FLAGS};
+use super::layout::{CODE_ADDR, CODE_END, MADV_POPULATE_WRITE, THREAD_CLONE_FLAGS};
 
 // include/uapi/linux/bpf_common.h
 const BPF_LD_W_ABS: u16 = 0x20;
@@ -50,6 +50,7 @@ const NR_WRITE: u32 = 1;
 const NR_MMAP: u32 = 9;
 const NR_MPROTECT: u32 = 10;
 const NR_MUNMAP: u32 = 11;
+const NR_MADVISE: u32 = 28;
 const NR_RT_SIGPROCMASK: u32 = 14;
 const NR_RT_SIGRETURN: u32 = 15;
 const NR_SCHED_YIELD: u32 = 24;
@@ -238,7 +239,13 @@ pub(super) fn syscall_thread_filter(memory_fd: u32, event_fd: u32) -> Vec<Insn> 
         .jeq(NR_RT_SIGPROCMASK, Label("allow"), Next)
         .jeq(NR_SECCOMP, Label("seccomp"), Next)
         .jeq(NR_WRITE, Label("write"), Next)
+        .jeq(NR_MADVISE, Label("madvise"), Next)
         .ret(SECCOMP_RET_TRAP)
+        .label("madvise")
+        .load(off_arg_hi(2))
+        .jeq(0, Next, Label("trap"))
+        .load(off_arg_lo(2))
+        .jeq(MADV_POPULATE_WRITE, Label("allow"), Label("trap"))
         .label("write")
         .load(off_arg_lo(0))
         .jeq(event_fd, Label("allow"), Label("trap"))
@@ -426,6 +433,14 @@ mod tests {
         for prot in [2, 3, 6, 7, 8, 1 << 32 | 1] {
             let args = [0x1000, 0x1000, prot, 0, 0, 0];
             assert_eq!(run(&sys, NR_MPROTECT, x, ip, args), SECCOMP_RET_TRAP);
+        }
+        // madvise only to prefault, and only by the syscall thread.
+        let populate = [0x1000, 0x1000, u64::from(MADV_POPULATE_WRITE), 0, 0, 0];
+        assert_eq!(run(&sys, NR_MADVISE, x, ip, populate), SECCOMP_RET_ALLOW);
+        assert_eq!(stacked(NR_MADVISE, x, ip, populate), SECCOMP_RET_TRAP);
+        for advice in [4, 8, 9, 22, 1 << 32 | 23] {
+            let args = [0x1000, 0x1000, advice, 0, 0, 0];
+            assert_eq!(run(&sys, NR_MADVISE, x, ip, args), SECCOMP_RET_TRAP);
         }
         // Just past the code pages is program code again.
         assert_eq!(

@@ -139,8 +139,22 @@ pub(super) const CMD_FILTER_MAX: usize = 0x600 / 8;
 
 /// Make the host calls of the first `args[0]` batch entries in order,
 /// stopping at the first that fails (the syscall thread's filter allows
-/// only `mmap` of the MemoryFile, `munmap`, and `mprotect` without write).
+/// only `mmap` of the MemoryFile, `munmap`, and `mprotect` without write);
+/// once answered, prefault the range in `args[1]` ([`prefault_word`]).
 pub(super) const OP_BATCH: u64 = 1;
+/// `madvise` advice that faults pages in for writing (Linux 5.14): the
+/// only `madvise` the syscall thread may make, a prefault of program pages
+/// (which the program could as well touch).
+pub(super) const MADV_POPULATE_WRITE: u32 = 23;
+/// The most pages one prefault covers: its page count shares a word with
+/// its page-aligned address.
+pub(super) const PREFAULT_MAX_PAGES: u64 = 0xfff;
+
+/// An [`OP_BATCH`]'s prefault of `len` bytes at `addr` (page-aligned) as
+/// the stub reads it: the address, plus the page count in the low bits.
+pub(super) fn prefault_word(addr: u64, len: u64) -> u64 {
+    addr | (len / 0x1000).min(PREFAULT_MAX_PAGES)
+}
 /// Clone a program thread into the slot at `args[0]`.
 pub(super) const OP_CLONE: u64 = 3;
 

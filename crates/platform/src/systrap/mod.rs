@@ -34,7 +34,7 @@ use layout::{
 use layout::{
     CODE_ADDR, FAST_WORDS, FRAME_WORDS, MAX_ADDRESS_SPACES, MSG_FAST_REGS, MSG_FRAME_REGS,
     MSG_MAGIC, MSG_SELF, RESTORE_WORDS, RESUME_PROMOTE, SIGINFO_WORDS, SLOT_MAGIC, STATE_FAST,
-    TRAP_ADDR, TRAP_FILE_OFF, TRAP_SIZE,
+    TRAP_ADDR, TRAP_FILE_OFF, TRAP_SIZE, prefault_word,
 };
 
 /// The signal an [`Interrupter`] sends a running stub thread; its handler
@@ -515,6 +515,7 @@ impl Platform for SystrapPlatform {
             traps: Arc::clone(&self.traps),
             program: OnceLock::new(),
             not_patchable: Mutex::new(HashSet::new()),
+            cpus: self.homes.cpus.clone(),
         };
         inner.wait_answer(0, Some(STARTUP_PATIENCE))?;
         Ok(Arc::new(SystrapAddressSpace {
@@ -639,6 +640,9 @@ struct AsInner {
     program: OnceLock<Weak<dyn ProgramMemory>>,
     /// Return addresses of syscalls whose sites could not be patched.
     not_patchable: Mutex<HashSet<u64>>,
+    /// The CPUs the sandbox runs on: a prefault goes to another one than
+    /// the requester's.
+    cpus: Vec<usize>,
 }
 
 impl AsInner {
@@ -707,7 +711,20 @@ impl AsInner {
         m.store(self.base + CMD_SENTRY_CPU, cpu);
         requests.seq = requests.seq.wrapping_add(1);
         let seq = requests.seq;
-        if m.load(self.base + RES_SYS_SLEEP) != 0
+        let away = (op == OP_BATCH && args[1] != 0)
+            .then(|| {
+                let here = usize::try_from(cpu).ok();
+                self.cpus.iter().copied().find(|&c| Some(c) != here)
+            })
+            .flatten();
+        if let Some(away) = away {
+            // A prefault follows the answer: the syscall thread makes it on
+            // another CPU, alongside the program. The next request from
+            // here finds it asleep there and brings it back.
+            if requests.cpu != Some(away) && sys::pin_to_cpu(self.pid, away).is_ok() {
+                requests.cpu = Some(away);
+            }
+        } else if m.load(self.base + RES_SYS_SLEEP) != 0
             && let Ok(cpu) = usize::try_from(cpu)
         {
             // A sleeping syscall thread pinned to another CPU would cost two
@@ -975,6 +992,9 @@ impl SystrapAddressSpace {
                 self.check_range(addr, len)?;
                 [NR_MUNMAP, addr, len, 0, 0, 0, 0, 0]
             }
+            MapChange::Prefault { .. } => {
+                return Err(self.inner.stub_error("a prefault is no batch entry".into()));
+            }
             MapChange::Protect { addr, len, perms } => {
                 self.check_range(addr, len)?;
                 [
@@ -1035,7 +1055,34 @@ impl AddressSpace for SystrapAddressSpace {
     /// One request per [`BATCH_MAX`] changes: the syscall thread makes them
     /// in order and stops at the first the host refuses.
     fn apply(&self, changes: &[MapChange]) -> Result<(), PlatformError> {
-        for part in changes.chunks(BATCH_MAX) {
+        // The host calls go in batches; a prefault rides with the last one,
+        // made by the syscall thread once it has answered, on another CPU
+        // than the program's (the pages' first touches then take two CPUs'
+        // time instead of one's). With one CPU it would only compete.
+        let mut prefault = 0;
+        let mut calls = Vec::with_capacity(changes.len());
+        for change in changes {
+            match *change {
+                MapChange::Prefault { addr, len } => {
+                    self.check_range(addr, len)?;
+                    if self.inner.cpus.len() > 1 {
+                        prefault = prefault_word(addr, len);
+                    }
+                }
+                _ => calls.push(change),
+            }
+        }
+        let parts: Vec<&[&MapChange]> = if calls.is_empty() {
+            vec![&[]]
+        } else {
+            calls.chunks(BATCH_MAX).collect()
+        };
+        let last = parts.len() - 1;
+        for (i, part) in parts.into_iter().enumerate() {
+            let prefault = if i == last { prefault } else { 0 };
+            if part.is_empty() && prefault == 0 {
+                continue;
+            }
             let batch = part
                 .iter()
                 .map(|change| self.batch_entry(change))
@@ -1043,7 +1090,7 @@ impl AddressSpace for SystrapAddressSpace {
             let n = part.len();
             let ret = self
                 .inner
-                .request(OP_BATCH, [n as u64, 0, 0, 0, 0, 0], &batch)?;
+                .request(OP_BATCH, [n as u64, prefault, 0, 0, 0, 0], &batch)?;
             if ret != 0 {
                 let failed = self.inner.memory.read_u64(self.inner.base + RES_FAILED);
                 let what = match usize::try_from(failed).ok().and_then(|i| part.get(i)) {
@@ -1971,6 +2018,13 @@ mod tests {
         let memory = MemoryFile::new(1 << 24).unwrap();
         let platform = SystrapPlatform::new(&memory).unwrap();
         contract_tests::apply_makes_changes_in_order(&memory, &platform);
+    }
+
+    #[test]
+    fn prefault_keeps_contents() {
+        let memory = MemoryFile::new(1 << 24).unwrap();
+        let platform = SystrapPlatform::new(&memory).unwrap();
+        contract_tests::prefault_keeps_contents(&memory, &platform);
     }
 
     #[test]

@@ -432,6 +432,7 @@ std::arch::global_asm!(
     "movabs ${cmd_addr}, %rbx",
     "lea {result_off}(%rbx), %rbp",
     "xor %r12d, %r12d",
+    "xor %r15d, %r15d",
     "movl $0, {res_seq_rel}(%rbp)",
     "jmp carapace_systrap_answered",
     // The syscall thread's loop: %rbx = command page, %rbp = result page,
@@ -477,6 +478,7 @@ std::arch::global_asm!(
     "jmp carapace_systrap_sys_spin",
     "carapace_systrap_sys_request:",
     "mov %eax, %r12d",
+    "xor %r15d, %r15d",
     "mov {cmd_op}(%rbx), %rax",
     "cmp ${op_batch}, %rax",
     "je carapace_systrap_sys_batch",
@@ -487,6 +489,10 @@ std::arch::global_asm!(
     // The batch: entry %r13 at %r14 holds the syscall number, its six
     // arguments and the return value that means success.
     "carapace_systrap_sys_batch:",
+    // A prefault to make once answered (the range and its pages in one
+    // word, layout.rs): taken now, as the sentry may write the command
+    // page again as soon as it has the answer.
+    "mov {cmd_args}+8(%rbx), %r15",
     "xor %r13d, %r13d",
     "carapace_systrap_batch_next:",
     "xor %eax, %eax",
@@ -536,6 +542,19 @@ std::arch::global_asm!(
     "mov {event_fd}(%rbx), %edi",
     "lea {cmd_one}(%rbx), %rsi",
     "mov $8, %edx",
+    "syscall",
+    // madvise(addr, len, MADV_POPULATE_WRITE) of the prefault, while the
+    // program runs: its failure only leaves the pages to their faults.
+    "test %r15, %r15",
+    "jz carapace_systrap_sys_loop",
+    "mov %r15, %rdi",
+    "and $-4096, %rdi",
+    "mov %r15, %rsi",
+    "and $0xfff, %esi",
+    "shl $12, %rsi",
+    "mov ${madv_populate_write}, %edx",
+    "mov $28, %eax",
+    "xor %r15d, %r15d",
     "syscall",
     "jmp carapace_systrap_sys_loop",
     // A new program thread: %r13 = its slot, %rsp = its entry stack.
@@ -972,6 +991,7 @@ std::arch::global_asm!(
     trap_file_off = const super::layout::TRAP_FILE_OFF,
     uc_rip = const super::layout::UC_MCONTEXT + 16 * 8,
     uc_fpstate = const super::layout::UC_MCONTEXT + 23 * 8,
+    madv_populate_write = const super::layout::MADV_POPULATE_WRITE,
     fx_sw_bytes = const abi::signal::FX_SW_BYTES_OFFSET,
     fp_xstate_magic1 = const abi::signal::FP_XSTATE_MAGIC1,
     resume_sigreturn = const super::layout::RESUME_SIGRETURN,
