@@ -1072,17 +1072,14 @@ impl AddressSpace for SystrapAddressSpace {
                 _ => calls.push(change),
             }
         }
-        let parts: Vec<&[&MapChange]> = if calls.is_empty() {
-            vec![&[]]
-        } else {
-            calls.chunks(BATCH_MAX).collect()
-        };
-        let last = parts.len() - 1;
+        let mut parts: Vec<&[&MapChange]> = calls.chunks(BATCH_MAX).collect();
+        if parts.is_empty() && prefault != 0 {
+            // A prefault alone: a request with no host call before it.
+            parts.push(&[]);
+        }
+        let last = parts.len().saturating_sub(1);
         for (i, part) in parts.into_iter().enumerate() {
             let prefault = if i == last { prefault } else { 0 };
-            if part.is_empty() && prefault == 0 {
-                continue;
-            }
             let batch = part
                 .iter()
                 .map(|change| self.batch_entry(change))
